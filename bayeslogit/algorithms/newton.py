@@ -1,0 +1,224 @@
+"""Newton's method and steepest descent over an objective that returns value, gradient and Hessian.
+
+Both are plain functions of ``fun(x) -> (value, gradient, hessian)`` (and ``value(x) -> float`` for
+the line search) and record one :class:`Iteration` per step, so that the two can be compared
+iteration by iteration.
+
+Convergence is judged on the gradient (``max |g| <= gtol``) and on the Newton decrement
+``lambda^2 = g^T H^-1 g`` (``lambda^2 / 2 <= tol``, an estimate of the objective's distance to its
+minimum), never on the change of the parameters.
+"""
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+from ..exceptions import ConvergenceWarning, SingularHessianError
+
+Derivatives = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
+
+_ARMIJO = 1e-4  # sufficient-decrease constant of the backtracking line search
+_MAX_HALVINGS = 50
+
+
+@dataclass(frozen=True)
+class Iteration:
+    """One step of an optimiser, recorded before the step is taken.
+
+    Attributes
+    ----------
+    objective : float
+        Objective at ``x``.
+    grad_norm : float
+        ``max |gradient|`` at ``x``.
+    decrement : float
+        ``lambda^2 / 2`` (Newton) or NaN (gradient descent).
+    step_size : float
+        Line-search step taken from ``x`` (0 for the final record).
+    x : ndarray of shape (n_params,)
+    """
+
+    objective: float
+    grad_norm: float
+    decrement: float
+    step_size: float
+    x: np.ndarray
+
+
+@dataclass(frozen=True)
+class OptimizeResult:
+    """Outcome of :func:`newton` or :func:`gradient_descent`.
+
+    Attributes
+    ----------
+    x : ndarray of shape (n_params,)
+    value : float
+    grad : ndarray of shape (n_params,)
+    hess : ndarray of shape (n_params, n_params)
+    n_iter : int
+    converged : bool
+    history : tuple of Iteration
+    """
+
+    x: np.ndarray
+    value: float
+    grad: np.ndarray
+    hess: np.ndarray
+    n_iter: int
+    converged: bool
+    history: tuple
+
+
+def _backtrack(value: Callable, x: np.ndarray, f: float, slope: float, direction: np.ndarray) -> float:
+    """Largest ``t = 2^-k`` with ``value(x + t d) <= f + c t slope``; 0 when none is found."""
+    t = 1.0
+    for _ in range(_MAX_HALVINGS):
+        trial = value(x + t * direction)
+        if np.isfinite(trial) and trial <= f + _ARMIJO * t * slope:
+            return t
+        t *= 0.5
+    return 0.0
+
+
+def _rounding_floor(f: float) -> float:
+    """Decreases of the objective smaller than this are lost in its rounding error."""
+    return 100 * np.finfo(float).eps * max(1.0, abs(f))
+
+
+def _newton_direction(H: np.ndarray, g: np.ndarray, name: str, iteration: int) -> np.ndarray:
+    try:
+        factor = cho_factor(H, lower=True)
+    except (LinAlgError, ValueError) as error:
+        raise SingularHessianError(
+            f"{name}: the Hessian is not positive definite at iteration {iteration} ({error}); the "
+            "coefficients are not identified: remove collinear columns or use a proper prior"
+        ) from None
+    return -cho_solve(factor, g)
+
+
+def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, tol: float = 1e-10,
+           gtol: float = 1e-7, max_iter: int = 100, name: str = "Newton's method") -> OptimizeResult:
+    """Minimise a smooth convex objective by Newton steps with a backtracking (Armijo) line search.
+
+    Each step solves ``H d = -g`` by Cholesky; a failed factorisation is how a singular (or
+    indefinite) Hessian is detected.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> (value, gradient (n,), hessian (n, n))``.
+    x0 : ndarray of shape (n,)
+    value : callable, optional
+        ``value(x) -> float``, used by the line search; defaults to ``fun(x)[0]``.
+    tol : float
+        Converged when the Newton decrement ``lambda^2 / 2 <= tol`` ...
+    gtol : float
+        ... and ``max |gradient| <= gtol``, or when the decrement is below the objective's rounding
+        error. The final Newton step is then still taken (it squares the error).
+    max_iter : int
+        Largest number of Newton steps.
+    name : str
+        The method's name in messages.
+
+    Returns
+    -------
+    OptimizeResult
+        ``history`` holds one record per step plus one for the final point.
+
+    Raises
+    ------
+    SingularHessianError
+        When the Hessian's Cholesky factorisation fails.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When ``max_iter`` is reached or the line search cannot decrease the objective.
+    """
+    value = value or (lambda x: fun(x)[0])
+    x = np.array(x0, dtype=float)
+    history, converged = [], False
+    for iteration in range(max_iter):
+        f, g, H = fun(x)
+        direction = _newton_direction(H, g, name, iteration)
+        decrement = -0.5 * float(g @ direction)
+        grad_norm = float(np.max(np.abs(g), initial=0.0))
+        if decrement <= tol and (grad_norm <= gtol or decrement <= _rounding_floor(f)):
+            history.append(Iteration(f, grad_norm, decrement, 1.0, x.copy()))
+            x, converged = x + direction, True
+            break
+        step = _backtrack(value, x, f, -2 * decrement, direction)
+        history.append(Iteration(f, grad_norm, decrement, step, x.copy()))
+        if step == 0.0:
+            _warn(f"{name} stopped: the line search found no decrease of the objective from a point "
+                  f"where max |gradient| = {grad_norm:.3g}. The problem may be badly scaled (standardise "
+                  "the predictors) or the optimum may not exist (separation: use a proper prior)")
+            break
+        x = x + step * direction
+    else:
+        _warn(f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}, "
+              f"Newton decrement = {decrement:.3g}. Increase max_iter, standardise the predictors, or use "
+              "a proper prior (fit_map)")
+    return _finish(fun, x, converged, history)
+
+
+def gradient_descent(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None,
+                     gtol: float = 1e-5, max_iter: int = 1000,
+                     name: str = "Gradient descent") -> OptimizeResult:
+    """Minimise by steepest descent with a backtracking (Armijo) line search.
+
+    The first trial step of each iteration is ``1 / L`` with ``L`` the largest eigenvalue of the
+    Hessian at the start point (an estimate of the gradient's Lipschitz constant), doubled after every
+    accepted step and halved by the line search as needed.
+
+    Parameters
+    ----------
+    fun, x0, value, max_iter, name
+        As for :func:`newton`.
+    gtol : float
+        Converged when ``max |gradient| <= gtol``.
+
+    Returns
+    -------
+    OptimizeResult
+
+    Warns
+    -----
+    ConvergenceWarning
+        When ``max_iter`` is reached (expected for ill-conditioned problems: that is the point of
+        comparing it with Newton's method).
+    """
+    value = value or (lambda x: fun(x)[0])
+    x = np.array(x0, dtype=float)
+    f, g, H = fun(x)
+    scale = 1.0 / max(np.linalg.eigvalsh(H)[-1], np.finfo(float).tiny)
+    history, converged = [], False
+    for _ in range(max_iter):
+        grad_norm = float(np.max(np.abs(g), initial=0.0))
+        if grad_norm <= gtol:
+            converged = True
+            break
+        step = _backtrack(value, x, f, -scale * float(g @ g), -scale * g)
+        history.append(Iteration(f, grad_norm, np.nan, step * scale, x.copy()))
+        if step == 0.0:
+            break
+        x = x - step * scale * g
+        scale *= 2 * step
+        f, g, H = fun(x)
+    if not converged:
+        _warn(f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}. "
+              "Increase max_iter or use newton")
+    return _finish(fun, x, converged, history)
+
+
+def _finish(fun: Derivatives, x: np.ndarray, converged: bool, history: list) -> OptimizeResult:
+    f, g, H = fun(x)
+    history.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
+    return OptimizeResult(x, f, g, H, len(history) - 1, converged, tuple(history))
+
+
+def _warn(message: str):
+    warnings.warn(message, ConvergenceWarning, stacklevel=4)

@@ -1,0 +1,207 @@
+"""The data layer: validation of predictors and labels, class encoding, formulas.
+
+Everything a user hands to :class:`bayeslogit.LogisticModel` is checked here, once; the numerical
+code downstream trusts what it receives. Messages name the problem, the value received and the fix.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import DataError
+
+LIKELIHOODS = ("bernoulli", "categorical")
+PARAMETERIZATIONS = ("reference", "symmetric")
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Validated data of a model.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        C-contiguous float64, without an intercept column.
+    y : ndarray of shape (n_samples,)
+        Integer class codes into ``classes``.
+    weights : ndarray of shape (n_samples,)
+    classes : ndarray of shape (n_classes,)
+        The labels; ``classes[1]`` is the event of a binary model.
+    feature_names : tuple of str
+    formula_spec : formulaic ModelSpec or None
+        Re-applied to new data frames at prediction time.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray
+    classes: np.ndarray
+    feature_names: tuple
+    formula_spec: object = None
+
+
+def _describe_rows(mask: np.ndarray) -> str:
+    rows = np.flatnonzero(mask)
+    return f"{rows.size} row{'s' if rows.size > 1 else ''}, first at row {rows[0]}"
+
+
+def validate_X(X, feature_names=None) -> tuple[np.ndarray, tuple]:
+    """Check a predictor matrix and return it as a C-contiguous float64 array with its column names.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+    feature_names : sequence of str, optional
+        Overrides the DataFrame's column names; default ``x0, x1, ...`` for arrays.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    feature_names : tuple of str
+    """
+    if isinstance(X, pd.DataFrame):
+        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        if non_numeric:
+            raise TypeError(
+                f"X must be numeric; column(s) {non_numeric} have dtype "
+                f"{[str(X[c].dtype) for c in non_numeric]}. Encode them first, e.g. "
+                f"LogisticModel.from_formula('y ~ C({non_numeric[0]})', data)"
+            )
+        names = tuple(str(c) for c in X.columns)
+        X = X.to_numpy(dtype=float)
+    else:
+        try:
+            X = np.asarray(X)
+        except ValueError as error:
+            raise DataError(f"X could not be read as an array ({error}); pass a 2-D array or a DataFrame") from None
+        if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+            raise TypeError(f"X must be numeric; got an array of dtype {X.dtype}. Encode categories as numbers "
+                            "or use LogisticModel.from_formula with C(column)")
+        names = None
+    if X.ndim != 2:
+        hint = " For a single feature use X.reshape(-1, 1)." if X.ndim == 1 else ""
+        raise DataError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}.{hint}")
+    if X.shape[0] == 0:
+        raise DataError("X has no rows; a model needs at least one observation per class")
+    X = np.ascontiguousarray(X, dtype=float)
+    names = _feature_names(feature_names, names, X.shape[1])
+    for problem, mask in (("NaN", np.isnan(X)), ("infinite values", np.isinf(X))):
+        if mask.any():
+            column = int(np.flatnonzero(mask.any(axis=0))[0])
+            raise DataError(f"X contains {problem} in column '{names[column]}' "
+                            f"({_describe_rows(mask[:, column])}); drop or impute those rows")
+    return X, names
+
+
+def _feature_names(given, from_frame, n_features: int) -> tuple:
+    if given is None:
+        return from_frame or tuple(f"x{j}" for j in range(n_features))
+    names = tuple(str(name) for name in given)
+    if len(names) != n_features:
+        raise DataError(f"feature_names has {len(names)} names but X has {n_features} columns")
+    if len(set(names)) != len(names):
+        raise DataError(f"feature_names must be unique; got {list(names)}")
+    return names
+
+
+def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Class codes and labels of ``y``.
+
+    A pandas Categorical keeps its category order (unused categories dropped); other labels are
+    sorted (``False < True``, ``0 < 1``, strings alphabetically).
+
+    Returns
+    -------
+    codes : ndarray of int of shape (n_samples,)
+    classes : ndarray of shape (n_classes,)
+    """
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise DataError(f"y must be one column; got a DataFrame with {y.shape[1]} columns")
+        y = y.iloc[:, 0]
+    series = pd.Series(y) if not isinstance(y, pd.Series) else y
+    if series.ndim != 1 or (not isinstance(y, pd.Series) and np.ndim(y) != 1):
+        raise DataError(f"y must be 1-D; got shape {np.shape(y)}")
+    if len(series) != n_samples:
+        raise DataError(f"X has {n_samples} rows but y has {len(series)}; they must have one entry per observation")
+    if series.isna().any():
+        raise DataError(f"y contains missing values ({_describe_rows(series.isna().to_numpy())}); "
+                        "drop those rows")
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categorical = series.cat.remove_unused_categories()
+        codes, classes = categorical.cat.codes.to_numpy(), categorical.cat.categories.to_numpy()
+    else:
+        values = series.to_numpy()
+        if np.issubdtype(values.dtype, np.floating) and np.any(values != np.round(values)):
+            example = values[values != np.round(values)][0]
+            raise DataError(f"y must hold class labels; got non-integer values such as {example}. "
+                            "For proportions of successes, expand to 0/1 rows with weights")
+        classes, codes = np.unique(values, return_inverse=True)
+    if len(classes) < 2:
+        raise DataError(f"y has a single class ({classes[0]!r}); logistic classification needs at least two")
+    return np.asarray(codes, dtype=np.intp), classes
+
+
+def validate_weights(weights, n_samples: int) -> np.ndarray:
+    """Sample weights as a float array of shape (n_samples,); ones when None."""
+    if weights is None:
+        return np.ones(n_samples)
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != (n_samples,):
+        raise DataError(f"weights must have shape ({n_samples},) like y; got {weights.shape}")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise DataError("weights must be finite and non-negative; got "
+                        f"{weights[~np.isfinite(weights) | (weights < 0)][0]}")
+    if weights.sum() == 0:
+        raise DataError("weights are all zero; at least one observation must count")
+    return weights
+
+
+def check_choice(name: str, value, allowed: tuple) -> str:
+    """Return ``value`` if it is one of ``allowed``, else raise a ValueError listing them."""
+    if value not in allowed:
+        raise ValueError(f"`{name}` must be one of {list(allowed)}; got {value!r}")
+    return value
+
+
+def prepare(X, y, feature_names=None, weights=None) -> ModelData:
+    """Validate arrays or data frames into :class:`ModelData`."""
+    X, names = validate_X(X, feature_names)
+    codes, classes = encode_labels(y, X.shape[0])
+    return ModelData(X, codes, validate_weights(weights, X.shape[0]), classes, names)
+
+
+def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
+    """The response column and the right-hand side of ``"y ~ a + b"``."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+    if formula.count("~") != 1:
+        raise ValueError(f"a formula needs one '~' between the response and the predictors; got {formula!r}")
+    response, rhs = (part.strip() for part in formula.split("~"))
+    if response not in data.columns:
+        raise DataError(f"the response '{response}' is not a column of the data; columns are {list(data.columns)}")
+    return response, rhs
+
+
+def design_from_formula(rhs: str, data: pd.DataFrame, spec=None):
+    """Model matrix of a right-hand side through formulaic; ``spec`` re-applies a fitted one.
+
+    Returns
+    -------
+    X : DataFrame of shape (n_samples, n_features), without the intercept column
+    intercept : bool
+    spec : formulaic ModelSpec
+    """
+    from formulaic import model_matrix
+    from formulaic.errors import FactorEvaluationError
+
+    try:
+        matrix = model_matrix(rhs, data, na_action="raise") if spec is None else spec.get_model_matrix(data)
+    except FactorEvaluationError as error:
+        raise DataError(f"cannot evaluate the formula '{rhs}' on the data: {error}. "
+                        f"Columns available: {list(data.columns)}") from None
+    except ValueError as error:
+        raise DataError(f"the formula '{rhs}' meets missing values: {error}; drop or impute those rows") from None
+    intercept = "Intercept" in matrix.columns
+    return matrix.drop(columns="Intercept") if intercept else matrix, intercept, matrix.model_spec

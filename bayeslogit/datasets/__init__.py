@@ -1,0 +1,56 @@
+"""Data sets shipped with bayeslogit, each returned as a pandas DataFrame."""
+
+from importlib import resources
+
+import pandas as pd
+
+__all__ = ["load_wells", "load_challenger", "load_iris"]
+
+
+def _read(name: str) -> pd.DataFrame:
+    with resources.files(__package__).joinpath(name).open("r") as handle:
+        return pd.read_csv(handle)
+
+
+def load_wells() -> pd.DataFrame:
+    """Arsenic in Bangladeshi wells: did 3,020 households switch to a safe well?
+
+    Columns: ``switched`` (1 if the household switched), ``arsenic`` (arsenic level of the
+    household's well, in hundreds of micrograms per litre), ``dist`` (distance in metres to the
+    closest known safe well), ``dist100`` (``dist / 100``, added here), ``assoc`` (1 if a member is
+    active in community associations), ``educ`` (years of education of the head of household).
+
+    Source: A. Gelman and J. Hill (2007), *Data Analysis Using Regression and Multilevel/Hierarchical
+    Models*, Cambridge University Press, chapter 5.4. Their fit of ``switched ~ dist100 + arsenic``
+    gives 0.0027, -0.8966 and 0.4608 (standard errors 0.079, 0.104, 0.041).
+    """
+    frame = _read("wells.csv")
+    frame.insert(frame.columns.get_loc("dist") + 1, "dist100", frame["dist"] / 100)
+    return frame
+
+
+def load_challenger() -> pd.DataFrame:
+    """Space Shuttle O-ring damage by launch temperature, the 23 flights before the Challenger disaster.
+
+    Columns: ``flight``, ``temp`` (launch temperature, degrees Fahrenheit), ``damaged`` (1 if any
+    O-ring showed thermal distress).
+
+    Source: S. R. Dalal, E. B. Fowlkes and B. Hoadley (1989), "Risk analysis of the space shuttle:
+    pre-Challenger prediction of failure", *Journal of the American Statistical Association* 84,
+    945-957. The ML logistic fit is 15.0429 - 0.2322 * temp (standard errors 7.379, 0.108).
+    """
+    return _read("challenger.csv")
+
+
+def load_iris() -> pd.DataFrame:
+    """Fisher's iris data: four measurements (cm) of 150 flowers of three species.
+
+    Columns: ``sepal_length``, ``sepal_width``, ``petal_length``, ``petal_width`` and ``species``
+    (a pandas Categorical: setosa, versicolor, virginica).
+
+    Source: R. A. Fisher (1936), "The use of multiple measurements in taxonomic problems",
+    *Annals of Eugenics* 7, 179-188.
+    """
+    frame = _read("iris.csv")
+    frame["species"] = pd.Categorical(frame["species"], categories=["setosa", "versicolor", "virginica"])
+    return frame

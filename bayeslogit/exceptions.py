@@ -1,0 +1,44 @@
+"""Exceptions and warnings raised by bayeslogit.
+
+Each one says what went wrong and what to do about it.
+"""
+
+
+class BayeslogitError(Exception):
+    """Base class of every exception the package raises on purpose."""
+
+
+class DataError(BayeslogitError, ValueError):
+    """The data handed to a model cannot be used as given (NaN, wrong shape, one class, ...)."""
+
+
+class SeparationError(BayeslogitError, ValueError):
+    """Maximum likelihood does not exist: some predictors separate the classes.
+
+    Attributes
+    ----------
+    columns : tuple of str
+        The predictors whose coefficients diverge.
+    kind : {"complete", "quasi-complete"}
+    """
+
+    def __init__(self, message: str, columns: tuple[str, ...] = (), kind: str = "complete"):
+        super().__init__(message)
+        self.columns = tuple(columns)
+        self.kind = kind
+
+
+class CollinearityError(BayeslogitError, ValueError):
+    """The design matrix is rank deficient, so the maximum-likelihood coefficients are not unique."""
+
+    def __init__(self, message: str, columns: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.columns = tuple(columns)
+
+
+class SingularHessianError(BayeslogitError, ArithmeticError):
+    """The Hessian of the objective is not positive definite where it must be."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An optimiser or a sampler did not reach its convergence criteria."""

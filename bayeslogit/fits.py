@@ -1,0 +1,215 @@
+"""Fit results: :class:`PointFit` (ML, MAP) and the predictions every fit shares.
+
+Results are immutable and hold what the fit produced (coefficients, Hessian, history); derived
+figures such as the covariance and standard errors are computed on demand.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+from .exceptions import SingularHessianError
+
+
+def coef_labels(model) -> list[str]:
+    """Flat labels of ``vec(B)``: the coefficient names, or ``name[class]`` for multiclass."""
+    if model.likelihood == "bernoulli":
+        return list(model.coef_names)
+    return [f"{name}[{label}]" for label in model.coef_classes for name in model.coef_names]
+
+
+def labelled_coef(model, B: np.ndarray, name: str = "coef"):
+    """``B`` (P, M) as a Series (binary) or a DataFrame [coef x class] (multiclass)."""
+    if model.likelihood == "bernoulli":
+        return pd.Series(B[:, 0], index=model.coef_names, name=name)
+    frame = pd.DataFrame(B, index=model.coef_names, columns=model.coef_classes)
+    frame.index.name, frame.columns.name = "coef", "class"
+    return frame
+
+
+class FitBase:
+    """Predictions shared by point and posterior fits.
+
+    Subclasses provide ``model``, ``params`` (P, M), the point estimate or posterior mean, and
+    ``coef_draws()``, an array (S, P, M) of coefficient matrices (S = 1 for point fits) over which
+    probabilities are averaged.
+    """
+
+    def decision_function(self, X=None) -> np.ndarray:
+        """Linear predictor at the fit's coefficients (for posterior fits, the posterior mean).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for binary models (the logit of ``classes_[1]``), else
+        (n_samples, K) class logits (the reference class's logit is 0).
+        """
+        eta = self.model.linear_predictor(self.params, X)
+        if self.model.likelihood == "bernoulli":
+            return eta[:, 0]
+        return self.model.full_logits(eta)
+
+    def predict_proba(self, X=None) -> np.ndarray:
+        """Predicted probabilities, averaged over the posterior draws for posterior fits.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features), optional
+            New data (a DataFrame for formula models); default: the training data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), ``Pr(w = classes_[1])``, for binary models;
+        (n_samples, K) for multiclass.
+        """
+        X = self.model.design_matrix(X)
+        draws = self.coef_draws()
+        total = 0.0
+        for B in draws:
+            total = total + self.model.probabilities(B, X)
+        return total / len(draws)
+
+    def predict(self, X=None) -> np.ndarray:
+        """The most probable class label of each row, shape (n_samples,)."""
+        proba = self.predict_proba(X)
+        if proba.ndim == 1:
+            return self.model.classes_[(proba > 0.5).astype(int)]
+        return self.model.classes_[np.argmax(proba, axis=1)]
+
+
+@dataclass(frozen=True, eq=False)
+class PointFit(FitBase):
+    """Maximum-likelihood or MAP estimate.
+
+    Attributes
+    ----------
+    method : {"ml", "map"}
+    model : LogisticModel
+    prior : Normal or None
+    params : ndarray of shape (P, M)
+        The coefficient matrix (unlabelled; see ``coef``).
+    hessian : ndarray of shape (n_free, n_free)
+        Hessian of the objective at the optimum, in the optimiser's free coordinates.
+    transform : ndarray of shape (P * M, n_free) or None
+        Map from free coordinates to ``vec(params)``.
+    loglik : float
+        Log-likelihood at the estimate (without the prior term).
+    n_iter : int
+    converged : bool
+    fit_time : float
+        Seconds spent in the fit.
+    iterations : tuple of Iteration
+    """
+
+    method: str
+    model: object
+    prior: object
+    params: np.ndarray
+    hessian: np.ndarray
+    transform: np.ndarray | None
+    loglik: float
+    n_iter: int
+    converged: bool
+    fit_time: float
+    iterations: tuple
+
+    def coef_draws(self) -> np.ndarray:
+        """The estimate as a single draw, shape (1, P, M)."""
+        return self.params[None]
+
+    @property
+    def coef(self):
+        """Estimates: Series indexed by ``coef_names``, or DataFrame [coef x class] for multiclass."""
+        return labelled_coef(self.model, self.params)
+
+    @cached_property
+    def _cov(self) -> np.ndarray:
+        try:
+            factor = cho_factor(self.hessian, lower=True)
+        except LinAlgError:
+            raise SingularHessianError(
+                f"the Hessian at the {self.method.upper()} estimate is singular, so the covariance does not "
+                "exist; remove collinear columns or use a proper prior") from None
+        inverse = cho_solve(factor, np.eye(len(self.hessian)))
+        if self.transform is not None:
+            inverse = self.transform @ inverse @ self.transform.T
+        return inverse
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        """Covariance of the estimates, the inverse Hessian of the objective, (P*M, P*M) labelled."""
+        labels = coef_labels(self.model)
+        return pd.DataFrame(self._cov, index=labels, columns=labels)
+
+    @property
+    def se(self):
+        """Standard errors, shaped like ``coef``."""
+        sd = np.sqrt(np.diag(self._cov)).reshape(self.params.shape, order="F")
+        return labelled_coef(self.model, sd, "se")
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """One row per iteration: objective, grad_norm, decrement, step_size and the coefficients."""
+        labels = coef_labels(self.model)
+        rows = []
+        for it in self.iterations:
+            B = self.model.objective(self.prior).coef(it.x)
+            rows.append([it.objective, it.grad_norm, it.decrement, it.step_size, *B.ravel(order="F")])
+        frame = pd.DataFrame(rows, columns=["objective", "grad_norm", "decrement", "step_size", *labels])
+        frame.index.name = "iteration"
+        return frame
+
+    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Table of estimates with Wald statistics.
+
+        Parameters
+        ----------
+        alpha : float
+            The interval is the central ``1 - alpha`` normal interval ``estimate +- z * sd``.
+
+        Returns
+        -------
+        DataFrame indexed by coefficient (``name[class]`` for multiclass) with columns
+        ``estimate, sd, z, p_value, lower, upper``.
+        """
+        if not 0 < alpha < 1:
+            raise ValueError(f"`alpha` must be in (0, 1); got {alpha}")
+        estimate = self.params.ravel(order="F")
+        sd = np.sqrt(np.diag(self._cov))
+        z = estimate / sd
+        half = stats.norm.ppf(1 - alpha / 2) * sd
+        return pd.DataFrame(
+            {"estimate": estimate, "sd": sd, "z": z, "p_value": 2 * stats.norm.sf(np.abs(z)),
+             "lower": estimate - half, "upper": estimate + half},
+            index=pd.Index(coef_labels(self.model), name="coef"),
+        )
+
+    def __repr__(self) -> str:
+        status = "converged" if self.converged else "NOT converged"
+        return (f"PointFit(method={self.method!r}, {status} in {self.n_iter} iterations, "
+                f"loglik={self.loglik:.4f})\n{self.coef.round(4).to_string()}")
+
+
+@dataclass(frozen=True)
+class FailedFit:
+    """A fit that could not be made, kept so that comparisons can show why.
+
+    Attributes
+    ----------
+    method : str
+    error : Exception
+        The exception the fit raised.
+    """
+
+    method: str
+    error: Exception
+
+    @property
+    def reason(self) -> str:
+        return f"{type(self.error).__name__}: {self.error}"
+
+    def __repr__(self) -> str:
+        return f"FailedFit(method={self.method!r}, {self.reason})"

@@ -1,0 +1,1 @@
+"""Layer 1: links, likelihoods and priors. NumPy and SciPy only."""

@@ -1,0 +1,40 @@
+"""Inverse links of the two families, computed in log space.
+
+The sigmoid and the softmax are taken from :mod:`scipy.special`, whose
+implementations never overflow; this module only adds the few derived
+quantities the likelihoods need.
+"""
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax, softmax
+
+__all__ = ["expit", "log_expit", "softmax", "log_softmax", "sigmoid_variance", "with_reference"]
+
+
+def sigmoid_variance(eta: np.ndarray) -> np.ndarray:
+    """Return ``sig(eta) * (1 - sig(eta))`` without underflow to NaN.
+
+    Parameters
+    ----------
+    eta : ndarray of any shape
+        Logits.
+
+    Returns
+    -------
+    ndarray of the same shape, in ``[0, 1/4]``.
+    """
+    return np.exp(log_expit(eta) + log_expit(-eta))
+
+
+def with_reference(eta: np.ndarray) -> np.ndarray:
+    """Prepend the reference category's zero logit.
+
+    Parameters
+    ----------
+    eta : ndarray of shape (n_samples, K - 1)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, K)
+    """
+    return np.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1)

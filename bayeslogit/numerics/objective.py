@@ -1,0 +1,215 @@
+"""The objective of every fit: the summed negative log-likelihood plus a Gaussian prior term.
+
+Conventions
+-----------
+``n`` samples, ``p`` features, ``P = p + intercept`` coefficients per linear predictor, ``M`` linear
+predictors (1 for Bernoulli, ``K - 1`` or ``K`` for Categorical; see :mod:`.likelihoods`).
+
+* ``X``: ndarray (n, p), C-contiguous float64, WITHOUT an intercept column: the intercept is handled
+  on its own, so the design is never copied to prepend a column of ones.
+* Coefficients ``B``: ndarray (P, M), the intercept in row 0 when present.
+* The optimiser works on a flat vector ``u`` of free coordinates. ``vec(B) = B.ravel(order="F")``
+  (class-major: the P coefficients of predictor 0, then of predictor 1, ...) equals ``u`` or, for
+  constrained parameterizations, ``T @ u`` with a fixed matrix ``T`` (P*M, n_free).
+* Objective: ``f(B) = sum_i w_i nll_i(B) + 1/2 sum_{j,m} precision_j B_jm^2``; maximum likelihood is
+  the same with ``precision = 0``.
+
+The data are visited in row blocks: each block's linear predictor, gradient and Hessian contributions
+are accumulated (the Hessian through a BLAS symmetric rank-k update into a reused buffer), so the same
+code serves data that are evaluated piece by piece, or on a subset of rows.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.linalg.blas import dsyrk
+
+_BLOCK_ELEMENTS = 2**20  # about 8 MB of float64 per block buffer
+
+
+@dataclass(frozen=True)
+class Design:
+    """A design matrix with an implicit intercept column.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    intercept : bool
+    """
+
+    X: np.ndarray
+    intercept: bool = True
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_coef(self) -> int:
+        return self.X.shape[1] + self.intercept
+
+    def linear_predictor(self, B: np.ndarray, rows: slice | np.ndarray = slice(None)) -> np.ndarray:
+        """``eta = [1, X] @ B`` of shape (n_rows, M) for ``B`` of shape (P, M)."""
+        X = self.X[rows]
+        if not self.intercept:
+            return X @ B
+        return X @ B[1:] + B[0]
+
+    @property
+    def block_size(self) -> int:
+        """Default rows per block: about ``_BLOCK_ELEMENTS`` elements, at least 1024 rows."""
+        return max(1024, _BLOCK_ELEMENTS // max(self.X.shape[1], 1))
+
+    def blocks(self, block_rows: int | None = None) -> Iterator[slice]:
+        """Row slices covering the data in blocks of about ``_BLOCK_ELEMENTS`` elements."""
+        size = block_rows or self.block_size
+        for start in range(0, self.n_samples, size):
+            yield slice(start, min(start + size, self.n_samples))
+
+    def gram(self, weights: np.ndarray) -> np.ndarray:
+        """``Z^T diag(weights) Z`` of shape (P, P), with ``Z = [1, X]``."""
+        gram = np.zeros((self.n_coef, self.n_coef), order="F")
+        buffer = np.empty((min(self.n_samples, self.block_size), self.X.shape[1]))
+        for rows in self.blocks():
+            _add_gram(gram, self.X[rows], weights[rows], self.intercept, buffer, symmetric=True)
+        return _mirror_upper(gram)
+
+    def take(self, rows: np.ndarray) -> "Design":
+        """The same design on a subset of rows."""
+        return Design(np.ascontiguousarray(self.X[rows]), self.intercept)
+
+
+def _add_gram(H: np.ndarray, X: np.ndarray, d: np.ndarray, intercept: bool, buffer: np.ndarray, symmetric: bool):
+    """Add ``Z^T diag(d) Z`` (``Z = [1, X]``) to the (P, P) block ``H`` in place.
+
+    ``symmetric`` marks a diagonal block of the Hessian, whose ``d >= 0``: then the X-part is a
+    rank-k update of ``sqrt(d) * X``, written into the upper triangle only (the caller mirrors it).
+    """
+    start = int(intercept)
+    if intercept:
+        H[0, 0] += d.sum()
+        H[0, 1:] += d @ X
+        if not symmetric:
+            H[1:, 0] += d @ X
+    if X.shape[1] == 0:
+        return
+    scaled = buffer[: X.shape[0]]
+    if symmetric:
+        np.multiply(X, np.sqrt(d)[:, None], out=scaled)
+        H[start:, start:] = dsyrk(1.0, scaled.T, beta=1.0, c=H[start:, start:], trans=0, lower=0)
+    else:
+        np.multiply(X, d[:, None], out=scaled)
+        H[start:, start:] += X.T @ scaled
+
+
+@dataclass(frozen=True)
+class Objective:
+    """Value, gradient and Hessian of the negative log posterior in free coordinates.
+
+    Parameters
+    ----------
+    family : Bernoulli or Categorical
+        From :data:`bayeslogit.numerics.likelihoods.FAMILIES`.
+    design : Design
+    y : ndarray of shape (n_samples,)
+        Integer class codes.
+    weights : ndarray of shape (n_samples,)
+    n_classes : int
+    precision : ndarray of shape (P,)
+        Prior precision per coefficient row; zeros for maximum likelihood.
+    transform : ndarray of shape (P * M, n_free) or None
+        Map from free coordinates to ``vec(B)``; None for the identity.
+    """
+
+    family: object
+    design: Design
+    y: np.ndarray
+    weights: np.ndarray
+    n_classes: int
+    precision: np.ndarray
+    transform: np.ndarray | None = None
+    block_rows: int | None = field(default=None, compare=False)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Shape (P, M) of the coefficient matrix."""
+        return self.design.n_coef, self.family.n_linear_predictors(self.n_classes)
+
+    @property
+    def n_free(self) -> int:
+        P, M = self.shape
+        return P * M if self.transform is None else self.transform.shape[1]
+
+    def coef(self, u: np.ndarray) -> np.ndarray:
+        """The coefficient matrix ``B`` (P, M) of free coordinates ``u`` (n_free,)."""
+        vec = u if self.transform is None else self.transform @ u
+        return vec.reshape(self.shape, order="F")
+
+    def free(self, B: np.ndarray) -> np.ndarray:
+        """The free coordinates (n_free,) of a coefficient matrix in the range of ``transform``."""
+        vec = np.asarray(B, dtype=float).reshape(self.shape).ravel(order="F")
+        return vec if self.transform is None else np.linalg.lstsq(self.transform, vec, rcond=None)[0]
+
+    def subset(self, rows: np.ndarray) -> "Objective":
+        """The same objective on a subset of rows, with the weights rescaled to the full sample size."""
+        scale = self.weights.sum() / self.weights[rows].sum()
+        return Objective(self.family, self.design.take(rows), self.y[rows], self.weights[rows] * scale,
+                         self.n_classes, self.precision, self.transform, self.block_rows)
+
+    def _penalty(self, B: np.ndarray) -> float:
+        return 0.5 * float(self.precision @ (B**2).sum(axis=1))
+
+    def value(self, u: np.ndarray) -> float:
+        """The objective at ``u``."""
+        B = self.coef(u)
+        total = self._penalty(B)
+        for rows in self.design.blocks(self.block_rows):
+            eta = self.design.linear_predictor(B, rows)
+            total += self.family.value(eta, self.y[rows], self.weights[rows])
+        return total
+
+    def __call__(self, u: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Value, gradient (n_free,) and Hessian (n_free, n_free) at ``u``, in one pass over the data."""
+        B = self.coef(u)
+        P, M = self.shape
+        start = int(self.design.intercept)
+        value = self._penalty(B)
+        grad = np.zeros((P, M))
+        grams = {(m, l): np.zeros((P, P), order="F") for m in range(M) for l in range(m, M)}
+        buffer = None
+        for rows in self.design.blocks(self.block_rows):
+            X, y, w = self.design.X[rows], self.y[rows], self.weights[rows]
+            if buffer is None:
+                buffer = np.empty_like(X)
+            v, d1, d2 = self.family.derivatives(self.design.linear_predictor(B, rows), y, w)
+            value += v
+            grad[start:] += X.T @ d1
+            if start:
+                grad[0] += d1.sum(axis=0)
+            for (m, l), gram in grams.items():
+                _add_gram(gram, X, d2[:, m, l], self.design.intercept, buffer, symmetric=m == l)
+        hess = _assemble(grams, M, P)
+        grad += self.precision[:, None] * B
+        hess[np.diag_indices(P * M)] += np.tile(self.precision, M)
+        grad = grad.ravel(order="F")
+        if self.transform is not None:
+            return value, self.transform.T @ grad, self.transform.T @ hess @ self.transform
+        return value, grad, hess
+
+
+def _assemble(grams: dict, M: int, P: int) -> np.ndarray:
+    """The (M*P, M*P) Hessian from its (P, P) blocks ``m <= l`` (diagonal blocks upper-triangular)."""
+    hess = np.empty((M, P, M, P))
+    for (m, l), gram in grams.items():
+        if m == l:
+            hess[m, :, m, :] = _mirror_upper(gram)
+        else:
+            hess[m, :, l, :] = gram
+            hess[l, :, m, :] = gram.T
+    return hess.reshape(M * P, M * P)
+
+
+def _mirror_upper(upper: np.ndarray) -> np.ndarray:
+    """The symmetric matrix whose upper triangle is that of ``upper``."""
+    return np.triu(upper) + np.triu(upper, 1).T
