@@ -139,7 +139,7 @@ def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
                             "For proportions of successes, expand to 0/1 rows with weights")
         classes, codes = np.unique(values, return_inverse=True)
     if len(classes) < 2:
-        raise DataError(f"y has a single class ({classes[0]!r}); logistic classification needs at least two")
+        raise DataError(f"y has a single class ({classes.tolist()[0]!r}); logistic classification needs at least two")
     return np.asarray(codes, dtype=np.intp), classes
 
 

@@ -1,0 +1,129 @@
+"""The data layer: every bad input gets a clear exception naming the problem and the fix."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayeslogit as bl
+
+
+@pytest.fixture
+def frame():
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"a": rng.normal(size=20), "b": rng.normal(size=20), "y": [0, 1] * 10})
+
+
+@pytest.mark.parametrize("mutate, exception, pattern", [
+    (lambda X, y: (X.assign(a=X.a.where(X.index != 3)), y), bl.DataError, "NaN in column 'a' \\(1 row, first at row 3\\)"),
+    (lambda X, y: (X.assign(b=X.b.where(X.index != 5, np.inf)), y), bl.DataError, "infinite values in column 'b'"),
+    (lambda X, y: (X, y.iloc[:-1]), bl.DataError, "X has 20 rows but y has 19"),
+    (lambda X, y: (X, y * 0), bl.DataError, "single class \\(0\\).*at least two"),
+    (lambda X, y: (X.to_numpy()[:, 0], y), bl.DataError, "must be 2-D.*got shape \\(20,\\).*reshape"),
+    (lambda X, y: (X.iloc[:0], y.iloc[:0]), bl.DataError, "no rows"),
+    (lambda X, y: (X.assign(c="text"), y), TypeError, "numeric.*'c'.*C\\(c\\)"),
+    (lambda X, y: (X.to_numpy().astype(str), y), TypeError, "numeric.*dtype"),
+    (lambda X, y: (X, y.astype(float).where(y.index != 2)), bl.DataError, "y contains missing values"),
+    (lambda X, y: (X, y / 3), bl.DataError, "non-integer values such as 0.33"),
+])
+def test_bad_input_is_rejected_with_a_clear_message(frame, mutate, exception, pattern):
+    X, y = mutate(frame[["a", "b"]], frame["y"])
+    with pytest.raises(exception, match=pattern):
+        bl.LogisticModel(X, y)
+
+
+@pytest.mark.parametrize("sigma", [-1.0, 0.0, np.inf, np.nan])
+def test_prior_scale_must_be_positive_and_finite(sigma):
+    with pytest.raises(ValueError, match=f"`sigma` must be positive and finite; got {sigma}"):
+        bl.Normal(sigma)
+    with pytest.raises(ValueError, match="`intercept_sigma` must be positive"):
+        bl.Normal(1.0, intercept_sigma=sigma)
+
+
+def test_per_predictor_sigma_must_match_the_predictors(frame):
+    model = bl.LogisticModel(frame[["a", "b"]], frame["y"])
+    with pytest.raises(ValueError, match="`sigma` has 3 values but the model has 2 predictors"):
+        model.fit_map(bl.Normal([1.0, 2.0, 3.0]))
+    narrow_a = model.fit_map(bl.Normal([0.01, 10.0]))
+    assert abs(narrow_a.coef["a"]) < 0.01 < abs(model.fit_map(bl.Normal(10.0)).coef["a"])
+
+
+def test_weights_are_checked(frame):
+    with pytest.raises(bl.DataError, match="finite and non-negative; got -1"):
+        bl.LogisticModel(frame[["a"]], frame["y"], weights=[-1.0] + [1.0] * 19)
+    with pytest.raises(bl.DataError, match="shape \\(20,\\)"):
+        bl.LogisticModel(frame[["a"]], frame["y"], weights=[1.0] * 3)
+
+
+def test_choices_are_checked(frame):
+    with pytest.raises(ValueError, match="`parameterization` must be one of \\['reference', 'symmetric'\\]"):
+        bl.LogisticModel(frame[["a"]], frame["y"], parameterization="softmax")
+    with pytest.raises(ValueError, match="needs two classes"):
+        bl.LogisticModel(frame[["a"]], np.arange(20) % 3, likelihood="bernoulli")
+
+
+def test_predict_with_wrong_columns_or_nan(frame):
+    fit = bl.LogisticModel(frame[["a", "b"]].to_numpy(), frame["y"]).fit_ml()
+    with pytest.raises(bl.DataError, match="X has 3 columns but the model was fitted on 2"):
+        fit.predict_proba(np.ones((4, 3)))
+    with pytest.raises(bl.DataError, match="NaN in column 'x1'"):
+        fit.predict_proba(np.array([[0.0, np.nan]]))
+
+
+def test_label_encodings(frame):
+    X = frame[["a"]]
+    assert list(bl.LogisticModel(X, frame.y.astype(bool)).classes_) == [False, True]
+    assert list(bl.LogisticModel(X, np.where(frame.y, "yes", "no")).classes_) == ["no", "yes"]
+    ordered = pd.Categorical(np.where(frame.y, "low", "high"), categories=["low", "high", "unused"])
+    model = bl.LogisticModel(X, ordered)
+    assert list(model.classes_) == ["low", "high"] and model.likelihood == "bernoulli"
+    np.testing.assert_array_equal(model.data.y, 1 - frame.y.to_numpy())
+    three = bl.LogisticModel(X, np.arange(20) % 3)
+    assert three.likelihood == "categorical" and three.coef_classes == [1, 2]
+    two_softmax = bl.LogisticModel(X, frame.y, likelihood="categorical")
+    assert two_softmax.fit_ml().coef.shape == (2, 1)
+
+
+def test_formula_features(frame):
+    data = frame.assign(g=np.array(["u", "v", "w", "v"] * 5), c=frame.a.abs() + 1)
+    model = bl.LogisticModel.from_formula("y ~ a * C(g) + np.log(c) + I(b ** 2)", data)
+    assert model.coef_names[:2] == ["Intercept", "a"]
+    assert {"C(g)[T.v]", "a:C(g)[T.w]", "np.log(c)", "I(b ** 2)"} <= set(model.coef_names)
+    fit = model.fit_map(bl.Normal(1.0))
+    # new data: the formula is re-applied, including the category levels learnt from the training data
+    new = data.iloc[[0, 1]]
+    np.testing.assert_allclose(fit.predict_proba(new), fit.predict_proba()[:2])
+    assert not bl.LogisticModel.from_formula("y ~ a - 1", data).intercept
+
+
+def test_formula_errors(frame):
+    with pytest.raises(bl.DataError, match="cannot evaluate.*zz.*Columns available"):
+        bl.LogisticModel.from_formula("y ~ a + zz", frame)
+    with pytest.raises(bl.DataError, match="response 'w' is not a column"):
+        bl.LogisticModel.from_formula("w ~ a", frame)
+    with pytest.raises(bl.DataError, match="missing values"):
+        bl.LogisticModel.from_formula("y ~ a", frame.assign(a=frame.a.where(frame.index != 1)))
+    fit = bl.LogisticModel.from_formula("y ~ a", frame).fit_ml()
+    with pytest.raises(TypeError, match="built from a formula"):
+        fit.predict_proba(np.ones((2, 1)))
+
+
+def test_load_wells():
+    wells = bl.datasets.load_wells()
+    assert wells.shape == (3020, 6)
+    assert wells["switched"].mean() == pytest.approx(0.575, abs=1e-3)
+    np.testing.assert_allclose(wells["dist100"], wells["dist"] / 100)
+
+
+def test_import_and_ml_fit_load_no_heavy_modules():
+    code = (
+        "import sys, numpy as np, bayeslogit as bl\n"
+        "rng = np.random.default_rng(0); X = rng.normal(size=(200, 2))\n"
+        "bl.LogisticModel(X, (X[:, 0] + rng.normal(size=200) > 0).astype(int)).fit_ml()\n"
+        "heavy = ['pymc', 'pytensor', 'arviz', 'matplotlib', 'dask', 'formulaic', 'xarray']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""

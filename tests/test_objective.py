@@ -1,0 +1,123 @@
+"""The objective's gradient and Hessian against finite differences, exact values and identities."""
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from bayeslogit.numerics.likelihoods import FAMILIES
+from bayeslogit.numerics.objective import Design, Objective
+
+CASES = [  # (family, n_classes, parameterization)
+    ("bernoulli", 2, "reference"),
+    ("categorical", 2, "reference"),
+    ("categorical", 3, "reference"),
+    ("categorical", 4, "symmetric"),
+]
+
+
+def make_objective(rng, family, n_classes, parameterization, intercept=True, n=60, p=3, block_rows=None,
+                   precision=0.3):
+    X = rng.normal(size=(n, p))
+    y = rng.integers(0, n_classes, n)
+    weights = rng.uniform(0.5, 2.0, n)
+    return Objective(FAMILIES[family](parameterization), Design(X, intercept), y, weights, n_classes,
+                     np.full(p + intercept, precision), block_rows=block_rows)
+
+
+def finite_difference(f, u, eps=1e-6):
+    """Central differences of f (scalar or vector valued) along each coordinate: (n, ...)."""
+    return np.array([(f(u + eps * e) - f(u - eps * e)) / (2 * eps) for e in np.eye(len(u))])
+
+
+def relative_error(a, b):
+    return np.max(np.abs(a - b)) / np.max(np.abs(b))
+
+
+@pytest.mark.parametrize("family, n_classes, parameterization", CASES)
+@pytest.mark.parametrize("intercept", [True, False])
+def test_gradient_and_hessian_match_finite_differences(rng, family, n_classes, parameterization, intercept):
+    objective = make_objective(rng, family, n_classes, parameterization, intercept, block_rows=7)
+    u = rng.normal(scale=2.0, size=objective.n_free)
+    value, grad, hess = objective(u)
+    assert value == pytest.approx(objective.value(u), rel=1e-13)
+    # central differences have error O(eps^2 f''') ~ 1e-10 relative; 1e-6 leaves room for rounding
+    assert relative_error(grad, finite_difference(objective.value, u)) < 1e-6
+    assert relative_error(hess, finite_difference(lambda v: objective(v)[1], u)) < 1e-6
+    np.testing.assert_array_equal(hess, hess.T)
+
+
+@pytest.mark.parametrize("family, n_classes, parameterization", CASES)
+def test_extreme_logits_stay_finite_and_exact(rng, family, n_classes, parameterization):
+    """Logits of |800| overflow exp() in float64; log-space formulas must not."""
+    objective = make_objective(rng, family, n_classes, parameterization, n=40, precision=0.0)
+    u = rng.choice([-1.0, 1.0], size=objective.n_free) * 300.0
+    value, grad, hess = objective(u)
+    assert np.isfinite(value) and np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))
+    assert np.abs(objective.design.linear_predictor(objective.coef(u))).max() > 800
+    assert relative_error(grad, finite_difference(objective.value, u, eps=1e-4)) < 1e-6
+
+
+def test_bernoulli_exact_value_at_extreme_logits():
+    """nll(eta, y) = log(1 + e^eta) - y eta: 800 for (800, 0), ~e^-800 for (800, 1), log 2 at 0."""
+    bernoulli = FAMILIES["bernoulli"]("reference")
+    eta = np.array([[800.0], [800.0], [-800.0], [0.0]])
+    y = np.array([0, 1, 1, 1])
+    value, d1, d2 = bernoulli.derivatives(eta, y, np.ones(4))
+    assert value == pytest.approx(800.0 + 800.0 + np.log(2.0), rel=1e-15)
+    np.testing.assert_allclose(d1[:, 0], [1.0, 0.0, -1.0, -0.5], atol=1e-300)
+    np.testing.assert_allclose(d2[:, 0, 0], [np.exp(-800.0), np.exp(-800.0), np.exp(-800.0), 0.25], rtol=1e-12)
+
+
+def test_bernoulli_equals_two_class_categorical(rng):
+    """The sigmoid is the two-class softmax with the first class as reference."""
+    binary = make_objective(rng, "bernoulli", 2, "reference")
+    categorical = Objective(FAMILIES["categorical"]("reference"), binary.design, binary.y, binary.weights, 2,
+                            binary.precision)
+    u = rng.normal(size=binary.n_free)
+    for a, b in zip(binary(u), categorical(u)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_value_equals_hand_computed_sum(rng):
+    objective = make_objective(rng, "bernoulli", 2, "reference", precision=0.5)
+    u = rng.normal(size=objective.n_free)
+    eta = objective.design.X @ u[1:] + u[0]
+    p = expit(eta)
+    expected = -np.sum(objective.weights * (objective.y * np.log(p) + (1 - objective.y) * np.log1p(-p)))
+    expected += 0.5 * 0.5 * np.sum(u**2)
+    assert objective.value(u) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("family, n_classes, parameterization", CASES)
+def test_weight_two_equals_duplicated_rows(rng, family, n_classes, parameterization):
+    objective = make_objective(rng, family, n_classes, parameterization, n=30)
+    weights = rng.integers(1, 3, size=30).astype(float)
+    rows = np.repeat(np.arange(30), weights.astype(int))
+    weighted = Objective(objective.family, objective.design, objective.y, weights, n_classes, objective.precision)
+    duplicated = Objective(objective.family, objective.design.take(rows), objective.y[rows], np.ones(len(rows)),
+                           n_classes, objective.precision)
+    u = rng.normal(size=objective.n_free)
+    for a, b in zip(weighted(u), duplicated(u)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-10)
+
+
+def test_block_evaluation_equals_single_pass(rng):
+    whole = make_objective(rng, "categorical", 3, "reference", n=500)
+    blocked = Objective(whole.family, whole.design, whole.y, whole.weights, 3, whole.precision, block_rows=37)
+    u = rng.normal(size=whole.n_free)
+    for a, b in zip(whole(u), blocked(u)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-10)
+
+
+def test_subset_rescales_to_full_sample(rng):
+    objective = make_objective(rng, "bernoulli", 2, "reference", n=400)
+    half = objective.subset(np.arange(200))
+    assert half.weights.sum() == pytest.approx(objective.weights.sum())
+    assert half.design.n_samples == 200
+
+
+def test_design_gram_equals_dense_product(rng):
+    X = rng.normal(size=(300, 4))
+    weights = rng.uniform(size=300)
+    Z = np.column_stack([np.ones(300), X])
+    np.testing.assert_allclose(Design(X, True).gram(weights), Z.T @ (weights[:, None] * Z), rtol=1e-12)

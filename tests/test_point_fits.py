@@ -1,0 +1,210 @@
+"""ML and MAP point fits: agreement with scikit-learn, identities, separation and collinearity."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayeslogit as bl
+
+sklearn_linear = pytest.importorskip("sklearn.linear_model")
+sklearn_datasets = pytest.importorskip("sklearn.datasets")
+
+
+@pytest.fixture(scope="module")
+def wells():
+    return bl.datasets.load_wells()
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return bl.datasets.load_iris()
+
+
+@pytest.mark.parametrize("sigma", [0.05, 0.5, 2.5])
+def test_map_equals_sklearn_binary(wells, sigma):
+    """sklearn's objective is C * sum(nll) + 1/2 |w|^2 with an unpenalised intercept: C = sigma^2."""
+    X, y = wells[["dist100", "arsenic", "educ"]], wells["switched"]
+    ours = bl.LogisticModel(X, y).fit_map(bl.Normal(sigma))
+    theirs = sklearn_linear.LogisticRegression(C=sigma**2, tol=1e-12, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef.to_numpy(), np.r_[theirs.intercept_, theirs.coef_[0]], atol=1e-6)
+
+
+@pytest.mark.parametrize("features", [["sepal_length", "sepal_width"], ["petal_length", "petal_width"]])
+def test_map_equals_sklearn_multinomial_symmetric(iris, features):
+    X, y = iris[features], iris["species"]
+    model = bl.LogisticModel(X, y, parameterization="symmetric")
+    ours = model.fit_map(bl.Normal(1.0))
+    theirs = sklearn_linear.LogisticRegression(C=1.0, tol=1e-12, max_iter=10_000).fit(X, y)
+    assert list(theirs.classes_) == list(model.classes_)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+    # the flat-prior intercepts are constrained to sum to zero; the slopes are identified by the prior
+    assert ours.coef.loc["Intercept"].sum() == pytest.approx(0.0, abs=1e-10)
+    np.testing.assert_allclose(ours.coef.iloc[1:].to_numpy(), theirs.coef_.T, atol=1e-5)
+
+
+def test_reference_and_symmetric_ml_give_the_same_probabilities():
+    """ML is invariant to the parameterization: the symmetric fit is the reference fit, re-centred."""
+    data = pytest.importorskip("statsmodels.datasets").anes96.load_pandas()
+    X, y = data.exog[["selfLR", "age", "educ"]], data.endog
+    reference = bl.LogisticModel(X, y).fit_ml()
+    symmetric = bl.LogisticModel(X, y, parameterization="symmetric").fit_ml()
+    assert reference.params.shape == (4, 6) and symmetric.params.shape == (4, 7)
+    np.testing.assert_allclose(reference.predict_proba(X), symmetric.predict_proba(X), atol=1e-9)
+    np.testing.assert_allclose(symmetric.params.sum(axis=1), 0.0, atol=1e-10)
+    centred = np.column_stack([np.zeros(4), reference.params])
+    np.testing.assert_allclose(symmetric.params, centred - centred.mean(axis=1, keepdims=True), atol=1e-7)
+    assert symmetric.loglik == pytest.approx(reference.loglik, abs=1e-9)
+
+
+def test_map_with_huge_sigma_equals_ml(wells):
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic + educ", wells)
+    ml, map_ = model.fit_ml(), model.fit_map(bl.Normal(1e8, intercept_sigma=1e8))
+    np.testing.assert_allclose(map_.coef.to_numpy(), ml.coef.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(map_.se.to_numpy(), ml.se.to_numpy(), rtol=1e-6)
+
+
+def test_prior_shrinks_towards_zero(wells):
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
+    sizes = [np.abs(model.fit_map(bl.Normal(s)).coef.iloc[1:]).sum() for s in (0.01, 0.1, 1.0)]
+    assert sizes[0] < sizes[1] < sizes[2]
+    assert sizes[0] < 0.1 * sizes[2]
+
+
+def test_duplicated_rows_equal_weight_two(wells):
+    data = wells.iloc[:400]
+    weights = np.where(np.arange(400) % 3 == 0, 2.0, 1.0)
+    duplicated = pd.concat([data, data[weights == 2]])
+    weighted = bl.LogisticModel(data[["dist100", "arsenic"]], data["switched"], weights=weights).fit_ml()
+    repeated = bl.LogisticModel(duplicated[["dist100", "arsenic"]], duplicated["switched"]).fit_ml()
+    np.testing.assert_allclose(weighted.coef.to_numpy(), repeated.coef.to_numpy(), atol=1e-10)
+    np.testing.assert_allclose(weighted.se.to_numpy(), repeated.se.to_numpy(), rtol=1e-9)
+
+
+def test_covariance_is_inverse_hessian_and_summary_is_consistent(wells):
+    fit = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells).fit_ml()
+    _, _, hess = fit.model.objective()(fit.params.ravel())
+    np.testing.assert_allclose(fit.cov.to_numpy() @ hess, np.eye(3), atol=1e-10)
+    table = fit.summary(alpha=0.10)
+    np.testing.assert_allclose(table["z"], table["estimate"] / table["sd"])
+    np.testing.assert_allclose(table["upper"] - table["estimate"], 1.6448536269514722 * table["sd"], rtol=1e-12)
+    assert list(fit.cov.index) == ["Intercept", "dist100", "arsenic"]
+
+
+def test_newton_history_decreases_and_converges_quadratically(wells):
+    fit = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells).fit_ml()
+    history = fit.history
+    assert fit.converged and fit.n_iter <= 8
+    assert np.all(np.diff(history["objective"]) <= 1e-9)
+    decrements = history["decrement"].dropna().to_numpy()
+    # quadratic convergence: each decrement at most about the square of the previous (relative scale)
+    assert decrements[-1] < 1e-10 and decrements[-2] < 1e-4
+    np.testing.assert_allclose(history.iloc[-1][fit.model.coef_names].to_numpy(float), fit.coef.to_numpy())
+
+
+def test_max_iter_warns_with_gradient_norm(wells):
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
+    with pytest.warns(bl.ConvergenceWarning, match="did not converge in 2 iterations: max \\|gradient\\|"):
+        fit = model.fit_ml(max_iter=2)
+    assert not fit.converged
+
+
+def test_predictions_binary(wells):
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
+    fit = model.fit_ml()
+    new = pd.DataFrame({"dist100": [0.0, 1.0], "arsenic": [1.0, 0.5]})
+    eta = fit.decision_function(new)
+    c = fit.coef
+    np.testing.assert_allclose(eta, c["Intercept"] + c["dist100"] * new.dist100 + c["arsenic"] * new.arsenic)
+    np.testing.assert_allclose(fit.predict_proba(new), 1 / (1 + np.exp(-eta)))
+    np.testing.assert_array_equal(fit.predict(new), (eta > 0).astype(int))
+    assert fit.predict_proba().shape == (len(wells),)
+
+
+def test_predictions_multiclass_labels(iris):
+    model = bl.LogisticModel.from_formula("species ~ petal_length + sepal_width", iris)
+    fit = model.fit_map(bl.Normal(1.0))
+    proba = fit.predict_proba(iris)
+    assert proba.shape == (150, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    logits = fit.decision_function(iris)
+    np.testing.assert_allclose(logits[:, 0], 0.0)
+    assert np.mean(fit.predict(iris) == iris["species"].to_numpy()) > 0.9
+    assert list(fit.coef.columns) == ["versicolor", "virginica"]
+
+
+# ---- separation --------------------------------------------------------------------------------------
+SEPARATED = {
+    "complete": (pd.DataFrame({"x": [-3.0, -2, -1, 1, 2, 3], "z": [0.3, -1.2, 0.5, 0.1, -0.4, 0.9]}),
+                 [0, 0, 0, 1, 1, 1], "x"),
+    "quasi-complete": (pd.DataFrame({"x": [-2.0, -1, 0, 0, 1, 2], "z": [0.3, -1.2, 0.1, 0.1, -0.4, 0.9]}),
+                       [0, 0, 0, 1, 1, 1], "x"),
+}
+
+
+@pytest.mark.parametrize("kind", SEPARATED)
+def test_separation_raises_naming_the_column_and_map_still_fits(kind):
+    X, y, column = SEPARATED[kind]
+    model = bl.LogisticModel(X, y)
+    with pytest.raises(bl.SeparationError, match=f"'{column}'.*fit_map") as caught:
+        model.fit_ml()
+    assert caught.value.columns == (column,) and caught.value.kind == kind
+    assert isinstance(caught.value, ValueError)
+    fit = model.fit_map(bl.Normal(2.5))
+    assert fit.converged and np.all(np.isfinite(fit.coef)) and fit.coef["x"] > 1
+
+
+def test_iris_setosa_is_separated_by_petal_length(iris):
+    model = bl.LogisticModel(iris[["petal_length"]], iris["species"] == "setosa")
+    with pytest.raises(bl.SeparationError, match="petal_length"):
+        model.fit_ml()
+    fit = model.fit_map(bl.Normal(2.5))
+    assert np.all(np.isfinite(fit.coef)) and fit.coef["petal_length"] < -1
+
+
+def test_iris_three_classes_on_all_features_is_separated(iris):
+    features = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    model = bl.LogisticModel(iris[features], iris["species"])
+    with pytest.raises(bl.SeparationError) as caught:
+        model.fit_ml()
+    assert caught.value.columns and set(caught.value.columns) <= set(features)
+    fit = model.fit_map(bl.Normal(1.0))
+    assert np.all(np.isfinite(fit.coef.to_numpy())) and fit.converged
+
+
+def test_overlapping_data_is_not_flagged(wells):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bl.LogisticModel(wells[["dist100", "arsenic", "assoc", "educ"]], wells["switched"]).fit_ml()
+
+
+# ---- collinearity ------------------------------------------------------------------------------------
+def test_collinear_columns_are_named_and_map_still_fits(wells):
+    X = wells[["dist100", "arsenic"]].assign(dist_km=wells["dist100"] / 10, educ=wells["educ"])
+    model = bl.LogisticModel(X, wells["switched"])
+    with pytest.raises(bl.CollinearityError, match="dist100.*dist_km") as caught:
+        model.fit_ml()
+    assert set(caught.value.columns) == {"dist100", "dist_km"}
+    fit = model.fit_map(bl.Normal(2.5))
+    assert fit.converged
+    # the prior splits the effect between the two copies in proportion to their scales
+    assert fit.coef["dist100"] / fit.coef["dist_km"] == pytest.approx(10.0, rel=1e-6)
+
+
+def test_constant_column_next_to_intercept_is_named(wells):
+    X = wells[["dist100"]].assign(const=1.0)
+    with pytest.raises(bl.CollinearityError, match="'const'.*intercept"):
+        bl.LogisticModel(X, wells["switched"]).fit_ml()
+    fit = bl.LogisticModel(X, wells["switched"], intercept=False).fit_ml()
+    assert fit.coef["const"] == pytest.approx(
+        bl.LogisticModel(wells[["dist100"]], wells["switched"]).fit_ml().coef["Intercept"], abs=1e-10)
+
+
+@pytest.mark.parametrize("scale", [1e150, 1e-150])
+def test_extreme_design_scale_gives_finite_equivariant_estimates(wells, scale):
+    X, y = wells[["dist100", "arsenic"]].to_numpy(), wells["switched"]
+    reference = bl.LogisticModel(X, y).fit_ml()
+    fit = bl.LogisticModel(X * scale, y).fit_ml()
+    assert np.all(np.isfinite(fit.params))
+    np.testing.assert_allclose(fit.params[1:, 0] * scale, reference.params[1:, 0], rtol=1e-8)
