@@ -72,9 +72,9 @@ class OptimizeResult:
     history: tuple
 
 
-def _backtrack(value: Callable, x: np.ndarray, f: float, slope: float, direction: np.ndarray) -> float:
-    """Largest ``t = 2^-k`` with ``value(x + t d) <= f + c t slope``; 0 when none is found."""
-    t = 1.0
+def _backtrack(value: Callable, x: np.ndarray, f: float, slope: float, direction: np.ndarray,
+               t: float = 1.0) -> float:
+    """Largest ``t * 2^-k`` with ``value(x + t d) <= f + c t slope``; 0 when none is found."""
     for _ in range(_MAX_HALVINGS):
         trial = value(x + t * direction)
         if np.isfinite(trial) and trial <= f + _ARMIJO * t * slope:
@@ -140,17 +140,18 @@ def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, t
     """
     value = value or (lambda x: fun(x)[0])
     x = np.array(x0, dtype=float)
+    f, g, H = fun(x)
     history, converged = [], False
     for iteration in range(max_iter):
-        f, g, H = fun(x)
         direction = _newton_direction(H, g, name, iteration)
         decrement = -0.5 * float(g @ direction)
         grad_norm = float(np.max(np.abs(g), initial=0.0))
         if decrement <= tol and (grad_norm <= gtol or decrement <= _rounding_floor(f)):
             history.append(Iteration(f, grad_norm, decrement, 1.0, x.copy()))
             x, converged = x + direction, True
+            f, g, H = fun(x)
             break
-        step = _backtrack(value, x, f, -2 * decrement, direction)
+        step, trial = _newton_step(fun, value, x, f, decrement, direction)
         history.append(Iteration(f, grad_norm, decrement, step, x.copy()))
         if step == 0.0:
             _warn(f"{name} stopped: the line search found no decrease of the objective from a point "
@@ -158,25 +159,41 @@ def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, t
                   "the predictors) or the optimum may not exist (separation: use a proper prior)")
             break
         x = x + step * direction
+        f, g, H = trial
     else:
         _warn(f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}, "
               f"Newton decrement = {decrement:.3g}. Increase max_iter, standardise the predictors, or use "
               "a proper prior (fit_map)")
-    return _finish(fun, x, converged, history)
+    history.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
+    return OptimizeResult(x, f, g, H, len(history) - 1, converged, tuple(history))
 
 
-def gradient_descent(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None,
-                     gtol: float = 1e-5, max_iter: int = 1000,
-                     name: str = "Gradient descent") -> OptimizeResult:
+def _newton_step(fun: Derivatives, value: Callable, x: np.ndarray, f: float, decrement: float,
+                 direction: np.ndarray) -> tuple[float, tuple | None]:
+    """Step size along the Newton direction and the derivatives there (None when no step is found).
+
+    The full step usually passes the Armijo test, so it is evaluated with its derivatives, which the
+    next iteration reuses; only when it fails does the line search backtrack on values alone.
+    """
+    trial = fun(x + direction)
+    if np.isfinite(trial[0]) and trial[0] <= f - _ARMIJO * 2 * decrement:
+        return 1.0, trial
+    step = _backtrack(value, x, f, -2 * decrement, direction, t=0.5)
+    return step, (fun(x + step * direction) if step > 0.0 else None)
+
+
+def gradient_descent(fun: Callable, x0: np.ndarray, *, value: Callable | None = None, gtol: float = 1e-5,
+                     max_iter: int = 1000, name: str = "Gradient descent") -> OptimizeResult:
     """Minimise by steepest descent with a backtracking (Armijo) line search.
 
-    The first trial step of each iteration is ``1 / L`` with ``L`` the largest eigenvalue of the
-    Hessian at the start point (an estimate of the gradient's Lipschitz constant), doubled after every
-    accepted step and halved by the line search as needed.
+    The first trial step has unit length; after each accepted step the next trial step is twice the
+    one accepted, and the line search halves it as needed.
 
     Parameters
     ----------
-    fun, x0, value, max_iter, name
+    fun : callable
+        ``fun(x) -> (value, gradient (n,))``; the Hessian is not used.
+    x0, value, max_iter, name
         As for :func:`newton`.
     gtol : float
         Converged when ``max |gradient| <= gtol``.
@@ -184,6 +201,7 @@ def gradient_descent(fun: Derivatives, x0: np.ndarray, *, value: Callable | None
     Returns
     -------
     OptimizeResult
+        ``hess`` is None.
 
     Warns
     -----
@@ -193,8 +211,8 @@ def gradient_descent(fun: Derivatives, x0: np.ndarray, *, value: Callable | None
     """
     value = value or (lambda x: fun(x)[0])
     x = np.array(x0, dtype=float)
-    f, g, H = fun(x)
-    scale = 1.0 / max(np.linalg.eigvalsh(H)[-1], np.finfo(float).tiny)
+    f, g = fun(x)
+    scale = 1.0 / max(np.linalg.norm(g), np.finfo(float).tiny)
     history, converged = [], False
     for _ in range(max_iter):
         grad_norm = float(np.max(np.abs(g), initial=0.0))
@@ -207,17 +225,12 @@ def gradient_descent(fun: Derivatives, x0: np.ndarray, *, value: Callable | None
             break
         x = x - step * scale * g
         scale *= 2 * step
-        f, g, H = fun(x)
+        f, g = fun(x)
     if not converged:
         _warn(f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}. "
               "Increase max_iter or use newton")
-    return _finish(fun, x, converged, history)
-
-
-def _finish(fun: Derivatives, x: np.ndarray, converged: bool, history: list) -> OptimizeResult:
-    f, g, H = fun(x)
     history.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
-    return OptimizeResult(x, f, g, H, len(history) - 1, converged, tuple(history))
+    return OptimizeResult(x, f, g, None, len(history) - 1, converged, tuple(history))
 
 
 def _warn(message: str):

@@ -171,31 +171,40 @@ class Objective:
 
     def __call__(self, u: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Value, gradient (n_free,) and Hessian (n_free, n_free) at ``u``, in one pass over the data."""
+        return self._evaluate(u, hessian=True)
+
+    def value_and_gradient(self, u: np.ndarray) -> tuple[float, np.ndarray]:
+        """Value and gradient (n_free,) at ``u``, without the cost of the Hessian."""
+        return self._evaluate(u, hessian=False)
+
+    def _evaluate(self, u: np.ndarray, hessian: bool):
         B = self.coef(u)
         P, M = self.shape
         start = int(self.design.intercept)
         value = self._penalty(B)
         grad = np.zeros((P, M))
-        grams = {(m, l): np.zeros((P, P), order="F") for m in range(M) for l in range(m, M)}
+        grams = {(m, l): np.zeros((P, P), order="F") for m in range(M) for l in range(m, M)} if hessian else {}
         buffer = None
         for rows in self.design.blocks(self.block_rows):
             X, y, w = self.design.X[rows], self.y[rows], self.weights[rows]
-            if buffer is None:
-                buffer = np.empty_like(X)
             v, d1, d2 = self.family.derivatives(self.design.linear_predictor(B, rows), y, w)
             value += v
             grad[start:] += X.T @ d1
             if start:
                 grad[0] += d1.sum(axis=0)
+            if buffer is None and hessian:
+                buffer = np.empty_like(X)
             for (m, l), gram in grams.items():
                 _add_gram(gram, X, d2[:, m, l], self.design.intercept, buffer, symmetric=m == l)
+        grad = (grad + self.precision[:, None] * B).ravel(order="F")
+        T = self.transform
+        if not hessian:
+            return value, grad if T is None else T.T @ grad
         hess = _assemble(grams, M, P)
-        grad += self.precision[:, None] * B
         hess[np.diag_indices(P * M)] += np.tile(self.precision, M)
-        grad = grad.ravel(order="F")
-        if self.transform is not None:
-            return value, self.transform.T @ grad, self.transform.T @ hess @ self.transform
-        return value, grad, hess
+        if T is None:
+            return value, grad, hess
+        return value, T.T @ grad, T.T @ hess @ T
 
 
 def _assemble(grams: dict, M: int, P: int) -> np.ndarray:

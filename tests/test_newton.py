@@ -1,0 +1,72 @@
+"""The generic optimisers on problems with known answers."""
+
+import numpy as np
+import pytest
+
+import bayeslogit as bl
+from bayeslogit.algorithms.newton import gradient_descent, newton
+
+
+def quadratic(A, b):
+    """f(x) = 1/2 x^T A x - b^T x, minimised at A^-1 b."""
+    return lambda x: (0.5 * x @ A @ x - b @ x, A @ x - b, A)
+
+
+def first_order(fun):
+    return lambda x: fun(x)[:2]
+
+
+def test_newton_solves_a_quadratic_in_one_step():
+    A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    b = np.array([1.0, 2.0])
+    result = newton(quadratic(A, b), np.zeros(2))
+    np.testing.assert_allclose(result.x, np.linalg.solve(A, b), rtol=1e-14)
+    assert result.converged and result.n_iter <= 2
+    assert result.history[0].step_size == 1.0
+
+
+def test_newton_decrement_is_the_predicted_decrease():
+    A = np.diag([1.0, 100.0])
+    b = np.array([1.0, 1.0])
+    result = newton(quadratic(A, b), np.zeros(2), tol=1e-20)
+    first = result.history[0]
+    # on a quadratic, lambda^2 / 2 is exactly f(x0) - f*
+    assert first.decrement == pytest.approx(first.objective - result.value, rel=1e-12)
+
+
+def test_newton_line_search_handles_a_far_start():
+    """log(cosh(x)) has a Newton step that overshoots from |x| > 1.09; the line search must damp it."""
+    fun = lambda x: (np.log(np.cosh(x[0])), np.tanh(x), np.array([[1 / np.cosh(x[0]) ** 2]]))
+    result = newton(fun, np.array([3.0]))
+    assert result.converged and abs(result.x[0]) < 1e-8
+    assert any(it.step_size < 1 for it in result.history[:-1])
+
+
+def test_singular_hessian_is_reported():
+    fun = lambda x: (0.5 * x[0] ** 2, np.array([x[0], 0.0]), np.array([[1.0, 0.0], [0.0, 0.0]]))
+    with pytest.raises(bl.SingularHessianError, match="not positive definite at iteration 0"):
+        newton(fun, np.ones(2))
+
+
+def test_gradient_descent_is_slow_on_an_ill_conditioned_problem():
+    A = np.diag([1.0, 30.0, 1000.0])
+    b = np.array([1.0, 1.0, 1.0])
+    with pytest.warns(bl.ConvergenceWarning, match="Gradient descent did not converge in 20 iterations"):
+        short = gradient_descent(first_order(quadratic(A, b)), np.zeros(3), max_iter=20)
+    assert not short.converged
+    full = gradient_descent(first_order(quadratic(A, b)), np.zeros(3), gtol=1e-6, max_iter=50_000)
+    np.testing.assert_allclose(full.x, np.linalg.solve(A, b), atol=1e-6)
+    assert full.n_iter > 20 * newton(quadratic(A, b), np.zeros(3)).n_iter
+    objectives = [it.objective for it in full.history]
+    assert np.all(np.diff(objectives) <= 1e-15)
+
+
+def test_gradient_descent_and_newton_agree_on_wells():
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", bl.datasets.load_wells())
+    objective = model.objective(bl.Normal(2.5))
+    ours = newton(objective, np.zeros(objective.n_free))
+    slow = gradient_descent(objective.value_and_gradient, np.zeros(objective.n_free), value=objective.value,
+                            gtol=1e-3, max_iter=50_000)
+    # |x - x*| <= |H^-1| |g|: the smallest Hessian eigenvalue here is ~100, so 1e-3 gradient -> ~1e-5
+    np.testing.assert_allclose(slow.x, ours.x, atol=1e-4)
+    assert slow.n_iter > 10 * ours.n_iter
