@@ -8,14 +8,24 @@ from .exceptions import (
     SeparationError,
     SingularHessianError,
 )
-from .fits import PointFit
+from .compare import compare
+from .fits import FailedFit, PointFit
 from .model import LogisticModel
 from .numerics.priors import Normal
+from .plots import animate_optimization, plot_boundary, plot_calibration, plot_coef
+from .posterior import PosteriorFit
 
 __all__ = [
     "LogisticModel",
     "Normal",
     "PointFit",
+    "FailedFit",
+    "compare",
+    "plot_boundary",
+    "plot_coef",
+    "plot_calibration",
+    "animate_optimization",
+    "PosteriorFit",
     "datasets",
     "CollinearityError",
     "ConvergenceWarning",

@@ -79,6 +79,19 @@ class FitBase:
             return self.model.classes_[(proba > 0.5).astype(int)]
         return self.model.classes_[np.argmax(proba, axis=1)]
 
+    def boundary(self, level: float = 0.5):
+        """Where the predicted probability equals ``level``: threshold, line or hyperplane, per class pair.
+
+        Returns
+        -------
+        Boundary
+            Point values with delta-method sds, or per-draw values with an ArviZ summary; see
+            :class:`bayeslogit.boundary.Boundary`.
+        """
+        from .boundary import boundary
+
+        return boundary(self, level)
+
 
 @dataclass(frozen=True, eq=False)
 class PointFit(FitBase):

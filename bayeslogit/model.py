@@ -172,7 +172,7 @@ class LogisticModel:
 
         Before Newton, the design's rank is checked (collinear or constant columns raise
         :class:`CollinearityError` naming them). Separation is checked by a linear program: before
-        Newton when the problem is small (n_samples * n_coef * M below 5e5 entries, under half a second), otherwise only
+        Newton when the problem is small (n_samples * n_coef * M below 5e5, under half a second), otherwise only
         when Newton's fitted logits saturate (|eta| > 30) or it fails to converge.
 
         Raises
@@ -303,7 +303,7 @@ class LogisticModel:
 
     def __repr__(self) -> str:
         return (f"LogisticModel({self.likelihood}, {self.data.X.shape[0]} observations, "
-                f"classes={list(self.classes_)}, coef={self.coef_names})")
+                f"classes={self.classes_.tolist()}, coef={self.coef_names})")
 
 
 def _sum_to_zero_transform(constrained: np.ndarray, n_classes: int) -> np.ndarray:

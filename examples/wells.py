@@ -10,6 +10,7 @@ Run: ``python examples/wells.py [--draws 1000 --chains 4 --tune 1000 --plot well
 import argparse
 
 import numpy as np
+import pandas as pd
 
 import bayeslogit as bl
 
@@ -35,9 +36,11 @@ def main(argv=None):
                          chains=args.chains, methods=tuple(args.methods.split(",")), progressbar=False)
     print(f"{model}\nprior: {bl.Normal(args.sigma)}; {len(train)} training rows, {len(held_out)} held out\n")
     print(bl.compare(fits, held_out, held_out[model.response]))
-    for method, fit in fits.items():
-        if isinstance(fit, bl.PosteriorFit):
-            print(f"\ndecision boundary, {method}:\n{fit.boundary().summary().round(3)}")
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        for method, fit in fits.items():
+            if isinstance(fit, (bl.PointFit, bl.PosteriorFit)):
+                print(f"\ndecision boundary arsenic = intercept + slope * dist100, {method}:")
+                print(fit.boundary().summary().round(3))
     if args.plot:
         figure = bl.plot_boundary(fits).figure
         figure.savefig(args.plot, dpi=120, bbox_inches="tight")

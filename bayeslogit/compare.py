@@ -1,0 +1,253 @@
+"""One table that puts fits side by side: coefficients, predictive metrics, ELPD-LOO and cost.
+
+Conventions
+-----------
+``n`` evaluation rows, ``K`` classes, ``S`` coefficient draws (1 for a point fit). Predictions are the
+posterior predictive ``Pr(w = k | x) = mean_s Pr(w = k | x, B_s)``, averaged in log space
+(``logsumexp``), so no probability is rounded to 0 or 1 before its logarithm is taken. For a binary
+model ``K = 2`` and column 1 is ``classes_[1]``.
+"""
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.special import log_softmax, logsumexp
+
+from .exceptions import DataError
+from .fits import FailedFit, PointFit, coef_labels
+from .numerics.objective import Design
+
+_DRAW_BLOCK = 256  # draws whose log-probabilities are held in memory at once
+
+
+def encode_labels(model, y) -> np.ndarray:
+    """Class codes (indices into ``model.classes_``) of the labels ``y``, shape (n_samples,).
+
+    Raises
+    ------
+    DataError
+        When ``y`` holds labels the model was not fitted on, naming them.
+    """
+    labels = np.asarray(y)
+    if labels.ndim != 1:
+        raise DataError(f"y must be 1-D class labels; got shape {labels.shape}")
+    codes = pd.Index(model.classes_).get_indexer(labels)
+    if np.any(codes < 0):
+        unknown = sorted({repr(label) for label in labels[codes < 0].tolist()})
+        raise DataError(f"y holds labels the model was not fitted on: {', '.join(unknown)}; the model's "
+                        f"classes are {model.classes_.tolist()}. Map them onto these labels or drop those rows")
+    return codes
+
+
+def evaluation_data(model, X=None, y=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Validated rows to evaluate on: the training data when both ``X`` and ``y`` are None.
+
+    Returns
+    -------
+    X : ndarray of shape (n, p)
+        In the model's feature space.
+    codes : ndarray of int of shape (n,)
+    weights : ndarray of shape (n,)
+        The model's sample weights in-sample, ones for new data.
+    held_out : bool
+    """
+    if X is None and y is None:
+        return model.data.X, model.data.y, model.data.weights, False
+    if X is None or y is None:
+        raise ValueError("give both X and y to evaluate on new data (X as the model's features, or the raw data "
+                         "frame of a formula model; y as class labels), or neither for the training data")
+    X = model.design_matrix(X)
+    codes = encode_labels(model, y)
+    if len(codes) != X.shape[0]:
+        raise DataError(f"X has {X.shape[0]} rows but y has {len(codes)}; they must have one entry per observation")
+    return X, codes, np.ones(len(codes)), True
+
+
+def log_predictive(fit, X: np.ndarray) -> np.ndarray:
+    """Log posterior-predictive class probabilities, shape (n, K), for a validated design ``X`` (n, p)."""
+    model, design, total = fit.model, Design(X, fit.model.intercept), None
+    draws = fit.coef_draws()
+    for start in range(0, len(draws), _DRAW_BLOCK):
+        block = draws[start:start + _DRAW_BLOCK]
+        logp = np.stack([log_softmax(model.full_logits(design.linear_predictor(B)), axis=1) for B in block])
+        block_total = logsumexp(logp, axis=0)
+        total = block_total if total is None else np.logaddexp(total, block_total)
+    return total - np.log(len(draws))
+
+
+def calibration_bins(proba: np.ndarray, codes: np.ndarray, n_bins: int = 10, weights=None) -> pd.DataFrame:
+    """Reliability-diagram bins of predicted probabilities.
+
+    Binary models (``K = 2``) are binned on ``Pr(classes_[1])`` against the observed frequency of
+    ``classes_[1]``; multiclass models on the top-label confidence ``max_k Pr(k)`` against the accuracy of
+    the top label. Bins are ``n_bins`` equal widths of [0, 1]; empty bins are left out.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n, K)
+    codes : ndarray of int of shape (n,)
+    n_bins : int
+    weights : ndarray of shape (n,), optional
+
+    Returns
+    -------
+    DataFrame indexed by bin number with columns ``confidence`` (mean prediction), ``frequency``
+    (observed frequency or accuracy) and ``weight`` (the bin's total weight, its count when unweighted).
+    """
+    weights = np.ones(len(codes)) if weights is None else weights
+    if proba.shape[1] == 2:
+        confidence, hit = proba[:, 1], codes == 1
+    else:
+        confidence, hit = proba.max(axis=1), np.argmax(proba, axis=1) == codes
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    frame = pd.DataFrame({"bin": bins, "w": weights, "wc": weights * confidence, "wh": weights * hit})
+    sums = frame.groupby("bin").sum()
+    sums = sums[sums["w"] > 0]
+    return pd.DataFrame({"confidence": sums["wc"] / sums["w"], "frequency": sums["wh"] / sums["w"],
+                         "weight": sums["w"]})
+
+
+def expected_calibration_error(proba: np.ndarray, codes: np.ndarray, n_bins: int = 10, weights=None) -> float:
+    """``sum_b (weight_b / total) |frequency_b - confidence_b|`` over the bins of :func:`calibration_bins`."""
+    bins = calibration_bins(proba, codes, n_bins, weights)
+    return float((bins["weight"] * (bins["frequency"] - bins["confidence"]).abs()).sum() / bins["weight"].sum())
+
+
+def predictive_metrics(fit, X: np.ndarray, codes: np.ndarray, weights: np.ndarray, n_bins: int = 10) -> dict:
+    """Log loss, accuracy, Brier score and expected calibration error, weighted means over the rows.
+
+    The Brier score is ``mean (Pr(classes_[1]) - y)^2`` for binary models and
+    ``mean sum_k (Pr(k) - [y = k])^2`` for multiclass ones (as scikit-learn's ``brier_score_loss``).
+    """
+    logp = log_predictive(fit, X)
+    proba = np.exp(logp)
+    rows = np.arange(len(codes))
+    onehot = np.zeros_like(proba)
+    onehot[rows, codes] = 1.0
+    squared = (proba[:, 1] - onehot[:, 1]) ** 2 if proba.shape[1] == 2 else ((proba - onehot) ** 2).sum(axis=1)
+    return {"log_loss": float(np.average(-logp[rows, codes], weights=weights)),
+            "accuracy": float(np.average(np.argmax(logp, axis=1) == codes, weights=weights)),
+            "brier": float(np.average(squared, weights=weights)),
+            "ece": expected_calibration_error(proba, codes, n_bins, weights)}
+
+
+def _loo(fit) -> dict:
+    """ArviZ's PSIS-LOO. Its warning about large Pareto k is not repeated: ``high_pareto_k`` counts those rows."""
+    from arviz_stats import loo
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto", category=UserWarning)
+        result = loo(fit.to_datatree(), pointwise=True)
+    return {"elpd_loo": float(result.elpd), "elpd_loo_se": float(result.se), "p_loo": float(result.p),
+            "high_pareto_k": int((result.pareto_k > result.good_k).sum())}
+
+
+def _cost(fit) -> dict:
+    if isinstance(fit, PointFit):
+        return {"fit_time_s": fit.fit_time, "n_iter": fit.n_iter, "draws": np.nan, "ess_bulk_min": np.nan}
+    return {"fit_time_s": fit.fit_time, "n_iter": np.nan, "draws": fit.n_draws, "ess_bulk_min": fit.ess_bulk_min}
+
+
+class Comparison(pd.DataFrame):
+    """The table of :func:`compare`: rows ``(section, quantity)``, one column per method.
+
+    Sections: ``coef`` and ``coef_sd`` (estimate and sd of each coefficient, posterior mean and sd for
+    posterior fits), ``held-out`` or ``in-sample`` (``log_loss, accuracy, brier, ece``), ``loo``
+    (``elpd_loo, elpd_loo_se, p_loo`` and ``high_pareto_k``, the rows whose Pareto k exceeds ArviZ's threshold,
+    where the estimate is unreliable; posterior fits only, always in-sample) and ``cost``
+    (``fit_time_s, n_iter, draws, ess_bulk_min``). A method whose fit failed has NaN everywhere and
+    its reason in :attr:`failures`. Printing shows the sections one under the other.
+    """
+
+    _FORMATS = {"coef": "{:.4g}", "coef_sd": "{:.3g}", "loo": "{:.1f}"}
+    _COUNTS = ("n_iter", "draws", "ess_bulk_min", "high_pareto_k")
+
+    @property
+    def failures(self) -> dict:
+        """``method -> reason`` for the fits that failed."""
+        return self.attrs.get("failures", {})
+
+    def _cell(self, section: str, quantity: str, value: float) -> str:
+        if pd.isna(value):
+            return "-"
+        if quantity in self._COUNTS:
+            return f"{value:.0f}"
+        return self._FORMATS.get(section, "{:.4f}").format(value)
+
+    def _format(self) -> str:
+        width = max(len(str(quantity)) for quantity in self.index.get_level_values(1)) + 2
+        lines = [" " * width + "".join(f"{method:>12}" for method in self.columns)]
+        for section in self.index.get_level_values(0).unique():
+            rows = self.attrs.get("n_rows") if section in ("held-out", "in-sample") else None
+            lines.append(f"{section} ({rows} rows)" if rows else section)
+            for quantity, row in self.loc[section].iterrows():
+                cells = "".join(f"{self._cell(section, quantity, value):>12}" for value in row)
+                lines.append(f"  {quantity:<{width - 2}}{cells}")
+        lines += [f"{method}: not fitted ({reason})" for method, reason in self.failures.items()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self._format()
+
+    __str__ = __repr__
+
+
+def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
+    """Put fits of one model side by side.
+
+    Parameters
+    ----------
+    fits : dict of str to fit, or sequence of fits
+        E.g. ``model.fit_all(prior)``; entries may be :class:`FailedFit` (shown with their reason).
+        A sequence is keyed by each fit's ``method``.
+    X_test : array-like or DataFrame of shape (n_test, n_features), optional
+        Held-out rows (for formula models, a data frame with the formula's columns).
+    y_test : array-like of shape (n_test,), optional
+        Their class labels, as in ``model.classes_``.
+    n_bins : int
+        Bins of the expected calibration error.
+
+    Returns
+    -------
+    Comparison
+        A DataFrame with one column per method; see :class:`Comparison` for the rows. Metrics are
+        labelled ``held-out`` when test data are given, ``in-sample`` otherwise.
+
+    Examples
+    --------
+    >>> fits = model.fit_all(bl.Normal(2.5))            # doctest: +SKIP
+    >>> print(bl.compare(fits, X_test, y_test))         # doctest: +SKIP
+    """
+    fits = dict(fits) if isinstance(fits, Mapping) else {fit.method: fit for fit in fits}
+    fitted = {method: fit for method, fit in fits.items() if not isinstance(fit, FailedFit)}
+    if not fitted:
+        reasons = "; ".join(f"{method}: {fit.reason}" for method, fit in fits.items())
+        raise ValueError(f"no fit to compare, every fit failed ({reasons})")
+    model = next(iter(fitted.values())).model
+    if any(fit.model is not model for fit in fitted.values()):
+        raise ValueError("compare puts fits of ONE model side by side; these fits come from different models")
+    X, codes, weights, held_out = evaluation_data(model, X_test, y_test)
+    labels = coef_labels(model)
+    columns = {}
+    for method, fit in fits.items():
+        if isinstance(fit, FailedFit):
+            continue
+        sd = np.sqrt(np.diag(fit.cov.to_numpy()))
+        rows = {("coef", name): value for name, value in zip(labels, fit.params.ravel(order="F"))}
+        rows |= {("coef_sd", name): value for name, value in zip(labels, sd)}
+        metrics = predictive_metrics(fit, X, codes, weights, n_bins)
+        rows |= {("held-out" if held_out else "in-sample", name): value for name, value in metrics.items()}
+        if not isinstance(fit, PointFit):
+            rows |= {("loo", name): value for name, value in _loo(fit).items()}
+        rows |= {("cost", name): value for name, value in _cost(fit).items()}
+        columns[method] = rows
+    sections = ["coef", "coef_sd", "held-out" if held_out else "in-sample", "loo", "cost"]
+    frame = pd.DataFrame(columns, columns=list(fits), dtype=float)
+    order = sorted(range(len(frame)), key=lambda i: sections.index(frame.index[i][0]))  # stable within sections
+    table = Comparison(frame.iloc[order])
+    table.index.names = ["section", "quantity"]
+    table.attrs["failures"] = {method: fit.reason for method, fit in fits.items() if isinstance(fit, FailedFit)}
+    table.attrs["n_rows"] = len(codes)
+    return table

@@ -1,0 +1,12 @@
+"""Plots of fits side by side: boundaries, coefficients, calibration and the optimisers' progress.
+
+Every function imports matplotlib when it is called (so importing this package does not), returns the
+Figure (or, for the animation, what it ran and wrote) and never calls ``plt.show()``.
+"""
+
+from .animation import animate_optimization
+from .boundary import plot_boundary
+from .calibration import plot_calibration
+from .coefficients import plot_coef
+
+__all__ = ["animate_optimization", "plot_boundary", "plot_calibration", "plot_coef"]

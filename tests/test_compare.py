@@ -1,0 +1,138 @@
+"""compare(): one table of coefficients, held-out metrics, ELPD-LOO and cost, checked against scikit-learn."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, brier_score_loss, log_loss
+
+import bayeslogit as bl
+from bayeslogit.compare import calibration_bins, compare, expected_calibration_error
+
+PRIOR = bl.Normal(2.5)
+METRICS = ["log_loss", "accuracy", "brier", "ece"]
+
+
+def split(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """75% training rows and 25% held-out rows, chosen by a seeded permutation."""
+    rows = np.random.default_rng(seed).permutation(len(frame))
+    cut = len(frame) // 4
+    return frame.iloc[rows[cut:]], frame.iloc[rows[:cut]]
+
+
+@pytest.fixture(scope="module")
+def wells_split():
+    """Wells fitted every way on 75% of the rows (MCMC: 2 chains of 500 draws), and its table."""
+    train, test = split(bl.datasets.load_wells(), seed=11)
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", train)
+    fits = model.fit_all(PRIOR, random_seed=0, draws=500, tune=300, chains=2, progressbar=False)
+    return fits, test, compare(fits, test, test["switched"])
+
+
+@pytest.fixture(scope="module")
+def iris_split():
+    train, test = split(bl.datasets.load_iris(), seed=5)
+    model = bl.LogisticModel.from_formula("species ~ petal_length + petal_width", train)
+    fits = model.fit_all(PRIOR, random_seed=0, draws=1000, chains=1, methods=("ml", "map", "laplace"))
+    return fits, test
+
+
+def test_wells_held_out_table_has_every_metric_finite(wells_split):
+    fits, test, table = wells_split
+    assert list(table.columns) == ["ml", "map", "laplace", "mcmc"]
+    assert list(table.index.get_level_values(0).unique()) == ["coef", "coef_sd", "held-out", "loo", "cost"]
+    assert np.isfinite(table.loc["held-out"].loc[METRICS].to_numpy()).all()
+    loo = table.loc["loo", ["laplace", "mcmc"]]
+    assert np.isfinite(loo.to_numpy()).all() and (loo.loc["elpd_loo_se"] > 0).all()
+    # 2,265 training rows: the ELPD of the two posteriors agree within their standard error.
+    assert abs(loo.loc["elpd_loo", "laplace"] - loo.loc["elpd_loo", "mcmc"]) < loo.loc["elpd_loo_se", "mcmc"]
+    assert table.loc[("cost", "n_iter"), "ml"] == fits["ml"].n_iter
+    assert table.loc[("cost", "draws"), "laplace"] == 1000
+    assert table.loc[("cost", "ess_bulk_min"), "mcmc"] == pytest.approx(fits["mcmc"].ess_bulk_min)
+    assert (table.loc[("cost", "fit_time_s")] > 0).all()
+    np.testing.assert_allclose(table.loc["coef", "ml"], fits["ml"].params[:, 0], rtol=0, atol=0)
+    np.testing.assert_allclose(table.loc["coef_sd", "map"], fits["map"].se, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["ml", "map", "laplace", "mcmc"])
+def test_wells_metrics_equal_scikit_learn(wells_split, method):
+    fits, test, table = wells_split
+    proba = fits[method].predict_proba(test)
+    y = test["switched"].to_numpy()
+    # Same predictions reached two ways (averaged in log space here, in probability space by
+    # predict_proba): only rounding separates them.
+    assert table.loc[("held-out", "log_loss"), method] == pytest.approx(log_loss(y, proba), abs=1e-12)
+    assert table.loc[("held-out", "brier"), method] == pytest.approx(brier_score_loss(y, proba), abs=1e-12)
+    assert table.loc[("held-out", "accuracy"), method] == pytest.approx(accuracy_score(y, proba > 0.5), abs=1e-12)
+
+
+def test_iris_shows_why_ml_is_missing_and_matches_scikit_learn(iris_split):
+    fits, test = iris_split
+    table = compare(fits, test, test["species"])
+    assert table["ml"].isna().all()
+    assert table.failures["ml"].startswith("SeparationError: maximum likelihood does not exist")
+    assert "ml: not fitted (SeparationError" in str(table)
+    fitted = ["map", "laplace"]
+    assert np.isfinite(table.loc["held-out", fitted].loc[METRICS].to_numpy()).all()
+    assert np.isfinite(table.loc["loo", "laplace"].to_numpy()).all()
+    y = test["species"].to_numpy()
+    classes = list(fits["map"].model.classes_)
+    for method in fitted:
+        proba = fits[method].predict_proba(test)
+        assert table.loc[("held-out", "log_loss"), method] == pytest.approx(
+            log_loss(y, proba, labels=classes), abs=1e-12)
+        assert table.loc[("held-out", "brier"), method] == pytest.approx(
+            brier_score_loss(y, proba, labels=classes), abs=1e-12)
+        assert table.loc[("held-out", "accuracy"), method] == pytest.approx(
+            accuracy_score(y, fits[method].predict(test)), abs=1e-12)
+
+
+def test_without_test_data_the_metrics_are_labelled_in_sample(wells_split):
+    fits, _, _ = wells_split
+    table = compare([fits["ml"], fits["map"]])
+    assert "in-sample" in table.index.get_level_values(0) and "held-out" not in table.index.get_level_values(0)
+    model = fits["ml"].model
+    proba = fits["ml"].predict_proba()
+    assert table.loc[("in-sample", "log_loss"), "ml"] == pytest.approx(
+        -fits["ml"].loglik / len(model.data.y), rel=1e-12)
+    assert table.loc[("in-sample", "log_loss"), "ml"] == pytest.approx(log_loss(model.data.y, proba), abs=1e-12)
+
+
+def test_expected_calibration_error_by_hand():
+    # Binary: bins of Pr(class 1). Rows 0-1 fall in bin [0.1, 0.2) with mean prediction 0.15 and frequency
+    # 0.5; rows 2-4 in bin [0.9, 1.0] with mean 0.95 and frequency 2/3.
+    p1 = np.array([0.1, 0.2 - 1e-9, 0.9, 0.95, 1.0])
+    codes = np.array([0, 1, 1, 1, 0])
+    proba = np.column_stack([1 - p1, p1])
+    bins = calibration_bins(proba, codes, n_bins=10)
+    assert list(bins.index) == [1, 9]
+    np.testing.assert_allclose(bins["frequency"], [0.5, 2 / 3])
+    np.testing.assert_allclose(bins["weight"], [2, 3])
+    expected = (2 * abs(0.5 - (0.1 + 0.2 - 1e-9) / 2) + 3 * abs(2 / 3 - 0.95)) / 5
+    assert expected_calibration_error(proba, codes, n_bins=10) == pytest.approx(expected, rel=1e-12)
+    # Multiclass: top-label confidence against whether the top label is right.
+    proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.05, 0.9, 0.05]])
+    codes = np.array([0, 1, 1])
+    expected = (abs(1 - 0.7) + abs(0 - 0.6) + abs(1 - 0.9)) / 3
+    assert expected_calibration_error(proba, codes, n_bins=10) == pytest.approx(expected, rel=1e-12)
+
+
+def test_unknown_test_labels_are_named(wells_split):
+    fits, test, _ = wells_split
+    labels = test["switched"].replace({1: 2}).to_numpy().copy()
+    labels[0] = 7
+    with pytest.raises(bl.DataError, match=r"not fitted on: 2, 7; the model's classes are \[0, 1\]"):
+        compare(fits, test, labels)
+    with pytest.raises(ValueError, match="give both X and y"):
+        compare(fits, test)
+
+
+def test_terminal_form_has_sections_and_methods(wells_split):
+    _, test, table = wells_split
+    lines = str(table).splitlines()
+    assert lines[0].split() == ["ml", "map", "laplace", "mcmc"]
+    for section in ["coef", "coef_sd", f"held-out ({len(test)} rows)", "loo", "cost"]:
+        assert section in lines
+    log_loss_line = next(line for line in lines if line.strip().startswith("log_loss"))
+    assert len(log_loss_line.split()) == 5
+    elpd_line = next(line for line in lines if line.strip().startswith("elpd_loo "))
+    assert elpd_line.split()[1:3] == ["-", "-"]  # point fits have no ELPD-LOO

@@ -1,0 +1,196 @@
+"""The Laplace approximation: identities with the MAP, seeded draws, the probit predictive, PSIS k-hat."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+import bayeslogit as bl
+from bayeslogit.posterior import PosteriorFit
+
+# Largest |E[sig(a)] - sig(mu / sqrt(1 + pi s^2 / 8))| over a ~ N(mu, s^2), mu in [-10, 10], s in [0, 10],
+# computed with 200-point Gauss-Hermite quadrature on a 201 x 101 grid (0.0160; the textbook bound,
+# twice max_x |sig(x) - Phi(sqrt(pi/8) x)| = 2 * 0.0177, is looser).
+PROBIT_MAX_ERROR = 0.016
+
+
+@pytest.fixture(scope="module")
+def wells():
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", bl.datasets.load_wells())
+    return model, bl.Normal(2.5)
+
+
+@pytest.fixture(scope="module")
+def iris_symmetric():
+    model = bl.LogisticModel.from_formula("species ~ petal_length + petal_width", bl.datasets.load_iris(),
+                                          parameterization="symmetric")
+    return model, bl.Normal(1.0)
+
+
+def test_mean_is_the_map_and_covariance_the_inverse_hessian(wells):
+    model, prior = wells
+    map_fit = model.fit_map(prior)
+    fit = model.fit_laplace(prior, random_seed=0, map_fit=map_fit)
+    assert isinstance(fit, PosteriorFit) and fit.method == "laplace"
+    np.testing.assert_array_equal(fit.params, map_fit.params)
+    # The mean is a stationary point of the objective: the Newton step from it is below 1e-8.
+    _, grad, hess = model.objective(prior)(fit.params.ravel(order="F"))
+    assert np.abs(np.linalg.solve(hess, grad)).max() < 1e-8
+    np.testing.assert_allclose(fit.cov.to_numpy() @ hess, np.eye(3), atol=1e-10)
+    assert list(fit.cov.index) == ["Intercept", "dist100", "arsenic"]
+
+
+def test_draws_have_the_gaussian_moments(wells):
+    model, prior = wells
+    fit = model.fit_laplace(prior, draws=8000, random_seed=1)
+    draws = fit.coef_draws()[:, :, 0]
+    assert fit.samples.shape == (1, 8000, 3, 1) and fit.draws.dims == ("chain", "draw", "predictor")
+    sd = np.sqrt(np.diag(fit.cov))
+    # Mean of 8000 independent draws: standard error sd / sqrt(8000); 4 standard errors.
+    assert np.all(np.abs(draws.mean(axis=0) - fit.params[:, 0]) < 4 * sd / np.sqrt(8000))
+    # Sample sd: relative standard error 1 / sqrt(2 * 8000) = 0.8%; 4 of them.
+    np.testing.assert_allclose(draws.std(axis=0), sd, rtol=0.032)
+
+
+def test_symmetric_multiclass_draws_respect_the_constraint(iris_symmetric):
+    model, prior = iris_symmetric
+    map_fit = model.fit_map(prior)
+    fit = model.fit_laplace(prior, draws=2000, random_seed=0, map_fit=map_fit)
+    assert fit.samples.shape == (1, 2000, 3, 3)
+    assert fit.draws.dims == ("chain", "draw", "predictor", "class")
+    assert list(fit.draws["class"].values) == ["setosa", "versicolor", "virginica"]
+    # The flat-prior intercept row sums to zero over the classes in every draw (vec(B) = T u).
+    assert np.abs(fit.samples[..., 0, :].sum(axis=-1)).max() < 1e-10
+    # The covariance maps like PointFit's: T H^-1 T^T.
+    np.testing.assert_allclose(fit.cov.to_numpy(), map_fit.cov.to_numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_same_seed_same_draws_other_seed_other_draws(wells):
+    model, prior = wells
+    first = model.fit_laplace(prior, draws=50, random_seed=7)
+    np.testing.assert_array_equal(first.samples, model.fit_laplace(prior, draws=50, random_seed=7).samples)
+    np.testing.assert_array_equal(
+        first.samples, model.fit_laplace(prior, draws=50, random_seed=np.random.default_rng(7)).samples)
+    assert np.abs(first.samples - model.fit_laplace(prior, draws=50, random_seed=8).samples).max() > 1e-3
+
+
+@pytest.mark.parametrize("dataset", ["wells", "challenger"])
+def test_probit_approximation_agrees_with_monte_carlo(dataset):
+    if dataset == "wells":
+        model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", bl.datasets.load_wells())
+        prior, X = bl.Normal(2.5), bl.datasets.load_wells().iloc[::50]
+    else:
+        model = bl.LogisticModel.from_formula("damaged ~ temp", bl.datasets.load_challenger())
+        prior = bl.Normal(10, intercept_sigma=10)
+        X = pd.DataFrame({"temp": np.linspace(25, 85, 8)})
+    fit = model.fit_laplace(prior, draws=20_000, random_seed=0)
+    probit = fit.predict_proba(X, method="probit")
+    mc = fit.predict_proba(X)
+    design = np.column_stack([np.ones(len(X)), model.design_matrix(X)])
+    per_draw = expit(fit.coef_draws()[:, :, 0] @ design.T)
+    mc_se = per_draw.std(axis=0) / np.sqrt(len(per_draw))
+    np.testing.assert_allclose(mc, per_draw.mean(axis=0), rtol=1e-12)
+    # The approximation's worst-case error plus 4 Monte Carlo standard errors.
+    assert np.all(np.abs(probit - mc) <= PROBIT_MAX_ERROR + 4 * mc_se)
+    if dataset == "challenger":
+        # At 25 F the linear predictor is uncertain (s > 3): averaging moves the probability away from
+        # the plug-in sig(mu) by far more than the tolerance above, and the probit formula follows it.
+        plug_in = expit(fit.decision_function(X))
+        assert np.abs(mc - plug_in).max() > 0.05
+
+
+def test_probit_needs_a_binary_model(iris_symmetric):
+    model, prior = iris_symmetric
+    fit = model.fit_laplace(prior, draws=10, random_seed=0)
+    with pytest.raises(ValueError, match="binary model.*3 classes.*method='mc'"):
+        fit.predict_proba(method="probit")
+    with pytest.raises(ValueError, match=r"`method` must be one of \['mc', 'probit'\]; got 'exact'"):
+        fit.predict_proba(method="exact")
+    proba = fit.predict_proba()
+    assert proba.shape == (150, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_khat_small_for_wells_with_psis_corrected_means(wells):
+    model, prior = wells
+    fit = model.fit_laplace(prior, random_seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bl.ConvergenceWarning)
+        diagnosis = fit.diagnose()
+    # 3,020 rows, 3 coefficients: the posterior is close to Gaussian.
+    assert diagnosis.khat < 0.5
+    sd = np.sqrt(np.diag(fit.cov))
+    np.testing.assert_allclose(diagnosis.corrected_coef.to_numpy(), fit.params[:, 0], atol=0.1 * sd.max())
+
+
+def test_khat_warns_when_the_gaussian_is_poor():
+    # Twelve rows separated by six predictors under a weak prior: the posterior has long tails towards
+    # large coefficients that the Gaussian at the MAP misses.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 6))
+    model = bl.LogisticModel(X, (X.sum(axis=1) > 0).astype(int), intercept=False)
+    fit = model.fit_laplace(bl.Normal(100), random_seed=0)
+    with pytest.warns(bl.ConvergenceWarning, match="Laplace approximation is poor here; use fit_mcmc"):
+        diagnosis = fit.diagnose()
+    assert diagnosis.khat > 0.7
+    # The importance-corrected means lie further out than the MAP, in the direction of the tails.
+    assert np.all(np.abs(diagnosis.corrected_coef.to_numpy()) > np.abs(fit.params[:, 0]))
+
+
+def test_datatree_works_with_arviz(wells):
+    import arviz as az
+    import arviz_plots as azp
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    model, prior = wells
+    fit = model.fit_laplace(prior, draws=1000, random_seed=0)
+    tree = fit.to_datatree()
+    assert tree["posterior"]["coef"].dims == ("chain", "draw", "predictor")
+    assert list(tree["posterior"]["predictor"].values) == ["Intercept", "dist100", "arsenic"]
+    loglik = tree["log_likelihood"]["y"]
+    assert loglik.dims == ("chain", "draw", "obs") and loglik.shape == (1, 1000, 3020)
+    # The pointwise log-likelihood sums to the model's log-likelihood at each draw.
+    np.testing.assert_allclose(loglik[0, 0].sum(), model.loglik(fit.coef_draws()[0]), rtol=1e-12)
+    summary = az.summary(tree, var_names=["coef"], round_to="none")
+    np.testing.assert_allclose(summary["mean"].to_numpy(), fit.coef_draws().mean(axis=0)[:, 0], rtol=1e-12)
+    loo = az.loo(tree)
+    # elpd_loo is close to the log-likelihood at the MAP less the effective number of parameters (~3).
+    assert abs(loo.elpd - (fit.map_fit.loglik - 3)) < 1.0
+    assert loo.pareto_k.max() < 0.7
+    azp.plot_trace(tree, var_names=["coef"])
+    plt.close("all")
+
+
+def test_summary_reports_mean_sd_and_hdi(wells):
+    model, prior = wells
+    fit = model.fit_laplace(prior, draws=4000, random_seed=0)
+    summary = fit.summary(hdi_prob=0.9)
+    assert list(summary.columns) == ["mean", "sd", "hdi90_lb", "hdi90_ub"]
+    assert list(summary.index) == ["Intercept", "dist100", "arsenic"]
+    sd = np.sqrt(np.diag(fit.cov))
+    np.testing.assert_allclose(summary["sd"].to_numpy(), sd, rtol=0.05)
+    # A 90% HDI of a Gaussian is mean +- 1.645 sd; 4000 draws put its ends within ~0.1 sd.
+    np.testing.assert_allclose(summary["hdi90_ub"] - fit.params[:, 0], 1.645 * sd, atol=0.1 * sd.max())
+    assert fit.ess_bulk_min == 4000.0
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"draws": 0}, ValueError, "`draws` must be an integer >= 1; got 0"),
+    ({"draws": 10.0}, TypeError, r"`draws` must be an integer >= 1; got 10.0 of type float"),
+    ({"prior": 2.5}, TypeError, "prior must be a bl.Normal.*got float"),
+])
+def test_bad_input(wells, kwargs, error, match):
+    model, prior = wells
+    with pytest.raises(error, match=match):
+        model.fit_laplace(**{"prior": prior, **kwargs})
+
+
+def test_map_fit_of_another_prior_is_refused(wells):
+    model, prior = wells
+    with pytest.raises(ValueError, match=r"`map_fit` must be model.fit_map\(prior\)"):
+        model.fit_laplace(prior, map_fit=model.fit_map(bl.Normal(1.0)))
