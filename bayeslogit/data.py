@@ -4,12 +4,14 @@ Everything a user hands to :class:`bayeslogit.LogisticModel` is checked here, on
 code downstream trusts what it receives. Messages name the problem, the value received and the fix.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import DataError
+from .numerics.priors import Normal
 
 LIKELIHOODS = ("bernoulli", "categorical")
 PARAMETERIZATIONS = ("reference", "symmetric")
@@ -156,6 +158,29 @@ def validate_weights(weights, n_samples: int) -> np.ndarray:
     if weights.sum() == 0:
         raise DataError("weights are all zero; at least one observation must count")
     return weights
+
+
+def check_count(name: str, value, minimum: int) -> int:
+    """Return ``value`` as an int if it is an integer ``>= minimum``, else raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer >= {minimum}; got {value!r} of type {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}; got {value}")
+    return int(value)
+
+
+def check_positive(name: str, value) -> float:
+    """Return ``value`` as a float if it is positive and finite, else raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
+        raise ValueError(f"`{name}` must be a positive finite number; got {value!r}")
+    return float(value)
+
+
+def check_prior(prior) -> Normal:
+    """Return ``prior`` if it is a :class:`Normal`, else raise a TypeError saying how to make one."""
+    if not isinstance(prior, Normal):
+        raise TypeError(f"prior must be a bl.Normal, e.g. bl.Normal(sigma=2.5); got {type(prior).__name__}")
+    return prior
 
 
 def check_choice(name: str, value, allowed: tuple) -> str:

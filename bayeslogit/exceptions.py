@@ -3,6 +3,11 @@
 Each one says what went wrong and what to do about it.
 """
 
+import warnings
+from pathlib import Path
+
+_PACKAGE_DIR = str(Path(__file__).parent)
+
 
 class BayeslogitError(Exception):
     """Base class of every exception the package raises on purpose."""
@@ -42,3 +47,8 @@ class SingularHessianError(BayeslogitError, ArithmeticError):
 
 class ConvergenceWarning(UserWarning):
     """An optimiser or a sampler did not reach its convergence criteria."""
+
+
+def warn_convergence(message: str):
+    """Issue a :class:`ConvergenceWarning` attributed to the first caller outside the package."""
+    warnings.warn(message, ConvergenceWarning, skip_file_prefixes=(_PACKAGE_DIR,))

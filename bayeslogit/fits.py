@@ -4,15 +4,17 @@ Results are immutable and hold what the fit produced (coefficients, Hessian, his
 figures such as the covariance and standard errors are computed on demand.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.special import logsumexp, ndtr, ndtri
 
-from .exceptions import SingularHessianError
+from .algorithms.laplace import Gaussian
+
+_DRAW_BLOCK = 256  # posterior draws evaluated together when averaging predictions
 
 
 def coef_labels(model) -> list[str]:
@@ -29,6 +31,12 @@ def labelled_coef(model, B: np.ndarray, name: str = "coef"):
     frame = pd.DataFrame(B, index=model.coef_names, columns=model.coef_classes)
     frame.index.name, frame.columns.name = "coef", "class"
     return frame
+
+
+def normal_interval(estimate: np.ndarray, sd: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds ``estimate -+ z sd`` of the central normal interval of probability ``prob``."""
+    half = ndtri(0.5 + prob / 2) * sd
+    return estimate - half, estimate + half
 
 
 class FitBase:
@@ -52,6 +60,28 @@ class FitBase:
             return eta[:, 0]
         return self.model.full_logits(eta)
 
+    def log_proba(self, X=None) -> np.ndarray:
+        """Log of the predicted class probabilities, averaged over the draws in log space.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features), optional
+            New data (a DataFrame for formula models); default: the training data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, K)
+            One column per class of ``model.classes_``, binary models included.
+        """
+        X = self.model.design_matrix(X)
+        draws = self.coef_draws()
+        total = None
+        for start in range(0, len(draws), _DRAW_BLOCK):
+            block = np.stack([self.model.log_probabilities(B, X) for B in draws[start:start + _DRAW_BLOCK]])
+            block_total = logsumexp(block, axis=0)
+            total = block_total if total is None else np.logaddexp(total, block_total)
+        return total - np.log(len(draws))
+
     def predict_proba(self, X=None) -> np.ndarray:
         """Predicted probabilities, averaged over the posterior draws for posterior fits.
 
@@ -65,12 +95,8 @@ class FitBase:
         ndarray of shape (n_samples,), ``Pr(w = classes_[1])``, for binary models;
         (n_samples, K) for multiclass.
         """
-        X = self.model.design_matrix(X)
-        draws = self.coef_draws()
-        total = 0.0
-        for B in draws:
-            total = total + self.model.probabilities(B, X)
-        return total / len(draws)
+        proba = np.exp(self.log_proba(X))
+        return proba[:, 1] if self.model.likelihood == "bernoulli" else proba
 
     def predict(self, X=None) -> np.ndarray:
         """The most probable class label of each row, shape (n_samples,)."""
@@ -139,17 +165,21 @@ class PointFit(FitBase):
         return labelled_coef(self.model, self.params)
 
     @cached_property
+    def gaussian(self) -> Gaussian:
+        """``N(estimate, H^-1)`` in the optimiser's free coordinates: the Laplace approximation at a MAP.
+
+        Raises
+        ------
+        SingularHessianError
+            When the Hessian is not positive definite.
+        """
+        return Gaussian.at_mode(self.iterations[-1].x, self.hessian)
+
+    @cached_property
     def _cov(self) -> np.ndarray:
-        try:
-            factor = cho_factor(self.hessian, lower=True)
-        except LinAlgError:
-            raise SingularHessianError(
-                f"the Hessian at the {self.method.upper()} estimate is singular, so the covariance does not "
-                "exist; remove collinear columns or use a proper prior") from None
-        inverse = cho_solve(factor, np.eye(len(self.hessian)))
-        if self.transform is not None:
-            inverse = self.transform @ inverse @ self.transform.T
-        return inverse
+        """Covariance of ``vec(params)``, shape (P*M, P*M)."""
+        cov = self.gaussian.covariance
+        return cov if self.transform is None else self.transform @ cov @ self.transform.T
 
     @property
     def cov(self) -> pd.DataFrame:
@@ -167,9 +197,10 @@ class PointFit(FitBase):
     def history(self) -> pd.DataFrame:
         """One row per iteration: objective, grad_norm, decrement, step_size and the coefficients."""
         labels = coef_labels(self.model)
+        objective = self.model.objective(self.prior)
         rows = []
         for it in self.iterations:
-            B = self.model.objective(self.prior).coef(it.x)
+            B = objective.coef(it.x)
             rows.append([it.objective, it.grad_norm, it.decrement, it.step_size, *B.ravel(order="F")])
         frame = pd.DataFrame(rows, columns=["objective", "grad_norm", "decrement", "step_size", *labels])
         frame.index.name = "iteration"
@@ -193,10 +224,9 @@ class PointFit(FitBase):
         estimate = self.params.ravel(order="F")
         sd = np.sqrt(np.diag(self._cov))
         z = estimate / sd
-        half = stats.norm.ppf(1 - alpha / 2) * sd
+        lower, upper = normal_interval(estimate, sd, 1 - alpha)
         return pd.DataFrame(
-            {"estimate": estimate, "sd": sd, "z": z, "p_value": 2 * stats.norm.sf(np.abs(z)),
-             "lower": estimate - half, "upper": estimate + half},
+            {"estimate": estimate, "sd": sd, "z": z, "p_value": 2 * ndtr(-np.abs(z)), "lower": lower, "upper": upper},
             index=pd.Index(coef_labels(self.model), name="coef"),
         )
 
@@ -226,3 +256,43 @@ class FailedFit:
 
     def __repr__(self) -> str:
         return f"FailedFit(method={self.method!r}, {self.reason})"
+
+
+def collect_fits(fits) -> tuple[dict, dict]:
+    """Split fits of one model into the usable ones and the failures.
+
+    Parameters
+    ----------
+    fits : dict of str to fit, sequence of fits, or a single fit
+        A sequence is keyed by each fit's ``method``, which must then be distinct.
+
+    Returns
+    -------
+    fitted : dict
+        method -> PointFit or PosteriorFit, in the given order.
+    failed : dict
+        method -> FailedFit.
+
+    Raises
+    ------
+    ValueError
+        When no fit is usable, two fits of a sequence share a method, or the fits come from
+        different models.
+    """
+    if isinstance(fits, (FitBase, FailedFit)):
+        fits = [fits]
+    if not isinstance(fits, Mapping):
+        fits = list(fits)
+        methods = [fit.method for fit in fits]
+        if len(set(methods)) < len(methods):
+            raise ValueError(f"two fits share a method ({methods}); pass a dict to name them, e.g. "
+                             "{'map sigma=1': fit_a, 'map sigma=0.1': fit_b}")
+        fits = dict(zip(methods, fits))
+    fitted = {name: fit for name, fit in fits.items() if not isinstance(fit, FailedFit)}
+    failed = {name: fit for name, fit in fits.items() if isinstance(fit, FailedFit)}
+    if not fitted:
+        reasons = "; ".join(f"{name}: {fit.reason}" for name, fit in failed.items()) or "none given"
+        raise ValueError(f"no usable fit ({reasons}); pass fits such as model.fit_all(prior)")
+    if len({id(fit.model) for fit in fitted.values()}) > 1:
+        raise ValueError("these fits come from different models; put fits of one model together")
+    return fitted, failed

@@ -14,6 +14,7 @@ from .algorithms.separation import find_separation
 from .exceptions import CollinearityError, ConvergenceWarning, SeparationError, SingularHessianError
 from .fits import FailedFit, PointFit
 from .numerics.likelihoods import FAMILIES
+from .numerics.links import with_reference
 from .numerics.objective import Design, Objective
 from .numerics.priors import Normal
 
@@ -153,14 +154,11 @@ class LogisticModel:
 
     def full_logits(self, eta: np.ndarray) -> np.ndarray:
         """Class logits (n_samples, K) from ``eta`` (n_samples, M) (zeros for the reference class)."""
-        if eta.shape[1] == self.n_classes:
-            return eta
-        return np.concatenate([np.zeros((len(eta), self.n_classes - eta.shape[1])), eta], axis=1)
+        return eta if eta.shape[1] == self.n_classes else with_reference(eta)
 
-    def probabilities(self, B: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """Probabilities at coefficients ``B`` (P, M) for a validated design ``X`` (n, p):
-        (n,) for binary, (n, K) for multiclass."""
-        return self.family.probabilities(Design(X, self.intercept).linear_predictor(B))
+    def log_probabilities(self, B: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """Class log-probabilities (n, K) at coefficients ``B`` (P, M) for a validated design ``X`` (n, p)."""
+        return self.family.log_probabilities(Design(X, self.intercept).linear_predictor(B))
 
     def loglik(self, B: np.ndarray) -> float:
         """Log-likelihood of the training data at coefficients ``B`` (P, M)."""
@@ -182,6 +180,7 @@ class LogisticModel:
         CollinearityError
             When the design does not have full column rank.
         """
+        tol, max_iter = _check_newton_options(tol, max_iter)
         reason, columns = find_collinearity(self.design, self.data.weights, self.data.feature_names)
         if reason:
             raise CollinearityError(
@@ -202,9 +201,7 @@ class LogisticModel:
 
     def fit_map(self, prior: Normal, tol: float = 1e-10, max_iter: int = 100) -> PointFit:
         """Maximum a posteriori estimate under a Gaussian prior, by Newton's method."""
-        if not isinstance(prior, Normal):
-            raise TypeError(f"prior must be a bl.Normal, e.g. bl.Normal(sigma=2.5); got {type(prior).__name__}")
-        return self._fit_point("map", prior, tol, max_iter)
+        return self._fit_point("map", data_layer.check_prior(prior), *_check_newton_options(tol, max_iter))
 
     def _fit_point(self, method: str, prior, tol: float, max_iter: int) -> PointFit:
         start = time.perf_counter()
@@ -304,6 +301,10 @@ class LogisticModel:
     def __repr__(self) -> str:
         return (f"LogisticModel({self.likelihood}, {self.data.X.shape[0]} observations, "
                 f"classes={self.classes_.tolist()}, coef={self.coef_names})")
+
+
+def _check_newton_options(tol, max_iter) -> tuple[float, int]:
+    return data_layer.check_positive("tol", tol), data_layer.check_count("max_iter", max_iter, 1)
 
 
 def _sum_to_zero_transform(constrained: np.ndarray, n_classes: int) -> np.ndarray:

@@ -9,14 +9,13 @@ Convergence is judged on the gradient (``max |g| <= gtol``) and on the Newton de
 minimum), never on the change of the parameters.
 """
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from ..exceptions import ConvergenceWarning, SingularHessianError
+from ..exceptions import SingularHessianError, warn_convergence
 
 Derivatives = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
 
@@ -154,14 +153,14 @@ def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, t
         step, trial = _newton_step(fun, value, x, f, decrement, direction)
         history.append(Iteration(f, grad_norm, decrement, step, x.copy()))
         if step == 0.0:
-            _warn(f"{name} stopped: the line search found no decrease of the objective from a point "
+            warn_convergence(f"{name} stopped: the line search found no decrease of the objective from a point "
                   f"where max |gradient| = {grad_norm:.3g}. The problem may be badly scaled (standardise "
                   "the predictors) or the optimum may not exist (separation: use a proper prior)")
             break
         x = x + step * direction
         f, g, H = trial
     else:
-        _warn(f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}, "
+        warn_convergence(f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}, "
               f"Newton decrement = {decrement:.3g}. Increase max_iter, standardise the predictors, or use "
               "a proper prior (fit_map)")
     history.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
@@ -227,11 +226,7 @@ def gradient_descent(fun: Callable, x0: np.ndarray, *, value: Callable | None = 
         scale *= 2 * step
         f, g = fun(x)
     if not converged:
-        _warn(f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}. "
+        warn_convergence(f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}. "
               "Increase max_iter or use newton")
     history.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
     return OptimizeResult(x, f, g, None, len(history) - 1, converged, tuple(history))
-
-
-def _warn(message: str):
-    warnings.warn(message, ConvergenceWarning, stacklevel=4)

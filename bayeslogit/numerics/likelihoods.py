@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_softmax
 
-from .links import expit, sigmoid_variance, with_reference
+from .links import expit, log_expit, sigmoid_variance, with_reference
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,10 @@ class Bernoulli:
         """``Pr(w = 1)`` of shape (n_samples,) from ``eta`` of shape (n_samples, 1)."""
         return expit(eta[:, 0])
 
+    def log_probabilities(self, eta: np.ndarray) -> np.ndarray:
+        """Log-probabilities of both classes, shape (n_samples, 2), from ``eta`` (n_samples, 1)."""
+        return np.column_stack([log_expit(-eta[:, 0]), log_expit(eta[:, 0])])
+
 
 @dataclass(frozen=True)
 class Categorical:
@@ -67,16 +71,17 @@ class Categorical:
     def n_linear_predictors(self, n_classes: int) -> int:
         return n_classes - 1 if self.reference else n_classes
 
-    def _log_probabilities(self, eta: np.ndarray) -> np.ndarray:
+    def log_probabilities(self, eta: np.ndarray) -> np.ndarray:
+        """Log-probabilities of the K classes, shape (n_samples, K)."""
         logits = with_reference(eta) if self.reference else eta
         return log_softmax(logits, axis=1)
 
     def value(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
-        log_p = self._log_probabilities(eta)
+        log_p = self.log_probabilities(eta)
         return float(-weights @ log_p[np.arange(len(y)), y])
 
     def derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
-        log_p = self._log_probabilities(eta)
+        log_p = self.log_probabilities(eta)
         rows = np.arange(len(y))
         value = float(-weights @ log_p[rows, y])
         p = np.exp(log_p)
@@ -92,7 +97,7 @@ class Categorical:
 
     def probabilities(self, eta: np.ndarray) -> np.ndarray:
         """Class probabilities of shape (n_samples, K)."""
-        return np.exp(self._log_probabilities(eta))
+        return np.exp(self.log_probabilities(eta))
 
 
 FAMILIES = {
