@@ -122,9 +122,9 @@ def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
         if y.shape[1] != 1:
             raise DataError(f"y must be one column; got a DataFrame with {y.shape[1]} columns")
         y = y.iloc[:, 0]
-    series = pd.Series(y) if not isinstance(y, pd.Series) else y
-    if series.ndim != 1 or (not isinstance(y, pd.Series) and np.ndim(y) != 1):
-        raise DataError(f"y must be 1-D; got shape {np.shape(y)}")
+    if not isinstance(y, pd.Series) and np.ndim(y) != 1:
+        raise DataError(f"y must be 1-D (one label per observation); got shape {np.shape(y)}")
+    series = y if isinstance(y, pd.Series) else pd.Series(y)
     if len(series) != n_samples:
         raise DataError(f"X has {n_samples} rows but y has {len(series)}; they must have one entry per observation")
     if series.isna().any():
@@ -201,6 +201,8 @@ def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
     """The response column and the right-hand side of ``"y ~ a + b"``."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string such as 'y ~ a + b'; got {type(formula).__name__}")
     if formula.count("~") != 1:
         raise ValueError(f"a formula needs one '~' between the response and the predictors; got {formula!r}")
     response, rhs = (part.strip() for part in formula.split("~"))
@@ -217,16 +219,31 @@ def design_from_formula(rhs: str, data: pd.DataFrame, spec=None):
     X : DataFrame of shape (n_samples, n_features), without the intercept column
     intercept : bool
     spec : formulaic ModelSpec
+
+    Raises
+    ------
+    DataError
+        When a term cannot be evaluated (an unknown column), meets missing values, or (new data) holds a
+        category level that the model was not fitted on.
     """
+    import warnings
+
     from formulaic import model_matrix
-    from formulaic.errors import FactorEvaluationError
+    from formulaic.errors import DataMismatchWarning, FactorEvaluationError
 
     try:
-        matrix = model_matrix(rhs, data, na_action="raise") if spec is None else spec.get_model_matrix(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataMismatchWarning)
+            matrix = model_matrix(rhs, data, na_action="raise") if spec is None else spec.get_model_matrix(data)
     except FactorEvaluationError as error:
         raise DataError(f"cannot evaluate the formula '{rhs}' on the data: {error}. "
                         f"Columns available: {list(data.columns)}") from None
+    except DataMismatchWarning as warning:
+        raise DataError(f"the new data do not fit the formula '{rhs}': {warning}; the model knows only the "
+                        "levels it was fitted on") from None
     except ValueError as error:
+        if "null values" not in str(error):
+            raise
         raise DataError(f"the formula '{rhs}' meets missing values: {error}; drop or impute those rows") from None
     intercept = "Intercept" in matrix.columns
     return matrix.drop(columns="Intercept") if intercept else matrix, intercept, matrix.model_spec

@@ -67,7 +67,10 @@ class LogisticModel:
         data_layer.check_choice("parameterization", parameterization, data_layer.PARAMETERIZATIONS)
         if likelihood == "bernoulli" and n_classes != 2:
             raise ValueError(f"likelihood='bernoulli' needs two classes; y has {n_classes}: "
-                             f"{list(model_data.classes)}. Use likelihood='categorical'")
+                             f"{model_data.classes.tolist()}. Use likelihood='categorical'")
+        if likelihood == "bernoulli" and parameterization != "reference":
+            raise ValueError(f"parameterization={parameterization!r} is for the categorical likelihood; a "
+                             "Bernoulli model has one coefficient vector. Pass likelihood='categorical' too")
         self.data = model_data
         self.intercept = bool(intercept)
         self.likelihood = likelihood
@@ -140,13 +143,26 @@ class LogisticModel:
                 raise TypeError("this model was built from a formula: pass new data as a DataFrame with "
                                 f"the formula's columns; got {type(X).__name__}")
             X, _, _ = data_layer.design_from_formula(self.formula, X, self.data.formula_spec)
-        elif isinstance(X, pd.DataFrame) and set(self.feature_names) <= set(map(str, X.columns)):
+        elif isinstance(X, pd.DataFrame) and self._named_features:
+            missing = [name for name in self.feature_names if name not in set(map(str, X.columns))]
+            if missing:
+                raise data_layer.DataError(f"X lacks the column(s) {missing} that the model was fitted on "
+                                           f"({self.feature_names})")
             X = X[self.feature_names]
-        X, _ = data_layer.validate_X(X)
+        X, _ = data_layer.validate_X(X, None if isinstance(X, pd.DataFrame) else self._names_for(X))
         if X.shape[1] != len(self.feature_names):
             raise data_layer.DataError(f"X has {X.shape[1]} columns but the model was fitted on "
                                        f"{len(self.feature_names)}: {self.feature_names}")
         return X
+
+    @property
+    def _named_features(self) -> bool:
+        """Whether the features have names of their own (not the default x0, x1, ...)."""
+        return self.feature_names != [f"x{j}" for j in range(len(self.feature_names))]
+
+    def _names_for(self, X) -> list | None:
+        """The model's feature names for an array of the right width, so messages name the columns."""
+        return self.feature_names if np.ndim(X) == 2 and np.shape(X)[1] == len(self.feature_names) else None
 
     def linear_predictor(self, B: np.ndarray, X=None) -> np.ndarray:
         """``eta`` of shape (n_samples, M) for coefficients ``B`` of shape (P, M)."""

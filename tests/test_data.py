@@ -127,3 +127,50 @@ def test_import_and_ml_fit_load_no_heavy_modules():
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
+
+
+def test_new_data_with_an_unseen_category_level_is_refused(frame):
+    data = frame.assign(g=np.array(["u", "u", "v", "v"] * 5))
+    fit = bl.LogisticModel.from_formula("y ~ a + C(g)", data).fit_ml()
+    with pytest.raises(bl.DataError, match="do not fit the formula.*'z'"):
+        fit.predict_proba(data.iloc[:2].assign(g="z"))
+
+
+def test_data_frame_without_the_fitted_columns_is_refused(frame):
+    fit = bl.LogisticModel(frame[["a", "b"]], frame["y"]).fit_ml()
+    with pytest.raises(bl.DataError, match="lacks the column\\(s\\) \\['b'\\]"):
+        fit.predict_proba(pd.DataFrame({"c": [0.0, 1.0], "a": [5.0, 5.0]}))
+    reordered = frame[["b", "a"]]
+    np.testing.assert_allclose(fit.predict_proba(reordered), fit.predict_proba())
+
+
+def test_predict_errors_name_the_model_columns(frame):
+    fit = bl.LogisticModel(frame[["a", "b"]], frame["y"]).fit_ml()
+    with pytest.raises(bl.DataError, match="NaN in column 'b'"):
+        fit.predict_proba(np.array([[0.0, np.nan]]))
+
+
+def test_intercept_only_model_fits_the_log_odds(frame):
+    fit = bl.LogisticModel.from_formula("y ~ 1", frame.assign(y=[1, 1, 1, 0] * 5)).fit_ml()
+    assert fit.coef["Intercept"] == pytest.approx(np.log(3.0), abs=1e-10)
+    assert fit.se["Intercept"] == pytest.approx(np.sqrt(1 / (20 * 0.75 * 0.25)), rel=1e-8)
+
+
+@pytest.mark.parametrize("make, exception, pattern", [
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"], intercept=False).fit_map(bl.Normal(1.0, intercept_sigma=2.0)),
+     ValueError, "`intercept_sigma` is 2.0 but the model has no intercept"),
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"], intercept=False).fit_map(bl.Normal([1.0, 2.0])),
+     ValueError, "has 1 predictors; give one"),
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"], parameterization="symmetric"),
+     ValueError, "is for the categorical likelihood.*likelihood='categorical'"),
+    (lambda f: bl.LogisticModel(f[["a"]], f[["y", "y"]].to_numpy()), bl.DataError, "y must be 1-D.*\\(20, 2\\)"),
+    (lambda f: bl.Normal("wide"), TypeError, "`sigma` must be a number.*'wide'"),
+    (lambda f: bl.LogisticModel.from_formula(3, f), TypeError, "formula must be a string"),
+    (lambda f: bl.LogisticModel.from_formula("y ~ a", f.to_numpy()), TypeError, "data must be a pandas DataFrame"),
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_ml(max_iter=0), ValueError, "`max_iter` must be an integer >= 1"),
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(bl.Normal(1.0), tol=-1.0), ValueError, "`tol` must be"),
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(2.5), TypeError, "prior must be a bl.Normal"),
+])
+def test_options_are_checked(frame, make, exception, pattern):
+    with pytest.raises(exception, match=pattern):
+        make(frame)

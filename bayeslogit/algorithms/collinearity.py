@@ -28,6 +28,8 @@ def find_collinearity(design: Design, weights: np.ndarray, names: tuple) -> tupl
     columns : tuple of str
         The columns involved.
     """
+    if not names:
+        return "", ()
     gram = design.gram(weights)
     start = int(design.intercept)
     inner = gram[start:, start:]

@@ -88,12 +88,15 @@ def _rounding_floor(f: float) -> float:
 
 
 def _newton_direction(H: np.ndarray, g: np.ndarray, name: str, iteration: int) -> np.ndarray:
+    if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
+        raise FloatingPointError(f"{name}: the gradient or Hessian overflowed at iteration {iteration}; "
+                                 "rescale the predictors (e.g. standardise them)")
     try:
         factor = cho_factor(H, lower=True)
-    except (LinAlgError, ValueError) as error:
+    except LinAlgError:
         raise SingularHessianError(
-            f"{name}: the Hessian is not positive definite at iteration {iteration} ({error}); the "
-            "coefficients are not identified: remove collinear columns or use a proper prior"
+            f"{name}: the Hessian is not positive definite at iteration {iteration}, so the coefficients "
+            "are not identified: remove collinear columns or use a proper prior"
         ) from None
     return -cho_solve(factor, g)
 

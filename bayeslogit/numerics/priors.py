@@ -6,7 +6,10 @@ import numpy as np
 
 
 def _check_scale(name: str, value) -> np.ndarray:
-    scale = np.asarray(value, dtype=float)
+    try:
+        scale = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a number or a sequence of numbers; got {value!r}") from None
     if scale.ndim > 1:
         raise ValueError(f"`{name}` must be a scalar or a 1-D sequence; got an array of shape {scale.shape}")
     if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
@@ -56,12 +59,14 @@ class Normal:
         if sigma.ndim == 0:
             sigma = np.full(n_features, sigma)
         if sigma.shape != (n_features,):
-            raise ValueError(
-                f"`sigma` has {sigma.size} values but the model has {n_features} predictors besides the "
-                "intercept; give one value or one per predictor"
-            )
+            besides = " besides the intercept" if intercept else ""
+            raise ValueError(f"`sigma` has {sigma.size} values but the model has {n_features} predictors{besides}; "
+                             "give one value or one per predictor")
         slopes = 1.0 / sigma**2
         if not intercept:
+            if self.intercept_sigma is not None:
+                raise ValueError(f"`intercept_sigma` is {self.intercept_sigma} but the model has no intercept; "
+                                 "leave it None, or build the model with intercept=True")
             return slopes
         head = 0.0 if self.intercept_sigma is None else 1.0 / self.intercept_sigma**2
         return np.concatenate([[head], slopes])
