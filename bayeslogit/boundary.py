@@ -27,10 +27,9 @@ from itertools import product
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import logit
 
-from .fits import PointFit
+from .fits import PointFit, normal_interval
 
 _COMPLEX_STEP = 1e-30  # step of the complex-step derivative: exact to rounding for any step this small
 
@@ -232,9 +231,9 @@ class Boundary:
             return table
         jacobian = self.jacobian
         sd = np.sqrt(np.einsum("qi,ij,qj->q", jacobian, self.fit.cov.to_numpy(), jacobian))
-        half = stats.norm.ppf(0.5 + hdi_prob / 2) * sd
         estimate = self.estimate.to_numpy()
-        return pd.DataFrame({"estimate": estimate, "sd": sd, "lower": estimate - half, "upper": estimate + half},
+        lower, upper = normal_interval(estimate, sd, hdi_prob)
+        return pd.DataFrame({"estimate": estimate, "sd": sd, "lower": lower, "upper": upper},
                             index=pd.Index(self.names, name="quantity"))
 
     def to_datatree(self):

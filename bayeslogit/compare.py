@@ -2,28 +2,26 @@
 
 Conventions
 -----------
-``n`` evaluation rows, ``K`` classes, ``S`` coefficient draws (1 for a point fit). Predictions are the
-posterior predictive ``Pr(w = k | x) = mean_s Pr(w = k | x, B_s)``, averaged in log space
-(``logsumexp``), so no probability is rounded to 0 or 1 before its logarithm is taken. For a binary
-model ``K = 2`` and column 1 is ``classes_[1]``.
+``n`` evaluation rows, ``K`` classes, ``S`` coefficient draws (1 for a point fit). Predictions are
+``fit.log_proba``, the posterior predictive ``Pr(w = k | x) = mean_s Pr(w = k | x, B_s)`` averaged in
+log space, so no probability is rounded to 0 or 1 before its logarithm is taken. For a binary model
+``K = 2`` and column 1 is ``classes_[1]``.
 """
 
 import warnings
-from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy.special import log_softmax, logsumexp
 
 from .exceptions import DataError
-from .fits import FailedFit, PointFit, coef_labels
-from .numerics.objective import Design
-
-_DRAW_BLOCK = 256  # draws whose log-probabilities are held in memory at once
+from .fits import PointFit, coef_labels, collect_fits
 
 
-def encode_labels(model, y) -> np.ndarray:
-    """Class codes (indices into ``model.classes_``) of the labels ``y``, shape (n_samples,).
+def class_codes(model, y) -> np.ndarray:
+    """Class codes (indices into ``model.classes_``) of labels ``y`` of new rows, shape (n_samples,).
+
+    Unlike :func:`bayeslogit.data.encode_labels`, which defines the classes from the training labels,
+    this maps labels onto the classes of a fitted model.
 
     Raises
     ------
@@ -59,22 +57,10 @@ def evaluation_data(model, X=None, y=None) -> tuple[np.ndarray, np.ndarray, np.n
         raise ValueError("give both X and y to evaluate on new data (X as the model's features, or the raw data "
                          "frame of a formula model; y as class labels), or neither for the training data")
     X = model.design_matrix(X)
-    codes = encode_labels(model, y)
+    codes = class_codes(model, y)
     if len(codes) != X.shape[0]:
         raise DataError(f"X has {X.shape[0]} rows but y has {len(codes)}; they must have one entry per observation")
     return X, codes, np.ones(len(codes)), True
-
-
-def log_predictive(fit, X: np.ndarray) -> np.ndarray:
-    """Log posterior-predictive class probabilities, shape (n, K), for a validated design ``X`` (n, p)."""
-    model, design, total = fit.model, Design(X, fit.model.intercept), None
-    draws = fit.coef_draws()
-    for start in range(0, len(draws), _DRAW_BLOCK):
-        block = draws[start:start + _DRAW_BLOCK]
-        logp = np.stack([log_softmax(model.full_logits(design.linear_predictor(B)), axis=1) for B in block])
-        block_total = logsumexp(logp, axis=0)
-        total = block_total if total is None else np.logaddexp(total, block_total)
-    return total - np.log(len(draws))
 
 
 def calibration_bins(proba: np.ndarray, codes: np.ndarray, n_bins: int = 10, weights=None) -> pd.DataFrame:
@@ -115,13 +101,14 @@ def expected_calibration_error(proba: np.ndarray, codes: np.ndarray, n_bins: int
     return float((bins["weight"] * (bins["frequency"] - bins["confidence"]).abs()).sum() / bins["weight"].sum())
 
 
-def predictive_metrics(fit, X: np.ndarray, codes: np.ndarray, weights: np.ndarray, n_bins: int = 10) -> dict:
+def predictive_metrics(fit, X, codes: np.ndarray, weights: np.ndarray, n_bins: int = 10) -> dict:
     """Log loss, accuracy, Brier score and expected calibration error, weighted means over the rows.
 
-    The Brier score is ``mean (Pr(classes_[1]) - y)^2`` for binary models and
-    ``mean sum_k (Pr(k) - [y = k])^2`` for multiclass ones (as scikit-learn's ``brier_score_loss``).
+    ``X`` is given as to ``fit.log_proba`` (None for the training data); ``codes`` and ``weights`` are
+    those of :func:`evaluation_data`. The Brier score is ``mean (Pr(classes_[1]) - y)^2`` for binary
+    models and ``mean sum_k (Pr(k) - [y = k])^2`` for multiclass ones (as scikit-learn's ``brier_score_loss``).
     """
-    logp = log_predictive(fit, X)
+    logp = fit.log_proba(X)
     proba = np.exp(logp)
     rows = np.arange(len(codes))
     onehot = np.zeros_like(proba)
@@ -199,9 +186,10 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
 
     Parameters
     ----------
-    fits : dict of str to fit, or sequence of fits
-        E.g. ``model.fit_all(prior)``; entries may be :class:`FailedFit` (shown with their reason).
-        A sequence is keyed by each fit's ``method``.
+    fits : dict of str to fit, sequence of fits, or a single fit
+        E.g. ``model.fit_all(prior)``; entries may be :class:`FailedFit` (shown with their reason, in
+        columns after the fitted methods). A sequence is keyed by each fit's ``method``, which must then
+        be distinct (see :func:`bayeslogit.fits.collect_fits`).
     X_test : array-like or DataFrame of shape (n_test, n_features), optional
         Held-out rows (for formula models, a data frame with the formula's columns).
     y_test : array-like of shape (n_test,), optional
@@ -215,39 +203,36 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
         A DataFrame with one column per method; see :class:`Comparison` for the rows. Metrics are
         labelled ``held-out`` when test data are given, ``in-sample`` otherwise.
 
+    Raises
+    ------
+    ValueError
+        When no fit is usable, two fits of a sequence share a method, or the fits come from different models.
+
     Examples
     --------
     >>> fits = model.fit_all(bl.Normal(2.5))            # doctest: +SKIP
     >>> print(bl.compare(fits, X_test, y_test))         # doctest: +SKIP
     """
-    fits = dict(fits) if isinstance(fits, Mapping) else {fit.method: fit for fit in fits}
-    fitted = {method: fit for method, fit in fits.items() if not isinstance(fit, FailedFit)}
-    if not fitted:
-        reasons = "; ".join(f"{method}: {fit.reason}" for method, fit in fits.items())
-        raise ValueError(f"no fit to compare, every fit failed ({reasons})")
+    fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
-    if any(fit.model is not model for fit in fitted.values()):
-        raise ValueError("compare puts fits of ONE model side by side; these fits come from different models")
-    X, codes, weights, held_out = evaluation_data(model, X_test, y_test)
+    _, codes, weights, held_out = evaluation_data(model, X_test, y_test)
     labels = coef_labels(model)
     columns = {}
-    for method, fit in fits.items():
-        if isinstance(fit, FailedFit):
-            continue
+    for method, fit in fitted.items():
         sd = np.sqrt(np.diag(fit.cov.to_numpy()))
         rows = {("coef", name): value for name, value in zip(labels, fit.params.ravel(order="F"))}
         rows |= {("coef_sd", name): value for name, value in zip(labels, sd)}
-        metrics = predictive_metrics(fit, X, codes, weights, n_bins)
+        metrics = predictive_metrics(fit, X_test, codes, weights, n_bins)
         rows |= {("held-out" if held_out else "in-sample", name): value for name, value in metrics.items()}
         if not isinstance(fit, PointFit):
             rows |= {("loo", name): value for name, value in _loo(fit).items()}
         rows |= {("cost", name): value for name, value in _cost(fit).items()}
         columns[method] = rows
     sections = ["coef", "coef_sd", "held-out" if held_out else "in-sample", "loo", "cost"]
-    frame = pd.DataFrame(columns, columns=list(fits), dtype=float)
+    frame = pd.DataFrame(columns, columns=[*fitted, *failed], dtype=float)
     order = sorted(range(len(frame)), key=lambda i: sections.index(frame.index[i][0]))  # stable within sections
     table = Comparison(frame.iloc[order])
     table.index.names = ["section", "quantity"]
-    table.attrs["failures"] = {method: fit.reason for method, fit in fits.items() if isinstance(fit, FailedFit)}
+    table.attrs["failures"] = {method: fit.reason for method, fit in failed.items()}
     table.attrs["n_rows"] = len(codes)
     return table

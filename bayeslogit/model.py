@@ -2,6 +2,7 @@
 
 import time
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,17 @@ class LogisticModel:
     weights : array-like of shape (n_samples,), optional
         Non-negative sample weights (a row of weight 2 counts as two identical rows).
 
+    Attributes
+    ----------
+    data : ModelData
+        The validated predictors, class codes, weights and labels.
+    design : Design
+        The predictors with the implicit intercept column.
+    family : Bernoulli or Categorical
+        The likelihood, per sample, of the linear predictor.
+    formula, response : str or None
+        The formula and its response column, for models built by :meth:`from_formula`.
+
     Examples
     --------
     >>> import bayeslogit as bl
@@ -90,10 +102,9 @@ class LogisticModel:
         """
         response, rhs = data_layer.split_formula(formula, data)
         X, intercept, spec = data_layer.design_from_formula(rhs, data)
-        model_data = data_layer.prepare(X, data[response], weights=weights)
+        model_data = replace(data_layer.prepare(X, data[response], weights=weights), formula_spec=spec)
         model = cls.__new__(cls)
-        model._init(data_layer.ModelData(model_data.X, model_data.y, model_data.weights, model_data.classes,
-                                         model_data.feature_names, spec), intercept, likelihood, parameterization)
+        model._init(model_data, intercept, likelihood, parameterization)
         model.formula, model.response = formula, response
         return model
 

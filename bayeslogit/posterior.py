@@ -8,21 +8,19 @@ draws). ``vec(B)`` flattens a (P, M) matrix class-major (``order="F"``), the ord
 :func:`bayeslogit.fits.coef_labels`. ArviZ and xarray are imported inside the functions that need them.
 """
 
-import numbers
 import os
 import time
-import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy.special import log_softmax
+from scipy.linalg import LinAlgError, cholesky
 
 from .algorithms import pymc_backend
-from .algorithms.laplace import Gaussian, importance_log_weights
-from .data import check_choice
-from .exceptions import ConvergenceWarning
+from .algorithms.laplace import importance_log_weights
+from .data import check_choice, check_count, check_prior
+from .exceptions import warn_convergence
 from .fits import FitBase, PointFit, coef_labels, labelled_coef
 from .numerics.links import expit
 from .numerics.priors import Normal
@@ -59,7 +57,8 @@ class MCMCDiagnosis:
     divergences : int
         Divergent transitions after tuning, all chains together.
     concerned : list of str
-        Coefficients whose R-hat exceeds 1.01 or whose bulk or tail ESS is below 400.
+        Coefficients whose R-hat exceeds 1.01 or whose bulk or tail ESS is below 400, or for which ArviZ
+        could not compute them (NaN: too few draws, or a chain that never moved).
     """
 
     table: pd.DataFrame
@@ -86,12 +85,11 @@ class PosteriorFit(FitBase):
         Seconds spent, including the MAP fit that the approximation (or the sampler's start and
         whitening) is built on.
     map_fit : PointFit
-        The MAP fit under ``prior``.
-    gaussian : Gaussian or None
-        Laplace: the Gaussian ``N(MAP, H^-1)`` in the objective's free coordinates.
+        The MAP fit under ``prior``; its ``gaussian``, ``N(MAP, H^-1)`` in the objective's free
+        coordinates, is the Laplace approximation (and the whitening of MCMC).
     latent : ndarray of shape (n_draws, n_free) or None
         Laplace: the standard-normal draws ``z`` behind ``samples`` (free coordinates
-        ``gaussian.point(z)``).
+        ``map_fit.gaussian.point(z)``).
     sample_stats : xarray.Dataset or None
         MCMC: the sampler's statistics (``diverging``, step sizes, ...), dims (chain, draw).
     sampler : str or None
@@ -104,7 +102,6 @@ class PosteriorFit(FitBase):
     samples: np.ndarray
     fit_time: float
     map_fit: PointFit
-    gaussian: Gaussian | None = None
     latent: np.ndarray | None = None
     sample_stats: object = None
     sampler: str | None = None
@@ -125,8 +122,7 @@ class PosteriorFit(FitBase):
     @cached_property
     def _cov(self) -> np.ndarray:
         if self.method == "laplace":
-            transform, cov = self.map_fit.transform, self.gaussian.covariance
-            return cov if transform is None else transform @ cov @ transform.T
+            return self.map_fit._cov
         return np.atleast_2d(np.cov(self._flat_draws(), rowvar=False))
 
     @property
@@ -213,8 +209,7 @@ class PosteriorFit(FitBase):
         rows = np.arange(len(data.y))
         out = np.empty((self.n_draws, len(rows)))
         for s, B in enumerate(self.coef_draws()):
-            logits = self.model.full_logits(self.model.design.linear_predictor(B))
-            out[s] = data.weights * log_softmax(logits, axis=1)[rows, data.y]
+            out[s] = data.weights * self.model.log_probabilities(B, data.X)[rows, data.y]
         return out.reshape(*self.samples.shape[:2], len(rows))
 
     def to_datatree(self):
@@ -244,30 +239,32 @@ class PosteriorFit(FitBase):
         """Check the fit; warn :class:`ConvergenceWarning` when it cannot be trusted.
 
         Laplace: Pareto-k-hat of the importance ratios exact posterior / Gaussian (ArviZ's PSIS),
-        warning above 0.7. MCMC: R-hat (> 1.01), bulk and tail ESS (< 400) and divergences.
+        warning above 0.7. MCMC: R-hat (> 1.01), bulk and tail ESS (< 400) and divergences. A diagnostic
+        that cannot be computed (NaN, e.g. from too few draws) counts as a failed one.
         """
         if self.method == "laplace":
             diagnosis = self._laplace_diagnosis
-            if diagnosis.khat > KHAT_THRESHOLD:
-                warnings.warn(f"Pareto k-hat = {diagnosis.khat:.2f} > {KHAT_THRESHOLD}: the Laplace "
-                              "approximation is poor here; use fit_mcmc", ConvergenceWarning, stacklevel=2)
+            if not diagnosis.khat <= KHAT_THRESHOLD:
+                warn_convergence(_khat_message(diagnosis.khat, self.n_draws))
             return diagnosis
         diagnosis = self._mcmc_diagnosis
         if not diagnosis.ok:
-            warnings.warn(_convergence_message(diagnosis), ConvergenceWarning, stacklevel=2)
+            warn_convergence(_convergence_message(diagnosis, *self.samples.shape[:2]))
         return diagnosis
 
     @cached_property
     def _laplace_diagnosis(self) -> LaplaceDiagnosis:
-        log_weights, khat = importance_log_weights(self.model.objective(self.prior), self.gaussian, self.latent)
+        objective = self.model.objective(self.prior)
+        log_weights, khat = importance_log_weights(objective, self.map_fit.gaussian, self.latent)
         corrected = np.tensordot(np.exp(log_weights), self.coef_draws(), axes=1)
         return LaplaceDiagnosis(khat, labelled_coef(self.model, corrected))
 
     @cached_property
     def _mcmc_diagnosis(self) -> MCMCDiagnosis:
         table = self._arviz_summary("diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
-        bad = (table["r_hat"] > RHAT_THRESHOLD) | (table[["ess_bulk", "ess_tail"]].min(axis=1) < ESS_THRESHOLD)
-        return MCMCDiagnosis(table, int(self.sample_stats["diverging"].sum()), list(table.index[bad]))
+        # Written as "not good" so that a NaN diagnostic (it compares False with anything) is a problem.
+        good = (table["r_hat"] <= RHAT_THRESHOLD) & (table[["ess_bulk", "ess_tail"]] >= ESS_THRESHOLD).all(axis=1)
+        return MCMCDiagnosis(table, int(self.sample_stats["diverging"].sum()), list(table.index[~good]))
 
     # ---- predictions ----------------------------------------------------------------------------
     def predict_proba(self, X=None, method: str = "mc") -> np.ndarray:
@@ -293,11 +290,20 @@ class PosteriorFit(FitBase):
         if self.model.likelihood != "bernoulli":
             raise ValueError("method='probit' approximates the sigmoid of a Gaussian and needs a binary model; "
                              f"this one has {self.model.n_classes} classes. Use method='mc'")
-        X = self.model.design_matrix(X)
-        Z = np.column_stack([np.ones(len(X)), X]) if self.model.intercept else X
-        mu = Z @ self.params[:, 0]
-        variance = np.einsum("ij,jk,ik->i", Z, self._cov, Z)
+        # One linear predictor of (P, 1 + P) coefficients: the mean's, then those of the columns of a root
+        # R of the covariance (R R^T = cov), whose squares sum to the variance z^T cov z of each row z.
+        eta = self.model.linear_predictor(np.column_stack([self.params[:, 0], self._cov_root]), X)
+        mu, variance = eta[:, 0], (eta[:, 1:] ** 2).sum(axis=1)
         return expit(mu / np.sqrt(1 + np.pi * variance / 8))
+
+    @cached_property
+    def _cov_root(self) -> np.ndarray:
+        """Lower Cholesky factor of the covariance of ``vec(B)``, shape (P*M, P*M)."""
+        try:
+            return cholesky(self._cov, lower=True)
+        except (LinAlgError, ValueError):  # not positive definite; NaN from a single draw
+            raise ValueError(f"the covariance of the {self.n_draws} draws is singular (too few draws, or chains that "
+                             "did not move), so method='probit' cannot use it; use method='mc' or draw more") from None
 
     def __repr__(self) -> str:
         shape = f"{self.samples.shape[0]} x {self.samples.shape[1]} draws"
@@ -305,12 +311,23 @@ class PosteriorFit(FitBase):
                 f"{self.coef.round(4).to_string()}")
 
 
-def _convergence_message(diagnosis: MCMCDiagnosis) -> str:
+def _khat_message(khat: float, n_draws: int) -> str:
+    if not np.isfinite(khat):
+        return (f"Pareto k-hat could not be computed (too few draws: {n_draws}), so the Laplace approximation is "
+                "unchecked; draw more (draws=4000)")
+    return f"Pareto k-hat = {khat:.2f} > {KHAT_THRESHOLD}: the Laplace approximation is poor here; use fit_mcmc"
+
+
+def _convergence_message(diagnosis: MCMCDiagnosis, n_chains: int, n_draws: int) -> str:
     problems = []
-    if diagnosis.concerned:
-        table = diagnosis.table.loc[diagnosis.concerned]
+    table = diagnosis.table.loc[diagnosis.concerned]
+    unknown = ~np.isfinite(table.to_numpy()).all(axis=1)
+    if unknown.any():
+        problems.append(f"R-hat or ESS could not be computed for {', '.join(table.index[unknown])} (too few draws: "
+                        f"{n_chains} chain(s) of {n_draws}, or a chain that never moved)")
+    if not unknown.all():
         shown = ", ".join(f"{name} (r_hat={row.r_hat:.3f}, ess_bulk={row.ess_bulk:.0f}, "
-                          f"ess_tail={row.ess_tail:.0f})" for name, row in table.iterrows())
+                          f"ess_tail={row.ess_tail:.0f})" for name, row in table[~unknown].iterrows())
         problems.append(f"R-hat > {RHAT_THRESHOLD} or ESS < {ESS_THRESHOLD} for {shown}")
     if diagnosis.divergences:
         problems.append(f"{diagnosis.divergences} divergent transitions")
@@ -318,21 +335,7 @@ def _convergence_message(diagnosis: MCMCDiagnosis) -> str:
             "a higher target_accept (target_accept=0.95), or a stronger prior (a smaller sigma)")
 
 
-# ---- validation -------------------------------------------------------------------------------------
-def _check_count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer >= {minimum}; got {value!r} of type "
-                        f"{type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}; got {value}")
-    return int(value)
-
-
-def _check_prior(prior):
-    if not isinstance(prior, Normal):
-        raise TypeError(f"prior must be a bl.Normal, e.g. bl.Normal(sigma=2.5); got {type(prior).__name__}")
-
-
+# ---- the MAP behind both fits -------------------------------------------------------------------------
 def _mode(model, prior: Normal, map_fit: PointFit | None) -> PointFit:
     """The MAP fit to build on: ``map_fit`` when it is this model's MAP under ``prior``, else a new one."""
     if map_fit is None:
@@ -343,6 +346,16 @@ def _mode(model, prior: Normal, map_fit: PointFit | None) -> PointFit:
                          f"{getattr(map_fit, 'method', type(map_fit).__name__)!r} fit with prior "
                          f"{getattr(map_fit, 'prior', None)!r}")
     return map_fit
+
+
+def laplace_whitening(map_fit: PointFit) -> np.ndarray:
+    """``W = T R`` of shape (P*M, n_free): ``vec(MAP) + W z`` has the Laplace distribution for ``z ~ N(0, I)``.
+
+    ``R`` is the root of ``map_fit.gaussian`` (``R R^T = H^-1`` in free coordinates) and ``T`` the
+    objective's transform (the identity when None).
+    """
+    root = map_fit.gaussian.root
+    return root if map_fit.transform is None else map_fit.transform @ root
 
 
 # ---- the two fits -----------------------------------------------------------------------------------
@@ -371,16 +384,15 @@ def fit_laplace(model, prior: Normal, draws: int = 4000, random_seed=None,
     SingularHessianError
         When the Hessian at the MAP is not positive definite.
     """
-    _check_prior(prior)
-    draws = _check_count("draws", draws, 1)
+    check_prior(prior)
+    draws = check_count("draws", draws, 1)
     start = time.perf_counter()
     map_fit = _mode(model, prior, map_fit)
     objective = model.objective(prior)
-    gaussian = Gaussian.at_mode(objective.free(map_fit.params), map_fit.hessian)
     latent = np.random.default_rng(random_seed).standard_normal((draws, objective.n_free))
-    samples = np.stack([objective.coef(u) for u in gaussian.point(latent)])[None]
+    samples = np.stack([objective.coef(u) for u in map_fit.gaussian.point(latent)])[None]
     fit_time = map_fit.fit_time + time.perf_counter() - start
-    return PosteriorFit("laplace", model, prior, samples, fit_time, map_fit, gaussian=gaussian, latent=latent)
+    return PosteriorFit("laplace", model, prior, samples, fit_time, map_fit, latent=latent)
 
 
 def fit_mcmc(model, prior: Normal, draws: int = 1000, tune: int = 1000, chains: int = 4, random_seed=None,
@@ -417,19 +429,17 @@ def fit_mcmc(model, prior: Normal, draws: int = 1000, tune: int = 1000, chains: 
     Warns
     -----
     ConvergenceWarning
-        When R-hat > 1.01, a bulk or tail ESS < 400, or there are divergent transitions.
+        When R-hat > 1.01, a bulk or tail ESS < 400 (or they cannot be computed, from too few draws), or
+        there are divergent transitions.
     """
-    _check_prior(prior)
-    draws = _check_count("draws", draws, 1)
-    tune = _check_count("tune", tune, 0)
-    chains = _check_count("chains", chains, 1)
+    check_prior(prior)
+    draws = check_count("draws", draws, 1)
+    tune = check_count("tune", tune, 0)
+    chains = check_count("chains", chains, 1)
     nuts_sampler = pymc_backend.resolve_sampler(sampler)
     start = time.perf_counter()
     map_fit = _mode(model, prior, map_fit)
-    objective = model.objective(prior)
-    gaussian = Gaussian.at_mode(objective.free(map_fit.params), map_fit.hessian)
-    whitening = gaussian.root if objective.transform is None else objective.transform @ gaussian.root
-    pm_model = pymc_backend.build_model(model, prior, map_fit.params, whitening)
+    pm_model = pymc_backend.build_model(model, prior, map_fit.params, laplace_whitening(map_fit))
     options = {"cores": min(chains, os.cpu_count() or 1), **sampler_kwargs}
     tree = pymc_backend.sample(pm_model, nuts_sampler, draws=draws, tune=tune, chains=chains,
                                random_seed=random_seed, progressbar=progressbar, **options)

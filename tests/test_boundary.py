@@ -2,11 +2,16 @@
 
 import numpy as np
 import pytest
-from scipy.special import logit
+from scipy.special import expit, logit
 
 import bayeslogit as bl
 
 PRIOR = bl.Normal(2.5)
+
+
+def probabilities(fit, X: np.ndarray) -> np.ndarray:
+    """Class probabilities (n, K) of the fit's coefficients at the rows of ``X`` (n, n_features)."""
+    return np.exp(fit.model.log_probabilities(fit.params, X))
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +51,7 @@ def test_level_moves_the_line_to_that_logit(wells_ml):
     assert line.intercept == pytest.approx((logit(0.8) - c0) / c2, abs=1e-9)
     x1 = np.array([0.3, 1.7])
     on_line = np.column_stack([x1, line.intercept + line.slope * x1])
-    assert wells_ml.model.probabilities(wells_ml.params, on_line) == pytest.approx([0.8, 0.8], abs=1e-12)
+    assert probabilities(wells_ml, on_line)[:, 1] == pytest.approx([0.8, 0.8], abs=1e-12)
 
 
 def test_jacobian_is_the_analytic_derivative(wells_ml):
@@ -81,7 +86,7 @@ def test_hyperplane_of_three_features_is_a_unit_normal_and_an_offset():
     assert list(plane.summary().index) == ["normal[dist100]", "normal[arsenic]", "normal[educ]", "offset"]
     # The point of the hyperplane closest to the origin is offset * normal, where Pr = level.
     closest = (plane.offset * plane.normal.to_numpy())[None]
-    assert model.probabilities(fit.params, closest) == pytest.approx([0.3], abs=1e-12)
+    assert probabilities(fit, closest)[:, 1] == pytest.approx([0.3], abs=1e-12)
 
 
 def test_multiclass_lines_are_where_each_pair_of_classes_ties(iris_map):
@@ -93,7 +98,7 @@ def test_multiclass_lines_are_where_each_pair_of_classes_ties(iris_map):
     for j, k in [(0, 1), (0, 2), (1, 2)]:
         pair = f"{iris_map.model.classes_[j]}|{iris_map.model.classes_[k]}"
         on_line = np.column_stack([x1, lines.intercept[pair] + lines.slope[pair] * x1])
-        proba = iris_map.model.probabilities(iris_map.params, on_line)
+        proba = probabilities(iris_map, on_line)
         np.testing.assert_allclose(proba[:, j], proba[:, k], rtol=1e-10)
 
 
@@ -133,6 +138,27 @@ def test_posterior_values_keep_the_chain_structure(challenger):
     assert posterior["threshold"].dims == ("chain", "draw")
     c0, c1 = laplace.samples[0, :, :, 0].T
     np.testing.assert_allclose(posterior["threshold"].values[0], -c0 / c1, rtol=1e-13)
+
+
+def test_without_an_intercept_the_boundary_passes_through_the_origin(rng):
+    x = rng.normal(size=60)
+    model = bl.LogisticModel(x[:, None], rng.random(60) < expit(1.5 * x), feature_names=["x"], intercept=False)
+    ml = model.fit_ml()
+    (c,) = ml.params[:, 0]
+    assert ml.boundary().threshold == 0
+    assert ml.boundary().summary().loc["threshold", "sd"] == 0  # 0 / c does not move with c
+    assert ml.boundary(level=0.8).threshold == pytest.approx(logit(0.8) / c, rel=1e-12)
+    laplace = model.fit_laplace(PRIOR, draws=200, random_seed=0)
+    assert np.all(laplace.boundary().variables["threshold"] == 0)
+    np.testing.assert_allclose(laplace.boundary(level=0.8).variables["threshold"][0],
+                               logit(0.8) / laplace.samples[0, :, 0, 0], rtol=1e-12)
+    # Two features: the line x2 = intercept + slope x1 goes through the origin.
+    wells = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic - 1", bl.datasets.load_wells())
+    assert wells.coef_names == ["dist100", "arsenic"]
+    fit = wells.fit_map(PRIOR)
+    c1, c2 = fit.params[:, 0]
+    line = fit.boundary()
+    assert line.intercept == 0 and line.slope == pytest.approx(-c1 / c2, rel=1e-12)
 
 
 def test_misuse_says_what_to_do(wells_ml, challenger):

@@ -58,8 +58,7 @@ def test_wells_metrics_equal_scikit_learn(wells_split, method):
     fits, test, table = wells_split
     proba = fits[method].predict_proba(test)
     y = test["switched"].to_numpy()
-    # Same predictions reached two ways (averaged in log space here, in probability space by
-    # predict_proba): only rounding separates them.
+    # The table's metrics against scikit-learn's on the same predictions: only rounding separates them.
     assert table.loc[("held-out", "log_loss"), method] == pytest.approx(log_loss(y, proba), abs=1e-12)
     assert table.loc[("held-out", "brier"), method] == pytest.approx(brier_score_loss(y, proba), abs=1e-12)
     assert table.loc[("held-out", "accuracy"), method] == pytest.approx(accuracy_score(y, proba > 0.5), abs=1e-12)
@@ -68,6 +67,7 @@ def test_wells_metrics_equal_scikit_learn(wells_split, method):
 def test_iris_shows_why_ml_is_missing_and_matches_scikit_learn(iris_split):
     fits, test = iris_split
     table = compare(fits, test, test["species"])
+    assert list(table.columns) == ["map", "laplace", "ml"]  # failed fits last
     assert table["ml"].isna().all()
     assert table.failures["ml"].startswith("SeparationError: maximum likelihood does not exist")
     assert "ml: not fitted (SeparationError" in str(table)
@@ -95,6 +95,29 @@ def test_without_test_data_the_metrics_are_labelled_in_sample(wells_split):
     assert table.loc[("in-sample", "log_loss"), "ml"] == pytest.approx(
         -fits["ml"].loglik / len(model.data.y), rel=1e-12)
     assert table.loc[("in-sample", "log_loss"), "ml"] == pytest.approx(log_loss(model.data.y, proba), abs=1e-12)
+
+
+def test_a_single_fit_is_a_table_of_one_column(wells_split):
+    fits, test, table = wells_split
+    single = compare(fits["laplace"], test, test["switched"])
+    assert list(single.columns) == ["laplace"]
+    pd.testing.assert_series_equal(single["laplace"], table["laplace"].loc[single.index])
+
+
+def test_fits_that_cannot_be_told_apart_or_are_missing_are_refused(wells_split):
+    fits, _, _ = wells_split
+    with pytest.raises(ValueError, match=r"two fits share a method \(\['map', 'map'\]\); pass a dict"):
+        compare([fits["map"], fits["map"]])
+    with pytest.raises(ValueError, match=r"no usable fit \(none given\); pass fits such as model.fit_all"):
+        compare({})
+    challenger = bl.LogisticModel.from_formula("damaged ~ temp", bl.datasets.load_challenger())
+    with pytest.raises(ValueError, match="these fits come from different models"):
+        compare([fits["map"], challenger.fit_ml()])
+    # Two MAP fits under different priors, named by a dict.
+    other = fits["map"].model.fit_map(bl.Normal(0.1))
+    table = compare({"sigma=2.5": fits["map"], "sigma=0.1": other})
+    assert list(table.columns) == ["sigma=2.5", "sigma=0.1"]
+    assert abs(table.loc[("coef", "arsenic"), "sigma=0.1"]) < abs(table.loc[("coef", "arsenic"), "sigma=2.5"])
 
 
 def test_expected_calibration_error_by_hand():

@@ -139,6 +139,21 @@ def test_challenger_curves_and_threshold_hdi(challenger_fits):
     assert label in legend_texts(ax.get_legend())
 
 
+def test_without_an_intercept_every_threshold_is_at_zero(rng):
+    x = rng.normal(size=60)
+    model = bl.LogisticModel(x[:, None], rng.random(60) < expit(1.5 * x), feature_names=["x"], intercept=False)
+    fits = model.fit_all(PRIOR, random_seed=0, draws=500, chains=1, methods=("ml", "map", "laplace"))
+    ax = plot_boundary(fits).axes[0]
+    (curve,) = by_gid(ax, "ml-curve")
+    grid, proba = curve.get_data()
+    np.testing.assert_allclose(proba, expit(fits["ml"].params[0, 0] * grid), rtol=1e-12)
+    for method in ("ml", "map"):  # Pr = 1/2 where the linear predictor c x is 0
+        (threshold,) = by_gid(ax, f"{method}-threshold")
+        assert threshold.get_xdata()[0] == 0
+    assert "Laplace threshold: median 0, 94% HDI [0, 0]" in legend_texts(ax.get_legend())
+    assert ax.get_ylabel() == "Pr(y = True)"
+
+
 def test_more_features_are_held_at_their_means():
     data = bl.datasets.load_wells()
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic + educ", data)
@@ -220,8 +235,8 @@ def test_wrong_number_of_axes_is_explained(wells_fits):
         plot_boundary(wells_fits, ax=ax)
 
 
-def test_importing_the_package_does_not_import_plotting_or_sampling_libraries():
-    code = ("import sys, bayeslogit, bayeslogit.plots, bayeslogit.compare, bayeslogit.boundary; "
-            "print([m for m in ('matplotlib', 'arviz', 'arviz_stats', 'pymc', 'pytensor') if m in sys.modules])")
+def test_importing_the_package_does_not_import_plotting_sampling_or_statistics_libraries():
+    code = ("import sys, bayeslogit, bayeslogit.plots, bayeslogit.compare, bayeslogit.boundary; print([m for m in "
+            "('matplotlib', 'arviz', 'arviz_stats', 'pymc', 'pytensor', 'scipy.stats') if m in sys.modules])")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"

@@ -17,6 +17,8 @@ from scipy.special import logsumexp
 
 from ..exceptions import SingularHessianError
 
+PSIS_MIN_DRAWS = 25  # PSIS fits its Pareto tail to the largest S / 5 ratios and needs at least 5 of them
+
 
 @dataclass(frozen=True)
 class Gaussian:
@@ -67,7 +69,8 @@ def importance_log_weights(objective, gaussian: Gaussian, z: np.ndarray) -> tupl
 
     The log importance ratio of the draw ``u = mean + root z`` is
     ``-objective.value(u) - log q(u)`` with ``log q(u) = -|z|^2 / 2`` (both up to constants, which
-    the normalised weights do not see). The ratios are smoothed by ArviZ's PSIS.
+    the normalised weights do not see). The ratios are smoothed by ArviZ's PSIS; with fewer than
+    :data:`PSIS_MIN_DRAWS` draws there is no tail to fit, so the weights are the raw ratios and k-hat is NaN.
 
     Parameters
     ----------
@@ -83,12 +86,14 @@ def importance_log_weights(objective, gaussian: Gaussian, z: np.ndarray) -> tupl
         Normalised (``logsumexp == 0``) smoothed log weights.
     khat : float
         Pareto-k-hat of the ratios: above 0.7 the importance estimates, and the Gaussian as a
-        stand-in for the posterior, are unreliable.
+        stand-in for the posterior, are unreliable. NaN with too few draws to estimate it.
     """
     from arviz_stats.base import array_stats
 
     log_p = -np.array([objective.value(u) for u in gaussian.point(z)])
     log_ratio = log_p + 0.5 * np.einsum("si,si->s", z, z)
+    if len(z) < PSIS_MIN_DRAWS:
+        return log_ratio - logsumexp(log_ratio), float("nan")
     # psislw takes the negated log ratio (its LOO use passes log-likelihoods, whose ratios are 1/p).
     log_weights, khat = array_stats.psislw(-(log_ratio - log_ratio.max()))
     return log_weights - logsumexp(log_weights), float(khat)

@@ -5,7 +5,6 @@ Everything is drawn in the model's feature space (``model.feature_names``); with
 plot has axes, the other features are held at their means over the plotted rows.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,8 +12,7 @@ from scipy.special import expit
 
 from ..boundary import boundary_quantities, pair_directions
 from ..compare import evaluation_data
-from ..fits import FailedFit, PointFit
-from ..numerics.objective import Design
+from ..fits import PointFit, collect_fits
 
 METHOD_STYLES = {
     "ml": {"label": "ML", "color": "black", "linestyle": "-", "marker": "o"},
@@ -30,31 +28,6 @@ MAX_SURFACE_DRAWS = 400  # posterior draws (evenly thinned) behind a probability
 
 
 # ---- shared by the plotting modules ---------------------------------------------------------------
-def collect_fits(fits) -> tuple[dict, dict]:
-    """Split fits into the usable ones and the failures.
-
-    Parameters
-    ----------
-    fits : dict of str to fit, sequence of fits, or a single fit
-
-    Returns
-    -------
-    fitted : dict
-        method -> PointFit or PosteriorFit.
-    failed : dict
-        method -> reason, for :class:`FailedFit` entries.
-    """
-    if not isinstance(fits, Mapping):
-        fits = {fit.method: fit for fit in (fits if isinstance(fits, (list, tuple)) else [fits])}
-    fitted = {m: f for m, f in fits.items() if not isinstance(f, FailedFit)}
-    failed = {m: f.reason for m, f in fits.items() if isinstance(f, FailedFit)}
-    if not fitted:
-        raise ValueError(f"nothing to plot: every fit failed ({'; '.join(f'{m}: {r}' for m, r in failed.items())})")
-    if len({id(fit.model) for fit in fitted.values()}) > 1:
-        raise ValueError("the fits come from different models; plot fits of one model together")
-    return fitted, failed
-
-
 def style(method: str) -> dict:
     """Colour, line style, marker and label of a method (neutral for names outside :data:`METHOD_STYLES`)."""
     return METHOD_STYLES.get(method, {"label": method, "color": "grey", "linestyle": "-", "marker": "x"})
@@ -67,8 +40,8 @@ def response_name(model) -> str:
 
 
 def failure_note(failed: dict) -> str:
-    """One line naming the fits that are missing and why (the first sentence of each reason)."""
-    return "; ".join(f"{style(m)['label']} not shown: {reason.split('. ')[0]}" for m, reason in failed.items())
+    """One line naming the missing fits (``failed``: method -> FailedFit) and why, the first sentence of each reason."""
+    return "; ".join(f"{style(m)['label']} not shown: {fit.reason.split('. ')[0]}" for m, fit in failed.items())
 
 
 def new_axes(ax, n_panels: int, figsize: tuple, nrows: int = 1, height_ratios=None):
@@ -157,11 +130,9 @@ def surface(fit, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     draws = fit.coef_draws()
     draws = draws[np.linspace(0, len(draws) - 1, min(MAX_SURFACE_DRAWS, len(draws))).astype(int)]
-    design, model = Design(grid, fit.model.intercept), fit.model
     total = square = 0.0
     for B in draws:
-        proba = model.family.probabilities(design.linear_predictor(B))
-        proba = np.column_stack([1 - proba, proba]) if proba.ndim == 1 else proba
+        proba = np.exp(fit.model.log_probabilities(B, grid))
         total, square = total + proba, square + proba**2
     mean = total / len(draws)
     return mean, np.sqrt(np.maximum(square / len(draws) - mean**2, 0.0))

@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from ..compare import calibration_bins, evaluation_data, expected_calibration_error, log_predictive
-from .boundary import add_footnote, collect_fits, failure_note, new_axes, response_name, style
+from ..compare import calibration_bins, evaluation_data, expected_calibration_error
+from ..fits import collect_fits
+from .boundary import add_footnote, failure_note, new_axes, response_name, style
 
 
 def plot_calibration(fits, X=None, y=None, ax=None, *, n_bins: int = 10):
@@ -36,12 +37,12 @@ def plot_calibration(fits, X=None, y=None, ax=None, *, n_bins: int = 10):
     """
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
-    X, codes, weights, held_out = evaluation_data(model, X, y)
+    _, codes, weights, held_out = evaluation_data(model, X, y)
     fig, (diagram, counts) = new_axes(ax, 2, (7, 8), nrows=2, height_ratios=[3, 1])
     diagram.plot([0, 1], [0, 1], color="grey", linewidth=1.5, linestyle=(0, (1, 2)), label="perfect calibration")
     centres = (np.arange(n_bins) + 0.5) / n_bins
     for i, (method, fit) in enumerate(fitted.items()):
-        proba = np.exp(log_predictive(fit, X))
+        proba = np.exp(fit.log_proba(X))
         bins = calibration_bins(proba, codes, n_bins, weights)
         ece = expected_calibration_error(proba, codes, n_bins, weights)
         look = style(method)

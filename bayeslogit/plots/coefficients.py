@@ -1,10 +1,9 @@
 """Forest plot of the coefficients of several fits: estimate and interval per method."""
 
 import numpy as np
-from scipy import stats
 
-from ..fits import PointFit, coef_labels
-from .boundary import add_footnote, collect_fits, failure_note, new_axes, style
+from ..fits import PointFit, coef_labels, collect_fits, normal_interval
+from .boundary import add_footnote, failure_note, new_axes, style
 
 
 def coef_intervals(fit, prob: float = 0.94) -> tuple[np.ndarray, np.ndarray]:
@@ -20,8 +19,7 @@ def coef_intervals(fit, prob: float = 0.94) -> tuple[np.ndarray, np.ndarray]:
     """
     estimate = fit.params.ravel(order="F")
     if isinstance(fit, PointFit):
-        half = stats.norm.ppf(0.5 + prob / 2) * np.sqrt(np.diag(fit.cov.to_numpy()))
-        return estimate, np.column_stack([estimate - half, estimate + half])
+        return estimate, np.column_stack(normal_interval(estimate, np.sqrt(np.diag(fit.cov.to_numpy())), prob))
     from arviz_stats.base import array_stats
 
     draws = fit.coef_draws()
