@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import expit
 
 from bayeslogit.numerics.likelihoods import FAMILIES
@@ -121,3 +123,33 @@ def test_design_gram_equals_dense_product(rng):
     weights = rng.uniform(size=300)
     Z = np.column_stack([np.ones(300), X])
     np.testing.assert_allclose(Design(X, True).gram(weights), Z.T @ (weights[:, None] * Z), rtol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_classes=st.integers(2, 4),
+    scale=st.floats(1e-3, 1e3),
+)
+def test_gradient_is_invariant_to_row_order_and_equivariant_to_column_scale(seed, n_classes, scale):
+    """Permuting rows leaves value, gradient and Hessian unchanged; scaling a column by c scales its
+    coefficient's gradient by c at the correspondingly scaled point (up to rounding)."""
+    rng = np.random.default_rng(seed)
+    objective = make_objective(rng, "categorical", n_classes, "reference", n=25, precision=0.0)
+    u = rng.normal(size=objective.n_free)
+    permutation = rng.permutation(25)
+    permuted = Objective(objective.family, objective.design.take(permutation), objective.y[permutation],
+                         objective.weights[permutation], n_classes, objective.precision)
+    for a, b in zip(objective(u), permuted(u)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    X = objective.design.X.copy()
+    X[:, 0] *= scale
+    scaled = Objective(objective.family, Design(X, True), objective.y, objective.weights, n_classes, objective.precision)
+    B = objective.coef(u).copy()
+    B[1] /= scale
+    value, grad = scaled.value_and_gradient(B.ravel(order="F"))
+    reference_value, reference_grad = objective.value_and_gradient(u)
+    assert value == pytest.approx(reference_value, rel=1e-10)
+    expected = reference_grad.reshape(B.shape, order="F").copy()
+    expected[1] *= scale
+    np.testing.assert_allclose(grad, expected.ravel(order="F"), rtol=1e-8, atol=1e-8 * max(1.0, scale))
