@@ -377,7 +377,7 @@ def _draw_regions(scene: _Scene, ax):
     span = np.ptp(scene.X[:, [a, b]], axis=0)
     equal = max(span) / max(min(span), 1e-12) < 5
     n = len(scene.fitted)
-    fig, axes = new_axes(ax, n, (9, 1.5 + 3.2 * n) if equal else (1.5 + 5 * n, 6), nrows=n if equal else 1)
+    fig, axes = new_axes(ax, n, (9, 1.8 + 3.6 * n) if equal else (1.5 + 5 * n, 6), nrows=n if equal else 1)
     base = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, K))[:, :3]
     G1, G2, rows = scene.grid()
     extent = [*scene.limits(a), *scene.limits(b)]
