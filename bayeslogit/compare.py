@@ -101,14 +101,13 @@ def expected_calibration_error(proba: np.ndarray, codes: np.ndarray, n_bins: int
     return float((bins["weight"] * (bins["frequency"] - bins["confidence"]).abs()).sum() / bins["weight"].sum())
 
 
-def predictive_metrics(fit, X, codes: np.ndarray, weights: np.ndarray, n_bins: int = 10) -> dict:
+def predictive_metrics(fit, X: np.ndarray, codes: np.ndarray, weights: np.ndarray, n_bins: int = 10) -> dict:
     """Log loss, accuracy, Brier score and expected calibration error, weighted means over the rows.
 
-    ``X`` is given as to ``fit.log_proba`` (None for the training data); ``codes`` and ``weights`` are
-    those of :func:`evaluation_data`. The Brier score is ``mean (Pr(classes_[1]) - y)^2`` for binary
+    ``X`` (n, p), ``codes`` and ``weights`` are those of :func:`evaluation_data`. The Brier score is ``mean (Pr(classes_[1]) - y)^2`` for binary
     models and ``mean sum_k (Pr(k) - [y = k])^2`` for multiclass ones (as scikit-learn's ``brier_score_loss``).
     """
-    logp = fit.log_proba(X)
+    logp = fit.log_proba_of_design(X)
     proba = np.exp(logp)
     rows = np.arange(len(codes))
     onehot = np.zeros_like(proba)
@@ -215,14 +214,14 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     """
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
-    _, codes, weights, held_out = evaluation_data(model, X_test, y_test)
+    X, codes, weights, held_out = evaluation_data(model, X_test, y_test)
     labels = coef_labels(model)
     columns = {}
     for method, fit in fitted.items():
         sd = np.sqrt(np.diag(fit.cov.to_numpy()))
         rows = {("coef", name): value for name, value in zip(labels, fit.params.ravel(order="F"))}
         rows |= {("coef_sd", name): value for name, value in zip(labels, sd)}
-        metrics = predictive_metrics(fit, X_test, codes, weights, n_bins)
+        metrics = predictive_metrics(fit, X, codes, weights, n_bins)
         rows |= {("held-out" if held_out else "in-sample", name): value for name, value in metrics.items()}
         if not isinstance(fit, PointFit):
             rows |= {("loo", name): value for name, value in _loo(fit).items()}

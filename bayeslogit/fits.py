@@ -73,7 +73,10 @@ class FitBase:
         ndarray of shape (n_samples, K)
             One column per class of ``model.classes_``, binary models included.
         """
-        X = self.model.design_matrix(X)
+        return self.log_proba_of_design(self.model.design_matrix(X))
+
+    def log_proba_of_design(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`log_proba` of a design already validated by ``model.design_matrix`` (n_samples, n_features)."""
         draws = self.coef_draws()
         total = None
         for start in range(0, len(draws), _DRAW_BLOCK):

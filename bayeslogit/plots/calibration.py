@@ -37,12 +37,12 @@ def plot_calibration(fits, X=None, y=None, ax=None, *, n_bins: int = 10):
     """
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
-    _, codes, weights, held_out = evaluation_data(model, X, y)
+    design, codes, weights, held_out = evaluation_data(model, X, y)
     fig, (diagram, counts) = new_axes(ax, 2, (7, 8), nrows=2, height_ratios=[3, 1])
     diagram.plot([0, 1], [0, 1], color="grey", linewidth=1.5, linestyle=(0, (1, 2)), label="perfect calibration")
     centres = (np.arange(n_bins) + 0.5) / n_bins
     for i, (method, fit) in enumerate(fitted.items()):
-        proba = np.exp(fit.log_proba(X))
+        proba = np.exp(fit.log_proba_of_design(design))
         bins = calibration_bins(proba, codes, n_bins, weights)
         ece = expected_calibration_error(proba, codes, n_bins, weights)
         look = style(method)
