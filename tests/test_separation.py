@@ -249,3 +249,147 @@ def test_invalid_codes_raise():
         find_separation(X_COMPLETE, Y6 * 2, 2)
     with pytest.raises(ValueError):
         find_separation(X_COMPLETE, Y6, 2, names=["a", "b"])
+
+
+# --- what the named columns do on their own, and the sentence that says it -------------------------
+
+X_QUASI_PAIR = np.column_stack([X_QUASI[:, 0], [5.0, -5.0, -1.0, 1.0, -5.0, 5.0]])  # w breaks x's tie at 0
+
+
+def joint_data():
+    """y = 1 iff a + b > 0: neither feature alone separates, the pair does completely."""
+    X = np.random.default_rng(7).normal(size=(200, 2))
+    return X, (X[:, 0] + X[:, 1] > 0).astype(int)
+
+
+def test_column_complete_on_its_own():
+    sep = find_separation(np.column_stack([NOISE6, X_COMPLETE[:, 0]]), Y6, 2, names=["noise", "x"])
+    assert sep.alone_kinds == ("complete",)
+    assert sep.describe() == "'x' separates the classes completely"
+
+
+def test_column_quasi_on_its_own_while_the_pair_is_complete():
+    # alone, x leaves the rows at x = 0 tied; w (which overlaps on its own) breaks the tie
+    assert find_separation(X_QUASI_PAIR[:, [1]], Y6, 2) is None
+    assert find_separation(X_QUASI_PAIR[:, [0]], Y6, 2).kind == "quasi-complete"
+    sep = find_separation(X_QUASI_PAIR, Y6, 2, names=["x", "w"])
+    assert sep.kind == "complete"
+    assert sep.columns == ("x",) and sep.alone_kinds == ("quasi-complete",)
+    assert_binary_recession(X_QUASI_PAIR, Y6, sep.direction)
+    assert sep.describe() == ("'x' separates the classes quasi-completely on its own, "
+                              "and the predictors together separate them completely")
+
+
+def test_columns_complete_and_quasi_on_their_own():
+    X = np.column_stack([X_QUASI[:, 0], X_COMPLETE[:, 0]])
+    sep = find_separation(X, Y6, 2, names=["q", "c"])
+    assert sep.kind == "complete"
+    assert sep.columns == ("q", "c") and sep.alone_kinds == ("quasi-complete", "complete")
+    assert sep.describe() == ("'c' separates the classes completely on its own, "
+                              "and 'q' separates them quasi-completely on its own")
+    assert sep.describe(max_names=1) == ("'c' separates the classes completely on its own, and 1 other predictor "
+                                         "separates them quasi-completely on its own (all are in "
+                                         "SeparationError.columns)")
+
+
+def test_quasi_alone_and_together():
+    sep = find_separation(X_QUASI, Y6, 2, names=["x"])
+    assert sep.alone_kinds == ("quasi-complete",)
+    assert sep.describe() == "'x' separates the classes quasi-completely"
+
+
+def test_jointly_separating_columns_are_described_together():
+    X, y = joint_data()
+    sep = find_separation(X, y, 2, names=["a", "b"])
+    assert sep.columns == ("a", "b") and sep.alone_kinds is None
+    assert sep.describe() == "'a' and 'b' together separate the classes completely"
+
+
+def test_names_are_plain_strings():
+    sep = find_separation(X_COMPLETE, Y6, 2, names=np.array(["x"]))
+    assert sep.columns == ("x",) and type(sep.columns[0]) is str
+    assert "np.str_" not in sep.describe() and "'x'" in sep.describe()
+
+
+def test_describe_needs_a_positive_max_names():
+    with pytest.raises(ValueError, match="max_names"):
+        find_separation(X_COMPLETE, Y6, 2).describe(max_names=0)
+
+
+def test_describe_counts_the_names_it_leaves_out(iris):
+    X, y = iris
+    sep = find_separation(X, y, 3, names=IRIS_NAMES)
+    assert sep.kind == "quasi-complete"  # setosa apart; versicolor and virginica overlap
+    assert sep.columns == ("petal_length", "petal_width")
+    assert sep.alone_kinds == ("quasi-complete", "quasi-complete")
+    assert sep.describe() == ("'petal_length' and 'petal_width' separate the classes quasi-completely, "
+                              "each on its own")
+    assert sep.describe(max_names=1) == ("2 predictors separate the classes quasi-completely, each on its own "
+                                         "('petal_length' and 1 more; all are in SeparationError.columns)")
+
+
+def test_digits_seventeen_pixels_each_quasi_and_all_together_complete():
+    datasets = pytest.importorskip("sklearn.datasets")
+    X, y = datasets.load_digits(return_X_y=True)
+    varies = np.flatnonzero(X.std(axis=0) > 0)
+    names = np.array([f"px{j}" for j in varies])  # np.str_ names, as pandas and NumPy hand them over
+    sep = find_separation(X[:, varies], y, 10, names=names)
+    assert sep.kind == "complete"
+    assert len(sep.columns) == 17 and all(type(c) is str for c in sep.columns)
+    assert sep.alone_kinds == ("quasi-complete",) * 17
+    assert_multinomial_recession(X[:, varies], y, sep.direction)
+    text = sep.describe()
+    assert text.startswith("17 predictors separate the classes quasi-completely, each on its own (")
+    assert ", ".join(repr(c) for c in sep.columns[:5]) + " and 12 more;" in text
+    assert not any(repr(c) in text for c in sep.columns[5:])
+    assert text.endswith("and the predictors together separate them completely")
+    assert "np.str_" not in text
+
+
+# --- agreement with the LPs solved in one piece ---------------------------------------------------
+
+def reference_kind(X, y):
+    """Konis' LP and the max-min LP on all margins at once, as HiGHS solves them without help."""
+    from scipy.optimize import linprog
+
+    from bayeslogit.algorithms.separation import _margin_matrix, _standardise
+
+    present, y = np.unique(y, return_inverse=True)
+    if present.size < 2:
+        return None
+    z, _, _, fixed = _standardise(X, True)
+    M = _margin_matrix(z, y, present.size)[0][:, np.tile(~fixed, present.size - 1)].toarray()
+    n, k = M.shape
+    q, box = z.shape[1], np.tile([-1.0, 1.0], (k, 1))
+    first = linprog(-M.sum(axis=0), A_ub=-M, b_ub=np.zeros(n), bounds=box, method="highs")
+    margins = M @ first.x
+    if margins.max() <= 1e-6 * q or margins.min() < -1e-9 * q:
+        return None
+    A_ub = np.column_stack([-M, np.ones(n)])
+    maxmin = linprog(np.r_[np.zeros(k), -1.0], A_ub=A_ub, b_ub=np.zeros(n), bounds=np.vstack([box, [0, 1]]),
+                     method="highs")
+    return "complete" if (M @ maxmin.x[:k]).min() > 1e-6 * q else "quasi-complete"
+
+
+def random_problem(seed):
+    """Small-integer data cut into classes along a random score: ties at the cuts (quasi-complete),
+    strict gaps (complete), or a flipped label (overlap), with duplicate rows."""
+    rng = np.random.default_rng(seed)
+    n_classes, p = 2 + seed % 3, 1 + seed % 3
+    n = int(rng.integers(6, 30))
+    X = rng.integers(-2, 3, size=(n, p)).astype(float)
+    score = X @ rng.integers(-2, 3, size=p) + rng.choice([0.0, 0.5])  # 0.5: no row on a cut
+    levels = np.unique(score)
+    cuts = np.sort(rng.choice(levels, size=min(n_classes - 1, levels.size - 1), replace=False))
+    tied = np.isin(score, cuts) & (rng.random(n) < 0.5)  # rows on a cut go to either side
+    y = np.searchsorted(cuts, score, side="left") + tied
+    if seed % 4 == 3:
+        y[0] = (y[0] + 1) % n_classes
+    return X, np.minimum(y, n_classes - 1), n_classes
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_kind_agrees_with_the_lps_in_one_piece(seed):
+    X, y, n_classes = random_problem(seed)
+    sep = find_separation(X, y, n_classes)
+    assert (None if sep is None else sep.kind) == reference_kind(X, y)

@@ -2,34 +2,120 @@
 
 Works on the small (P, P) weighted Gram matrix, accumulated over row blocks, so it costs one pass
 over the data (a symmetric rank-k update) rather than a QR factorisation of the whole design.
+
+Constant columns are found first: beside an intercept each duplicates it, and without one a
+column can only be "constant" by being all zero. Otherwise the Gram matrix of the centred (with an
+intercept) columns, scaled to unit diagonal, is decomposed; its eigenvalues below
+``_RELATIVE_EIGENVALUE`` times the largest span the null space, of dimension ``r``: ``r`` columns
+must go. The columns with a weight above ``_INVOLVED`` (relative to the largest) in the projector
+onto the null space are the ones involved, and they split into *groups* that the null space does
+not connect (the projector is block diagonal over them): ``a = 2 b`` and ``c = d + e`` are two
+groups, and one column of each must go.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import eigh
+from scipy.sparse.csgraph import connected_components
 
-from ..numerics.objective import Design
+from ..numerics.design import Design
 
 _RELATIVE_EIGENVALUE = 1e-10  # condition number of the scaled Gram matrix above which columns are dependent
+_INVOLVED = 0.05  # a column is involved when its weight in the null space exceeds this share of the largest
+_CONNECTED = 1e-3  # two columns are in one group when their projector entry exceeds this share of its scale
+_WHERE_ALL = "all are in CollinearityError.columns"
+_CONSTANT = {  # what constant columns are, for one column and for several
+    "constant": ("is constant, so it duplicates the intercept",
+                 "are constant, so they duplicate the intercept"),
+    "zero": ("is all zero", "are all zero"),
+}
 
 
-def find_collinearity(design: Design, weights: np.ndarray, names: tuple) -> tuple[str, tuple]:
-    """Columns of the design that are linearly dependent, with the intercept or with each other.
+@dataclass(frozen=True)
+class Collinearity:
+    """Columns of a design without full column rank.
+
+    Attributes
+    ----------
+    kind : {"constant", "zero", "dependent"}
+        ``"constant"``: columns constant beside an intercept, each a copy of it; ``"zero"``:
+        all-zero columns of a design without an intercept; ``"dependent"``: a linear dependence
+        among non-constant columns.
+    columns : tuple of str
+        The columns involved, in design order.
+    groups : tuple of tuple of str
+        ``columns`` split into groups that no dependence connects; a constant or zero column is
+        a group of its own.
+    n_drop : tuple of int, one per group
+        How many columns of each group must go (the dimension of its null space): 1 when any
+        one of them will do.
+    """
+
+    kind: str
+    columns: tuple[str, ...]
+    groups: tuple[tuple[str, ...], ...]
+    n_drop: tuple[int, ...]
+
+    @property
+    def n_redundant(self) -> int:
+        """How many columns must go to restore full rank."""
+        return sum(self.n_drop)
+
+    def describe(self, max_names: int = 5) -> str:
+        """What is wrong and what to drop, naming at most ``max_names`` columns.
+
+        For example ``"'a' and 'b' are linearly dependent: drop one of them"`` or
+        ``"'px0', 'px32' and 'px39' are constant, so they duplicate the intercept: drop all of them"``.
+        """
+        if max_names < 1:
+            raise ValueError(f"`max_names` must be an integer >= 1; got {max_names!r}")
+        names, n = _names(self.columns, max_names), len(self.columns)
+        if self.kind in _CONSTANT:
+            what = _CONSTANT[self.kind][n > 1]
+            return f"{names} {what}: drop {'it' if n == 1 else 'both' if n == 2 else 'all of them'}"
+        if len(self.groups) == 1 or len(self.columns) > max_names:
+            if self.n_redundant == 1:
+                return f"{names} are linearly dependent: drop one of them"
+            return (f"{names} are linearly dependent in {self.n_redundant} independent ways: drop "
+                    f"{self.n_redundant} of them, chosen so that the rest are independent")
+        groups = [_names(g, max_names) for g in self.groups]
+        picks = [f"{'one' if k == 1 else k} of {g}" for g, k in zip(groups, self.n_drop)]
+        caveat = " (chosen so that the rest are independent)" if max(self.n_drop) > 1 else ""
+        return (f"{groups[0]} are linearly dependent, and so are {', and so are '.join(groups[1:])}, so "
+                f"{self.n_redundant} columns must go: {', and '.join(picks)}{caveat}")
+
+
+def _names(columns: tuple[str, ...], max_names: int) -> str:
+    """"'a'", "'a' and 'b'", "'a', 'b' and 'c'", or "7 columns ('a', ... and 2 more; ...)"."""
+    quoted = [repr(str(c)) for c in columns]
+    if len(quoted) > max_names:
+        shown = ", ".join(quoted[:max_names])
+        return f"{len(quoted)} columns ({shown} and {len(quoted) - max_names} more; {_WHERE_ALL})"
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def find_collinearity(design: Design, weights: np.ndarray, names: tuple[str, ...]) -> Collinearity | None:
+    """Columns of the design that are constant, or linearly dependent on each other.
 
     Parameters
     ----------
     design : Design
+        The design, with ``n_features`` columns besides the intercept.
     weights : ndarray of shape (n_samples,)
+        Case weights, non-negative.
     names : tuple of str of length n_features
+        Column names.
 
     Returns
     -------
-    reason : str
-        ``""`` when the design has full column rank, else a sentence naming the problem.
-    columns : tuple of str
-        The columns involved.
+    Collinearity or None
+        None when the design (intercept included) has full column rank. Constant (or zero)
+        columns are reported first; the dependences among the others only once they are gone.
     """
     if not names:
-        return "", ()
+        return None
+    names = tuple(str(n) for n in names)
     gram = design.gram(weights)
     start = int(design.intercept)
     inner = gram[start:, start:]
@@ -38,13 +124,22 @@ def find_collinearity(design: Design, weights: np.ndarray, names: tuple) -> tupl
     variance = np.diag(inner)
     constant = variance <= 1e-12 * np.maximum(np.diag(gram[start:, start:]), np.finfo(float).tiny)
     if constant.any():
-        columns = tuple(np.asarray(names)[constant])
-        what = "constant, which duplicates the intercept" if design.intercept else "all zero"
-        return f"column(s) {list(columns)} are {what}", columns
+        columns = tuple(n for n, c in zip(names, constant) if c)
+        return Collinearity("constant" if design.intercept else "zero", columns,
+                            tuple((c,) for c in columns), (1,) * len(columns))
     scale = np.sqrt(variance)
     values, vectors = eigh(inner / np.outer(scale, scale))
-    if values[0] > _RELATIVE_EIGENVALUE * values[-1]:
-        return "", ()
-    null = vectors[:, 0]
-    columns = tuple(np.asarray(names)[np.abs(null) > 0.05 * np.abs(null).max()])
-    return f"column(s) {list(columns)} are linearly dependent (collinear)", columns
+    null = vectors[:, values <= _RELATIVE_EIGENVALUE * values[-1]]
+    if null.shape[1] == 0:
+        return None
+    projector = null @ null.T  # (p, p), onto the null space
+    weight = np.sqrt(np.diag(projector))
+    involved = np.flatnonzero(weight > _INVOLVED * weight.max())
+    block = projector[np.ix_(involved, involved)]
+    linked = np.abs(block) > _CONNECTED * np.outer(weight[involved], weight[involved])
+    n_groups, label = connected_components(linked, directed=False)
+    groups = [involved[label == g] for g in range(n_groups)]
+    groups.sort(key=lambda g: g[0])
+    n_drop = tuple(max(1, round(float(np.trace(projector[np.ix_(g, g)])))) for g in groups)
+    return Collinearity("dependent", tuple(names[j] for j in involved),
+                        tuple(tuple(names[j] for j in g) for g in groups), n_drop)

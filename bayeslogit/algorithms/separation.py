@@ -1,49 +1,53 @@
 """Detection of complete and quasi-complete separation by linear programming.
 
-The maximum-likelihood estimate of a (binary or multinomial) logistic regression
-fails to exist exactly when the log-likelihood has a *recession direction*: a
-coefficient direction ``d != 0`` along which no observation's fitted probability
-of its own class decreases and at least one increases. Write ``z_i`` for the
-row ``(1, x_i)`` (or ``x_i`` without an intercept) and ``d_k`` for the direction
-of class ``k``'s coefficients, with ``d_0 = 0`` for the reference class. A
-recession direction satisfies the *margins*
+The maximum-likelihood estimate of a (binary or multinomial) logistic regression fails to exist
+exactly when the log-likelihood has a *recession direction*: a coefficient direction ``d != 0``
+along which no observation's fitted probability of its own class decreases and at least one
+increases. Write ``z_i`` for the row ``(1, x_i)`` (or ``x_i`` without an intercept) and ``d_k`` for
+the direction of class ``k``'s coefficients, with ``d_0 = 0`` for the reference class. A recession
+direction satisfies the *margins*
 
     m_ik = z_i^T (d_{y_i} - d_k) >= 0   for every row i and every class k != y_i,
 
-with ``sum m_ik > 0``. (For two classes this is ``s_i z_i^T d >= 0`` with
-``s_i = +1/-1`` for ``y_i = 1/0``.) Following Konis (2007), the search is the
-bounded linear program
+with ``sum m_ik > 0``. (For two classes this is ``s_i z_i^T d >= 0`` with ``s_i = +1/-1`` for
+``y_i = 1/0``.) Following Konis (2007), the search is the bounded linear program
 
     maximise sum m_ik   subject to   m_ik >= 0,   -1 <= d <= 1,
 
-whose optimum is positive iff the data are separated. When it is, a second LP,
-``maximise t subject to m_ik >= t, 0 <= t <= 1`` and the same box, tells
-complete separation (``t* > 0``: every row strictly on its own side) from
-quasi-complete separation. Both are solved by HiGHS through
-:func:`scipy.optimize.linprog`. This is an exact test for the data given, not a
-heuristic; its only approximation is the floating-point tolerance below.
+whose optimum is positive iff the data are separated. Separation is complete (every row strictly
+on its own side) iff the max-min LP ``maximise t subject to m_ik >= t`` and the same box has
+``t* > 0``. This is an exact test for the data given, not a heuristic; its only approximation is
+the floating-point tolerance below.
 
-Tolerance. The LPs run on standardised columns, shifted and scaled to
-``[-1, 1]`` (midrange and half range with an intercept; divided by ``max |x|``
-without), so that columns of any scale are treated alike; directions are mapped
-back to the original scale. A direction in the box then has margins of at most
-``q`` in absolute value (``2 q`` for several classes), ``q`` being the number of
-coefficients per class. The LP's direction counts as separating when its
-largest margin, recomputed from the data, exceeds ``_REL_TOL * q`` (1e-6 q) and
-its smallest is at least ``-_FEAS_TOL * q`` (-1e-9 q); separation is complete
-when the max-min LP's smallest margin exceeds ``_REL_TOL * q``. So a
-separation whose best margin is below about a millionth of the data's range is
-reported as overlap, and an overlap of less than about 1e-9 of the range may be
-reported as quasi-complete separation. Constant columns (range below 4 ulp of
-their magnitude) have their coefficients held at 0.
+Computation. The LPs are solved by HiGHS (:func:`scipy.optimize.linprog`) on the distinct rows of
+``(z, y)``, their constraints added lazily: the LP on some constraints is solved, those its
+solution violates are added, and so on until none is; that solution then solves the whole LP.
+The max-min LP is first solved on *tight* pairs only, those whose margin under the first LP's
+direction ``v`` is at most the tolerance: the tight pairs of the two classes with most of them,
+then all tight pairs. An optimum at most the tolerance on a subset of the pairs proves that
+``t*`` is too (quasi-complete separation); otherwise the max-min direction ``w`` of the tight pairs
+is mixed with ``v``, and a mixture ``(1 - a) v + a w`` (in the box) whose smallest margin exceeds
+the tolerance proves complete separation. Only when neither holds is the whole max-min LP solved.
 
-Reference: K. Konis (2007), *Linear programming algorithms for detecting
-separated data in binary logistic regression models*, DPhil thesis, University
-of Oxford.
+Tolerance. The LPs run on standardised columns, shifted and scaled to ``[-1, 1]`` (midrange and
+half range with an intercept; divided by ``max |x|`` without), so that columns of any scale are
+treated alike; directions are mapped back to the original scale. A direction in the box then has
+margins of at most ``q`` in absolute value (``2 q`` for several classes), ``q`` being the number of
+coefficients per class. A direction counts as separating when its largest margin, recomputed from
+the data, exceeds ``_REL_TOL * q`` (1e-6 q) and its smallest is at least ``-_FEAS_TOL * q``
+(-1e-9 q); separation is complete when a direction in the box has its smallest margin above
+``_REL_TOL * q``. So a separation whose best margin is below about a millionth of the data's range
+is reported as overlap, and an overlap of less than about 1e-9 of the range may be reported as
+quasi-complete separation. Constant columns (range below 4 ulp of their magnitude) have their
+coefficients held at 0.
+
+Reference: K. Konis (2007), *Linear programming algorithms for detecting separated data in binary
+logistic regression models*, DPhil thesis, University of Oxford.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -51,10 +55,13 @@ from scipy.optimize import linprog
 
 _REL_TOL = 1e-6
 _FEAS_TOL = 1e-9
-# Presolve off: on tall problems it costs more than the ~q simplex iterations it saves.
-# HiGHS's default tolerances are kept (1e-10 made it fail on tall problems); the margins
-# of its solutions are checked against _REL_TOL and _FEAS_TOL here instead.
+# Presolve off: it costs more than it saves here. HiGHS's default tolerances are kept (1e-10 made it
+# fail on tall problems); the margins of its solutions are checked against _REL_TOL and _FEAS_TOL.
 _HIGHS_OPTIONS = {"presolve": False}
+_BATCH = 200  # most violated constraints added to the LP per round
+_LAZY_ABOVE = 2000  # an LP with at most this many constraints takes them all at once
+_ADVERB = {"complete": "completely", "quasi-complete": "quasi-completely"}
+_WHERE_ALL = "all are in SeparationError.columns"
 
 
 @dataclass(frozen=True)
@@ -64,110 +71,179 @@ class Separation:
     Attributes
     ----------
     kind : {"complete", "quasi-complete"}
+        How all the predictors together separate the classes.
     columns : tuple of str
-        Names of the predictors (never the intercept) that separate the classes.
+        Names of the predictors (never the intercept) that separate the classes: every
+        predictor that separates them on its own (with the intercept) if any does, else a
+        minimal set of predictors that separate them together.
     direction : ndarray, shape (n_coef,) for two classes, (n_coef, n_classes - 1) otherwise
         A recession direction of the log-likelihood in the original scale of ``X``,
         intercept first when there is one; column ``k - 1`` belongs to class ``k``.
+    alone_kinds : tuple of str, same length as ``columns``, or None
+        How each of ``columns`` separates the classes on its own (``"complete"`` or
+        ``"quasi-complete"``); None when ``columns`` separate them only together.
     """
 
     kind: str
     columns: tuple[str, ...]
     direction: np.ndarray
+    alone_kinds: tuple[str, ...] | None
+
+    def describe(self, max_names: int = 5) -> str:
+        """The clause completing "maximum likelihood does not exist: ", naming at most ``max_names``
+        predictors and counting the others: "'x' separates the classes quasi-completely on its own,
+        and the predictors together separate them completely"."""
+        if max_names < 1:
+            raise ValueError(f"`max_names` must be an integer >= 1; got {max_names!r}")
+        if self.alone_kinds is None:
+            return _group_clause(self.columns, self.kind, "the classes", max_names, together=True)
+        groups = [[c for c, k in zip(self.columns, self.alone_kinds) if k == kind] for kind in _ADVERB]
+        groups = [(kind, names) for kind, names in zip(_ADVERB, groups) if names]
+        joint = self.kind == "complete" and "complete" not in self.alone_kinds
+        clauses, budget = [], max_names
+        for kind, names in groups:
+            obj = "them" if clauses else "the classes"
+            clauses.append(_group_clause(names, kind, obj, budget, alone=len(groups) > 1 or joint))
+            budget -= min(len(names), budget)
+        if joint:
+            clauses.append("the predictors together separate them completely")
+        return ", and ".join(clauses)
+
+
+def _group_clause(names: Sequence[str], kind: str, obj: str, budget: int,
+                  together: bool = False, alone: bool = False) -> str:
+    """"'a' and 'b' separate the classes completely, each on its own" and its variants, naming at
+    most ``budget`` of ``names``; ``alone`` adds "on its own" to a single name."""
+    n, quoted = len(names), [repr(c) for c in names]
+    if n <= budget:
+        subject, listing = quoted[0] if n == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}", ""
+    else:
+        shown = f"{', '.join(quoted[:budget])} and {n - budget} more; " if budget else ""
+        subject = f"{n} {'' if budget else 'other '}predictor{'s' * (n > 1)}"
+        listing = f" ({shown}{_WHERE_ALL})"
+    tail = "" if together else ", each on its own" if n > 1 else " on its own" if alone else ""
+    verb = "together separate" if together else "separates" if n == 1 else "separate"
+    return f"{subject} {verb} {obj} {_ADVERB[kind]}{tail}{listing}"
 
 
 @dataclass(frozen=True)
 class _Problem:
     """The LPs' data in standardised coordinates.
 
-    ``M`` (n_pairs, n_blocks * q) maps the stacked directions ``v`` of the non-reference
-    classes to the margins; ``free`` (n_blocks * q,) is False for the coefficients held at 0
-    (constant features); the last ``p`` of each block's ``q`` coefficients are the features.
+    ``M`` (n_pairs, n_var) maps the stacked directions ``v`` of the non-reference classes,
+    restricted to the free coefficients, to the margins; ``classes`` (n_pairs,) says which two
+    classes each pair compares (``lo * n_cls + hi``); ``q`` is the number of coefficients per
+    class of the whole model, which sets the tolerances.
     """
 
-    M: sparse.csc_array
-    free: np.ndarray
-    n_blocks: int
-    p: int
+    M: sparse.csr_array
+    classes: np.ndarray
+    q: int
 
-    @property
-    def q(self) -> int:
-        """Number of coefficients per class."""
-        return self.M.shape[1] // self.n_blocks
+    @classmethod
+    def build(cls, z: np.ndarray, codes: np.ndarray, n_cls: int, q: int) -> "_Problem":
+        """Problem for the design ``z`` (n, q_used) and codes ``0..n_cls-1`` (n,), on its distinct rows."""
+        keys = np.ascontiguousarray(np.column_stack([z, codes]))
+        _, first = np.unique(keys.view(np.dtype((np.void, keys.itemsize * keys.shape[1]))).ravel(),
+                             return_index=True)
+        return cls(*_margin_matrix(z[first], codes[first], n_cls), q)
 
-    def separating(self, keep: Sequence[int] | None = None) -> np.ndarray | None:
-        """Direction of largest total margin, using only features ``keep``, if it separates; else None."""
-        used = self._used(keep)
-        v = np.zeros(self.M.shape[1])
-        v[used] = _solve(self.M[:, used], complete=False)
+    def separating(self, start: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray]:
+        """Direction ``v`` (n_var,) of largest total margin if it separates, else None; and the
+        mask (n_pairs,) of the constraints the LP needed, a ``start`` for a similar problem."""
+        v, _, added = _solve(self.M, complete=False, start=start)
         margins = self.M @ v
-        return v if margins.max() > _REL_TOL * self.q and margins.min() >= -_FEAS_TOL * self.q else None
+        separates = margins.max() > _REL_TOL * self.q and margins.min() >= -_FEAS_TOL * self.q
+        return (v if separates else None), added
 
-    def complete(self) -> np.ndarray | None:
-        """Direction with every margin positive (complete separation), or None."""
-        v = np.zeros(self.M.shape[1])
-        v[self.free] = _solve(self.M[:, self.free], complete=True)
-        return v if (self.M @ v).min() > _REL_TOL * self.q else None
+    def complete(self, v: np.ndarray) -> np.ndarray | None:
+        """Direction in the box with every margin above the tolerance, or None when there is none.
 
-    def name_columns(self, v: np.ndarray) -> list[int]:
-        """Features that separate: single features if any do, else a greedily pruned subset of ``v``'s support."""
-        single = [j for j in range(self.p) if self.separating([j]) is not None]
-        if single:
-            return single
-        weight = np.abs(v.reshape(self.n_blocks, self.q)[:, self.q - self.p :]).max(axis=0)
-        keep = [int(j) for j in np.argsort(weight) if weight[j] > _FEAS_TOL]
-        for j in list(keep):
-            trial = [k for k in keep if k != j]
-            if self.separating(trial) is not None:
-                keep = trial
-        return sorted(keep)
-
-    def _used(self, keep: Sequence[int] | None) -> np.ndarray:
-        """Mask of the free coefficients of the intercept and of the features ``keep`` (None: all)."""
-        if keep is None:
-            return self.free
-        mask = np.ones(self.q, bool)
-        mask[self.q - self.p :] = False
-        mask[self.q - self.p + np.asarray(keep, int)] = True
-        return self.free & np.tile(mask, self.n_blocks)
+        ``v`` (n_var,) is a separating direction; only its tight pairs enter the first max-min
+        LPs: those of the two classes with most tight pairs, then all of them.
+        """
+        tol = _REL_TOL * self.q
+        margins = self.M @ v
+        tight = np.flatnonzero(margins <= tol)
+        if tight.size == 0:
+            return v
+        busiest = tight[self.classes[tight] == np.bincount(self.classes[tight]).argmax()]
+        for rows in ([busiest] if busiest.size < tight.size else []) + [tight]:
+            w, _, _ = _solve(self.M[rows], complete=True)
+            if (self.M[rows] @ w).min() <= tol:
+                return None  # these pairs alone cannot all be strictly separated
+        mixed = _best_mixture(v, w, margins, self.M @ w)
+        if (self.M @ mixed).min() > tol:
+            return mixed
+        w, _, _ = _solve(self.M, complete=True)
+        return w if (self.M @ w).min() > tol else None
 
 
-def _margin_matrix(z: np.ndarray, y: np.ndarray, n_cls: int) -> sparse.csc_array:
-    """Sparse (n * (n_cls - 1), q * (n_cls - 1)) matrix of margins, one row per pair (i, k != y_i).
+def _best_mixture(v: np.ndarray, w: np.ndarray, m_v: np.ndarray, m_w: np.ndarray) -> np.ndarray:
+    """``(1 - a) v + a w`` for the ``a`` in [0, 1] maximising the smallest margin (concave in ``a``)."""
+    lo, hi = 0.0, 1.0
+    for _ in range(100):  # ternary search on a concave, piecewise-linear function
+        a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        m_a, m_b = ((1 - a) * m_v + a * m_w).min(), ((1 - b) * m_v + b * m_w).min()
+        lo, hi = (a, hi) if m_a < m_b else (lo, b)
+    a = (lo + hi) / 2
+    return (1 - a) * v + a * w
+
+
+def _solve(M: sparse.csr_array, complete: bool,
+           start: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+    """Konis' LP ``max sum(M v) s.t. M v >= 0, -1 <= v <= 1``, or when ``complete``
+    ``max t s.t. M v >= t`` and the same box; return ``v`` (n_var,), ``t`` (0 for the first LP)
+    and the mask (n_pairs,) of the constraints used.
+
+    Beyond ``_LAZY_ABOVE`` constraints, they are added lazily from those of the mask ``start``
+    on, the ``_BATCH`` most violated at a time, until the solution of the LP on those added
+    satisfies all of them.
+    """
+    n_pairs, n_var = M.shape
+    added = np.full(n_pairs, n_pairs <= _LAZY_ABOVE) if start is None else start.copy()
+    if n_var == 0:  # no free coefficient: only the zero direction
+        return np.zeros(0), 0.0, added
+    bounds = np.tile([-1.0, 1.0], (n_var, 1))
+    if complete:  # margins are at most n_var in the box, so t <= n_var never binds
+        c, bounds = np.r_[np.zeros(n_var), -1.0], np.vstack([bounds, [0.0, n_var]])
+    else:
+        c = -np.asarray(M.sum(axis=0)).ravel()
+    while True:
+        rows = np.flatnonzero(added)
+        A_ub = -M[rows]
+        if complete:
+            A_ub = sparse.hstack([A_ub, np.ones((rows.size, 1))], format="csr")
+        res = linprog(c, A_ub=A_ub if rows.size else None, b_ub=np.zeros(rows.size) if rows.size else None,
+                      bounds=bounds, method="highs", options=_HIGHS_OPTIONS)
+        if res.status != 0:
+            raise RuntimeError(f"separation LP failed: {res.message}")
+        v, t = res.x[:n_var], (res.x[n_var] if complete else 0.0)
+        margins = M @ v
+        violated = np.flatnonzero((margins < t - _FEAS_TOL) & ~added)
+        if violated.size == 0:
+            return v, t, added
+        added[violated[np.argsort(margins[violated])[:_BATCH]]] = True
+
+
+def _margin_matrix(z: np.ndarray, y: np.ndarray, n_cls: int) -> tuple[sparse.csr_array, np.ndarray]:
+    """Sparse (n * (n_cls - 1), q * (n_cls - 1)) matrix of margins, one row per pair (i, k != y_i),
+    and the classes each row compares, ``min(y_i, k) * n_cls + max(y_i, k)`` (n * (n_cls - 1),).
 
     ``z`` is (n, q) and ``y`` (n,) holds codes ``0..n_cls-1``; class 0 is the reference
     and has no block: row (i, k) is ``+z_i`` in the block of ``y_i`` and ``-z_i`` in that of ``k``.
     """
     q = z.shape[1]
     row, rival = np.nonzero(y[:, None] != np.arange(n_cls))
-    pair = np.arange(row.size)
-    rows, cols, vals = [], [], []
-    for sign, cls in ((1.0, y[row]), (-1.0, rival)):
-        has_block = cls > 0
-        rows.append(np.repeat(pair[has_block], q))
-        cols.append(((cls[has_block, None] - 1) * q + np.arange(q)).ravel())
-        vals.append(sign * z[row[has_block]].ravel())
-    entries = (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols)))
-    return sparse.csc_array(entries, shape=(row.size, (n_cls - 1) * q))
-
-
-def _solve(M: sparse.csc_array, complete: bool) -> np.ndarray:
-    """Konis' LP ``max sum(M v) s.t. M v >= 0, -1 <= v <= 1``, or when ``complete``
-    ``max t s.t. M v >= t, 0 <= t <= 1`` and the same box; return ``v``."""
-    n_pairs, n_var = M.shape
-    if n_var == 0:  # no free coefficient: only the zero direction
-        return np.zeros(0)
-    bounds = np.tile([-1.0, 1.0], (n_var, 1))
-    if complete:
-        A_ub = sparse.hstack([-M, np.ones((n_pairs, 1))], format="csc")
-        c = np.r_[np.zeros(n_var), -1.0]
-        bounds = np.vstack([bounds, [0.0, 1.0]])
-    else:
-        A_ub, c = -M, -np.asarray(M.sum(axis=0)).ravel()
-    res = linprog(c, A_ub=A_ub, b_ub=np.zeros(n_pairs), bounds=bounds, method="highs", options=_HIGHS_OPTIONS)
-    if res.status != 0:
-        raise RuntimeError(f"separation LP failed: {res.message}")
-    return res.x[:n_var]
+    lo, hi = np.minimum(y[row], rival), np.maximum(y[row], rival)
+    sign_lo = np.where(lo == y[row], 1.0, -1.0)
+    values = np.stack([sign_lo[:, None] * z[row], -sign_lo[:, None] * z[row]], axis=1)  # (n_pairs, 2, q)
+    blocks = np.stack([lo - 1, hi - 1], axis=1)  # lo is -1 for the reference class: no entries
+    present = blocks >= 0
+    indices = (blocks[:, :, None] * q + np.arange(q))[present].ravel()
+    indptr = np.r_[0, np.cumsum(q * present.sum(axis=1))]
+    M = sparse.csr_array((values[present].ravel(), indices, indptr), shape=(row.size, (n_cls - 1) * q))
+    return M, lo * n_cls + hi
 
 
 def _standardise(X: np.ndarray, intercept: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -187,11 +263,72 @@ def _standardise(X: np.ndarray, intercept: bool) -> tuple[np.ndarray, np.ndarray
     return z, center, scale, constant
 
 
-def _original_direction(v: np.ndarray, problem: _Problem, center: np.ndarray, scale: np.ndarray,
+@dataclass(frozen=True)
+class _Search:
+    """The standardised data, and the LP problem on all features."""
+
+    z: np.ndarray  # (n, q)
+    codes: np.ndarray  # (n,) in 0..n_cls-1
+    n_cls: int
+    fixed: np.ndarray  # (q,) coefficients held at 0
+    p: int  # features: the last p of the q coefficients
+
+    @cached_property
+    def full(self) -> _Problem:
+        """The LPs on the intercept and all features."""
+        return _Problem.build(self.z[:, ~self.fixed], self.codes, self.n_cls, self.z.shape[1])
+
+    def single(self, j: int) -> _Problem:
+        """The LPs on the intercept and feature ``j`` alone, built on their own distinct rows."""
+        return _Problem.build(self.z[:, self._used([j])], self.codes, self.n_cls, self.z.shape[1])
+
+    def subset(self, keep: Sequence[int]) -> _Problem:
+        """The LPs of ``full`` restricted to the intercept and the features ``keep``."""
+        columns = np.tile(self._used(keep)[~self.fixed], self.n_cls - 1)
+        return _Problem(self.full.M[:, columns], self.full.classes, self.full.q)
+
+    def stacked(self, v: np.ndarray) -> np.ndarray:
+        """``v`` of ``full`` as the (n_cls - 1, q) directions of all coefficients."""
+        d = np.zeros((self.n_cls - 1, self.z.shape[1]))
+        d[:, ~self.fixed] = v.reshape(self.n_cls - 1, -1)
+        return d
+
+    def _used(self, keep: Sequence[int]) -> np.ndarray:
+        """Mask (q,) of the free coefficients of the intercept and of the features ``keep``."""
+        mask = np.arange(self.z.shape[1]) < self.z.shape[1] - self.p  # the intercept
+        mask[self.z.shape[1] - self.p + np.asarray(keep, int)] = True
+        return mask & ~self.fixed
+
+
+def _name_columns(search: _Search, kind: str, d: np.ndarray) -> tuple[list[int], tuple[str, ...] | None]:
+    """The features that separate on their own, and how each does (completely only if ``kind``, how
+    all separate, is complete), if any do; else a greedily pruned subset of the support of ``d``
+    (n_cls - 1, q) that still separates, and None."""
+    q, p = search.z.shape[1], search.p
+    single = {}
+    for j in np.flatnonzero(~search.fixed[q - p :]):
+        problem = search.single(j)
+        if (v_j := problem.separating()[0]) is not None:
+            single[int(j)] = (problem, v_j)
+    if single:
+        alone = [kind == "complete" and problem.complete(v_j) is not None for problem, v_j in single.values()]
+        return list(single), tuple("complete" if a else "quasi-complete" for a in alone)
+    weight = np.abs(d[:, q - p :]).max(axis=0)
+    keep, start = [int(j) for j in np.argsort(weight) if weight[j] > _FEAS_TOL], None
+    for j in list(keep):
+        trial = [k for k in keep if k != j]
+        v, start = search.subset(trial).separating(start)
+        if v is not None:
+            keep = trial
+    return sorted(keep), None
+
+
+def _original_direction(d: np.ndarray, search: _Search, center: np.ndarray, scale: np.ndarray,
                         present: np.ndarray, n_classes: int) -> np.ndarray:
-    """Map the standardised stacked ``v`` back to the scale of ``X`` and the full class layout."""
-    q, p = problem.q, problem.p
-    d = v.reshape(problem.n_blocks, q).T
+    """Map the standardised directions ``d`` (n_present - 1, q) back to the scale of ``X`` and the
+    full class layout."""
+    q, p = search.z.shape[1], search.p
+    d = d.T
     slopes = d[q - p :] / scale[:, None]
     coef = np.vstack([d[: q - p] - center @ slopes, slopes]) if q > p else slopes
     full = np.zeros((q, n_classes - 1))
@@ -225,7 +362,8 @@ def find_separation(X: np.ndarray, y: np.ndarray, n_classes: int, *, intercept: 
         ``direction`` has shape (n_coef,) when ``n_classes == 2``, else (n_coef, n_classes - 1),
         with ``n_coef = n_features + intercept``. ``kind`` and ``direction`` come from the LPs on
         all features; ``columns`` are the features that separate on their own (with the
-        intercept) if any do, else a minimal subset of the direction's support that still separates.
+        intercept) if any do, with ``alone_kinds`` saying how, else a minimal subset of the
+        direction's support that still separates, with ``alone_kinds`` None.
 
     Raises
     ------
@@ -237,7 +375,7 @@ def find_separation(X: np.ndarray, y: np.ndarray, n_classes: int, *, intercept: 
     X, y = np.asarray(X, float), np.asarray(y)
     if X.ndim != 2 or y.shape != X.shape[:1]:
         raise ValueError("X must be (n_samples, n_features) and y (n_samples,)")
-    names = tuple(f"x{j}" for j in range(X.shape[1])) if names is None else tuple(names)
+    names = tuple(f"x{j}" for j in range(X.shape[1])) if names is None else tuple(str(n) for n in names)
     if len(names) != X.shape[1]:
         raise ValueError(f"expected {X.shape[1]} names, got {len(names)}")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
@@ -248,12 +386,12 @@ def find_separation(X: np.ndarray, y: np.ndarray, n_classes: int, *, intercept: 
     if present.size < 2:
         return None
     z, center, scale, fixed = _standardise(X, intercept)
-    free = np.tile(~fixed, present.size - 1)
-    problem = _Problem(_margin_matrix(z, codes, present.size), free, present.size - 1, X.shape[1])
-    v = problem.separating()
+    search = _Search(z, codes, present.size, fixed, X.shape[1])
+    v = search.full.separating()[0]
     if v is None:
         return None
-    v_complete = problem.complete()
-    kind, v = ("complete", v_complete) if v_complete is not None else ("quasi-complete", v)
-    columns = tuple(names[j] for j in problem.name_columns(v))
-    return Separation(kind, columns, _original_direction(v, problem, center, scale, present, n_classes))
+    kind, v = ("complete", w) if (w := search.full.complete(v)) is not None else ("quasi-complete", v)
+    d = search.stacked(v)
+    columns, alone = _name_columns(search, kind, d)
+    direction = _original_direction(d, search, center, scale, present, n_classes)
+    return Separation(kind, tuple(names[j] for j in columns), direction, alone)
