@@ -1,36 +1,73 @@
-"""bayeslogit: logistic classification by maximum likelihood, MAP and the full Bayesian posterior."""
+"""bayeslogit: logistic classification by maximum likelihood, MAP and the full Bayesian posterior.
+
+Conventions
+-----------
+One name per thing, throughout the package:
+
+* ``coef``: the coefficients, the intercept first. A coefficient matrix has shape (P, M), P coefficients per
+  linear predictor and M linear predictors (1 for a Bernoulli model; K - 1 classes against a reference, or K,
+  for a categorical one); ``vec(B)`` flattens it class-major (``order="F"``), labelled ``name[class]``.
+* ``draws``: draws PER CHAIN, as ``fit_mcmc(draws=...)`` and ArviZ's ``draw`` dim; ``chains`` is the number
+  of chains, so a posterior fit holds ``n_chains * n_draws`` draws in all. ``fit.coef_draws`` is the array
+  (n_chains, n_draws, P, M) (a point fit is one chain of one draw), ``fit.draws`` the same as a labelled
+  ``xarray.DataArray``, ``fit.pooled_draws()`` the chains concatenated, (n_chains * n_draws, P, M).
+* ``se``: the standard error of a point fit (ML, MAP), from the inverse Hessian; ``sd``: a posterior standard
+  deviation (Laplace, MCMC). Tables name them so.
+* Intervals: ``ci_prob`` (default ``arviz_base.rcParams["stats.ci_prob"]``) and ``ci_kind`` ("eti" or "hdi"
+  for posteriors, "wald" for point fits), in columns named as ArviZ names them: ``eti89_lb``, ``eti89_ub``.
+* ``iterations``: an optimiser's record of its steps, one :class:`~bayeslogit.algorithms.newton.Iteration`
+  each; ``fit.history`` is the same as a table; ``n_iter`` counts the steps.
+* ``method``: how a fit was made ("ml", "map", "laplace", "mcmc"); ``likelihood``: the family
+  ("bernoulli", "categorical"). Neither string is tested anywhere but in the tables that map them to classes.
+"""
+
+from importlib.metadata import version
 
 from . import datasets
+from .compare import Comparison, compare
 from .exceptions import (
+    BayeslogitError,
     CollinearityError,
     ConvergenceWarning,
     DataError,
     SeparationError,
     SingularHessianError,
 )
-from .compare import compare
-from .fits import FailedFit, PointFit
+from .fits.boundary import Boundary, PointBoundary, PosteriorBoundary
+from .fits.diagnostics import LaplaceDiagnosis, MCMCDiagnosis
+from .fits.point import FailedFit, PointFit
+from .fits.posterior import LaplaceFit, MCMCFit, PosteriorFit
 from .model import LogisticModel
 from .numerics.priors import Normal
 from .plots import animate_optimization, plot_boundary, plot_calibration, plot_coef
-from .posterior import PosteriorFit
+from .plots.animation import OptimizationAnimation
 
 __all__ = [
     "LogisticModel",
     "Normal",
     "PointFit",
+    "PosteriorFit",
+    "LaplaceFit",
+    "MCMCFit",
     "FailedFit",
+    "Boundary",
+    "PointBoundary",
+    "PosteriorBoundary",
+    "LaplaceDiagnosis",
+    "MCMCDiagnosis",
+    "Comparison",
     "compare",
     "plot_boundary",
     "plot_coef",
     "plot_calibration",
     "animate_optimization",
-    "PosteriorFit",
+    "OptimizationAnimation",
     "datasets",
+    "BayeslogitError",
     "CollinearityError",
     "ConvergenceWarning",
     "DataError",
     "SeparationError",
     "SingularHessianError",
 ]
-__version__ = "0.1.0"
+__version__ = version("bayeslogit")

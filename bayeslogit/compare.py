@@ -8,59 +8,10 @@ log space, so no probability is rounded to 0 or 1 before its logarithm is taken.
 ``K = 2`` and column 1 is ``classes_[1]``.
 """
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataError
-from .fits import PointFit, coef_labels, collect_fits
-
-
-def class_codes(model, y) -> np.ndarray:
-    """Class codes (indices into ``model.classes_``) of labels ``y`` of new rows, shape (n_samples,).
-
-    Unlike :func:`bayeslogit.data.encode_labels`, which defines the classes from the training labels,
-    this maps labels onto the classes of a fitted model.
-
-    Raises
-    ------
-    DataError
-        When ``y`` holds labels the model was not fitted on, naming them.
-    """
-    labels = np.asarray(y)
-    if labels.ndim != 1:
-        raise DataError(f"y must be 1-D class labels; got shape {labels.shape}")
-    codes = pd.Index(model.classes_).get_indexer(labels)
-    if np.any(codes < 0):
-        unknown = sorted({repr(label) for label in labels[codes < 0].tolist()})
-        raise DataError(f"y holds labels the model was not fitted on: {', '.join(unknown)}; the model's "
-                        f"classes are {model.classes_.tolist()}. Map them onto these labels or drop those rows")
-    return codes
-
-
-def evaluation_data(model, X=None, y=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """Validated rows to evaluate on: the training data when both ``X`` and ``y`` are None.
-
-    Returns
-    -------
-    X : ndarray of shape (n, p)
-        In the model's feature space.
-    codes : ndarray of int of shape (n,)
-    weights : ndarray of shape (n,)
-        The model's sample weights in-sample, ones for new data.
-    held_out : bool
-    """
-    if X is None and y is None:
-        return model.data.X, model.data.y, model.data.weights, False
-    if X is None or y is None:
-        raise ValueError("give both X and y to evaluate on new data (X as the model's features, or the raw data "
-                         "frame of a formula model; y as class labels), or neither for the training data")
-    X = model.design_matrix(X)
-    codes = class_codes(model, y)
-    if len(codes) != X.shape[0]:
-        raise DataError(f"X has {X.shape[0]} rows but y has {len(codes)}; they must have one entry per observation")
-    return X, codes, np.ones(len(codes)), True
+from .fits.collection import collect_fits
 
 
 def calibration_bins(proba: np.ndarray, codes: np.ndarray, n_bins: int = 10, weights=None) -> pd.DataFrame:
@@ -104,7 +55,7 @@ def expected_calibration_error(proba: np.ndarray, codes: np.ndarray, n_bins: int
 def predictive_metrics(fit, X: np.ndarray, codes: np.ndarray, weights: np.ndarray, n_bins: int = 10) -> dict:
     """Log loss, accuracy, Brier score and expected calibration error, weighted means over the rows.
 
-    ``X`` (n, p), ``codes`` and ``weights`` are those of :func:`evaluation_data`. The Brier score is ``mean (Pr(classes_[1]) - y)^2`` for binary
+    ``X`` (n, p), ``codes`` and ``weights`` are those of ``model.evaluation_data``. The Brier score is ``mean (Pr(classes_[1]) - y)^2`` for binary
     models and ``mean sum_k (Pr(k) - [y = k])^2`` for multiclass ones (as scikit-learn's ``brier_score_loss``).
     """
     logp = fit.log_proba_of_design(X)
@@ -119,36 +70,32 @@ def predictive_metrics(fit, X: np.ndarray, codes: np.ndarray, weights: np.ndarra
             "ece": expected_calibration_error(proba, codes, n_bins, weights)}
 
 
-def _loo(fit) -> dict:
-    """ArviZ's PSIS-LOO. Its warning about large Pareto k is not repeated: ``high_pareto_k`` counts those rows."""
-    from arviz_stats import loo
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto", category=UserWarning)
-        result = loo(fit.to_datatree(), pointwise=True)
-    return {"elpd_loo": float(result.elpd), "elpd_loo_se": float(result.se), "p_loo": float(result.p),
-            "high_pareto_k": int((result.pareto_k > result.good_k).sum())}
-
-
-def _cost(fit) -> dict:
-    if isinstance(fit, PointFit):
-        return {"fit_time_s": fit.fit_time, "n_iter": fit.n_iter, "draws": np.nan, "ess_bulk_min": np.nan}
-    return {"fit_time_s": fit.fit_time, "n_iter": np.nan, "draws": fit.n_draws, "ess_bulk_min": fit.ess_bulk_min}
-
-
 class Comparison(pd.DataFrame):
     """The table of :func:`compare`: rows ``(section, quantity)``, one column per method.
 
-    Sections: ``coef`` and ``coef_sd`` (estimate and sd of each coefficient, posterior mean and sd for
-    posterior fits), ``held-out`` or ``in-sample`` (``log_loss, accuracy, brier, ece``), ``loo``
-    (``elpd_loo, elpd_loo_se, p_loo`` and ``high_pareto_k``, the rows whose Pareto k exceeds ArviZ's threshold,
-    where the estimate is unreliable; posterior fits only, always in-sample) and ``cost``
-    (``fit_time_s, n_iter, draws, ess_bulk_min``). A method whose fit failed has NaN everywhere and
-    its reason in :attr:`failures`. Printing shows the sections one under the other.
+    Sections:
+
+    * ``coef``: the estimates (posterior means for posterior fits);
+    * ``coef_se_sd``: their uncertainty, the standard error of a point fit or the posterior sd;
+    * ``held-out`` or ``in-sample``: ``log_loss, accuracy, brier, ece``;
+    * ``loo`` (posterior fits, in-sample): ``elpd_loo, elpd_loo_se, p_loo`` and ``high_pareto_k``, the rows
+      whose Pareto k exceeds ArviZ's threshold, where the estimate is unreliable;
+    * ``diagnostics`` (posterior fits): the Laplace fit's Pareto ``khat`` (reliable below 0.7), the MCMC
+      fit's ``r_hat_max`` (below 1.01), ``ess_bulk_min`` and ``ess_tail_min`` (above 400) and
+      ``divergences`` (0);
+    * ``cost``: ``fit_time_s``, ``n_iter`` (point fits), ``chains`` and ``draws`` per chain (posterior fits).
+
+    A method whose fit failed has NaN everywhere and its reason in :attr:`failures`. Printing shows the
+    sections one under the other; a slice of the table is a Comparison too.
     """
 
-    _FORMATS = {"coef": "{:.4g}", "coef_sd": "{:.3g}", "loo": "{:.1f}"}
-    _COUNTS = ("n_iter", "draws", "ess_bulk_min", "high_pareto_k")
+    _FORMATS = {"coef": "{:.4g}", "coef_se_sd": "{:.3g}", "loo": "{:.1f}"}
+    _QUANTITY_FORMATS = {"khat": "{:.2f}", "r_hat_max": "{:.3f}"}
+    _COUNTS = ("n_iter", "chains", "draws", "ess_bulk_min", "ess_tail_min", "divergences", "high_pareto_k")
+
+    @property
+    def _constructor(self):
+        return Comparison
 
     @property
     def failures(self) -> dict:
@@ -160,7 +107,7 @@ class Comparison(pd.DataFrame):
             return "-"
         if quantity in self._COUNTS:
             return f"{value:.0f}"
-        return self._FORMATS.get(section, "{:.4f}").format(value)
+        return self._QUANTITY_FORMATS.get(quantity, self._FORMATS.get(section, "{:.4f}")).format(value)
 
     def _format(self) -> str:
         width = max(len(str(quantity)) for quantity in self.index.get_level_values(1)) + 2
@@ -175,9 +122,14 @@ class Comparison(pd.DataFrame):
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        if self.index.nlevels != 2 or self.columns.nlevels != 1:
+            return super().__repr__()  # a slice without the (section, quantity) rows
         return self._format()
 
     __str__ = __repr__
+
+
+SECTIONS = ("coef", "coef_se_sd", "held-out", "in-sample", "loo", "diagnostics", "cost")
 
 
 def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
@@ -188,7 +140,7 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     fits : dict of str to fit, sequence of fits, or a single fit
         E.g. ``model.fit_all(prior)``; entries may be :class:`FailedFit` (shown with their reason, in
         columns after the fitted methods). A sequence is keyed by each fit's ``method``, which must then
-        be distinct (see :func:`bayeslogit.fits.collect_fits`).
+        be distinct.
     X_test : array-like or DataFrame of shape (n_test, n_features), optional
         Held-out rows (for formula models, a data frame with the formula's columns).
     y_test : array-like of shape (n_test,), optional
@@ -214,22 +166,17 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     """
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
-    X, codes, weights, held_out = evaluation_data(model, X_test, y_test)
-    labels = coef_labels(model)
+    X, codes, weights, held_out = model.evaluation_data(X_test, y_test)
+    labels = model.layout.flat_labels
     columns = {}
     for method, fit in fitted.items():
-        sd = np.sqrt(np.diag(fit.cov.to_numpy()))
-        rows = {("coef", name): value for name, value in zip(labels, fit.params.ravel(order="F"))}
-        rows |= {("coef_sd", name): value for name, value in zip(labels, sd)}
-        metrics = predictive_metrics(fit, X, codes, weights, n_bins)
-        rows |= {("held-out" if held_out else "in-sample", name): value for name, value in metrics.items()}
-        if not isinstance(fit, PointFit):
-            rows |= {("loo", name): value for name, value in _loo(fit).items()}
-        rows |= {("cost", name): value for name, value in _cost(fit).items()}
-        columns[method] = rows
-    sections = ["coef", "coef_sd", "held-out" if held_out else "in-sample", "loo", "cost"]
+        sections = {"coef": dict(zip(labels, fit.params.ravel(order="F"))),
+                    "coef_se_sd": dict(zip(labels, np.sqrt(np.diag(fit.cov.to_numpy())))),
+                    "held-out" if held_out else "in-sample": predictive_metrics(fit, X, codes, weights, n_bins),
+                    **fit.comparison_rows()}
+        columns[method] = {(section, name): value for section, rows in sections.items() for name, value in rows.items()}
     frame = pd.DataFrame(columns, columns=[*fitted, *failed], dtype=float)
-    order = sorted(range(len(frame)), key=lambda i: sections.index(frame.index[i][0]))  # stable within sections
+    order = sorted(range(len(frame)), key=lambda i: SECTIONS.index(frame.index[i][0]))  # stable within sections
     table = Comparison(frame.iloc[order])
     table.index.names = ["section", "quantity"]
     table.attrs["failures"] = {method: fit.reason for method, fit in failed.items()}

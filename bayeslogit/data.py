@@ -4,7 +4,6 @@ Everything a user hands to :class:`bayeslogit.LogisticModel` is checked here, on
 code downstream trusts what it receives. Messages name the problem, the value received and the fix.
 """
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,10 +11,6 @@ import pandas as pd
 
 from .exceptions import DataError
 from .numerics.priors import Normal
-
-LIKELIHOODS = ("bernoulli", "categorical")
-PARAMETERIZATIONS = ("reference", "symmetric")
-
 
 @dataclass(frozen=True)
 class ModelData:
@@ -160,22 +155,6 @@ def validate_weights(weights, n_samples: int) -> np.ndarray:
     return weights
 
 
-def check_count(name: str, value, minimum: int) -> int:
-    """Return ``value`` as an int if it is an integer ``>= minimum``, else raise naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer >= {minimum}; got {value!r} of type {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}; got {value}")
-    return int(value)
-
-
-def check_positive(name: str, value) -> float:
-    """Return ``value`` as a float if it is positive and finite, else raise naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
-        raise ValueError(f"`{name}` must be a positive finite number; got {value!r}")
-    return float(value)
-
-
 def check_prior(prior) -> Normal:
     """Return ``prior`` if it is a :class:`Normal`, else raise a TypeError saying how to make one."""
     if not isinstance(prior, Normal):
@@ -183,18 +162,16 @@ def check_prior(prior) -> Normal:
     return prior
 
 
-def check_choice(name: str, value, allowed: tuple) -> str:
-    """Return ``value`` if it is one of ``allowed``, else raise a ValueError listing them."""
-    if value not in allowed:
-        raise ValueError(f"`{name}` must be one of {list(allowed)}; got {value!r}")
-    return value
-
-
 def prepare(X, y, feature_names=None, weights=None) -> ModelData:
     """Validate arrays or data frames into :class:`ModelData`."""
     X, names = validate_X(X, feature_names)
     codes, classes = encode_labels(y, X.shape[0])
-    return ModelData(X, codes, validate_weights(weights, X.shape[0]), classes, names)
+    weights = validate_weights(weights, X.shape[0])
+    unweighted = classes[np.bincount(codes, weights, minlength=len(classes)) == 0]
+    if unweighted.size:
+        raise DataError(f"every row of the class(es) {unweighted.tolist()} has weight 0, so the model cannot learn "
+                        "them and its coefficients diverge; give those rows weight or drop the class")
+    return ModelData(X, codes, weights, classes, names)
 
 
 def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
@@ -234,16 +211,68 @@ def design_from_formula(rhs: str, data: pd.DataFrame, spec=None):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
-            matrix = model_matrix(rhs, data, na_action="raise") if spec is None else spec.get_model_matrix(data)
+            matrix = model_matrix(rhs, data, na_action="drop") if spec is None else spec.get_model_matrix(data)
     except FactorEvaluationError as error:
         raise DataError(f"cannot evaluate the formula '{rhs}' on the data: {error}. "
                         f"Columns available: {list(data.columns)}") from None
     except DataMismatchWarning as warning:
         raise DataError(f"the new data do not fit the formula '{rhs}': {warning}; the model knows only the "
                         "levels it was fitted on") from None
-    except ValueError as error:
-        if "null values" not in str(error):
-            raise
-        raise DataError(f"the formula '{rhs}' meets missing values: {error}; drop or impute those rows") from None
+    if len(matrix) < len(data):
+        raise DataError(f"the formula '{rhs}' meets missing values in {len(data) - len(matrix)} of {len(data)} rows "
+                        f"({_missing_by_column(data, matrix.model_spec.required_variables)}); drop or impute those "
+                        "rows")
     intercept = "Intercept" in matrix.columns
     return matrix.drop(columns="Intercept") if intercept else matrix, intercept, matrix.model_spec
+
+
+def _missing_by_column(data: pd.DataFrame, variables) -> str:
+    """``"a: 2, g: 1"``: the missing values of the data's columns among a formula's ``variables``."""
+    counts = data[[c for c in data.columns if c in variables]].isna().sum()
+    return ", ".join(f"{column}: {count}" for column, count in counts[counts > 0].items()) or "after evaluation"
+
+
+def class_codes(classes: np.ndarray, y) -> np.ndarray:
+    """Class codes (indices into a fitted model's ``classes``) of labels ``y`` of new rows, shape (n_samples,).
+
+    Unlike :func:`encode_labels`, which defines the classes from the training labels, this maps labels onto
+    the classes of a fitted model.
+
+    Raises
+    ------
+    DataError
+        When ``y`` holds labels the model was not fitted on, naming them.
+    """
+    labels = np.asarray(y)
+    if labels.ndim != 1:
+        raise DataError(f"y must be 1-D class labels; got shape {labels.shape}")
+    codes = pd.Index(classes).get_indexer(labels)
+    if np.any(codes < 0):
+        unknown = sorted({repr(label) for label in labels[codes < 0].tolist()})
+        raise DataError(f"y holds labels the model was not fitted on: {', '.join(unknown)}; the model's "
+                        f"classes are {classes.tolist()}. Map them onto these labels or drop those rows")
+    return codes
+
+
+def new_design(model_data: ModelData, formula: str | None, X) -> np.ndarray:
+    """Validated predictors (n_samples, n_features) of new rows for a model fitted on ``model_data``.
+
+    A formula model expands a data frame by its formula's spec; a model with named features takes a data
+    frame's columns by name (in any order); arrays must have the model's columns in order.
+    """
+    names = list(model_data.feature_names)
+    if model_data.formula_spec is not None:
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError("this model was built from a formula: pass new data as a DataFrame with "
+                            f"the formula's columns; got {type(X).__name__}")
+        X, _, _ = design_from_formula(formula, X, model_data.formula_spec)
+    elif isinstance(X, pd.DataFrame) and names != [f"x{j}" for j in range(len(names))]:
+        missing = [name for name in names if name not in set(map(str, X.columns))]
+        if missing:
+            raise DataError(f"X lacks the column(s) {missing} that the model was fitted on ({names})")
+        X = X[names]
+    width_matches = not isinstance(X, pd.DataFrame) and np.ndim(X) == 2 and np.shape(X)[1] == len(names)
+    X, _ = validate_X(X, names if width_matches else None)
+    if X.shape[1] != len(names):
+        raise DataError(f"X has {X.shape[1]} columns but the model was fitted on {len(names)}: {names}")
+    return X

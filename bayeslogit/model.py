@@ -1,26 +1,33 @@
-"""LogisticModel: the data, the likelihood and the coefficient layout shared by every fit."""
+"""LogisticModel: the data, the likelihood family and the coefficient layout shared by every fit."""
 
+import os
 import time
 import warnings
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import null_space
 
 from . import data as data_layer
+from .algorithms import pymc_backend
 from .algorithms.collinearity import find_collinearity
-from .algorithms.newton import newton
+from .algorithms.newton import minimize
 from .algorithms.separation import find_separation
-from .exceptions import CollinearityError, ConvergenceWarning, SeparationError, SingularHessianError
-from .fits import FailedFit, PointFit
-from .numerics.likelihoods import FAMILIES
-from .numerics.links import with_reference
-from .numerics.objective import Design, Objective
+from .checks import check_choice, check_count, check_positive
+from .exceptions import BayeslogitError, CollinearityError, ConvergenceWarning, SeparationError, SingularHessianError
+from .fits.layout import CoefLayout
+from .fits.point import FailedFit, PointFit
+from .fits.posterior import LaplaceFit, MCMCFit
+from .numerics import predictive
+from .numerics.design import Design
+from .numerics.families import FAMILIES, PARAMETERIZATIONS
+from .numerics.objective import Objective
 from .numerics.priors import Normal
 
 _LP_BUDGET = 500_000  # constraint-matrix entries under which separation is checked before Newton (~0.4 s)
 _SATURATED_LOGIT = 30.0  # |eta| beyond which a fitted probability is within 1e-13 of 0 or 1
+METHODS = {"ml": None, "map": None, "laplace": "map", "mcmc": "map"}
+"""The methods of :meth:`LogisticModel.fit_all`, in the order they are made, and the fit each is built on."""
 
 
 class LogisticModel:
@@ -55,7 +62,9 @@ class LogisticModel:
     design : Design
         The predictors with the implicit intercept column.
     family : Bernoulli or Categorical
-        The likelihood, per sample, of the linear predictor.
+        The likelihood, per sample, of the linear predictor, and what follows from it.
+    layout : CoefLayout
+        The labels of the coefficients, classes and class pairs.
     formula, response : str or None
         The formula and its response column, for models built by :meth:`from_formula`.
 
@@ -72,23 +81,17 @@ class LogisticModel:
         self._init(data_layer.prepare(X, y, feature_names, weights), intercept, likelihood, parameterization)
 
     def _init(self, model_data: data_layer.ModelData, intercept: bool, likelihood, parameterization: str):
-        n_classes = len(model_data.classes)
         if likelihood is None:
-            likelihood = "bernoulli" if n_classes == 2 else "categorical"
-        data_layer.check_choice("likelihood", likelihood, data_layer.LIKELIHOODS)
-        data_layer.check_choice("parameterization", parameterization, data_layer.PARAMETERIZATIONS)
-        if likelihood == "bernoulli" and n_classes != 2:
-            raise ValueError(f"likelihood='bernoulli' needs two classes; y has {n_classes}: "
-                             f"{model_data.classes.tolist()}. Use likelihood='categorical'")
-        if likelihood == "bernoulli" and parameterization != "reference":
-            raise ValueError(f"parameterization={parameterization!r} is for the categorical likelihood; a "
-                             "Bernoulli model has one coefficient vector. Pass likelihood='categorical' too")
+            likelihood = "bernoulli" if len(model_data.classes) == 2 else "categorical"
+        check_choice("likelihood", likelihood, FAMILIES)
+        check_choice("parameterization", parameterization, PARAMETERIZATIONS)
+        self.family = FAMILIES[likelihood](parameterization)
+        self.family.check_classes(model_data.classes)
         self.data = model_data
         self.intercept = bool(intercept)
-        self.likelihood = likelihood
         self.parameterization = parameterization
-        self.family = FAMILIES[likelihood](parameterization)
         self.design = Design(model_data.X, self.intercept)
+        self.layout = CoefLayout(self.family, model_data.classes, model_data.feature_names, self.intercept)
         self.formula = self.response = None
 
     @classmethod
@@ -110,6 +113,11 @@ class LogisticModel:
 
     # ---- labels ---------------------------------------------------------------------------------
     @property
+    def likelihood(self) -> str:
+        """``"bernoulli"`` or ``"categorical"``."""
+        return self.family.name
+
+    @property
     def classes_(self) -> np.ndarray:
         """Class labels, shape (n_classes,)."""
         return self.data.classes
@@ -125,67 +133,53 @@ class LogisticModel:
     @property
     def coef_names(self) -> list[str]:
         """Names of the coefficient rows: ``"Intercept"`` first when present, then the features."""
-        return ["Intercept"] * self.intercept + self.feature_names
+        return self.layout.coef_names
 
     @property
     def coef_classes(self) -> list:
         """Labels of the coefficient columns: the event class (binary), the non-reference classes
         (reference) or all classes (symmetric)."""
-        M = self.family.n_linear_predictors(self.n_classes)
-        return list(self.classes_[self.n_classes - M:])
+        return self.layout.columns
 
-    # ---- the objective and predictions ------------------------------------------------------------
+    # ---- the objective and the data of predictions -------------------------------------------------
     def objective(self, prior: Normal | None = None) -> Objective:
         """The negative log posterior (``prior=None``: negative log-likelihood) of this model."""
         P = self.design.n_coef
         precision = np.zeros(P) if prior is None else prior.precision(P - self.intercept, self.intercept)
-        transform = None
-        if self.likelihood == "categorical" and self.parameterization == "symmetric":
-            transform = _sum_to_zero_transform(precision == 0, self.n_classes)
-        return Objective(self.family, self.design, self.data.y, self.data.weights, self.n_classes,
-                         precision, transform)
+        return Objective(self.family, self.design, self.data.y, self.data.weights, self.n_classes, precision,
+                         self.family.free_transform(precision == 0, self.n_classes))
 
     def design_matrix(self, X=None) -> np.ndarray:
         """Validated predictors (n_samples, n_features) for prediction; None gives the training data."""
-        if X is None:
-            return self.data.X
-        if self.data.formula_spec is not None:
-            if not isinstance(X, pd.DataFrame):
-                raise TypeError("this model was built from a formula: pass new data as a DataFrame with "
-                                f"the formula's columns; got {type(X).__name__}")
-            X, _, _ = data_layer.design_from_formula(self.formula, X, self.data.formula_spec)
-        elif isinstance(X, pd.DataFrame) and self._named_features:
-            missing = [name for name in self.feature_names if name not in set(map(str, X.columns))]
-            if missing:
-                raise data_layer.DataError(f"X lacks the column(s) {missing} that the model was fitted on "
-                                           f"({self.feature_names})")
-            X = X[self.feature_names]
-        X, _ = data_layer.validate_X(X, None if isinstance(X, pd.DataFrame) else self._names_for(X))
-        if X.shape[1] != len(self.feature_names):
-            raise data_layer.DataError(f"X has {X.shape[1]} columns but the model was fitted on "
-                                       f"{len(self.feature_names)}: {self.feature_names}")
-        return X
+        return self.data.X if X is None else data_layer.new_design(self.data, self.formula, X)
 
-    @property
-    def _named_features(self) -> bool:
-        """Whether the features have names of their own (not the default x0, x1, ...)."""
-        return self.feature_names != [f"x{j}" for j in range(len(self.feature_names))]
+    def evaluation_data(self, X=None, y=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+        """Validated rows to evaluate on: the training data when both ``X`` and ``y`` are None.
 
-    def _names_for(self, X) -> list | None:
-        """The model's feature names for an array of the right width, so messages name the columns."""
-        return self.feature_names if np.ndim(X) == 2 and np.shape(X)[1] == len(self.feature_names) else None
-
-    def linear_predictor(self, B: np.ndarray, X=None) -> np.ndarray:
-        """``eta`` of shape (n_samples, M) for coefficients ``B`` of shape (P, M)."""
-        return Design(self.design_matrix(X), self.intercept).linear_predictor(B)
-
-    def full_logits(self, eta: np.ndarray) -> np.ndarray:
-        """Class logits (n_samples, K) from ``eta`` (n_samples, M) (zeros for the reference class)."""
-        return eta if eta.shape[1] == self.n_classes else with_reference(eta)
+        Returns
+        -------
+        X : ndarray of shape (n, p)
+            In the model's feature space.
+        codes : ndarray of int of shape (n,)
+        weights : ndarray of shape (n,)
+            The model's sample weights in-sample, ones for new data.
+        held_out : bool
+        """
+        if X is None and y is None:
+            return self.data.X, self.data.y, self.data.weights, False
+        if X is None or y is None:
+            raise ValueError("give both X and y to evaluate on new data (X as the model's features, or the raw data "
+                             "frame of a formula model; y as class labels), or neither for the training data")
+        X = self.design_matrix(X)
+        codes = data_layer.class_codes(self.classes_, y)
+        if len(codes) != X.shape[0]:
+            raise data_layer.DataError(f"X has {X.shape[0]} rows but y has {len(codes)}; they must have one entry "
+                                       "per observation")
+        return X, codes, np.ones(len(codes)), True
 
     def log_probabilities(self, B: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Class log-probabilities (n, K) at coefficients ``B`` (P, M) for a validated design ``X`` (n, p)."""
-        return self.family.log_probabilities(Design(X, self.intercept).linear_predictor(B))
+        return predictive.average_log_proba(self.family, Design(X, self.intercept), B[None])
 
     def loglik(self, B: np.ndarray) -> float:
         """Log-likelihood of the training data at coefficients ``B`` (P, M)."""
@@ -197,8 +191,8 @@ class LogisticModel:
 
         Before Newton, the design's rank is checked (collinear or constant columns raise
         :class:`CollinearityError` naming them). Separation is checked by a linear program: before
-        Newton when the problem is small (n_samples * n_coef * M below 5e5, under half a second), otherwise only
-        when Newton's fitted logits saturate (|eta| > 30) or it fails to converge.
+        Newton when the problem is small (n_samples * n_coef * M below 5e5, under half a second), otherwise
+        when Newton's fitted logits saturate (|eta| > 30), it fails to converge or its Hessian turns singular.
 
         Raises
         ------
@@ -206,21 +200,27 @@ class LogisticModel:
             When some predictors separate the classes, so the ML estimate does not exist.
         CollinearityError
             When the design does not have full column rank.
+        SingularHessianError
+            When the Hessian becomes singular for another reason than separation.
         """
         tol, max_iter = _check_newton_options(tol, max_iter)
-        reason, columns = find_collinearity(self.design, self.data.weights, self.data.feature_names)
-        if reason:
-            raise CollinearityError(
-                f"maximum likelihood is not unique: {reason}. Drop one of them, or use "
-                "fit_map(bl.Normal(...)), whose prior makes the estimate unique", columns)
+        collinearity = find_collinearity(self.design, self.data.weights, self.data.feature_names)
+        if collinearity is not None:
+            raise CollinearityError(f"maximum likelihood is not unique: {collinearity.describe()}, or use "
+                                    "fit_map(bl.Normal(...)), whose prior makes the estimate unique",
+                                    collinearity.columns)
         P, M = self.objective().shape
         if self.data.X.shape[0] * P * M <= _LP_BUDGET:
             self._raise_if_separated()
             return self._fit_point("ml", None, tol, max_iter)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            fit = self._fit_point("ml", None, tol, max_iter)
-        if not fit.converged or np.abs(self.linear_predictor(fit.params)).max() > _SATURATED_LOGIT:
+            try:
+                fit = self._fit_point("ml", None, tol, max_iter)
+            except SingularHessianError:
+                self._raise_if_separated()
+                raise
+        if not fit.converged or np.abs(self.design.linear_predictor(fit.params)).max() > _SATURATED_LOGIT:
             self._raise_if_separated()
         for warning in caught:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
@@ -233,63 +233,111 @@ class LogisticModel:
     def _fit_point(self, method: str, prior, tol: float, max_iter: int) -> PointFit:
         start = time.perf_counter()
         objective = self.objective(prior)
-        name = "Newton's method (ML)" if prior is None else "Newton's method (MAP)"
-        result = newton(objective, np.zeros(objective.n_free), value=objective.value, tol=tol,
-                        max_iter=max_iter, name=name)
+        result = minimize(objective, "newton", tol=tol, max_iter=max_iter,
+                          name=f"Newton's method ({method.upper()})")
         B = objective.coef(result.x)
-        return PointFit(method, self, prior, B, result.hess, objective.transform, self.loglik(B),
-                        result.n_iter, result.converged, time.perf_counter() - start, result.history)
+        return PointFit(method, self, prior, objective, B, result.hess, self.loglik(B), result.n_iter,
+                        result.converged, time.perf_counter() - start, result.iterations)
 
     def _raise_if_separated(self):
         found = find_separation(self.data.X, self.data.y, self.n_classes, intercept=self.intercept,
                                 names=self.data.feature_names, weights=self.data.weights)
-        if found is None:
-            return
-        verb = "separates" if len(found.columns) == 1 else "separate"
-        raise SeparationError(
-            f"maximum likelihood does not exist: {', '.join(repr(c) for c in found.columns)} {verb} the "
-            f"classes ({found.kind} separation), so the ML coefficients diverge to infinity. Use "
-            "fit_map(bl.Normal(sigma=2.5)) (or the posterior fits) for finite estimates",
-            found.columns, found.kind)
+        if found is not None:
+            raise SeparationError(
+                f"maximum likelihood does not exist: {found.describe()}, so the ML coefficients diverge to "
+                "infinity. Use fit_map(bl.Normal(sigma=2.5)) (or the posterior fits) for finite estimates",
+                found.columns, found.kind)
 
     # ---- posterior fits ------------------------------------------------------------------------------
-    def fit_laplace(self, prior: Normal, draws: int = 4000, random_seed=None, map_fit: PointFit | None = None):
-        """Laplace approximation: the Gaussian at the MAP with covariance the inverse Hessian.
+    def fit_laplace(self, prior: Normal, draws: int = 4000, random_seed=None,
+                    map_fit: PointFit | None = None) -> LaplaceFit:
+        """Laplace approximation: the Gaussian at the MAP with covariance the inverse Hessian of the objective.
+
+        Its Pareto k-hat (ArviZ's PSIS of the exact posterior against the Gaussian) is computed with the
+        draws, and a poor approximation (k-hat > 0.7) warns :class:`ConvergenceWarning` at once.
 
         Parameters
         ----------
         prior : Normal
         draws : int
-            Number of draws from the Gaussian (for predictions and summaries).
+            Independent draws from the Gaussian (for predictions, summaries and the k-hat diagnostic).
         random_seed : int, numpy.random.Generator or None
+            Seeds the ``numpy.random.Generator`` of the draws.
         map_fit : PointFit, optional
-            A MAP fit of this model under ``prior`` to reuse.
+            ``model.fit_map(prior)``, when already at hand.
 
         Returns
         -------
-        PosteriorFit
-        """
-        from .posterior import fit_laplace
+        LaplaceFit
+            ``params`` is exactly the MAP and ``cov`` the Gaussian's covariance.
 
-        return fit_laplace(self, prior, draws=draws, random_seed=random_seed, map_fit=map_fit)
+        Raises
+        ------
+        SingularHessianError
+            When the Hessian at the MAP is not positive definite.
+        """
+        data_layer.check_prior(prior)
+        draws = check_count("draws", draws, 1)
+        return LaplaceFit.from_map(self, prior, self._mode(prior, map_fit), draws, random_seed)
 
     def fit_mcmc(self, prior: Normal, draws: int = 1000, tune: int = 1000, chains: int = 4, random_seed=None,
                  sampler: str = "auto", progressbar: bool = True, map_fit: PointFit | None = None,
-                 **sampler_kwargs):
-        """Exact posterior by NUTS through PyMC; see :func:`bayeslogit.posterior.fit_mcmc`.
+                 **sampler_kwargs) -> MCMCFit:
+        """The exact posterior by NUTS through PyMC, sampled in coordinates whitened by the Laplace Gaussian.
+
+        The sampler runs on ``z`` with ``vec(coef) = vec(MAP) + T R z`` (``R R^T`` the Laplace covariance,
+        ``T`` the objective's transform), starting at the MAP (``z = 0``, jittered per chain); the prior and
+        the likelihood are written on ``coef``. The chains run in parallel on up to ``os.cpu_count()`` cores.
+
+        Parameters
+        ----------
+        prior : Normal
+        draws, tune, chains : int
+            Draws kept per chain (>= 1), tuning steps per chain (>= 0), chains (>= 1).
+        random_seed : int or None
+            The same seed gives the same draws.
+        sampler : {"auto", "nutpie", "pymc", "numpyro"}
+            NUTS implementation; "auto" is nutpie when installed, else PyMC's.
+        progressbar : bool
+            Show the sampler's progress; False also silences PyMC's log messages.
+        map_fit : PointFit, optional
+            ``model.fit_map(prior)``, when already at hand.
+        **sampler_kwargs
+            Passed to ``pymc.sample`` (e.g. ``target_accept=0.95``, ``cores=1``).
 
         Returns
         -------
-        PosteriorFit
-        """
-        from .posterior import fit_mcmc
+        MCMCFit
 
-        return fit_mcmc(self, prior, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
-                        sampler=sampler, progressbar=progressbar, map_fit=map_fit, **sampler_kwargs)
+        Warns
+        -----
+        ConvergenceWarning
+            When R-hat > 1.01 (two chains or more), a bulk or tail ESS < 400 (or they cannot be computed,
+            from too few draws), or there are divergent transitions.
+        """
+        data_layer.check_prior(prior)
+        counts = {"draws": check_count("draws", draws, 1), "tune": check_count("tune", tune, 0),
+                  "chains": check_count("chains", chains, 1)}
+        nuts_sampler = pymc_backend.resolve_sampler(sampler)
+        options = {"cores": min(chains, os.cpu_count() or 1), **sampler_kwargs}
+        return MCMCFit.sample(self, prior, self._mode(prior, map_fit), nuts_sampler, **counts,
+                              random_seed=random_seed, progressbar=progressbar, **options)
+
+    def _mode(self, prior: Normal, map_fit: PointFit | None) -> PointFit:
+        """The MAP fit to build on: ``map_fit`` when it is this model's MAP under ``prior``, else a new one."""
+        if map_fit is None:
+            return self.fit_map(prior)
+        if not isinstance(map_fit, PointFit) or map_fit.model is not self or map_fit.prior != prior:
+            raise ValueError(f"`map_fit` must be model.fit_map(prior) of this model under {prior!r}; got a "
+                             f"{getattr(map_fit, 'method', type(map_fit).__name__)!r} fit with prior "
+                             f"{getattr(map_fit, 'prior', None)!r}")
+        return map_fit
 
     def fit_all(self, prior: Normal, random_seed=0, draws: int = 1000, tune: int = 1000, chains: int = 4,
-                methods: tuple = ("ml", "map", "laplace", "mcmc"), **mcmc_kwargs) -> dict:
+                methods: tuple = tuple(METHODS), **mcmc_kwargs) -> dict:
         """Fit the model every way, in order; a fit that fails is kept as a :class:`FailedFit`.
+
+        The posterior fits are built on the MAP fit; when it fails, so do they, with its error.
 
         Parameters
         ----------
@@ -304,26 +352,30 @@ class LogisticModel:
         Returns
         -------
         dict
-            method -> PointFit, PosteriorFit or FailedFit (e.g. ML under separation), in ``methods`` order.
+            method -> PointFit, LaplaceFit, MCMCFit or FailedFit (e.g. ML under separation), in ``methods`` order.
         """
         for method in methods:
-            data_layer.check_choice("methods", method, ("ml", "map", "laplace", "mcmc"))
-        fits = {}
-        map_fit = self.fit_map(prior) if set(methods) & {"map", "laplace", "mcmc"} else None
+            check_choice("methods", method, METHODS)
         makers = {
             "ml": self.fit_ml,
-            "map": lambda: map_fit,
+            "map": lambda: self.fit_map(prior),
             "laplace": lambda: self.fit_laplace(prior, draws=draws * chains, random_seed=random_seed,
-                                                map_fit=map_fit),
+                                                map_fit=made["map"]),
             "mcmc": lambda: self.fit_mcmc(prior, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
-                                          map_fit=map_fit, **mcmc_kwargs),
+                                          map_fit=made["map"], **mcmc_kwargs),
         }
-        for method in methods:
+        needed = set(methods) | {METHODS[method] for method in methods} - {None}
+        made = {}
+        for method in (m for m in METHODS if m in needed):
+            base = made.get(METHODS[method])
+            if isinstance(base, FailedFit):
+                made[method] = FailedFit(method, base.error)
+                continue
             try:
-                fits[method] = makers[method]()
-            except (SeparationError, CollinearityError, SingularHessianError) as error:
-                fits[method] = FailedFit(method, error)
-        return fits
+                made[method] = makers[method]()
+            except (BayeslogitError, FloatingPointError) as error:
+                made[method] = FailedFit(method, error)
+        return {method: made[method] for method in methods}
 
     def __repr__(self) -> str:
         return (f"LogisticModel({self.likelihood}, {self.data.X.shape[0]} observations, "
@@ -331,18 +383,4 @@ class LogisticModel:
 
 
 def _check_newton_options(tol, max_iter) -> tuple[float, int]:
-    return data_layer.check_positive("tol", tol), data_layer.check_count("max_iter", max_iter, 1)
-
-
-def _sum_to_zero_transform(constrained: np.ndarray, n_classes: int) -> np.ndarray:
-    """Map (P*K, n_free) from free coordinates to ``vec(B)`` where the rows marked ``constrained``
-    sum to zero over the K classes (parameterized by an orthonormal basis of that subspace)."""
-    P = len(constrained)
-    basis = null_space(np.ones((1, n_classes)))  # (K, K-1)
-    columns = []
-    for j in range(P):
-        for direction in (basis.T if constrained[j] else np.eye(n_classes)):
-            column = np.zeros((P, n_classes))
-            column[j] = direction
-            columns.append(column.ravel(order="F"))
-    return np.column_stack(columns)
+    return check_positive("tol", tol), check_count("max_iter", max_iter, 1)

@@ -8,3 +8,41 @@ matplotlib.use("Agg")
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261129)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every figure a test makes is closed after it."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def split(frame, seed: int):
+    """75% training rows and 25% held-out rows, chosen by a seeded permutation."""
+    rows = np.random.default_rng(seed).permutation(len(frame))
+    cut = len(frame) // 4
+    return frame.iloc[rows[cut:]], frame.iloc[rows[:cut]]
+
+
+@pytest.fixture(scope="session")
+def wells_split_fits():
+    """Wells fitted every way on 75% of its rows (MCMC: 2 chains of 500 draws), shared by the comparison and
+    plot tests so that the MCMC model is compiled once: ``(fits, train, test)``."""
+    import bayeslogit as bl
+
+    train, test = split(bl.datasets.load_wells(), seed=11)
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", train)
+    fits = model.fit_all(bl.Normal(2.5), random_seed=0, draws=500, tune=300, chains=2, progressbar=False)
+    return fits, train, test
+
+
+@pytest.fixture(scope="session")
+def wells_mcmc():
+    """Wells, ``switched ~ dist100 + arsenic`` under Normal(2.5), sampled with fit_mcmc's defaults (4 x 1000);
+    for the slow tests."""
+    import bayeslogit as bl
+
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", bl.datasets.load_wells())
+    return model.fit_mcmc(bl.Normal(2.5), random_seed=0, progressbar=False)

@@ -74,8 +74,8 @@ def test_delta_method_sd_agrees_with_a_gaussian_sample_of_the_coefficients(wells
     cv = np.sqrt(cov[2, 2]) / abs(wells_ml.params[2, 0])
     tolerance = 4 * cv**2 + 4 / np.sqrt(2 * n)
     for name, values in sampled.items():
-        assert table.loc[name, "sd"] == pytest.approx(values.std(), rel=tolerance)
-        assert table.loc[name, "estimate"] == pytest.approx(np.median(values), abs=0.02 * table.loc[name, "sd"])
+        assert table.loc[name, "se"] == pytest.approx(values.std(), rel=tolerance)
+        assert table.loc[name, "estimate"] == pytest.approx(np.median(values), abs=0.02 * table.loc[name, "se"])
 
 
 def test_hyperplane_of_three_features_is_a_unit_normal_and_an_offset():
@@ -104,7 +104,7 @@ def test_multiclass_lines_are_where_each_pair_of_classes_ties(iris_map):
 
 def test_posterior_multiclass_summary_has_the_point_fit_rows(iris_map):
     laplace = iris_map.model.fit_laplace(PRIOR, draws=1000, random_seed=2, map_fit=iris_map)
-    table = laplace.boundary().summary()
+    table = laplace.boundary().summary(ci_prob=0.94, ci_kind="hdi")
     assert list(table.index) == list(iris_map.boundary().summary().index)
     assert table[["mean", "median", "hdi94_lb", "hdi94_ub", "ess_bulk"]].notna().all().all()
     # Versicolor and virginica are well separated from each other by petal width: a well-determined line.
@@ -116,8 +116,10 @@ def test_challenger_threshold_posterior_has_an_hdi_around_the_map(challenger):
     map_fit = challenger.fit_map(PRIOR)
     c0, c1 = map_fit.params[:, 0]
     assert map_fit.boundary().threshold == pytest.approx(-c0 / c1, abs=1e-9)
-    laplace = challenger.fit_laplace(PRIOR, draws=4000, random_seed=0, map_fit=map_fit)
-    table = laplace.boundary().summary()
+    # The Gaussian misses the skew of this posterior (k-hat 0.75), and says so.
+    with pytest.warns(bl.ConvergenceWarning, match=r"Pareto k-hat = 0\.75 > 0\.7"):
+        laplace = challenger.fit_laplace(PRIOR, draws=4000, random_seed=0, map_fit=map_fit)
+    table = laplace.boundary().summary(ci_prob=0.94, ci_kind="hdi")
     assert list(table.index) == ["threshold"]
     row = table.loc["threshold"]
     assert row["hdi94_lb"] < -c0 / c1 < row["hdi94_ub"]
@@ -133,10 +135,10 @@ def test_challenger_threshold_posterior_has_an_hdi_around_the_map(challenger):
 def test_posterior_values_keep_the_chain_structure(challenger):
     laplace = challenger.fit_laplace(PRIOR, draws=500, random_seed=1)
     line = laplace.boundary()
-    assert line.variables["threshold"].shape == laplace.samples.shape[:2] == (1, 500)
+    assert line.variables["threshold"].shape == laplace.coef_draws.shape[:2] == (1, 500)
     posterior = line.to_datatree()["posterior"]
     assert posterior["threshold"].dims == ("chain", "draw")
-    c0, c1 = laplace.samples[0, :, :, 0].T
+    c0, c1 = laplace.coef_draws[0, :, :, 0].T
     np.testing.assert_allclose(posterior["threshold"].values[0], -c0 / c1, rtol=1e-13)
 
 
@@ -146,12 +148,12 @@ def test_without_an_intercept_the_boundary_passes_through_the_origin(rng):
     ml = model.fit_ml()
     (c,) = ml.params[:, 0]
     assert ml.boundary().threshold == 0
-    assert ml.boundary().summary().loc["threshold", "sd"] == 0  # 0 / c does not move with c
+    assert ml.boundary().summary().loc["threshold", "se"] == 0  # 0 / c does not move with c
     assert ml.boundary(level=0.8).threshold == pytest.approx(logit(0.8) / c, rel=1e-12)
     laplace = model.fit_laplace(PRIOR, draws=200, random_seed=0)
     assert np.all(laplace.boundary().variables["threshold"] == 0)
     np.testing.assert_allclose(laplace.boundary(level=0.8).variables["threshold"][0],
-                               logit(0.8) / laplace.samples[0, :, 0, 0], rtol=1e-12)
+                               logit(0.8) / laplace.coef_draws[0, :, 0, 0], rtol=1e-12)
     # Two features: the line x2 = intercept + slope x1 goes through the origin.
     wells = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic - 1", bl.datasets.load_wells())
     assert wells.coef_names == ["dist100", "arsenic"]
@@ -171,15 +173,15 @@ def test_misuse_says_what_to_do(wells_ml, challenger):
 
 
 @pytest.mark.slow
-def test_wells_mcmc_boundary_converges(wells):
-    mcmc = wells.fit_mcmc(PRIOR, draws=500, tune=500, chains=4, random_seed=3, progressbar=False)
+def test_wells_mcmc_boundary_converges(wells_mcmc):
+    mcmc = wells_mcmc
     table = mcmc.boundary().summary()
     assert {"slope", "intercept"} <= set(table.index)
     assert (table.loc[["slope", "intercept"], "r_hat"] < 1.01).all()
     assert (table.loc[["slope", "intercept"], "ess_bulk"] > 400).all()
-    assert mcmc.boundary().variables["slope"].shape == (4, 500)
+    assert mcmc.boundary().variables["slope"].shape == (4, 1000)
     # With 3,020 rows the posterior is close to Gaussian: the posterior median line is within a tenth of a
     # posterior sd of the ML line.
-    ml = wells.fit_ml().boundary()
+    ml = mcmc.model.fit_ml().boundary()
     for name in ("slope", "intercept"):
         assert table.loc[name, "median"] == pytest.approx(getattr(ml, name), abs=0.1 * table.loc[name, "sd"])

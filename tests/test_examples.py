@@ -2,7 +2,6 @@
 
 import runpy
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,9 @@ def test_wells_example_prints_the_comparison_and_saves_the_figure(tmp_path, monk
     figure = tmp_path / "wells.png"
     monkeypatch.setattr(sys, "argv", ["wells.py", "--draws", "100", "--tune", "100", "--chains", "2",
                                       "--plot", str(figure)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", bl.ConvergenceWarning)  # 2 x 100 draws are too few by design
-        runpy.run_path(str(EXAMPLES / "wells.py"), run_name="__main__")
+    with pytest.warns(bl.ConvergenceWarning, match="^MCMC may not have converged: R-hat > 1.01 or ESS < 400") as caught:
+        runpy.run_path(str(EXAMPLES / "wells.py"), run_name="__main__")  # 2 x 100 draws are too few, and it says so
+    assert [w.filename for w in caught] == [str(EXAMPLES / "wells.py")]
     printed = capsys.readouterr().out
     for section in ("held-out (", "log_loss", "elpd_loo", "ess_bulk_min", "slope", "intercept"):
         assert section in printed

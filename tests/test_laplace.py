@@ -9,7 +9,6 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.special import expit
 
 import bayeslogit as bl
-from bayeslogit.posterior import PosteriorFit
 
 # The probit approximation's error |E[sig(a)] - sig(mu / sqrt(1 + pi s^2 / 8))|, a ~ N(mu, s^2), grows
 # with s towards its supremum over all (mu, s), the limit s -> infinity: max_t |Phi(t) - sig(sqrt(8/pi) t)|
@@ -42,11 +41,18 @@ def iris_symmetric():
     return model, bl.Normal(1.0)
 
 
+def ten_draws(model, prior):
+    """A Laplace fit of 10 draws (the probit predictive needs none), which says that k-hat needs 25."""
+    with pytest.warns(bl.ConvergenceWarning, match=r"Pareto k-hat could not be computed from 10 draws \(it needs at "
+                                                   r"least 25\), so the Laplace approximation is unchecked"):
+        return model.fit_laplace(prior, draws=10, random_seed=0)
+
+
 def test_mean_is_the_map_and_covariance_the_inverse_hessian(wells):
     model, prior = wells
     map_fit = model.fit_map(prior)
     fit = model.fit_laplace(prior, random_seed=0, map_fit=map_fit)
-    assert isinstance(fit, PosteriorFit) and fit.method == "laplace"
+    assert isinstance(fit, bl.LaplaceFit) and isinstance(fit, bl.PosteriorFit) and fit.method == "laplace"
     np.testing.assert_array_equal(fit.params, map_fit.params)
     # The mean is a stationary point of the objective: the Newton step from it is below 1e-8.
     _, grad, hess = model.objective(prior)(fit.params.ravel(order="F"))
@@ -58,8 +64,8 @@ def test_mean_is_the_map_and_covariance_the_inverse_hessian(wells):
 def test_draws_have_the_gaussian_moments(wells):
     model, prior = wells
     fit = model.fit_laplace(prior, draws=8000, random_seed=1)
-    draws = fit.coef_draws()[:, :, 0]
-    assert fit.samples.shape == (1, 8000, 3, 1) and fit.draws.dims == ("chain", "draw", "predictor")
+    draws = fit.pooled_draws()[:, :, 0]
+    assert fit.coef_draws.shape == (1, 8000, 3, 1) and fit.draws.dims == ("chain", "draw", "predictor")
     sd = np.sqrt(np.diag(fit.cov))
     # Mean of 8000 independent draws: standard error sd / sqrt(8000); 4 standard errors.
     assert np.all(np.abs(draws.mean(axis=0) - fit.params[:, 0]) < 4 * sd / np.sqrt(8000))
@@ -70,12 +76,12 @@ def test_draws_have_the_gaussian_moments(wells):
 def test_symmetric_multiclass_draws_respect_the_constraint(iris_symmetric):
     model, prior = iris_symmetric
     map_fit = model.fit_map(prior)
-    fit = model.fit_laplace(prior, draws=2000, random_seed=0, map_fit=map_fit)
-    assert fit.samples.shape == (1, 2000, 3, 3)
+    fit = model.fit_laplace(prior, draws=4000, random_seed=0, map_fit=map_fit)  # k-hat 0.55: no warning
+    assert fit.coef_draws.shape == (1, 4000, 3, 3)
     assert fit.draws.dims == ("chain", "draw", "predictor", "class")
     assert list(fit.draws["class"].values) == ["setosa", "versicolor", "virginica"]
     # The flat-prior intercept row sums to zero over the classes in every draw (vec(B) = T u).
-    assert np.abs(fit.samples[..., 0, :].sum(axis=-1)).max() < 1e-10
+    assert np.abs(fit.coef_draws[..., 0, :].sum(axis=-1)).max() < 1e-10
     # The covariance maps like PointFit's: T H^-1 T^T.
     np.testing.assert_allclose(fit.cov.to_numpy(), map_fit.cov.to_numpy(), rtol=1e-10, atol=1e-12)
 
@@ -83,10 +89,10 @@ def test_symmetric_multiclass_draws_respect_the_constraint(iris_symmetric):
 def test_same_seed_same_draws_other_seed_other_draws(wells):
     model, prior = wells
     first = model.fit_laplace(prior, draws=50, random_seed=7)
-    np.testing.assert_array_equal(first.samples, model.fit_laplace(prior, draws=50, random_seed=7).samples)
+    np.testing.assert_array_equal(first.coef_draws, model.fit_laplace(prior, draws=50, random_seed=7).coef_draws)
     np.testing.assert_array_equal(
-        first.samples, model.fit_laplace(prior, draws=50, random_seed=np.random.default_rng(7)).samples)
-    assert np.abs(first.samples - model.fit_laplace(prior, draws=50, random_seed=8).samples).max() > 1e-3
+        first.coef_draws, model.fit_laplace(prior, draws=50, random_seed=np.random.default_rng(7)).coef_draws)
+    assert np.abs(first.coef_draws - model.fit_laplace(prior, draws=50, random_seed=8).coef_draws).max() > 1e-3
 
 
 def exact_predictive(mu: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -106,11 +112,11 @@ def linear_predictor_moments(fit, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def test_probit_approximation_is_within_its_error_of_the_exact_predictive(challenger):
     model, prior = challenger
-    fit = model.fit_laplace(prior, draws=10, random_seed=0)
+    fit = ten_draws(model, prior)
     temp = np.array([25.0, 31.0, 40.0, 53.0, 65.0, 81.0, 90.0])  # launches were at 53-81 F
     mu, s = linear_predictor_moments(fit, np.column_stack([np.ones_like(temp), temp]))
     assert s.max() > 3  # far from the data the linear predictor is uncertain
-    probit = fit.predict_proba(pd.DataFrame({"temp": temp}), method="probit")
+    probit = fit.predict_proba(pd.DataFrame({"temp": temp}), approximation="probit")
     np.testing.assert_allclose(probit, expit(mu / np.sqrt(1 + np.pi * s**2 / 8)), rtol=1e-12)
     exact = exact_predictive(mu, s)
     assert np.all(np.abs(probit - exact) <= PROBIT_MAX_ERROR)
@@ -120,10 +126,10 @@ def test_probit_approximation_is_within_its_error_of_the_exact_predictive(challe
 
 def test_probit_without_an_intercept(rng):
     model = no_intercept_model(rng)
-    fit = model.fit_laplace(bl.Normal(2.5), draws=10, random_seed=0)
+    fit = ten_draws(model, bl.Normal(2.5))
     x = np.linspace(-8, 8, 9)
     mu, s = linear_predictor_moments(fit, x[:, None])
-    probit = fit.predict_proba(x[:, None], method="probit")
+    probit = fit.predict_proba(x[:, None], approximation="probit")
     np.testing.assert_allclose(probit, expit(mu / np.sqrt(1 + np.pi * s**2 / 8)), rtol=1e-12)
     assert np.all(np.abs(probit - exact_predictive(mu, s)) <= PROBIT_MAX_ERROR)
     assert probit[4] == 0.5  # at x = 0 the linear predictor is exactly 0, whatever the coefficient
@@ -140,7 +146,7 @@ def test_integer_weights_equal_duplicated_rows(rng):
     fits = [model.fit_laplace(prior, draws=100, random_seed=0) for model in (weighted, repeated)]
     np.testing.assert_allclose(fits[0].params, fits[1].params, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(fits[0].cov, fits[1].cov, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(fits[0].samples, fits[1].samples, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(fits[0].coef_draws, fits[1].coef_draws, rtol=1e-10, atol=1e-10)
     # The pointwise log-likelihood of a row of weight w is w times that of one copy.
     loglik = [fit.log_likelihood().sum(axis=-1) for fit in fits]
     np.testing.assert_allclose(loglik[0], loglik[1], rtol=1e-10)
@@ -148,11 +154,11 @@ def test_integer_weights_equal_duplicated_rows(rng):
 
 def test_probit_needs_a_binary_model(iris_symmetric):
     model, prior = iris_symmetric
-    fit = model.fit_laplace(prior, draws=10, random_seed=0)
-    with pytest.raises(ValueError, match="binary model.*3 classes.*method='mc'"):
-        fit.predict_proba(method="probit")
-    with pytest.raises(ValueError, match=r"`method` must be one of \['mc', 'probit'\]; got 'exact'"):
-        fit.predict_proba(method="exact")
+    fit = ten_draws(model, prior)
+    with pytest.raises(ValueError, match="binary model.*3 classes.*approximation='mc'"):
+        fit.predict_proba(approximation="probit")
+    with pytest.raises(ValueError, match=r"`approximation` must be one of \['mc', 'probit'\]; got 'exact'"):
+        fit.predict_proba(approximation="exact")
     proba = fit.predict_proba()
     assert proba.shape == (150, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
@@ -176,9 +182,13 @@ def test_khat_warns_when_the_gaussian_is_poor():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(12, 6))
     model = bl.LogisticModel(X, (X.sum(axis=1) > 0).astype(int), intercept=False)
-    fit = model.fit_laplace(bl.Normal(100), random_seed=0)
-    with pytest.warns(bl.ConvergenceWarning, match="Laplace approximation is poor here; use fit_mcmc"):
+    # The warning comes when the fit is made, and again when the diagnosis is asked for.
+    with pytest.warns(bl.ConvergenceWarning, match=r"Pareto k-hat = \d\.\d\d > 0.7: the Laplace approximation is poor "
+                                                   r"here .*; use fit_mcmc"):
+        fit = model.fit_laplace(bl.Normal(100), random_seed=0)
+    with pytest.warns(bl.ConvergenceWarning, match="Laplace approximation is poor here"):
         diagnosis = fit.diagnose()
+    assert diagnosis is fit.diagnosis and not diagnosis.ok
     assert diagnosis.khat > 0.7
     # The importance-corrected means lie further out than the MAP, in the direction of the tails.
     assert np.all(np.abs(diagnosis.corrected_coef.to_numpy()) > np.abs(fit.params[:, 0]))
@@ -200,9 +210,9 @@ def test_datatree_works_with_arviz(wells):
     loglik = tree["log_likelihood"]["y"]
     assert loglik.dims == ("chain", "draw", "obs") and loglik.shape == (1, 1000, 3020)
     # The pointwise log-likelihood sums to the model's log-likelihood at each draw.
-    np.testing.assert_allclose(loglik[0, 0].sum(), model.loglik(fit.coef_draws()[0]), rtol=1e-12)
+    np.testing.assert_allclose(loglik[0, 0].sum(), model.loglik(fit.pooled_draws()[0]), rtol=1e-12)
     summary = az.summary(tree, var_names=["coef"], round_to="none")
-    np.testing.assert_allclose(summary["mean"].to_numpy(), fit.coef_draws().mean(axis=0)[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(summary["mean"].to_numpy(), fit.pooled_draws().mean(axis=0)[:, 0], rtol=1e-12)
     loo = az.loo(tree)
     # elpd_loo is close to the log-likelihood at the MAP less the effective number of parameters (~3).
     assert abs(loo.elpd - (fit.map_fit.loglik - 3)) < 1.0
@@ -214,7 +224,7 @@ def test_datatree_works_with_arviz(wells):
 def test_summary_reports_mean_sd_and_hdi(wells):
     model, prior = wells
     fit = model.fit_laplace(prior, draws=4000, random_seed=0)
-    summary = fit.summary(hdi_prob=0.9)
+    summary = fit.summary(ci_prob=0.9, ci_kind="hdi")
     assert list(summary.columns) == ["mean", "sd", "hdi90_lb", "hdi90_ub"]
     assert list(summary.index) == ["Intercept", "dist100", "arsenic"]
     sd = np.sqrt(np.diag(fit.cov))

@@ -15,7 +15,7 @@ from scipy.special import expit
 
 import bayeslogit as bl
 from bayeslogit.algorithms import pymc_backend
-from bayeslogit.posterior import PosteriorFit, laplace_whitening
+from bayeslogit.fits.posterior import laplace_whitening
 
 QUIET = {"progressbar": False}
 
@@ -90,7 +90,7 @@ def test_pytensor_density_equals_the_objective(case):
     objective = model.objective(prior)
     map_fit = model.fit_map(prior)
     gaussian = map_fit.gaussian
-    pm_model = pymc_backend.build_model(model, prior, map_fit.params, laplace_whitening(map_fit))
+    pm_model = pymc_backend.build_model(objective, map_fit.params, laplace_whitening(map_fit), model.layout.coords)
     logp, dlogp = pm_model.compile_logp(), pm_model.compile_dlogp()
     z = 3.0 * np.random.default_rng(0).standard_normal((6, objective.n_free))
     differences = []
@@ -106,7 +106,7 @@ def test_challenger_matches_the_exact_posterior(challenger_fit):
     fit = challenger_fit
     model, prior = fit.model, fit.prior
     mean, cov = exact_moments(model, prior)
-    summary = fit.summary()
+    summary = fit.summary(ci_prob=0.94, ci_kind="hdi")
     assert list(summary.index) == ["Intercept", "temp"]
     assert {"mean", "sd", "hdi94_lb", "hdi94_ub", "mcse_mean", "ess_bulk", "ess_tail", "r_hat"} <= set(summary)
     # Each estimate within 4 of its Monte Carlo standard errors: ArviZ's for the means and the sds.
@@ -116,7 +116,7 @@ def test_challenger_matches_the_exact_posterior(challenger_fit):
     assert np.all(np.abs(sd / np.sqrt(np.diag(cov)) - 1) < 0.10)  # the acceptance bar; 4 MCSE is ~3% here
     # The correlation r = mean(a b) of the standardised draws a, b: its Monte Carlo error is that of the mean
     # of its influence function a b - r (a^2 + b^2) / 2 over the (autocorrelated) chains.
-    a, b = ((fit.samples[..., j, 0] - fit.params[j, 0]) / sd[j] for j in range(2))
+    a, b = ((fit.coef_draws[..., j, 0] - fit.params[j, 0]) / sd[j] for j in range(2))
     r = fit.cov.to_numpy()[0, 1] / (sd[0] * sd[1])
     mcse_r = array_stats.mcse(a * b - r * (a**2 + b**2) / 2, method="mean")
     assert abs(r - cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])) < 4 * mcse_r
@@ -160,9 +160,9 @@ def test_seed_reproduces_draws_and_small_runs_warn():
     with pytest.warns(bl.ConvergenceWarning):
         again = model.fit_mcmc(prior, random_seed=3, **settings)
         other = model.fit_mcmc(prior, random_seed=4, **settings)
-    assert first.samples.shape == (2, 30, 2, 1)
-    np.testing.assert_array_equal(first.samples, again.samples)
-    assert np.abs(first.samples - other.samples).max() > 1e-3
+    assert first.coef_draws.shape == (2, 30, 2, 1)
+    np.testing.assert_array_equal(first.coef_draws, again.coef_draws)
+    assert np.abs(first.coef_draws - other.coef_draws).max() > 1e-3
 
 
 def test_diagnostics_that_cannot_be_computed_are_a_warning():
@@ -183,7 +183,7 @@ def test_no_intercept_posterior_matches_quadrature():
     with warnings.catch_warnings():
         warnings.simplefilter("error", bl.ConvergenceWarning)
         fit = model.fit_mcmc(prior, draws=1000, tune=200, chains=2, random_seed=0, **QUIET)
-    assert fit.samples.shape == (2, 1000, 1, 1) and list(fit.coef.index) == ["x"]
+    assert fit.coef_draws.shape == (2, 1000, 1, 1) and list(fit.coef.index) == ["x"]
     mean, cov = exact_moments(model, prior)
     summary = fit.summary()
     assert abs(summary.loc["x", "mean"] - mean[0]) < 4 * summary.loc["x", "mcse_mean"]
@@ -191,16 +191,16 @@ def test_no_intercept_posterior_matches_quadrature():
     assert abs(mean[0] - 1.5) < 4 * np.sqrt(cov[0, 0])  # 60 rows drawn with slope 1.5
     # Without an intercept, Pr = 1/2 at x = 0 in every draw, so the decision threshold is exactly 0.
     assert np.all(fit.boundary().variables["threshold"] == 0)
-    assert fit.predict_proba(np.zeros((1, 1)), method="probit")[0] == 0.5
+    assert fit.predict_proba(np.zeros((1, 1)), approximation="probit")[0] == 0.5
 
 
 def test_probit_uses_the_sample_moments_of_the_linear_predictor(challenger_fit):
     fit = challenger_fit
     temp = np.array([30.0, 53.0, 70.0, 81.0])
-    eta = fit.coef_draws()[:, :, 0] @ np.column_stack([np.ones_like(temp), temp]).T  # (S, 4)
+    eta = fit.pooled_draws()[:, :, 0] @ np.column_stack([np.ones_like(temp), temp]).T  # (S, 4)
     mu, variance = eta.mean(axis=0), eta.var(axis=0, ddof=1)
     expected = expit(mu / np.sqrt(1 + np.pi * variance / 8))
-    probit = fit.predict_proba(pd.DataFrame({"temp": temp}), method="probit")
+    probit = fit.predict_proba(pd.DataFrame({"temp": temp}), approximation="probit")
     np.testing.assert_allclose(probit, expected, rtol=1e-10)
 
 
@@ -215,7 +215,7 @@ def test_iris_labelled_class_dims():
         assert list(result.draws["class"].values) == ["versicolor", "virginica"]
         assert list(result.coef.columns) == ["versicolor", "virginica"]
         assert list(result.summary().index[:2]) == ["Intercept[versicolor]", "petal_length[versicolor]"]
-    assert fit.samples.shape == (4, 500, 3, 2)
+    assert fit.coef_draws.shape == (4, 500, 3, 2)
     # Laplace k-hat here is ~0.4: the Gaussian is a fair stand-in, its means within 0.5 sd of MCMC's
     # (0.3 seen); re-weighted by PSIS within 0.15 sd (0.03 seen over three seeds).
     sd = fit.summary()["sd"].to_numpy()
@@ -228,15 +228,17 @@ def test_iris_labelled_class_dims():
 def test_fit_all_keeps_going_when_ml_fails():
     x = np.array([-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0])
     model = bl.LogisticModel(x[:, None], (x > 0).astype(int), feature_names=["x"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", bl.ConvergenceWarning)  # 2 x 50 draws: small ESS is expected
+    # 2 x 50 draws are too few, and the MCMC fit says so (the only warning: ML's failure is a FailedFit).
+    with pytest.warns(bl.ConvergenceWarning, match=r"^MCMC may not have converged: R-hat > 1.01 or ESS < 400 for "
+                                                   r"Intercept \(r_hat=.*\), x \(") as caught:
         fits = model.fit_all(bl.Normal(2.5), random_seed=0, draws=50, tune=50, chains=2, progressbar=False)
+    assert len(caught) == 1
     assert list(fits) == ["ml", "map", "laplace", "mcmc"]
     assert isinstance(fits["ml"].error, bl.SeparationError)
-    assert isinstance(fits["laplace"], PosteriorFit) and isinstance(fits["mcmc"], PosteriorFit)
+    assert isinstance(fits["laplace"], bl.LaplaceFit) and isinstance(fits["mcmc"], bl.MCMCFit)
     # The posterior fits share the MAP fit; Laplace draws draws * chains.
     assert fits["laplace"].map_fit is fits["map"] and fits["mcmc"].map_fit is fits["map"]
-    assert fits["laplace"].samples.shape == (1, 100, 2, 1) and fits["mcmc"].samples.shape == (2, 50, 2, 1)
+    assert fits["laplace"].coef_draws.shape == (1, 100, 2, 1) and fits["mcmc"].coef_draws.shape == (2, 50, 2, 1)
     # Separation pushes the slope far out, but the prior keeps it finite and positive.
     assert 0 < fits["mcmc"].coef["x"] < 4 * 2.5
 
@@ -265,16 +267,14 @@ def test_bad_input_is_refused_before_compiling(monkeypatch, kwargs, error, match
 
 
 @pytest.mark.slow
-def test_wells_with_defaults_agrees_with_laplace():
-    model, prior = wells()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", bl.ConvergenceWarning)
-        fit = model.fit_mcmc(prior, random_seed=0, **QUIET)
-        laplace = model.fit_laplace(prior, random_seed=0, map_fit=fit.map_fit)
-        khat = laplace.diagnose().khat
+def test_wells_with_defaults_agrees_with_laplace(wells_mcmc):
+    fit = wells_mcmc
+    model, prior = fit.model, fit.prior
+    laplace = model.fit_laplace(prior, random_seed=0, map_fit=fit.map_fit)
+    khat = laplace.diagnosis.khat
     summary = fit.summary()
     assert summary["r_hat"].max() < 1.01 and summary[["ess_bulk", "ess_tail"]].min().min() > 400
-    assert fit.samples.shape == (4, 1000, 3, 1)
+    assert fit.coef_draws.shape == (4, 1000, 3, 1)
     assert np.all(np.abs(fit.params[:, 0] - laplace.params[:, 0]) < 0.1 * summary["sd"].to_numpy())
     assert khat < 0.5
 
@@ -298,7 +298,7 @@ def test_symmetric_multiclass_mcmc_keeps_the_constraint():
     assert fit.draws.dims == ("chain", "draw", "predictor", "class")
     assert list(fit.draws["class"].values) == ["setosa", "versicolor", "virginica"]
     # The flat-prior intercept row sums to zero over the classes in every draw.
-    assert np.abs(fit.samples[..., 0, :].sum(axis=-1)).max() < 1e-9
+    assert np.abs(fit.coef_draws[..., 0, :].sum(axis=-1)).max() < 1e-9
     laplace = model.fit_laplace(prior, random_seed=0, map_fit=fit.map_fit)
     diagnosis = laplace.diagnose()
     # Here the posterior is skewed (k-hat 0.55): the Gaussian's mean is 0.5 sd off for the setosa
@@ -306,3 +306,41 @@ def test_symmetric_multiclass_mcmc_keeps_the_constraint():
     sd = fit.summary()["sd"].to_numpy()
     assert np.abs((fit.params - laplace.params).ravel(order="F") / sd).max() > 0.4
     assert np.all(np.abs((fit.params - diagnosis.corrected_coef.to_numpy()).ravel(order="F")) < 0.25 * sd)
+
+
+def test_fit_all_keeps_a_failed_map_and_the_fits_built_on_it(monkeypatch):
+    """The posterior fits start from the MAP: when it fails they fail with its error, and ML still fits."""
+    model, prior = challenger()
+    error = bl.SingularHessianError("the Hessian is not positive definite at iteration 3")
+
+    def failing_map(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(model, "fit_map", failing_map)
+    fits = model.fit_all(prior, random_seed=0, draws=50, tune=50, chains=2, progressbar=False)
+    assert list(fits) == ["ml", "map", "laplace", "mcmc"]
+    assert isinstance(fits["ml"], bl.PointFit)
+    assert [fits[m].error for m in ("map", "laplace", "mcmc")] == [error] * 3
+    assert all(isinstance(fits[m], bl.FailedFit) for m in ("map", "laplace", "mcmc"))
+    table = bl.compare(fits)
+    assert list(table.columns) == ["ml", "map", "laplace", "mcmc"] and table["mcmc"].isna().all()
+    assert table.failures["laplace"] == "SingularHessianError: the Hessian is not positive definite at iteration 3"
+
+
+def test_challenger_fit_all_warns_of_the_poor_laplace_fit_once_when_it_is_made():
+    """Challenger's posterior is skewed: under Normal(10) (flat intercept) Pareto k-hat is 0.75 > 0.7 with these
+    4,000 draws. The warning comes once, from fit_all; compare and the plots show k-hat without warning again."""
+    model = bl.LogisticModel.from_formula("damaged ~ temp", bl.datasets.load_challenger())
+    with pytest.warns(bl.ConvergenceWarning) as caught:
+        fits = model.fit_all(bl.Normal(10), random_seed=0, draws=1000, tune=200, chains=4, progressbar=False)
+    messages = [str(w.message) for w in caught if issubclass(w.category, bl.ConvergenceWarning)]
+    assert len(messages) == 1 and messages[0].startswith("Pareto k-hat = 0.75 > 0.7: the Laplace approximation")
+    assert [w.filename for w in caught] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bl.ConvergenceWarning)
+        table = bl.compare(fits)
+        bl.plot_coef(fits)
+    assert table.loc[("diagnostics", "khat"), "laplace"] == pytest.approx(fits["laplace"].diagnosis.khat)
+    assert table.loc[("diagnostics", "khat"), "laplace"] > 0.7
+    assert table.loc[("diagnostics", "r_hat_max"), "mcmc"] < 1.01
+    assert "khat" in str(table) and "r_hat_max" in str(table)

@@ -22,14 +22,14 @@ def test_newton_solves_a_quadratic_in_one_step():
     result = newton(quadratic(A, b), np.zeros(2))
     np.testing.assert_allclose(result.x, np.linalg.solve(A, b), rtol=1e-14)
     assert result.converged and result.n_iter <= 2
-    assert result.history[0].step_size == 1.0
+    assert result.iterations[0].step_size == 1.0
 
 
 def test_newton_decrement_is_the_predicted_decrease():
     A = np.diag([1.0, 100.0])
     b = np.array([1.0, 1.0])
     result = newton(quadratic(A, b), np.zeros(2), tol=1e-20)
-    first = result.history[0]
+    first = result.iterations[0]
     # on a quadratic, lambda^2 / 2 is exactly f(x0) - f*
     assert first.decrement == pytest.approx(first.objective - result.value, rel=1e-12)
 
@@ -39,7 +39,7 @@ def test_newton_line_search_handles_a_far_start():
     fun = lambda x: (np.log(np.cosh(x[0])), np.tanh(x), np.array([[1 / np.cosh(x[0]) ** 2]]))
     result = newton(fun, np.array([3.0]))
     assert result.converged and abs(result.x[0]) < 1e-8
-    assert any(it.step_size < 1 for it in result.history[:-1])
+    assert any(it.step_size < 1 for it in result.iterations[:-1])
 
 
 def test_singular_hessian_is_reported():
@@ -57,7 +57,7 @@ def test_gradient_descent_is_slow_on_an_ill_conditioned_problem():
     full = gradient_descent(first_order(quadratic(A, b)), np.zeros(3), gtol=1e-6, max_iter=50_000)
     np.testing.assert_allclose(full.x, np.linalg.solve(A, b), atol=1e-6)
     assert full.n_iter > 20 * newton(quadratic(A, b), np.zeros(3)).n_iter
-    objectives = [it.objective for it in full.history]
+    objectives = [it.objective for it in full.iterations]
     assert np.all(np.diff(objectives) <= 1e-15)
 
 

@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
 
-from bayeslogit.numerics.likelihoods import FAMILIES
-from bayeslogit.numerics.objective import Design, Objective
+from bayeslogit.numerics.design import Design
+from bayeslogit.numerics.families import FAMILIES
+from bayeslogit.numerics.objective import Objective
 
 CASES = [  # (family, n_classes, parameterization)
     ("bernoulli", 2, "reference"),

@@ -59,18 +59,44 @@ class Gaussian:
         """``H^-1`` of shape (n_free, n_free)."""
         return self.root @ self.root.T
 
+    @property
+    def sd(self) -> np.ndarray:
+        """Standard deviations of the free coordinates, shape (n_free,)."""
+        return np.sqrt((self.root**2).sum(axis=1))
+
     def point(self, z: np.ndarray) -> np.ndarray:
         """Free coordinates ``mean + root z`` of shape (S, n_free) for standard-normal ``z`` (S, n_free)."""
         return self.mean + z @ self.root.T
 
 
-def importance_log_weights(objective, gaussian: Gaussian, z: np.ndarray) -> tuple[np.ndarray, float]:
+@dataclass(frozen=True)
+class ImportanceWeights:
     """Pareto-smoothed importance weights of the exact posterior against the Laplace Gaussian.
 
-    The log importance ratio of the draw ``u = mean + root z`` is
-    ``-objective.value(u) - log q(u)`` with ``log q(u) = -|z|^2 / 2`` (both up to constants, which
-    the normalised weights do not see). The ratios are smoothed by ArviZ's PSIS; with fewer than
-    :data:`PSIS_MIN_DRAWS` draws there is no tail to fit, so the weights are the raw ratios and k-hat is NaN.
+    Attributes
+    ----------
+    log_weights : ndarray of shape (S,)
+        Normalised (``logsumexp == 0``) smoothed log weights; the raw ones when there are too few draws.
+    khat : float
+        Pareto-k-hat of the ratios: above 0.7 the importance estimates, and the Gaussian as a stand-in
+        for the posterior, are unreliable. NaN when it cannot be estimated: too few draws (fewer than
+        :data:`PSIS_MIN_DRAWS`), or ratios so spread that a handful of draws carry all the weight.
+    log_ratio_range : float
+        ``max - min`` of the log importance ratios: 0 when the Gaussian is exact, tens when it is poor,
+        thousands when it misses the posterior entirely.
+    """
+
+    log_weights: np.ndarray
+    khat: float
+    log_ratio_range: float
+
+
+def importance_weights(objective, gaussian: Gaussian, z: np.ndarray) -> ImportanceWeights:
+    """Importance weights of the Laplace draws ``u = mean + root z`` against the exact posterior.
+
+    The log importance ratio of the draw is ``-objective(u) - log q(u)`` with ``log q(u) = -|z|^2 / 2``
+    (both up to constants, which the normalised weights do not see). The ratios are smoothed by ArviZ's
+    PSIS.
 
     Parameters
     ----------
@@ -79,21 +105,16 @@ def importance_log_weights(objective, gaussian: Gaussian, z: np.ndarray) -> tupl
     gaussian : Gaussian
     z : ndarray of shape (S, n_free)
         The standard-normal draws behind the Laplace draws.
-
-    Returns
-    -------
-    log_weights : ndarray of shape (S,)
-        Normalised (``logsumexp == 0``) smoothed log weights.
-    khat : float
-        Pareto-k-hat of the ratios: above 0.7 the importance estimates, and the Gaussian as a
-        stand-in for the posterior, are unreliable. NaN with too few draws to estimate it.
     """
     from arviz_stats.base import array_stats
 
-    log_p = -np.array([objective.value(u) for u in gaussian.point(z)])
-    log_ratio = log_p + 0.5 * np.einsum("si,si->s", z, z)
-    if len(z) < PSIS_MIN_DRAWS:
-        return log_ratio - logsumexp(log_ratio), float("nan")
+    draws = np.stack([objective.coef(u) for u in gaussian.point(z)])
+    log_ratio = -objective.values_of_draws(draws) + 0.5 * np.einsum("si,si->s", z, z)
+    spread = float(np.ptp(log_ratio))
+    if len(z) < PSIS_MIN_DRAWS or not np.all(np.isfinite(log_ratio)):
+        return ImportanceWeights(log_ratio - logsumexp(log_ratio), float("nan"), spread)
     # psislw takes the negated log ratio (its LOO use passes log-likelihoods, whose ratios are 1/p).
     log_weights, khat = array_stats.psislw(-(log_ratio - log_ratio.max()))
-    return log_weights - logsumexp(log_weights), float(khat)
+    khat = float(khat)
+    return ImportanceWeights(log_weights - logsumexp(log_weights), khat if np.isfinite(khat) else float("nan"),
+                             spread)

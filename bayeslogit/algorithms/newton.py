@@ -1,8 +1,9 @@
 """Newton's method and steepest descent over an objective that returns value, gradient and Hessian.
 
 Both are plain functions of ``fun(x) -> (value, gradient, hessian)`` (and ``value(x) -> float`` for
-the line search) and record one :class:`Iteration` per step, so that the two can be compared
-iteration by iteration.
+the line search) and record one :class:`Iteration` per step (the ``iterations`` of their result), so
+that the two can be compared iteration by iteration. :data:`OPTIMIZERS` maps their names to them, and
+:func:`minimize` runs one of them on an :class:`~bayeslogit.numerics.objective.Objective` from zero.
 
 Convergence is judged on the gradient (``max |g| <= gtol``) and on the Newton decrement
 ``lambda^2 = g^T H^-1 g`` (``lambda^2 / 2 <= tol``, an estimate of the objective's distance to its
@@ -58,8 +59,10 @@ class OptimizeResult:
     grad : ndarray of shape (n_params,)
     hess : ndarray of shape (n_params, n_params)
     n_iter : int
+        Steps taken.
     converged : bool
-    history : tuple of Iteration
+    iterations : tuple of Iteration
+        One record per step, plus one for the final point.
     """
 
     x: np.ndarray
@@ -68,7 +71,7 @@ class OptimizeResult:
     hess: np.ndarray
     n_iter: int
     converged: bool
-    history: tuple
+    iterations: tuple
 
 
 def _backtrack(value: Callable, x: np.ndarray, f: float, slope: float, direction: np.ndarray,
@@ -128,7 +131,7 @@ def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, t
     Returns
     -------
     OptimizeResult
-        ``history`` holds one record per step plus one for the final point.
+        ``iterations`` holds one record per step plus one for the final point.
 
     Raises
     ------
@@ -143,18 +146,18 @@ def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, t
     value = value or (lambda x: fun(x)[0])
     x = np.array(x0, dtype=float)
     f, g, H = fun(x)
-    history, converged = [], False
+    iterations, converged = [], False
     for iteration in range(max_iter):
         direction = _newton_direction(H, g, name, iteration)
         decrement = -0.5 * float(g @ direction)
         grad_norm = float(np.max(np.abs(g), initial=0.0))
         if decrement <= tol and (grad_norm <= gtol or decrement <= _rounding_floor(f)):
-            history.append(Iteration(f, grad_norm, decrement, 1.0, x.copy()))
+            iterations.append(Iteration(f, grad_norm, decrement, 1.0, x.copy()))
             x, converged = x + direction, True
             f, g, H = fun(x)
             break
         step, trial = _newton_step(fun, value, x, f, decrement, direction)
-        history.append(Iteration(f, grad_norm, decrement, step, x.copy()))
+        iterations.append(Iteration(f, grad_norm, decrement, step, x.copy()))
         if step == 0.0:
             warn_convergence(f"{name} stopped: the line search found no decrease of the objective from a point "
                   f"where max |gradient| = {grad_norm:.3g}. The problem may be badly scaled (standardise "
@@ -166,8 +169,8 @@ def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, t
         warn_convergence(f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}, "
               f"Newton decrement = {decrement:.3g}. Increase max_iter, standardise the predictors, or use "
               "a proper prior (fit_map)")
-    history.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
-    return OptimizeResult(x, f, g, H, len(history) - 1, converged, tuple(history))
+    iterations.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
+    return OptimizeResult(x, f, g, H, len(iterations) - 1, converged, tuple(iterations))
 
 
 def _newton_step(fun: Derivatives, value: Callable, x: np.ndarray, f: float, decrement: float,
@@ -215,14 +218,14 @@ def gradient_descent(fun: Callable, x0: np.ndarray, *, value: Callable | None = 
     x = np.array(x0, dtype=float)
     f, g = fun(x)
     scale = 1.0 / max(np.linalg.norm(g), np.finfo(float).tiny)
-    history, converged = [], False
+    iterations, converged = [], False
     for _ in range(max_iter):
         grad_norm = float(np.max(np.abs(g), initial=0.0))
         if grad_norm <= gtol:
             converged = True
             break
         step = _backtrack(value, x, f, -scale * float(g @ g), -scale * g)
-        history.append(Iteration(f, grad_norm, np.nan, step * scale, x.copy()))
+        iterations.append(Iteration(f, grad_norm, np.nan, step * scale, x.copy()))
         if step == 0.0:
             break
         x = x - step * scale * g
@@ -231,5 +234,31 @@ def gradient_descent(fun: Callable, x0: np.ndarray, *, value: Callable | None = 
     if not converged:
         warn_convergence(f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}. "
               "Increase max_iter or use newton")
-    history.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
-    return OptimizeResult(x, f, g, None, len(history) - 1, converged, tuple(history))
+    iterations.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
+    return OptimizeResult(x, f, g, None, len(iterations) - 1, converged, tuple(iterations))
+
+
+OPTIMIZERS = {
+    "newton": ("Newton's method", lambda objective, **options: newton(objective, np.zeros(objective.n_free),
+                                                                      value=objective.value, **options)),
+    "gradient_descent": ("Steepest descent", lambda objective, **options: gradient_descent(
+        objective.value_and_gradient, np.zeros(objective.n_free), value=objective.value, **options)),
+}
+"""Optimiser name -> (display name, ``run(objective, **options) -> OptimizeResult`` from zero coefficients)."""
+
+
+def minimize(objective, method: str = "newton", *, name: str | None = None, **options) -> OptimizeResult:
+    """Minimise an objective from zero coefficients with the optimiser ``method`` of :data:`OPTIMIZERS`.
+
+    Parameters
+    ----------
+    objective : Objective
+        Called for value, gradient and Hessian; ``objective.value`` serves the line search.
+    method : {"newton", "gradient_descent"}
+    name : str, optional
+        The method's name in messages; default its display name.
+    **options
+        ``tol`` (Newton), ``gtol``, ``max_iter``.
+    """
+    display, run = OPTIMIZERS[method]
+    return run(objective, name=name or display, **options)

@@ -7,15 +7,17 @@ coordinates to ``vec(coef)`` (``R R^T = H^-1`` in the objective's free coordinat
 objective's transform). Under the Laplace Gaussian ``z`` is standard normal, so NUTS's diagonal
 mass matrix starts well adapted and the posterior's correlations are gone.
 
-Coordinates: ``predictor`` (``model.coef_names``), ``class`` (``model.coef_classes``, multiclass
-only), ``obs`` (the rows) and ``free`` (the entries of ``z``).
+It takes the objective (arrays: design, class codes, weights, prior precisions) and the names of the
+coefficient dims, never the model. Coordinates: ``predictor`` (the coefficient names), ``class`` (the
+coefficient columns' class labels, where the family has that dim), ``obs`` (the rows) and ``free`` (the
+entries of ``z``).
 """
 
 from importlib.util import find_spec
 
 import numpy as np
 
-from ..data import check_choice
+from ..checks import check_choice
 
 SAMPLERS = {
     "auto": ("nutpie", "pymc"),
@@ -47,69 +49,46 @@ def resolve_sampler(name: str) -> str:
                       "(pip install 'bayeslogit[numpyro]') or use sampler='pymc'")
 
 
-def _bernoulli_loglik(eta, y, n_classes: int):
-    """Per-row log-likelihood (n,) of ``eta`` (n, 1) under PyMC's Bernoulli with a logit link."""
-    import pymc as pm
-
-    return pm.logp(pm.Bernoulli.dist(logit_p=eta[:, 0]), y)
-
-
-def _categorical_loglik(eta, y, n_classes: int):
-    """Per-row log-likelihood (n,) of ``eta`` (n, M) of static shape: the log-softmax of the class logits at
-    ``y``, with the reference class's zero logit prepended when ``M = K - 1``."""
-    import pytensor.tensor as pt
-
-    if eta.type.shape[1] < n_classes:
-        eta = pt.concatenate([pt.zeros((eta.shape[0], 1)), eta], axis=1)
-    return pt.special.log_softmax(eta, axis=1)[pt.arange(eta.shape[0]), y]
-
-
-LOGLIK = {"bernoulli": _bernoulli_loglik, "categorical": _categorical_loglik}
-"""Likelihood name -> per-row log-likelihood in PyTensor."""
-
-
-def build_model(model, prior, mean: np.ndarray, whitening: np.ndarray):
-    """The ``pm.Model`` of the posterior of ``model`` under ``prior``, in whitened coordinates.
+def build_model(objective, mean: np.ndarray, whitening: np.ndarray, coef_coords: dict):
+    """The ``pm.Model`` of the posterior ``exp(-objective)``, in whitened coordinates.
 
     Parameters
     ----------
-    model : LogisticModel
-    prior : Normal
+    objective : Objective
+        The negative log posterior: its family, design, class codes, weights and prior precisions.
     mean : ndarray of shape (P, M)
         The centre of the whitening (the MAP).
     whitening : ndarray of shape (P * M, n_free)
         ``W`` with ``vec(coef) = vec(mean) + W z``.
+    coef_coords : dict
+        Labels of the coefficient dims, ``{"predictor": names}`` plus ``{"class": labels}`` when the family's
+        ``coef_dims`` have a class axis.
 
     Returns
     -------
     pymc.Model
-        Free variable ``z`` (dim ``free``), deterministic ``coef`` with dims ``(predictor,)`` (binary) or
-        ``(predictor, class)``, potentials ``prior`` and ``loglik`` (per row, dim ``obs``); its log
-        density equals minus the package's objective up to a constant.
+        Free variable ``z`` (dim ``free``), deterministic ``coef`` with the family's ``coef_dims``,
+        potentials ``prior`` and ``loglik`` (per row, dim ``obs``); its log density equals minus the
+        objective up to a constant.
     """
     import pymc as pm
     import pytensor.tensor as pt
 
     P, M = mean.shape
-    data, binary = model.data, model.likelihood == "bernoulli"
-    coords = {"predictor": model.coef_names, "obs": np.arange(len(data.y)),
-              "free": np.arange(whitening.shape[1])}
-    if not binary:
-        coords["class"] = model.coef_classes
-    precision = prior.precision(P - model.intercept, model.intercept)
-    proper = precision > 0
+    family, design = objective.family, objective.design
+    n = design.n_samples
+    coords = {**coef_coords, "obs": np.arange(n), "free": np.arange(whitening.shape[1])}
+    proper = objective.precision > 0
     with pm.Model(coords=coords) as pm_model:
         z = pm.Flat("z", dims="free")
         B = (mean.ravel(order="F") + pt.dot(whitening, z)).reshape((M, P)).T
-        dims = ("predictor",) if binary else ("predictor", "class")
-        pm.Deterministic("coef", B[:, 0] if binary else B, dims=dims)
-        sigma = 1.0 / np.sqrt(precision[proper])[:, None]
+        pm.Deterministic("coef", family.collapse(B), dims=family.coef_dims)
+        sigma = 1.0 / np.sqrt(objective.precision[proper])[:, None]
         pm.Potential("prior", pm.logp(pm.Normal.dist(0.0, sigma), B[np.flatnonzero(proper)]).sum())
-        X = pt.as_tensor(data.X)
-        eta = pt.dot(X, B[1:]) + B[0] if model.intercept else pt.dot(X, B)
-        eta = pt.specify_shape(eta, (len(data.y), M))
-        loglik = LOGLIK[model.likelihood](eta, data.y, model.n_classes)
-        pm.Potential("loglik", data.weights * loglik, dims="obs")
+        X = pt.as_tensor(design.X)
+        eta = pt.dot(X, B[1:]) + B[0] if design.intercept else pt.dot(X, B)
+        eta = pt.specify_shape(eta, (n, M))
+        pm.Potential("loglik", objective.weights * family.log_likelihood_tensor(eta, objective.y, pt), dims="obs")
     return pm_model
 
 

@@ -18,7 +18,8 @@ What describes the boundary depends on ``p``:
   the signed distance of the hyperplane ``normal^T x = offset`` from the origin.
 
 Quantities are computed per draw, on arrays of shape (n_chains, n_draws, ...): a point fit is the single
-draw (1, 1), a posterior fit keeps the chains of its ``samples`` so that ArviZ's R-hat is meaningful.
+draw (1, 1), a posterior fit keeps the chains of its ``coef_draws`` so that ArviZ's R-hat is meaningful.
+The family gives the class-pair directions; a Bernoulli model's single pair axis is dropped.
 """
 
 from dataclasses import dataclass
@@ -29,41 +30,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import logit
 
-from .fits import PointFit, normal_interval
+from ..checks import check_probability
+from . import intervals
+from .layout import listing
 
 _COMPLEX_STEP = 1e-30  # step of the complex-step derivative: exact to rounding for any step this small
-
-
-def class_pairs(classes) -> list[tuple[int, int]]:
-    """Index pairs ``(j, k)``, ``j < k``, of the classes whose boundaries are reported."""
-    return [(j, k) for j in range(len(classes)) for k in range(j + 1, len(classes))]
-
-
-def pair_label(classes, pair: tuple[int, int]) -> str:
-    """``"a|b"`` for the pair of classes ``(a, b)``."""
-    return f"{classes[pair[0]]}|{classes[pair[1]]}"
-
-
-def pair_directions(model, draws: np.ndarray) -> np.ndarray:
-    """Directions ``theta_k - theta_j`` of every class pair.
-
-    Parameters
-    ----------
-    model : LogisticModel
-    draws : ndarray of shape (..., P, M)
-        Coefficient matrices.
-
-    Returns
-    -------
-    ndarray of shape (..., P, n_pairs)
-        For a binary model ``n_pairs = 1`` and the direction is the coefficient vector itself.
-    """
-    if model.likelihood == "bernoulli":
-        return draws
-    flat = draws.reshape(-1, draws.shape[-1])
-    theta = model.full_logits(flat).reshape(*draws.shape[:-1], model.n_classes)  # zeros for a reference class
-    pairs = class_pairs(model.classes_)
-    return np.stack([theta[..., k] - theta[..., j] for j, k in pairs], axis=-1)
 
 
 def boundary_quantities(directions: np.ndarray, intercept: bool, level: float = 0.5) -> dict:
@@ -72,7 +43,7 @@ def boundary_quantities(directions: np.ndarray, intercept: bool, level: float = 
     Parameters
     ----------
     directions : ndarray of shape (..., P, L)
-        ``w`` for each of ``L`` pairs of classes (see :func:`pair_directions`); real or complex.
+        ``w`` for each of ``L`` pairs of classes (see ``family.pair_directions``); real or complex.
     intercept : bool
         Whether row 0 of ``directions`` is the intercept ``w_0`` (otherwise ``w_0 = 0``).
     level : float
@@ -96,19 +67,52 @@ def boundary_quantities(directions: np.ndarray, intercept: bool, level: float = 
         return {"normal": w / norm[..., None, :], "offset": shift / norm}
 
 
+def slice_directions(layout, draws: np.ndarray, chosen: list[int], fixed: np.ndarray) -> np.ndarray:
+    """Class-pair directions in the plane (or line) of the ``chosen`` features, the others held at ``fixed``.
+
+    Parameters
+    ----------
+    layout : CoefLayout
+    draws : ndarray of shape (S, P, M)
+    chosen : list of int
+        Feature columns kept.
+    fixed : ndarray of shape (n_features,)
+        Values of the other features.
+
+    Returns
+    -------
+    ndarray of shape (S, 1 + len(chosen), n_pairs)
+        An intercept (with the held features' contribution) and the chosen features' entries, ready for
+        :func:`boundary_quantities` with ``intercept=True``.
+    """
+    W = layout.family.pair_directions(draws, len(layout.classes))
+    start = int(layout.intercept)
+    w0 = W[:, 0] if layout.intercept else np.zeros_like(W[:, 0])
+    others = [j for j in range(len(fixed)) if j not in chosen]
+    w0 = w0 + np.einsum("sjl,j->sl", W[:, [start + j for j in others]], fixed[others])
+    return np.concatenate([w0[:, None], W[:, [start + j for j in chosen]]], axis=1)
+
+
+def _variables(layout, draws: np.ndarray, level: float) -> dict:
+    """Boundary quantities of coefficient draws (n_chains, n_draws, P, M); the family drops a single pair axis."""
+    directions = layout.family.pair_directions(draws, len(layout.classes))
+    values = boundary_quantities(directions, layout.intercept, level)
+    return {name: layout.family.collapse(v) for name, v in values.items()}
+
+
 @dataclass(frozen=True, eq=False)
 class Boundary:
     """The decision boundary of a fit: where ``Pr(class) = level`` (ties of class pairs, for multiclass).
 
-    Built by ``fit.boundary(level)``. A point fit gives one value per quantity with delta-method
-    standard deviations from ``fit.cov``; a posterior fit gives one value per posterior draw, so every
-    quantity has a posterior, summarised by ArviZ.
+    Built by ``fit.boundary(level)``: a :class:`PointBoundary` for a point fit (one value per quantity, with
+    delta-method standard errors from ``fit.cov``), a :class:`PosteriorBoundary` for a posterior fit (one
+    value per posterior draw, so that every quantity has a posterior, summarised by ArviZ).
 
-    The quantities are ratios of coefficients (see :mod:`bayeslogit.boundary`): when the denominator's
+    The quantities are ratios of coefficients (see :mod:`bayeslogit.fits.boundary`): when the denominator's
     uncertainty reaches zero their distribution has heavy tails (the mean and sd may not exist), so read
-    the median and the HDI of :meth:`summary`, which :attr:`estimate` reports for posterior fits. For the
-    same reason the delta-method sd of a point fit is trustworthy only when the denominator is many
-    standard errors from zero.
+    the median and the interval of :meth:`summary`, which :attr:`estimate` reports for posterior fits. For
+    the same reason the delta-method standard error of a point fit is trustworthy only when the
+    denominator is many standard errors from zero.
 
     Attributes
     ----------
@@ -124,6 +128,15 @@ class Boundary:
     level: float
     variables: dict
 
+    @classmethod
+    def of(cls, fit, level: float = 0.5) -> "Boundary":
+        """The boundary of ``fit`` at ``level`` (a probability in (0, 1))."""
+        level = check_probability("level", level)
+        if not fit.model.feature_names:
+            raise ValueError("the model has no features, so its prediction is the same everywhere and there is "
+                             "no boundary; add predictors")
+        return cls(fit, level, _variables(fit.layout, fit.coef_draws, level))
+
     @property
     def model(self):
         return self.fit.model
@@ -136,16 +149,12 @@ class Boundary:
     @property
     def pairs(self) -> list[str]:
         """Labels ``"a|b"`` of the class pairs, one per boundary (one for a binary model)."""
-        return [pair_label(self.model.classes_, pair) for pair in class_pairs(self.model.classes_)]
-
-    @property
-    def is_posterior(self) -> bool:
-        return not isinstance(self.fit, PointFit)
+        return self.fit.layout.pairs
 
     @cached_property
     def _dims(self) -> dict:
-        multiclass = self.model.likelihood == "categorical"
-        return {name: ["feature"] * (name == "normal") + ["pair"] * multiclass for name in self.variables}
+        pair_dims = list(self.fit.layout.family.pair_dims)
+        return {name: ["feature"] * (name == "normal") + pair_dims for name in self.variables}
 
     @cached_property
     def names(self) -> list[str]:
@@ -157,7 +166,7 @@ class Boundary:
                 labels.append(f"{name}[{', '.join(map(str, combination))}]" if dims else name)
         return labels
 
-    def draws(self) -> np.ndarray:
+    def _stacked(self) -> np.ndarray:
         """All quantities per draw, shape (n_chains, n_draws, Q) in the order of :attr:`names`."""
         n_chains, n_draws = next(iter(self.variables.values())).shape[:2]
         return np.concatenate([v.reshape(n_chains, n_draws, -1) for v in self.variables.values()], axis=2)
@@ -165,21 +174,22 @@ class Boundary:
     @property
     def estimate(self) -> pd.Series:
         """The point fit's values, or the posterior medians (robust to the heavy tails of ratios)."""
-        flat = self.draws().reshape(-1, len(self.names))
+        flat = self._stacked().reshape(-1, len(self.names))
         return pd.Series(np.median(flat, axis=0), index=self.names, name="estimate")
 
     def _lookup(self, name: str):
         if name not in self.variables:
             raise AttributeError(f"a boundary in {len(self.feature_names)} feature(s) has "
                                  f"{' and '.join(self.variables)}, not {name}")
-        values = self.estimate[[label for label in self.names if label.split("[")[0] == name]]
+        values = self.estimate[[label for label in self.names if label.split("[")[0] == name]].to_numpy()
+        family = self.fit.layout.family
         if name == "normal":
-            frame = values.to_numpy().reshape(len(self.feature_names), -1)
-            table = pd.DataFrame(frame, index=self.feature_names, columns=self.pairs)
-            return table.iloc[:, 0].rename("normal") if self.model.likelihood == "bernoulli" else table
-        if self.model.likelihood == "bernoulli":
-            return float(values.iloc[0])
-        return pd.Series(values.to_numpy(), index=self.pairs, name=name)
+            normal = family.collapse(values.reshape(len(self.feature_names), -1))
+            if normal.ndim == 1:
+                return pd.Series(normal, index=self.feature_names, name="normal")
+            return pd.DataFrame(normal, index=self.feature_names, columns=self.pairs)
+        values = family.collapse(values)
+        return float(values) if np.ndim(values) == 0 else pd.Series(values, index=self.pairs, name=name)
 
     threshold = property(lambda self: self._lookup("threshold"), doc="The threshold x* (one feature).")
     slope = property(lambda self: self._lookup("slope"), doc="The line's slope dx2/dx1 (two features).")
@@ -187,100 +197,90 @@ class Boundary:
     normal = property(lambda self: self._lookup("normal"), doc="The unit normal (more than two features).")
     offset = property(lambda self: self._lookup("offset"), doc="Signed distance from the origin (> 2 features).")
 
+    def __repr__(self) -> str:
+        values = listing(self.estimate.index, self.estimate.to_numpy())
+        return f"{type(self).__name__}({self.fit.method}, level={self.level}, {values})"
+
+
+class PointBoundary(Boundary):
+    """The boundary of a point fit, with delta-method standard errors."""
+
     @cached_property
     def jacobian(self) -> np.ndarray:
-        """Derivatives of the quantities with respect to ``vec(B)`` at a point fit, shape (Q, P*M).
+        """Derivatives of the quantities with respect to ``vec(B)`` at the fit, shape (Q, P*M).
 
         Computed by complex-step differentiation, ``Im f(b + i h e) / h``, which has no subtraction and
         so is exact to rounding.
         """
-        if self.is_posterior:
-            raise TypeError("a posterior boundary has draws instead of a Jacobian; see draws() and summary()")
         P, M = self.fit.params.shape
         steps = np.eye(P * M).reshape(P * M, M, P).transpose(0, 2, 1)  # unit vec(B) directions as (P, M)
         perturbed = self.fit.params[None, None] + 1j * _COMPLEX_STEP * steps[None]
-        quantities = _variables(self.model, perturbed, self.level)
+        quantities = _variables(self.fit.layout, perturbed, self.level)
         flat = np.concatenate([v.reshape(1, P * M, -1) for v in quantities.values()], axis=2)[0]
         return flat.imag.T / _COMPLEX_STEP
 
-    def summary(self, hdi_prob: float = 0.94) -> pd.DataFrame:
+    def summary(self, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
         """Table of the boundary quantities, one row per entry of :attr:`names`.
 
         Parameters
         ----------
-        hdi_prob : float
-            Posterior fits: the probability of the highest-density interval. Point fits: of the normal
-            interval ``estimate +- z * sd``.
+        ci_prob : float, optional
+            Probability of the interval; default ``arviz_base.rcParams["stats.ci_prob"]``.
+        ci_kind : {"wald"}, optional
+            ``estimate -+ z * se``.
+
+        Returns
+        -------
+        DataFrame with ``estimate``, the delta-method standard error ``se`` (``sqrt(diag(J cov J^T))``)
+        and the interval's bounds (``wald89_lb, wald89_ub``).
+        """
+        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POINT_KINDS)
+        jacobian = self.jacobian
+        se = np.sqrt(np.einsum("qi,ij,qj->q", jacobian, self.fit._cov, jacobian))
+        estimate = self.estimate.to_numpy()
+        lb, ub = intervals.column_names(ci_kind, ci_prob)
+        lower, upper = intervals.wald(estimate, se, ci_prob)
+        return pd.DataFrame({"estimate": estimate, "se": se, lb: lower, ub: upper},
+                            index=pd.Index(self.names, name="quantity"))
+
+    def to_datatree(self):
+        raise TypeError(f"the {self.fit.method.upper()} boundary is a point estimate without draws; use "
+                        "summary() for its delta-method standard error, or fit_laplace / fit_mcmc for a posterior")
+
+
+class PosteriorBoundary(Boundary):
+    """The boundary of a posterior fit: one boundary per draw, summarised by ArviZ."""
+
+    def summary(self, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
+        """ArviZ's summary of the boundary quantities, one row per entry of :attr:`names`.
+
+        Parameters
+        ----------
+        ci_prob : float, optional
+            Probability of the interval; default ``arviz_base.rcParams["stats.ci_prob"]``.
+        ci_kind : {"eti", "hdi"}, optional
+            Default ``arviz_base.rcParams["stats.ci_kind"]``.
 
         Returns
         -------
         DataFrame
-            Posterior fits: ArviZ's summary (``mean, sd, hdi{pct}_lb, hdi{pct}_ub, ess_bulk, ess_tail,
-            r_hat, mcse_mean, mcse_sd``) with ``median`` after ``sd``; single-chain (Laplace) draws have
-            no R-hat (NaN). Point fits: ``estimate``, the delta-method ``sd`` (``sqrt(diag(J cov J^T))``),
-            ``lower`` and ``upper``.
+            ``mean, sd``, ``median``, the interval's bounds (``eti89_lb, eti89_ub``), ``ess_bulk, ess_tail,
+            r_hat, mcse_mean, mcse_sd``; single-chain (Laplace) draws have no R-hat (NaN).
         """
-        if not 0 < hdi_prob < 1:
-            raise ValueError(f"`hdi_prob` must be in (0, 1); got {hdi_prob}")
-        if self.is_posterior:
-            from arviz_stats import summary
+        from arviz_stats import summary
 
-            table = summary(self.to_datatree(), ci_prob=hdi_prob, ci_kind="hdi", round_to="none")
-            table = pd.DataFrame(table).reindex(self.names)
-            table.insert(2, "median", self.estimate)
-            return table
-        jacobian = self.jacobian
-        sd = np.sqrt(np.einsum("qi,ij,qj->q", jacobian, self.fit.cov.to_numpy(), jacobian))
-        estimate = self.estimate.to_numpy()
-        lower, upper = normal_interval(estimate, sd, hdi_prob)
-        return pd.DataFrame({"estimate": estimate, "sd": sd, "lower": lower, "upper": upper},
-                            index=pd.Index(self.names, name="quantity"))
+        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
+        table = summary(self.to_datatree(), ci_prob=ci_prob, ci_kind=ci_kind, round_to="none")
+        table = pd.DataFrame(table).reindex(self.names)
+        table.insert(2, "median", self.estimate)
+        return table
 
     def to_datatree(self):
         """The per-draw quantities as an ArviZ DataTree (group ``posterior``, dims ``chain, draw[, feature]
         [, pair]``), for any ArviZ function (``arviz_stats.hdi``, ``arviz_plots.plot_dist``, ...)."""
-        if not self.is_posterior:
-            raise TypeError(f"the {self.fit.method.upper()} boundary is a point estimate without draws; use "
-                            "summary() for its delta-method sd, or fit_laplace / fit_mcmc for a posterior")
         from arviz_base import from_dict
 
         tree = from_dict({"posterior": self.variables}, dims=self._dims,
                          coords={"feature": self.feature_names, "pair": self.pairs})
         tree.attrs.update(level=self.level, method=self.fit.method)
         return tree
-
-    def __repr__(self) -> str:
-        kind = "posterior medians" if self.is_posterior else "estimates"
-        return (f"Boundary({self.fit.method}, level={self.level}, features={self.feature_names}) {kind}:\n"
-                f"{self.estimate.to_string()}")
-
-
-def _variables(model, draws: np.ndarray, level: float) -> dict:
-    """Boundary quantities of coefficient draws (n_chains, n_draws, P, M), the pair axis dropped if binary."""
-    values = boundary_quantities(pair_directions(model, draws), model.intercept, level)
-    if model.likelihood == "bernoulli":
-        values = {name: v[..., 0] for name, v in values.items()}
-    return values
-
-
-def boundary(fit, level: float = 0.5) -> Boundary:
-    """The decision boundary of ``fit`` at ``level``; see :class:`Boundary`.
-
-    Parameters
-    ----------
-    fit : PointFit or PosteriorFit
-    level : float
-        The probability, in (0, 1), at which the boundary is drawn: ``Pr(classes_[1]) = level`` for a binary
-        model, ``Pr(k | j or k) = level`` for a pair of classes ``j < k`` of a multiclass model.
-
-    Returns
-    -------
-    Boundary
-    """
-    if not 0 < level < 1:
-        raise ValueError(f"`level` must be a probability in (0, 1); got {level}")
-    if not fit.model.feature_names:
-        raise ValueError("the model has no features, so its prediction is the same everywhere and there is no "
-                         "boundary; add predictors")
-    draws = fit.params[None, None] if isinstance(fit, PointFit) else fit.samples
-    return Boundary(fit, float(level), _variables(fit.model, draws, level))

@@ -1,202 +1,116 @@
-"""Posterior fits: the Laplace approximation and MCMC, held as coefficient draws in a :class:`PosteriorFit`.
+"""Posterior fits: the Laplace approximation and MCMC, both held as coefficient draws.
 
 Conventions
 -----------
-``P`` coefficients per linear predictor, ``M`` linear predictors (see :mod:`bayeslogit.numerics.objective`).
-A fit holds ``samples`` of shape (n_chains, n_draws, P, M) (the Laplace fit has one chain of independent
-draws). ``vec(B)`` flattens a (P, M) matrix class-major (``order="F"``), the order of
-:func:`bayeslogit.fits.coef_labels`. ArviZ and xarray are imported inside the functions that need them.
+``P`` coefficients per linear predictor, ``M`` linear predictors (see :mod:`bayeslogit.fits.layout`).
+A fit holds ``coef_draws`` of shape (n_chains, n_draws, P, M): ``n_draws`` is per chain, as ArviZ's
+``draw`` dim (the Laplace fit has one chain of independent draws). What differs between the two lives on
+their classes: :class:`LaplaceFit` reports the Gaussian's mean and covariance and checks itself by Pareto
+k-hat, :class:`MCMCFit` the draws' moments and checks R-hat, ESS and divergences. ArviZ and xarray are
+imported inside the methods that need them.
 """
 
-import os
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import LinAlgError, cholesky
+from scipy.linalg import eigh
 
-from .algorithms import pymc_backend
-from .algorithms.laplace import importance_log_weights
-from .data import check_choice, check_count, check_prior
-from .exceptions import warn_convergence
-from .fits import FitBase, PointFit, coef_labels, labelled_coef
-from .numerics.links import expit
-from .numerics.priors import Normal
-
-KHAT_THRESHOLD = 0.7  # Pareto-k-hat above which importance sampling (and the Laplace Gaussian) is unreliable
-RHAT_THRESHOLD = 1.01
-ESS_THRESHOLD = 400
-
-
-@dataclass(frozen=True)
-class LaplaceDiagnosis:
-    """How well the Laplace Gaussian stands in for the exact posterior.
-
-    Attributes
-    ----------
-    khat : float
-        Pareto-k-hat of the importance ratios exact posterior / Gaussian (reliable below 0.7).
-    corrected_coef : Series or DataFrame
-        Posterior means re-weighted by the Pareto-smoothed importance weights, labelled like ``coef``.
-    """
-
-    khat: float
-    corrected_coef: pd.Series | pd.DataFrame
-
-
-@dataclass(frozen=True)
-class MCMCDiagnosis:
-    """Convergence of the chains.
-
-    Attributes
-    ----------
-    table : DataFrame
-        ArviZ's ``r_hat``, ``ess_bulk`` and ``ess_tail`` per coefficient (index: ``coef_labels``).
-    divergences : int
-        Divergent transitions after tuning, all chains together.
-    concerned : list of str
-        Coefficients whose R-hat exceeds 1.01 or whose bulk or tail ESS is below 400, or for which ArviZ
-        could not compute them (NaN: too few draws, or a chain that never moved).
-    """
-
-    table: pd.DataFrame
-    divergences: int
-    concerned: list
-
-    @property
-    def ok(self) -> bool:
-        return not self.concerned and self.divergences == 0
+from ..algorithms import pymc_backend
+from ..algorithms.laplace import importance_weights
+from ..exceptions import warn_convergence
+from ..numerics import predictive
+from ..numerics.design import Design
+from . import intervals
+from .base import FitBase
+from .boundary import PosteriorBoundary
+from .diagnostics import LaplaceDiagnosis, MCMCDiagnosis
+from .point import PointFit
 
 
 @dataclass(frozen=True, eq=False)
 class PosteriorFit(FitBase):
-    """Posterior draws of the coefficients, from the Laplace approximation or from MCMC.
+    """Posterior draws of the coefficients; the base of :class:`LaplaceFit` and :class:`MCMCFit`.
 
     Attributes
     ----------
-    method : {"laplace", "mcmc"}
     model : LogisticModel
     prior : Normal
-    samples : ndarray of shape (n_chains, n_draws, P, M)
-        Coefficient draws (the Laplace fit has ``n_chains = 1``).
+    coef_draws : ndarray of shape (n_chains, n_draws, P, M)
     fit_time : float
         Seconds spent, including the MAP fit that the approximation (or the sampler's start and
         whitening) is built on.
     map_fit : PointFit
         The MAP fit under ``prior``; its ``gaussian``, ``N(MAP, H^-1)`` in the objective's free
         coordinates, is the Laplace approximation (and the whitening of MCMC).
-    latent : ndarray of shape (n_draws, n_free) or None
-        Laplace: the standard-normal draws ``z`` behind ``samples`` (free coordinates
-        ``map_fit.gaussian.point(z)``).
-    sample_stats : xarray.Dataset or None
-        MCMC: the sampler's statistics (``diverging``, step sizes, ...), dims (chain, draw).
-    sampler : str or None
-        MCMC: the NUTS implementation that ran.
+    diagnosis : LaplaceDiagnosis or MCMCDiagnosis
+        The fit's check, made (and warned about) when the fit was made; see :meth:`diagnose`.
     """
 
-    method: str
     model: object
-    prior: Normal
-    samples: np.ndarray
+    prior: object
+    coef_draws: np.ndarray
     fit_time: float
     map_fit: PointFit
-    latent: np.ndarray | None = None
-    sample_stats: object = None
-    sampler: str | None = None
+    diagnosis: LaplaceDiagnosis | MCMCDiagnosis
 
-    # ---- estimates ------------------------------------------------------------------------------
-    @cached_property
-    def params(self) -> np.ndarray:
-        """Posterior mean of shape (P, M); for the Laplace fit exactly the MAP (the Gaussian's mean)."""
-        if self.method == "laplace":
-            return self.map_fit.params
-        return self.samples.mean(axis=(0, 1))
+    method: ClassVar[str]
+    exact: ClassVar[bool]
+    """Whether the draws are from the exact posterior (MCMC) rather than an approximation of it."""
+    _summary_kind: ClassVar[str]
+    _uncertainty: ClassVar[str]
+    _boundary_type = PosteriorBoundary
 
     @property
-    def coef(self):
-        """Posterior means: Series indexed by ``coef_names``, or DataFrame [coef x class] for multiclass."""
-        return labelled_coef(self.model, self.params)
-
-    @cached_property
-    def _cov(self) -> np.ndarray:
-        if self.method == "laplace":
-            return self.map_fit._cov
-        return np.atleast_2d(np.cov(self._flat_draws(), rowvar=False))
-
-    @property
-    def cov(self) -> pd.DataFrame:
-        """Posterior covariance of ``vec(B)``, (P*M, P*M) labelled by ``coef_labels``: the Gaussian's
-        ``H^-1`` for Laplace, the sample covariance for MCMC."""
-        return pd.DataFrame(self._cov, index=self._labels, columns=self._labels)
-
-    @property
-    def _labels(self) -> list[str]:
-        return coef_labels(self.model)
-
-    def _flat_draws(self) -> np.ndarray:
-        """Draws of ``vec(B)``, shape (n_chains * n_draws, P*M)."""
-        return self.coef_draws().transpose(0, 2, 1).reshape(self.n_draws, -1)
-
-    def coef_draws(self) -> np.ndarray:
-        """All draws, chains concatenated: shape (n_chains * n_draws, P, M)."""
-        return self.samples.reshape(-1, *self.samples.shape[2:])
-
-    @property
-    def draws(self):
-        """The draws as an ``xarray.DataArray`` named ``coef`` with dims (chain, draw, predictor) for binary
-        models, (chain, draw, predictor, class) for multiclass, labelled by ``coef_names`` and classes."""
-        import xarray as xr
-
-        coords = {"chain": np.arange(self.samples.shape[0]), "draw": np.arange(self.samples.shape[1]),
-                  "predictor": self.model.coef_names}
-        if self.model.likelihood == "bernoulli":
-            return xr.DataArray(self.samples[..., 0], dims=tuple(coords), coords=coords, name="coef")
-        coords["class"] = self.model.coef_classes
-        return xr.DataArray(self.samples, dims=tuple(coords), coords=coords, name="coef")
+    def n_chains(self) -> int:
+        return self.coef_draws.shape[0]
 
     @property
     def n_draws(self) -> int:
-        """Total number of draws, all chains together."""
-        return self.samples.shape[0] * self.samples.shape[1]
+        """Draws per chain."""
+        return self.coef_draws.shape[1]
 
     @property
-    def ess_bulk_min(self) -> float:
-        """Smallest bulk effective sample size over the coefficients (MCMC); for the Laplace fit, whose
-        draws are independent, the number of draws."""
-        if self.method == "laplace":
-            return float(self.n_draws)
-        return float(self._mcmc_diagnosis.table["ess_bulk"].min())
+    def draws(self):
+        """The draws as an ``xarray.DataArray`` named ``coef``, dims (chain, draw, predictor) for binary models
+        and (chain, draw, predictor, class) for multiclass, labelled by ``coef_names`` and classes."""
+        return self.layout.dataarray(self.coef_draws)
 
-    # ---- ArviZ ----------------------------------------------------------------------------------
-    def _arviz_summary(self, kind: str, hdi_prob: float = 0.94) -> pd.DataFrame:
-        import xarray as xr
-        from arviz_stats import summary
+    def diagnose(self) -> LaplaceDiagnosis | MCMCDiagnosis:
+        """The fit's check, warning :class:`ConvergenceWarning` when it cannot be trusted.
 
-        flat_draws = self._flat_draws().reshape(*self.samples.shape[:2], -1)
-        flat = xr.Dataset({"coef": (("chain", "draw", "coefficient"), flat_draws)},
-                          coords={"coefficient": self._labels})
-        frame = summary(flat, var_names=["coef"], kind=kind, ci_prob=hdi_prob, ci_kind="hdi", round_to="none")
-        frame.index = pd.Index(self._labels, name="coef")
-        return frame
+        Laplace: Pareto-k-hat of the importance ratios exact posterior / Gaussian (ArviZ's PSIS), warning
+        above 0.7. MCMC: R-hat (> 1.01, with two chains or more), bulk and tail ESS (< 400) and divergences.
+        A diagnostic that cannot be computed (NaN, e.g. from too few draws) counts as a failed one. The
+        same check ran, and warned, when the fit was made.
+        """
+        if not self.diagnosis.ok:
+            warn_convergence(self.diagnosis.message)
+        return self.diagnosis
 
-    def summary(self, hdi_prob: float = 0.94) -> pd.DataFrame:
+    def summary(self, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
         """ArviZ's summary of the coefficients.
 
         Parameters
         ----------
-        hdi_prob : float
-            Probability mass of the highest-density interval.
+        ci_prob : float, optional
+            Probability of the interval; default ``arviz_base.rcParams["stats.ci_prob"]``.
+        ci_kind : {"eti", "hdi"}, optional
+            Equal-tailed or highest-density interval; default ``arviz_base.rcParams["stats.ci_kind"]``.
 
         Returns
         -------
-        DataFrame indexed by coefficient (``name[class]`` for multiclass) with ``mean, sd`` and the HDI
-        bounds, and for MCMC also ``ess_bulk, ess_tail, r_hat, mcse_mean, mcse_sd``.
+        DataFrame indexed by coefficient (``name[class]`` for multiclass) with ``mean, sd`` and the interval's
+        bounds (``eti89_lb, eti89_ub``), and for MCMC also ``ess_bulk, ess_tail, r_hat, mcse_mean, mcse_sd``.
+        ``attrs["uncertainty"]`` names what ``sd`` is.
         """
-        if not 0 < hdi_prob < 1:
-            raise ValueError(f"`hdi_prob` must be in (0, 1); got {hdi_prob}")
-        return self._arviz_summary("all" if self.method == "mcmc" else "stats", hdi_prob)
+        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
+        table = _arviz_summary(self.layout, self.coef_draws, self._summary_kind, ci_prob, ci_kind)
+        table.attrs["uncertainty"] = self._uncertainty
+        return table
 
     def log_likelihood(self) -> np.ndarray:
         """Log-likelihood of each training observation (times its weight) at each draw.
@@ -206,11 +120,9 @@ class PosteriorFit(FitBase):
         ndarray of shape (n_chains, n_draws, n_samples)
         """
         data = self.model.data
-        rows = np.arange(len(data.y))
-        out = np.empty((self.n_draws, len(rows)))
-        for s, B in enumerate(self.coef_draws()):
-            out[s] = data.weights * self.model.log_probabilities(B, data.X)[rows, data.y]
-        return out.reshape(*self.samples.shape[:2], len(rows))
+        values = predictive.log_likelihood_per_draw(self.layout.family, Design(data.X, self.model.intercept),
+                                                    data.y, data.weights, self.pooled_draws())
+        return values.reshape(self.n_chains, self.n_draws, -1)
 
     def to_datatree(self):
         """The fit as an ArviZ-ready ``xarray.DataTree``.
@@ -222,130 +134,215 @@ class PosteriorFit(FitBase):
         import xarray as xr
 
         obs = {"obs": np.arange(len(self.model.data.y))}
+        draws = {"chain": np.arange(self.n_chains), "draw": np.arange(self.n_draws)}
         groups = {
             "posterior": xr.Dataset({"coef": self.draws}),
             "log_likelihood": xr.Dataset({"y": (("chain", "draw", "obs"), self.log_likelihood())},
-                                         coords={"chain": np.arange(self.samples.shape[0]),
-                                                 "draw": np.arange(self.samples.shape[1]), **obs}),
+                                         coords={**draws, **obs}),
             "observed_data": xr.Dataset({"y": ("obs", self.model.data.y)}, coords=obs,
                                         attrs={"classes": [str(label) for label in self.model.classes_]}),
         }
-        if self.sample_stats is not None:
-            groups["sample_stats"] = self.sample_stats
-        return xr.DataTree.from_dict(groups)
+        return xr.DataTree.from_dict(groups | self._extra_groups())
 
-    # ---- diagnostics ----------------------------------------------------------------------------
-    def diagnose(self) -> LaplaceDiagnosis | MCMCDiagnosis:
-        """Check the fit; warn :class:`ConvergenceWarning` when it cannot be trusted.
+    def _extra_groups(self) -> dict:
+        return {}
 
-        Laplace: Pareto-k-hat of the importance ratios exact posterior / Gaussian (ArviZ's PSIS),
-        warning above 0.7. MCMC: R-hat (> 1.01), bulk and tail ESS (< 400) and divergences. A diagnostic
-        that cannot be computed (NaN, e.g. from too few draws) counts as a failed one.
+    def loo(self):
+        """ArviZ's PSIS-LOO estimate of the expected log predictive density (``arviz_stats.loo``), pointwise.
+
+        ArviZ warns when some rows' Pareto k exceed its threshold (the estimate is unreliable there);
+        ``pareto_k`` holds them, and :func:`bayeslogit.compare` counts them.
         """
-        if self.method == "laplace":
-            diagnosis = self._laplace_diagnosis
-            if not diagnosis.khat <= KHAT_THRESHOLD:
-                warn_convergence(_khat_message(diagnosis.khat, self.n_draws))
-            return diagnosis
-        diagnosis = self._mcmc_diagnosis
-        if not diagnosis.ok:
-            warn_convergence(_convergence_message(diagnosis, *self.samples.shape[:2]))
-        return diagnosis
+        from arviz_stats import loo
 
-    @cached_property
-    def _laplace_diagnosis(self) -> LaplaceDiagnosis:
-        objective = self.model.objective(self.prior)
-        log_weights, khat = importance_log_weights(objective, self.map_fit.gaussian, self.latent)
-        corrected = np.tensordot(np.exp(log_weights), self.coef_draws(), axes=1)
-        return LaplaceDiagnosis(khat, labelled_coef(self.model, corrected))
+        return loo(self.to_datatree(), pointwise=True)
 
-    @cached_property
-    def _mcmc_diagnosis(self) -> MCMCDiagnosis:
-        table = self._arviz_summary("diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
-        # Written as "not good" so that a NaN diagnostic (it compares False with anything) is a problem.
-        good = (table["r_hat"] <= RHAT_THRESHOLD) & (table[["ess_bulk", "ess_tail"]] >= ESS_THRESHOLD).all(axis=1)
-        return MCMCDiagnosis(table, int(self.sample_stats["diverging"].sum()), list(table.index[~good]))
+    def comparison_rows(self) -> dict:
+        """The rows this fit adds to :func:`bayeslogit.compare`: ``loo``, ``diagnostics`` and ``cost``."""
+        result = self.loo()
+        return {"loo": {"elpd_loo": float(result.elpd), "elpd_loo_se": float(result.se), "p_loo": float(result.p),
+                        "high_pareto_k": int((result.pareto_k > result.good_k).sum())},
+                "diagnostics": self.diagnosis.rows,
+                "cost": {"fit_time_s": self.fit_time, "chains": self.n_chains, "draws": self.n_draws}}
 
     # ---- predictions ----------------------------------------------------------------------------
-    def predict_proba(self, X=None, method: str = "mc") -> np.ndarray:
+    def predict_proba(self, X=None, approximation: str = "mc") -> np.ndarray:
         """Posterior predictive probabilities.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features), optional
             New data; default: the training data.
-        method : {"mc", "probit"}
+        approximation : {"mc", "probit"}
             "mc": the probability averaged over the draws. "probit" (binary models): MacKay's probit
-            approximation ``sig(mu / sqrt(1 + pi s^2 / 8))``, with ``mu`` and ``s^2`` the mean and
-            variance of the linear predictor under the Gaussian with the fit's mean and covariance
-            (exact Laplace moments; sample moments for MCMC).
+            approximation ``sig(mu / sqrt(1 + pi s^2 / 8))``, with ``mu`` and ``s^2`` the mean and variance
+            of the linear predictor under the Gaussian with the fit's mean and covariance (exact Laplace
+            moments; sample moments for MCMC).
 
         Returns
         -------
         ndarray of shape (n_samples,) for binary models, (n_samples, K) for multiclass.
         """
-        check_choice("method", method, ("mc", "probit"))
-        if method == "mc":
-            return super().predict_proba(X)
-        if self.model.likelihood != "bernoulli":
-            raise ValueError("method='probit' approximates the sigmoid of a Gaussian and needs a binary model; "
-                             f"this one has {self.model.n_classes} classes. Use method='mc'")
-        # One linear predictor of (P, 1 + P) coefficients: the mean's, then those of the columns of a root
-        # R of the covariance (R R^T = cov), whose squares sum to the variance z^T cov z of each row z.
-        eta = self.model.linear_predictor(np.column_stack([self.params[:, 0], self._cov_root]), X)
-        mu, variance = eta[:, 0], (eta[:, 1:] ** 2).sum(axis=1)
-        return expit(mu / np.sqrt(1 + np.pi * variance / 8))
+        approximations = {"mc": super().predict_proba, "probit": self._probit_proba}
+        if approximation not in approximations:
+            raise ValueError(f"`approximation` must be one of {list(approximations)}; got {approximation!r}")
+        return approximations[approximation](X)
+
+    def _probit_proba(self, X) -> np.ndarray:
+        # The linear predictors of the mean's coefficients and of each column of a root R of the covariance
+        # (R R^T = cov): the squares of the latter sum to the variance of each row's linear predictor.
+        design = Design(self.model.design_matrix(X), self.model.intercept)
+        P, M = self.params.shape
+        root = self._cov_root
+        columns = root.T.reshape(-1, M, P).transpose(2, 0, 1).reshape(P, -1)  # (P, J * M), J = root.shape[1]
+        spread = design.linear_predictor(columns).reshape(design.n_samples, -1, M)
+        mean = design.linear_predictor(self.params)
+        return self.layout.family.probit_probabilities(mean, (spread**2).sum(axis=1))
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.n_chains} x {self.n_draws} draws, {self.fit_time:.2f} s, "
+                f"{self._coef_text()})")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class LaplaceFit(PosteriorFit):
+    """The Laplace approximation: the Gaussian at the MAP with covariance the inverse Hessian of the objective.
+
+    Attributes
+    ----------
+    latent : ndarray of shape (n_draws, n_free)
+        The standard-normal draws ``z`` behind ``coef_draws`` (free coordinates ``map_fit.gaussian.point(z)``).
+    """
+
+    latent: np.ndarray
+
+    method = "laplace"
+    exact = False
+    _summary_kind = "stats"
+    _uncertainty = "Laplace posterior sd (the Gaussian at the MAP); interval of its draws"
+
+    @classmethod
+    def from_map(cls, model, prior, map_fit: PointFit, draws: int, random_seed) -> "LaplaceFit":
+        """Draw from ``map_fit.gaussian`` and check the approximation, warning when it is poor.
+
+        Parameters
+        ----------
+        model, prior
+            Those of ``map_fit``.
+        map_fit : PointFit
+            ``model.fit_map(prior)``.
+        draws : int
+        random_seed : int, numpy.random.Generator or None
+
+        Raises
+        ------
+        SingularHessianError
+            When the Hessian at the MAP is not positive definite.
+        """
+        started = time.perf_counter()
+        objective = map_fit.objective
+        latent = np.random.default_rng(random_seed).standard_normal((draws, objective.n_free))
+        samples = np.stack([objective.coef(u) for u in map_fit.gaussian.point(latent)])
+        weights = importance_weights(objective, map_fit.gaussian, latent)
+        corrected = np.tensordot(np.exp(weights.log_weights), samples, axes=1)
+        diagnosis = LaplaceDiagnosis(weights.khat, map_fit.layout.labelled(corrected), draws, weights.log_ratio_range)
+        if not diagnosis.ok:
+            warn_convergence(diagnosis.message)
+        return cls(model, prior, samples[None], map_fit.fit_time + time.perf_counter() - started, map_fit,
+                   diagnosis, latent)
+
+    @property
+    def params(self) -> np.ndarray:
+        """The Gaussian's mean, exactly the MAP, shape (P, M)."""
+        return self.map_fit.params
+
+    @property
+    def _cov(self) -> np.ndarray:
+        return self.map_fit._cov
+
+    @property
+    def _cov_root(self) -> np.ndarray:
+        return laplace_whitening(self.map_fit)
+
+    @property
+    def ess_bulk_min(self) -> float:
+        """The draws are independent: their number."""
+        return float(self.n_draws)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class MCMCFit(PosteriorFit):
+    """The exact posterior by NUTS through PyMC, sampled in coordinates whitened by the Laplace Gaussian.
+
+    Attributes
+    ----------
+    sample_stats : xarray.Dataset
+        The sampler's statistics (``diverging``, step sizes, ...), dims (chain, draw).
+    sampler : str
+        The NUTS implementation that ran.
+    """
+
+    sample_stats: object
+    sampler: str
+
+    method = "mcmc"
+    exact = True
+    _summary_kind = "all"
+    _uncertainty = "MCMC posterior sd; interval of the draws"
+
+    @classmethod
+    def sample(cls, model, prior, map_fit: PointFit, nuts_sampler: str, *, draws: int, tune: int, chains: int,
+               random_seed, progressbar: bool, **sampler_kwargs) -> "MCMCFit":
+        """Run NUTS from the MAP in the Laplace-whitened coordinates and check convergence, warning on failure.
+
+        Parameters
+        ----------
+        model, prior, map_fit
+            As for :meth:`LaplaceFit.from_map`.
+        nuts_sampler : {"nutpie", "pymc", "numpyro"}
+        draws, tune, chains, random_seed, progressbar, **sampler_kwargs
+            See :meth:`bayeslogit.LogisticModel.fit_mcmc`.
+        """
+        started = time.perf_counter()
+        pm_model = pymc_backend.build_model(map_fit.objective, map_fit.params, laplace_whitening(map_fit),
+                                            map_fit.layout.coords)
+        tree = pymc_backend.sample(pm_model, nuts_sampler, draws=draws, tune=tune, chains=chains,
+                                   random_seed=random_seed, progressbar=progressbar, **sampler_kwargs)
+        samples = tree["posterior"]["coef"].to_numpy()
+        samples = samples.reshape(*samples.shape[:2], *map_fit.params.shape)
+        sample_stats = tree["sample_stats"].to_dataset()
+        table = _arviz_summary(map_fit.layout, samples, "diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
+        diagnosis = MCMCDiagnosis(table, int(sample_stats["diverging"].sum()), chains, draws)
+        if not diagnosis.ok:
+            warn_convergence(diagnosis.message)
+        return cls(model, prior, samples, map_fit.fit_time + time.perf_counter() - started, map_fit, diagnosis,
+                   sample_stats, nuts_sampler)
+
+    @cached_property
+    def params(self) -> np.ndarray:
+        """Posterior mean, shape (P, M)."""
+        return self.coef_draws.mean(axis=(0, 1))
+
+    @cached_property
+    def _cov(self) -> np.ndarray:
+        return np.atleast_2d(np.cov(_flat(self.coef_draws).reshape(-1, self.params.size), rowvar=False))
 
     @cached_property
     def _cov_root(self) -> np.ndarray:
-        """Lower Cholesky factor of the covariance of ``vec(B)``, shape (P*M, P*M)."""
-        try:
-            return cholesky(self._cov, lower=True)
-        except (LinAlgError, ValueError):  # not positive definite; NaN from a single draw
-            raise ValueError(f"the covariance of the {self.n_draws} draws is singular (too few draws, or chains that "
-                             "did not move), so method='probit' cannot use it; use method='mc' or draw more") from None
+        """A square root of the sample covariance (P*M, P*M), through its eigendecomposition (it may be singular)."""
+        if not np.all(np.isfinite(self._cov)):
+            raise ValueError(f"the covariance of the {self.n_chains} x {self.n_draws} draws is not finite (a single "
+                             "draw?), so approximation='probit' cannot use it; use approximation='mc' or draw more")
+        values, vectors = eigh(self._cov)
+        return vectors * np.sqrt(np.clip(values, 0.0, None))
 
-    def __repr__(self) -> str:
-        shape = f"{self.samples.shape[0]} x {self.samples.shape[1]} draws"
-        return (f"PosteriorFit(method={self.method!r}, {shape}, {self.fit_time:.2f} s)\n"
-                f"{self.coef.round(4).to_string()}")
+    @property
+    def ess_bulk_min(self) -> float:
+        """Smallest bulk effective sample size over the coefficients."""
+        return float(self.diagnosis.table["ess_bulk"].min())
 
-
-def _khat_message(khat: float, n_draws: int) -> str:
-    if not np.isfinite(khat):
-        return (f"Pareto k-hat could not be computed (too few draws: {n_draws}), so the Laplace approximation is "
-                "unchecked; draw more (draws=4000)")
-    return f"Pareto k-hat = {khat:.2f} > {KHAT_THRESHOLD}: the Laplace approximation is poor here; use fit_mcmc"
-
-
-def _convergence_message(diagnosis: MCMCDiagnosis, n_chains: int, n_draws: int) -> str:
-    problems = []
-    table = diagnosis.table.loc[diagnosis.concerned]
-    unknown = ~np.isfinite(table.to_numpy()).all(axis=1)
-    if unknown.any():
-        problems.append(f"R-hat or ESS could not be computed for {', '.join(table.index[unknown])} (too few draws: "
-                        f"{n_chains} chain(s) of {n_draws}, or a chain that never moved)")
-    if not unknown.all():
-        shown = ", ".join(f"{name} (r_hat={row.r_hat:.3f}, ess_bulk={row.ess_bulk:.0f}, "
-                          f"ess_tail={row.ess_tail:.0f})" for name, row in table[~unknown].iterrows())
-        problems.append(f"R-hat > {RHAT_THRESHOLD} or ESS < {ESS_THRESHOLD} for {shown}")
-    if diagnosis.divergences:
-        problems.append(f"{diagnosis.divergences} divergent transitions")
-    return ("MCMC may not have converged: " + "; ".join(problems) + ". Try more tuning (tune=2000) and draws, "
-            "a higher target_accept (target_accept=0.95), or a stronger prior (a smaller sigma)")
-
-
-# ---- the MAP behind both fits -------------------------------------------------------------------------
-def _mode(model, prior: Normal, map_fit: PointFit | None) -> PointFit:
-    """The MAP fit to build on: ``map_fit`` when it is this model's MAP under ``prior``, else a new one."""
-    if map_fit is None:
-        return model.fit_map(prior)
-    if not isinstance(map_fit, PointFit) or map_fit.method != "map" or map_fit.model is not model \
-            or map_fit.prior != prior:
-        raise ValueError(f"`map_fit` must be model.fit_map(prior) of this model under {prior!r}; got a "
-                         f"{getattr(map_fit, 'method', type(map_fit).__name__)!r} fit with prior "
-                         f"{getattr(map_fit, 'prior', None)!r}")
-    return map_fit
+    def _extra_groups(self) -> dict:
+        return {"sample_stats": self.sample_stats}
 
 
 def laplace_whitening(map_fit: PointFit) -> np.ndarray:
@@ -355,98 +352,22 @@ def laplace_whitening(map_fit: PointFit) -> np.ndarray:
     objective's transform (the identity when None).
     """
     root = map_fit.gaussian.root
-    return root if map_fit.transform is None else map_fit.transform @ root
+    transform = map_fit.objective.transform
+    return root if transform is None else transform @ root
 
 
-# ---- the two fits -----------------------------------------------------------------------------------
-def fit_laplace(model, prior: Normal, draws: int = 4000, random_seed=None,
-                map_fit: PointFit | None = None) -> PosteriorFit:
-    """Laplace approximation: the Gaussian at the MAP with covariance the inverse Hessian of the objective.
-
-    Parameters
-    ----------
-    model : LogisticModel
-    prior : Normal
-    draws : int
-        Independent draws from the Gaussian (for predictions, summaries and the k-hat diagnostic).
-    random_seed : int, numpy.random.Generator or None
-        Seeds the ``numpy.random.Generator`` of the draws.
-    map_fit : PointFit, optional
-        ``model.fit_map(prior)``, when already at hand.
-
-    Returns
-    -------
-    PosteriorFit
-        ``method="laplace"``; ``params`` is exactly the MAP and ``cov`` the Gaussian's covariance.
-
-    Raises
-    ------
-    SingularHessianError
-        When the Hessian at the MAP is not positive definite.
-    """
-    check_prior(prior)
-    draws = check_count("draws", draws, 1)
-    start = time.perf_counter()
-    map_fit = _mode(model, prior, map_fit)
-    objective = model.objective(prior)
-    latent = np.random.default_rng(random_seed).standard_normal((draws, objective.n_free))
-    samples = np.stack([objective.coef(u) for u in map_fit.gaussian.point(latent)])[None]
-    fit_time = map_fit.fit_time + time.perf_counter() - start
-    return PosteriorFit("laplace", model, prior, samples, fit_time, map_fit, latent=latent)
+def _flat(draws: np.ndarray) -> np.ndarray:
+    """Draws (n_chains, n_draws, P, M) of ``vec(B)``, shape (n_chains, n_draws, P*M)."""
+    return draws.transpose(0, 1, 3, 2).reshape(*draws.shape[:2], -1)
 
 
-def fit_mcmc(model, prior: Normal, draws: int = 1000, tune: int = 1000, chains: int = 4, random_seed=None,
-             sampler: str = "auto", progressbar: bool = True, map_fit: PointFit | None = None,
-             **sampler_kwargs) -> PosteriorFit:
-    """The exact posterior by NUTS through PyMC, sampled in coordinates whitened by the Laplace Gaussian.
+def _arviz_summary(layout, draws: np.ndarray, kind: str, ci_prob: float = 0.89, ci_kind: str = "eti") -> pd.DataFrame:
+    """ArviZ's summary of ``kind`` of coefficient draws (n_chains, n_draws, P, M), one row per entry of ``vec(B)``."""
+    import xarray as xr
+    from arviz_stats import summary
 
-    The sampler runs on ``z`` with ``vec(coef) = vec(MAP) + T R z`` (``R R^T`` the Laplace covariance,
-    ``T`` the objective's transform), starting at the MAP (``z = 0``, jittered per chain); the prior and
-    the likelihood are written on ``coef``. The chains run in parallel on up to ``os.cpu_count()`` cores.
-
-    Parameters
-    ----------
-    model : LogisticModel
-    prior : Normal
-    draws, tune, chains : int
-        Draws kept per chain (>= 1), tuning steps per chain (>= 0), chains (>= 1).
-    random_seed : int or None
-        The same seed gives the same draws.
-    sampler : {"auto", "nutpie", "pymc", "numpyro"}
-        NUTS implementation; "auto" is nutpie when installed, else PyMC's.
-    progressbar : bool
-        Show the sampler's progress; False also silences PyMC's log messages.
-    map_fit : PointFit, optional
-        ``model.fit_map(prior)``, when already at hand.
-    **sampler_kwargs
-        Passed to ``pymc.sample`` (e.g. ``target_accept=0.95``, ``cores=1``).
-
-    Returns
-    -------
-    PosteriorFit
-        ``method="mcmc"``.
-
-    Warns
-    -----
-    ConvergenceWarning
-        When R-hat > 1.01, a bulk or tail ESS < 400 (or they cannot be computed, from too few draws), or
-        there are divergent transitions.
-    """
-    check_prior(prior)
-    draws = check_count("draws", draws, 1)
-    tune = check_count("tune", tune, 0)
-    chains = check_count("chains", chains, 1)
-    nuts_sampler = pymc_backend.resolve_sampler(sampler)
-    start = time.perf_counter()
-    map_fit = _mode(model, prior, map_fit)
-    pm_model = pymc_backend.build_model(model, prior, map_fit.params, laplace_whitening(map_fit))
-    options = {"cores": min(chains, os.cpu_count() or 1), **sampler_kwargs}
-    tree = pymc_backend.sample(pm_model, nuts_sampler, draws=draws, tune=tune, chains=chains,
-                               random_seed=random_seed, progressbar=progressbar, **options)
-    samples = tree["posterior"]["coef"].to_numpy()
-    if model.likelihood == "bernoulli":
-        samples = samples[..., None]
-    fit = PosteriorFit("mcmc", model, prior, samples, map_fit.fit_time + time.perf_counter() - start, map_fit,
-                       sample_stats=tree["sample_stats"].to_dataset(), sampler=nuts_sampler)
-    fit.diagnose()
-    return fit
+    labels = layout.flat_labels
+    flat = xr.Dataset({"coef": (("chain", "draw", "coefficient"), _flat(draws))}, coords={"coefficient": labels})
+    frame = summary(flat, var_names=["coef"], kind=kind, ci_prob=ci_prob, ci_kind=ci_kind, round_to="none")
+    frame.index = pd.Index(labels, name="coef")
+    return frame

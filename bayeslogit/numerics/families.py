@@ -1,39 +1,117 @@
-"""Per-sample negative log-likelihoods of the linear predictor.
+"""The two likelihood families and everything that differs between them.
 
 Conventions
 -----------
-The linear predictor ``eta`` is always 2-D, of shape (n_samples, M):
+The linear predictor ``eta`` has shape (..., M): one row per sample (and per draw, where draws are
+stacked), ``M`` linear predictors per row:
 
-* Bernoulli: ``M = 1``; ``eta[:, 0]`` is the logit of ``Pr(w = 1)``.
-* Categorical, ``"reference"``: ``M = K - 1``; class 0 has logit 0, ``eta[:, m]`` is the logit of
-  class ``m + 1``.
-* Categorical, ``"symmetric"``: ``M = K``; ``eta[:, k]`` is the logit of class ``k``.
+* Bernoulli: ``M = 1``; ``eta[..., 0]`` is the logit of ``Pr(w = 1)``.
+* Categorical, reference parameterization: ``M = K - 1``; class 0 has logit 0 and ``eta[..., m]`` is the
+  logit of class ``m + 1``.
+* Categorical, symmetric parameterization: ``M = K``; ``eta[..., k]`` is the logit of class ``k``.
 
-``y`` holds integer class codes ``0 .. K-1`` of shape (n_samples,); ``weights`` are non-negative
-sample weights of shape (n_samples,). Each family's :meth:`derivatives` returns, in one pass and in
-log space,
+Every family maps ``eta`` to the ``K`` class logits (:meth:`class_logits`, zeros for a reference class);
+applied to a coefficient matrix ``B`` of shape (P, M) the same map gives the class coefficient vectors
+``theta`` of shape (P, K), from which the decision boundaries between pairs of classes follow.
+``y`` holds integer class codes ``0 .. K-1`` of shape (n_samples,); ``weights`` are non-negative sample
+weights of shape (n_samples,). :meth:`derivatives` returns, in one pass and in log space,
 
 * ``value``: ``sum_i w_i * nll_i`` (a float),
 * ``d1``: ndarray (n_samples, M), the derivative of ``w_i * nll_i`` with respect to ``eta[i]``,
 * ``d2``: ndarray (n_samples, M, M), its Hessian with respect to ``eta[i]``.
+
+The families are also what the rest of the package asks where the two differ: the labels of the
+coefficient columns, whether outputs keep a class axis (:meth:`collapse`), the PyTensor log-likelihood of
+the sampler (:meth:`log_likelihood_tensor`, written with the tensor module it is handed, so that this
+module imports nothing but NumPy and SciPy) and the constraint of the symmetric parameterization.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import null_space
 from scipy.special import log_softmax
 
 from .links import expit, log_expit, sigmoid_variance, with_reference
 
+PARAMETERIZATIONS = ("reference", "symmetric")
+
+
+class Family:
+    """What both families share: class pairs and the geometry of their decision boundaries."""
+
+    name: str
+    coef_dims: tuple
+    """ArviZ dims of a coefficient matrix: ``("predictor",)`` or ``("predictor", "class")``."""
+    pair_dims: tuple
+    """Dims of the class-pair axis of boundary quantities: ``()`` (one pair, dropped) or ``("pair",)``."""
+
+    def log_probabilities(self, eta: np.ndarray) -> np.ndarray:
+        """Class log-probabilities of shape (..., K) from ``eta`` of shape (..., M)."""
+        return log_softmax(self.class_logits(eta), axis=-1)
+
+    def class_pairs(self, n_classes: int) -> list[tuple[int, int]]:
+        """Index pairs ``(j, k)``, ``j < k``, of the classes whose boundaries are reported."""
+        return [(j, k) for j in range(n_classes) for k in range(j + 1, n_classes)]
+
+    def pair_directions(self, B: np.ndarray, n_classes: int) -> np.ndarray:
+        """Directions ``theta_k - theta_j`` of every class pair, shape (..., P, n_pairs), of ``B`` (..., P, M).
+
+        ``theta_k - theta_j`` is the coefficient vector of the log-odds of class ``k`` against class ``j``;
+        their boundary is where it is zero.
+        """
+        theta = self.class_logits(B)
+        return np.stack([theta[..., k] - theta[..., j] for j, k in self.class_pairs(n_classes)], axis=-1)
+
+    def flat_labels(self, coef_names, columns) -> list[str]:
+        """Labels of ``vec(B)`` (class-major): ``name[class]`` for each column label and coefficient name."""
+        return [f"{name}[{label}]" for label in columns for name in coef_names]
+
+    def columns(self, classes) -> list:
+        """Labels of the M coefficient columns, given the K class labels."""
+        return list(classes[len(classes) - self.n_linear_predictors(len(classes)):])
+
+    def free_transform(self, flat_prior: np.ndarray, n_classes: int) -> np.ndarray | None:
+        """Map (P*M, n_free) from the optimiser's free coordinates to ``vec(B)``; None for the identity."""
+        return None
+
 
 @dataclass(frozen=True)
-class Bernoulli:
-    """Bernoulli likelihood with a logit (sigmoid) link: ``nll = log(1 + e^eta) - y * eta``."""
+class Bernoulli(Family):
+    """Bernoulli likelihood with a logit (sigmoid) link: ``nll = log(1 + e^eta) - y * eta``.
+
+    One linear predictor: coefficient matrices have one column, which :meth:`collapse` drops from what
+    users see (a Series of coefficients, ``Pr(w = 1)`` of shape (n,), one boundary).
+    """
 
     name = "bernoulli"
+    coef_dims = ("predictor",)
+    pair_dims = ()
+
+    parameterizations = ("reference",)
+
+    @classmethod
+    def with_parameterization(cls, parameterization: str) -> "Bernoulli":
+        if parameterization not in cls.parameterizations:
+            raise ValueError(f"parameterization={parameterization!r} is for the categorical likelihood; a "
+                             "Bernoulli model has one coefficient vector. Pass likelihood='categorical' too")
+        return cls()
+
+    def check_classes(self, classes) -> None:
+        if len(classes) != 2:
+            raise ValueError(f"likelihood='bernoulli' needs two classes; y has {len(classes)}: "
+                             f"{list(classes)}. Use likelihood='categorical'")
 
     def n_linear_predictors(self, n_classes: int) -> int:
         return 1
+
+    def class_logits(self, eta: np.ndarray) -> np.ndarray:
+        """``[0, eta]`` of shape (..., 2)."""
+        return with_reference(eta)
+
+    def log_probabilities(self, eta: np.ndarray) -> np.ndarray:
+        """Log-probabilities of both classes, shape (..., 2), from ``eta`` (..., 1)."""
+        return np.stack([log_expit(-eta[..., 0]), log_expit(eta[..., 0])], axis=-1)
 
     def value(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
         eta = eta[:, 0]
@@ -46,35 +124,68 @@ class Bernoulli:
         d2 = weights * sigmoid_variance(eta)
         return value, d1[:, None], d2[:, None, None]
 
-    def probabilities(self, eta: np.ndarray) -> np.ndarray:
-        """``Pr(w = 1)`` of shape (n_samples,) from ``eta`` of shape (n_samples, 1)."""
-        return expit(eta[:, 0])
+    def collapse(self, values: np.ndarray) -> np.ndarray:
+        """Drop the trailing axis of length one (linear predictors, or class pairs)."""
+        return values[..., 0]
 
-    def log_probabilities(self, eta: np.ndarray) -> np.ndarray:
-        """Log-probabilities of both classes, shape (n_samples, 2), from ``eta`` (n_samples, 1)."""
-        return np.column_stack([log_expit(-eta[:, 0]), log_expit(eta[:, 0])])
+    def flat_labels(self, coef_names, columns) -> list[str]:
+        return list(coef_names)
+
+    def decision(self, eta: np.ndarray) -> np.ndarray:
+        """The logit of ``Pr(w = 1)``, shape (n,), from ``eta`` (n, 1)."""
+        return eta[:, 0]
+
+    def output_probabilities(self, proba: np.ndarray) -> np.ndarray:
+        """``Pr(w = 1)`` of shape (n,) from the class probabilities (n, 2)."""
+        return proba[:, 1]
+
+    def probit_probabilities(self, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
+        """MacKay's ``sig(mu / sqrt(1 + pi s^2 / 8))`` for a Gaussian linear predictor, shape (n,).
+
+        Parameters
+        ----------
+        mean, variance : ndarray of shape (n, 1)
+            Moments of ``eta``.
+        """
+        return expit(mean[:, 0] / np.sqrt(1 + np.pi * variance[:, 0] / 8))
+
+    def log_likelihood_tensor(self, eta, y: np.ndarray, pt):
+        """Per-row log-likelihood (n,) of ``eta`` (n, 1) in PyTensor, ``pt`` being ``pytensor.tensor``."""
+        return y * eta[:, 0] - pt.softplus(eta[:, 0])
 
 
 @dataclass(frozen=True)
-class Categorical:
+class Categorical(Family):
     """Categorical likelihood with a softmax link: ``nll = logsumexp(a) - a_y``.
 
     Parameters
     ----------
     reference : bool
-        True: class 0's logit is fixed at zero and ``eta`` holds the other ``K - 1``.
+        True: class 0's logit is fixed at zero and ``eta`` holds the other ``K - 1``. False (symmetric):
+        one column per class; the softmax is unchanged by adding a vector to every class, so every
+        coefficient row whose prior is flat is constrained to sum to zero over the classes.
     """
 
     reference: bool = True
     name = "categorical"
+    coef_dims = ("predictor", "class")
+    pair_dims = ("pair",)
+
+    parameterizations = {"reference": True, "symmetric": False}  # name -> whether class 0 is the reference
+
+    @classmethod
+    def with_parameterization(cls, parameterization: str) -> "Categorical":
+        return cls(reference=cls.parameterizations[parameterization])
+
+    def check_classes(self, classes) -> None:
+        """Any number of classes of at least two (checked with the labels) is a categorical model."""
 
     def n_linear_predictors(self, n_classes: int) -> int:
         return n_classes - 1 if self.reference else n_classes
 
-    def log_probabilities(self, eta: np.ndarray) -> np.ndarray:
-        """Log-probabilities of the K classes, shape (n_samples, K)."""
-        logits = with_reference(eta) if self.reference else eta
-        return log_softmax(logits, axis=1)
+    def class_logits(self, eta: np.ndarray) -> np.ndarray:
+        """The K class logits (..., K), zeros for the reference class."""
+        return with_reference(eta) if self.reference else eta
 
     def value(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
         log_p = self.log_probabilities(eta)
@@ -95,13 +206,43 @@ class Categorical:
         d2 *= weights[:, None, None]
         return value, d1, d2
 
-    def probabilities(self, eta: np.ndarray) -> np.ndarray:
-        """Class probabilities of shape (n_samples, K)."""
-        return np.exp(self.log_probabilities(eta))
+    def collapse(self, values: np.ndarray) -> np.ndarray:
+        """Keep the class (or class-pair) axis."""
+        return values
+
+    def decision(self, eta: np.ndarray) -> np.ndarray:
+        """The class logits (n, K), zeros for a reference class."""
+        return self.class_logits(eta)
+
+    def output_probabilities(self, proba: np.ndarray) -> np.ndarray:
+        return proba
+
+    def probit_probabilities(self, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
+        n_classes = self.class_logits(mean).shape[-1]
+        raise ValueError("the probit approximation averages the sigmoid of a Gaussian and needs a binary model; "
+                         f"this one has {n_classes} classes. Use approximation='mc'")
+
+    def log_likelihood_tensor(self, eta, y: np.ndarray, pt):
+        """Per-row log-likelihood (n,) of ``eta`` (n, M) of static shape in PyTensor (``pt``)."""
+        if self.reference:
+            eta = pt.concatenate([pt.zeros((eta.shape[0], 1)), eta], axis=1)
+        return pt.special.log_softmax(eta, axis=1)[pt.arange(eta.shape[0]), y]
+
+    def free_transform(self, flat_prior: np.ndarray, n_classes: int) -> np.ndarray | None:
+        """Symmetric parameterization: the rows marked in ``flat_prior`` (P,) sum to zero over the K classes,
+        parameterized by an orthonormal basis of that subspace. None (the identity) for a reference class."""
+        if self.reference:
+            return None
+        P = len(flat_prior)
+        basis = null_space(np.ones((1, n_classes)))  # (K, K-1)
+        columns = []
+        for j in range(P):
+            for direction in (basis.T if flat_prior[j] else np.eye(n_classes)):
+                column = np.zeros((P, n_classes))
+                column[j] = direction
+                columns.append(column.ravel(order="F"))
+        return np.column_stack(columns)
 
 
-FAMILIES = {
-    "bernoulli": lambda parameterization: Bernoulli(),
-    "categorical": lambda parameterization: Categorical(reference=parameterization == "reference"),
-}
-"""Family name -> constructor taking the multiclass parameterization."""
+FAMILIES = {"bernoulli": Bernoulli.with_parameterization, "categorical": Categorical.with_parameterization}
+"""Family name -> constructor taking the multiclass parameterization (one of :data:`PARAMETERIZATIONS`)."""

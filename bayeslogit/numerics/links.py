@@ -31,10 +31,10 @@ def with_reference(eta: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    eta : ndarray of shape (n_samples, K - 1)
+    eta : ndarray of shape (..., K - 1), real or complex
 
     Returns
     -------
-    ndarray of shape (n_samples, K)
+    ndarray of shape (..., K)
     """
-    return np.concatenate([np.zeros((eta.shape[0], 1)), eta], axis=1)
+    return np.concatenate([np.zeros_like(eta[..., :1]), eta], axis=-1)

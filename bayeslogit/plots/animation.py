@@ -5,20 +5,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.special import expit
 
-from ..algorithms.newton import gradient_descent, newton
-from ..boundary import boundary_quantities
+from ..algorithms.newton import OPTIMIZERS, minimize
 from ..exceptions import ConvergenceWarning
-from .boundary import choose_features, held_note, response_name, sliced_directions
-
-OPTIMIZERS = {
-    "newton": ("Newton's method", lambda objective, x0, max_iter: newton(
-        objective, x0, value=objective.value, max_iter=max_iter, name="Newton's method")),
-    "gradient_descent": ("Steepest descent", lambda objective, x0, max_iter: gradient_descent(
-        objective.value_and_gradient, x0, value=objective.value, max_iter=max_iter, name="Steepest descent")),
-}
-"""Method -> (display name, ``run(objective, x0, max_iter) -> OptimizeResult``)."""
+from ..fits.boundary import boundary_quantities, slice_directions
+from .style import choose_features, held_note, response_name
 
 _LOOKS = {"newton": {"color": "#D55E00", "linestyle": "-", "marker": "o"},
           "gradient_descent": {"color": "#0072B2", "linestyle": "--", "marker": "s"}}
@@ -34,7 +25,7 @@ class OptimizationAnimation:
     path : Path
         The animation file.
     results : dict
-        method -> ``OptimizeResult`` (its ``history`` holds one ``Iteration`` per step, plus the last point).
+        method -> ``OptimizeResult`` (its ``iterations`` hold one ``Iteration`` per step, plus the last point).
     messages : dict
         method -> the ConvergenceWarning the optimiser raised (shown on the animation), or None.
     frames : tuple of int
@@ -47,14 +38,18 @@ class OptimizationAnimation:
     frames: tuple
 
     @property
-    def histories(self) -> dict:
+    def iterations(self) -> dict:
         """method -> tuple of ``Iteration``."""
-        return {method: result.history for method, result in self.results.items()}
+        return {method: result.iterations for method, result in self.results.items()}
 
     @property
     def n_iter(self) -> dict:
         """method -> number of steps taken."""
         return {method: result.n_iter for method, result in self.results.items()}
+
+    def __repr__(self) -> str:
+        steps = ", ".join(f"{method} {n} steps" for method, n in self.n_iter.items())
+        return f"OptimizationAnimation({str(self.path)!r}, {len(self.frames)} frames; {steps})"
 
 
 def frame_schedule(n_steps: int, max_frames: int) -> tuple:
@@ -70,7 +65,7 @@ def _run(method: str, objective, max_iter: int):
     """Run one optimiser from zero, catching its ConvergenceWarning (expected for steepest descent)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        result = OPTIMIZERS[method][1](objective, np.zeros(objective.n_free), max_iter)
+        result = minimize(objective, method, max_iter=max_iter)
     for warning in caught:
         if not issubclass(warning.category, ConvergenceWarning):
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
@@ -118,7 +113,7 @@ def animate_optimization(model, methods=("gradient_descent", "newton"), *, path,
     unknown = [m for m in methods if m not in OPTIMIZERS]
     if unknown or not methods:
         raise ValueError(f"`methods` must name optimisers among {list(OPTIMIZERS)}; got {list(methods)}")
-    if model.likelihood != "bernoulli":
+    if len(model.layout.pairs) != 1:
         raise ValueError(f"animate_optimization draws the boundary of a binary model; this one has {model.n_classes} "
                          "classes. Use plot_boundary for the fitted regions of a multiclass model")
     import matplotlib.pyplot as plt
@@ -133,7 +128,7 @@ def animate_optimization(model, methods=("gradient_descent", "newton"), *, path,
     messages = {method: message for method, (_, message) in runs.items()}
     frames = frame_schedule(max(r.n_iter for r in results.values()), max_frames)
     fig, (data_panel, loss_panel) = plt.subplots(1, 2, figsize=(12, 5.2), layout="constrained")
-    update = _Drawing(model, objective, chosen, results, messages, data_panel, loss_panel)
+    update = _Drawing(model, objective, chosen, results, data_panel, loss_panel)
     update(frames[-1])
     fig.canvas.draw()
     fig.set_layout_engine("none")  # freeze the layout found for the last frame: one layout, not one per frame
@@ -148,18 +143,20 @@ def animate_optimization(model, methods=("gradient_descent", "newton"), *, path,
 class _Drawing:
     """Draws the static parts once; called with an iteration, moves the boundaries and markers there."""
 
-    def __init__(self, model, objective, chosen, results, messages, data_panel, loss_panel):
+    def __init__(self, model, objective, chosen, results, data_panel, loss_panel):
         self.model, self.objective, self.chosen, self.results = model, objective, chosen, results
         self.fixed = model.data.X.mean(axis=0)
         self.floor = min(r.value for r in results.values())
         self.data_panel = data_panel
         self._draw_data(data_panel)
-        self._draw_objective(loss_panel, messages)
+        self._draw_objective(loss_panel)
 
     def _draw_data(self, panel):
         model, X, codes, a = self.model, self.model.data.X, self.model.data.y, self.chosen[0]
         low, high = X[:, a].min(), X[:, a].max()
         self.x_grid = np.linspace(low - 0.05 * (high - low), high + 0.05 * (high - low), 200)
+        self.grid_rows = np.tile(self.fixed, (len(self.x_grid), 1))
+        self.grid_rows[:, a] = self.x_grid
         event = f"Pr({response_name(model)} = {model.classes_[1]})"
         if len(self.chosen) == 2:
             vertical, ylabel = X[:, self.chosen[1]], model.feature_names[self.chosen[1]]
@@ -179,11 +176,11 @@ class _Drawing:
         panel.set(xlim=self.x_grid[[0, -1]], ylim=ylim, xlabel=model.feature_names[a], ylabel=ylabel)
         panel.legend(loc="center right" if len(self.chosen) == 1 else "upper left", fontsize=8)
 
-    def _draw_objective(self, panel, messages: dict):
+    def _draw_objective(self, panel):
         self.markers = {}
         for method, result in self.results.items():
             look, name = _LOOKS[method], OPTIMIZERS[method][0]
-            gap = np.array([it.objective for it in result.history]) - self.floor
+            gap = np.array([it.objective for it in result.iterations]) - self.floor
             status = f"{result.n_iter} steps" + ("" if result.converged else ", stopped without converging")
             panel.plot(np.arange(len(gap)) + 1, np.maximum(gap, 1e-12), color=look["color"],
                        linestyle=look["linestyle"], alpha=0.35, label=f"{name} ({status})", gid=f"{method}-objective")
@@ -192,7 +189,8 @@ class _Drawing:
         panel.set(xscale="log", yscale="log", xlabel="iteration + 1 (log scale)",
                   ylabel="objective - its minimum (log scale)", title="The objective falling")
         panel.legend(loc="lower left", fontsize=8)
-        notes = [message.split(":")[0] for message in messages.values() if message]  # "<name> did not converge in N"
+        notes = [f"{OPTIMIZERS[method][0]} stopped after {result.n_iter} iterations without converging"
+                 for method, result in self.results.items() if not result.converged]
         notes.append(held_note(self.model, self.chosen, self.fixed))
         panel.text(0.98, 0.98, "\n".join(n for n in notes if n), transform=panel.transAxes, ha="right", va="top",
                    fontsize=8, wrap=True)
@@ -200,15 +198,14 @@ class _Drawing:
     def __call__(self, iteration: int):
         for method, result in self.results.items():
             step = min(iteration, result.n_iter)
-            B = self.objective.coef(result.history[step].x)
-            directions = sliced_directions(self.model, B[None], self.chosen, self.fixed)
+            B = self.objective.coef(result.iterations[step].x)
             if len(self.chosen) == 2:
-                line = boundary_quantities(directions, True)
+                line = boundary_quantities(slice_directions(self.model.layout, B[None], self.chosen, self.fixed), True)
                 heights = line["intercept"][0, 0] + line["slope"][0, 0] * self.x_grid
-            else:
-                heights = expit(directions[0, 0, 0] + directions[0, 1, 0] * self.x_grid)
+            else:  # Pr(classes_[1]) along the feature, the others held at their means
+                heights = np.exp(self.model.log_probabilities(B, self.grid_rows)[:, 1])
             self.lines[method].set_data(self.x_grid, heights)
-            self.markers[method].set_data([step + 1], [max(result.history[step].objective - self.floor, 1e-12)])
+            self.markers[method].set_data([step + 1], [max(result.iterations[step].objective - self.floor, 1e-12)])
         self.data_panel.set_title(f"Iteration {iteration}: " + ", ".join(
             f"{OPTIMIZERS[m][0]} at step {min(iteration, r.n_iter)}" for m, r in self.results.items()))
         return [*self.lines.values(), *self.markers.values()]

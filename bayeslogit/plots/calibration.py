@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from ..compare import calibration_bins, evaluation_data, expected_calibration_error
-from ..fits import collect_fits
-from .boundary import add_footnote, failure_note, new_axes, response_name, style
+from ..compare import calibration_bins, expected_calibration_error
+from ..fits.collection import collect_fits
+from .style import add_footnote, failure_note, new_axes, response_name, style
 
 
 def plot_calibration(fits, X=None, y=None, ax=None, *, n_bins: int = 10):
@@ -37,7 +37,7 @@ def plot_calibration(fits, X=None, y=None, ax=None, *, n_bins: int = 10):
     """
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
-    design, codes, weights, held_out = evaluation_data(model, X, y)
+    design, codes, weights, held_out = model.evaluation_data(X, y)
     fig, (diagram, counts) = new_axes(ax, 2, (7, 8), nrows=2, height_ratios=[3, 1])
     diagram.plot([0, 1], [0, 1], color="grey", linewidth=1.5, linestyle=(0, (1, 2)), label="perfect calibration")
     centres = (np.arange(n_bins) + 0.5) / n_bins

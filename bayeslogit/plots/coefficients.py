@@ -2,32 +2,35 @@
 
 import numpy as np
 
-from ..fits import PointFit, coef_labels, collect_fits, normal_interval
-from .boundary import add_footnote, failure_note, new_axes, style
+from ..fits import intervals
+from ..fits.collection import collect_fits
+from ..fits.posterior import PosteriorFit
+from .style import add_footnote, failure_note, interval_label, new_axes, style
 
 
-def coef_intervals(fit, prob: float = 0.94) -> tuple[np.ndarray, np.ndarray]:
-    """Estimates and intervals of ``vec(B)``.
+def coef_intervals(fit, ci_prob: float, ci_kind: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """Estimates and intervals of ``vec(B)``, and the interval's name.
 
-    Point fits: the estimate and the normal interval ``estimate +- z sd`` with ``sd`` from ``fit.cov``.
-    Posterior fits: the posterior mean and the highest-density interval of the draws.
+    Point fits: the estimate and the Wald interval ``estimate -+ z se`` (``ci_kind`` concerns posteriors
+    only). Posterior fits: the posterior mean and the ``ci_kind`` interval of the draws.
 
     Returns
     -------
     estimate : ndarray of shape (P*M,)
     interval : ndarray of shape (P*M, 2)
+    kind : str
+        E.g. ``"89% Wald"`` or ``"89% ETI"``.
     """
     estimate = fit.params.ravel(order="F")
-    if isinstance(fit, PointFit):
-        return estimate, np.column_stack(normal_interval(estimate, np.sqrt(np.diag(fit.cov.to_numpy())), prob))
-    from arviz_stats.base import array_stats
-
-    draws = fit.coef_draws()
+    if not isinstance(fit, PosteriorFit):
+        bounds = intervals.wald(estimate, np.sqrt(np.diag(fit.cov.to_numpy())), ci_prob)
+        return estimate, np.column_stack(bounds), interval_label(ci_prob, "wald")
+    draws = fit.pooled_draws()
     flat = draws.transpose(0, 2, 1).reshape(len(draws), -1)  # (S, P*M) in vec order
-    return estimate, array_stats.hdi(flat.T, prob, axis=-1)
+    return estimate, intervals.of_draws(flat.T, ci_prob, ci_kind), interval_label(ci_prob, ci_kind)
 
 
-def plot_coef(fits, ax=None, *, prob: float = 0.94):
+def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | None = None):
     """Every coefficient across the methods: one panel per coefficient, one row per method.
 
     Each coefficient has its own horizontal scale (an intercept and a slope can differ by orders of
@@ -39,8 +42,11 @@ def plot_coef(fits, ax=None, *, prob: float = 0.94):
         Fits of one model; failed fits are named under the plot.
     ax : sequence of Axes, optional
         One per coefficient (``P * M``), in the order of ``coef_labels``. Default: a new figure.
-    prob : float
-        Probability of the intervals: normal intervals for point fits, HDIs for posterior fits.
+    ci_prob : float, optional
+        Probability of the intervals (Wald intervals for point fits); default
+        ``arviz_base.rcParams["stats.ci_prob"]``.
+    ci_kind : {"eti", "hdi"}, optional
+        The posterior fits' intervals; default ``arviz_base.rcParams["stats.ci_kind"]``.
 
     Returns
     -------
@@ -48,30 +54,28 @@ def plot_coef(fits, ax=None, *, prob: float = 0.94):
         ``fig.axes`` holds one panel per coefficient; in each, method ``i`` (in the order of ``fits``) is
         drawn at height ``-i``.
     """
-    if not 0 < prob < 1:
-        raise ValueError(f"`prob` must be in (0, 1); got {prob}")
+    ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
-    labels = coef_labels(model)
+    labels = model.layout.flat_labels
     fig, axes = new_axes(ax, len(labels), (7.5, 1.0 + 1.1 * len(labels) + 0.25 * len(fitted)), nrows=len(labels))
-    intervals = {method: coef_intervals(fit, prob) for method, fit in fitted.items()}
+    shown = {method: coef_intervals(fit, ci_prob, ci_kind) for method, fit in fitted.items()}
     for j, (panel, label) in enumerate(zip(axes, labels)):
-        for i, (method, (estimate, interval)) in enumerate(intervals.items()):
+        for i, (method, (estimate, interval, kind)) in enumerate(shown.items()):
             look = style(method)
-            kind = "normal interval" if isinstance(fitted[method], PointFit) else "HDI"
+            what = "posterior mean" if isinstance(fitted[method], PosteriorFit) else "estimate"
             panel.plot(interval[j], [-i, -i], color=look["color"], linestyle=look["linestyle"], linewidth=2,
                        gid=f"{method}-interval")
             panel.plot(estimate[j], -i, marker=look["marker"], color=look["color"], linestyle="none", markersize=7,
-                       label=f"{look['label']}: {'estimate' if kind != 'HDI' else 'posterior mean'}, "
-                             f"{prob:.0%} {kind}", gid=f"{method}-estimate")
+                       label=f"{look['label']}: {what}, {kind}", gid=f"{method}-estimate")
         low, high = panel.get_xlim()
         if low < 0 < high:
             panel.axvline(0, color="grey", linewidth=0.8, zorder=0)
-        panel.set_yticks(-np.arange(len(intervals)), [style(m)["label"] for m in intervals])
-        panel.set_ylim(-len(intervals) + 0.4, 0.6)
+        panel.set_yticks(-np.arange(len(shown)), [style(m)["label"] for m in shown])
+        panel.set_ylim(-len(shown) + 0.4, 0.6)
         panel.set_title(label, fontsize=10, loc="left")
     axes[-1].set_xlabel("coefficient (change in log-odds per unit of the feature)")
     fig.legend(handles=axes[0].get_legend_handles_labels()[0], loc="outside upper center", ncols=2, fontsize=8,
-               title=f"Coefficients by method: estimate and {prob:.0%} interval", title_fontsize=11)
+               title=f"Coefficients by method: estimate and {int(ci_prob * 100)}% interval", title_fontsize=11)
     add_footnote(fig, [failure_note(failed)])
     return fig

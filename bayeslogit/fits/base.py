@@ -1,0 +1,138 @@
+"""What every fit shares: its coefficients, labels and predictions.
+
+A fit holds coefficient draws of shape (n_chains, n_draws, P, M): a point fit (ML, MAP) is one chain of
+one draw, a posterior fit its chains of draws (the Laplace fit one chain of independent draws). Every
+prediction averages over them through :mod:`bayeslogit.numerics.predictive`, so the same formula gives a
+point fit's probabilities and a posterior predictive.
+"""
+
+import numpy as np
+import pandas as pd
+
+from ..numerics import predictive
+from ..numerics.design import Design
+from .layout import listing
+
+
+class FitBase:
+    """Predictions shared by point and posterior fits.
+
+    Subclasses provide ``model``, ``params`` (P, M) (the point estimate or posterior mean), ``coef_draws``
+    (n_chains, n_draws, P, M), ``_cov`` (the covariance of ``vec(params)``, (P*M, P*M)) and
+    ``_boundary_type``, the :class:`~bayeslogit.fits.boundary.Boundary` class of their boundaries.
+    """
+
+    @property
+    def layout(self):
+        """The model's :class:`~bayeslogit.fits.layout.CoefLayout`."""
+        return self.model.layout
+
+    @property
+    def coef(self) -> pd.Series | pd.DataFrame:
+        """Estimates (posterior means): a Series by ``coef_names``, or a DataFrame [coef x class] for multiclass."""
+        return self.layout.labelled(self.params)
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        """Covariance of ``vec(params)``, (P*M, P*M), labelled by ``layout.flat_labels``."""
+        labels = self.layout.flat_labels
+        return pd.DataFrame(self._cov, index=labels, columns=labels)
+
+    def _coef_text(self) -> str:
+        """``coef: name=value, ...``, a few coefficients for a one-line repr."""
+        return "coef: " + listing(self.layout.flat_labels, self.params.ravel(order="F"))
+
+    def pooled_draws(self) -> np.ndarray:
+        """All coefficient draws, chains concatenated: shape (n_chains * n_draws, P, M)."""
+        return self.coef_draws.reshape(-1, *self.coef_draws.shape[2:])
+
+    def decision_function(self, X=None) -> np.ndarray:
+        """Linear predictor at the fit's coefficients (for posterior fits, the posterior mean).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for binary models (the logit of ``classes_[1]``), else
+        (n_samples, K) class logits (the reference class's logit is 0).
+        """
+        design = Design(self.model.design_matrix(X), self.model.intercept)
+        return self.layout.family.decision(design.linear_predictor(self.params))
+
+    def log_proba(self, X=None) -> np.ndarray:
+        """Log of the predicted class probabilities, averaged over the draws in log space.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features), optional
+            New data (a DataFrame for formula models); default: the training data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, K)
+            One column per class of ``model.classes_``, binary models included.
+        """
+        return self.log_proba_of_design(self.model.design_matrix(X))
+
+    def log_proba_of_design(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`log_proba` of a design already validated by ``model.design_matrix`` (n_samples, n_features)."""
+        design = Design(X, self.model.intercept)
+        return predictive.average_log_proba(self.layout.family, design, self.pooled_draws())
+
+    def predictive_moments(self, X: np.ndarray, max_draws: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and sd over the draws of the class probabilities at the rows of a validated design ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        max_draws : int, optional
+            Use at most this many draws, evenly thinned.
+
+        Returns
+        -------
+        mean, sd : ndarray of shape (n_samples, K)
+            The sd is zero for a point fit.
+        """
+        draws = self.pooled_draws()
+        if max_draws is not None and len(draws) > max_draws:
+            draws = draws[np.linspace(0, len(draws) - 1, max_draws).astype(int)]
+        return predictive.proba_moments(self.layout.family, Design(X, self.model.intercept), draws)
+
+    def predictive_draws(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities of each draw at the rows of a validated design ``X`` (n_samples, n_features),
+        shape (n_chains * n_draws, n_samples, K): what intervals of ``p`` over the posterior are made of."""
+        return predictive.proba_per_draw(self.layout.family, Design(X, self.model.intercept), self.pooled_draws())
+
+    def predict_proba(self, X=None) -> np.ndarray:
+        """Predicted probabilities, averaged over the posterior draws for posterior fits.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features), optional
+            New data (a DataFrame for formula models); default: the training data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), ``Pr(w = classes_[1])``, for binary models;
+        (n_samples, K) for multiclass.
+        """
+        return self.layout.family.output_probabilities(np.exp(self.log_proba(X)))
+
+    def predict(self, X=None) -> np.ndarray:
+        """The most probable class label of each row, shape (n_samples,)."""
+        return self.model.classes_[np.argmax(self.log_proba(X), axis=1)]
+
+    def boundary(self, level: float = 0.5):
+        """Where the predicted probability equals ``level``: threshold, line or hyperplane, per class pair.
+
+        Parameters
+        ----------
+        level : float
+            The probability, in (0, 1), at which the boundary is drawn: ``Pr(classes_[1]) = level`` for a
+            binary model, ``Pr(k | j or k) = level`` for a pair of classes ``j < k`` of a multiclass model.
+
+        Returns
+        -------
+        Boundary
+            Point values with delta-method standard errors, or per-draw values with an ArviZ summary; see
+            :class:`bayeslogit.fits.boundary.Boundary`.
+        """
+        return self._boundary_type.of(self, level)
