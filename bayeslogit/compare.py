@@ -11,6 +11,7 @@ log space, so no probability is rounded to 0 or 1 before its logarithm is taken.
 import numpy as np
 import pandas as pd
 
+from .checks import check_count
 from .fits.collection import collect_fits
 
 
@@ -164,6 +165,7 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     >>> fits = model.fit_all(bl.Normal(2.5))            # doctest: +SKIP
     >>> print(bl.compare(fits, X_test, y_test))         # doctest: +SKIP
     """
+    n_bins = check_count("n_bins", n_bins, 1)
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
     X, codes, weights, held_out = model.evaluation_data(X_test, y_test)
@@ -171,7 +173,7 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     columns = {}
     for method, fit in fitted.items():
         sections = {"coef": dict(zip(labels, fit.params.ravel(order="F"))),
-                    "coef_se_sd": dict(zip(labels, np.sqrt(np.diag(fit.cov.to_numpy())))),
+                    "coef_se_sd": dict(zip(labels, fit.uncertainty)),
                     "held-out" if held_out else "in-sample": predictive_metrics(fit, X, codes, weights, n_bins),
                     **fit.comparison_rows()}
         columns[method] = {(section, name): value for section, rows in sections.items() for name, value in rows.items()}

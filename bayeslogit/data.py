@@ -4,6 +4,7 @@ Everything a user hands to :class:`bayeslogit.LogisticModel` is checked here, on
 code downstream trusts what it receives. Messages name the problem, the value received and the fix.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,9 @@ class ModelData:
     feature_names : tuple of str
     formula_spec : formulaic ModelSpec or None
         Re-applied to new data frames at prediction time.
+    named_features : bool
+        Whether the features were named (a DataFrame's columns, or ``feature_names``), so that a data frame
+        of new rows is read by those names; unnamed features (``x0, x1, ...``) are read by position.
     """
 
     X: np.ndarray
@@ -36,6 +40,7 @@ class ModelData:
     classes: np.ndarray
     feature_names: tuple
     formula_spec: object = None
+    named_features: bool = False
 
 
 def _describe_rows(mask: np.ndarray) -> str:
@@ -164,6 +169,7 @@ def check_prior(prior) -> Normal:
 
 def prepare(X, y, feature_names=None, weights=None) -> ModelData:
     """Validate arrays or data frames into :class:`ModelData`."""
+    named = isinstance(X, pd.DataFrame) or feature_names is not None
     X, names = validate_X(X, feature_names)
     codes, classes = encode_labels(y, X.shape[0])
     weights = validate_weights(weights, X.shape[0])
@@ -171,7 +177,7 @@ def prepare(X, y, feature_names=None, weights=None) -> ModelData:
     if unweighted.size:
         raise DataError(f"every row of the class(es) {unweighted.tolist()} has weight 0, so the model cannot learn "
                         "them and its coefficients diverge; give those rows weight or drop the class")
-    return ModelData(X, codes, weights, classes, names)
+    return ModelData(X, codes, weights, classes, names, named_features=named)
 
 
 def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
@@ -203,8 +209,6 @@ def design_from_formula(rhs: str, data: pd.DataFrame, spec=None):
         When a term cannot be evaluated (an unknown column), meets missing values, or (new data) holds a
         category level that the model was not fitted on.
     """
-    import warnings
-
     from formulaic import model_matrix
     from formulaic.errors import DataMismatchWarning, FactorEvaluationError
 
@@ -254,19 +258,20 @@ def class_codes(classes: np.ndarray, y) -> np.ndarray:
     return codes
 
 
-def new_design(model_data: ModelData, formula: str | None, X) -> np.ndarray:
+def new_design(model_data: ModelData, rhs: str | None, X) -> np.ndarray:
     """Validated predictors (n_samples, n_features) of new rows for a model fitted on ``model_data``.
 
-    A formula model expands a data frame by its formula's spec; a model with named features takes a data
-    frame's columns by name (in any order); arrays must have the model's columns in order.
+    A formula model expands a data frame by the spec of its formula's right-hand side ``rhs``; a model with
+    named features takes a data frame's columns by name (in any order); arrays, and data frames given to a
+    model of unnamed features, must have the model's columns in order.
     """
     names = list(model_data.feature_names)
     if model_data.formula_spec is not None:
         if not isinstance(X, pd.DataFrame):
             raise TypeError("this model was built from a formula: pass new data as a DataFrame with "
                             f"the formula's columns; got {type(X).__name__}")
-        X, _, _ = design_from_formula(formula, X, model_data.formula_spec)
-    elif isinstance(X, pd.DataFrame) and names != [f"x{j}" for j in range(len(names))]:
+        X, _, _ = design_from_formula(rhs, X, model_data.formula_spec)
+    elif isinstance(X, pd.DataFrame) and model_data.named_features:
         missing = [name for name in names if name not in set(map(str, X.columns))]
         if missing:
             raise DataError(f"X lacks the column(s) {missing} that the model was fitted on ({names})")

@@ -23,8 +23,10 @@ class SeparationError(BayeslogitError, ValueError):
     Attributes
     ----------
     columns : tuple of str
-        The predictors whose coefficients diverge.
+        The predictors named as separating: every one that separates the classes on its own, or, when none
+        does, a minimal set that separates them together. Others may diverge with them.
     kind : {"complete", "quasi-complete"}
+        How all the predictors together separate the classes.
     """
 
     def __init__(self, message: str, columns: tuple[str, ...] = (), kind: str = "complete"):

@@ -145,13 +145,18 @@ class LogisticModel:
     def objective(self, prior: Normal | None = None) -> Objective:
         """The negative log posterior (``prior=None``: negative log-likelihood) of this model."""
         P = self.design.n_coef
+        if prior is not None:
+            data_layer.check_prior(prior)
         precision = np.zeros(P) if prior is None else prior.precision(P - self.intercept, self.intercept)
         return Objective(self.family, self.design, self.data.y, self.data.weights, self.n_classes, precision,
                          self.family.free_transform(precision == 0, self.n_classes))
 
     def design_matrix(self, X=None) -> np.ndarray:
         """Validated predictors (n_samples, n_features) for prediction; None gives the training data."""
-        return self.data.X if X is None else data_layer.new_design(self.data, self.formula, X)
+        if X is None:
+            return self.data.X
+        rhs = self.formula.split("~", 1)[1].strip() if self.formula else None
+        return data_layer.new_design(self.data, rhs, X)
 
     def evaluation_data(self, X=None, y=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
         """Validated rows to evaluate on: the training data when both ``X`` and ``y`` are None.
@@ -354,6 +359,8 @@ class LogisticModel:
         dict
             method -> PointFit, LaplaceFit, MCMCFit or FailedFit (e.g. ML under separation), in ``methods`` order.
         """
+        if isinstance(methods, str):
+            raise TypeError(f"`methods` must be a sequence of method names, e.g. ('ml', 'map'); got {methods!r}")
         for method in methods:
             check_choice("methods", method, METHODS)
         makers = {

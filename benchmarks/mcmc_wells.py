@@ -53,7 +53,7 @@ def main():
     def ours():
         fit = model.fit_mcmc(PRIOR, draws=args.draws, tune=args.tune, chains=args.chains,
                              random_seed=args.seed, progressbar=False)
-        return fit.ess_bulk_min
+        return fit.diagnosis.rows["ess_bulk_min"]
 
     rows = [
         ("fit_mcmc, first call", *timed(ours)),

@@ -14,9 +14,11 @@ PACKAGE = Path(bl.__file__).parent
 ROOT = PACKAGE.parent
 MAX_MODULE_LINES = 400
 
-# A comparison of a likelihood, parameterization or method name with a string literal, in either order.
+# A comparison of a likelihood, parameterization or method name with a string literal, in either order, or a
+# test of such a name's membership in a collection.
+NAMES = r"""["'](bernoulli|categorical|reference|symmetric|ml|map|laplace|mcmc)["']"""
 KIND_TEST = re.compile(r"""(likelihood|parameterization|method|family\.name)\s*[!=]=\s*["']"""
-                       r"""|["'](bernoulli|categorical|reference|symmetric|ml|map|laplace|mcmc)["']\s*[!=]=""")
+                       rf"""|{NAMES}\s*[!=]=|{NAMES}\s+(not\s+)?in\b|\bin\s*[(\[{{]\s*{NAMES}""")
 
 
 def source_files() -> list[Path]:
@@ -47,17 +49,22 @@ def test_no_string_tests_of_kinds():
 
 def test_the_kind_test_pattern_finds_string_tests():
     """The pattern above is able to fail."""
-    for line in ['if model.likelihood == "bernoulli":', "x = 'mcmc' != fit.method", 'if self.method != "map"']:
+    for line in ['if model.likelihood == "bernoulli":', "x = 'mcmc' != fit.method", 'if self.method != "map"',
+                 'shown = "map" if "map" in fits else None', 'if method in ("laplace", "mcmc"):']:
         assert KIND_TEST.search(line), line
     assert not KIND_TEST.search('FAMILIES = {"bernoulli": Bernoulli.with_parameterization}')
 
 
-def test_every_returned_type_is_exported():
-    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", bl.datasets.load_wells())
-    ml = model.fit_ml()
-    laplace = model.fit_laplace(bl.Normal(1.0), draws=300, random_seed=0)
-    returned = [ml, laplace, ml.boundary(), laplace.boundary(), laplace.diagnose(), bl.compare([ml, laplace])]
-    assert [type(obj).__name__ for obj in returned if type(obj).__name__ not in bl.__all__] == []
+def test_every_returned_type_is_exported(wells_split_fits):
+    fits, _, _ = wells_split_fits
+    failed = bl.LogisticModel.from_formula("species ~ petal_length", bl.datasets.load_iris().query(
+        "species != 'virginica'")).fit_all(bl.Normal(1.0), methods=("ml",))["ml"]
+    returned = [failed, bl.compare(fits), *fits.values(), *(fit.boundary() for fit in fits.values()),
+                fits["laplace"].diagnose(), fits["mcmc"].diagnose()]
+    assert {type(obj).__name__ for obj in returned} == {
+        "FailedFit", "Comparison", "PointFit", "LaplaceFit", "MCMCFit", "PointBoundary", "PosteriorBoundary",
+        "LaplaceDiagnosis", "MCMCDiagnosis"}
+    assert all(getattr(bl, type(obj).__name__) is type(obj) for obj in returned)
     assert all(issubclass(getattr(bl, name), bl.BayeslogitError)
                for name in ("DataError", "SeparationError", "CollinearityError", "SingularHessianError"))
 
@@ -69,13 +76,18 @@ def test_version_comes_from_the_package_metadata():
 
 
 @pytest.mark.parametrize("make", [
-    lambda m: m.fit_ml(), lambda m: m.fit_laplace(bl.Normal(1.0), draws=300, random_seed=0),
-    lambda m: m.fit_ml().boundary(), lambda m: m.fit_laplace(bl.Normal(1.0), draws=300, random_seed=0).diagnose(),
+    lambda m: m.fit_map(bl.Normal(1.0)), lambda m: m.fit_laplace(bl.Normal(1.0), draws=300, random_seed=0),
+    lambda m: m.fit_map(bl.Normal(1.0)).boundary(),
+    lambda m: m.fit_laplace(bl.Normal(1.0), draws=300, random_seed=0).diagnose(),
 ], ids=["point fit", "posterior fit", "boundary", "diagnosis"])
 def test_reprs_are_one_short_line(make):
+    """Five coefficients, or 5 x 2 for three classes: a repr names a few and counts the rest."""
     wells = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic + educ + assoc", bl.datasets.load_wells())
-    text = repr(make(wells))
-    assert "\n" not in text and len(text) < 200
+    iris = bl.LogisticModel.from_formula("species ~ sepal_length + sepal_width + petal_length + petal_width",
+                                         bl.datasets.load_iris())
+    for model in (wells, iris):
+        text = repr(make(model))
+        assert "\n" not in text and len(text) < 200, text
 
 
 def test_import_and_ml_fit_load_no_heavy_modules():

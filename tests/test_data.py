@@ -124,6 +124,16 @@ def test_new_data_with_an_unseen_category_level_is_refused(frame):
         fit.predict_proba(data.iloc[:2].assign(g="z"))
 
 
+def test_data_frame_columns_are_read_by_name_even_when_named_like_the_defaults(frame):
+    """A frame whose columns happen to be called x0, x1 is still read by name, in any order."""
+    named = frame[["a", "b"]].set_axis(["x0", "x1"], axis=1)
+    fit = bl.LogisticModel(named, frame["y"]).fit_ml()
+    np.testing.assert_allclose(fit.predict_proba(named[["x1", "x0"]]), fit.predict_proba(), rtol=1e-12)
+    # An array has no names: its columns are the model's, in order, and so are a frame's for a model fitted on one.
+    positional = bl.LogisticModel(named.to_numpy(), frame["y"]).fit_ml()
+    np.testing.assert_allclose(positional.predict_proba(named.to_numpy()), fit.predict_proba(), rtol=1e-12)
+
+
 def test_data_frame_without_the_fitted_columns_is_refused(frame):
     fit = bl.LogisticModel(frame[["a", "b"]], frame["y"]).fit_ml()
     with pytest.raises(bl.DataError, match="lacks the column\\(s\\) \\['b'\\]"):
@@ -158,6 +168,11 @@ def test_intercept_only_model_fits_the_log_odds(frame):
     (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_ml(max_iter=0), ValueError, "`max_iter` must be an integer >= 1"),
     (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(bl.Normal(1.0), tol=-1.0), ValueError, "`tol` must be"),
     (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(2.5), TypeError, "prior must be a bl.Normal"),
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).objective(2.5), TypeError, "prior must be a bl.Normal"),
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_all(bl.Normal(1.0), methods="ml"), TypeError,
+     r"`methods` must be a sequence of method names, e.g. \('ml', 'map'\); got 'ml'"),
+    (lambda f: bl.compare(bl.LogisticModel(f[["a"]], f["y"]).fit_ml(), n_bins=0), ValueError,
+     "`n_bins` must be an integer >= 1; got 0"),
 ])
 def test_options_are_checked(frame, make, exception, pattern):
     with pytest.raises(exception, match=pattern):

@@ -120,7 +120,7 @@ def test_challenger_matches_the_exact_posterior(challenger_fit):
     r = fit.cov.to_numpy()[0, 1] / (sd[0] * sd[1])
     mcse_r = array_stats.mcse(a * b - r * (a**2 + b**2) / 2, method="mean")
     assert abs(r - cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])) < 4 * mcse_r
-    assert fit.summary()["r_hat"].max() < 1.01 and fit.ess_bulk_min > 400
+    assert fit.summary()["r_hat"].max() < 1.01 and fit.diagnosis.rows["ess_bulk_min"] > 400
     # Laplace: the mean is the MAP, a stationary point of the objective, to 1e-8.
     laplace = model.fit_laplace(prior, random_seed=0, map_fit=fit.map_fit)
     _, grad, hess = model.objective(prior)(laplace.params[:, 0])
@@ -175,7 +175,7 @@ def test_diagnostics_that_cannot_be_computed_are_a_warning():
     with pytest.warns(bl.ConvergenceWarning, match="could not be computed"):
         diagnosis = fit.diagnose()
     assert diagnosis.table.isna().all().all() and diagnosis.concerned == ["Intercept", "temp"]
-    assert np.isnan(fit.ess_bulk_min)
+    assert np.isnan(fit.diagnosis.rows["ess_bulk_min"])
 
 
 def test_no_intercept_posterior_matches_quadrature():
@@ -308,23 +308,20 @@ def test_symmetric_multiclass_mcmc_keeps_the_constraint():
     assert np.all(np.abs((fit.params - diagnosis.corrected_coef.to_numpy()).ravel(order="F")) < 0.25 * sd)
 
 
-def test_fit_all_keeps_a_failed_map_and_the_fits_built_on_it(monkeypatch):
-    """The posterior fits start from the MAP: when it fails they fail with its error, and ML still fits."""
-    model, prior = challenger()
-    error = bl.SingularHessianError("the Hessian is not positive definite at iteration 3")
-
-    def failing_map(*args, **kwargs):
-        raise error
-
-    monkeypatch.setattr(model, "fit_map", failing_map)
-    fits = model.fit_all(prior, random_seed=0, draws=50, tune=50, chains=2, progressbar=False)
+def test_fit_all_keeps_a_failed_map_and_the_fits_built_on_it():
+    """Predictors of size 1e160: their squares overflow, so neither ML nor the MAP can be computed, and the
+    posterior fits, which start from the MAP, fail with its error; nothing is raised and nothing compiles."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    model = bl.LogisticModel(X * 1e160, (X[:, 0] + rng.normal(size=200) > 0).astype(int))
+    fits = model.fit_all(bl.Normal(1.0), random_seed=0, draws=50, tune=50, chains=2, progressbar=False)
     assert list(fits) == ["ml", "map", "laplace", "mcmc"]
-    assert isinstance(fits["ml"], bl.PointFit)
-    assert [fits[m].error for m in ("map", "laplace", "mcmc")] == [error] * 3
-    assert all(isinstance(fits[m], bl.FailedFit) for m in ("map", "laplace", "mcmc"))
-    table = bl.compare(fits)
-    assert list(table.columns) == ["ml", "map", "laplace", "mcmc"] and table["mcmc"].isna().all()
-    assert table.failures["laplace"] == "SingularHessianError: the Hessian is not positive definite at iteration 3"
+    assert all(isinstance(fit, bl.FailedFit) for fit in fits.values())
+    assert fits["laplace"].error is fits["map"].error and fits["mcmc"].error is fits["map"].error
+    assert fits["map"].reason == ("FloatingPointError: Newton's method (MAP): the gradient or Hessian overflowed at "
+                                  "iteration 0; rescale the predictors (e.g. standardise them)")
+    with pytest.raises(ValueError, match=r"no usable fit \(ml: FloatingPointError: .*; mcmc: FloatingPointError"):
+        bl.compare(fits)
 
 
 def test_challenger_fit_all_warns_of_the_poor_laplace_fit_once_when_it_is_made():

@@ -223,6 +223,13 @@ def test_animation_reports_non_convergence_instead_of_warning(tmp_path):
     assert result.messages["newton"] is None
     with pytest.raises(ValueError, match=r"`path` must end in .gif or .mp4; got 'x.png'"):
         animate_optimization(model, path=tmp_path / "x.png")
+    with pytest.raises(TypeError, match=r"prior must be a bl.Normal, e.g. bl.Normal\(sigma=2.5\); got float"):
+        animate_optimization(model, path=tmp_path / "x.gif", prior=2.5)
+    with pytest.raises(ValueError, match="`max_iter` must be an integer >= 1; got 0"):
+        animate_optimization(model, path=tmp_path / "x.gif", max_iter=0)
+    assert not (tmp_path / "x.gif").exists()
+    assert repr(result) == (f"OptimizationAnimation({str(result.path)!r}, 4 frames; gradient_descent 200 steps, "
+                            "newton 6 steps)")
 
 
 def test_wrong_number_of_axes_is_explained(wells_fits):

@@ -117,6 +117,9 @@ def find_collinearity(design: Design, weights: np.ndarray, names: tuple[str, ...
         return None
     names = tuple(str(n) for n in names)
     gram = design.gram(weights)
+    if not np.all(np.isfinite(gram)):  # squares of huge columns overflow; the rank does not depend on their scale
+        largest = np.abs(design.X).max(axis=0)
+        gram = Design(design.X / np.where(largest > 0, largest, 1.0), design.intercept).gram(weights)
     start = int(design.intercept)
     inner = gram[start:, start:]
     if design.intercept:  # the Gram matrix of the centred columns (Schur complement of the intercept)

@@ -59,11 +59,6 @@ class Gaussian:
         """``H^-1`` of shape (n_free, n_free)."""
         return self.root @ self.root.T
 
-    @property
-    def sd(self) -> np.ndarray:
-        """Standard deviations of the free coordinates, shape (n_free,)."""
-        return np.sqrt((self.root**2).sum(axis=1))
-
     def point(self, z: np.ndarray) -> np.ndarray:
         """Free coordinates ``mean + root z`` of shape (S, n_free) for standard-normal ``z`` (S, n_free)."""
         return self.mean + z @ self.root.T

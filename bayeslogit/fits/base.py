@@ -38,6 +38,12 @@ class FitBase:
         labels = self.layout.flat_labels
         return pd.DataFrame(self._cov, index=labels, columns=labels)
 
+    @property
+    def uncertainty(self) -> np.ndarray:
+        """``sqrt(diag(cov))`` of ``vec(params)``, shape (P*M,): standard errors of a point fit, posterior sds
+        of a posterior fit."""
+        return np.sqrt(np.diag(self._cov))
+
     def _coef_text(self) -> str:
         """``coef: name=value, ...``, a few coefficients for a one-line repr."""
         return "coef: " + listing(self.layout.flat_labels, self.params.ravel(order="F"))

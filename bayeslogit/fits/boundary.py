@@ -270,7 +270,10 @@ class PosteriorBoundary(Boundary):
         from arviz_stats import summary
 
         ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
-        table = summary(self.to_datatree(), ci_prob=ci_prob, ci_kind=ci_kind, round_to="none")
+        # A quantity equal in every draw (the offset of a model without intercept is 0) has no ESS or R-hat:
+        # ArviZ returns NaN for it, through a 0 / 0 that NumPy would otherwise report.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table = summary(self.to_datatree(), ci_prob=ci_prob, ci_kind=ci_kind, round_to="none")
         table = pd.DataFrame(table).reindex(self.names)
         table.insert(2, "median", self.estimate)
         return table

@@ -83,7 +83,12 @@ class CoefLayout:
         return xr.DataArray(self.family.collapse(draws), dims=tuple(coords), coords=coords, name=name)
 
 
-def listing(labels, values, shown: int = 6) -> str:
-    """``"a=1.5, b=-0.2"``: at most ``shown`` labelled values on one line, then how many there are in all."""
+def listing(labels, values, width: int = 90) -> str:
+    """``"a=1.5, b=-0.2"``: as many labelled values as fit in about ``width`` characters, then how many there are."""
     pairs = [f"{label}={value:.4g}" for label, value in zip(labels, values)]
-    return ", ".join(pairs[:shown]) + (f", ... ({len(pairs)} in all)" if len(pairs) > shown else "")
+    shown = [pairs[0]] if pairs else []
+    for pair in pairs[1:]:
+        if len(", ".join([*shown, pair])) > width:
+            break
+        shown.append(pair)
+    return ", ".join(shown) + (f", ... ({len(pairs)} in all)" if len(shown) < len(pairs) else "")

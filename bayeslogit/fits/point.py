@@ -84,7 +84,7 @@ class PointFit(FitBase):
     @property
     def se(self) -> pd.Series | pd.DataFrame:
         """Standard errors, shaped like ``coef``."""
-        return self.layout.labelled(self.layout.unflatten(np.sqrt(np.diag(self._cov))), "se")
+        return self.layout.labelled(self.layout.unflatten(self.uncertainty), "se")
 
     @property
     def history(self) -> pd.DataFrame:
@@ -114,7 +114,7 @@ class PointFit(FitBase):
         """
         ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POINT_KINDS)
         estimate = self.params.ravel(order="F")
-        se = np.sqrt(np.diag(self._cov))
+        se = self.uncertainty
         z = estimate / se
         lower, upper = intervals.wald(estimate, se, ci_prob)
         lb, ub = intervals.column_names(ci_kind, ci_prob)

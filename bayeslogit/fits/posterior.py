@@ -174,10 +174,10 @@ class PosteriorFit(FitBase):
         X : array-like or DataFrame of shape (n_samples, n_features), optional
             New data; default: the training data.
         approximation : {"mc", "probit"}
-            "mc": the probability averaged over the draws. "probit" (binary models): MacKay's probit
+            "mc": the probability averaged over the draws. "probit" (two classes): MacKay's probit
             approximation ``sig(mu / sqrt(1 + pi s^2 / 8))``, with ``mu`` and ``s^2`` the mean and variance
-            of the linear predictor under the Gaussian with the fit's mean and covariance (exact Laplace
-            moments; sample moments for MCMC).
+            of the log-odds of ``classes_[1]`` under the Gaussian with the fit's mean and covariance (exact
+            Laplace moments; sample moments for MCMC).
 
         Returns
         -------
@@ -189,15 +189,19 @@ class PosteriorFit(FitBase):
         return approximations[approximation](X)
 
     def _probit_proba(self, X) -> np.ndarray:
-        # The linear predictors of the mean's coefficients and of each column of a root R of the covariance
-        # (R R^T = cov): the squares of the latter sum to the variance of each row's linear predictor.
+        family, n_classes = self.layout.family, self.model.n_classes
+        if len(family.class_pairs(n_classes)) != 1:
+            raise ValueError("the probit approximation averages the sigmoid of a Gaussian log-odds and needs two "
+                             f"classes; this model has {n_classes}. Use approximation='mc'")
+        # The log-odds direction of the mean's coefficients and of each column of a root R of the covariance
+        # (R R^T = cov, columns as (P, M) matrices): the squares of the latter sum to the log-odds' variance.
         design = Design(self.model.design_matrix(X), self.model.intercept)
         P, M = self.params.shape
-        root = self._cov_root
-        columns = root.T.reshape(-1, M, P).transpose(2, 0, 1).reshape(P, -1)  # (P, J * M), J = root.shape[1]
-        spread = design.linear_predictor(columns).reshape(design.n_samples, -1, M)
-        mean = design.linear_predictor(self.params)
-        return self.layout.family.probit_probabilities(mean, (spread**2).sum(axis=1))
+        columns = self._cov_root.T.reshape(-1, M, P).transpose(0, 2, 1)  # (J, P, M)
+        directions = family.pair_directions(np.concatenate([self.params[None], columns]), n_classes)[..., 0]
+        log_odds = design.linear_predictor(directions.T)  # (n, 1 + J)
+        p1 = predictive.probit_average(log_odds[:, 0], (log_odds[:, 1:] ** 2).sum(axis=1))
+        return family.output_probabilities(np.column_stack([1 - p1, p1]))
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.n_chains} x {self.n_draws} draws, {self.fit_time:.2f} s, "
@@ -263,11 +267,6 @@ class LaplaceFit(PosteriorFit):
     @property
     def _cov_root(self) -> np.ndarray:
         return laplace_whitening(self.map_fit)
-
-    @property
-    def ess_bulk_min(self) -> float:
-        """The draws are independent: their number."""
-        return float(self.n_draws)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -335,11 +334,6 @@ class MCMCFit(PosteriorFit):
                              "draw?), so approximation='probit' cannot use it; use approximation='mc' or draw more")
         values, vectors = eigh(self._cov)
         return vectors * np.sqrt(np.clip(values, 0.0, None))
-
-    @property
-    def ess_bulk_min(self) -> float:
-        """Smallest bulk effective sample size over the coefficients."""
-        return float(self.diagnosis.table["ess_bulk"].min())
 
     def _extra_groups(self) -> dict:
         return {"sample_stats": self.sample_stats}

@@ -1,1 +1,1 @@
-"""Layer 1: links, likelihoods and priors. NumPy and SciPy only."""
+"""Layer 1: links, likelihood families, the design and objective, predictions, priors. NumPy and SciPy only."""

@@ -139,16 +139,6 @@ class Bernoulli(Family):
         """``Pr(w = 1)`` of shape (n,) from the class probabilities (n, 2)."""
         return proba[:, 1]
 
-    def probit_probabilities(self, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
-        """MacKay's ``sig(mu / sqrt(1 + pi s^2 / 8))`` for a Gaussian linear predictor, shape (n,).
-
-        Parameters
-        ----------
-        mean, variance : ndarray of shape (n, 1)
-            Moments of ``eta``.
-        """
-        return expit(mean[:, 0] / np.sqrt(1 + np.pi * variance[:, 0] / 8))
-
     def log_likelihood_tensor(self, eta, y: np.ndarray, pt):
         """Per-row log-likelihood (n,) of ``eta`` (n, 1) in PyTensor, ``pt`` being ``pytensor.tensor``."""
         return y * eta[:, 0] - pt.softplus(eta[:, 0])
@@ -216,11 +206,6 @@ class Categorical(Family):
 
     def output_probabilities(self, proba: np.ndarray) -> np.ndarray:
         return proba
-
-    def probit_probabilities(self, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
-        n_classes = self.class_logits(mean).shape[-1]
-        raise ValueError("the probit approximation averages the sigmoid of a Gaussian and needs a binary model; "
-                         f"this one has {n_classes} classes. Use approximation='mc'")
 
     def log_likelihood_tensor(self, eta, y: np.ndarray, pt):
         """Per-row log-likelihood (n,) of ``eta`` (n, M) of static shape in PyTensor (``pt``)."""

@@ -1,14 +1,14 @@
 """Inverse links of the two families, computed in log space.
 
-The sigmoid and the softmax are taken from :mod:`scipy.special`, whose
-implementations never overflow; this module only adds the few derived
+The sigmoid and its logarithm are taken from :mod:`scipy.special`, whose implementations never
+overflow (as is the log-softmax the categorical family uses); this module only adds the few derived
 quantities the likelihoods need.
 """
 
 import numpy as np
-from scipy.special import expit, log_expit, log_softmax, softmax
+from scipy.special import expit, log_expit
 
-__all__ = ["expit", "log_expit", "softmax", "log_softmax", "sigmoid_variance", "with_reference"]
+__all__ = ["expit", "log_expit", "sigmoid_variance", "with_reference"]
 
 
 def sigmoid_variance(eta: np.ndarray) -> np.ndarray:

@@ -70,11 +70,6 @@ class Objective:
         vec = u if self.transform is None else self.transform @ u
         return vec.reshape(self.shape, order="F")
 
-    def free(self, B: np.ndarray) -> np.ndarray:
-        """The free coordinates (n_free,) of a coefficient matrix in the range of ``transform``."""
-        vec = np.asarray(B, dtype=float).reshape(self.shape).ravel(order="F")
-        return vec if self.transform is None else np.linalg.lstsq(self.transform, vec, rcond=None)[0]
-
     def subset(self, rows: np.ndarray) -> "Objective":
         """The same objective on a subset of rows, with the weights rescaled to the full sample size."""
         scale = self.weights.sum() / self.weights[rows].sum()

@@ -13,13 +13,14 @@ log-probabilities. Blocks of rows and of draws keep every intermediate array nea
 * :func:`proba_moments`: the mean and sd over the draws of ``Pr(w = k | x, B_s)``;
 * :func:`proba_per_draw`: every draw's probabilities (for intervals of ``p`` over draws);
 * :func:`log_likelihood_per_draw`: each row's weighted log-likelihood at each draw, and
-  :func:`total_log_likelihood` its sum over the rows.
+  :func:`total_log_likelihood` its sum over the rows;
+* :func:`probit_average`: the average of the sigmoid of a Gaussian log-odds, without draws.
 """
 
 from collections.abc import Iterator
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import expit, logsumexp
 
 from .design import Design
 
@@ -110,3 +111,18 @@ def total_log_likelihood(family, design: Design, y: np.ndarray, weights: np.ndar
         observed = np.take_along_axis(log_p, y[rows, None, None], axis=2)[..., 0]  # (n_rows, s)
         out[chunk] += weights[rows] @ observed
     return out
+
+
+def probit_average(mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """MacKay's approximation ``sig(mu / sqrt(1 + pi s^2 / 8))`` of ``E[sig(a)]``, ``a ~ N(mu, s^2)``.
+
+    Parameters
+    ----------
+    mean, variance : ndarray of shape (n,)
+        Moments of the log-odds ``a`` of each row.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
+    return expit(mean / np.sqrt(1 + np.pi * variance / 8))

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..algorithms.newton import OPTIMIZERS, minimize
+from ..checks import check_count
 from ..exceptions import ConvergenceWarning
 from ..fits.boundary import boundary_quantities, slice_directions
 from .style import choose_features, held_note, response_name
@@ -105,11 +106,13 @@ def animate_optimization(model, methods=("gradient_descent", "newton"), *, path,
     Returns
     -------
     OptimizationAnimation
-        The path, the optimisers' results with their per-iteration histories, and their warnings.
+        The path, the optimisers' results with their iterations, and their warnings.
     """
     path = Path(path)
     if path.suffix not in _WRITERS:
         raise ValueError(f"`path` must end in {' or '.join(_WRITERS)}; got {path.name!r}")
+    max_iter = check_count("max_iter", max_iter, 1)
+    objective = model.objective(prior)  # checks the prior
     unknown = [m for m in methods if m not in OPTIMIZERS]
     if unknown or not methods:
         raise ValueError(f"`methods` must name optimisers among {list(OPTIMIZERS)}; got {list(methods)}")
@@ -121,7 +124,6 @@ def animate_optimization(model, methods=("gradient_descent", "newton"), *, path,
 
     if not writers.is_available(_WRITERS[path.suffix]):
         raise RuntimeError(f"writing {path.suffix} needs {_WRITERS[path.suffix]}, which is not installed; save as .gif")
-    objective = model.objective(prior)
     chosen = choose_features(model, features)
     runs = {method: _run(method, objective, max_iter) for method in methods}
     results = {method: result for method, (result, _) in runs.items()}

@@ -102,7 +102,8 @@ def _draw_lines(scene: Scene, ax, n_lines: int):
     fig, axes = new_axes(ax, 2 if primary else 1, (13, 7) if primary else (7.5, 7))
     main = axes[0]
     G1, G2, rows = scene.grid()
-    shown = primary or ("map" if "map" in scene.fitted else next(iter(scene.fitted)))
+    # Without a posterior, the surface of the first fit under a prior (a MAP stays finite under separation).
+    shown = primary or next((m for m, f in scene.fitted.items() if f.prior is not None), next(iter(scene.fitted)))
     mean, sd = scene.fitted[shown].predictive_moments(rows, MAX_SURFACE_DRAWS)
     p_mean = mean[:, 1].reshape(G1.shape)
     event = f"Pr({scene.class_label(1)})"

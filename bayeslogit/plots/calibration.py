@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..checks import check_count
 from ..compare import calibration_bins, expected_calibration_error
 from ..fits.collection import collect_fits
 from .style import add_footnote, failure_note, new_axes, response_name, style
@@ -35,6 +36,7 @@ def plot_calibration(fits, X=None, y=None, ax=None, *, n_bins: int = 10):
         ``fig.axes[0]`` is the diagram (one line per method, ``gid`` ``"<method>-reliability"``),
         ``fig.axes[1]`` the rows per bin.
     """
+    n_bins = check_count("n_bins", n_bins, 1)
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
     design, codes, weights, held_out = model.evaluation_data(X, y)

@@ -23,7 +23,7 @@ def coef_intervals(fit, ci_prob: float, ci_kind: str) -> tuple[np.ndarray, np.nd
     """
     estimate = fit.params.ravel(order="F")
     if not isinstance(fit, PosteriorFit):
-        bounds = intervals.wald(estimate, np.sqrt(np.diag(fit.cov.to_numpy())), ci_prob)
+        bounds = intervals.wald(estimate, fit.uncertainty, ci_prob)
         return estimate, np.column_stack(bounds), interval_label(ci_prob, "wald")
     draws = fit.pooled_draws()
     flat = draws.transpose(0, 2, 1).reshape(len(draws), -1)  # (S, P*M) in vec order

@@ -1,6 +1,8 @@
 """What the plots share: how each method is drawn, their axes and footnotes, the features they show,
 and the intervals they draw."""
 
+import textwrap
+
 import numpy as np
 
 from ..fits import intervals
@@ -49,8 +51,6 @@ def new_axes(ax, n_panels: int, figsize: tuple, nrows: int = 1, height_ratios=No
 
 def add_footnote(fig, lines: list[str]):
     """Notes under the panels (held features, fits not shown), wrapped to the figure's width."""
-    import textwrap
-
     width = int(16 * fig.get_figwidth())  # characters of 8-point text per line, roughly
     text = "\n".join(textwrap.fill(line, width) for line in lines if line)
     if text:
