@@ -216,6 +216,19 @@ def test_khat_warns_when_the_gaussian_is_poor():
     assert np.all(np.abs(diagnosis.corrected_coef.to_numpy()) > np.abs(fit.params[:, 0]))
 
 
+def test_khat_that_cannot_be_estimated_says_the_gaussian_misses_badly():
+    """Forty separated rows, twenty predictors, a prior of sd 1000: the log importance ratios span tens of thousands, so a
+    handful of draws carry all the weight, PSIS cannot fit a tail, and k-hat is NaN. That is not "too few draws"."""
+    X = np.random.default_rng(0).normal(size=(40, 20))
+    model = bl.LogisticModel(X, (X.sum(axis=1) > 0).astype(int), intercept=False)
+    with pytest.warns(bl.ConvergenceWarning, match=r"^Pareto k-hat could not be estimated: the log importance ratios "
+                                                   r"of the exact posterior to the Gaussian span \d\.\d+e\+04, so a few "
+                                                   r"of the 4000 draws carry all the weight\. The Laplace approximation "
+                                                   r"misses the posterior badly here; use fit_mcmc$"):
+        fit = model.fit_laplace(bl.Normal(1000), random_seed=0)
+    assert np.isnan(fit.diagnosis.khat) and not fit.diagnosis.ok and fit.diagnosis.log_ratio_range > 1e4
+
+
 def test_datatree_works_with_arviz(wells):
     import arviz as az
     import arviz_plots as azp

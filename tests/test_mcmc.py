@@ -178,6 +178,19 @@ def test_diagnostics_that_cannot_be_computed_are_a_warning():
     assert np.isnan(fit.diagnosis.rows["ess_bulk_min"])
 
 
+def test_a_single_chain_is_judged_on_its_ess_and_says_why():
+    """R-hat compares chains: one chain has none (NaN) and is not failed for it. Enough draws pass on ESS
+    alone; too few warn, saying that one chain is judged on ESS."""
+    model, prior = challenger()
+    fit = model.fit_mcmc(prior, draws=1500, tune=300, chains=1, random_seed=2, **QUIET)  # no warning
+    assert fit.diagnosis.ok and np.isnan(fit.diagnosis.rows["r_hat_max"])
+    assert fit.diagnosis.rows["ess_bulk_min"] > 400 and fit.diagnosis.message is None
+    with pytest.warns(bl.ConvergenceWarning, match=r"^MCMC may not have converged: ESS < 400 for Intercept \(ess_bulk="
+                                                   r"\d+, ess_tail=\d+\).*; with one chain R-hat cannot be computed "
+                                                   r"\(it compares chains\), so convergence is judged on ESS alone"):
+        model.fit_mcmc(prior, draws=100, tune=100, chains=1, random_seed=2, **QUIET)
+
+
 def test_no_intercept_posterior_matches_quadrature():
     model, prior = no_intercept()
     with warnings.catch_warnings():
