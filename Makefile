@@ -16,7 +16,7 @@ test: $(BIN)/python
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(BIN)/python
-	$(BIN)/python benchmarks/ml_speed.py
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -21,7 +21,7 @@ One name per thing, throughout the package:
   ("bernoulli", "categorical"). Neither string is tested anywhere but in the tables that map them to classes.
 """
 
-from importlib.metadata import version
+from importlib import import_module
 
 from . import datasets
 from .compare import Comparison, compare
@@ -39,8 +39,14 @@ from .fits.point import FailedFit, PointFit
 from .fits.posterior import LaplaceFit, MCMCFit, PosteriorFit
 from .model import LogisticModel
 from .numerics.priors import Normal
-from .plots import animate_optimization, plot_boundary, plot_calibration, plot_coef
-from .plots.animation import OptimizationAnimation
+
+_LAZY = {  # public names whose modules load on first use, so that `import bayeslogit` does not pay for them
+    "plot_boundary": ".plots",
+    "plot_coef": ".plots",
+    "plot_calibration": ".plots",
+    "animate_optimization": ".plots",
+    "OptimizationAnimation": ".plots.animation",
+}
 
 __all__ = [
     "LogisticModel",
@@ -70,4 +76,18 @@ __all__ = [
     "SeparationError",
     "SingularHessianError",
 ]
-__version__ = version("bayeslogit")
+
+
+def __getattr__(name: str):
+    """The plotting names of ``_LAZY``, imported on first use, and ``__version__`` from the package metadata."""
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("bayeslogit")
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'bayeslogit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, "__version__"})

@@ -56,8 +56,9 @@ def expected_calibration_error(proba: np.ndarray, codes: np.ndarray, n_bins: int
 def predictive_metrics(fit, X: np.ndarray, codes: np.ndarray, weights: np.ndarray, n_bins: int = 10) -> dict:
     """Log loss, accuracy, Brier score and expected calibration error, weighted means over the rows.
 
-    ``X`` (n, p), ``codes`` and ``weights`` are those of ``model.evaluation_data``. The Brier score is ``mean (Pr(classes_[1]) - y)^2`` for binary
-    models and ``mean sum_k (Pr(k) - [y = k])^2`` for multiclass ones (as scikit-learn's ``brier_score_loss``).
+    ``X`` (n, p), ``codes`` and ``weights`` are those of ``model.evaluation_data``. The Brier score is
+    ``mean (Pr(classes_[1]) - y)^2`` for binary models and ``mean sum_k (Pr(k) - [y = k])^2`` for multiclass
+    ones (as scikit-learn's ``brier_score_loss``).
     """
     logp = fit.log_proba_of_design(X)
     proba = np.exp(logp)
@@ -79,8 +80,9 @@ class Comparison(pd.DataFrame):
     * ``coef``: the estimates (posterior means for posterior fits);
     * ``coef_se_sd``: their uncertainty, the standard error of a point fit or the posterior sd;
     * ``held-out`` or ``in-sample``: ``log_loss, accuracy, brier, ece``;
-    * ``loo`` (posterior fits, in-sample): ``elpd_loo, elpd_loo_se, p_loo`` and ``high_pareto_k``, the rows
-      whose Pareto k exceeds ArviZ's threshold, where the estimate is unreliable;
+    * ``loo`` (posterior fits, in-sample): ``elpd_loo, elpd_loo_se, p_loo``, ``high_pareto_k`` (the rows whose
+      Pareto k exceeds ArviZ's threshold, where the estimate is unreliable) and ``loo_rows``, the rows PSIS ran
+      on: all of them, or a subsample of 2,000 past 10,000 rows (see :mod:`bayeslogit.fits.loo`);
     * ``diagnostics`` (posterior fits): the Laplace fit's Pareto ``khat`` (reliable below 0.7), the MCMC
       fit's ``r_hat_max`` (below 1.01), ``ess_bulk_min`` and ``ess_tail_min`` (above 400) and
       ``divergences`` (0);
@@ -92,7 +94,8 @@ class Comparison(pd.DataFrame):
 
     _FORMATS = {"coef": "{:.4g}", "coef_se_sd": "{:.3g}", "loo": "{:.1f}"}
     _QUANTITY_FORMATS = {"khat": "{:.2f}", "r_hat_max": "{:.3f}"}
-    _COUNTS = ("n_iter", "chains", "draws", "ess_bulk_min", "ess_tail_min", "divergences", "high_pareto_k")
+    _COUNTS = ("n_iter", "chains", "draws", "ess_bulk_min", "ess_tail_min", "divergences", "high_pareto_k",
+               "loo_rows")
 
     @property
     def _constructor(self):

@@ -1,21 +1,51 @@
 """The data layer: validation of predictors and labels, class encoding, formulas.
 
 Everything a user hands to :class:`bayeslogit.LogisticModel` is checked here, once; the numerical
-code downstream trusts what it receives. Messages name the problem, the value received and the fix.
+code downstream trusts what it receives. Messages name the problem, the value received and the fix; those that
+rows held out of core can meet too are in :data:`MESSAGES`, shared with :mod:`bayeslogit.dask_data`.
 """
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from importlib import import_module
 
 import numpy as np
 import pandas as pd
 
+from .algorithms.collinearity import find_collinearity
+from .algorithms.dask_backend import is_dask
+from .algorithms.newton import fit_newton
 from .exceptions import DataError
+from .numerics.design import Design
+from .numerics.objective import Objective
 from .numerics.priors import Normal
+
+LP_BUDGET = 500_000  # n_samples * n_coef * M up to which a converged ML fit is checked exactly for separation
+SATURATED_LOGIT = 30.0  # |eta| beyond which a fitted probability is within 1e-13 of 0 or 1
+MESSAGES = {
+    "x_dims": "X must be 2-D (n_samples, n_features); got shape {shape}.{hint}",
+    "x_rows": "X has no rows; a model needs at least one observation per class",
+    "x_dtype": ("X must be numeric; got an array of dtype {dtype}. Encode categories as numbers or use "
+                "LogisticModel.from_formula with C(column)"),
+    "x_values": "X contains {problem} in column '{column}' ({rows}); drop or impute those rows",
+    "y_dims": "y must be 1-D (one label per observation); got shape {shape}",
+    "y_length": "X has {n_X} rows but y has {n_y}; they must have one entry per observation",
+    "y_missing": "y contains missing values ({rows}); drop those rows",
+    "y_fraction": ("y must hold class labels; got non-integer values such as {example}. For proportions of "
+                   "successes, expand to 0/1 rows with weights"),
+    "y_single": "y has a single class ({label!r}); logistic classification needs at least two",
+    "w_shape": "weights must have shape ({n},) like y; got {shape}",
+    "w_values": "weights must be finite and non-negative; got {example}",
+    "w_zero": "weights are all zero; at least one observation must count",
+    "w_class": ("every row of the class(es) {classes} has weight 0, so the model cannot learn them and its "
+                "coefficients diverge; give those rows weight or drop the class"),
+}
+"""What each problem with the data is told, for in-memory rows and rows out of core alike."""
+
 
 @dataclass(frozen=True)
 class ModelData:
-    """Validated data of a model.
+    """Validated data of a model, in memory.
 
     Attributes
     ----------
@@ -42,10 +72,54 @@ class ModelData:
     formula_spec: object = None
     named_features: bool = False
 
+    # What differs between rows in memory and rows out of core (:class:`bayeslogit.dask_data.ChunkedData`).
+    def objective(self, family, intercept: bool, n_classes: int, precision: np.ndarray, transform) -> Objective:
+        """The negative log posterior of these rows; see :class:`~bayeslogit.numerics.objective.Objective`."""
+        return Objective(family, Design(self.X, intercept), self.y, self.weights, n_classes, precision, transform)
+
+    def minimize(self, objective: Objective, tol: float, max_iter: int, name: str):
+        """:func:`~bayeslogit.algorithms.newton.fit_newton` of ``objective``: Newton's method, on row subsamples
+        first where the rows are many."""
+        return fit_newton(objective, tol=tol, max_iter=max_iter, name=name)
+
+    def find_collinearity(self, intercept: bool):
+        """The constant or linearly dependent columns of the design (a ``Collinearity``), or None."""
+        return find_collinearity(Design(self.X, intercept), self.weights, self.feature_names)
+
+    def shows_separation(self, fit, tol: float) -> bool:
+        """Whether a converged ML fit (a ``PointFit``) shows signs of separation: (``n_samples * n_coef * M`` up to
+        :data:`LP_BUDGET`) ``least_likely_other_class`` at most ``4 tol`` where Newton converged, or (beyond)
+        ``|eta| > 30``."""
+        if self.X.shape[0] * fit.params.size > LP_BUDGET:
+            return Design(self.X, fit.model.intercept).largest_linear_predictor(fit.params) > SATURATED_LOGIT
+        return fit.objective.least_likely_other_class(fit.iterations[-2].x) <= 4 * tol
+
+    def find_separation(self, intercept: bool, n_classes: int, fit=None):
+        """The separation that the linear program finds in these rows (a ``Separation``), or None; ``fit`` (the
+        ML fit that showed signs of it, or None when Newton failed) is not needed here."""
+        return find_separation(self.X, self.y, n_classes, intercept=intercept, names=self.feature_names,
+                               weights=self.weights)
+
+    def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``X``, ``y`` and ``weights`` of the row indices ``rows``."""
+        return self.X[rows], self.y[rows], self.weights[rows]
+
+    def require_in_memory(self, what: str, instead: str) -> None:
+        """Nothing: these rows are in memory (rows out of core refuse ``what``, suggesting ``instead``)."""
+
+
+def find_separation(*args, **kwargs):  # imported on first use: its linear programs need scipy.optimize (~0.1 s)
+    return import_module(".algorithms.separation", __package__).find_separation(*args, **kwargs)
+
+
+def describe_rows(count: int, first: int) -> str:
+    """``"3 rows, first at row 17"``."""
+    return f"{count} row{'s' if count > 1 else ''}, first at row {first}"
+
 
 def _describe_rows(mask: np.ndarray) -> str:
     rows = np.flatnonzero(mask)
-    return f"{rows.size} row{'s' if rows.size > 1 else ''}, first at row {rows[0]}"
+    return describe_rows(rows.size, rows[0])
 
 
 def validate_X(X, feature_names=None) -> tuple[np.ndarray, tuple]:
@@ -77,26 +151,39 @@ def validate_X(X, feature_names=None) -> tuple[np.ndarray, tuple]:
             X = np.asarray(X)
         except ValueError as error:
             raise DataError(f"X could not be read as an array ({error}); pass a 2-D array or a DataFrame") from None
-        if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-            raise TypeError(f"X must be numeric; got an array of dtype {X.dtype}. Encode categories as numbers "
-                            "or use LogisticModel.from_formula with C(column)")
+        check_numeric(X)
         names = None
-    if X.ndim != 2:
-        hint = " For a single feature use X.reshape(-1, 1)." if X.ndim == 1 else ""
-        raise DataError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}.{hint}")
-    if X.shape[0] == 0:
-        raise DataError("X has no rows; a model needs at least one observation per class")
+    check_shape(X)
     X = np.ascontiguousarray(X, dtype=float)
-    names = _feature_names(feature_names, names, X.shape[1])
-    for problem, mask in (("NaN", np.isnan(X)), ("infinite values", np.isinf(X))):
+    names = feature_names_of(feature_names, names, X.shape[1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(X.ravel())):  # one pass: a finite sum has finite terms
+            return X, names
+    for problem, mask in (("NaN", np.isnan(X)), ("infinite values", np.isinf(X))):  # or the sum overflowed
         if mask.any():
             column = int(np.flatnonzero(mask.any(axis=0))[0])
-            raise DataError(f"X contains {problem} in column '{names[column]}' "
-                            f"({_describe_rows(mask[:, column])}); drop or impute those rows")
+            raise DataError(MESSAGES["x_values"].format(problem=problem, column=names[column],
+                                                        rows=_describe_rows(mask[:, column])))
     return X, names
 
 
-def _feature_names(given, from_frame, n_features: int) -> tuple:
+def check_numeric(X) -> None:
+    """Raise a TypeError unless the array ``X`` (NumPy or dask) is numeric or boolean."""
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise TypeError(MESSAGES["x_dtype"].format(dtype=X.dtype))
+
+
+def check_shape(X) -> None:
+    """Raise a DataError unless the array ``X`` (NumPy or dask) is 2-D with rows."""
+    if X.ndim != 2:
+        hint = " For a single feature use X.reshape(-1, 1)." if X.ndim == 1 else ""
+        raise DataError(MESSAGES["x_dims"].format(shape=X.shape, hint=hint))
+    if X.shape[0] == 0:
+        raise DataError(MESSAGES["x_rows"])
+
+
+def feature_names_of(given, from_frame, n_features: int) -> tuple:
+    """The names of ``n_features`` columns: ``given``, else a frame's column names, else ``x0, x1, ...``."""
     if given is None:
         return from_frame or tuple(f"x{j}" for j in range(n_features))
     names = tuple(str(name) for name in given)
@@ -123,25 +210,23 @@ def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
             raise DataError(f"y must be one column; got a DataFrame with {y.shape[1]} columns")
         y = y.iloc[:, 0]
     if not isinstance(y, pd.Series) and np.ndim(y) != 1:
-        raise DataError(f"y must be 1-D (one label per observation); got shape {np.shape(y)}")
+        raise DataError(MESSAGES["y_dims"].format(shape=np.shape(y)))
     series = y if isinstance(y, pd.Series) else pd.Series(y)
     if len(series) != n_samples:
-        raise DataError(f"X has {n_samples} rows but y has {len(series)}; they must have one entry per observation")
+        raise DataError(MESSAGES["y_length"].format(n_X=n_samples, n_y=len(series)))
     if series.isna().any():
-        raise DataError(f"y contains missing values ({_describe_rows(series.isna().to_numpy())}); "
-                        "drop those rows")
+        raise DataError(MESSAGES["y_missing"].format(rows=_describe_rows(series.isna().to_numpy())))
     if isinstance(series.dtype, pd.CategoricalDtype):
         categorical = series.cat.remove_unused_categories()
         codes, classes = categorical.cat.codes.to_numpy(), categorical.cat.categories.to_numpy()
     else:
         values = series.to_numpy()
         if np.issubdtype(values.dtype, np.floating) and np.any(values != np.round(values)):
-            example = values[values != np.round(values)][0]
-            raise DataError(f"y must hold class labels; got non-integer values such as {example}. "
-                            "For proportions of successes, expand to 0/1 rows with weights")
-        classes, codes = np.unique(values, return_inverse=True)
+            raise DataError(MESSAGES["y_fraction"].format(example=values[values != np.round(values)][0]))
+        codes, classes = pd.factorize(values, sort=True)  # as np.unique(return_inverse=True), by hashing: faster
+        classes = np.asarray(classes)
     if len(classes) < 2:
-        raise DataError(f"y has a single class ({classes.tolist()[0]!r}); logistic classification needs at least two")
+        raise DataError(MESSAGES["y_single"].format(label=classes.tolist()[0]))
     return np.asarray(codes, dtype=np.intp), classes
 
 
@@ -151,12 +236,11 @@ def validate_weights(weights, n_samples: int) -> np.ndarray:
         return np.ones(n_samples)
     weights = np.asarray(weights, dtype=float)
     if weights.shape != (n_samples,):
-        raise DataError(f"weights must have shape ({n_samples},) like y; got {weights.shape}")
+        raise DataError(MESSAGES["w_shape"].format(n=n_samples, shape=weights.shape))
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise DataError("weights must be finite and non-negative; got "
-                        f"{weights[~np.isfinite(weights) | (weights < 0)][0]}")
+        raise DataError(MESSAGES["w_values"].format(example=weights[~np.isfinite(weights) | (weights < 0)][0]))
     if weights.sum() == 0:
-        raise DataError("weights are all zero; at least one observation must count")
+        raise DataError(MESSAGES["w_zero"])
     return weights
 
 
@@ -175,15 +259,14 @@ def prepare(X, y, feature_names=None, weights=None) -> ModelData:
     weights = validate_weights(weights, X.shape[0])
     unweighted = classes[np.bincount(codes, weights, minlength=len(classes)) == 0]
     if unweighted.size:
-        raise DataError(f"every row of the class(es) {unweighted.tolist()} has weight 0, so the model cannot learn "
-                        "them and its coefficients diverge; give those rows weight or drop the class")
+        raise DataError(MESSAGES["w_class"].format(classes=unweighted.tolist()))
     return ModelData(X, codes, weights, classes, names, named_features=named)
 
 
 def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
-    """The response column and the right-hand side of ``"y ~ a + b"``."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+    """The response column and the right-hand side of ``"y ~ a + b"``; ``data`` is a pandas or dask DataFrame."""
+    if not (isinstance(data, pd.DataFrame) or (is_dask(data) and hasattr(data, "columns"))):
+        raise TypeError(f"data must be a pandas DataFrame (or a dask DataFrame); got {type(data).__name__}")
     if not isinstance(formula, str):
         raise TypeError(f"formula must be a string such as 'y ~ a + b'; got {type(formula).__name__}")
     if formula.count("~") != 1:
@@ -194,8 +277,10 @@ def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
     return response, rhs
 
 
-def design_from_formula(rhs: str, data: pd.DataFrame, spec=None):
+def design_from_formula(rhs: str, data: pd.DataFrame, spec=None, na_action: str = "drop"):
     """Model matrix of a right-hand side through formulaic; ``spec`` re-applies a fitted one.
+
+    ``na_action="ignore"`` keeps rows with missing values (as NaN), for the caller to report by column.
 
     Returns
     -------
@@ -215,7 +300,7 @@ def design_from_formula(rhs: str, data: pd.DataFrame, spec=None):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
-            matrix = model_matrix(rhs, data, na_action="drop") if spec is None else spec.get_model_matrix(data)
+            matrix = model_matrix(rhs, data, na_action=na_action) if spec is None else spec.get_model_matrix(data)
     except FactorEvaluationError as error:
         raise DataError(f"cannot evaluate the formula '{rhs}' on the data: {error}. "
                         f"Columns available: {list(data.columns)}") from None
@@ -228,6 +313,13 @@ def design_from_formula(rhs: str, data: pd.DataFrame, spec=None):
                         "rows")
     intercept = "Intercept" in matrix.columns
     return matrix.drop(columns="Intercept") if intercept else matrix, intercept, matrix.model_spec
+
+
+def formula_data(rhs: str, response: str, data: pd.DataFrame, weights=None) -> tuple[ModelData, bool]:
+    """The validated data of a formula's right-hand side ``rhs`` and ``response`` column, and whether the formula
+    has an intercept."""
+    X, intercept, spec = design_from_formula(rhs, data)
+    return replace(prepare(X, data[response], weights=weights), formula_spec=spec), intercept
 
 
 def _missing_by_column(data: pd.DataFrame, variables) -> str:

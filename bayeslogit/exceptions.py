@@ -51,6 +51,7 @@ class ConvergenceWarning(UserWarning):
     """An optimiser or a sampler did not reach its convergence criteria."""
 
 
-def warn_convergence(message: str):
-    """Issue a :class:`ConvergenceWarning` attributed to the first caller outside the package."""
-    warnings.warn(message, ConvergenceWarning, skip_file_prefixes=(_PACKAGE_DIR,))
+def warn_convergence(message: str, category: type[Warning] = ConvergenceWarning):
+    """Issue a warning (a :class:`ConvergenceWarning` by default) attributed to the first caller outside the
+    package."""
+    warnings.warn(message, category, skip_file_prefixes=(_PACKAGE_DIR,))

@@ -1,72 +1,117 @@
-"""Wall time and ESS of ``fit_mcmc`` on wells against a hand-written PyMC model sampled with defaults.
+"""MCMC on wells in whole fresh processes: ``fit_mcmc`` against a hand-written PyMC model under PyMC's NUTS and nutpie.
 
-Run in a fresh process: the first ``fit_mcmc`` call includes importing PyMC and compiling the model.
-The hand-written model is the plain (un-whitened) posterior, ``pm.sample()`` with PyMC's defaults
-(nutpie when installed, PyMC's own cores default), sampled after ``fit_mcmc`` so its time excludes
-the import of PyMC::
+Every run is a new Python process, timed from outside from its start to its exit: the imports, the data, the
+model, compilation where there is any, sampling and the bulk ESS. The three kinds of run alternate (ours, PyMC,
+nutpie, ours, ...) ``--repeats`` times, so that a slow spell of a shared machine falls on all of them. The table
+gives, per kind, the median wall time, the median of the smallest bulk ESS over the coefficients, the median
+of ESS_bulk / wall seconds, the largest R-hat seen and the ratio of the ESS/s to the better peer's.
 
-    python benchmarks/mcmc_wells.py --draws 1000 --chains 4
+* ours: ``LogisticModel.from_formula("switched ~ dist100 + arsenic", load_wells()).fit_mcmc(Normal(2.5), draws,
+  chains=chains)`` with the package's defaults otherwise;
+* peers: the same posterior written in PyMC (flat intercept, ``Normal(0, 2.5)`` slopes, ``Bernoulli(logit_p)``),
+  ``pm.sample(draws, chains=chains, cores=2, nuts_sampler="pymc" | "nutpie")``, PyMC's defaults otherwise
+  (1,000 tuning steps). The ESS of every kind is ArviZ's, over the same three coefficients.
+
+Run: ``python benchmarks/mcmc_wells.py --repeats 5 [--markdown table.md]``.
 """
 
 import argparse
-import time
+import sys
 
 import numpy as np
+from common import Headline, Table, machine, run_process, script_main
 
+OURS = r"""
+import json, sys
 import bayeslogit as bl
 
-FORMULA = "switched ~ dist100 + arsenic"
-PRIOR = bl.Normal(2.5)
+draws, chains = int(sys.argv[1]), int(sys.argv[2])
+model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", bl.datasets.load_wells())
+fit = model.fit_mcmc(bl.Normal(2.5), draws=draws, chains=chains, random_seed=int(sys.argv[3]), progressbar=False)
+print(json.dumps({"ess_bulk_min": fit.diagnosis.rows["ess_bulk_min"], "r_hat_max": fit.diagnosis.rows["r_hat_max"]}))
+"""
+
+PEER = r"""
+import json, sys
+import numpy as np
+import pandas as pd
+import pymc as pm
+import arviz_stats
+from bayeslogit import datasets  # for the path of the CSV file only
+
+draws, chains, seed, sampler = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+frame = pd.read_csv(datasets.__path__[0] + "/wells.csv")
+X = np.column_stack([frame["dist"] / 100, frame["arsenic"]])
+with pm.Model(coords={"slope": ["dist100", "arsenic"]}):
+    intercept = pm.Flat("intercept")
+    slopes = pm.Normal("slopes", 0.0, 2.5, dims="slope")
+    pm.Bernoulli("switched", logit_p=intercept + pm.math.dot(X, slopes), observed=frame["switched"].to_numpy())
+    tree = pm.sample(draws=draws, chains=chains, cores=2, random_seed=seed, nuts_sampler=sampler, progressbar=False)
+posterior = tree["posterior"].to_dataset()
+ess, rhat = arviz_stats.ess(posterior, method="bulk"), arviz_stats.rhat(posterior)
+print(json.dumps({"ess_bulk_min": min(float(ess[name].min()) for name in ess.data_vars),
+                  "r_hat_max": max(float(rhat[name].max()) for name in rhat.data_vars)}))
+"""
+
+KINDS = {
+    "bayeslogit fit_mcmc": (OURS, ()),
+    "PyMC model, PyMC NUTS": (PEER, ("pymc",)),
+    "PyMC model, nutpie": (PEER, ("nutpie",)),
+}
+"""Label of a kind of run -> (the code its process runs, extra arguments after draws, chains and seed)."""
 
 
-def plain_pymc(model, draws: int, chains: int, seed: int) -> float:
-    """Sample the textbook PyMC model (flat intercept, N(0, 2.5^2) slopes); return the smallest bulk ESS."""
-    import arviz_stats
-    import pymc as pm
-
-    with pm.Model(coords={"slope": model.feature_names, "obs": np.arange(len(model.data.y))}):
-        intercept = pm.Flat("intercept")
-        slopes = pm.Normal("slopes", 0.0, PRIOR.sigma, dims="slope")
-        logit_p = intercept + pm.math.dot(model.data.X, slopes)
-        pm.Bernoulli("y", logit_p=logit_p, observed=model.data.y, dims="obs")
-        tree = pm.sample(draws=draws, chains=chains, random_seed=seed, progressbar=False)
-    ess = arviz_stats.ess(tree["posterior"].to_dataset(), method="bulk")
-    return float(min(ess[name].min() for name in ess.data_vars))
-
-
-def timed(run) -> tuple[float, float]:
-    start = time.perf_counter()
-    ess = run()
-    return time.perf_counter() - start, ess
+def summarise(runs: dict) -> list[dict]:
+    """Per kind, medians over its runs, and the ratio of the first kind's ESS/s to the best of the others'."""
+    rows = []
+    for label, results in runs.items():
+        rates = [r["ess_bulk_min"] / r["wall_s"] for r in results]
+        rows.append({"kind": label, "runs": len(results), "wall_s": float(np.median([r["wall_s"] for r in results])),
+                     "ess_bulk_min": float(np.median([r["ess_bulk_min"] for r in results])),
+                     "ess_per_s": float(np.median(rates)), "ess_per_s_range": (min(rates), max(rates)),
+                     "r_hat_max": max(r["r_hat_max"] for r in results)})
+    best_peer = max(row["ess_per_s"] for row in rows[1:]) if len(rows) > 1 else np.nan
+    for row in rows:
+        row["ratio"] = row["ess_per_s"] / best_peer
+    return rows
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+GOAL = 6.0
+"""bayeslogit's ESS per second over the better peer's, at least this, with ESS_bulk >= 1000."""
+
+
+def measure(args) -> tuple[Table, list[Headline]]:
+    """The kinds' medians, and the headline of ours against the better peer."""
+    runs = {label: [] for label in KINDS}
+    for repeat in range(args.repeats):
+        for label, (code, extra) in KINDS.items():
+            runs[label].append(run_process(code, args.draws, args.chains, args.seed + repeat, *extra))
+            print(f"  {label}: {runs[label][-1]}", file=sys.stderr, flush=True)
+    rows = summarise(runs)
+    header = (f"MCMC on wells, switched ~ dist100 + arsenic, Normal(2.5); {args.chains} chains x {args.draws} draws; "
+              f"whole fresh processes, medians of {args.repeats}; {machine()}")
+    table = Table(header, ["run", "wall s", "ESS_bulk min", "ESS/s", "ESS/s range", "R-hat max", "/ best peer"],
+                  [[row["kind"], f"{row['wall_s']:.2f}", f"{row['ess_bulk_min']:.0f}", f"{row['ess_per_s']:.0f}",
+                    "{:.0f}-{:.0f}".format(*row["ess_per_s_range"]), f"{row['r_hat_max']:.4f}", f"{row['ratio']:.2f}x"]
+                   for row in rows])
+    ours, *peers = rows
+    best = max(peers, key=lambda row: row["ess_per_s"])
+    headline = Headline(f"MCMC on wells, {args.chains} x {args.draws} draws, whole process: ESS_bulk/s",
+                        f"{ours['wall_s']:.1f} s, {ours['ess_per_s']:.0f} ESS/s",
+                        f"{best['kind']} {best['wall_s']:.1f} s, {best['ess_per_s']:.0f} ESS/s",
+                        f"{ours['ratio']:.1f}x",
+                        f">= {GOAL:.0f}x, ESS >= 1000",
+                        ours["ratio"] >= GOAL and ours["ess_bulk_min"] >= 1000 and ours["r_hat_max"] < 1.01,
+                        f"ESS_bulk {ours['ess_bulk_min']:.0f}, R-hat {ours['r_hat_max']:.3f}")
+    return table, [headline]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
-    parser.add_argument("--tune", type=int, default=1000, help="tuning steps of fit_mcmc")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-
-    model = bl.LogisticModel.from_formula(FORMULA, bl.datasets.load_wells())
-
-    def ours():
-        fit = model.fit_mcmc(PRIOR, draws=args.draws, tune=args.tune, chains=args.chains,
-                             random_seed=args.seed, progressbar=False)
-        return fit.diagnosis.rows["ess_bulk_min"]
-
-    rows = [
-        ("fit_mcmc, first call", *timed(ours)),
-        ("fit_mcmc, second call", *timed(ours)),
-        ("plain pm.sample(), first call", *timed(lambda: plain_pymc(model, args.draws, args.chains, args.seed))),
-        ("plain pm.sample(), second call", *timed(lambda: plain_pymc(model, args.draws, args.chains, args.seed))),
-    ]
-    print(f"wells, {FORMULA}, {PRIOR!r}; {args.chains} chains x {args.draws} draws "
-          f"(fit_mcmc tune={args.tune}, plain tune=1000)")
-    print(f"{'run':<32}{'wall s':>8}{'ESS_bulk min':>14}{'ESS/s':>8}")
-    for name, seconds, ess in rows:
-        print(f"{name:<32}{seconds:>8.1f}{ess:>14.0f}{ess / seconds:>8.0f}")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0, help="random_seed of run i is seed + i")
 
 
 if __name__ == "__main__":
-    main()
+    script_main(__doc__, add_arguments, measure)

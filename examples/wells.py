@@ -4,7 +4,7 @@ Fits ``switched ~ dist100 + arsenic`` every way, prints one comparison table (es
 held-out log loss, ELPD-LOO, time) and the posterior of the decision boundary, and saves a figure of
 the boundaries when ``--plot`` names a file.
 
-Run: ``python examples/wells.py [--draws 1000 --chains 4 --tune 1000 --plot wells.png]``.
+Run: ``python examples/wells.py [--draws 1000 --chains 4 --tune 200 --plot wells.png]``.
 """
 
 import argparse
@@ -20,7 +20,7 @@ def main(argv=None):
     parser.add_argument("--formula", default="switched ~ dist100 + arsenic")
     parser.add_argument("--sigma", type=float, default=2.5, help="prior sd of the slopes")
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=200)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--methods", default="ml,map,laplace,mcmc")

@@ -66,10 +66,11 @@ def test_wells_metrics_equal_scikit_learn(wells_split, method):
 
 def test_iris_shows_why_ml_is_missing_and_matches_scikit_learn(iris_split):
     fits, test = iris_split
-    # 112 training rows and three classes: ArviZ warns that some rows' LOO estimates are unreliable.
-    with pytest.warns(UserWarning, match="Estimated shape parameter of Pareto distribution is greater than"):
+    # 113 training rows and three classes: some rows' LOO estimates are unreliable, and compare says so.
+    with pytest.warns(UserWarning, match=r"^ELPD-LOO of the laplace fit is unreliable for 6 of the 113 rows it was computed on, whose "
+                                         r"Pareto k exceeds 0\.67: .*cross-validate \(k-fold\)$"):
         table = compare(fits, test, test["species"])
-    assert table.loc[("loo", "high_pareto_k"), "laplace"] >= 1
+    assert table.loc[("loo", "high_pareto_k"), "laplace"] == 6
     assert list(table.columns) == ["map", "laplace", "ml"]  # failed fits last
     assert table["ml"].isna().all()
     assert table.failures["ml"].startswith("SeparationError: maximum likelihood does not exist")
@@ -162,3 +163,40 @@ def test_terminal_form_has_sections_and_methods(wells_split):
     assert len(log_loss_line.split()) == 5
     elpd_line = next(line for line in lines if line.strip().startswith("elpd_loo "))
     assert elpd_line.split()[1:3] == ["-", "-"]  # point fits have no ELPD-LOO
+
+
+@pytest.mark.parametrize("method", ["laplace", "mcmc"])
+def test_loo_rows_in_blocks_equal_arviz_loo(wells_split_fits, monkeypatch, method):
+    """compare computes PSIS-LOO block of rows by block (memory bounded by rows x draws of one block); the sums
+    equal ArviZ's loo on the whole DataTree, r_eff included, even with blocks of a few rows."""
+    from bayeslogit.fits import loo
+
+    fit = wells_split_fits[0][method]
+    reference = fit.loo()
+    monkeypatch.setattr(loo, "_BLOCK_ELEMENTS", 7 * fit.n_chains * fit.n_draws)
+    rows = fit.comparison_rows()["loo"]
+    assert rows["elpd_loo"] == pytest.approx(float(reference.elpd), rel=1e-12)
+    assert rows["elpd_loo_se"] == pytest.approx(float(reference.se), rel=1e-10)
+    assert rows["p_loo"] == pytest.approx(float(reference.p), rel=1e-10)
+    assert rows["high_pareto_k"] == int((reference.pareto_k > reference.good_k).sum())
+    assert rows["loo_rows"] == len(fit.model.data.y)
+
+
+def test_loo_subsamples_many_rows_and_stays_within_its_sampling_error(wells_split_fits, monkeypatch):
+    """Past EXACT_ROWS rows, PSIS runs on a seeded subsample and ArviZ's difference estimator corrects every
+    row's in-sample lpd by it. elpd_i = lpd_i - p_loo_i, so the estimator's error is that of a mean of p_loo_i
+    over m of N rows: N sd(p_loo_i) sqrt(1 - m / N) / sqrt(m); the estimate lies within 4 of those."""
+    from bayeslogit.fits import loo
+
+    fit = wells_split_fits[0]["laplace"]
+    exact = loo.loo_rows(fit)
+    N, m = exact["loo_rows"], 400
+    _, _, p_loo_i = loo._pointwise(fit, np.arange(N), 1.0)
+    monkeypatch.setattr(loo, "EXACT_ROWS", 1000)
+    monkeypatch.setattr(loo, "SUBSAMPLE_ROWS", m)
+    subsampled = loo.loo_rows(fit)
+    assert subsampled["loo_rows"] == m and subsampled == loo.loo_rows(fit)  # seeded: the same rows each time
+    sampling_se = N * p_loo_i.std(ddof=1) * np.sqrt(1 - m / N) / np.sqrt(m)
+    assert abs(subsampled["elpd_loo"] - exact["elpd_loo"]) < 4 * sampling_se
+    assert abs(subsampled["p_loo"] - exact["p_loo"]) < 4 * sampling_se
+    assert subsampled["elpd_loo_se"] >= exact["elpd_loo_se"] * 0.99

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import bayeslogit as bl
-from bayeslogit.algorithms.newton import gradient_descent, newton
+from bayeslogit.algorithms.newton import _quasi_newton, gradient_descent, newton
 
 
 def quadratic(A, b):
@@ -70,3 +70,30 @@ def test_gradient_descent_and_newton_agree_on_wells():
     # |x - x*| <= |H^-1| |g|: the smallest Hessian eigenvalue here is ~100, so 1e-3 gradient -> ~1e-5
     np.testing.assert_allclose(slow.x, ours.x, atol=1e-4)
     assert slow.n_iter > 10 * ours.n_iter
+
+
+def test_quasi_newton_from_a_rough_hessian_reaches_the_minimum():
+    """On a quadratic, steps with a Hessian estimate 30 % off converge linearly, helped by BFGS; the result
+    records every step with the estimate's decrement, and the final point's exact gradient."""
+    rng = np.random.default_rng(0)
+    root = rng.normal(size=(6, 6))
+    A = root @ root.T + 6 * np.eye(6)
+    b = rng.normal(size=6)
+    rough = A + 0.3 * np.diag(np.diag(A))
+    result = _quasi_newton(first_order(quadratic(A, b)), np.zeros(6), rough, tol=1e-12, gtol=1e-10, max_iter=50)
+    assert result.converged and result.hess is None and result.n_iter < 20
+    # stopped where the decrement (~|x - x*|^2 A / 2) reached the rounding of f (~1e-14), then one more step
+    np.testing.assert_allclose(result.x, np.linalg.solve(A, b), rtol=0, atol=1e-8)
+    objectives = [it.objective for it in result.iterations]
+    assert np.all(np.diff(objectives) <= 1e-15)
+    np.testing.assert_allclose(result.grad, A @ result.x - b, atol=1e-15)
+
+
+def test_quasi_newton_stops_short_on_a_non_descent_estimate():
+    """An estimate whose steps cannot decrease the objective (it points the wrong way along a direction) makes
+    the line search fail: stopped, not converged, before max_iter, for Newton's method to take over."""
+    A = np.diag([1.0, 2.0])
+    bad = np.array([[1.0, 0.0], [0.0, -1e-3]])  # not positive definite: the Cholesky factorisation fails
+    result = _quasi_newton(first_order(quadratic(A, np.ones(2))), np.zeros(2), bad, tol=1e-12, gtol=1e-10,
+                           max_iter=10)
+    assert not result.converged and result.n_iter < 10

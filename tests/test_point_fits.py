@@ -179,12 +179,12 @@ def test_iris_three_classes_on_all_features_is_separated(iris):
 
 def test_large_problems_check_separation_only_when_newton_saturates(monkeypatch, wells):
     """Past the linear program's budget, ML runs Newton first and calls the LP only on signs of separation."""
-    import bayeslogit.model as model_module
+    import bayeslogit.data as data_module
 
     calls = []
-    real = model_module.find_separation
-    monkeypatch.setattr(model_module, "_LP_BUDGET", 0)
-    monkeypatch.setattr(model_module, "find_separation", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = data_module.find_separation
+    monkeypatch.setattr(data_module, "LP_BUDGET", 0)
+    monkeypatch.setattr(data_module, "find_separation", lambda *a, **k: calls.append(1) or real(*a, **k))
     fit = bl.LogisticModel(wells[["dist100", "arsenic"]], wells["switched"]).fit_ml()
     assert calls == [] and fit.converged
     X, y, column = SEPARATED["complete"]

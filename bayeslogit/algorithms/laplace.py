@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import LinAlgError, cholesky, solve_triangular
-from scipy.special import logsumexp
 
 from ..exceptions import SingularHessianError
+from ..numerics.links import logsumexp
 
 PSIS_MIN_DRAWS = 25  # PSIS fits its Pareto tail to the largest S / 5 ratios and needs at least 5 of them
 

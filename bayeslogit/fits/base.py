@@ -9,6 +9,7 @@ point fit's probabilities and a posterior predictive.
 import numpy as np
 import pandas as pd
 
+from ..algorithms.dask_backend import is_dask, map_row_chunks
 from ..numerics import predictive
 from ..numerics.design import Design
 from .layout import listing
@@ -78,8 +79,11 @@ class FitBase:
         """
         return self.log_proba_of_design(self.model.design_matrix(X))
 
-    def log_proba_of_design(self, X: np.ndarray) -> np.ndarray:
-        """:meth:`log_proba` of a design already validated by ``model.design_matrix`` (n_samples, n_features)."""
+    def log_proba_of_design(self, X) -> np.ndarray:
+        """:meth:`log_proba` of a design already validated by ``model.design_matrix`` (n_samples, n_features): an
+        ndarray, or a dask array, taken chunk by chunk."""
+        if is_dask(X):
+            return map_row_chunks(self.log_proba_of_design, X)
         design = Design(X, self.model.intercept)
         return predictive.average_log_proba(self.layout.family, design, self.pooled_draws())
 

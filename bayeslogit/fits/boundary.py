@@ -28,7 +28,6 @@ from itertools import product
 
 import numpy as np
 import pandas as pd
-from scipy.special import logit
 
 from ..checks import check_probability
 from . import intervals
@@ -57,7 +56,7 @@ def boundary_quantities(directions: np.ndarray, intercept: bool, level: float = 
     """
     w0 = directions[..., 0, :] if intercept else np.zeros_like(directions[..., 0, :])
     w = directions[..., int(intercept):, :]
-    shift = logit(level) - w0
+    shift = np.log(level) - np.log1p(-level) - w0  # logit(level)
     with np.errstate(divide="ignore", invalid="ignore"):
         if w.shape[-2] == 1:
             return {"threshold": shift / w[..., 0, :]}

@@ -8,7 +8,7 @@ The defaults are read from ArviZ when an interval is made, so importing the pack
 """
 
 import numpy as np
-from scipy.special import ndtri
+from statistics import NormalDist
 
 from ..checks import check_choice, check_probability
 
@@ -39,7 +39,7 @@ def column_names(ci_kind: str, ci_prob: float) -> tuple[str, str]:
 
 def wald(estimate: np.ndarray, se: np.ndarray, ci_prob: float) -> tuple[np.ndarray, np.ndarray]:
     """Bounds ``estimate -+ z se`` of the central normal interval of probability ``ci_prob``."""
-    half = ndtri(0.5 + ci_prob / 2) * se
+    half = NormalDist().inv_cdf(0.5 + ci_prob / 2) * se
     return estimate - half, estimate + half
 
 

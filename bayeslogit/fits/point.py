@@ -4,12 +4,12 @@ Results are immutable and hold what the fit produced (coefficients, Hessian, ite
 such as the covariance and standard errors are computed on demand.
 """
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from ..algorithms.laplace import Gaussian
 from . import intervals
@@ -31,8 +31,6 @@ class PointFit(FitBase):
         What was minimised: the negative log-likelihood (ML) or log posterior (MAP).
     params : ndarray of shape (P, M)
         The coefficient matrix (unlabelled; see ``coef``).
-    hessian : ndarray of shape (n_free, n_free)
-        Hessian of the objective at the optimum, in the optimiser's free coordinates.
     loglik : float
         Log-likelihood at the estimate (without the prior term).
     n_iter : int
@@ -42,6 +40,8 @@ class PointFit(FitBase):
         Seconds spent in the fit.
     iterations : tuple of Iteration
         The optimiser's record of each step; :attr:`history` is the same as a table.
+    _hessian : ndarray of shape (n_free, n_free) or None
+        The optimiser's Hessian at the optimum, when it computed one there (see :attr:`hessian`).
     """
 
     method: str
@@ -49,12 +49,12 @@ class PointFit(FitBase):
     prior: object
     objective: object
     params: np.ndarray
-    hessian: np.ndarray
     loglik: float
     n_iter: int
     converged: bool
     fit_time: float
     iterations: tuple
+    _hessian: np.ndarray | None = field(default=None, repr=False)
 
     _boundary_type = PointBoundary
 
@@ -62,6 +62,17 @@ class PointFit(FitBase):
     def coef_draws(self) -> np.ndarray:
         """The estimate as one chain of one draw, shape (1, 1, P, M)."""
         return self.params[None, None]
+
+    @cached_property
+    def hessian(self) -> np.ndarray:
+        """Hessian of the objective at the optimum, shape (n_free, n_free), in the optimiser's free coordinates.
+
+        The optimiser's own when it computed it there (Newton's method); otherwise (quasi-Newton steps on many
+        rows) computed from the data on first use, one pass over them.
+        """
+        if self._hessian is not None:
+            return self._hessian
+        return self.objective(self.iterations[-1].x)[2]
 
     @cached_property
     def gaussian(self) -> Gaussian:
@@ -118,7 +129,7 @@ class PointFit(FitBase):
         z = estimate / se
         lower, upper = intervals.wald(estimate, se, ci_prob)
         lb, ub = intervals.column_names(ci_kind, ci_prob)
-        table = pd.DataFrame({"estimate": estimate, "se": se, "z": z, "p_value": 2 * ndtr(-np.abs(z)),
+        table = pd.DataFrame({"estimate": estimate, "se": se, "z": z, "p_value": _two_sided_p(z),
                               lb: lower, ub: upper}, index=pd.Index(self.layout.flat_labels, name="coef"))
         table.attrs["uncertainty"] = f"{self.method.upper()} standard error (inverse Hessian); Wald interval"
         return table
@@ -131,6 +142,11 @@ class PointFit(FitBase):
         status = "converged" if self.converged else "NOT converged"
         return (f"PointFit(method={self.method!r}, {status} in {self.n_iter} iterations, "
                 f"loglik={self.loglik:.4f}, {self._coef_text()})")
+
+
+def _two_sided_p(z: np.ndarray) -> np.ndarray:
+    """``Pr(|Z| >= |z|)`` for a standard normal ``Z``: ``erfc(|z| / sqrt 2)``, accurate far into the tail."""
+    return np.array([math.erfc(abs(value) / math.sqrt(2.0)) for value in z])
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.linalg import eigh
 
 from ..algorithms import pymc_backend
+from ..algorithms.dask_backend import is_dask, map_row_chunks
 from ..algorithms.laplace import importance_weights
 from ..exceptions import warn_convergence
 from ..numerics import predictive
@@ -28,6 +29,7 @@ from . import intervals
 from .base import FitBase
 from .boundary import PosteriorBoundary
 from .diagnostics import LaplaceDiagnosis, MCMCDiagnosis
+from .loo import loo_rows
 from .point import PointFit
 
 
@@ -118,8 +120,16 @@ class PosteriorFit(FitBase):
         Returns
         -------
         ndarray of shape (n_chains, n_draws, n_samples)
+
+        Raises
+        ------
+        DataError
+            When the rows are dask arrays, which this array would hold n_draws times over.
         """
         data = self.model.data
+        data.require_in_memory("the log-likelihood of every row at every draw (log_likelihood, to_datatree, loo)",
+                               "compare(fits) estimates PSIS-LOO from a subsample of the rows, or fit a model "
+                               "of an in-memory subsample for the full DataTree")
         values = predictive.log_likelihood_per_draw(self.layout.family, Design(data.X, self.model.intercept),
                                                     data.y, data.weights, self.pooled_draws())
         return values.reshape(self.n_chains, self.n_draws, -1)
@@ -159,9 +169,7 @@ class PosteriorFit(FitBase):
 
     def comparison_rows(self) -> dict:
         """The rows this fit adds to :func:`bayeslogit.compare`: ``loo``, ``diagnostics`` and ``cost``."""
-        result = self.loo()
-        return {"loo": {"elpd_loo": float(result.elpd), "elpd_loo_se": float(result.se), "p_loo": float(result.p),
-                        "high_pareto_k": int((result.pareto_k > result.good_k).sum())},
+        return {"loo": loo_rows(self),
                 "diagnostics": self.diagnosis.rows,
                 "cost": {"fit_time_s": self.fit_time, "chains": self.n_chains, "draws": self.n_draws}}
 
@@ -195,12 +203,16 @@ class PosteriorFit(FitBase):
                              f"classes; this model has {n_classes}. Use approximation='mc'")
         # The log-odds direction of the mean's coefficients and of each column of a root R of the covariance
         # (R R^T = cov, columns as (P, M) matrices): the squares of the latter sum to the log-odds' variance.
-        design = Design(self.model.design_matrix(X), self.model.intercept)
         P, M = self.params.shape
         columns = self._cov_root.T.reshape(-1, M, P).transpose(0, 2, 1)  # (J, P, M)
         directions = family.pair_directions(np.concatenate([self.params[None], columns]), n_classes)[..., 0]
-        log_odds = design.linear_predictor(directions.T)  # (n, 1 + J)
-        p1 = predictive.probit_average(log_odds[:, 0], (log_odds[:, 1:] ** 2).sum(axis=1))
+
+        def event_proba(X: np.ndarray) -> np.ndarray:
+            log_odds = Design(X, self.model.intercept).linear_predictor(directions.T)  # (n, 1 + J)
+            return predictive.probit_average(log_odds[:, 0], (log_odds[:, 1:] ** 2).sum(axis=1))
+
+        X = self.model.design_matrix(X)
+        p1 = map_row_chunks(event_proba, X) if is_dask(X) else event_proba(X)
         return family.output_probabilities(np.column_stack([1 - p1, p1]))
 
     def __repr__(self) -> str:
@@ -303,13 +315,10 @@ class MCMCFit(PosteriorFit):
             See :meth:`bayeslogit.LogisticModel.fit_mcmc`.
         """
         started = time.perf_counter()
-        pm_model = pymc_backend.build_model(map_fit.objective, map_fit.params, laplace_whitening(map_fit),
-                                            map_fit.layout.coords)
-        tree = pymc_backend.sample(pm_model, nuts_sampler, draws=draws, tune=tune, chains=chains,
-                                   random_seed=random_seed, progressbar=progressbar, **sampler_kwargs)
-        samples = tree["posterior"]["coef"].to_numpy()
-        samples = samples.reshape(*samples.shape[:2], *map_fit.params.shape)
-        sample_stats = tree["sample_stats"].to_dataset()
+        posterior = pymc_backend.WhitenedPosterior(map_fit.objective, map_fit.gaussian)
+        samples, sample_stats = pymc_backend.sample(posterior, map_fit.layout.coords, nuts_sampler, draws=draws,
+                                                    tune=tune, chains=chains, random_seed=random_seed,
+                                                    progressbar=progressbar, **sampler_kwargs)
         table = _arviz_summary(map_fit.layout, samples, "diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
         diagnosis = MCMCDiagnosis(table, int(sample_stats["diverging"].sum()), chains, draws)
         if not diagnosis.ok:

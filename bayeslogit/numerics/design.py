@@ -3,18 +3,45 @@
 Conventions
 -----------
 ``n`` samples, ``p`` features, ``P = p + intercept`` coefficients per linear predictor.
-``X`` is an ndarray (n, p), C-contiguous float64, WITHOUT an intercept column: the intercept is handled on
-its own, so the design is never copied to prepend a column of ones. Coefficients ``B`` have shape
-(P, M) (or (P, S * M) for S stacked coefficient matrices), the intercept in row 0 when present.
+``X`` is an ndarray (n, p) of float64 whose rows are contiguous (C order, or a view taking every k-th row
+of such an array), WITHOUT an intercept column: the intercept is handled on its own, so the design is never
+copied to prepend a column of ones. Coefficients ``B`` have shape (P, M) (or (P, S * M) for S stacked
+coefficient matrices), the intercept in row 0 when present.
+
+Every matrix product here is NumPy's, so a pass over the data calls one BLAS library (SciPy bundles
+another OpenBLAS with its own thread pool, and alternating the two in a loop makes their spinning threads
+fight over the cores), and passes over large data run it on one thread (:func:`one_blas_thread`): the
+products of a block are too small to gain from more, and OpenBLAS's threads, waiting on each other,
+slowed them up to twelvefold on a two-core machine with another process running.
 """
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
-from scipy.linalg.blas import dsyrk
 
-_BLOCK_ELEMENTS = 2**20  # about 8 MB of float64 per block buffer
+_BLOCK_ELEMENTS = 2**18  # 2 MB of float64 per block: a block read twice in a pass stays in the cache
+_SINGLE_THREAD_MIN = 2**16  # products of this size or more run on one BLAS thread
+
+
+@cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController  # a few milliseconds, paid by large data only
+
+    return ThreadpoolController()
+
+
+def one_blas_thread(size: int) -> AbstractContextManager:
+    """A context in which BLAS runs on one thread, for a pass whose products take ``size`` multiply-adds.
+
+    Below ``_SINGLE_THREAD_MIN`` (a Newton step on wells, 3,020 rows and 3 coefficients, takes 27,180) the
+    context does nothing, and threadpoolctl is not imported: OpenBLAS runs such products on one thread anyway.
+    """
+    if size < _SINGLE_THREAD_MIN:
+        return nullcontext()
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
@@ -51,47 +78,76 @@ class Design:
         return max(1024, _BLOCK_ELEMENTS // max(self.X.shape[1], 1))
 
     def blocks(self, block_rows: int | None = None) -> Iterator[slice]:
-        """Row slices covering the data in blocks of about ``_BLOCK_ELEMENTS`` elements."""
+        """Row slices covering the data in blocks of ``block_rows`` (default :attr:`block_size`) rows."""
         size = block_rows or self.block_size
         for start in range(0, self.n_samples, size):
             yield slice(start, min(start + size, self.n_samples))
 
+    def transpose_product(self, d: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
+        """``[1, X]^T @ d`` of shape (P, M) over ``rows``, for ``d`` of shape (n_rows, M)."""
+        product = d.T @ self.X[rows]  # (M, p): NumPy's gemm reads X in its own (row) order
+        if self.intercept:
+            product = np.column_stack([d.sum(axis=0), product])
+        return product.T
+
+    def one_blas_thread(self, n_columns: int = 1) -> AbstractContextManager:
+        """:func:`one_blas_thread` for a pass over this design with products of ``n_columns`` columns."""
+        return one_blas_thread(self.n_samples * self.n_coef * n_columns)
+
+    def largest_linear_predictor(self, B: np.ndarray) -> float:
+        """``max |eta|`` over the rows and linear predictors of ``eta = [1, X] @ B``, ``B`` of shape (P, M)."""
+        with self.one_blas_thread(B.shape[1]):
+            return max(float(np.abs(self.linear_predictor(B, rows)).max()) for rows in self.blocks())
+
     def gram(self, weights: np.ndarray) -> np.ndarray:
-        """``Z^T diag(weights) Z`` of shape (P, P), with ``Z = [1, X]``."""
-        gram = np.zeros((self.n_coef, self.n_coef), order="F")
-        buffer = np.empty((min(self.n_samples, self.block_size), self.X.shape[1]))
-        for rows in self.blocks():
-            add_gram(gram, self.X[rows], weights[rows], self.intercept, buffer, symmetric=True)
-        return mirror_upper(gram)
+        """``Z^T diag(weights) Z`` of shape (P, P), with ``Z = [1, X]`` and ``weights >= 0``."""
+        gram = np.zeros((self.n_coef, self.n_coef))
+        with self.one_blas_thread(self.n_coef):
+            for rows in self.blocks():
+                add_gram(gram, self.X[rows], weights[rows], self.intercept, symmetric=True)
+        return gram
 
-    def take(self, rows: np.ndarray) -> "Design":
-        """The same design on a subset of rows."""
-        return Design(np.ascontiguousarray(self.X[rows]), self.intercept)
+    def moments(self, weights: np.ndarray, center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``sum_i w_i (x_ij - c_j)`` and ``sum_i w_i (x_ij - c_j)^2``, each of shape (p,), about ``center`` (p,).
+
+        With a centre near the weighted mean, the sum of squared deviations from the mean,
+        ``second - first^2 / sum(w)``, does not suffer the cancellation of ``sum w x^2 - (sum w x)^2 / sum w``.
+        """
+        first, second = np.zeros(self.X.shape[1]), np.zeros(self.X.shape[1])
+        with self.one_blas_thread():
+            for rows in self.blocks():
+                deviation = self.X[rows] - center
+                first += weights[rows] @ deviation
+                deviation *= deviation
+                second += weights[rows] @ deviation
+        return first, second
+
+    def take(self, rows: np.ndarray | slice) -> "Design":
+        """The same design on a subset of rows (indices or a mask: a copy; a slice: a view)."""
+        if isinstance(rows, slice):
+            return Design(self.X[rows], self.intercept)
+        rows = np.asarray(rows)
+        return Design(np.take(self.X, np.flatnonzero(rows) if rows.dtype == bool else rows, axis=0), self.intercept)
 
 
-def add_gram(H: np.ndarray, X: np.ndarray, d: np.ndarray, intercept: bool, buffer: np.ndarray, symmetric: bool):
-    """Add ``Z^T diag(d) Z`` (``Z = [1, X]``) to the (P, P) block ``H`` in place.
+def add_gram(H: np.ndarray, X: np.ndarray, d: np.ndarray, intercept: bool, symmetric: bool):
+    """Add ``Z^T diag(d) Z`` (``Z = [1, X]``, ``X`` of shape (n, p), ``d`` (n,)) to the (P, P) block ``H``.
 
-    ``symmetric`` marks a diagonal block of the Hessian, whose ``d >= 0``: then the X-part is a
-    rank-k update of ``sqrt(d) * X``, written into the upper triangle only (the caller mirrors it).
+    ``symmetric`` marks a diagonal block of the Hessian, whose ``d >= 0``: its X-part is then the product
+    of ``sqrt(d) * X`` with itself, which NumPy computes as a symmetric rank-k update (half the work).
+    Products that overflow are left infinite, without a warning: the callers test the result.
     """
     start = int(intercept)
-    if intercept:
-        H[0, 0] += d.sum()
-        H[0, 1:] += d @ X
-        if not symmetric:
-            H[1:, 0] += d @ X
-    if X.shape[1] == 0:
-        return
-    scaled = buffer[: X.shape[0]]
-    if symmetric:
-        np.multiply(X, np.sqrt(d)[:, None], out=scaled)
-        H[start:, start:] = dsyrk(1.0, scaled.T, beta=1.0, c=H[start:, start:], trans=0, lower=0)
-    else:
-        np.multiply(X, d[:, None], out=scaled)
-        H[start:, start:] += X.T @ scaled
-
-
-def mirror_upper(upper: np.ndarray) -> np.ndarray:
-    """The symmetric matrix whose upper triangle is that of ``upper``."""
-    return np.triu(upper) + np.triu(upper, 1).T
+    with np.errstate(over="ignore", invalid="ignore"):
+        if intercept:
+            H[0, 0] += d.sum()
+            cross = d @ X
+            H[0, 1:] += cross
+            H[1:, 0] += cross
+        if X.shape[1] == 0:
+            return
+        if symmetric:
+            scaled = X * np.sqrt(d)[:, None]
+            H[start:, start:] += scaled.T @ scaled
+        else:
+            H[start:, start:] += X.T @ (X * d[:, None])

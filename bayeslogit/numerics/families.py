@@ -30,9 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import null_space
-from scipy.special import log_softmax
 
-from .links import expit, log_expit, sigmoid_variance, with_reference
+from .links import expit, log_sigmoid_pair, log_softmax, sigmoid_pair, sigmoid_variance, with_reference
 
 PARAMETERIZATIONS = ("reference", "symmetric")
 
@@ -49,6 +48,21 @@ class Family:
     def log_probabilities(self, eta: np.ndarray) -> np.ndarray:
         """Class log-probabilities of shape (..., K) from ``eta`` of shape (..., M)."""
         return log_softmax(self.class_logits(eta), axis=-1)
+
+    def probabilities(self, eta: np.ndarray) -> np.ndarray:
+        """Class probabilities of shape (..., K) from ``eta`` of shape (..., M)."""
+        return np.exp(self.log_probabilities(eta))
+
+    def probability_sums(self, eta: np.ndarray) -> np.ndarray:
+        """Class probabilities summed over draws: ``eta`` (n, s, M) -> (n, K), each sum accurate to about
+        ``s * eps`` in absolute terms (a small class's sum can lose relative precision)."""
+        return np.einsum("rsk->rk", self.probabilities(eta))
+
+    def log_likelihood(self, eta: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Log-probability of each row's class: ``eta`` of shape (n, ..., M), codes ``y`` (n,); shape (n, ...)."""
+        log_p = self.log_probabilities(eta)
+        codes = y.reshape(-1, *[1] * (log_p.ndim - 1))
+        return np.take_along_axis(log_p, codes, axis=-1)[..., 0]
 
     def class_pairs(self, n_classes: int) -> list[tuple[int, int]]:
         """Index pairs ``(j, k)``, ``j < k``, of the classes whose boundaries are reported."""
@@ -111,18 +125,46 @@ class Bernoulli(Family):
 
     def log_probabilities(self, eta: np.ndarray) -> np.ndarray:
         """Log-probabilities of both classes, shape (..., 2), from ``eta`` (..., 1)."""
-        return np.stack([log_expit(-eta[..., 0]), log_expit(eta[..., 0])], axis=-1)
+        log_p1, log_p0 = log_sigmoid_pair(eta[..., 0])
+        return _class_last(log_p0, log_p1)
+
+    def probabilities(self, eta: np.ndarray) -> np.ndarray:
+        """Probabilities of both classes, shape (..., 2), each accurate to rounding, from ``eta`` (..., 1)."""
+        p1, p0 = sigmoid_pair(eta[..., 0])
+        return _class_last(p0, p1)
+
+    def probability_sums(self, eta: np.ndarray) -> np.ndarray:
+        """``sum_s Pr(w = 0)`` and ``sum_s Pr(w = 1)`` over the draws of ``eta`` (n, s, 1), shape (n, 2); the
+        sum for class 0 is ``s`` less that for class 1, accurate to ``s * eps`` in absolute terms."""
+        with np.errstate(over="ignore"):  # exp(-eta) = inf for eta < -709 gives Pr(w = 1) = 0, as it should
+            ones = (1.0 / (1.0 + np.exp(-eta[..., 0]))).sum(axis=1)
+        return np.column_stack([eta.shape[1] - ones, ones])
+
+    def log_likelihood(self, eta: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``log Pr(y_i | eta)``: ``eta`` of shape (n, ..., 1), codes ``y`` (n,); shape (n, ...)."""
+        signed = eta[..., 0] * (2.0 * y - 1.0).reshape(-1, *[1] * (eta.ndim - 2))  # log sig(signed) is the answer
+        tail = np.abs(signed)
+        np.negative(tail, out=tail)
+        np.log1p(np.exp(tail, out=tail), out=tail)
+        return np.subtract(np.minimum(signed, 0.0, out=signed), tail, out=tail)
 
     def value(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
         eta = eta[:, 0]
-        return float(weights @ (np.logaddexp(0.0, eta) - y * eta))
+        return float(weights @ (np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta))) - y * eta))
+
+    def first_derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
+        """``value`` and ``d1`` (n, 1) without the Hessian's cost: one ``exp`` and one ``log1p`` a row."""
+        eta = eta[:, 0]
+        small = np.exp(-np.abs(eta))  # e^-|eta|
+        value = float(weights @ (np.maximum(eta, 0.0) + np.log1p(small) - y * eta))
+        big = 1.0 / (1.0 + small)  # sig(|eta|)
+        d1 = weights * (np.where(eta >= 0, big, small * big) - y)
+        return value, d1[:, None]
 
     def derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
-        value = self.value(eta, y, weights)
-        eta = eta[:, 0]
-        d1 = weights * (expit(eta) - y)
-        d2 = weights * sigmoid_variance(eta)
-        return value, d1[:, None], d2[:, None, None]
+        value, d1 = self.first_derivatives(eta, y, weights)
+        d2 = weights * sigmoid_variance(eta[:, 0])
+        return value, d1, d2[:, None, None]
 
     def collapse(self, values: np.ndarray) -> np.ndarray:
         """Drop the trailing axis of length one (linear predictors, or class pairs)."""
@@ -181,6 +223,15 @@ class Categorical(Family):
         log_p = self.log_probabilities(eta)
         return float(-weights @ log_p[np.arange(len(y)), y])
 
+    def first_derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
+        """``value`` and ``d1`` (n, M) without the Hessian's cost."""
+        log_p = self.log_probabilities(eta)
+        rows = np.arange(len(y))
+        value = float(-weights @ log_p[rows, y])
+        residual = np.exp(log_p)
+        residual[rows, y] -= 1.0
+        return value, weights[:, None] * (residual[:, 1:] if self.reference else residual)
+
     def derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
         log_p = self.log_probabilities(eta)
         rows = np.arange(len(y))
@@ -227,6 +278,12 @@ class Categorical(Family):
                 column[j] = direction
                 columns.append(column.ravel(order="F"))
         return np.column_stack(columns)
+
+
+def _class_last(*columns: np.ndarray) -> np.ndarray:
+    """The arrays stacked on a last axis, each stored contiguously (a view of a class-first array), so that
+    sums over the other axes run over contiguous memory."""
+    return np.moveaxis(np.stack(columns), 0, -1)
 
 
 FAMILIES = {"bernoulli": Bernoulli.with_parameterization, "categorical": Categorical.with_parameterization}

@@ -3,43 +3,68 @@
 Conventions
 -----------
 ``S`` coefficient matrices ``draws`` of shape (S, P, M) (a point fit is ``S = 1``), a design of ``n`` rows
-(:class:`~bayeslogit.numerics.objective.Design`), ``K`` classes. The linear predictors of all draws are
-one matrix product per block of rows, ``[1, X] @ [B_1 .. B_S]``, and the family turns them into class
-log-probabilities. Blocks of rows and of draws keep every intermediate array near
-:data:`_BLOCK_ELEMENTS` elements, so memory does not grow with ``n * S``.
+(:class:`~bayeslogit.numerics.design.Design`), ``K`` classes. The rows are taken in blocks of
+:data:`_BLOCK_ROWS`, spread over a pool of threads (NumPy releases the interpreter lock in its loops); in
+each block, the linear predictors of a chunk of draws are one matrix product, ``[1, X] @ [B_1 .. B_s]``,
+of about :data:`_BLOCK_ELEMENTS` entries, small enough to stay in the processor's cache, and the family
+turns them into what is asked for. Memory never grows with ``n * S`` unless the caller asks for every draw.
 
-* :func:`average_log_proba`: ``log mean_s Pr(w = k | x, B_s)``, the posterior predictive, averaged in
-  log space so that no probability is rounded to 0 or 1 before its logarithm is taken;
+* :func:`average_log_proba`: ``log mean_s Pr(w = k | x, B_s)``, the posterior predictive. Averaged in
+  probability space; a row where some class's average is below :data:`_EXACT_BELOW` (where a sum of
+  probabilities near 1 would have lost its complement's digits, or underflowed) is averaged again in log
+  space, so every class's log-probability is exact to rounding;
 * :func:`proba_moments`: the mean and sd over the draws of ``Pr(w = k | x, B_s)``;
 * :func:`proba_per_draw`: every draw's probabilities (for intervals of ``p`` over draws);
 * :func:`log_likelihood_per_draw`: each row's weighted log-likelihood at each draw, and
   :func:`total_log_likelihood` its sum over the rows;
+* :func:`expansion_remainder`: the summed negative log-likelihood at each draw less its second-order Taylor
+  expansion about a centre (what an exact quadratic expansion on all rows leaves to estimate from a subsample);
 * :func:`probit_average`: the average of the sigmoid of a Gaussian log-odds, without draws.
 """
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from scipy.special import expit, logsumexp
 
 from .design import Design
+from .links import expit, logsumexp
 
-_BLOCK_ELEMENTS = 2**21  # about 16 MB of float64 per intermediate array
+_BLOCK_ROWS = 512
+_BLOCK_ELEMENTS = 2**15  # linear predictors per chunk: 256 KB of float64, within the processor's cache
+_EXACT_BELOW = 1e-6  # an average class probability below this is recomputed in log space
 
 
-def _blocks(family, design: Design, draws: np.ndarray) -> Iterator[tuple[slice, slice, np.ndarray]]:
-    """Class log-probabilities block by block: ``(rows, draw_slice, log_p)`` with ``log_p`` of shape
-    (n_rows, n_draws_in_block, K)."""
+def _linear_predictors(design: Design, draws: np.ndarray, rows: slice) -> Iterator[tuple[slice, np.ndarray]]:
+    """``(draw_slice, eta)`` for the ``rows`` of the design, ``eta`` of shape (n_rows, n_draws_in_chunk, M)."""
     S, P, M = draws.shape
-    K = family.class_logits(np.zeros((1, M))).shape[-1]
-    rows_per_block = max(1, min(design.n_samples, _BLOCK_ELEMENTS // max(K, design.X.shape[1], 1)))
-    draws_per_block = max(1, _BLOCK_ELEMENTS // (rows_per_block * K))
-    for start in range(0, S, draws_per_block):
-        chunk = slice(start, min(start + draws_per_block, S))
+    n_rows = rows.stop - rows.start
+    per_chunk = max(1, _BLOCK_ELEMENTS // (n_rows * M))
+    for start in range(0, S, per_chunk):
+        chunk = slice(start, min(start + per_chunk, S))
         stacked = draws[chunk].transpose(1, 0, 2).reshape(P, -1)  # (P, s * M): draw-major columns
-        for rows in design.blocks(rows_per_block):
-            eta = design.linear_predictor(stacked, rows).reshape(-1, chunk.stop - chunk.start, M)
-            yield rows, chunk, family.log_probabilities(eta)
+        yield chunk, design.linear_predictor(stacked, rows).reshape(n_rows, -1, M)
+
+
+def _over_row_blocks(design: Design, draws: np.ndarray, reduce: Callable) -> list:
+    """``reduce(rows, linear_predictors)`` for each block of rows, on a thread pool; results in row order.
+
+    The threads share the cores, so BLAS runs one thread per call meanwhile: OpenBLAS's own pool, called
+    from several threads at once, slows the products twentyfold.
+    """
+    from threadpoolctl import threadpool_limits
+
+    blocks = list(design.blocks(_BLOCK_ROWS))
+
+    def work(rows):
+        return reduce(rows, _linear_predictors(design, draws, rows))
+
+    if len(blocks) == 1:
+        return [work(blocks[0])]
+    threads = min(len(blocks), os.cpu_count() or 1)
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(work, blocks))
 
 
 def average_log_proba(family, design: Design, draws: np.ndarray) -> np.ndarray:
@@ -56,36 +81,45 @@ def average_log_proba(family, design: Design, draws: np.ndarray) -> np.ndarray:
     -------
     ndarray of shape (n, K)
     """
-    S = draws.shape[0]
-    total = None
-    for rows, chunk, log_p in _blocks(family, design, draws):
-        if total is None:
-            total = np.full((design.n_samples, log_p.shape[-1]), -np.inf)
-        total[rows] = np.logaddexp(total[rows], logsumexp(log_p, axis=1))
-    return total - np.log(S)
+    def sums(rows, etas):
+        return sum(family.probability_sums(eta) for _, eta in etas)
+
+    mean = np.concatenate(_over_row_blocks(design, draws, sums)) / len(draws)
+    with np.errstate(divide="ignore"):
+        log_mean = np.log(mean)
+    inexact = np.flatnonzero((mean < _EXACT_BELOW).any(axis=1))
+    if inexact.size:
+        log_mean[inexact] = _log_average_in_log_space(family, design.take(inexact), draws)
+    return log_mean
+
+
+def _log_average_in_log_space(family, design: Design, draws: np.ndarray) -> np.ndarray:
+    """:func:`average_log_proba` by ``logsumexp`` over the draws, for the rows whose average is tiny."""
+    def log_sums(rows, etas):
+        return logsumexp(np.concatenate([family.log_probabilities(eta) for _, eta in etas], axis=1), axis=1)
+
+    return np.concatenate(_over_row_blocks(design, draws, log_sums)) - np.log(len(draws))
 
 
 def proba_moments(family, design: Design, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation over the draws of the class probabilities, each of shape (n, K)."""
-    total = square = None
-    for rows, _, log_p in _blocks(family, design, draws):
-        if total is None:
-            total, square = (np.zeros((design.n_samples, log_p.shape[-1])) for _ in range(2))
-        p = np.exp(log_p)
-        total[rows] += p.sum(axis=1)
-        square[rows] += (p**2).sum(axis=1)
-    mean = total / len(draws)
-    return mean, np.sqrt(np.maximum(square / len(draws) - mean**2, 0.0))
+    def sums(rows, etas):
+        total = square = 0.0
+        for _, eta in etas:
+            p = family.probabilities(eta)
+            total, square = total + p.sum(axis=1), square + (p**2).sum(axis=1)
+        return np.stack([total, square])
+
+    total, square = np.concatenate(_over_row_blocks(design, draws, sums), axis=1) / len(draws)
+    return total, np.sqrt(np.maximum(square - total**2, 0.0))
 
 
 def proba_per_draw(family, design: Design, draws: np.ndarray) -> np.ndarray:
     """Class probabilities of each draw, shape (S, n, K); for a modest ``S * n``."""
-    out = None
-    for rows, chunk, log_p in _blocks(family, design, draws):
-        if out is None:
-            out = np.empty((len(draws), design.n_samples, log_p.shape[-1]))
-        out[chunk, rows] = np.exp(log_p).transpose(1, 0, 2)
-    return out
+    def every(rows, etas):
+        return np.concatenate([family.probabilities(eta) for _, eta in etas], axis=1)
+
+    return np.concatenate(_over_row_blocks(design, draws, every)).transpose(1, 0, 2)
 
 
 def log_likelihood_per_draw(family, design: Design, y: np.ndarray, weights: np.ndarray,
@@ -97,20 +131,50 @@ def log_likelihood_per_draw(family, design: Design, y: np.ndarray, weights: np.n
     y : ndarray of int of shape (n,)
     weights : ndarray of shape (n,)
     """
-    out = np.empty((len(draws), design.n_samples))
-    for rows, chunk, log_p in _blocks(family, design, draws):
-        observed = np.take_along_axis(log_p, y[rows, None, None], axis=2)[..., 0]  # (n_rows, s)
-        out[chunk, rows] = (weights[rows, None] * observed).T
-    return out
+    def pointwise(rows, etas):
+        values = np.concatenate([family.log_likelihood(eta, y[rows]) for _, eta in etas], axis=1)
+        return weights[rows, None] * values
+
+    return np.concatenate(_over_row_blocks(design, draws, pointwise)).T
 
 
 def total_log_likelihood(family, design: Design, y: np.ndarray, weights: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """The weighted log-likelihood of all rows at each draw, shape (S,), in bounded memory."""
-    out = np.zeros(len(draws))
-    for rows, chunk, log_p in _blocks(family, design, draws):
-        observed = np.take_along_axis(log_p, y[rows, None, None], axis=2)[..., 0]  # (n_rows, s)
-        out[chunk] += weights[rows] @ observed
-    return out
+    def partial(rows, etas):
+        return np.concatenate([weights[rows] @ family.log_likelihood(eta, y[rows]) for _, eta in etas])
+
+    return np.sum(_over_row_blocks(design, draws, partial), axis=0)
+
+
+def expansion_remainder(family, design: Design, y: np.ndarray, weights: np.ndarray, centre: np.ndarray,
+                        draws: np.ndarray) -> np.ndarray:
+    """``sum_i w_i [nll_i(B_s) - q_i(B_s)]`` at each draw, shape (S,), in bounded memory.
+
+    ``q_i`` is the second-order Taylor expansion of the row's negative log-likelihood in its linear predictors
+    about those of ``centre`` (P, M): ``nll_i(c) + d^T g_i + d^T H_i d / 2``, ``d = eta_i(B_s) - eta_i(c)``. The
+    remainder is of third order in ``d``, so over draws near the centre it is small and varies little from row
+    to row, and a subsample of rows (weights scaled up by the rows not drawn) estimates its sum precisely.
+
+    Parameters
+    ----------
+    y : ndarray of int of shape (n,)
+    weights : ndarray of shape (n,)
+    centre : ndarray of shape (P, M)
+    draws : ndarray of shape (S, P, M)
+    """
+    def partial(rows, etas):
+        at_centre = design.linear_predictor(centre, rows)  # (r, M)
+        _, gradient, hessian = family.derivatives(at_centre, y[rows], weights[rows])  # (r, M), (r, M, M)
+        nll_centre = -weights[rows] * family.log_likelihood(at_centre[:, None, :], y[rows])[:, 0]  # (r,)
+        totals = []
+        for _, eta in etas:  # (r, s, M)
+            step = eta - at_centre[:, None, :]
+            nll = -weights[rows, None] * family.log_likelihood(eta, y[rows])  # (r, s)
+            quadratic = ((gradient[:, None, :] + 0.5 * step @ hessian) * step).sum(axis=2)  # H_i symmetric
+            totals.append((nll - nll_centre[:, None] - quadratic).sum(axis=0))
+        return np.concatenate(totals)
+
+    return np.sum(_over_row_blocks(design, draws, partial), axis=0)
 
 
 def probit_average(mean: np.ndarray, variance: np.ndarray) -> np.ndarray:

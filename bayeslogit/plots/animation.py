@@ -112,6 +112,8 @@ def animate_optimization(model, methods=("gradient_descent", "newton"), *, path,
     if path.suffix not in _WRITERS:
         raise ValueError(f"`path` must end in {' or '.join(_WRITERS)}; got {path.name!r}")
     max_iter = check_count("max_iter", max_iter, 1)
+    model.data.require_in_memory("animate_optimization, which draws every row,",
+                                 "animate a model of an in-memory sample of the rows")
     objective = model.objective(prior)  # checks the prior
     unknown = [m for m in methods if m not in OPTIMIZERS]
     if unknown or not methods:

@@ -67,6 +67,9 @@ def plot_boundary(fits, X=None, y=None, ax=None, features=None, *, ci_prob: floa
     ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
+    if X is None and y is None:
+        model.data.require_in_memory("plot_boundary, which draws every row,",
+                                     "pass an in-memory sample of the rows: plot_boundary(fits, X=..., y=...)")
     X, codes, _, _ = model.evaluation_data(X, y)
     chosen = choose_features(model, features)
     scene = Scene(model, fitted, failed, X, codes, chosen, ci_prob, ci_kind, grid_size,

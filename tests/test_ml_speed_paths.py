@@ -1,0 +1,160 @@
+"""The fast paths of maximum likelihood on many rows: subsampled Newton with quasi-Newton steps, the rank screen
+on a sample of rows, the separation check after Newton, and a lean import."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import bayeslogit as bl
+from bayeslogit.algorithms import collinearity
+from bayeslogit.algorithms.newton import fit_newton, newton
+from bayeslogit.numerics.design import Design
+
+
+def simulate(n: int, p: int, k: int, seed: int, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Correlated Gaussian predictors (n, p) and labels (n,) of ``k`` classes from a softmax model."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X[:, 1:] += 0.3 * X[:, :1]
+    logits = X @ rng.normal(scale=scale / np.sqrt(p), size=(p, k)) + rng.normal(scale=0.5, size=k)
+    proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba /= proba.sum(axis=1, keepdims=True)
+    return X, (proba.cumsum(axis=1) > rng.random(n)[:, None]).argmax(axis=1)
+
+
+# ---- subsampled Newton and quasi-Newton steps ------------------------------------------------------
+LARGE = {  # (n, p, k, parameterization, prior): rows x free coefficients above SUBSAMPLE_MIN_CELLS
+    "binary": (30_000, 20, 2, "reference", None),
+    "binary MAP": (30_000, 20, 2, "reference", bl.Normal(0.1)),
+    "multinomial": (30_000, 5, 4, "reference", None),
+    "multinomial symmetric MAP": (40_000, 10, 3, "symmetric", bl.Normal(1.0)),
+}
+
+
+@pytest.mark.parametrize("case", LARGE)
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+def test_quasi_newton_path_equals_newton(case, scale):
+    """Strong effects (scale 3) make the Hessian's smallest eigenvalue small, the hardest case for agreement."""
+    n, p, k, parameterization, prior = LARGE[case]
+    X, y = simulate(n, p, k, seed=1, scale=scale)
+    objective = bl.LogisticModel(X, y, parameterization=parameterization).objective(prior)
+    fast = fit_newton(objective)
+    exact = newton(objective, np.zeros(objective.n_free), value=objective.value)
+    assert fast.hess is None and fast.converged  # it took the quasi-Newton path, and converged there
+    np.testing.assert_allclose(fast.x, exact.x, rtol=0, atol=1e-8)
+    assert fast.value == pytest.approx(exact.value, rel=1e-14, abs=1e-9)
+
+
+def test_quasi_newton_fit_has_newtons_standard_errors_and_a_history_of_full_data_steps():
+    X, y = simulate(30_000, 20, 2, seed=2)
+    model = bl.LogisticModel(X, y)
+    fit = model.fit_ml()
+    objective = model.objective()
+    exact = newton(objective, np.zeros(objective.n_free), value=objective.value)
+    np.testing.assert_allclose(fit.hessian, objective(fit.iterations[-1].x)[2], rtol=1e-12)
+    np.testing.assert_allclose(fit.se.to_numpy(), np.sqrt(np.diag(np.linalg.inv(exact.hess))), rtol=1e-7)
+    history = fit.history
+    assert len(history) == fit.n_iter + 1 and fit.n_iter <= 10
+    assert np.all(np.diff(history["objective"]) <= 1e-9)
+    assert history["decrement"].iloc[-2] <= 1e-12  # declared at a hundredth of tol, then one more step
+    np.testing.assert_allclose(history.iloc[-1][model.coef_names].to_numpy(float), fit.coef.to_numpy())
+    assert fit.loglik == pytest.approx(-exact.value, rel=1e-13)
+
+
+def test_a_failing_subsample_hands_over_to_newton_on_all_rows():
+    """A column that is zero on every row of the subsamples makes their Hessian singular; Newton on all rows
+    (where 50 rows give the column its coefficient) takes over, from zero, and gives its answer."""
+    X, y = simulate(30_000, 20, 2, seed=3)
+    outside = np.flatnonzero(np.random.default_rng(0).random(30_000) >= 0.1)  # fit_newton's draws, random_seed=0
+    X[:, 5] = 0.0
+    X[outside[:50], 5] = np.random.default_rng(1).normal(size=50)
+    objective = bl.LogisticModel(X, y).objective()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fast = fit_newton(objective)
+    exact = newton(objective, np.zeros(objective.n_free), value=objective.value)
+    assert fast.hess is not None  # Newton's own result
+    np.testing.assert_allclose(fast.x, exact.x, rtol=0, atol=1e-10)
+
+
+def test_max_iter_counts_the_steps_on_all_rows_and_warns_like_newton():
+    X, y = simulate(30_000, 20, 2, seed=4)
+    objective = bl.LogisticModel(X, y).objective()
+    with pytest.warns(bl.ConvergenceWarning, match="did not converge in 2 iterations: max \\|gradient\\|"):
+        result = fit_newton(objective, max_iter=2)
+    assert not result.converged and result.n_iter == 2 and result.hess is None
+
+
+# ---- rank screen --------------------------------------------------------------------------------------
+def designs(rng: np.random.Generator) -> dict:
+    """Designs of 20,000 rows, some of them built to fool a screen of a sample of rows."""
+    n = 20_000
+    a, b, c = rng.normal(size=(3, n))
+    screened = np.arange(n) % 100 == 0  # the rows the screen takes for n = 20,000 and 2 or 3 columns
+    twice_on_screen = np.where(screened, 2 * a, b)  # b = 2a on the screened rows only: full rank
+    outliers = a.copy()
+    outliers[rng.choice(np.flatnonzero(~screened), 20, replace=False)] = 1e3  # a's variance outside the screen
+    near_copy = outliers + 1e-4 * rng.normal(size=n)  # dependent relative to the full variance, not the screen's
+    varies_off_screen = np.where(screened, 1.0, 1.0 + 1e-8 * c)  # constant by the full check's criterion
+    return {
+        "full rank": ([a, b, c], None),
+        "exact dependence": ([a, b, a - 2 * b], ("x0", "x1", "x2")),
+        "dependent on the screen only": ([a, twice_on_screen], None),
+        "near copy beside outliers": ([outliers, near_copy, c], ("x0", "x1")),
+        "constant": ([a, np.full(n, 3.0), b], ("x1",)),
+        "constant on the screen only": ([a, varies_off_screen, b], ("x1",)),
+    }
+
+
+@pytest.mark.parametrize("name", list(designs(np.random.default_rng(0))))
+def test_rank_screen_cannot_miss_a_dependence_nor_report_a_false_one(monkeypatch, name):
+    columns, expected = designs(np.random.default_rng(5))[name]
+    design = Design(np.ascontiguousarray(np.column_stack(columns)))
+    weights = np.ones(design.n_samples)
+    names = tuple(f"x{j}" for j in range(len(columns)))
+    screened = collinearity.find_collinearity(design, weights, names)
+    monkeypatch.setattr(collinearity, "SCREEN_MIN_ROWS", np.inf)
+    full = collinearity.find_collinearity(design, weights, names)
+    assert screened == full
+    assert (None if full is None else full.columns) == expected
+
+
+def test_rank_screen_proves_full_rank_of_an_ordinary_design_and_defers_when_it_cannot():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(50_000, 30)) @ rng.normal(size=(30, 30))  # correlated, condition number ~1e3
+    assert collinearity._screen_proves_full_rank(Design(X), rng.uniform(0.5, 2.0, 50_000))
+    X[:, 7] = X[:, 3] - X[:, 5]
+    assert not collinearity._screen_proves_full_rank(Design(X), np.ones(50_000))
+    X[:, 7] = X[:, 6] * 1e200  # overflowing squares: the full check rescales the columns
+    assert not collinearity._screen_proves_full_rank(Design(X), np.ones(50_000))
+
+
+# ---- separation after Newton, and what a small fit imports ----------------------------------------------
+def test_separation_with_equal_margins_is_found_after_newton_converges():
+    """Newton converges on these data with |eta| = 25 (below the saturation rule's 30) and a decrement below
+    1e-10; the bound on the least likely other class still flags them, as it must every separated problem."""
+    X, y = np.array([[-1.0], [-1.0], [-1.0], [1.0], [1.0], [1.0]]), np.array([0, 0, 0, 1, 1, 1])
+    model = bl.LogisticModel(X, y)
+    objective = model.objective()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bl.ConvergenceWarning)
+        result = newton(objective, np.zeros(objective.n_free), value=objective.value)
+    declared = result.iterations[-2]
+    assert result.converged and declared.decrement <= 1e-10
+    assert objective.least_likely_other_class(declared.x) <= 2 * declared.decrement
+    with pytest.raises(bl.SeparationError, match="'x0' separates the classes completely"):
+        model.fit_ml()
+
+
+def test_ml_on_wells_imports_neither_the_linear_programs_nor_formulaic():
+    code = ("import sys, bayeslogit as bl\n"
+            "wells = bl.datasets.load_wells()\n"
+            "fit = bl.LogisticModel(wells[['dist100', 'arsenic']], wells['switched']).fit_ml()\n"
+            "print(fit.coef.round(4).tolist())\n"
+            "print(sorted(m for m in ('scipy.optimize', 'scipy.sparse', 'formulaic', 'threadpoolctl', "
+            "'bayeslogit.plots') if m in sys.modules))")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.splitlines() == ["[0.0027, -0.8966, 0.4608]", "[]"]
