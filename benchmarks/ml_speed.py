@@ -90,7 +90,7 @@ def measure(args) -> tuple[Table, list[Headline]]:
         size = "n={:,} d={p} K={k}".format(int(CASES[name]["n"] * args.scale), **CASES[name])
         headlines.append(Headline(f"ML {name}, {size}: LogisticModel(X, y).fit_ml()", f"{seconds:.3f} s",
                                   f"{peer} {fastest:.3f} s", f"{ratio:.2f}x", f"<= {GOALS[name]}x",
-                                  ratio <= GOALS[name] and diff <= 1e-6, f"max|coef - Newton| {diff:.0e}"))
+                                  ratio <= GOALS[name] and diff <= 1e-6, f"max abs(coef - Newton) {diff:.0e}"))
     header = (f"ML in one process, medians of {args.repeats} runs; ratio = time / the faster scikit-learn solver; "
               f"{machine()}")
     return Table(header, ["case: solver", "seconds", "ratio", "max abs(coef - Newton)"], rows), headlines
