@@ -23,7 +23,7 @@ One name per thing, throughout the package:
 
 from importlib import import_module
 
-from . import datasets
+from . import data, datasets
 from .compare import Comparison, compare
 from .exceptions import (
     BayeslogitError,
@@ -36,6 +36,7 @@ from .exceptions import (
 from .fits.boundary import Boundary, PointBoundary, PosteriorBoundary
 from .fits.diagnostics import LaplaceDiagnosis, MCMCDiagnosis
 from .fits.point import FailedFit, PointFit
+from .fits import storage
 from .fits.posterior import LaplaceFit, MCMCFit, PosteriorFit
 from .model import LogisticModel
 from .numerics.priors import Normal
@@ -44,6 +45,8 @@ _LAZY = {  # public names whose modules load on first use, so that `import bayes
     "plot_boundary": ".plots",
     "plot_coef": ".plots",
     "plot_calibration": ".plots",
+    "plot_trace": ".plots",
+    "plot_rank": ".plots",
     "animate_optimization": ".plots",
     "OptimizationAnimation": ".plots.animation",
 }
@@ -63,9 +66,12 @@ __all__ = [
     "MCMCDiagnosis",
     "Comparison",
     "compare",
+    "load",
     "plot_boundary",
     "plot_coef",
     "plot_calibration",
+    "plot_trace",
+    "plot_rank",
     "animate_optimization",
     "OptimizationAnimation",
     "datasets",
@@ -76,6 +82,30 @@ __all__ = [
     "SeparationError",
     "SingularHessianError",
 ]
+
+
+def load(path, model=None):
+    """Read a fit written by ``fit.save(path)``: a :class:`PointFit`, :class:`LaplaceFit` or :class:`MCMCFit`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A ``.nc`` file or a ``.zarr`` directory.
+    model : LogisticModel, optional
+        A model of the data the fit was made on, to attach to it (or another loaded fit's ``model``, to share it).
+        Without one, ``fit.model`` is a :class:`~bayeslogit.fits.saved.SavedModel`: predictions on new rows,
+        summaries and boundaries work, and what needs the training rows raises :class:`DataError`.
+
+    Raises
+    ------
+    DataError
+        When the file is damaged or was not written by ``fit.save``.
+
+    Notes
+    -----
+    A formula model's spec is stored pickled: load only files you trust, as with any pickle.
+    """
+    return storage.load(path, model, checks=data)
 
 
 def __getattr__(name: str):

@@ -59,6 +59,9 @@ class ModelData:
     feature_names : tuple of str
     formula_spec : formulaic ModelSpec or None
         Re-applied to new data frames at prediction time.
+    frame : DataFrame or None
+        For a formula model, the data columns its formula reads (and the response), at the rows it kept: what
+        plots draw in the data's own variables.
     named_features : bool
         Whether the features were named (a DataFrame's columns, or ``feature_names``), so that a data frame
         of new rows is read by those names; unnamed features (``x0, x1, ...``) are read by position.
@@ -71,6 +74,7 @@ class ModelData:
     feature_names: tuple
     formula_spec: object = None
     named_features: bool = False
+    frame: pd.DataFrame | None = None
 
     # What differs between rows in memory and rows out of core (:class:`bayeslogit.dask_data.ChunkedData`).
     def objective(self, family, intercept: bool, n_classes: int, precision: np.ndarray, transform) -> Objective:
@@ -319,7 +323,9 @@ def formula_data(rhs: str, response: str, data: pd.DataFrame, weights=None) -> t
     """The validated data of a formula's right-hand side ``rhs`` and ``response`` column, and whether the formula
     has an intercept."""
     X, intercept, spec = design_from_formula(rhs, data)
-    return replace(prepare(X, data[response], weights=weights), formula_spec=spec), intercept
+    read = [column for column in data.columns if column in {str(v) for v in spec.required_variables} | {response}]
+    return replace(prepare(X, data[response], weights=weights), formula_spec=spec,
+                   frame=data.loc[X.index, read]), intercept
 
 
 def _missing_by_column(data: pd.DataFrame, variables) -> str:

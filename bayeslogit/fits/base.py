@@ -6,12 +6,15 @@ prediction averages over them through :mod:`bayeslogit.numerics.predictive`, so 
 point fit's probabilities and a posterior predictive.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from ..algorithms.dask_backend import is_dask, map_row_chunks
 from ..numerics import predictive
 from ..numerics.design import Design
+from . import storage
 from .layout import listing
 
 
@@ -129,6 +132,20 @@ class FitBase:
     def predict(self, X=None) -> np.ndarray:
         """The most probable class label of each row, shape (n_samples,)."""
         return self.model.classes_[np.argmax(self.log_proba(X), axis=1)]
+
+    def save(self, path) -> Path:
+        """Write the fit to ``path``: a NetCDF-4 file (``.nc``) or a zarr directory (``.zarr``); read it back with
+        :func:`bayeslogit.load`.
+
+        The write is atomic (an existing file at ``path`` is replaced only once the new one is complete). The
+        training rows are not saved; see :mod:`bayeslogit.fits.storage` for what is, and what a loaded fit can do.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
+        return storage.save(self, path)
 
     def boundary(self, level: float = 0.5):
         """Where the predicted probability equals ``level``: threshold, line or hyperplane, per class pair.

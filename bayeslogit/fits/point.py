@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 
 from ..algorithms.laplace import Gaussian
-from . import intervals
+from . import intervals, storage
 from .base import FitBase
 from .boundary import PointBoundary
 
 
+@storage.storable
 @dataclass(frozen=True, eq=False)
 class PointFit(FitBase):
     """Maximum-likelihood or MAP estimate.
@@ -167,6 +168,17 @@ class FailedFit:
     def reason(self) -> str:
         """The error's class and message."""
         return f"{type(self.error).__name__}: {self.error}"
+
+    def save(self, path):
+        """Refused: a failed fit has no estimates to save.
+
+        Raises
+        ------
+        TypeError
+            Always, with the reason the fit failed.
+        """
+        raise TypeError(f"the {self.method} fit failed ({self.reason}), so it has no estimates to save; save the "
+                        "fits that succeeded")
 
     def __repr__(self) -> str:
         return f"FailedFit(method={self.method!r}, {self.reason})"

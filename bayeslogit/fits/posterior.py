@@ -25,7 +25,7 @@ from ..algorithms.laplace import importance_weights
 from ..exceptions import warn_convergence
 from ..numerics import predictive
 from ..numerics.design import Design
-from . import intervals
+from . import intervals, storage
 from .base import FitBase
 from .boundary import PosteriorBoundary
 from .diagnostics import LaplaceDiagnosis, MCMCDiagnosis
@@ -220,6 +220,7 @@ class PosteriorFit(FitBase):
                 f"{self._coef_text()})")
 
 
+@storage.storable
 @dataclass(frozen=True, eq=False, repr=False)
 class LaplaceFit(PosteriorFit):
     """The Laplace approximation: the Gaussian at the MAP with covariance the inverse Hessian of the objective.
@@ -281,6 +282,7 @@ class LaplaceFit(PosteriorFit):
         return laplace_whitening(self.map_fit)
 
 
+@storage.storable
 @dataclass(frozen=True, eq=False, repr=False)
 class MCMCFit(PosteriorFit):
     """The exact posterior by NUTS through PyMC, sampled in coordinates whitened by the Laplace Gaussian.

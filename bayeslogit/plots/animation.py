@@ -10,7 +10,8 @@ from ..algorithms.newton import OPTIMIZERS, minimize
 from ..checks import check_count
 from ..exceptions import ConvergenceWarning
 from ..fits.boundary import boundary_quantities, slice_directions
-from .style import choose_features, held_note, response_name
+from .plane import make_plane
+from .style import response_name
 
 _LOOKS = {"newton": {"color": "#D55E00", "linestyle": "-", "marker": "o"},
           "gradient_descent": {"color": "#0072B2", "linestyle": "--", "marker": "s"}}
@@ -126,13 +127,13 @@ def animate_optimization(model, methods=("gradient_descent", "newton"), *, path,
 
     if not writers.is_available(_WRITERS[path.suffix]):
         raise RuntimeError(f"writing {path.suffix} needs {_WRITERS[path.suffix]}, which is not installed; save as .gif")
-    chosen = choose_features(model, features)
+    plane = make_plane(model, model.data.X, None, features, None, (1, 2))
     runs = {method: _run(method, objective, max_iter) for method in methods}
     results = {method: result for method, (result, _) in runs.items()}
     messages = {method: message for method, (_, message) in runs.items()}
     frames = frame_schedule(max(r.n_iter for r in results.values()), max_frames)
     fig, (data_panel, loss_panel) = plt.subplots(1, 2, figsize=(12, 5.2), layout="constrained")
-    update = _Drawing(model, objective, chosen, results, data_panel, loss_panel)
+    update = _Drawing(model, objective, plane, results, data_panel, loss_panel)
     update(frames[-1])
     fig.canvas.draw()
     fig.set_layout_engine("none")  # freeze the layout found for the last frame: one layout, not one per frame
@@ -147,8 +148,9 @@ def animate_optimization(model, methods=("gradient_descent", "newton"), *, path,
 class _Drawing:
     """Draws the static parts once; called with an iteration, moves the boundaries and markers there."""
 
-    def __init__(self, model, objective, chosen, results, data_panel, loss_panel):
-        self.model, self.objective, self.chosen, self.results = model, objective, chosen, results
+    def __init__(self, model, objective, plane, results, data_panel, loss_panel):
+        self.model, self.objective, self.plane, self.results = model, objective, plane, results
+        self.chosen = list(plane.columns)
         self.fixed = model.data.X.mean(axis=0)
         self.floor = min(r.value for r in results.values())
         self.data_panel = data_panel
@@ -195,7 +197,7 @@ class _Drawing:
         panel.legend(loc="lower left", fontsize=8)
         notes = [f"{OPTIMIZERS[method][0]} stopped after {result.n_iter} iterations without converging"
                  for method, result in self.results.items() if not result.converged]
-        notes.append(held_note(self.model, self.chosen, self.fixed))
+        notes.append(self.plane.note())
         panel.text(0.98, 0.98, "\n".join(n for n in notes if n), transform=panel.transAxes, ha="right", va="top",
                    fontsize=8, wrap=True)
 

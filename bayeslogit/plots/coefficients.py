@@ -30,11 +30,17 @@ def coef_intervals(fit, ci_prob: float, ci_kind: str) -> tuple[np.ndarray, np.nd
     return estimate, intervals.of_draws(flat.T, ci_prob, ci_kind), interval_label(ci_prob, ci_kind)
 
 
+INNER_PROB = 0.5  # the thick inner interval, as ArviZ's forest plot draws its "trunk"
+
+
 def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | None = None):
     """Every coefficient across the methods: one panel per coefficient, one row per method.
 
     Each coefficient has its own horizontal scale (an intercept and a slope can differ by orders of
-    magnitude); a vertical line marks zero when it is in range.
+    magnitude); a vertical line marks zero when it is in range. As in ArviZ's forest plot, each method shows
+    its estimate, a thick 50% interval and a thin ``ci_prob`` interval, all solid; methods differ by colour,
+    marker and row. For a multiclass model with a reference class, each panel says which class its
+    coefficient compares with the reference.
 
     Parameters
     ----------
@@ -43,7 +49,7 @@ def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | Non
     ax : sequence of Axes, optional
         One per coefficient (``P * M``), in the order of ``coef_labels``. Default: a new figure.
     ci_prob : float, optional
-        Probability of the intervals (Wald intervals for point fits); default
+        Probability of the thin intervals (Wald intervals for point fits); default
         ``arviz_base.rcParams["stats.ci_prob"]``.
     ci_kind : {"eti", "hdi"}, optional
         The posterior fits' intervals; default ``arviz_base.rcParams["stats.ci_kind"]``.
@@ -52,22 +58,28 @@ def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | Non
     -------
     matplotlib.figure.Figure
         ``fig.axes`` holds one panel per coefficient; in each, method ``i`` (in the order of ``fits``) is
-        drawn at height ``-i``.
+        drawn at height ``-i``: ``gid`` ``"<method>-interval"`` (``ci_prob``), ``"<method>-inner"`` (50%) and
+        ``"<method>-estimate"``.
     """
     ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
-    labels = model.layout.flat_labels
+    labels = coef_titles(model)
     fig, axes = new_axes(ax, len(labels), (7.5, 1.0 + 1.1 * len(labels) + 0.25 * len(fitted)), nrows=len(labels))
     shown = {method: coef_intervals(fit, ci_prob, ci_kind) for method, fit in fitted.items()}
+    inner = {method: coef_intervals(fit, INNER_PROB, ci_kind)[1] for method, fit in fitted.items()}
     for j, (panel, label) in enumerate(zip(axes, labels)):
         for i, (method, (estimate, interval, kind)) in enumerate(shown.items()):
             look = style(method)
             what = "posterior mean" if isinstance(fitted[method], PosteriorFit) else "estimate"
-            panel.plot(interval[j], [-i, -i], color=look["color"], linestyle=look["linestyle"], linewidth=2,
+            panel.plot(interval[j], [-i, -i], color=look["color"], linewidth=1.2, solid_capstyle="butt",
                        gid=f"{method}-interval")
-            panel.plot(estimate[j], -i, marker=look["marker"], color=look["color"], linestyle="none", markersize=7,
-                       label=f"{look['label']}: {what}, {kind}", gid=f"{method}-estimate")
+            panel.plot(inner[method][j], [-i, -i], color=look["color"], linewidth=4, solid_capstyle="butt",
+                       gid=f"{method}-inner")
+            panel.plot(estimate[j], -i, marker=look["marker"], color=look["color"], markeredgecolor="white",
+                       linestyle="none", markersize=8, label=f"{look['label']}: {what}, 50% and {kind}",
+                       gid=f"{method}-estimate")
+        panel.margins(x=0.08)
         low, high = panel.get_xlim()
         if low < 0 < high:
             panel.axvline(0, color="grey", linewidth=0.8, zorder=0)
@@ -76,6 +88,18 @@ def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | Non
         panel.set_title(label, fontsize=10, loc="left")
     axes[-1].set_xlabel("coefficient (change in log-odds per unit of the feature)")
     fig.legend(handles=axes[0].get_legend_handles_labels()[0], loc="outside upper center", ncols=2, fontsize=8,
-               title=f"Coefficients by method: estimate and {int(ci_prob * 100)}% interval", title_fontsize=11)
+               title=f"Coefficients by method: estimate, 50% (thick) and {int(ci_prob * 100)}% (thin) intervals",
+               title_fontsize=10)
     add_footnote(fig, [failure_note(failed)])
     return fig
+
+
+def coef_titles(model) -> list[str]:
+    """The panels' titles: the labels of ``vec(B)``, and for a multiclass model with a reference class what each
+    column's coefficients compare (``"petal_length[versicolor]: log-odds of versicolor against setosa"``)."""
+    labels = model.layout.flat_labels
+    if model.n_classes == 2 or not model.family.reference:
+        return labels
+    P, reference = len(model.coef_names), model.classes_[0]
+    return [f"{label}: log-odds of {model.coef_classes[i // P]} against {reference} (reference)"
+            for i, label in enumerate(labels)]

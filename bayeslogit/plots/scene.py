@@ -5,9 +5,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..fits.posterior import PosteriorFit
-from .style import failure_note, held_note, response_name
+from ..numerics import predictive
+from ..numerics.design import Design
+from .plane import Plane
+from .style import MAX_SURFACE_DRAWS, failure_note, response_name
 
 CLASS_MARKERS = ("o", "^", "s", "v", "D", "P", "X", "*")
+SCATTER_BATCHES = 12  # the rows are drawn in this many interleaved batches per class, so no class hides another
+_BLOCK_ROWS = 2500  # grid rows per block when every draw's probabilities are held
 
 
 @dataclass(frozen=True)
@@ -17,30 +22,12 @@ class Scene:
     model: object
     fitted: dict
     failed: dict
-    X: np.ndarray
+    plane: Plane
     codes: np.ndarray
-    chosen: list
     ci_prob: float
     ci_kind: str
     grid_size: int
     rng: np.random.Generator
-
-    @property
-    def fixed(self) -> np.ndarray:
-        return self.X.mean(axis=0)
-
-    def limits(self, column: int) -> tuple[float, float]:
-        low, high = self.X[:, column].min(), self.X[:, column].max()
-        margin = 0.05 * (high - low or 1.0)
-        return low - margin, high + margin
-
-    def grid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Mesh of the two plotted features: G1, G2 (n, n) and the full rows (n*n, n_features)."""
-        a, b = self.chosen
-        G1, G2 = np.meshgrid(np.linspace(*self.limits(a), self.grid_size), np.linspace(*self.limits(b), self.grid_size))
-        rows = np.tile(self.fixed, (G1.size, 1))
-        rows[:, a], rows[:, b] = G1.ravel(), G2.ravel()
-        return G1, G2, rows
 
     def posterior_method(self) -> str | None:
         """The posterior fit whose draws are shown: the first exact one (MCMC) when present, else the first one."""
@@ -51,14 +38,41 @@ class Scene:
         return f"{response_name(self.model)} = {self.model.classes_[k]}"
 
     def notes(self) -> list[str]:
-        return [held_note(self.model, self.chosen, self.fixed), failure_note(self.failed)]
+        return [self.plane.note(), failure_note(self.failed)]
 
 
+def thinned(draws: np.ndarray, max_draws: int = MAX_SURFACE_DRAWS) -> np.ndarray:
+    """At most ``max_draws`` of the draws (S, P, M), evenly spaced."""
+    if len(draws) <= max_draws:
+        return draws
+    return draws[np.linspace(0, len(draws) - 1, max_draws).astype(int)]
 
 
-def scatter_classes(scene: Scene, ax, x: np.ndarray, y: np.ndarray, colors, size: float = 14, alpha: float = 0.6):
-    """The rows drawn, one marker and colour per class."""
-    for k in range(scene.model.n_classes):
-        mask = scene.codes == k
-        ax.scatter(x[mask], y[mask], marker=CLASS_MARKERS[k % len(CLASS_MARKERS)], s=size, facecolor=colors[k],
-                   edgecolor="black", linewidth=0.4, alpha=alpha, label=scene.class_label(k), zorder=3)
+def winner_share(fit, rows: np.ndarray) -> np.ndarray:
+    """At each design row, the share of the posterior draws in which the class winning most often wins, (n,).
+
+    Where it is below ``(1 + ci_prob) / 2`` no class is the most probable one with posterior probability
+    ``(1 + ci_prob) / 2``: that region is the ``ci_prob`` band of the boundary. For two classes it is where the
+    equal-tailed ``ci_prob`` interval of ``Pr(classes_[1])`` contains 0.5.
+    """
+    draws, K = thinned(fit.pooled_draws()), fit.model.n_classes
+    shares = []
+    for start in range(0, len(rows), _BLOCK_ROWS):
+        design = Design(rows[start:start + _BLOCK_ROWS], fit.model.intercept)
+        winners = predictive.proba_per_draw(fit.layout.family, design, draws).argmax(axis=2)  # (S, b)
+        counts = np.stack([(winners == k).sum(axis=0) for k in range(K)], axis=1)
+        shares.append(counts.max(axis=1) / len(draws))
+    return np.concatenate(shares)
+
+
+def scatter_classes(scene: Scene, ax, x: np.ndarray, y: np.ndarray, colors, size: float = 14, alpha: float = 0.6,
+                    edgecolor: str = "black"):
+    """The rows drawn, one marker and colour per class, in interleaved batches of random order (``gid``
+    ``"points-<k>"``), so that where the data are dense no class is drawn over all of another."""
+    order = scene.rng.permutation(len(x))
+    batches = [np.array_split(order[scene.codes[order] == k], SCATTER_BATCHES) for k in range(scene.model.n_classes)]
+    for b in range(SCATTER_BATCHES):
+        for k, split in enumerate(batches):
+            ax.scatter(x[split[b]], y[split[b]], marker=CLASS_MARKERS[k % len(CLASS_MARKERS)], s=size,
+                       facecolor=colors[k], edgecolor=edgecolor, linewidth=0.4, alpha=alpha, zorder=3,
+                       label=scene.class_label(k) if b == 0 else None, gid=f"points-{k}")

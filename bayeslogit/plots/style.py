@@ -8,20 +8,36 @@ import numpy as np
 from ..fits import intervals
 
 METHOD_STYLES = {
-    "ml": {"label": "ML", "color": "black", "linestyle": "-", "marker": "o"},
-    "map": {"label": "MAP", "color": "#D55E00", "linestyle": "--", "marker": "s"},
-    "laplace": {"label": "Laplace", "color": "#0072B2", "linestyle": ":", "marker": "^"},
-    "mcmc": {"label": "MCMC", "color": "#009E73", "linestyle": "-.", "marker": "D"},
+    "ml": {"label": "ML", "color": "black", "linestyle": "-", "marker": "o", "linewidth": 3.2, "zorder": 4},
+    "map": {"label": "MAP", "color": "#D55E00", "linestyle": (0, (5, 2)), "marker": "s", "linewidth": 2.0,
+            "zorder": 5},
+    "laplace": {"label": "Laplace", "color": "#0072B2", "linestyle": (0, (1, 1.2)), "marker": "^", "linewidth": 2.0,
+                "zorder": 5},
+    "mcmc": {"label": "MCMC", "color": "#009E73", "linestyle": (0, (6, 1.5, 1, 1.5)), "marker": "D",
+             "linewidth": 2.0, "zorder": 5},
 }
 """Method -> how it is drawn: Okabe-Ito colours, with line styles and markers that keep the methods apart
-in grey-scale print."""
+in grey-scale print. ML is the widest line, drawn first (lowest ``zorder``), so that the others show on it where
+they agree."""
+
+CLASS_COLORS = ("#56B4E9", "#E69F00", "#CC79A7", "#F0E442", "#999999", "#882255", "#44AA99", "#332288")
+"""Class -> colour of its points (and, lightened, of its decision region); apart from the methods' colours."""
+
+DRAW_COLOR = "#882255"  # boundaries of single posterior draws: thin, apart from every band's colour
 
 MAX_SURFACE_DRAWS = 400  # posterior draws (evenly thinned) behind a probability surface
 
 
 def style(method: str) -> dict:
-    """Colour, line style, marker and label of a method (neutral for names outside :data:`METHOD_STYLES`)."""
-    return METHOD_STYLES.get(method, {"label": method, "color": "grey", "linestyle": "-", "marker": "x"})
+    """Colour, line style and width, marker and label of a method (neutral outside :data:`METHOD_STYLES`)."""
+    return METHOD_STYLES.get(method, {"label": method, "color": "grey", "linestyle": "-", "marker": "x",
+                                      "linewidth": 2.0, "zorder": 5})
+
+
+def line_look(method: str) -> dict:
+    """matplotlib keywords of a method's line."""
+    look = style(method)
+    return {"color": look["color"], "linestyle": look["linestyle"], "linewidth": look["linewidth"]}
 
 
 def response_name(model) -> str:
@@ -55,31 +71,6 @@ def add_footnote(fig, lines: list[str]):
     text = "\n".join(textwrap.fill(line, width) for line in lines if line)
     if text:
         fig.supxlabel(text, x=0.01, ha="left", fontsize=8)
-
-
-def choose_features(model, features, allowed: tuple = (1, 2)) -> list[int]:
-    """Column indices of the plotted features: ``features`` by name, or all when the model has few enough."""
-    names = model.feature_names
-    if features is None:
-        if len(names) not in allowed:
-            raise ValueError(f"the model has {len(names)} features {names}; pick {' or '.join(map(str, allowed))} "
-                             "to plot with features=[...] (the others are held at their means)")
-        return list(range(len(names)))
-    features = [features] if isinstance(features, str) else list(features)
-    unknown = [f for f in features if f not in names]
-    if unknown:
-        raise ValueError(f"features {unknown} are not features of the model; choose from {names}")
-    if len(features) not in allowed or len(set(features)) != len(features):
-        raise ValueError(f"give {' or '.join(map(str, allowed))} distinct feature names; got {features}")
-    return [names.index(f) for f in features]
-
-
-def held_note(model, chosen: list[int], fixed: np.ndarray) -> str:
-    others = [j for j in range(len(fixed)) if j not in chosen]
-    if not others:
-        return ""
-    values = ", ".join(f"{model.feature_names[j]} = {fixed[j]:.3g}" for j in others)
-    return f"Other features held at their means: {values}."
 
 
 def interval_band(values: np.ndarray, ci_prob: float, ci_kind: str) -> np.ndarray:

@@ -1,0 +1,46 @@
+"""MCMC diagnostics plots, drawn by arviz-plots on the fit's DataTree."""
+
+from ..fits.posterior import MCMCFit
+
+
+def plot_trace(fit, **kwargs):
+    """Trace of each coefficient per chain, by ``arviz_plots.plot_trace``, with divergences marked.
+
+    Parameters
+    ----------
+    fit : MCMCFit
+    **kwargs
+        Passed to ``arviz_plots.plot_trace`` (e.g. ``coords={"predictor": ["dist100"]}``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    return _arviz_figure("plot_trace", fit, kwargs)
+
+
+def plot_rank(fit, **kwargs):
+    """Rank plot of each coefficient (fractional ranks of each chain's draws against all chains', as ECDF
+    differences with a simultaneous envelope), by ``arviz_plots.plot_rank``: chains that mix stay inside.
+
+    Parameters
+    ----------
+    fit : MCMCFit
+    **kwargs
+        Passed to ``arviz_plots.plot_rank``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    return _arviz_figure("plot_rank", fit, kwargs)
+
+
+def _arviz_figure(name: str, fit, kwargs: dict):
+    if not isinstance(fit, MCMCFit):
+        raise TypeError(f"{name} shows Markov chains, so it needs an MCMC fit (model.fit_mcmc(prior)); got a "
+                        f"{getattr(fit, 'method', type(fit).__name__)!r} fit, which has no chains to diagnose")
+    import arviz_plots
+
+    collection = getattr(arviz_plots, name)(fit.to_datatree(), backend="matplotlib", **kwargs)
+    return collection.get_viz("figure")
