@@ -1,11 +1,11 @@
-"""The data layer: validation of predictors and labels, class encoding, formulas.
+"""The data layer: validation of predictors and labels, class encoding and the reference class, the data of
+formulas (parsed and expanded by :mod:`bayeslogit.formulas`).
 
 Everything a user hands to :class:`bayeslogit.LogisticModel` is checked here, once; the numerical
 code downstream trusts what it receives. Messages name the problem, the value received and the fix; those that
 rows held out of core can meet too are in :data:`MESSAGES`, shared with :mod:`bayeslogit.dask_data`.
 """
 
-import warnings
 from dataclasses import dataclass, replace
 from importlib import import_module
 
@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .algorithms.collinearity import find_collinearity
-from .algorithms.dask_backend import is_dask
 from .algorithms.newton import fit_newton
 from .exceptions import DataError
+from .formulas import design_from_formula, split_formula  # noqa: F401 (split_formula: for the CLI)
 from .numerics.design import Design
 from .numerics.objective import Objective
 from .numerics.priors import Normal
@@ -234,6 +234,36 @@ def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes, dtype=np.intp), classes
 
 
+def with_reference(model_data: ModelData, reference, family) -> ModelData:
+    """``model_data`` with the class ``reference`` moved first (the others keep their order); None keeps it.
+
+    The first class is the reference of a multiclass model (its coefficients are fixed at zero) and the
+    non-event class of a binary one (the event ``classes[1]`` is then the other class). The class codes are
+    renumbered by arithmetic, so rows in memory and dask rows out of core alike stay as they are.
+
+    Raises
+    ------
+    ValueError
+        When ``family`` has no reference class (the symmetric parameterization).
+    DataError
+        When ``reference`` is not one of the classes, listing them.
+    """
+    if reference is None:
+        return model_data
+    labels = model_data.classes.tolist()
+    if family.n_linear_predictors(len(labels)) == len(labels):
+        raise ValueError(f"reference={reference!r} chooses the class whose coefficients are fixed at zero, but the "
+                         "symmetric parameterization has a coefficient column for every class; drop reference= or "
+                         "pass parameterization='reference'")
+    if reference not in labels:
+        raise DataError(f"reference={reference!r} is not a class of y; the classes are {labels}")
+    first = labels.index(reference)
+    order = [first, *(k for k in range(len(labels)) if k != first)]
+    codes = model_data.y  # first -> 0, the classes before it one up, those after it unchanged
+    return replace(model_data, y=codes + (codes < first) - first * (codes == first),
+                   classes=model_data.classes[order])
+
+
 def validate_weights(weights, n_samples: int) -> np.ndarray:
     """Sample weights as a float array of shape (n_samples,); ones when None."""
     if weights is None:
@@ -267,58 +297,6 @@ def prepare(X, y, feature_names=None, weights=None) -> ModelData:
     return ModelData(X, codes, weights, classes, names, named_features=named)
 
 
-def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
-    """The response column and the right-hand side of ``"y ~ a + b"``; ``data`` is a pandas or dask DataFrame."""
-    if not (isinstance(data, pd.DataFrame) or (is_dask(data) and hasattr(data, "columns"))):
-        raise TypeError(f"data must be a pandas DataFrame (or a dask DataFrame); got {type(data).__name__}")
-    if not isinstance(formula, str):
-        raise TypeError(f"formula must be a string such as 'y ~ a + b'; got {type(formula).__name__}")
-    if formula.count("~") != 1:
-        raise ValueError(f"a formula needs one '~' between the response and the predictors; got {formula!r}")
-    response, rhs = (part.strip() for part in formula.split("~"))
-    if response not in data.columns:
-        raise DataError(f"the response '{response}' is not a column of the data; columns are {list(data.columns)}")
-    return response, rhs
-
-
-def design_from_formula(rhs: str, data: pd.DataFrame, spec=None, na_action: str = "drop"):
-    """Model matrix of a right-hand side through formulaic; ``spec`` re-applies a fitted one.
-
-    ``na_action="ignore"`` keeps rows with missing values (as NaN), for the caller to report by column.
-
-    Returns
-    -------
-    X : DataFrame of shape (n_samples, n_features), without the intercept column
-    intercept : bool
-    spec : formulaic ModelSpec
-
-    Raises
-    ------
-    DataError
-        When a term cannot be evaluated (an unknown column), meets missing values, or (new data) holds a
-        category level that the model was not fitted on.
-    """
-    from formulaic import model_matrix
-    from formulaic.errors import DataMismatchWarning, FactorEvaluationError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", DataMismatchWarning)
-            matrix = model_matrix(rhs, data, na_action=na_action) if spec is None else spec.get_model_matrix(data)
-    except FactorEvaluationError as error:
-        raise DataError(f"cannot evaluate the formula '{rhs}' on the data: {error}. "
-                        f"Columns available: {list(data.columns)}") from None
-    except DataMismatchWarning as warning:
-        raise DataError(f"the new data do not fit the formula '{rhs}': {warning}; the model knows only the "
-                        "levels it was fitted on") from None
-    if len(matrix) < len(data):
-        raise DataError(f"the formula '{rhs}' meets missing values in {len(data) - len(matrix)} of {len(data)} rows "
-                        f"({_missing_by_column(data, matrix.model_spec.required_variables)}); drop or impute those "
-                        "rows")
-    intercept = "Intercept" in matrix.columns
-    return matrix.drop(columns="Intercept") if intercept else matrix, intercept, matrix.model_spec
-
-
 def formula_data(rhs: str, response: str, data: pd.DataFrame, weights=None) -> tuple[ModelData, bool]:
     """The validated data of a formula's right-hand side ``rhs`` and ``response`` column, and whether the formula
     has an intercept."""
@@ -326,12 +304,6 @@ def formula_data(rhs: str, response: str, data: pd.DataFrame, weights=None) -> t
     read = [column for column in data.columns if column in {str(v) for v in spec.required_variables} | {response}]
     return replace(prepare(X, data[response], weights=weights), formula_spec=spec,
                    frame=data.loc[X.index, read]), intercept
-
-
-def _missing_by_column(data: pd.DataFrame, variables) -> str:
-    """``"a: 2, g: 1"``: the missing values of the data's columns among a formula's ``variables``."""
-    counts = data[[c for c in data.columns if c in variables]].isna().sum()
-    return ", ".join(f"{column}: {count}" for column, count in counts[counts > 0].items()) or "after evaluation"
 
 
 def class_codes(classes: np.ndarray, y) -> np.ndarray:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from . import dask_data
 from . import data as data_layer
+from . import formulas
 from .algorithms import pymc_backend
 from .algorithms.dask_backend import in_memory, is_dask
 from .checks import check_choice, check_count, check_positive
@@ -42,13 +43,15 @@ class LogisticModel:
     likelihood : {"bernoulli", "categorical"}, optional
         Default: "bernoulli" for two classes, "categorical" for more.
     parameterization : {"reference", "symmetric"}
-        Multiclass only. "reference": class ``classes_[0]`` has coefficients fixed at zero, the
-        coefficients have shape (n_coef, K-1). "symmetric": one column per class, (n_coef, K); the
-        softmax is unchanged by adding a vector to every class, so every coefficient row whose prior
-        is flat (all of them for ML, the intercept under ``Normal(intercept_sigma=None)``) is
-        constrained to sum to zero over the classes.
+        Multiclass only. "reference": class ``classes_[0]`` (see ``reference``) has coefficients fixed at zero,
+        the coefficients have shape (n_coef, K-1). "symmetric": one column per class, (n_coef, K); the softmax
+        is unchanged by adding a vector to every class, so every coefficient row whose prior is flat (all of them
+        for ML, the intercept under ``Normal(intercept_sigma=None)``) is constrained to sum to zero over the classes.
     weights : array-like of shape (n_samples,), optional
         Non-negative sample weights (a row of weight 2 counts as two identical rows).
+    reference : class label, optional
+        The class moved first in ``classes_``: a multiclass model's reference, a binary model's non-event class
+        (the event is the other). Refused with ``parameterization="symmetric"``.
 
     Attributes
     ----------
@@ -60,8 +63,9 @@ class LogisticModel:
         The likelihood, per sample, of the linear predictor, and what follows from it.
     layout : CoefLayout
         The labels of the coefficients, classes and class pairs.
-    formula, response : str or None
-        The formula and its response column, for models built by :meth:`from_formula`.
+    formula, response, dropped_rows : str, str, Index or None
+        For models built by :meth:`from_formula`: the formula, its response column and the index labels of the
+        rows dropped for missing values (``missing="drop"``; empty when none were).
 
     Examples
     --------
@@ -72,40 +76,44 @@ class LogisticModel:
     """
 
     def __init__(self, X, y, feature_names=None, intercept: bool = True, likelihood: str | None = None,
-                 parameterization: str = "reference", weights=None):
+                 parameterization: str = "reference", weights=None, reference=None):
         prepare = dask_data.prepare if is_dask(X) else data_layer.prepare
-        self._init(prepare(X, y, feature_names, weights), intercept, likelihood, parameterization)
+        self._init(prepare(X, y, feature_names, weights), intercept, likelihood, parameterization, reference)
 
-    def _init(self, model_data: data_layer.ModelData, intercept: bool, likelihood, parameterization: str):
+    def _init(self, model_data: data_layer.ModelData, intercept: bool, likelihood, parameterization: str, reference):
         if likelihood is None:
             likelihood = "bernoulli" if len(model_data.classes) == 2 else "categorical"
         check_choice("likelihood", likelihood, FAMILIES)
         check_choice("parameterization", parameterization, PARAMETERIZATIONS)
         self.family = FAMILIES[likelihood](parameterization)
+        model_data = data_layer.with_reference(model_data, reference, self.family)
         self.family.check_classes(model_data.classes)
         self.data = model_data
         self.intercept = bool(intercept)
         self.parameterization = parameterization
         self.design = Design(model_data.X, self.intercept)
         self.layout = CoefLayout(self.family, model_data.classes, model_data.feature_names, self.intercept)
-        self.formula = self.response = None
+        self.formula = self.response = self.dropped_rows = None
 
     @classmethod
     def from_formula(cls, formula: str, data: pd.DataFrame, likelihood: str | None = None,
-                     parameterization: str = "reference", weights=None) -> "LogisticModel":
+                     parameterization: str = "reference", weights=None, reference=None,
+                     missing: str = "raise") -> "LogisticModel":
         """Build a model from a formula such as ``"switched ~ dist + np.log(arsenic) + C(educ)"``.
 
-        The right-hand side is expanded by formulaic (``C()``, ``I()``, interactions, functions of
-        columns); the intercept follows the formula (``- 1`` or ``+ 0`` removes it). New data frames
-        given to ``predict_proba`` are expanded by the same model spec. A dask DataFrame is expanded
-        partition by partition and kept out of core (see :func:`bayeslogit.dask_data.formula_data`).
+        The right-hand side is expanded by formulaic (``C()``, ``I()``, interactions, functions of columns); the
+        intercept follows the formula (``- 1`` or ``+ 0`` removes it). New data frames given to ``predict_proba``
+        are expanded by the same model spec. A dask DataFrame is expanded partition by partition and kept out of
+        core (see :func:`bayeslogit.dask_data.formula_data`). ``missing="raise"`` refuses missing values in the columns
+        the formula reads, counted by column; ``"drop"`` drops their rows with a UserWarning (see ``dropped_rows``).
         """
-        response, rhs = data_layer.split_formula(formula, data)
+        response, rhs = formulas.split_formula(formula, data)
+        data, weights, dropped = formulas.handle_missing(response, rhs, data, weights, missing)
         formula_data = dask_data.formula_data if is_dask(data) else data_layer.formula_data
         model_data, intercept = formula_data(rhs, response, data, weights)
         model = cls.__new__(cls)
-        model._init(model_data, intercept, likelihood, parameterization)
-        model.formula, model.response = formula, response
+        model._init(model_data, intercept, likelihood, parameterization, reference)
+        model.formula, model.response, model.dropped_rows = formula, response, dropped
         return model
 
     # ---- labels ---------------------------------------------------------------------------------
@@ -134,8 +142,7 @@ class LogisticModel:
 
     @property
     def coef_classes(self) -> list:
-        """Labels of the coefficient columns: the event class (binary), the non-reference classes
-        (reference) or all classes (symmetric)."""
+        """Labels of the coefficient columns: the event class, the non-reference classes, or all (symmetric)."""
         return self.layout.columns
 
     # ---- the objective and the data of predictions -------------------------------------------------
@@ -178,8 +185,7 @@ class LogisticModel:
         X = self.design_matrix(X)
         codes = data_layer.class_codes(self.classes_, *in_memory(y))
         if len(codes) != X.shape[0]:
-            raise data_layer.DataError(f"X has {X.shape[0]} rows but y has {len(codes)}; they must have one entry "
-                                       "per observation")
+            raise data_layer.DataError(data_layer.MESSAGES["y_length"].format(n_X=X.shape[0], n_y=len(codes)))
         return X, codes, np.ones(len(codes)), True
 
     def log_probabilities(self, B: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -240,8 +246,7 @@ class LogisticModel:
                         result.converged, time.perf_counter() - start, result.iterations, result.hess)
 
     def _raise_if_separated(self, fit: PointFit | None):
-        """Raise :class:`SeparationError` when the data's linear program finds separation (``fit``: the ML fit that
-        showed signs of it, None when Newton failed)."""
+        """Raise :class:`SeparationError` if the linear program finds separation (``fit``: the ML fit, or None)."""
         found = self.data.find_separation(self.intercept, self.n_classes, fit)
         if found is not None:
             raise SeparationError(
@@ -310,10 +315,6 @@ class LogisticModel:
         **sampler_kwargs
             Passed to ``nutpie.sample`` or ``pymc.sample`` (e.g. ``target_accept=0.95``, ``cores=1``).
 
-        Returns
-        -------
-        MCMCFit
-
         Raises
         ------
         DataError
@@ -347,9 +348,8 @@ class LogisticModel:
 
     def fit_all(self, prior: Normal, random_seed=0, draws: int = 1000, tune: int = 200, chains: int = 4,
                 methods: tuple = tuple(METHODS), **mcmc_kwargs) -> dict:
-        """Fit the model every way, in order; a fit that fails is kept as a :class:`FailedFit`.
-
-        The posterior fits are built on the MAP fit; when it fails, so do they, with its error.
+        """Fit the model every way, in order; a fit that fails is kept as a :class:`FailedFit`, and so are the
+        posterior fits, built on the MAP fit, when it fails (with its error).
 
         Parameters
         ----------

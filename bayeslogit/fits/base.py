@@ -16,6 +16,7 @@ from ..numerics import predictive
 from ..numerics.design import Design
 from . import storage
 from .layout import listing
+from .prediction import predict_interval
 
 
 class FitBase:
@@ -163,3 +164,26 @@ class FitBase:
             :class:`bayeslogit.fits.boundary.Boundary`.
         """
         return self._boundary_type.of(self, level)
+
+    def predict_interval(self, X=None, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
+        """Predicted probabilities with intervals, per row and class.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features), optional
+            New data (a DataFrame for formula models); default: the training data.
+        ci_prob : float, optional
+            Probability of the interval; default ``arviz_base.rcParams["stats.ci_prob"]``.
+        ci_kind : {"eti", "hdi"} for posterior fits, {"wald"} for point fits, optional
+            Posterior fits: the interval of ``p`` over the draws (default ``rcParams["stats.ci_kind"]``). Point
+            fits: ``expit(logit p -+ z se)``, the Wald interval of the log-odds of the class against all the
+            others by the delta method with :attr:`cov` (for a binary model, of ``x^T b``).
+
+        Returns
+        -------
+        DataFrame indexed by the rows of ``X`` (a DataFrame's index, else a RangeIndex) with columns ``mean``
+        (posterior fits) or ``estimate`` (point fits) and the bounds (``eti89_lb, eti89_ub``): for binary models
+        of ``Pr(w = classes_[1])``, for multiclass of every class, under a column MultiIndex (class, stat).
+        ``attrs["interval"]`` says what the interval is.
+        """
+        return predict_interval(self, X, ci_prob, ci_kind)

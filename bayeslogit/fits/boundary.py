@@ -233,7 +233,7 @@ class PointBoundary(Boundary):
         DataFrame with ``estimate``, the delta-method standard error ``se`` (``sqrt(diag(J cov J^T))``)
         and the interval's bounds (``wald89_lb, wald89_ub``).
         """
-        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POINT_KINDS)
+        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.DELTA_KINDS)
         jacobian = self.jacobian
         se = np.sqrt(np.einsum("qi,ij,qj->q", jacobian, self.fit._cov, jacobian))
         estimate = self.estimate.to_numpy()

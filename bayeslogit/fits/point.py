@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..algorithms.laplace import Gaussian
-from . import intervals, storage
+from . import intervals, odds, storage
 from .base import FitBase
 from .boundary import PointBoundary
 
@@ -109,31 +109,57 @@ class PointFit(FitBase):
         return frame
 
     def summary(self, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
-        """Table of estimates with Wald statistics.
+        """Table of estimates, standard errors and intervals, with Wald tests for maximum likelihood.
 
         Parameters
         ----------
         ci_prob : float, optional
             Probability of the interval; default ``arviz_base.rcParams["stats.ci_prob"]``.
-        ci_kind : {"wald"}, optional
-            ``estimate -+ z * se``.
+        ci_kind : {"wald", "profile"}, optional
+            "wald" (the default): ``estimate -+ z * se``. "profile": where the objective, minimised over the
+            other coefficients, rises by ``chi2(1).ppf(ci_prob) / 2`` (see
+            :mod:`bayeslogit.algorithms.profile`); for MAP this profiles the log posterior, so the interval is
+            that of the penalised likelihood (a profile-posterior interval). A bound that does not close is
+            ``inf`` with a :class:`ConvergenceWarning`.
 
         Returns
         -------
-        DataFrame indexed by coefficient (``name[class]`` for multiclass) with columns ``estimate, se, z,
-        p_value`` and the interval's bounds (``wald89_lb, wald89_ub``). ``attrs["uncertainty"]`` names
-        what ``se`` is.
+        DataFrame indexed by coefficient (``name[class]`` for multiclass) with columns ``estimate, se``, for
+        maximum likelihood ``z, p_value`` (a MAP estimate is shrunk towards 0 by its prior, so its Wald z is
+        not a test), and the interval's bounds (``wald89_lb, wald89_ub``). ``attrs["uncertainty"]`` names
+        what ``se`` and the interval are.
         """
         ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POINT_KINDS)
         estimate = self.params.ravel(order="F")
         se = self.uncertainty
-        z = estimate / se
-        lower, upper = intervals.wald(estimate, se, ci_prob)
+        lower, upper = intervals.POINT_INTERVALS[ci_kind](self, np.eye(len(estimate)), self.layout.flat_labels,
+                                                          ci_prob)
         lb, ub = intervals.column_names(ci_kind, ci_prob)
-        table = pd.DataFrame({"estimate": estimate, "se": se, "z": z, "p_value": _two_sided_p(z),
-                              lb: lower, ub: upper}, index=pd.Index(self.layout.flat_labels, name="coef"))
-        table.attrs["uncertainty"] = f"{self.method.upper()} standard error (inverse Hessian); Wald interval"
+        tests = {} if self.prior is not None else {"z": estimate / se, "p_value": _two_sided_p(estimate / se)}
+        table = pd.DataFrame({"estimate": estimate, "se": se, **tests, lb: lower, ub: upper},
+                             index=pd.Index(self.layout.flat_labels, name="coef"))
+        profiled = "likelihood" if self.prior is None else "log posterior (penalised likelihood)"
+        interval = {"wald": "Wald interval", "profile": f"profile interval of the {profiled}"}[ci_kind]
+        table.attrs["uncertainty"] = f"{self.method.upper()} standard error (inverse Hessian); {interval}"
         return table
+
+    def odds_ratios(self, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
+        """``exp`` of the slopes: odds ratios (binary) or relative risk ratios against ``classes_[0]`` (multiclass).
+
+        Parameters
+        ----------
+        ci_prob : float, optional
+            Probability of the interval; default ``arviz_base.rcParams["stats.ci_prob"]``.
+        ci_kind : {"wald", "profile"}, optional
+            The interval of the slope (see :meth:`summary`), whose bounds are exponentiated.
+
+        Returns
+        -------
+        DataFrame indexed by slope (``name[k vs reference]`` for multiclass; no intercept row, see
+        :mod:`bayeslogit.fits.odds`) with ``odds_ratio`` and the interval's bounds (``wald89_lb, wald89_ub``).
+        """
+        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POINT_KINDS)
+        return odds.point_odds_ratios(self, ci_prob, ci_kind)
 
     def comparison_rows(self) -> dict:
         """The rows this fit adds to :func:`bayeslogit.compare`: its ``cost``."""
@@ -143,6 +169,21 @@ class PointFit(FitBase):
         status = "converged" if self.converged else "NOT converged"
         return (f"PointFit(method={self.method!r}, {status} in {self.n_iter} iterations, "
                 f"loglik={self.loglik:.4f}, {self._coef_text()})")
+
+    def statistics(self) -> pd.Series:
+        """``llf, llnull, llr, llr_pvalue, prsquared, aic, bic, nobs, df_model, df_resid`` as statsmodels names
+        them; NaN where a MAP fit's penalised likelihood makes them meaningless (see
+        :mod:`bayeslogit.fits.statistics`)."""
+        from .statistics import statistics  # on first use: it needs scipy.stats, a tenth of a second to import
+
+        return statistics(self)
+
+    def lr_test(self, other: "PointFit"):
+        """Likelihood-ratio test against another ML fit of the same rows, nested in this one or containing it:
+        a ``LikelihoodRatioTest(statistic, df, p_value)`` (see :func:`bayeslogit.fits.statistics.lr_test`)."""
+        from .statistics import lr_test  # on first use, as statistics
+
+        return lr_test(self, other)
 
 
 def _two_sided_p(z: np.ndarray) -> np.ndarray:

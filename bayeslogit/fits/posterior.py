@@ -25,7 +25,7 @@ from ..algorithms.laplace import importance_weights
 from ..exceptions import warn_convergence
 from ..numerics import predictive
 from ..numerics.design import Design
-from . import intervals, storage
+from . import intervals, odds, storage
 from .base import FitBase
 from .boundary import PosteriorBoundary
 from .diagnostics import LaplaceDiagnosis, MCMCDiagnosis
@@ -111,8 +111,27 @@ class PosteriorFit(FitBase):
         """
         ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
         table = _arviz_summary(self.layout, self.coef_draws, self._summary_kind, ci_prob, ci_kind)
-        table.attrs["uncertainty"] = self._uncertainty
+        table.attrs["uncertainty"] = f"{self._uncertainty} ({ci_kind.upper()})"
         return table
+
+    def odds_ratios(self, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
+        """The posterior of ``exp`` of the slopes: odds ratios (binary) or relative risk ratios against
+        ``classes_[0]`` (multiclass).
+
+        Parameters
+        ----------
+        ci_prob : float, optional
+            Probability of the interval; default ``arviz_base.rcParams["stats.ci_prob"]``.
+        ci_kind : {"eti", "hdi"}, optional
+            Interval of the exponentiated draws; default ``arviz_base.rcParams["stats.ci_kind"]``.
+
+        Returns
+        -------
+        DataFrame indexed by slope (``name[k vs reference]`` for multiclass; no intercept row, see
+        :mod:`bayeslogit.fits.odds`) with the ratios' posterior ``mean, median`` and the interval's bounds.
+        """
+        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
+        return odds.posterior_odds_ratios(self, ci_prob, ci_kind)
 
     def log_likelihood(self) -> np.ndarray:
         """Log-likelihood of each training observation (times its weight) at each draw.
