@@ -30,6 +30,7 @@ from .exceptions import (
     CollinearityError,
     ConvergenceWarning,
     DataError,
+    PriorWarning,
     SeparationError,
     SingularHessianError,
 )
@@ -38,6 +39,7 @@ from .fits.diagnostics import LaplaceDiagnosis, MCMCDiagnosis
 from .fits.point import FailedFit, PointFit
 from .fits import storage
 from .fits.posterior import LaplaceFit, MCMCFit, PosteriorFit
+from .fits.prior_predictive import PriorPredictive
 from .model import LogisticModel
 from .numerics.priors import Normal
 
@@ -47,6 +49,7 @@ _LAZY = {  # public names whose modules load on first use, so that `import bayes
     "plot_calibration": ".plots",
     "plot_trace": ".plots",
     "plot_rank": ".plots",
+    "plot_prior_predictive": ".plots",
     "animate_optimization": ".plots",
     "OptimizationAnimation": ".plots.animation",
 }
@@ -66,12 +69,14 @@ __all__ = [
     "MCMCDiagnosis",
     "Comparison",
     "compare",
+    "PriorPredictive",
     "load",
     "plot_boundary",
     "plot_coef",
     "plot_calibration",
     "plot_trace",
     "plot_rank",
+    "plot_prior_predictive",
     "animate_optimization",
     "OptimizationAnimation",
     "datasets",
@@ -79,6 +84,7 @@ __all__ = [
     "CollinearityError",
     "ConvergenceWarning",
     "DataError",
+    "PriorWarning",
     "SeparationError",
     "SingularHessianError",
 ]

@@ -51,6 +51,10 @@ class ConvergenceWarning(UserWarning):
     """An optimiser or a sampler did not reach its convergence criteria."""
 
 
+class PriorWarning(UserWarning):
+    """A prior implies near-certain predictions before seeing data (see ``LogisticModel.prior_predictive``)."""
+
+
 def warn_convergence(message: str, category: type[Warning] = ConvergenceWarning):
     """Issue a warning (a :class:`ConvergenceWarning` by default) attributed to the first caller outside the
     package."""

@@ -16,6 +16,7 @@ from .exceptions import BayeslogitError, CollinearityError, ConvergenceWarning, 
 from .fits.layout import CoefLayout
 from .fits.point import FailedFit, PointFit
 from .fits.posterior import LaplaceFit, MCMCFit
+from .fits.prior_predictive import PriorPredictive, prior_predictive
 from .numerics import predictive
 from .numerics.design import Design
 from .numerics.families import FAMILIES, PARAMETERIZATIONS
@@ -257,7 +258,7 @@ class LogisticModel:
     # ---- posterior fits ------------------------------------------------------------------------------
     def fit_laplace(self, prior: Normal, draws: int = 4000, random_seed=None,
                     map_fit: PointFit | None = None) -> LaplaceFit:
-        """Laplace approximation: the Gaussian at the MAP with covariance the inverse Hessian of the objective.
+        """Laplace approximation: the Gaussian at the MAP (``params``) with covariance (``cov``) the inverse Hessian.
 
         Its Pareto k-hat (ArviZ's PSIS of the exact posterior against the Gaussian) is computed with the
         draws, and a poor approximation (k-hat > 0.7) warns :class:`ConvergenceWarning` at once. Past 10,000
@@ -277,7 +278,6 @@ class LogisticModel:
         Returns
         -------
         LaplaceFit
-            ``params`` is exactly the MAP and ``cov`` the Gaussian's covariance.
 
         Raises
         ------
@@ -302,10 +302,8 @@ class LogisticModel:
         Parameters
         ----------
         prior : Normal
-        draws, tune, chains : int
-            Draws kept per chain (>= 1), tuning steps per chain (>= 0), chains (>= 1).
-        random_seed : int or None
-            The same seed gives the same draws.
+        draws, tune, chains, random_seed : int
+            Draws kept per chain (>= 1), tuning steps per chain (>= 0), chains (>= 1); a seed (or None).
         sampler : {"auto", "nutpie", "pymc", "numpyro"}
             NUTS implementation; "auto" is nutpie when installed, else PyMC's.
         progressbar : bool
@@ -346,6 +344,10 @@ class LogisticModel:
                              f"{getattr(map_fit, 'prior', None)!r}")
         return map_fit
 
+    def prior_predictive(self, prior: Normal, draws: int = 1000, random_seed=0) -> PriorPredictive:
+        """What ``prior`` implies about the class probabilities of the rows before any data (warns PriorWarning)."""
+        return prior_predictive(self, data_layer.check_prior(prior), draws, random_seed)
+
     def fit_all(self, prior: Normal, random_seed=0, draws: int = 1000, tune: int = 200, chains: int = 4,
                 methods: tuple = tuple(METHODS), **mcmc_kwargs) -> dict:
         """Fit the model every way, in order; a fit that fails is kept as a :class:`FailedFit`, and so are the
@@ -355,10 +357,8 @@ class LogisticModel:
         ----------
         prior : Normal
             The prior of the MAP, Laplace and MCMC fits.
-        random_seed : int
-            Seeds the Laplace draws and the sampler.
-        draws, tune, chains
-            MCMC settings (Laplace takes ``draws * chains`` draws).
+        random_seed, draws, tune, chains
+            Seed of the Laplace draws and the sampler; MCMC settings (Laplace takes ``draws * chains`` draws).
         methods : tuple of {"ml", "map", "laplace", "mcmc"}
 
         Returns

@@ -218,7 +218,7 @@ def test_datatree_works_with_arviz(challenger_fit):
 
     fit = challenger_fit
     tree = fit.to_datatree()
-    assert set(tree.children) == {"posterior", "log_likelihood", "observed_data", "sample_stats"}
+    assert set(tree.children) == {"posterior", "log_likelihood", "log_prior", "observed_data", "sample_stats"}
     assert tree["posterior"]["coef"].dims == ("chain", "draw", "predictor")
     assert list(tree["posterior"]["predictor"].values) == ["Intercept", "temp"]
     assert int(tree["sample_stats"]["diverging"].sum()) == 0

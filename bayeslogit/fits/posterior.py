@@ -25,7 +25,7 @@ from ..algorithms.laplace import importance_weights
 from ..exceptions import warn_convergence
 from ..numerics import predictive
 from ..numerics.design import Design
-from . import intervals, odds, storage
+from . import intervals, odds, sensitivity, storage
 from .base import FitBase
 from .boundary import PosteriorBoundary
 from .diagnostics import LaplaceDiagnosis, MCMCDiagnosis
@@ -156,9 +156,9 @@ class PosteriorFit(FitBase):
     def to_datatree(self):
         """The fit as an ArviZ-ready ``xarray.DataTree``.
 
-        Groups: ``posterior`` (variable ``coef``, see :attr:`draws`), ``log_likelihood`` and
-        ``observed_data`` (variable ``y``, dim ``obs``; ``y`` holds the class codes ``0 .. K-1`` of
-        ``model.classes_``), and for MCMC ``sample_stats``.
+        Groups: ``posterior`` (variable ``coef``, see :attr:`draws`), ``log_likelihood``, ``log_prior`` (``coef``,
+        see :func:`~.sensitivity.log_prior_group`) and ``observed_data`` (variable ``y``, dim ``obs``; ``y`` holds
+        the class codes ``0 .. K-1`` of ``model.classes_``), and for MCMC ``sample_stats``.
         """
         import xarray as xr
 
@@ -170,8 +170,13 @@ class PosteriorFit(FitBase):
                                          coords={**draws, **obs}),
             "observed_data": xr.Dataset({"y": ("obs", self.model.data.y)}, coords=obs,
                                         attrs={"classes": [str(label) for label in self.model.classes_]}),
+            "log_prior": sensitivity.log_prior_group(self),
         }
         return xr.DataTree.from_dict(groups | self._extra_groups())
+
+    def prior_sensitivity(self, threshold: float = 0.05) -> pd.DataFrame:
+        """How much the prior matters to each coefficient: see :func:`~.sensitivity.prior_sensitivity`."""
+        return sensitivity.prior_sensitivity(self, threshold)
 
     def _extra_groups(self) -> dict:
         return {}
@@ -354,7 +359,8 @@ class MCMCFit(PosteriorFit):
 
     @cached_property
     def _cov(self) -> np.ndarray:
-        return np.atleast_2d(np.cov(_flat(self.coef_draws).reshape(-1, self.params.size), rowvar=False))
+        flat = sensitivity.flat_draws(self.coef_draws).reshape(-1, self.params.size)
+        return np.atleast_2d(np.cov(flat, rowvar=False))
 
     @cached_property
     def _cov_root(self) -> np.ndarray:
@@ -380,18 +386,14 @@ def laplace_whitening(map_fit: PointFit) -> np.ndarray:
     return root if transform is None else transform @ root
 
 
-def _flat(draws: np.ndarray) -> np.ndarray:
-    """Draws (n_chains, n_draws, P, M) of ``vec(B)``, shape (n_chains, n_draws, P*M)."""
-    return draws.transpose(0, 1, 3, 2).reshape(*draws.shape[:2], -1)
-
-
 def _arviz_summary(layout, draws: np.ndarray, kind: str, ci_prob: float = 0.89, ci_kind: str = "eti") -> pd.DataFrame:
     """ArviZ's summary of ``kind`` of coefficient draws (n_chains, n_draws, P, M), one row per entry of ``vec(B)``."""
     import xarray as xr
     from arviz_stats import summary
 
     labels = layout.flat_labels
-    flat = xr.Dataset({"coef": (("chain", "draw", "coefficient"), _flat(draws))}, coords={"coefficient": labels})
+    flat = xr.Dataset({"coef": (("chain", "draw", "coefficient"), sensitivity.flat_draws(draws))},
+                      coords={"coefficient": labels})
     frame = summary(flat, var_names=["coef"], kind=kind, ci_prob=ci_prob, ci_kind=ci_kind, round_to="none")
     frame.index = pd.Index(labels, name="coef")
     return frame

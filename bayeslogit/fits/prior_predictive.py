@@ -1,0 +1,152 @@
+"""The prior predictive check: the class probabilities a prior implies on the observed rows, before any data.
+
+Coefficients drawn from the prior (:class:`~bayeslogit.numerics.priors.Normal`) are pushed through the
+model's link on its own predictors. A prior that is wide on the predictors' scale (a slope of sd 2.5 on a
+predictor that reaches 10) puts most of that mass within :data:`NEAR_CERTAIN` of 0 or 1: it claims near
+certainty before seeing a row, and :func:`prior_predictive` warns :class:`~bayeslogit.exceptions.PriorWarning`.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..checks import check_count
+from ..exceptions import PriorWarning, warn_convergence
+from ..numerics import predictive
+from ..numerics.design import Design
+from ..numerics.priors import Normal
+
+NEAR_CERTAIN = 0.01  # a probability within this of 0 or 1 is a near-certain prediction
+WARN_ABOVE = 0.5  # share of near-certain probabilities above which the prior is said to be too wide
+MAX_ROWS = 10_000  # rows the check runs on; beyond, a seeded subsample of this many
+_BLOCK_ELEMENTS = 2**22  # class probabilities computed at once: 32 MB
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+@dataclass(frozen=True, repr=False)
+class PriorPredictive:
+    """The distribution of the class probabilities implied by a prior on the observed rows.
+
+    Attributes
+    ----------
+    probabilities : ndarray of shape (draws, n_rows) or (draws, n_rows, K)
+        Binary: ``Pr(w = classes[0])``, the event's probability, of each row at each prior draw. Multiclass: every
+        class's probability. At most ``draws * MAX_ROWS * K`` values (80 MB for 1,000 draws of a binary model).
+    classes : tuple
+        Labels of what ``probabilities`` holds: the event class (binary) or the K classes.
+    response : str
+        The formula's response, or ``"y"``.
+    prior : Normal
+    share_near_certain : float
+        The share of the probabilities (all classes' together) within :data:`NEAR_CERTAIN` of 0 or 1.
+    intercept_held_at_zero : bool
+        True when the model has an intercept and the prior on it is flat (``intercept_sigma=None``): a flat prior
+        has no draws, so the intercept is held at 0 and the probabilities are those the slopes' prior implies
+        around even odds.
+    n_rows_total : int
+        Rows of the model: ``n_rows`` is all of them up to :data:`MAX_ROWS`, else a seeded subsample.
+    """
+
+    probabilities: np.ndarray
+    classes: tuple
+    response: str
+    prior: Normal
+    share_near_certain: float
+    intercept_held_at_zero: bool
+    n_rows_total: int
+
+    @property
+    def n_draws(self) -> int:
+        return self.probabilities.shape[0]
+
+    @property
+    def n_rows(self) -> int:
+        return self.probabilities.shape[1]
+
+    def by_class(self) -> np.ndarray:
+        """The probabilities with a class axis, shape (draws, n_rows, len(classes))."""
+        return self.probabilities.reshape(self.n_draws, self.n_rows, len(self.classes))
+
+    def shares_near_certain(self) -> np.ndarray:
+        """Per class (of ``classes``), the share of its probabilities within :data:`NEAR_CERTAIN` of 0 or 1."""
+        return _near_certain(self.by_class()).mean(axis=(0, 1))
+
+    def quantiles(self, q=QUANTILES) -> pd.DataFrame:
+        """Quantiles of each class's probabilities over every draw and row (NumPy's default, linear, method).
+
+        Returns
+        -------
+        DataFrame of shape (len(q), len(classes))
+            Index ``quantile``, one column per class label.
+        """
+        values = self.by_class().reshape(-1, len(self.classes))
+        return pd.DataFrame(np.quantile(values, q, axis=0), index=pd.Index(q, name="quantile"),
+                            columns=list(self.classes))
+
+    def __repr__(self) -> str:
+        held = ", intercept held at 0" if self.intercept_held_at_zero else ""
+        return (f"PriorPredictive({self.prior!r}, {self.n_draws} draws x {self.n_rows} rows, "
+                f"{self.share_near_certain:.0%} within {NEAR_CERTAIN} of 0 or 1{held})")
+
+
+def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPredictive:
+    """The class probabilities that coefficients drawn from ``prior`` give the model's rows.
+
+    Each draw is ``coef = scale * z``, ``z`` standard normal of shape (P, M) from
+    ``numpy.random.default_rng(random_seed).standard_normal((draws, P, M))`` and ``scale`` the prior sd of
+    each coefficient row (0 for a flat intercept, which is held at 0 and said so in the result). Past
+    :data:`MAX_ROWS` rows, the same generator then picks :data:`MAX_ROWS` of them.
+
+    Parameters
+    ----------
+    model : LogisticModel
+    prior : Normal
+    draws : int
+        Coefficient draws from the prior (>= 1).
+    random_seed : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    PriorPredictive
+
+    Warns
+    -----
+    PriorWarning
+        When more than half of the probabilities lie within :data:`NEAR_CERTAIN` of 0 or 1.
+    """
+    draws = check_count("draws", draws, 1)
+    rng = np.random.default_rng(random_seed)
+    P, M = model.design.n_coef, len(model.coef_classes)
+    precision = prior.precision(P - model.intercept, model.intercept)
+    scale = np.divide(1.0, np.sqrt(precision), out=np.zeros(P), where=precision > 0)
+    coef_draws = rng.standard_normal((draws, P, M)) * scale[:, None]
+    n = model.data.X.shape[0]
+    rows = np.arange(n) if n <= MAX_ROWS else np.sort(rng.choice(n, MAX_ROWS, replace=False))
+    X, _, _ = model.data.take(rows)
+    probabilities = _probabilities(model.family, Design(X, model.intercept), coef_draws, model.n_classes)
+    shown = model.family.output_probabilities(np.asarray(model.classes_)[None])
+    result = PriorPredictive(probabilities, tuple(np.ravel(shown).tolist()), model.response or "y", prior,
+                             float(_near_certain(probabilities).mean()),
+                             bool(model.intercept and prior.intercept_sigma is None), n)
+    if result.share_near_certain > WARN_ABOVE:
+        warn_convergence(f"this prior implies near-certain predictions before seeing data "
+                         f"({result.share_near_certain:.0%} of the prior predictive probabilities are within "
+                         f"{NEAR_CERTAIN} of 0 or 1); use a smaller sigma", PriorWarning)
+    return result
+
+
+def _probabilities(family, design: Design, coef_draws: np.ndarray, n_classes: int) -> np.ndarray:
+    """What :attr:`PriorPredictive.probabilities` holds, computed a block of draws at a time."""
+    S, n = len(coef_draws), design.n_samples
+    per_block = max(1, _BLOCK_ELEMENTS // (n * n_classes))
+    blocks = []
+    for start in range(0, S, per_block):
+        proba = predictive.proba_per_draw(family, design, coef_draws[start:start + per_block])  # (s, n, K)
+        kept = family.output_probabilities(proba.reshape(-1, n_classes))
+        blocks.append(kept.reshape(len(proba), n, *kept.shape[1:]))
+    return np.concatenate(blocks)
+
+
+def _near_certain(probabilities: np.ndarray) -> np.ndarray:
+    return (probabilities < NEAR_CERTAIN) | (probabilities > 1 - NEAR_CERTAIN)
