@@ -40,8 +40,9 @@ from .fits.point import FailedFit, PointFit
 from .fits import storage
 from .fits.posterior import LaplaceFit, MCMCFit, PosteriorFit
 from .fits.prior_predictive import PriorPredictive
+from .fits.summary_table import SummaryTable
 from .model import LogisticModel
-from .numerics.priors import Normal
+from .numerics.priors import Cauchy, Normal, StudentT
 
 _LAZY = {  # public names whose modules load on first use, so that `import bayeslogit` does not pay for them
     "plot_boundary": ".plots",
@@ -57,6 +58,8 @@ _LAZY = {  # public names whose modules load on first use, so that `import bayes
 __all__ = [
     "LogisticModel",
     "Normal",
+    "StudentT",
+    "Cauchy",
     "PointFit",
     "PosteriorFit",
     "LaplaceFit",
@@ -70,6 +73,7 @@ __all__ = [
     "Comparison",
     "compare",
     "PriorPredictive",
+    "SummaryTable",
     "load",
     "plot_boundary",
     "plot_coef",

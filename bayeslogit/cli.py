@@ -31,7 +31,7 @@ from .data import split_formula
 from .exceptions import BayeslogitError
 from .fits.point import FailedFit
 from .model import METHODS, LogisticModel
-from .numerics.priors import Normal
+from .numerics.priors import PRIOR_FAMILIES, make_prior
 
 PROG = "bayeslogit"
 BUNDLED = {name.removeprefix("load_"): getattr(datasets, name) for name in datasets.__all__}
@@ -62,6 +62,9 @@ examples:
 
   A quick look with a short MCMC run:
     bayeslogit compare challenger --formula "damaged ~ temp" --draws 200 --chains 2
+
+  Three classes, the coefficients as log-odds against virginica:
+    bayeslogit compare iris --formula "species ~ sepal_length" --reference virginica
 
 DATA is a CSV file with a header row, or a bundled data set: {", ".join(BUNDLED)}.
 The outcome (left of ~) must be binary or categorical (at most {MAX_CLASSES} classes); the right-hand side is a
@@ -139,10 +142,21 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("data", metavar="DATA", help=f"a CSV file, or a bundled data set ({', '.join(BUNDLED)})")
     command.add_argument("--formula", required=True,
                          help='the model, outcome ~ predictors, e.g. "switched ~ dist100 + arsenic"')
+    command.add_argument("--prior", choices=tuple(PRIOR_FAMILIES), default="normal",
+                         help="the prior of MAP, Laplace and MCMC on each coefficient: normal, student-t (heavier "
+                              "tails) or cauchy (default normal)")
     command.add_argument("--prior-sigma", type=_positive, default=2.5, metavar="SIGMA",
-                         help="prior sd of the slopes, Normal(0, SIGMA^2), for MAP, Laplace and MCMC (default 2.5)")
+                         help="prior scale of the slopes (normal: the sd) (default 2.5)")
     command.add_argument("--intercept-sigma", type=_positive, default=None, metavar="SIGMA",
-                         help="prior sd of the intercept (default: a flat prior on it)")
+                         help="prior scale of the intercept (default: a flat prior on it)")
+    command.add_argument("--prior-nu", type=_positive, default=7.0, metavar="NU",
+                         help="student-t only: the degrees of freedom (default 7)")
+    command.add_argument("--autoscale", action=argparse.BooleanOptionalAction, default=None,
+                         help="divide each slope's prior scale by its predictor's sd (default: on for student-t and "
+                              "cauchy, off for normal)")
+    command.add_argument("--reference", default=None, metavar="LABEL",
+                         help="the class whose coefficients are fixed at zero: the base of the others' log-odds "
+                              "(binary: the non-event class). Default: the first class in sorted order")
     command.add_argument("--methods", type=_methods, default=tuple(METHODS), metavar="LIST",
                          help=f"comma-separated fits to make, from {','.join(METHODS)} (default: all)")
     command.add_argument("--draws", type=_count(1), default=1000, metavar="N",
@@ -198,6 +212,20 @@ def check_outcome(frame: pd.DataFrame, response: str) -> None:
                            "(e.g. 0/1) to the data and model that")
 
 
+def class_label(text: str, labels) -> object:
+    """The class label among ``labels`` (the outcome's values) that ``text`` names: the one written as ``text``,
+    else a number equal to it (``1`` names ``1.0``); ``text`` itself when none does, which the model refuses with
+    the list of its classes."""
+    for label in labels:
+        if str(label) == text:
+            return label
+    number = _as_float(text)
+    for label in labels:
+        if pd.api.types.is_number(label) and label == number:
+            return label
+    return text
+
+
 def split_rows(frame: pd.DataFrame, response: str, test_size: float, seed: int):
     """Training and held-out rows: ``round(test_size * n_k)`` random rows of each class ``k`` held out (at least
     one row of each class stays for training). ``test_size=0`` gives ``(frame, None)``."""
@@ -244,7 +272,7 @@ def recorded_warnings(where: str, found: list):
         say(f"warning ({where}): {found[-1].message}")
 
 
-def fit_every_way(model: LogisticModel, prior: Normal, args: argparse.Namespace, found: list) -> dict:
+def fit_every_way(model: LogisticModel, prior, args: argparse.Namespace, found: list) -> dict:
     """``model.fit_all`` one method at a time, saying on stderr when each starts and ends; the warnings each
     raises go to ``found``. The posterior fits each remake the MAP fit they start from (milliseconds)."""
     settings = {"random_seed": args.seed, "draws": args.draws, "chains": args.chains, "tune": args.tune,
@@ -263,6 +291,11 @@ def fit_every_way(model: LogisticModel, prior: Normal, args: argparse.Namespace,
     return fits
 
 
+def prior_of(args: argparse.Namespace):
+    """The prior of ``--prior``, ``--prior-sigma``, ``--intercept-sigma``, ``--prior-nu`` and ``--autoscale``."""
+    return make_prior(args.prior, args.prior_sigma, args.intercept_sigma, args.prior_nu, args.autoscale)
+
+
 def run_compare(args: argparse.Namespace) -> int:
     """``bayeslogit compare``: fit, print the comparison, write the report."""
     if args.out is not None and args.out.exists() and not args.out.is_dir():
@@ -271,9 +304,10 @@ def run_compare(args: argparse.Namespace) -> int:
     frame = read_data(args.data)
     response, _ = split_formula(args.formula, frame)
     check_outcome(frame, response)
-    prior = Normal(args.prior_sigma, args.intercept_sigma)
+    prior = prior_of(args)
     train, test = split_rows(frame, response, args.test_size, args.seed)
-    model = LogisticModel.from_formula(args.formula, train)
+    reference = None if args.reference is None else class_label(args.reference, train[response].dropna().unique())
+    model = LogisticModel.from_formula(args.formula, train, reference=reference)
     held_out = "none" if test is None else len(test)
     say(f"{model.likelihood} model of {response} with coefficients {', '.join(model.coef_names)}; "
         f"{len(train)} training rows, held out: {held_out}")
@@ -295,9 +329,11 @@ def make_report(args: argparse.Namespace, frame, train, test, fits: dict, table:
 
     matplotlib.use("Agg")  # the command draws files only, also where no display exists
     say("drawing the report ...")
-    settings = {"prior": repr(Normal(args.prior_sigma, args.intercept_sigma)), "methods": ", ".join(args.methods),
+    settings = {"prior": repr(prior_of(args)), "methods": ", ".join(args.methods),
                 "held out": f"{args.test_size:.0%} of each class" if test is not None else "nothing (in-sample)",
                 "seed": str(args.seed)}
+    if args.reference is not None:
+        settings["reference class"] = args.reference
     for method in args.methods:
         if method in DRAW_SETTINGS:
             label, describe = DRAW_SETTINGS[method]

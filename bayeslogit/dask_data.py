@@ -52,19 +52,26 @@ class ChunkedData(ModelData):
     """
 
     gram: np.ndarray = field(default=None, kw_only=True)
+    column_sd: np.ndarray = field(default=None, kw_only=True)
 
-    def objective(self, family, intercept: bool, n_classes: int, precision: np.ndarray,
+    def objective(self, family, intercept: bool, n_classes: int, prior,
                   transform) -> dask_backend.ChunkedObjective:
-        """The negative log posterior of these rows, a pass over the chunks per evaluation."""
+        """The negative log posterior of these rows under the prior term ``prior``, a pass over the chunks per
+        evaluation."""
         none = Objective(family, Design(np.empty((0, self.X.shape[1])), intercept), np.empty(0, dtype=np.intp),
-                         np.empty(0), n_classes, precision, transform)
+                         np.empty(0), n_classes, prior, transform)
         return dask_backend.ChunkedObjective(none, self.X, self.y, self.weights)
+
+    def predictor_sd(self) -> np.ndarray:
+        """Each predictor's standard deviation (n_features,), as :meth:`ModelData.predictor_sd`'s, found in the
+        construction's pass (:attr:`column_sd`)."""
+        return self.column_sd
 
     def minimize(self, objective: dask_backend.ChunkedObjective, tol: float, max_iter: int, name: str):
         """:func:`~bayeslogit.algorithms.newton.newton` from zero: one pass over the rows per step (row subsamples,
         which the in-memory fit starts with, would cost a pass each)."""
         return newton(objective, np.zeros(objective.n_free), value=objective.value, tol=tol, max_iter=max_iter,
-                      name=name)
+                      name=name, convex=objective.convex)
 
     def find_collinearity(self, intercept: bool):
         """The constant or linearly dependent columns (a ``Collinearity``), or None, from :attr:`gram`."""
@@ -211,7 +218,8 @@ def prepare(X, y, feature_names=None, weights=None) -> ChunkedData:
     summary = dask_backend.reduce_row_chunks(_summarize, _merge, X, y, weights, first_row=True)
     classes = _check(summary, names)
     return ChunkedData(X.astype(float), dask_backend.map_blocks(_codes, y, np.intp, classes), weights, classes, names,
-                       named_features=feature_names is not None, gram=summary.gram)
+                       named_features=feature_names is not None, gram=summary.gram,
+                       column_sd=_column_sd(summary.gram, summary.scale))
 
 
 def _check(summary: _Summary, names: tuple) -> np.ndarray:
@@ -311,3 +319,11 @@ def new_design(model_data: ModelData, rhs: str | None, X):
         return dask_backend.frame_to_arrays(X, partial(_as_frame, check, names), meta, [])[0]
     check(X[:1].compute())
     return dask_backend.map_blocks(check, X.rechunk({1: -1}), float)
+
+
+def _column_sd(gram: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Each column's weighted standard deviation (divisor ``sum(w) - 1``) from the Gram matrix of ``[1, X / scale]``:
+    its first row holds ``sum(w)`` and ``sum(w z_j)``, its diagonal ``sum(w z_j^2)``, ``z_j = x_j / scale_j``."""
+    total, sums, squares = gram[0, 0], gram[0, 1:], np.diag(gram)[1:]
+    variance = np.maximum(squares - sums**2 / total, 0.0) / max(total - 1.0, np.finfo(float).tiny)
+    return np.where(scale > 0, scale, 1.0) * np.sqrt(variance)

@@ -18,7 +18,7 @@ from .exceptions import DataError
 from .formulas import design_from_formula, split_formula  # noqa: F401 (split_formula: for the CLI)
 from .numerics.design import Design
 from .numerics.objective import Objective
-from .numerics.priors import Normal
+from .numerics.priors import PRIORS
 
 LP_BUDGET = 500_000  # n_samples * n_coef * M up to which a converged ML fit is checked exactly for separation
 SATURATED_LOGIT = 30.0  # |eta| beyond which a fitted probability is within 1e-13 of 0 or 1
@@ -77,9 +77,14 @@ class ModelData:
     frame: pd.DataFrame | None = None
 
     # What differs between rows in memory and rows out of core (:class:`bayeslogit.dask_data.ChunkedData`).
-    def objective(self, family, intercept: bool, n_classes: int, precision: np.ndarray, transform) -> Objective:
-        """The negative log posterior of these rows; see :class:`~bayeslogit.numerics.objective.Objective`."""
-        return Objective(family, Design(self.X, intercept), self.y, self.weights, n_classes, precision, transform)
+    def objective(self, family, intercept: bool, n_classes: int, prior, transform) -> Objective:
+        """The negative log posterior of these rows under the prior term ``prior``; see
+        :class:`~bayeslogit.numerics.objective.Objective`."""
+        return Objective(family, Design(self.X, intercept), self.y, self.weights, n_classes, prior, transform)
+
+    def predictor_sd(self) -> np.ndarray:
+        """Each predictor's standard deviation (n_features,), the weights counting rows (divisor ``sum(w) - 1``)."""
+        return weighted_sd(self.X, self.weights)
 
     def minimize(self, objective: Objective, tol: float, max_iter: int, name: str):
         """:func:`~bayeslogit.algorithms.newton.fit_newton` of ``objective``: Newton's method, on row subsamples
@@ -278,11 +283,20 @@ def validate_weights(weights, n_samples: int) -> np.ndarray:
     return weights
 
 
-def check_prior(prior) -> Normal:
-    """Return ``prior`` if it is a :class:`Normal`, else raise a TypeError saying how to make one."""
-    if not isinstance(prior, Normal):
-        raise TypeError(f"prior must be a bl.Normal, e.g. bl.Normal(sigma=2.5); got {type(prior).__name__}")
+def check_prior(prior):
+    """Return ``prior`` if it is a prior (:data:`~bayeslogit.numerics.priors.PRIORS`), else raise a TypeError saying
+    how to make one."""
+    if not isinstance(prior, PRIORS):
+        raise TypeError(f"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal(sigma=2.5); got "
+                        f"{type(prior).__name__}")
     return prior
+
+
+def weighted_sd(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Standard deviation of each column of ``X`` (n, p) under frequency weights (n,), divisor ``sum(w) - 1``."""
+    total = weights.sum()
+    mean = weights @ X / total
+    return np.sqrt(weights @ (X - mean) ** 2 / max(total - 1.0, np.finfo(float).tiny))
 
 
 def prepare(X, y, feature_names=None, weights=None) -> ModelData:

@@ -20,7 +20,7 @@ from .fits.prior_predictive import PriorPredictive, prior_predictive
 from .numerics import predictive
 from .numerics.design import Design
 from .numerics.families import FAMILIES, PARAMETERIZATIONS
-from .numerics.priors import Normal
+from .numerics.priors import prior_term
 
 METHODS = {"ml": None, "map": None, "laplace": "map", "mcmc": "map"}
 """The methods of :meth:`LogisticModel.fit_all`, in the order they are made, and the fit each is built on."""
@@ -147,15 +147,14 @@ class LogisticModel:
         return self.layout.columns
 
     # ---- the objective and the data of predictions -------------------------------------------------
-    def objective(self, prior: Normal | None = None):
+    def objective(self, prior=None):
         """The negative log posterior (``prior=None``: negative log-likelihood) of this model: an
-        :class:`~bayeslogit.numerics.objective.Objective`, or for dask rows its sum over the row chunks."""
-        P = self.design.n_coef
-        if prior is not None:
-            data_layer.check_prior(prior)
-        precision = np.zeros(P) if prior is None else prior.precision(P - self.intercept, self.intercept)
-        return self.data.objective(self.family, self.intercept, self.n_classes, precision,
-                                   self.family.free_transform(precision == 0, self.n_classes))
+        :class:`~bayeslogit.numerics.objective.Objective`, or for dask rows its sum over the row chunks. An
+        autoscaled prior's scales are divided by the predictors' standard deviations (``objective.prior.scale``)."""
+        term = prior_term(prior and data_layer.check_prior(prior), self.design.n_coef, self.intercept,
+                          self.data.predictor_sd)
+        return self.data.objective(self.family, self.intercept, self.n_classes, term,
+                                   self.family.free_transform(term.flat, self.n_classes))
 
     def design_matrix(self, X=None):
         """Validated predictors (n_samples, n_features) for prediction; None gives the training data. Dask rows
@@ -234,7 +233,7 @@ class LogisticModel:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         return fit
 
-    def fit_map(self, prior: Normal, tol: float = 1e-10, max_iter: int = 100) -> PointFit:
+    def fit_map(self, prior, tol: float = 1e-10, max_iter: int = 100) -> PointFit:
         """Maximum a posteriori estimate under a Gaussian prior, by Newton's method."""
         return self._fit_point("map", data_layer.check_prior(prior), *_check_newton_options(tol, max_iter))
 
@@ -256,7 +255,7 @@ class LogisticModel:
                 found.columns, found.kind)
 
     # ---- posterior fits ------------------------------------------------------------------------------
-    def fit_laplace(self, prior: Normal, draws: int = 4000, random_seed=None,
+    def fit_laplace(self, prior, draws: int = 4000, random_seed=None,
                     map_fit: PointFit | None = None) -> LaplaceFit:
         """Laplace approximation: the Gaussian at the MAP (``params``) with covariance (``cov``) the inverse Hessian.
 
@@ -267,7 +266,7 @@ class LogisticModel:
 
         Parameters
         ----------
-        prior : Normal
+        prior : Normal, StudentT or Cauchy
         draws : int
             Independent draws from the Gaussian (for predictions, summaries and the k-hat diagnostic).
         random_seed : int, numpy.random.Generator or None
@@ -288,7 +287,7 @@ class LogisticModel:
         draws = check_count("draws", draws, 1)
         return LaplaceFit.from_map(self, prior, self._mode(prior, map_fit), draws, random_seed)
 
-    def fit_mcmc(self, prior: Normal, draws: int = 1000, tune: int = 200, chains: int = 4, random_seed=None,
+    def fit_mcmc(self, prior, draws: int = 1000, tune: int = 200, chains: int = 4, random_seed=None,
                  sampler: str = "auto", progressbar: bool = True, map_fit: PointFit | None = None,
                  **sampler_kwargs) -> MCMCFit:
         """The exact posterior by NUTS, sampled in coordinates whitened by the Laplace Gaussian.
@@ -301,7 +300,7 @@ class LogisticModel:
 
         Parameters
         ----------
-        prior : Normal
+        prior : Normal, StudentT or Cauchy
         draws, tune, chains, random_seed : int
             Draws kept per chain (>= 1), tuning steps per chain (>= 0), chains (>= 1); a seed (or None).
         sampler : {"auto", "nutpie", "pymc", "numpyro"}
@@ -334,7 +333,7 @@ class LogisticModel:
         return MCMCFit.sample(self, prior, self._mode(prior, map_fit), nuts_sampler, **counts,
                               random_seed=random_seed, progressbar=progressbar, **sampler_kwargs)
 
-    def _mode(self, prior: Normal, map_fit: PointFit | None) -> PointFit:
+    def _mode(self, prior, map_fit: PointFit | None) -> PointFit:
         """The MAP fit to build on: ``map_fit`` when it is this model's MAP under ``prior``, else a new one."""
         if map_fit is None:
             return self.fit_map(prior)
@@ -344,18 +343,18 @@ class LogisticModel:
                              f"{getattr(map_fit, 'prior', None)!r}")
         return map_fit
 
-    def prior_predictive(self, prior: Normal, draws: int = 1000, random_seed=0) -> PriorPredictive:
+    def prior_predictive(self, prior, draws: int = 1000, random_seed=0) -> PriorPredictive:
         """What ``prior`` implies about the class probabilities of the rows before any data (warns PriorWarning)."""
         return prior_predictive(self, data_layer.check_prior(prior), draws, random_seed)
 
-    def fit_all(self, prior: Normal, random_seed=0, draws: int = 1000, tune: int = 200, chains: int = 4,
+    def fit_all(self, prior, random_seed=0, draws: int = 1000, tune: int = 200, chains: int = 4,
                 methods: tuple = tuple(METHODS), **mcmc_kwargs) -> dict:
         """Fit the model every way, in order; a fit that fails is kept as a :class:`FailedFit`, and so are the
         posterior fits, built on the MAP fit, when it fails (with its error).
 
         Parameters
         ----------
-        prior : Normal
+        prior : Normal, StudentT or Cauchy
             The prior of the MAP, Laplace and MCMC fits.
         random_seed, draws, tune, chains
             Seed of the Laplace draws and the sampler; MCMC settings (Laplace takes ``draws * chains`` draws).

@@ -6,15 +6,17 @@
 
 Conventions
 -----------
-Attributes are shaped as those of scikit-learn's ``LogisticRegression``: ``coef_`` is (1, n_features) for two
-classes and (n_classes, n_features) for more, ``intercept_`` (1,) or (n_classes,). bayeslogit's multiclass
-model uses a reference category: the first class, ``classes_[0]``, has all its coefficients fixed at zero, so
-row 0 of ``coef_`` and ``intercept_[0]`` are zeros and row ``k`` is the log-odds of class ``k`` against class 0.
+Attributes are shaped as those of scikit-learn's ``LogisticRegression``: ``classes_`` is sorted, the columns of
+``predict_proba`` follow it, ``coef_`` is (1, n_features) for two classes and (n_classes, n_features) for more,
+``intercept_`` (1,) or (n_classes,). bayeslogit's multiclass model uses a reference category, the class
+``reference`` (default the first, ``classes_[0]``), whose coefficients are fixed at zero: its row of ``coef_``
+and its ``intercept_`` are zeros, and the row of class ``k`` is the log-odds of class ``k`` against the reference.
 Scikit-learn's multinomial rows are instead symmetric (one free vector per class). The softmax does not change
-when one vector is added to every row, so only differences between rows mean anything: ``coef_[k] - coef_[0]``
-is the same under both for "ml", and under a prior the two differ by design (a Gaussian prior on ``K - 1``
-log-odds against class 0 is not one on ``K`` symmetric rows). For two classes ``coef_[0]`` is the log-odds of
-``classes_[1]``, as in scikit-learn.
+when one vector is added to every row, so only differences between rows mean anything: ``coef_[k] - coef_[j]``
+is the same under both, and under every ``reference``, for "ml"; under a prior they differ by design (a Gaussian
+prior on ``K - 1`` log-odds against the reference is not one on ``K`` symmetric rows, nor on the log-odds against
+another class). For two classes ``coef_[0]`` is the log-odds of ``classes_[1]``, as in scikit-learn, whatever
+``reference`` is.
 
 Scikit-learn is an optional dependency: ``pip install "bayeslogit[sklearn]"``.
 """
@@ -31,7 +33,7 @@ except ImportError as error:
 
 from .checks import check_choice
 from .model import LogisticModel
-from .numerics.priors import Normal
+from .numerics.priors import make_prior
 
 FITS = {
     "ml": lambda model, estimator: model.fit_ml(),
@@ -59,11 +61,20 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         mode; "mcmc": the exact posterior by NUTS. The posterior methods predict the posterior predictive
         probabilities, averaged over their draws.
     prior_sigma : float or array-like of shape (n_features,)
-        Prior standard deviation of the slopes, ``coef ~ N(0, prior_sigma^2)``: one value for all, or one per
-        feature. Smaller values shrink more. For two classes and ``intercept_sigma=None`` the MAP is scikit-learn's
-        ``LogisticRegression(C=prior_sigma**2)``. Ignored by "ml".
+        Prior scale of the slopes (for "normal", the standard deviation: ``coef ~ N(0, prior_sigma^2)``): one value
+        for all, or one per feature. Smaller values shrink more. For two classes, a normal prior without
+        autoscaling and ``intercept_sigma=None`` the MAP is scikit-learn's ``LogisticRegression(C=prior_sigma**2)``.
+        Ignored by "ml".
     intercept_sigma : float or None
-        Prior standard deviation of the intercept; None puts a flat prior on it. Ignored by "ml".
+        Prior scale of the intercept; None puts a flat prior on it. Ignored by "ml".
+    prior_family : {"normal", "student-t", "cauchy"}
+        The prior's shape: :class:`~bayeslogit.Normal`, :class:`~bayeslogit.StudentT` (``prior_nu`` degrees of
+        freedom) or :class:`~bayeslogit.Cauchy`, whose heavier tails shrink large effects less.
+    prior_nu : float
+        "student-t" only: the degrees of freedom.
+    autoscale : bool or None
+        Divide each slope's prior scale by its feature's standard deviation; None: the family's default (off for
+        "normal", on for "student-t" and "cauchy").
     draws : int
         "laplace": independent draws from the Gaussian; "mcmc": draws per chain.
     tune : int
@@ -75,13 +86,21 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         every fit, as scikit-learn's checks and cross-validation expect.
     fit_intercept : bool
         Fit an intercept (the first coefficient of the model); without one, ``intercept_`` is zeros.
+    reference : class label or None
+        The base class of the coefficients, passed to :class:`~bayeslogit.LogisticModel` (None: ``classes_[0]``).
+        With more than two classes its row of ``coef_`` is zeros and every row is the log-odds against it; the
+        ``fit_``'s coefficient columns are the other classes. With two classes ``coef_`` stays the log-odds of
+        ``classes_[1]`` and only ``fit_`` changes (``fit_.coef`` is the log-odds of the class that is not
+        ``reference``). ``classes_`` and the columns of ``predict_proba`` stay in sorted order. Under "ml" the
+        probabilities do not depend on it; under a prior they do (the prior is on the log-odds against it).
 
     Attributes
     ----------
     fit_ : PointFit, LaplaceFit or MCMCFit
-        The bayeslogit fit: ``fit_.summary()``, ``fit_.boundary()``, ``fit_.model`` and the rest.
+        The bayeslogit fit: ``fit_.summary()``, ``fit_.boundary()``, ``fit_.model`` and the rest. Its model's
+        classes start with ``reference`` when one is given.
     classes_ : ndarray of shape (n_classes,)
-        The sorted class labels; ``classes_[1]`` is the event of a binary model.
+        The sorted class labels; ``classes_[1]`` is the event of ``coef_`` for two classes.
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
         The slopes (posterior means for "laplace", where they are the MAP, and "mcmc").
     intercept_ : ndarray of shape (1,) or (n_classes,)
@@ -100,18 +119,23 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, method: str = "map", prior_sigma=2.5, intercept_sigma: float | None = None,
-                 draws: int = 1000, random_seed=None, tune: int = 200, chains: int = 4, fit_intercept: bool = True):
+                 draws: int = 1000, random_seed=None, tune: int = 200, chains: int = 4, fit_intercept: bool = True,
+                 reference=None, prior_family: str = "normal", prior_nu: float = 7.0, autoscale: bool | None = None):
         self.method = method
         self.prior_sigma = prior_sigma
         self.intercept_sigma = intercept_sigma
+        self.prior_family = prior_family
+        self.prior_nu = prior_nu
+        self.autoscale = autoscale
         self.draws = draws
         self.random_seed = random_seed
         self.tune = tune
         self.chains = chains
         self.fit_intercept = fit_intercept
+        self.reference = reference
 
-    def prior(self) -> Normal:
-        """The Gaussian prior of ``prior_sigma`` and ``intercept_sigma``.
+    def prior(self):
+        """The prior of ``prior_family``, ``prior_sigma``, ``intercept_sigma``, ``prior_nu`` and ``autoscale``.
 
         Raises
         ------
@@ -119,11 +143,13 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
             When they do not make a prior, naming them.
         """
         try:
-            return Normal(sigma=self.prior_sigma, intercept_sigma=self.intercept_sigma)
+            return make_prior(self.prior_family, self.prior_sigma, self.intercept_sigma, self.prior_nu, self.autoscale)
         except (TypeError, ValueError) as error:
-            raise type(error)(f"BayesLogitClassifier(prior_sigma={self.prior_sigma!r}, intercept_sigma="
-                              f"{self.intercept_sigma!r}) is not a valid prior ({error}); prior_sigma must be a "
-                              "positive number or one per feature, intercept_sigma positive or None") from None
+            raise type(error)(f"BayesLogitClassifier(prior_family={self.prior_family!r}, prior_sigma="
+                              f"{self.prior_sigma!r}, intercept_sigma={self.intercept_sigma!r}, prior_nu="
+                              f"{self.prior_nu!r}, autoscale={self.autoscale!r}) is not a valid prior ({error}); "
+                              "prior_sigma must be a positive number or one per feature, intercept_sigma positive or "
+                              "None") from None
 
     def fit(self, X, y, sample_weight=None) -> "BayesLogitClassifier":
         """Fit the model by ``method``.
@@ -145,12 +171,13 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
         check_classification_targets(y)
         names = getattr(self, "feature_names_in_", None)
-        model = LogisticModel(X, y, feature_names=names, intercept=self.fit_intercept, weights=sample_weight)
+        model = LogisticModel(X, y, feature_names=names, intercept=self.fit_intercept, weights=sample_weight,
+                              reference=self.reference)
         self.fit_ = FITS[self.method](model, self)
-        self.classes_ = model.classes_
-        theta = model.family.class_logits(self.fit_.params)  # (P, K) class coefficients; column 0 is zeros
+        self.classes_ = np.sort(model.classes_)  # the model's, with the reference moved first
+        theta = model.family.class_logits(self.fit_.params)[:, self._model_columns()]  # (P, K); reference's are 0
         if len(self.classes_) == 2:
-            theta = theta[:, 1:]  # scikit-learn's binary layout: one row, the log-odds of classes_[1]
+            theta = theta[:, 1:] - theta[:, :1]  # scikit-learn's binary layout: one row, the log-odds of classes_[1]
         self.intercept_ = theta[0] if self.fit_intercept else np.zeros(theta.shape[1])
         self.coef_ = theta[int(self.fit_intercept):].T
         return self
@@ -168,7 +195,12 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
             Columns in the order of ``classes_``; computed in log space, so tiny probabilities keep their digits.
         """
         check_is_fitted(self)
-        return self.fit_.log_proba(validate_data(self, X, dtype=np.float64, reset=False))
+        return self.fit_.log_proba(validate_data(self, X, dtype=np.float64, reset=False))[:, self._model_columns()]
+
+    def _model_columns(self) -> list[int]:
+        """The position of each class of ``classes_`` among the model's classes (which start with ``reference``)."""
+        labels = self.fit_.model.classes_.tolist()
+        return [labels.index(label) for label in self.classes_.tolist()]
 
     def predict_proba(self, X) -> np.ndarray:
         """Predicted class probabilities, ``exp(predict_log_proba(X))``: shape (n_samples, n_classes), columns in
@@ -176,7 +208,8 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         return np.exp(self.predict_log_proba(X))
 
     def decision_function(self, X) -> np.ndarray:
-        """Log-odds of each class against ``classes_[0]`` under the predicted probabilities.
+        """Log-odds of each class against the reference class (``reference``, default ``classes_[0]``) under the
+        predicted probabilities.
 
         For "ml" and "map" this is the linear predictor ``X @ coef_.T + intercept_``. For "laplace" and "mcmc"
         it is the log-odds of the posterior predictive probabilities, which the linear predictor at the
@@ -188,12 +221,13 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples,) for two classes (the log-odds of ``classes_[1]``), else
-        (n_samples, n_classes) (column 0 is zero).
+        ndarray of shape (n_samples,) for two classes (the log-odds of ``classes_[1]`` against ``classes_[0]``),
+        else (n_samples, n_classes) (the reference's column is zero).
         """
         log_proba = self.predict_log_proba(X)
-        log_odds = log_proba - log_proba[:, :1]
-        return log_odds[:, 1] if len(self.classes_) == 2 else log_odds
+        if len(self.classes_) == 2:
+            return log_proba[:, 1] - log_proba[:, 0]
+        return log_proba - log_proba[:, self._model_columns().index(0), None]
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row, shape (n_samples,)."""

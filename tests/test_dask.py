@@ -34,8 +34,9 @@ def models(request):
     return bl.LogisticModel(X, y, weights=weights), bl.LogisticModel(*chunked(X, y), weights=chunked(weights)[0])
 
 
-@pytest.mark.parametrize("fit", [lambda m: m.fit_ml(), lambda m: m.fit_map(bl.Normal(0.5, intercept_sigma=2.0))],
-                         ids=["ml", "map"])
+@pytest.mark.parametrize("fit", [lambda m: m.fit_ml(), lambda m: m.fit_map(bl.Normal(0.5, intercept_sigma=2.0)),
+                                 lambda m: m.fit_map(bl.Cauchy(2.5, intercept_scale=10))],
+                         ids=["ml", "map", "map-cauchy-autoscaled"])
 def test_chunked_point_fits_equal_the_in_memory_ones(models, fit):
     in_memory, out_of_core = (fit(model) for model in models)
     assert out_of_core.converged and out_of_core.n_iter == in_memory.n_iter
@@ -43,6 +44,8 @@ def test_chunked_point_fits_equal_the_in_memory_ones(models, fit):
     np.testing.assert_allclose(out_of_core.uncertainty, in_memory.uncertainty, rtol=0, atol=1e-8)
     np.testing.assert_allclose(out_of_core.loglik, in_memory.loglik, rtol=1e-10)
     assert out_of_core.summary().index.tolist() == in_memory.summary().index.tolist()
+    # autoscaling: the predictors' sds of the construction's pass (a Gram matrix of scaled columns), as np.std's
+    np.testing.assert_allclose(out_of_core.prior_scales, in_memory.prior_scales, rtol=1e-12)
 
 
 def test_predictions_on_dask_rows_equal_the_in_memory_ones(models):

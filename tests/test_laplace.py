@@ -271,7 +271,7 @@ def test_summary_reports_mean_sd_and_hdi(wells):
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"draws": 0}, ValueError, "`draws` must be an integer >= 1; got 0"),
     ({"draws": 10.0}, TypeError, r"`draws` must be an integer >= 1; got 10.0 of type float"),
-    ({"prior": 2.5}, TypeError, "prior must be a bl.Normal.*got float"),
+    ({"prior": 2.5}, TypeError, "prior must be bl.Normal, bl.StudentT or bl.Cauchy.*got float"),
 ])
 def test_bad_input(wells, kwargs, error, match):
     model, prior = wells

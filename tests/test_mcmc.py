@@ -344,7 +344,8 @@ def test_fit_all_keeps_going_when_ml_fails():
     ({"tune": -1}, ValueError, r"`tune` must be an integer >= 0; got -1"),
     ({"sampler": "blackjax"}, ValueError,
      r"`sampler` must be one of \['auto', 'nutpie', 'pymc', 'numpyro'\]; got 'blackjax'"),
-    ({"prior": None}, TypeError, r"prior must be a bl.Normal, e.g. bl.Normal\(sigma=2.5\); got NoneType"),
+    ({"prior": None}, TypeError,
+     r"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal\(sigma=2.5\); got NoneType"),
 ])
 def test_bad_input_is_refused_before_compiling(monkeypatch, kwargs, error, match):
     model, prior = challenger()

@@ -9,6 +9,7 @@ from scipy.special import expit
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.families import FAMILIES
 from bayeslogit.numerics.objective import Objective
+from bayeslogit.numerics.priors import GaussianTerm
 
 CASES = [  # (family, n_classes, parameterization)
     ("bernoulli", 2, "reference"),
@@ -23,8 +24,9 @@ def make_objective(rng, family, n_classes, parameterization, intercept=True, n=6
     X = rng.normal(size=(n, p))
     y = rng.integers(0, n_classes, n)
     weights = rng.uniform(0.5, 2.0, n)
+    scale = np.inf if precision == 0 else 1 / np.sqrt(precision)
     return Objective(FAMILIES[family](parameterization), Design(X, intercept), y, weights, n_classes,
-                     np.full(p + intercept, precision), block_rows=block_rows)
+                     GaussianTerm(np.full(p + intercept, scale)), block_rows=block_rows)
 
 
 def finite_difference(f, u, eps=1e-6):
@@ -67,7 +69,7 @@ def test_least_likely_other_class_is_the_smallest_weighted_probability(rng, fami
     objective = make_objective(rng, family, n_classes, parameterization, block_rows=7)
     weights = objective.weights.copy()
     weights[::5] = 0.0  # rows of weight 0 do not count
-    objective = Objective(objective.family, objective.design, objective.y, weights, n_classes, objective.precision,
+    objective = Objective(objective.family, objective.design, objective.y, weights, n_classes, objective.prior,
                           objective.transform, block_rows=7)
     u = rng.normal(scale=3.0, size=objective.n_free)
     proba = np.exp(objective.family.log_probabilities(objective.design.linear_predictor(objective.coef(u))))
@@ -103,7 +105,7 @@ def test_bernoulli_equals_two_class_categorical(rng):
     """The sigmoid is the two-class softmax with the first class as reference."""
     binary = make_objective(rng, "bernoulli", 2, "reference")
     categorical = Objective(FAMILIES["categorical"]("reference"), binary.design, binary.y, binary.weights, 2,
-                            binary.precision)
+                            binary.prior)
     u = rng.normal(size=binary.n_free)
     for a, b in zip(binary(u), categorical(u)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
@@ -124,9 +126,9 @@ def test_weight_two_equals_duplicated_rows(rng, family, n_classes, parameterizat
     objective = make_objective(rng, family, n_classes, parameterization, n=30)
     weights = rng.integers(1, 3, size=30).astype(float)
     rows = np.repeat(np.arange(30), weights.astype(int))
-    weighted = Objective(objective.family, objective.design, objective.y, weights, n_classes, objective.precision)
+    weighted = Objective(objective.family, objective.design, objective.y, weights, n_classes, objective.prior)
     duplicated = Objective(objective.family, objective.design.take(rows), objective.y[rows], np.ones(len(rows)),
-                           n_classes, objective.precision)
+                           n_classes, objective.prior)
     u = rng.normal(size=objective.n_free)
     for a, b in zip(weighted(u), duplicated(u)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-10)
@@ -134,7 +136,7 @@ def test_weight_two_equals_duplicated_rows(rng, family, n_classes, parameterizat
 
 def test_block_evaluation_equals_single_pass(rng):
     whole = make_objective(rng, "categorical", 3, "reference", n=500)
-    blocked = Objective(whole.family, whole.design, whole.y, whole.weights, 3, whole.precision, block_rows=37)
+    blocked = Objective(whole.family, whole.design, whole.y, whole.weights, 3, whole.prior, block_rows=37)
     u = rng.normal(size=whole.n_free)
     for a, b in zip(whole(u), blocked(u)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-10)
@@ -182,12 +184,12 @@ def test_gradient_is_invariant_to_row_order_and_equivariant_to_column_scale(seed
     u = rng.normal(size=objective.n_free)
     permutation = rng.permutation(25)
     permuted = Objective(objective.family, objective.design.take(permutation), objective.y[permutation],
-                         objective.weights[permutation], n_classes, objective.precision)
+                         objective.weights[permutation], n_classes, objective.prior)
     for a, b in zip(objective(u), permuted(u)):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
     X = objective.design.X.copy()
     X[:, 0] *= scale
-    scaled = Objective(objective.family, Design(X, True), objective.y, objective.weights, n_classes, objective.precision)
+    scaled = Objective(objective.family, Design(X, True), objective.y, objective.weights, n_classes, objective.prior)
     B = objective.coef(u).copy()
     B[1] /= scale
     value, grad = scaled.value_and_gradient(B.ravel(order="F"))
@@ -214,7 +216,7 @@ def test_values_of_draws_on_many_rows_match_the_exact_sum(rng, family, n_classes
     P, M = objective.shape
     centre = rng.normal(scale=0.3, size=(P, M))
     draws = centre + rng.normal(scale=2 / np.sqrt(n), size=(400, P, M))
-    exact = (0.5 * (draws**2).sum(axis=2) @ objective.precision
+    exact = (0.5 * (draws**2).sum(axis=2) @ (1 / objective.prior.scale**2)
              - total_log_likelihood(objective.family, objective.design, objective.y, objective.weights, draws))
     error = objective.values_of_draws(draws) - exact
     assert np.ptp(exact) > 10

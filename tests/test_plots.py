@@ -410,7 +410,8 @@ def test_animation_reports_non_convergence_instead_of_warning(tmp_path):
     assert result.messages["newton"] is None
     with pytest.raises(ValueError, match=r"`path` must end in .gif or .mp4; got 'x.png'"):
         animate_optimization(model, path=tmp_path / "x.png")
-    with pytest.raises(TypeError, match=r"prior must be a bl.Normal, e.g. bl.Normal\(sigma=2.5\); got float"):
+    with pytest.raises(TypeError, match=r"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. "
+                                         r"bl.Normal\(sigma=2.5\); got float"):
         animate_optimization(model, path=tmp_path / "x.gif", prior=2.5)
     with pytest.raises(ValueError, match="`max_iter` must be an integer >= 1; got 0"):
         animate_optimization(model, path=tmp_path / "x.gif", max_iter=0)

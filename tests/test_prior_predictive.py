@@ -15,7 +15,7 @@ from bayeslogit.fits import prior_predictive as prior_module
 matplotlib.use("Agg")
 
 WARNING = ("this prior implies near-certain predictions before seeing data ({share:.0%} of the prior predictive "
-           "probabilities are within 0.01 of 0 or 1); use a smaller sigma")
+           "probabilities are within 0.01 of 0 or 1); use a smaller sigma or autoscale=True")
 Q = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -33,7 +33,7 @@ def test_a_wide_prior_on_raw_scale_predictors_warns_at_the_call(wells):
     """Distance in metres (up to 340) and arsenic (up to 9.65) under sd 2.5 slopes: |logit| is mostly huge."""
     model = bl.LogisticModel.from_formula("switched ~ dist + arsenic", wells)
     with pytest.warns(bl.PriorWarning) as caught:
-        result = model.prior_predictive(bl.Normal(2.5))
+        result = model.prior_predictive(bl.Normal(2.5, intercept_sigma=2.5))
     assert result.share_near_certain > 0.5
     assert [str(w.message) for w in caught] == [WARNING.format(share=result.share_near_certain)]
     assert caught[0].filename == __file__
@@ -41,7 +41,7 @@ def test_a_wide_prior_on_raw_scale_predictors_warns_at_the_call(wells):
 
 
 @pytest.mark.parametrize("formula, prior", [
-    ("switched ~ dist100 + arsenic", bl.Normal(0.5)),
+    ("switched ~ dist100 + arsenic", bl.Normal(0.5, intercept_sigma=1.0)),
     ("switched ~ dist + arsenic", bl.Normal(sigma=(0.005, 0.5), intercept_sigma=1.0)),  # sigma on each one's scale
 ], ids=["sd 0.5 on dist100", "sd per predictor"])
 def test_a_prior_on_the_predictors_scale_does_not_warn(wells, formula, prior):
@@ -62,18 +62,19 @@ def test_quantiles_and_share_equal_the_same_seeded_draws_by_hand(wells):
     np.testing.assert_allclose(result.quantiles(Q)[1].to_numpy(), np.quantile(p, Q), rtol=0, atol=1e-12)
     assert result.quantiles().index.tolist() == list(Q)
     assert result.share_near_certain == np.mean((p < 0.01) | (p > 0.99))
-    assert (result.n_draws, result.n_rows, result.classes, result.intercept_held_at_zero) == (300, 3020, (1,), False)
+    assert (result.n_draws, result.n_rows, result.classes) == (300, 3020, (1,))
+    assert repr(result) == ("PriorPredictive(Normal(sigma=0.5, intercept_sigma=1.5), 300 draws x 3020 rows, "
+                            f"{result.share_near_certain:.0%} within 0.01 of 0 or 1)")
 
 
-def test_a_flat_intercept_is_held_at_zero_and_said_so(wells):
+@pytest.mark.parametrize("prior", [bl.Normal(0.5), bl.Cauchy(2.5)], ids=repr)
+def test_a_flat_intercept_has_no_prior_predictive_and_the_error_says_so(wells, prior):
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
-    result = model.prior_predictive(bl.Normal(0.5), draws=50, random_seed=1)
-    coef = np.random.default_rng(1).standard_normal((50, 3, 1))[..., 0] * [0.0, 0.5, 0.5]
-    p = expit(coef[:, 1:] @ wells[["dist100", "arsenic"]].to_numpy().T)
-    np.testing.assert_allclose(result.probabilities, p, rtol=0, atol=1e-12)
-    assert result.intercept_held_at_zero
-    assert repr(result) == ("PriorPredictive(Normal(sigma=0.5, intercept_sigma=None), 50 draws x 3020 rows, "
-                            f"{result.share_near_certain:.0%} within 0.01 of 0 or 1, intercept held at 0)")
+    with pytest.raises(ValueError, match=re.escape(f"the prior on the intercept is flat ({prior!r}), and a flat prior "
+                                                   "has no prior predictive distribution")):
+        model.prior_predictive(prior)
+    without = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic - 1", wells)
+    assert without.prior_predictive(prior, draws=10).n_draws == 10  # no intercept: nothing flat
 
 
 def test_multiclass_gives_every_class_probability_by_hand(iris_model):
@@ -109,7 +110,8 @@ def test_many_rows_are_subsampled(wells, monkeypatch):
 
 def test_bad_input_is_refused_with_the_fix(wells):
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
-    with pytest.raises(TypeError, match=re.escape("prior must be a bl.Normal, e.g. bl.Normal(sigma=2.5); got float")):
+    with pytest.raises(TypeError, match=re.escape("prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. "
+                                                  "bl.Normal(sigma=2.5); got float")):
         model.prior_predictive(2.5)
     with pytest.raises(ValueError, match=re.escape("`draws` must be an integer >= 1; got 0")):
         model.prior_predictive(bl.Normal(1.0), draws=0)
@@ -127,7 +129,7 @@ def _spans(ax):
 def test_the_binary_figure_shows_the_histogram_bands_and_share(wells):
     model = bl.LogisticModel.from_formula("switched ~ dist + arsenic", wells)
     with pytest.warns(bl.PriorWarning):
-        result = model.prior_predictive(bl.Normal(2.5), draws=200)
+        result = model.prior_predictive(bl.Normal(2.5, intercept_sigma=2.5), draws=200)
     fig = bl.plot_prior_predictive(result)
     (ax,) = fig.axes
     bars = [p for p in ax.patches if p.get_gid() == "prior-predictive"]
@@ -137,10 +139,7 @@ def test_the_binary_figure_shows_the_histogram_bands_and_share(wells):
     (text,) = [t for t in ax.texts if t.get_gid() == "share-near-certain"]
     assert text.get_text() == f"{result.share_near_certain:.1%} within 0.01 of 0 or 1"
     assert ax.get_xlabel() == "Pr(switched = 1)"
-    assert fig.get_supxlabel().replace("\n", " ") == (
-        "200 coefficient draws from the prior on 3020 rows. The intercept's prior is flat (intercept_sigma=None), so "
-        "it is held at 0: these are the probabilities the slopes' prior implies around even odds; give "
-        "intercept_sigma to draw it too.")
+    assert fig.get_supxlabel() == "200 coefficient draws from the prior on 3020 rows."
     matplotlib.pyplot.close(fig)
 
 

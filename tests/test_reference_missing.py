@@ -56,6 +56,22 @@ def test_multiclass_reference_gives_contrasts_of_the_same_fit(iris, reference):
     np.testing.assert_array_equal(chosen.predict(), default.predict())
 
 
+@pytest.mark.parametrize("reference", [3, 6])
+def test_anes96_with_another_base_category_gives_the_same_probabilities(reference):
+    """statsmodels' ANES96 example (seven party identifications, 0 = strong Democrat, its base category)."""
+    data = pytest.importorskip("statsmodels.datasets").anes96.load_pandas()
+    default = bl.LogisticModel(data.exog, data.endog).fit_ml()
+    chosen = bl.LogisticModel(data.exog, data.endog, reference=reference).fit_ml()
+    classes = chosen.model.classes_.tolist()
+    assert classes == [reference, *(k for k in range(7) if k != reference)]
+    probabilities = pd.DataFrame(default.predict_proba(), columns=default.model.classes_)
+    np.testing.assert_allclose(chosen.predict_proba(), probabilities[classes].to_numpy(), rtol=0, atol=1e-10)
+    old = full_coef(default)
+    expected = old.sub(old[reference], axis=0)[classes[1:]]
+    np.testing.assert_allclose(chosen.coef.to_numpy(), expected.to_numpy(), rtol=1e-7, atol=1e-7)
+    assert chosen.loglik == pytest.approx(default.loglik, abs=1e-9)
+
+
 def test_binary_reference_is_the_non_event_class():
     """``reference=1`` makes 0 the event: the coefficients change sign, as statsmodels' fit of ``1 - switched``."""
     import statsmodels.api as sm

@@ -158,7 +158,8 @@ def test_cross_val_score_in_a_pipeline_equals_a_hand_loop(wells):
 
 @pytest.mark.parametrize(("params", "error", "match"), [
     ({"method": "bayes"}, ValueError, "`method` must be one of ['ml', 'map', 'laplace', 'mcmc']; got 'bayes'"),
-    ({"prior_sigma": -1.0}, ValueError, "prior_sigma=-1.0, intercept_sigma=None) is not a valid prior"),
+    ({"prior_sigma": -1.0}, ValueError,
+     "prior_sigma=-1.0, intercept_sigma=None, prior_nu=7.0, autoscale=None) is not a valid prior"),
     ({"method": "laplace", "draws": 0}, ValueError, "`draws` must be an integer >= 1; got 0"),
 ])
 def test_bad_parameters_are_named_when_fitting(wells, params, error, match):

@@ -74,6 +74,15 @@ def test_multiclass_statistics_equal_statsmodels_mnlogit(iris):
     assert ours["df_model"] == 2 and ours["df_resid"] == 146  # one slope per non-reference class
 
 
+def test_anes96_statistics_equal_statsmodels_mnlogit():
+    """Seven party identifications on five predictors (statsmodels' ANES96 example): 36 slopes, 944 rows."""
+    data = sm.datasets.anes96.load_pandas()
+    ours = bl.LogisticModel(data.exog, data.endog).fit_ml().statistics()
+    theirs = sm.MNLogit(data.endog, sm.add_constant(data.exog)).fit(method="newton", disp=0, maxiter=100)
+    assert_matches(ours, theirs, statsmodels_null_llf(data.endog, sm.MNLogit))
+    assert (ours["nobs"], ours["df_model"], ours["df_resid"]) == (944, 30, 908)  # 6 x 6 coefficients
+
+
 def test_symmetric_parameterization_counts_free_coefficients(iris):
     """A symmetric fit has the same likelihood and the same free coefficients (constrained to sum to 0)."""
     formula = "species ~ sepal_width"

@@ -28,6 +28,7 @@ import numpy as np
 from ..numerics.design import Design
 from ..numerics.objective import EXACT_DRAW_ROWS, Objective, taylor_values
 from ..numerics.predictive import expansion_remainder
+from ..numerics.priors import flat_term
 
 _SUBSAMPLE_SEED = 20261210  # of the rows of values_of_draws, so that a Laplace fit's k-hat is reproducible
 _FAN_IN = 8  # chunk results combined per task of the reduction tree
@@ -179,7 +180,7 @@ def _on_chunk(objective: Objective, method: str, args: tuple, X: np.ndarray, y: 
               weights: np.ndarray):
     """``objective.method(*args)`` on one chunk's rows, without the prior term (counted once, elsewhere)."""
     chunk = replace(objective, design=Design(np.ascontiguousarray(X, dtype=float), objective.design.intercept),
-                    y=y, weights=weights, precision=np.zeros_like(objective.precision))
+                    y=y, weights=weights, prior=flat_term(objective.shape[0]))
     return getattr(chunk, method)(*args)
 
 
@@ -196,15 +197,15 @@ def _sample_rows(index: int, size: int, X: np.ndarray, y: np.ndarray, weights: n
 class ChunkedObjective:
     """The objective of :class:`~bayeslogit.numerics.objective.Objective` on rows held as dask arrays.
 
-    Each pass applies ``Objective`` to every row chunk's NumPy block with zero prior precision and sums the
+    Each pass applies ``Objective`` to every row chunk's NumPy block with a flat prior and sums the
     chunks' value, gradient and Hessian in the task graph; the prior term is added once, as the objective of no
     rows. So a Newton step reads the data once, and the answer equals the in-memory objective's to rounding.
 
     Parameters
     ----------
-    prior : Objective
+    no_rows : Objective
         The objective on no rows (a design of shape (0, p)): the prior term alone, and the family, prior
-        precision and transform that every chunk shares.
+        term and transform that every chunk shares.
     X : dask array of shape (n_samples, n_features)
         float64, in one chunk of columns.
     y : dask array of int of shape (n_samples,)
@@ -213,7 +214,7 @@ class ChunkedObjective:
         Chunked like ``X``'s rows.
     """
 
-    prior: Objective
+    no_rows: Objective
     X: object
     y: object
     weights: object
@@ -221,15 +222,24 @@ class ChunkedObjective:
     @property
     def shape(self) -> tuple[int, int]:
         """Shape (P, M) of the coefficient matrix."""
-        return self.prior.shape
+        return self.no_rows.shape
 
     @property
     def n_free(self) -> int:
-        return self.prior.n_free
+        return self.no_rows.n_free
+
+    @property
+    def prior(self):
+        """The prior's term (:mod:`bayeslogit.numerics.priors`)."""
+        return self.no_rows.prior
+
+    @property
+    def convex(self) -> bool:
+        return self.no_rows.convex
 
     @property
     def transform(self) -> np.ndarray | None:
-        return self.prior.transform
+        return self.no_rows.transform
 
     @property
     def n_samples(self) -> int:
@@ -237,28 +247,28 @@ class ChunkedObjective:
 
     def coef(self, u: np.ndarray) -> np.ndarray:
         """The coefficient matrix (P, M) of free coordinates ``u`` (n_free,)."""
-        return self.prior.coef(u)
+        return self.no_rows.coef(u)
 
     def penalty(self, B: np.ndarray) -> float:
         """The prior term of coefficients ``B`` (P, M)."""
-        return self.prior.penalty(B)
+        return self.no_rows.penalty(B)
 
     def _over_chunks(self, method: str, *args, combine: Callable = add, objective: Objective | None = None):
         """``Objective.method(*args)`` of every chunk (with ``objective``'s settings, default the prior's), combined."""
-        return reduce_row_chunks(partial(_on_chunk, objective or self.prior, method, args), combine, self.X, self.y,
+        return reduce_row_chunks(partial(_on_chunk, objective or self.no_rows, method, args), combine, self.X, self.y,
                                  self.weights)
 
     def value(self, u: np.ndarray) -> float:
         """The objective at ``u``, one pass."""
-        return self.prior.value(u) + self._over_chunks("value", u)
+        return self.no_rows.value(u) + self._over_chunks("value", u)
 
     def value_and_gradient(self, u: np.ndarray) -> tuple[float, np.ndarray]:
         """Value and gradient (n_free,) at ``u``, one pass."""
-        return add(self.prior.value_and_gradient(u), self._over_chunks("value_and_gradient", u))
+        return add(self.no_rows.value_and_gradient(u), self._over_chunks("value_and_gradient", u))
 
     def __call__(self, u: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Value, gradient (n_free,) and Hessian (n_free, n_free) at ``u``, one pass."""
-        return add(self.prior(u), self._over_chunks("__call__", u))
+        return add(self.no_rows(u), self._over_chunks("__call__", u))
 
     def least_likely_other_class(self, u: np.ndarray) -> float:
         """:meth:`Objective.least_likely_other_class` over every chunk, one pass."""
@@ -289,15 +299,15 @@ class ChunkedObjective:
         from dask import delayed
 
         centre = draws.mean(axis=0)
-        in_vec = replace(self.prior, transform=None)  # the Hessian in vec(B) coordinates
+        in_vec = replace(self.no_rows, transform=None)  # the Hessian in vec(B) coordinates
         samples = [delayed(partial(_sample_rows, index, size))(*blocks) for index, (size, *blocks) in
                    enumerate(zip(self._subsample_sizes(), *map(_blocks, (self.X, self.y, self.weights))))]
         tasks = [delayed(partial(_on_chunk, in_vec, "__call__", (centre.ravel(order="F"),)))(*blocks)
                  for blocks in zip(*map(_blocks, (self.X, self.y, self.weights)))]
         expansion, *parts = _compute(_tree(tasks, add), *samples)
         X, y, weights = (np.concatenate(column) for column in zip(*parts))
-        remainder = expansion_remainder(self.prior.family, Design(np.ascontiguousarray(X, dtype=float),
-                                                                  self.prior.design.intercept),
+        remainder = expansion_remainder(self.no_rows.family, Design(np.ascontiguousarray(X, dtype=float),
+                                                                  self.no_rows.design.intercept),
                                         y, weights, centre, draws)
         quadratic = taylor_values(expansion, centre, draws)
-        return np.array([self.penalty(B) for B in draws]) + quadratic + remainder
+        return self.prior.penalties(draws) + quadratic + remainder

@@ -20,6 +20,7 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
 from ..exceptions import SingularHessianError, warn_convergence
+from .directions import is_positive_definite, newton_direction
 
 Derivatives = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
 
@@ -102,22 +103,8 @@ def _converged(f: float, decrement: float, grad_norm: float, tol: float, gtol: f
     return decrement <= tol and (grad_norm <= gtol or decrement <= 100 * np.finfo(float).eps * max(1.0, abs(f)))
 
 
-def _newton_direction(H: np.ndarray, g: np.ndarray, name: str, iteration: int) -> np.ndarray:
-    if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
-        raise FloatingPointError(f"{name}: the gradient or Hessian overflowed at iteration {iteration}; "
-                                 "rescale the predictors (e.g. standardise them)")
-    try:
-        factor = cho_factor(H, lower=True)
-    except LinAlgError:
-        raise SingularHessianError(
-            f"{name}: the Hessian is not positive definite at iteration {iteration}, so the coefficients "
-            "are not identified: remove collinear columns or use a proper prior"
-        ) from None
-    return -cho_solve(factor, g)
-
-
 def _newton(fun: Derivatives, value: Callable, x: np.ndarray, tol: float, gtol: float, max_iter: int,
-            name: str, evaluate_final: bool = True) -> tuple[OptimizeResult, str | None]:
+            name: str, evaluate_final: bool = True, convex: bool = True) -> tuple[OptimizeResult, str | None]:
     """Newton's iterations from ``x``: the result, and why it stopped short (None when it converged).
 
     With ``evaluate_final`` False, the final step is taken but not evaluated: the result's value, gradient
@@ -126,7 +113,7 @@ def _newton(fun: Derivatives, value: Callable, x: np.ndarray, tol: float, gtol: 
     f, g, H = fun(x)
     iterations, problem = [], None
     for iteration in range(max_iter):
-        direction = _newton_direction(H, g, name, iteration)
+        direction = newton_direction(H, g, name, iteration, convex)
         decrement = -0.5 * float(g @ direction)
         grad_norm = float(np.max(np.abs(g), initial=0.0))
         if _converged(f, decrement, grad_norm, tol, gtol):
@@ -134,6 +121,9 @@ def _newton(fun: Derivatives, value: Callable, x: np.ndarray, tol: float, gtol: 
             x = x + direction
             if evaluate_final:
                 f, g, H = fun(x)
+            if not (convex or is_positive_definite(H)):
+                problem = (f"{name} stopped where the gradient vanishes but the Hessian is not positive definite: "
+                           "a saddle point of the posterior, not its mode. Try a smaller prior scale")
             break
         step, trial = _newton_step(fun, value, x, f, decrement, direction)
         iterations.append(Iteration(f, grad_norm, decrement, step, x.copy()))
@@ -153,11 +143,14 @@ def _newton(fun: Derivatives, value: Callable, x: np.ndarray, tol: float, gtol: 
 
 
 def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, tol: float = 1e-10,
-           gtol: float = 1e-7, max_iter: int = 100, name: str = "Newton's method") -> OptimizeResult:
-    """Minimise a smooth convex objective by Newton steps with a backtracking (Armijo) line search.
+           gtol: float = 1e-7, max_iter: int = 100, name: str = "Newton's method",
+           convex: bool = True) -> OptimizeResult:
+    """Minimise a smooth objective by Newton steps with a backtracking (Armijo) line search.
 
-    Each step solves ``H d = -g`` by Cholesky; a failed factorisation is how a singular (or
-    indefinite) Hessian is detected.
+    Each step solves ``H d = -g`` by Cholesky. For a convex objective a failed factorisation is how a singular
+    Hessian is detected; for a non-convex one (``convex=False``) an indefinite Hessian is modified to a positive
+    definite one (:mod:`bayeslogit.algorithms.directions`), and convergence to a point where the Hessian is not
+    positive definite (a saddle) warns.
 
     Parameters
     ----------
@@ -175,6 +168,8 @@ def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, t
         Largest number of Newton steps.
     name : str
         The method's name in messages.
+    convex : bool
+        Whether the objective is convex (an indefinite Hessian then raises).
 
     Returns
     -------
@@ -192,7 +187,7 @@ def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, t
         When ``max_iter`` is reached or the line search cannot decrease the objective.
     """
     result, problem = _newton(fun, value or (lambda x: fun(x)[0]), np.array(x0, dtype=float), tol, gtol,
-                              max_iter, name)
+                              max_iter, name, convex=convex)
     if problem:
         warn_convergence(problem)
     return result
@@ -245,19 +240,20 @@ def fit_newton(objective, *, tol: float = 1e-10, gtol: float = 1e-7, max_iter: i
     x = np.zeros(n_free)
     shares = sorted({max(share, rows * n_free / n) for share, rows in _SUBSAMPLES}, reverse=True)
     if n * n_free <= SUBSAMPLE_MIN_CELLS or shares[0] > _LARGEST_SHARE:
-        return newton(objective, x, value=objective.value, tol=tol, gtol=gtol, max_iter=max_iter, name=name)
+        return newton(objective, x, value=objective.value, tol=tol, gtol=gtol, max_iter=max_iter, name=name,
+                      convex=objective.convex)
     draws = np.random.default_rng(random_seed).random(n)
     largest = objective.subset(np.flatnonzero(draws < shares[0]))
     subsets = [largest.subset(np.flatnonzero(draws[draws < shares[0]] < share)) for share in shares[1:]]
     for subset in [*subsets[::-1], largest]:  # the smallest first; each nested in the next
         try:
             fitted, problem = _newton(subset, subset.value, x, n_free, np.inf, _SUBSAMPLE_STEPS, name,
-                                      evaluate_final=False)
+                                      evaluate_final=False, convex=objective.convex)
         except (SingularHessianError, FloatingPointError) as error:
             problem = str(error)
         if problem:  # a separated or degenerate subsample: Newton on all rows decides
             return newton(objective, np.zeros(n_free), value=objective.value, tol=tol, gtol=gtol,
-                          max_iter=max_iter, name=name)
+                          max_iter=max_iter, name=name, convex=objective.convex)
         x, hessian = fitted.x, fitted.hess
     result = _quasi_newton(objective.value_and_gradient, x, hessian, tol=tol, gtol=gtol,
                            max_iter=min(max_iter, _QUASI_NEWTON_STEPS))
@@ -268,7 +264,7 @@ def fit_newton(objective, *, tol: float = 1e-10, gtol: float = 1e-7, max_iter: i
                              "predictors, or use a proper prior (fit_map)")
         return result
     exact = newton(objective, result.x, value=objective.value, tol=tol, gtol=gtol,
-                   max_iter=max_iter - result.n_iter, name=name)
+                   max_iter=max_iter - result.n_iter, name=name, convex=objective.convex)
     iterations = result.iterations[:-1] + exact.iterations
     return OptimizeResult(exact.x, exact.value, exact.grad, exact.hess, len(iterations) - 1, exact.converged,
                           iterations)

@@ -28,6 +28,7 @@ from importlib.util import find_spec
 import numpy as np
 
 from ..checks import check_choice
+from ..numerics.priors import GaussianTerm, StudentTTerm
 from .laplace import Gaussian
 
 SAMPLERS = {
@@ -208,13 +209,20 @@ KERNELS = {"nutpie": _sample_nutpie, "pymc": _sample_pymc("pymc"), "numpyro": _s
 """NUTS implementation -> the function that samples a :class:`WhitenedPosterior` with it."""
 
 
+PRIOR_DISTRIBUTIONS = {
+    GaussianTerm: lambda pm, term, rows: pm.Normal.dist(mu=0.0, sigma=term.scale[rows, None]),
+    StudentTTerm: lambda pm, term, rows: pm.StudentT.dist(nu=term.nu, mu=0.0, sigma=term.scale[rows, None]),
+}
+"""Prior term class -> ``(pymc, term, rows) -> `` the PyMC distribution of the coefficient rows ``rows``."""
+
+
 def build_model(objective, mean: np.ndarray, whitening: np.ndarray, coef_coords: dict):
     """The ``pm.Model`` of the posterior ``exp(-objective)``, in whitened coordinates.
 
     Parameters
     ----------
     objective : Objective
-        The negative log posterior: its family, design, class codes, weights and prior precisions.
+        The negative log posterior: its family, design, class codes, weights and prior term.
     mean : ndarray of shape (P, M)
         The centre of the whitening (the MAP).
     whitening : ndarray of shape (P * M, n_free)
@@ -238,13 +246,13 @@ def build_model(objective, mean: np.ndarray, whitening: np.ndarray, coef_coords:
     family, design = objective.family, objective.design
     n = design.n_samples
     coords = {**coef_coords, "free": np.arange(whitening.shape[1])}
-    proper = objective.precision > 0
+    proper = np.flatnonzero(~objective.prior.flat)
     with pm.Model(coords=coords) as pm_model:
         z = pm.Flat("z", dims="free")
         B = (mean.ravel(order="F") + pt.dot(whitening, z)).reshape((M, P)).T
         pm.Deterministic("coef", family.collapse(B), dims=family.coef_dims)
-        sigma = 1.0 / np.sqrt(objective.precision[proper])[:, None]
-        pm.Potential("prior", pm.logp(pm.Normal.dist(0.0, sigma), B[np.flatnonzero(proper)]).sum())
+        distribution = PRIOR_DISTRIBUTIONS[type(objective.prior)](pm, objective.prior, proper)
+        pm.Potential("prior", pm.logp(distribution, B[proper]).sum())
         X = pt.as_tensor(design.X)
         eta = pt.dot(X, B[1:]) + B[0] if design.intercept else pt.dot(X, B)
         eta = pt.specify_shape(eta, (n, M))

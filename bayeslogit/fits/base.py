@@ -49,6 +49,14 @@ class FitBase:
         of a posterior fit."""
         return np.sqrt(np.diag(self._cov))
 
+    @property
+    def prior_scales(self) -> pd.Series:
+        """The prior scale of each coefficient row as the fit used it: divided by the predictor's standard deviation
+        where the prior autoscales, ``inf`` where the prior is flat (every row of an ML fit). Indexed by
+        ``model.coef_names``."""
+        scale = self.model.objective(self.prior).prior.scale
+        return pd.Series(scale, index=pd.Index(self.layout.coef_names, name="coef"), name="prior_scale")
+
     def _coef_text(self) -> str:
         """``coef: name=value, ...``, a few coefficients for a one-line repr."""
         return "coef: " + listing(self.layout.flat_labels, self.params.ravel(order="F"))

@@ -125,7 +125,9 @@ class MCMCDiagnosis:
         if self.divergences:
             problems.append(f"{self.divergences} divergent transitions")
         return ("MCMC may not have converged: " + "; ".join(problems) + ". Try more tuning (tune=2000) and draws, "
-                "a higher target_accept (target_accept=0.95), or a stronger prior (a smaller sigma)")
+                "a higher target_accept (target_accept=0.95), or a stronger prior (a smaller scale; where the classes "
+                "are separated, a Cauchy posterior has the prior's heavy tail and no mean: bl.StudentT(nu=7) has "
+                "lighter tails)")
 
     def __repr__(self) -> str:
         figures = ", ".join(f"{name}={value:.4g}" for name, value in self.rows.items())

@@ -15,6 +15,7 @@ from ..algorithms.laplace import Gaussian
 from . import intervals, odds, storage
 from .base import FitBase
 from .boundary import PointBoundary
+from .summary_table import SummaryTable, point_summary
 
 
 @storage.storable
@@ -26,7 +27,7 @@ class PointFit(FitBase):
     ----------
     method : {"ml", "map"}
     model : LogisticModel
-    prior : Normal or None
+    prior : Normal, StudentT, Cauchy or None
         None for maximum likelihood.
     objective : Objective
         What was minimised: the negative log-likelihood (ML) or log posterior (MAP).
@@ -108,8 +109,9 @@ class PointFit(FitBase):
         frame.index.name = "iteration"
         return frame
 
-    def summary(self, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
-        """Table of estimates, standard errors and intervals, with Wald tests for maximum likelihood.
+    def summary(self, ci_prob: float | None = None, ci_kind: str | None = None) -> SummaryTable:
+        """Table of estimates, standard errors and intervals, with Wald tests for maximum likelihood, printed under
+        a header of the fit's statistics.
 
         Parameters
         ----------
@@ -124,10 +126,14 @@ class PointFit(FitBase):
 
         Returns
         -------
-        DataFrame indexed by coefficient (``name[class]`` for multiclass) with columns ``estimate, se``, for
-        maximum likelihood ``z, p_value`` (a MAP estimate is shrunk towards 0 by its prior, so its Wald z is
-        not a test), and the interval's bounds (``wald89_lb, wald89_ub``). ``attrs["uncertainty"]`` names
-        what ``se`` and the interval are.
+        SummaryTable
+            A DataFrame indexed by coefficient (``name[class]`` for multiclass) with columns ``estimate, se``, for
+            maximum likelihood ``z, p_value`` (a MAP estimate is shrunk towards 0 by its prior, so its Wald z is
+            not a test), and the interval's bounds (``wald89_lb, wald89_ub``). ``attrs["uncertainty"]`` names
+            what ``se`` and the interval are. Printed, it shows above the rows the response, formula, classes,
+            prior and :meth:`statistics` as statsmodels' summary names them (for MAP the log-likelihood at the
+            estimate, LL-Null and McFadden's pseudo R-squared, and a note on why the rest is absent); its
+            ``statistics`` attribute holds those numbers. See :mod:`bayeslogit.fits.summary_table`.
         """
         ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POINT_KINDS)
         estimate = self.params.ravel(order="F")
@@ -141,7 +147,7 @@ class PointFit(FitBase):
         profiled = "likelihood" if self.prior is None else "log posterior (penalised likelihood)"
         interval = {"wald": "Wald interval", "profile": f"profile interval of the {profiled}"}[ci_kind]
         table.attrs["uncertainty"] = f"{self.method.upper()} standard error (inverse Hessian); {interval}"
-        return table
+        return point_summary(self, table)
 
     def odds_ratios(self, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
         """``exp`` of the slopes: odds ratios (binary) or relative risk ratios against ``classes_[0]`` (multiclass).

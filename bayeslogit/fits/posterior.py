@@ -31,6 +31,7 @@ from .boundary import PosteriorBoundary
 from .diagnostics import LaplaceDiagnosis, MCMCDiagnosis
 from .loo import loo_rows
 from .point import PointFit
+from .summary_table import SummaryTable, arviz_summary, posterior_summary
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,8 +94,8 @@ class PosteriorFit(FitBase):
             warn_convergence(self.diagnosis.message)
         return self.diagnosis
 
-    def summary(self, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
-        """ArviZ's summary of the coefficients.
+    def summary(self, ci_prob: float | None = None, ci_kind: str | None = None) -> SummaryTable:
+        """ArviZ's summary of the coefficients, printed under a header of the fit's draws, ELPD-LOO and diagnostics.
 
         Parameters
         ----------
@@ -105,14 +106,19 @@ class PosteriorFit(FitBase):
 
         Returns
         -------
-        DataFrame indexed by coefficient (``name[class]`` for multiclass) with ``mean, sd`` and the interval's
-        bounds (``eti89_lb, eti89_ub``), and for MCMC also ``ess_bulk, ess_tail, r_hat, mcse_mean, mcse_sd``.
-        ``attrs["uncertainty"]`` names what ``sd`` is.
+        SummaryTable
+            A DataFrame indexed by coefficient (``name[class]`` for multiclass) with ``mean, sd`` and the interval's
+            bounds (``eti89_lb, eti89_ub``), and for MCMC also ``ess_bulk, ess_tail, r_hat, mcse_mean, mcse_sd``.
+            ``attrs["uncertainty"]`` names what ``sd`` is. Printed, it shows above the rows the method, response,
+            formula, classes, prior, draws and chains, the ELPD-LOO of :func:`~bayeslogit.fits.loo.loo_rows` (with
+            its SE, p_loo and the rows whose Pareto k is high) and the diagnosis's rows; ELPD-LOO is computed when
+            the header is first printed (or its ``statistics`` read), about a second per few thousand rows. See
+            :mod:`bayeslogit.fits.summary_table`.
         """
         ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
-        table = _arviz_summary(self.layout, self.coef_draws, self._summary_kind, ci_prob, ci_kind)
+        table = arviz_summary(self.layout, self.coef_draws, self._summary_kind, ci_prob, ci_kind)
         table.attrs["uncertainty"] = f"{self._uncertainty} ({ci_kind.upper()})"
-        return table
+        return posterior_summary(self, table)
 
     def odds_ratios(self, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
         """The posterior of ``exp`` of the slopes: odds ratios (binary) or relative risk ratios against
@@ -345,7 +351,7 @@ class MCMCFit(PosteriorFit):
         samples, sample_stats = pymc_backend.sample(posterior, map_fit.layout.coords, nuts_sampler, draws=draws,
                                                     tune=tune, chains=chains, random_seed=random_seed,
                                                     progressbar=progressbar, **sampler_kwargs)
-        table = _arviz_summary(map_fit.layout, samples, "diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
+        table = arviz_summary(map_fit.layout, samples, "diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
         diagnosis = MCMCDiagnosis(table, int(sample_stats["diverging"].sum()), chains, draws)
         if not diagnosis.ok:
             warn_convergence(diagnosis.message)
@@ -384,16 +390,3 @@ def laplace_whitening(map_fit: PointFit) -> np.ndarray:
     root = map_fit.gaussian.root
     transform = map_fit.objective.transform
     return root if transform is None else transform @ root
-
-
-def _arviz_summary(layout, draws: np.ndarray, kind: str, ci_prob: float = 0.89, ci_kind: str = "eti") -> pd.DataFrame:
-    """ArviZ's summary of ``kind`` of coefficient draws (n_chains, n_draws, P, M), one row per entry of ``vec(B)``."""
-    import xarray as xr
-    from arviz_stats import summary
-
-    labels = layout.flat_labels
-    flat = xr.Dataset({"coef": (("chain", "draw", "coefficient"), sensitivity.flat_draws(draws))},
-                      coords={"coefficient": labels})
-    frame = summary(flat, var_names=["coef"], kind=kind, ci_prob=ci_prob, ci_kind=ci_kind, round_to="none")
-    frame.index = pd.Index(labels, name="coef")
-    return frame

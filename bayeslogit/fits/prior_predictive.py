@@ -1,7 +1,7 @@
 """The prior predictive check: the class probabilities a prior implies on the observed rows, before any data.
 
-Coefficients drawn from the prior (:class:`~bayeslogit.numerics.priors.Normal`) are pushed through the
-model's link on its own predictors. A prior that is wide on the predictors' scale (a slope of sd 2.5 on a
+Coefficients drawn from the prior (:mod:`bayeslogit.numerics.priors`) are pushed through the model's link on
+its own predictors. A prior that is wide on the predictors' scale (a slope of sd 2.5 on a
 predictor that reaches 10) puts most of that mass within :data:`NEAR_CERTAIN` of 0 or 1: it claims near
 certainty before seeing a row, and :func:`prior_predictive` warns :class:`~bayeslogit.exceptions.PriorWarning`.
 """
@@ -15,7 +15,6 @@ from ..checks import check_count
 from ..exceptions import PriorWarning, warn_convergence
 from ..numerics import predictive
 from ..numerics.design import Design
-from ..numerics.priors import Normal
 
 NEAR_CERTAIN = 0.01  # a probability within this of 0 or 1 is a near-certain prediction
 WARN_ABOVE = 0.5  # share of near-certain probabilities above which the prior is said to be too wide
@@ -37,13 +36,9 @@ class PriorPredictive:
         Labels of what ``probabilities`` holds: the event class (binary) or the K classes.
     response : str
         The formula's response, or ``"y"``.
-    prior : Normal
+    prior : Normal, StudentT or Cauchy
     share_near_certain : float
         The share of the probabilities (all classes' together) within :data:`NEAR_CERTAIN` of 0 or 1.
-    intercept_held_at_zero : bool
-        True when the model has an intercept and the prior on it is flat (``intercept_sigma=None``): a flat prior
-        has no draws, so the intercept is held at 0 and the probabilities are those the slopes' prior implies
-        around even odds.
     n_rows_total : int
         Rows of the model: ``n_rows`` is all of them up to :data:`MAX_ROWS`, else a seeded subsample.
     """
@@ -51,9 +46,8 @@ class PriorPredictive:
     probabilities: np.ndarray
     classes: tuple
     response: str
-    prior: Normal
+    prior: object
     share_near_certain: float
-    intercept_held_at_zero: bool
     n_rows_total: int
 
     @property
@@ -85,23 +79,21 @@ class PriorPredictive:
                             columns=list(self.classes))
 
     def __repr__(self) -> str:
-        held = ", intercept held at 0" if self.intercept_held_at_zero else ""
         return (f"PriorPredictive({self.prior!r}, {self.n_draws} draws x {self.n_rows} rows, "
-                f"{self.share_near_certain:.0%} within {NEAR_CERTAIN} of 0 or 1{held})")
+                f"{self.share_near_certain:.0%} within {NEAR_CERTAIN} of 0 or 1)")
 
 
 def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPredictive:
     """The class probabilities that coefficients drawn from ``prior`` give the model's rows.
 
-    Each draw is ``coef = scale * z``, ``z`` standard normal of shape (P, M) from
-    ``numpy.random.default_rng(random_seed).standard_normal((draws, P, M))`` and ``scale`` the prior sd of
-    each coefficient row (0 for a flat intercept, which is held at 0 and said so in the result). Past
-    :data:`MAX_ROWS` rows, the same generator then picks :data:`MAX_ROWS` of them.
+    Each draw is ``coef = scale * z``, ``z`` of shape (P, M) standard normal (``Normal``) or Student-t from
+    ``numpy.random.default_rng(random_seed)`` and ``scale`` the prior scale of each coefficient row (autoscaled
+    where the prior says so). Past :data:`MAX_ROWS` rows, the same generator then picks :data:`MAX_ROWS` of them.
 
     Parameters
     ----------
     model : LogisticModel
-    prior : Normal
+    prior : Normal, StudentT or Cauchy
     draws : int
         Coefficient draws from the prior (>= 1).
     random_seed : int, numpy.random.Generator or None
@@ -110,29 +102,38 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
     -------
     PriorPredictive
 
+    Raises
+    ------
+    ValueError
+        When the model has an intercept and the prior on it is flat: a flat prior has no draws, so it implies no
+        distribution of the probabilities.
+
     Warns
     -----
     PriorWarning
         When more than half of the probabilities lie within :data:`NEAR_CERTAIN` of 0 or 1.
     """
     draws = check_count("draws", draws, 1)
+    term = model.objective(prior).prior
+    if term.flat.any():
+        raise ValueError(f"the prior on the intercept is flat ({prior!r}), and a flat prior has no prior predictive "
+                         "distribution: it gives no draws of the intercept, so no distribution of the probabilities. "
+                         "Give the intercept a proper prior, e.g. bl.Normal(sigma, intercept_sigma=1.5) or "
+                         "bl.StudentT(intercept_scale=2.5)")
     rng = np.random.default_rng(random_seed)
-    P, M = model.design.n_coef, len(model.coef_classes)
-    precision = prior.precision(P - model.intercept, model.intercept)
-    scale = np.divide(1.0, np.sqrt(precision), out=np.zeros(P), where=precision > 0)
-    coef_draws = rng.standard_normal((draws, P, M)) * scale[:, None]
+    coef_draws = term.draw(rng, (draws, model.design.n_coef, len(model.coef_classes)))
     n = model.data.X.shape[0]
     rows = np.arange(n) if n <= MAX_ROWS else np.sort(rng.choice(n, MAX_ROWS, replace=False))
     X, _, _ = model.data.take(rows)
     probabilities = _probabilities(model.family, Design(X, model.intercept), coef_draws, model.n_classes)
     shown = model.family.output_probabilities(np.asarray(model.classes_)[None])
     result = PriorPredictive(probabilities, tuple(np.ravel(shown).tolist()), model.response or "y", prior,
-                             float(_near_certain(probabilities).mean()),
-                             bool(model.intercept and prior.intercept_sigma is None), n)
+                             float(_near_certain(probabilities).mean()), n)
     if result.share_near_certain > WARN_ABOVE:
+        autoscale = "" if prior.autoscale else " or autoscale=True"
         warn_convergence(f"this prior implies near-certain predictions before seeing data "
                          f"({result.share_near_certain:.0%} of the prior predictive probabilities are within "
-                         f"{NEAR_CERTAIN} of 0 or 1); use a smaller sigma", PriorWarning)
+                         f"{NEAR_CERTAIN} of 0 or 1); use a smaller {prior.scale_names[0]}{autoscale}", PriorWarning)
     return result
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from ..exceptions import DataError
 from ..numerics import predictive
 from ..numerics.design import Design
-from ..numerics.priors import Normal
+from ..numerics.priors import prior_term
 from .layout import CoefLayout
 
 _ATTACH = "load the fit with bl.load(path, model=model), a model of the same data, to attach them"
@@ -33,12 +33,19 @@ class SavedData:
     feature_names : tuple of str
     formula_spec : formulaic ModelSpec or None
     named_features : bool
+    column_sd : sequence of float or None
+        The predictors' standard deviations (None in files of format version 1).
     """
 
     classes: np.ndarray
     feature_names: tuple
     formula_spec: object
     named_features: bool
+    column_sd: tuple | None = None
+
+    def predictor_sd(self) -> np.ndarray | None:
+        """The predictors' standard deviations (n_features,), saved with the fit; None when not saved."""
+        return None if self.column_sd is None else np.asarray(self.column_sd, dtype=float)
 
     def require_in_memory(self, what: str, instead: str = "") -> None:
         """Raise :class:`DataError`: ``what`` needs the training rows, which a saved fit does not keep."""
@@ -64,7 +71,7 @@ class SavedObjective:
     """
 
     shape: tuple
-    precision: np.ndarray
+    prior: object
     transform: np.ndarray | None
 
     @property
@@ -114,12 +121,13 @@ class SavedModel:
     coef_names = property(lambda self: self.layout.coef_names)
     coef_classes = property(lambda self: self.layout.columns)
 
-    def objective(self, prior: Normal | None = None) -> SavedObjective:
-        """The free coordinates of the objective under ``prior``, as :meth:`LogisticModel.objective` lays them out."""
+    def objective(self, prior=None) -> SavedObjective:
+        """The free coordinates of the objective under ``prior``, as :meth:`LogisticModel.objective` lays them out,
+        and the prior's term (an autoscaled prior's scales from the saved standard deviations)."""
         P = len(self.layout.coef_names)
-        precision = np.zeros(P) if prior is None else prior.precision(P - self.intercept, self.intercept)
+        term = prior_term(prior, P, self.intercept, self.data.predictor_sd)
         shape = (P, self.family.n_linear_predictors(self.n_classes))
-        return SavedObjective(shape, precision, self.family.free_transform(precision == 0, self.n_classes))
+        return SavedObjective(shape, term, self.family.free_transform(term.flat, self.n_classes))
 
     def design_matrix(self, X=None) -> np.ndarray:
         """Validated predictors (n_samples, n_features) of new rows ``X``; None raises :class:`DataError`."""

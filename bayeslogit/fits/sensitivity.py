@@ -3,8 +3,9 @@
 Power-scaling (Kallioinen et al. 2024, ``arviz_stats.psense``) raises the prior, or the likelihood, to a power
 near 1 and measures by importance sampling how far each coefficient's posterior moves. It needs the log prior
 and the log-likelihood of every draw: the log-likelihood is the fit's ``log_likelihood`` group, the log prior
-the ``log_prior`` group built here, the Gaussian prior's log density at each draw's coefficients (a flat prior,
-of zero precision, contributes 0). The objective's ``penalty`` is minus that density up to a constant.
+the ``log_prior`` group built here, the prior's normalised log density at each draw's coefficients (a flat prior
+contributes 0; see :meth:`bayeslogit.numerics.priors.GaussianTerm.log_density`). The objective's ``penalty`` is
+minus that density up to a constant.
 
 Conventions
 -----------
@@ -27,31 +28,12 @@ def flat_draws(draws: np.ndarray) -> np.ndarray:
     return draws.transpose(0, 1, 3, 2).reshape(*draws.shape[:2], -1)
 
 
-def log_prior_density(precision: np.ndarray, draws: np.ndarray) -> np.ndarray:
-    """Log density of each coefficient of each draw under independent ``N(0, 1 / precision_j)`` priors.
-
-    Parameters
-    ----------
-    precision : ndarray of shape (P,)
-        Prior precision of each coefficient row; 0 for a flat prior, whose log density is taken as 0.
-    draws : ndarray of shape (n_chains, n_draws, P, M)
-
-    Returns
-    -------
-    ndarray of shape (n_chains, n_draws, P, M)
-    """
-    precision = precision[:, None]
-    proper = precision > 0
-    log_norm = 0.5 * np.log(np.where(proper, precision, 1.0) / (2 * np.pi))
-    return np.where(proper, log_norm - 0.5 * precision * draws**2, 0.0)
-
-
 def log_prior_group(fit):
     """The ``log_prior`` group of a posterior fit's DataTree: variable ``coef`` with the dims of ``fit.draws``,
     the log prior density of each coefficient at each draw (summed over coefficients by ArviZ)."""
     import xarray as xr
 
-    values = log_prior_density(fit.map_fit.objective.precision, fit.coef_draws)
+    values = fit.map_fit.objective.prior.log_density(fit.coef_draws)
     return xr.Dataset({"coef": fit.layout.dataarray(values)})
 
 

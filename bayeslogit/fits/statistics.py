@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from ..algorithms.dask_backend import in_memory
+from ..numerics.priors import flat_term
 
 _UNPENALISED_ONLY = ("llr", "llr_pvalue", "aic", "bic", "df_model", "df_resid")
 """The statistics that assume a maximised likelihood: NaN for a penalised (MAP) fit."""
@@ -92,7 +93,7 @@ def null_loglik(fit) -> float:
     if not model.intercept:
         return -fit.objective.value(np.zeros(fit.objective.n_free))
     data = replace(model.data, X=model.data.X[:, :0])
-    objective = data.objective(model.family, True, model.n_classes, np.zeros(1),
+    objective = data.objective(model.family, True, model.n_classes, flat_term(1),
                                model.family.free_transform(np.ones(1, dtype=bool), model.n_classes))
     return -data.minimize(objective, 1e-10, 100, "Newton's method (intercept-only null model)").value
 

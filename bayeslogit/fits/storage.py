@@ -44,13 +44,13 @@ import pandas as pd
 from ..algorithms.newton import Iteration
 from ..exceptions import DataError
 from ..numerics.families import FAMILIES
-from ..numerics.priors import Normal
+from ..numerics.priors import prior_fields, prior_from_fields
 from .diagnostics import LaplaceDiagnosis, MCMCDiagnosis
 from .layout import CoefLayout
 from .saved import SavedData, SavedModel
 
 FORMAT = "bayeslogit-fit"
-VERSION = 1
+VERSION = 2
 _ITERATION_FIELDS = ("objective", "grad_norm", "decrement", "step_size")
 _CLASSES = {}
 """Class name -> the fit class that :func:`load` rebuilds; filled by :func:`storable`."""
@@ -81,7 +81,7 @@ def save(fit, path) -> Path:
         raise TypeError(f"fits of class {kind} cannot be saved; saved are {list(_KINDS)}")
     groups, meta = _KINDS[kind][0](fit)
     tree = xr.DataTree.from_dict(groups)
-    meta = {"format": FORMAT, "version": VERSION, "fit": kind, "prior": _prior_meta(fit.prior),
+    meta = {"format": FORMAT, "version": VERSION, "fit": kind, "prior": prior_fields(fit.prior),
             "model": _model_meta(fit.model), **meta, "checksum": _checksum(tree)}
     tree.attrs["bayeslogit"] = json.dumps(meta, default=_plain)
     _write_atomically(tree, path, writer)
@@ -166,11 +166,15 @@ def _model_meta(model) -> dict:
     return {"likelihood": model.likelihood, "parameterization": model.parameterization, "intercept": model.intercept,
             "classes": classes.tolist(), "classes_dtype": classes.dtype.str, "feature_names": model.feature_names,
             "named_features": bool(model.data.named_features), "formula": model.formula, "response": model.response,
-            "formula_spec": None if spec is None else base64.b64encode(pickle.dumps(spec)).decode("ascii")}
+            "formula_spec": None if spec is None else base64.b64encode(pickle.dumps(spec)).decode("ascii"),
+            "predictor_sd": _predictor_sd(model.data)}
 
 
-def _prior_meta(prior) -> dict | None:
-    return None if prior is None else {"sigma": prior.sigma, "intercept_sigma": prior.intercept_sigma}
+def _predictor_sd(data) -> list | None:
+    """The predictors' standard deviations, which an autoscaled prior's scales are divided by; None where unknown
+    (a fit saved in format version 1 and loaded)."""
+    sd = data.predictor_sd()
+    return None if sd is None else np.asarray(sd).tolist()
 
 
 def _plain(value):
@@ -287,7 +291,7 @@ def load(path, model=None, *, checks):
     meta = _metadata(tree, path)
     saved = _saved_model(meta["model"], checks, path)
     model = saved if model is None else _matching(model, saved, path)
-    prior = None if meta["prior"] is None else Normal(**meta["prior"])
+    prior = prior_from_fields(meta["prior"])
     return _KINDS[meta["fit"]][1](tree, meta, model, prior)
 
 
@@ -324,7 +328,7 @@ def _saved_model(meta: dict, checks, path: Path) -> SavedModel:
             raise DataError(f"'{path}': the model spec of the formula {meta['formula']!r} cannot be rebuilt "
                             f"({type(error).__name__}: {error}); install the formulaic version it was saved "
                             "with") from error
-    data = SavedData(classes, tuple(meta["feature_names"]), spec, meta["named_features"])
+    data = SavedData(classes, tuple(meta["feature_names"]), spec, meta["named_features"], meta.get("predictor_sd"))
     layout = CoefLayout(family, classes, data.feature_names, meta["intercept"])
     return SavedModel(family, layout, meta["intercept"], meta["parameterization"], meta["formula"], meta["response"],
                       data, checks)

@@ -1,4 +1,4 @@
-"""The objective of every fit: the summed negative log-likelihood plus a Gaussian prior term.
+"""The objective of every fit: the summed negative log-likelihood plus the prior's term.
 
 Conventions
 -----------
@@ -11,8 +11,9 @@ predictors (1 for Bernoulli, ``K - 1`` or ``K`` for Categorical; see :mod:`.fami
 * The optimiser works on a flat vector ``u`` of free coordinates. ``vec(B) = B.ravel(order="F")``
   (class-major: the P coefficients of predictor 0, then of predictor 1, ...) equals ``u`` or, for
   constrained parameterizations, ``T @ u`` with a fixed matrix ``T`` (P*M, n_free).
-* Objective: ``f(B) = sum_i w_i nll_i(B) + 1/2 sum_{j,m} precision_j B_jm^2``; maximum likelihood is
-  the same with ``precision = 0``.
+* Objective: ``f(B) = sum_i w_i nll_i(B) + sum_{j,m} rho(B_jm / s_j)``, the prior's term (see
+  :mod:`.priors`: ``rho(z) = z^2 / 2`` for a Gaussian prior of sd ``s_j``); maximum likelihood is the same with
+  every ``s_j`` infinite (a flat prior).
 
 The data are visited in row blocks, each block's contributions accumulated, so the same code serves data
 evaluated piece by piece, or a subset of rows (:meth:`Objective.subset`). A pass for the gradient alone
@@ -26,6 +27,7 @@ import numpy as np
 
 from .design import Design, add_gram
 from .predictive import expansion_remainder, total_log_likelihood
+from .priors import GaussianTerm, StudentTTerm, flat_term
 
 EXACT_DRAW_ROWS = 10_000
 """Rows up to which :meth:`Objective.values_of_draws` sums every row's log-likelihood at every draw; beyond, it
@@ -46,8 +48,8 @@ class Objective:
         Integer class codes.
     weights : ndarray of shape (n_samples,)
     n_classes : int
-    precision : ndarray of shape (P,)
-        Prior precision per coefficient row; zeros for maximum likelihood.
+    prior : GaussianTerm or StudentTTerm
+        The prior's term (:mod:`.priors`); for maximum likelihood a flat one (:func:`~.priors.flat_term`).
     transform : ndarray of shape (P * M, n_free) or None
         Map from free coordinates to ``vec(B)``; None for the identity.
     block_rows : int, optional
@@ -59,7 +61,7 @@ class Objective:
     y: np.ndarray
     weights: np.ndarray
     n_classes: int
-    precision: np.ndarray
+    prior: GaussianTerm | StudentTTerm
     transform: np.ndarray | None = None
     block_rows: int | None = field(default=None, compare=False)
 
@@ -67,6 +69,11 @@ class Objective:
     def shape(self) -> tuple[int, int]:
         """Shape (P, M) of the coefficient matrix."""
         return self.design.n_coef, self.family.n_linear_predictors(self.n_classes)
+
+    @property
+    def convex(self) -> bool:
+        """Whether the objective is convex: the log-likelihood is concave, so whether the prior's log density is."""
+        return self.prior.convex or bool(self.prior.flat.all())
 
     @property
     def n_free(self) -> int:
@@ -85,11 +92,11 @@ class Objective:
         """
         scale = self.weights.sum() / self.weights[rows].sum()
         return Objective(self.family, self.design.take(rows), self.y[rows], self.weights[rows] * scale,
-                         self.n_classes, self.precision, self.transform, self.block_rows)
+                         self.n_classes, self.prior, self.transform, self.block_rows)
 
     def penalty(self, B: np.ndarray) -> float:
-        """The prior term ``1/2 sum_{j,m} precision_j B_jm^2`` of coefficients ``B`` (P, M); 0 for ML."""
-        return 0.5 * float(self.precision @ (B**2).sum(axis=1))
+        """The prior term of coefficients ``B`` (P, M): minus the log prior up to a constant; 0 for ML."""
+        return self.prior.penalty(B)
 
     def _free(self, vec: np.ndarray) -> np.ndarray:
         """A gradient in ``vec(B)`` coordinates (P*M,) mapped to free coordinates (n_free,)."""
@@ -133,18 +140,19 @@ class Objective:
         weights are scaled by ``n / EXACT_DRAW_ROWS`` (:func:`~.predictive.expansion_remainder`). The remainder is
         of third order in ``B_s - c``, so its sampling error is far below that of a subsample's log-likelihood:
         on 200,000 rows and 21 coefficients the values differ from the exact ones by about 1e-3, where the
-        draws' values spread over tens.
+        draws' values spread over tens. The prior's term is exact at every draw in both cases.
         """
         n = self.design.n_samples
         if n <= EXACT_DRAW_ROWS:
             loglik = total_log_likelihood(self.family, self.design, self.y, self.weights, draws)
-            return 0.5 * (draws**2).sum(axis=2) @ self.precision - loglik
+            return self.prior.penalties(draws) - loglik
         centre = draws.mean(axis=0)
-        quadratic = taylor_values(replace(self, transform=None)(centre.ravel(order="F")), centre, draws)
+        likelihood = replace(self, prior=flat_term(self.shape[0]), transform=None)
+        quadratic = taylor_values(likelihood(centre.ravel(order="F")), centre, draws)
         rows = np.sort(np.random.default_rng(_SUBSAMPLE_SEED).choice(n, EXACT_DRAW_ROWS, replace=False))
         remainder = expansion_remainder(self.family, self.design.take(rows), self.y[rows],
                                         self.weights[rows] * (n / EXACT_DRAW_ROWS), centre, draws)
-        return quadratic + remainder
+        return self.prior.penalties(draws) + quadratic + remainder
 
     def value_and_gradient(self, u: np.ndarray) -> tuple[float, np.ndarray]:
         """Value and gradient (n_free,) at ``u``, in one pass over the data without the Hessian's cost: the
@@ -152,7 +160,7 @@ class Objective:
         with the design per block."""
         B = self.coef(u)
         value = self.penalty(B)
-        grad = self.precision[:, None] * B
+        grad = self.prior.gradient(B)
         with self.design.one_blas_thread(B.shape[1]):
             for rows in self.design.blocks(self.block_rows):
                 eta = self.design.linear_predictor(B, rows)
@@ -166,7 +174,7 @@ class Objective:
         B = self.coef(u)
         P, M = self.shape
         value = self.penalty(B)
-        grad = self.precision[:, None] * B
+        grad = self.prior.gradient(B)
         grams = {(m, l): np.zeros((P, P)) for m in range(M) for l in range(m, M)}
         with self.design.one_blas_thread(P * M):
             for rows in self.design.blocks(self.block_rows):
@@ -178,7 +186,7 @@ class Objective:
                 for (m, l), gram in grams.items():
                     add_gram(gram, X, d2[:, m, l], self.design.intercept, symmetric=m == l)
         hess = _assemble(grams, M, P)
-        hess[np.diag_indices(P * M)] += np.tile(self.precision, M)
+        hess[np.diag_indices(P * M)] += self.prior.hessian_diagonal(B).ravel(order="F")
         T = self.transform
         return value, self._free(grad.ravel(order="F")), hess if T is None else T.T @ hess @ T
 

@@ -1,5 +1,17 @@
-"""Gaussian priors on the coefficients."""
+"""Priors on the coefficients: what users build (:class:`Normal`, :class:`StudentT`, :class:`Cauchy`) and the
+terms they add to a model's objective (:class:`GaussianTerm`, :class:`StudentTTerm`).
 
+Every prior here is independent across coefficients, centred at zero, with one scale per coefficient row ``j``
+(intercept first): ``B_jm = s_j z`` with ``z`` standard normal or Student-t. In a multiclass model the same prior
+applies to every class's coefficients. An infinite scale is a flat prior (the intercept's, by default).
+
+A term is the prior resolved for a model: the scales ``s`` (P,) and the shape of the density. It gives the
+objective (the negative log posterior) ``sum_{j,m} rho(B_jm / s_j)`` with ``rho(0) = 0``, its gradient and its
+(diagonal) Hessian, and the normalised log density that ArviZ's prior-sensitivity checks read.
+"""
+
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,12 +30,207 @@ def _check_scale(name: str, value) -> np.ndarray:
     return scale
 
 
-@dataclass(frozen=True)
-class Normal:
+def _plain_scale(name: str, value):
+    """``value`` checked, as a float or a tuple of floats (hashable, so that priors compare and hash)."""
+    scale = _check_scale(name, value)
+    return scale.item() if scale.ndim == 0 else tuple(scale.tolist())
+
+
+class _Term:
+    """What :class:`GaussianTerm` and :class:`StudentTTerm` share: everything but ``rho`` and its derivatives,
+    which they give as functions of the standardised coefficient ``z = B / s``."""
+
+    scale: np.ndarray
+
+    @property
+    def flat(self) -> np.ndarray:
+        """Which coefficient rows have a flat prior, shape (P,)."""
+        return np.isinf(self.scale)
+
+    def penalty(self, B: np.ndarray) -> float:
+        """``sum_{j,m} rho(B_jm / s_j)`` of coefficients ``B`` (P, M): minus the log prior up to a constant."""
+        return float(self._rho(B / self.scale[:, None]).sum())
+
+    def gradient(self, B: np.ndarray) -> np.ndarray:
+        """Gradient of :meth:`penalty`, shape (P, M)."""
+        return self._rho1(B / self.scale[:, None]) / self.scale[:, None]
+
+    def hessian_diagonal(self, B: np.ndarray) -> np.ndarray:
+        """Second derivatives of :meth:`penalty` in each coefficient (its Hessian is diagonal), shape (P, M)."""
+        return self._rho2(B / self.scale[:, None]) / self.scale[:, None] ** 2
+
+    def penalties(self, draws: np.ndarray) -> np.ndarray:
+        """:meth:`penalty` of each of ``S`` coefficient matrices ``draws`` (S, P, M), shape (S,)."""
+        return self._rho(draws / self.scale[:, None]).sum(axis=(1, 2))
+
+    def log_density(self, draws: np.ndarray) -> np.ndarray:
+        """Normalised log prior density of each coefficient of ``draws`` (..., P, M), the same shape; 0 where flat."""
+        proper = ~self.flat[:, None]
+        log_norm = np.where(proper, self._log_norm() - np.log(np.where(proper, self.scale[:, None], 1.0)), 0.0)
+        return log_norm - self._rho(draws / self.scale[:, None])
+
+    def draw(self, rng: np.random.Generator, size: tuple) -> np.ndarray:
+        """``size = (S, P, M)`` coefficient draws from the prior, 0 where it is flat."""
+        scale = np.where(self.flat, 0.0, self.scale)[:, None]
+        return self._standard_draws(rng, size) * scale
+
+
+@dataclass(frozen=True, eq=False)
+class GaussianTerm(_Term):
+    """``B_jm ~ N(0, s_j^2)``: ``rho(z) = z^2 / 2``; convex, so Newton's Hessian stays positive definite.
+
+    Parameters
+    ----------
+    scale : ndarray of shape (P,)
+        Prior sd per coefficient row, ``inf`` where flat (maximum likelihood: all of them).
+
+    Examples
+    --------
+    >>> GaussianTerm(np.array([np.inf, 2.0])).hessian_diagonal(np.ones((2, 1))).ravel().tolist()
+    [0.0, 0.25]
+    """
+
+    scale: np.ndarray
+    convex = True
+
+    @staticmethod
+    def _rho(z):
+        return 0.5 * z**2
+
+    @staticmethod
+    def _rho1(z):
+        return z
+
+    @staticmethod
+    def _rho2(z):
+        return np.ones_like(z)
+
+    @staticmethod
+    def _log_norm() -> float:
+        return -0.5 * math.log(2 * math.pi)
+
+    @staticmethod
+    def _standard_draws(rng, size):
+        return rng.standard_normal(size)
+
+
+@dataclass(frozen=True, eq=False)
+class StudentTTerm(_Term):
+    """``B_jm ~ s_j t_nu``: ``rho(z) = (nu + 1) / 2 log(1 + z^2 / nu)``.
+
+    Not convex: ``rho''(z) = (nu + 1) (nu - z^2) / (nu + z^2)^2`` is negative beyond ``|z| = sqrt(nu)``, so the
+    objective's Hessian can be indefinite there (see :func:`bayeslogit.algorithms.newton.newton`).
+
+    Parameters
+    ----------
+    nu : float
+        Degrees of freedom (1: Cauchy).
+    scale : ndarray of shape (P,)
+        Prior scale per coefficient row, ``inf`` where flat.
+    """
+
+    nu: float
+    scale: np.ndarray
+    convex = False
+
+    def _rho(self, z):
+        return 0.5 * (self.nu + 1) * np.log1p(z**2 / self.nu)
+
+    def _rho1(self, z):
+        return (self.nu + 1) * z / (self.nu + z**2)
+
+    def _rho2(self, z):
+        return (self.nu + 1) * (self.nu - z**2) / (self.nu + z**2) ** 2
+
+    def _log_norm(self) -> float:
+        nu = self.nu
+        return math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi)
+
+    def _standard_draws(self, rng, size):
+        return rng.standard_t(self.nu, size)
+
+
+class _Prior:
+    """What :class:`Normal`, :class:`StudentT` and :class:`Cauchy` share: the scales of a model's coefficient rows."""
+
+    fixed_fields = ()
+    scale_names: tuple  # the fields of the slopes' scale and of the intercept's
+
+    def __post_init__(self):
+        """Check the scales (stored as a float or a tuple of floats, so that priors compare and hash) and the flag."""
+        slope, head = self.scale_names
+        object.__setattr__(self, slope, _plain_scale(slope, getattr(self, slope)))
+        if getattr(self, head) is not None:
+            object.__setattr__(self, head, _check_scale(head, getattr(self, head)).item())
+        object.__setattr__(self, "autoscale", _check_flag(self.autoscale))
+
+    def _slope_scale(self):
+        return getattr(self, self.scale_names[0])
+
+    def _intercept_scale(self):
+        return getattr(self, self.scale_names[1])
+
+    def scales(self, n_features: int, intercept: bool, predictor_sd: np.ndarray | None = None) -> np.ndarray:
+        """The prior scale of each coefficient row, intercept first (``inf`` where flat).
+
+        Parameters
+        ----------
+        n_features : int
+        intercept : bool
+        predictor_sd : ndarray of shape (n_features,), optional
+            Each predictor's standard deviation; needed when ``autoscale`` is True, which divides the slopes'
+            scales by it (rstanarm's convention).
+
+        Returns
+        -------
+        ndarray of shape (n_features + intercept,)
+        """
+        names = self.scale_names
+        slopes = np.asarray(self._slope_scale(), dtype=float)
+        if slopes.ndim == 0:
+            slopes = np.full(n_features, slopes)
+        if slopes.shape != (n_features,):
+            besides = " besides the intercept" if intercept else ""
+            raise ValueError(f"`{names[0]}` has {slopes.size} values but the model has {n_features} predictors"
+                             f"{besides}; give one value or one per predictor")
+        if self.autoscale:
+            slopes = slopes / _checked_sd(predictor_sd, n_features)
+        head = self._intercept_scale()
+        if not intercept:
+            if head is not None:
+                raise ValueError(f"`{names[1]}` is {head} but the model has no intercept; leave it None, or build "
+                                 "the model with intercept=True")
+            return slopes
+        return np.concatenate([[np.inf if head is None else head], slopes])
+
+    def term(self, n_features: int, intercept: bool, predictor_sd: np.ndarray | None = None):
+        """The term this prior adds to a model's objective (see :meth:`scales` for the parameters)."""
+        return self.term_of(self.scales(n_features, intercept, predictor_sd))
+
+    def __repr__(self) -> str:
+        """The fields, less those a class fixes (Cauchy's ``nu``) and ``autoscale`` at its class's default."""
+        defaults = type(self)()
+        shown = [name for name in self.__dataclass_fields__ if name not in self.fixed_fields
+                 and (name != "autoscale" or self.autoscale != defaults.autoscale)]
+        return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)}' for name in shown)})"
+
+
+def _checked_sd(predictor_sd, n_features: int) -> np.ndarray:
+    if predictor_sd is None or np.shape(predictor_sd) != (n_features,):
+        raise ValueError(f"autoscale=True needs the standard deviation of each of the {n_features} predictors")
+    predictor_sd = np.asarray(predictor_sd, dtype=float)
+    if np.any(~(predictor_sd > 0)):
+        columns = np.flatnonzero(~(predictor_sd > 0)).tolist()
+        raise ValueError(f"autoscale=True divides each slope's prior scale by its predictor's standard deviation, "
+                         f"but the predictors at positions {columns} are constant; remove them or set autoscale=False")
+    return predictor_sd
+
+
+@dataclass(frozen=True, repr=False)
+class Normal(_Prior):
     """Independent zero-mean Gaussian prior ``coef_j ~ N(0, sigma_j^2)``.
 
-    Adds ``1/2 * sum_j (coef_j / sigma_j)^2`` to the objective (the negative log posterior, up to a
-    constant). In a multiclass model the same prior applies to every class's coefficients.
+    Adds ``1/2 * sum_j (coef_j / sigma_j)^2`` to the objective (the negative log posterior, up to a constant).
 
     Parameters
     ----------
@@ -32,44 +239,150 @@ class Normal:
         of ``model.coef_names`` without the intercept).
     intercept_sigma : float or None
         Prior standard deviation of the intercept; None (the default) puts a flat prior on it.
+    autoscale : bool
+        Divide each slope's ``sigma`` by its predictor's standard deviation (rstanarm's convention), so that
+        ``sigma`` is the prior sd of the change in log-odds per standard deviation of the predictor; the scales
+        used are recorded on the fit (``fit.prior_scales``).
 
     Examples
     --------
-    >>> Normal(2.5).precision(n_features=2, intercept=True)
-    array([0.  , 0.16, 0.16])
+    >>> Normal(2.5).scales(n_features=2, intercept=True).tolist()
+    [inf, 2.5, 2.5]
+    >>> Normal(2.5, autoscale=True).scales(2, True, predictor_sd=np.array([0.5, 10.0])).tolist()
+    [inf, 5.0, 0.25]
     """
 
     sigma: float | tuple = 2.5
     intercept_sigma: float | None = None
+    autoscale: bool = False
+    scale_names = ("sigma", "intercept_sigma")
+
+    @staticmethod
+    def term_of(scale: np.ndarray) -> GaussianTerm:
+        """The Gaussian term of prior sds ``scale`` (P,), ``inf`` where flat."""
+        return GaussianTerm(np.asarray(scale, dtype=float))
+
+
+@dataclass(frozen=True, repr=False)
+class StudentT(_Prior):
+    """Independent Student-t prior ``coef_j ~ scale_j * t_nu``, heavier-tailed than :class:`Normal`.
+
+    Weakly informative in the sense of Gelman, Jakulin, Pittau & Su (2008): most of its mass keeps the
+    coefficients moderate, as a Gaussian would, yet a strong effect in the data is shrunk little, and under
+    separation the estimates stay finite. The log density is not concave, so MAP's Newton method modifies an
+    indefinite Hessian (see :func:`bayeslogit.algorithms.newton.newton`).
+
+    Parameters
+    ----------
+    nu : float
+        Degrees of freedom (> 0); 1 is :class:`Cauchy`, and as ``nu`` grows it approaches :class:`Normal`.
+    scale : float or sequence of float of length n_features
+        Prior scale of the slopes (one value, or one per predictor).
+    intercept_scale : float or None
+        Prior scale of the intercept (same ``nu``); None puts a flat prior on it.
+    autoscale : bool
+        Divide each slope's scale by its predictor's standard deviation (rstanarm's convention, the default
+        here): ``scale=2.5`` is then the prior of the change in log-odds per standard deviation of the predictor.
+        Gelman et al. (2008) scale inputs to sd 0.5 instead: their ``Cauchy(0, 2.5)`` is ``Cauchy(scale=1.25)``
+        with ``autoscale=True``.
+    """
+
+    nu: float = 7.0
+    scale: float | tuple = 2.5
+    intercept_scale: float | None = None
+    autoscale: bool = True
+    scale_names = ("scale", "intercept_scale")
 
     def __post_init__(self):
-        scale = _check_scale("sigma", self.sigma)
-        object.__setattr__(self, "sigma", scale.item() if scale.ndim == 0 else tuple(scale.tolist()))
-        if self.intercept_sigma is not None:
-            object.__setattr__(self, "intercept_sigma", _check_scale("intercept_sigma", self.intercept_sigma).item())
+        object.__setattr__(self, "nu", _check_scale("nu", self.nu).item())
+        super().__post_init__()
 
-    def precision(self, n_features: int, intercept: bool) -> np.ndarray:
-        """Prior precisions ``1 / sigma_j^2``, intercept first (0 where the prior is flat).
+    def term_of(self, scale: np.ndarray) -> StudentTTerm:
+        """The Student-t term of scales ``scale`` (P,), ``inf`` where flat."""
+        return StudentTTerm(self.nu, np.asarray(scale, dtype=float))
 
-        Returns
-        -------
-        ndarray of shape (n_features + intercept,)
-        """
-        sigma = np.asarray(self.sigma, dtype=float)
-        if sigma.ndim == 0:
-            sigma = np.full(n_features, sigma)
-        if sigma.shape != (n_features,):
-            besides = " besides the intercept" if intercept else ""
-            raise ValueError(f"`sigma` has {sigma.size} values but the model has {n_features} predictors{besides}; "
-                             "give one value or one per predictor")
-        slopes = 1.0 / sigma**2
-        if not intercept:
-            if self.intercept_sigma is not None:
-                raise ValueError(f"`intercept_sigma` is {self.intercept_sigma} but the model has no intercept; "
-                                 "leave it None, or build the model with intercept=True")
-            return slopes
-        head = 0.0 if self.intercept_sigma is None else 1.0 / self.intercept_sigma**2
-        return np.concatenate([[head], slopes])
 
-    def __repr__(self) -> str:
-        return f"Normal(sigma={self.sigma}, intercept_sigma={self.intercept_sigma})"
+@dataclass(frozen=True, repr=False)
+class Cauchy(StudentT):
+    """Independent Cauchy prior ``coef_j ~ Cauchy(0, scale_j)``: :class:`StudentT` with ``nu = 1``.
+
+    Gelman, Jakulin, Pittau & Su (2008) recommend ``Cauchy(0, 2.5)`` on the slopes of inputs scaled to sd 0.5
+    (``Cauchy(scale=1.25)`` here, with ``autoscale=True``) and ``Cauchy(0, 10)`` on the intercept.
+
+    Parameters
+    ----------
+    scale, intercept_scale, autoscale
+        As :class:`StudentT`'s.
+
+    Examples
+    --------
+    >>> Cauchy(2.5, intercept_scale=10)
+    Cauchy(scale=2.5, intercept_scale=10.0)
+    """
+
+    nu: float = 1.0
+    fixed_fields = ("nu",)
+
+    def __init__(self, scale=2.5, intercept_scale=None, autoscale: bool = True):
+        super().__init__(1.0, scale, intercept_scale, autoscale)
+
+
+
+def _check_flag(value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`autoscale` must be True or False; got {value!r}")
+    return bool(value)
+
+
+PRIORS = (Normal, StudentT, Cauchy)
+"""The prior classes a fit accepts."""
+
+
+PRIOR_FAMILIES = {
+    "normal": lambda scale, intercept_scale, nu, options: Normal(scale, intercept_scale, **options),
+    "student-t": lambda scale, intercept_scale, nu, options: StudentT(nu, scale, intercept_scale, **options),
+    "cauchy": lambda scale, intercept_scale, nu, options: Cauchy(scale, intercept_scale, **options),
+}
+"""Name -> ``(scale, intercept_scale, nu, {"autoscale": ...} or {}) ->`` the prior; see :func:`make_prior`."""
+
+
+def make_prior(family: str, scale, intercept_scale=None, nu: float = 7.0, autoscale: bool | None = None):
+    """The prior of a family named in :data:`PRIOR_FAMILIES` (as the command line and the scikit-learn estimator
+    name them), with ``nu`` for Student-t only and ``autoscale=None`` for the family's default."""
+    if family not in PRIOR_FAMILIES:
+        raise ValueError(f"unknown prior {family!r}; choose one of {list(PRIOR_FAMILIES)}")
+    return PRIOR_FAMILIES[family](scale, intercept_scale, nu, {} if autoscale is None else {"autoscale": autoscale})
+
+
+def flat_term(n_coef: int) -> GaussianTerm:
+    """The prior term of maximum likelihood: flat on each of ``n_coef`` coefficient rows (it adds nothing)."""
+    return GaussianTerm(np.full(n_coef, np.inf))
+
+
+def prior_term(prior, n_coef: int, intercept: bool, predictor_sd: Callable[[], np.ndarray]):
+    """The term of ``prior`` (one of :data:`PRIORS`, or None for a flat prior) on ``n_coef`` coefficient rows.
+
+    ``predictor_sd() -> ndarray (n_coef - intercept,)``, the predictors' standard deviations, is called only when
+    the prior autoscales.
+    """
+    if prior is None:
+        return flat_term(n_coef)
+    return prior.term(n_coef - intercept, intercept, predictor_sd() if prior.autoscale else None)
+
+
+def prior_fields(prior) -> dict | None:
+    """A prior as plain data (None: no prior): its class name (``kind``) and fields, less those its class fixes
+    (Cauchy's ``nu``); :func:`prior_from_fields` rebuilds it."""
+    if prior is None:
+        return None
+    return {"kind": type(prior).__name__,
+            **{name: getattr(prior, name) for name in prior.__dataclass_fields__ if name not in prior.fixed_fields}}
+
+
+def prior_from_fields(fields: dict | None):
+    """The prior of :func:`prior_fields`'s output; without ``kind`` (fits saved before there were other priors), a
+    :class:`Normal`."""
+    if fields is None:
+        return None
+    fields = dict(fields)
+    return {cls.__name__: cls for cls in PRIORS}[fields.pop("kind", "Normal")](**fields)

@@ -93,7 +93,7 @@ def animate_optimization(model, methods=("gradient_descent", "newton"), *, path,
     methods : sequence of {"gradient_descent", "newton"}
     path : str or Path
         Where to write: ``.gif`` (Pillow) or ``.mp4`` (needs ffmpeg).
-    prior : Normal, optional
+    prior : Normal, StudentT or Cauchy, optional
         None: maximum likelihood.
     features : str or sequence of str, optional
         The one or two features to draw when the model has more; the others are held at their means.

@@ -19,7 +19,7 @@ def plot_prior_predictive(result, prior=None, ax=None, *, draws: int = 1000, ran
     ----------
     result : PriorPredictive or LogisticModel
         ``model.prior_predictive(prior, ...)``, or the model itself (then give ``prior``).
-    prior : Normal, optional
+    prior : Normal, StudentT or Cauchy, optional
         With a model: the prior to draw from.
     ax : Axes or sequence of Axes, optional
         One per panel. Default: a new figure.
@@ -69,8 +69,5 @@ def plot_prior_predictive(result, prior=None, ax=None, *, draws: int = 1000, ran
     add_footnote(fig, [
         f"{result.n_draws} coefficient draws from the prior on {result.n_rows} rows"
         + (f" (a subsample of {result.n_rows_total})." if result.n_rows < result.n_rows_total else "."),
-        "The intercept's prior is flat (intercept_sigma=None), so it is held at 0: these are the probabilities the "
-        "slopes' prior implies around even odds; give intercept_sigma to draw it too."
-        if result.intercept_held_at_zero else "",
     ])
     return fig

@@ -1,0 +1,72 @@
+"""The priors through the command line (``--prior``, ``--prior-nu``, ``--autoscale``) and the scikit-learn estimator
+(``prior_family``, ``prior_nu``, ``autoscale``): the same prior, and the same fit, as built in Python."""
+
+import re
+
+import numpy as np
+import pytest
+
+import bayeslogit as bl
+
+from test_cli_reference import run_command
+
+FORMULA = "switched ~ dist100 + arsenic"
+
+
+@pytest.mark.parametrize("options, prior", [
+    (["--prior", "cauchy", "--intercept-sigma", "10"], bl.Cauchy(2.5, intercept_scale=10)),
+    (["--prior", "student-t", "--prior-nu", "4", "--prior-sigma", "1", "--no-autoscale"],
+     bl.StudentT(4, 1.0, autoscale=False)),
+    (["--prior-sigma", "1", "--autoscale"], bl.Normal(1.0, autoscale=True)),
+    ([], bl.Normal(2.5)),
+], ids=["cauchy", "student-t", "normal-autoscaled", "default"])
+def test_the_command_fits_under_the_prior_it_is_given(monkeypatch, options, prior):
+    argv = ["compare", "wells", "--formula", FORMULA, "--methods", "map", "--test-size", "0", *options]
+    status, stdout, _, fits = run_command(argv, monkeypatch)
+    assert status == 0
+    assert fits["map"].prior == prior and type(fits["map"].prior) is type(prior)
+    direct = bl.LogisticModel.from_formula(FORMULA, bl.datasets.load_wells()).fit_map(prior)
+    np.testing.assert_allclose(fits["map"].params, direct.params, rtol=0, atol=1e-12)
+
+
+def test_an_unknown_prior_is_refused_with_the_choices(monkeypatch):
+    status, _, stderr, _ = run_command(["compare", "wells", "--formula", FORMULA, "--prior", "laplace"], monkeypatch)
+    assert status == 2
+    assert stderr == ("bayeslogit: error: argument --prior: invalid choice: 'laplace' (choose from 'normal', "
+                      "'student-t', 'cauchy') (see 'bayeslogit compare --help')\n")
+
+
+@pytest.fixture(scope="module")
+def wells_arrays():
+    wells = bl.datasets.load_wells()
+    return wells[["dist100", "arsenic"]].to_numpy(), wells["switched"].to_numpy()
+
+
+@pytest.mark.parametrize("params, prior", [
+    ({"prior_family": "cauchy", "intercept_sigma": 10.0}, bl.Cauchy(2.5, intercept_scale=10)),
+    ({"prior_family": "student-t", "prior_nu": 3.0, "prior_sigma": 1.0, "autoscale": False},
+     bl.StudentT(3, 1.0, autoscale=False)),
+    ({"autoscale": True}, bl.Normal(2.5, autoscale=True)),
+], ids=["cauchy", "student-t", "normal-autoscaled"])
+def test_the_estimator_fits_under_its_prior(wells_arrays, params, prior):
+    from sklearn.base import clone
+
+    from bayeslogit.sklearn import BayesLogitClassifier
+
+    X, y = wells_arrays
+    clf = BayesLogitClassifier(**params).fit(X, y)
+    assert clf.fit_.prior == prior
+    direct = bl.LogisticModel(X, y).fit_map(prior)
+    np.testing.assert_allclose(clf.coef_[0], direct.params[1:, 0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(clf.intercept_[0], direct.params[0, 0], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(clone(clf).fit(X, y).coef_, clf.coef_)
+
+
+def test_the_estimator_names_a_bad_prior(wells_arrays):
+    from bayeslogit.sklearn import BayesLogitClassifier
+
+    with pytest.raises(ValueError, match=re.escape("BayesLogitClassifier(prior_family='horseshoe', prior_sigma=2.5, "
+                                                   "intercept_sigma=None, prior_nu=7.0, autoscale=None) is not a valid "
+                                                   "prior (unknown prior 'horseshoe'; choose one of ['normal', "
+                                                   "'student-t', 'cauchy'])")):
+        BayesLogitClassifier(prior_family="horseshoe").fit(*wells_arrays)
