@@ -155,5 +155,18 @@ def test_spline_boundary_compares_the_curve_with_the_line_and_draws_it(tmp_path,
 @pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("[!_]*.py")))
 def test_every_example_has_a_test(script):
     tested = {"wells.py", "challenger.py", "iris_softmax.py", "separation.py", "optimization.py",
-              "spline_boundary.py"}
+              "spline_boundary.py", "weakly_informative.py"}
     assert script in tested, f"examples/{script} has no test running it; add one here"
+
+
+def test_weakly_informative_checks_priors_before_the_data_and_under_separation(tmp_path, monkeypatch, capsys):
+    printed = run_example("weakly_informative.py", [*TINY, "--out", str(tmp_path)], monkeypatch, capsys)
+    before = {line[:31].strip(): line[31:].split() for line in section(printed, "Before the data")[2:]}
+    assert [row[-1] for row in before.values()] == ["warns", "warns", "warns", "-", "warns", "warns"]
+    assert float(before["Normal(0.5), intercept 1"][0]) < 0.05 < 0.5 < float(before["Cauchy(2.5), intercept 1"][0])
+    assert "ML refuses: maximum likelihood does not exist: 'petal_length' separates the classes" in printed
+    rows = {line.split()[0]: line.split()[1:] for line in section(printed, "Under separation")[2:]}
+    assert list(rows) == ["Normal(2.5)", "StudentT(7,", "Cauchy(2.5)"]
+    map_slopes = [float(row[1 + (name == "StudentT(7,")]) for name, row in rows.items()]
+    assert map_slopes == sorted(map_slopes)  # heavier tails shrink the separating slope less
+    assert_figures(tmp_path, ["prior_predictive.png", "separation_tails.png"], printed)
