@@ -37,3 +37,8 @@ def check_choice(name: str, value, allowed) -> str:
     if value not in allowed:
         raise ValueError(f"`{name}` must be one of {list(allowed)}; got {value!r}")
     return value
+
+
+def check_newton_options(tol, max_iter) -> tuple[float, int]:
+    """``tol`` (positive) and ``max_iter`` (an integer >= 1) of Newton's method, checked."""
+    return check_positive("tol", tol), check_count("max_iter", max_iter, 1)

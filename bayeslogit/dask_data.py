@@ -25,7 +25,7 @@ from .algorithms.collinearity import collinearity_of_gram
 from .algorithms.newton import newton
 from . import data as data_layer
 from .data import (MESSAGES, ModelData, check_numeric, check_shape, describe_rows, design_from_formula,
-                   feature_names_of)
+                   feature_names_of, frequency_sd)
 from .exceptions import DataError, SeparationError
 from .numerics.design import Design
 from .numerics.objective import Objective
@@ -63,15 +63,17 @@ class ChunkedData(ModelData):
         return dask_backend.ChunkedObjective(none, self.X, self.y, self.weights)
 
     def predictor_sd(self) -> np.ndarray:
-        """Each predictor's standard deviation (n_features,), as :meth:`ModelData.predictor_sd`'s, found in the
-        construction's pass (:attr:`column_sd`)."""
-        return self.column_sd
+        """Each predictor's standard deviation, as :meth:`ModelData.predictor_sd`'s, found in the construction's pass
+        (:attr:`column_sd`)."""
+        return pd.Series(self.column_sd, index=self.feature_names)
 
-    def minimize(self, objective: dask_backend.ChunkedObjective, tol: float, max_iter: int, name: str):
-        """:func:`~bayeslogit.algorithms.newton.newton` from zero: one pass over the rows per step (row subsamples,
-        which the in-memory fit starts with, would cost a pass each)."""
-        return newton(objective, np.zeros(objective.n_free), value=objective.value, tol=tol, max_iter=max_iter,
-                      name=name, convex=objective.convex)
+    def minimize(self, objective: dask_backend.ChunkedObjective, tol: float, max_iter: int, name: str,
+                 start: np.ndarray | None = None):
+        """:func:`~bayeslogit.algorithms.newton.newton` from ``start`` (default zero): one pass over the rows per
+        step (row subsamples, which the in-memory fit starts with, would cost a pass each)."""
+        start = np.zeros(objective.n_free) if start is None else start
+        return newton(objective, start, value=objective.value, tol=tol, max_iter=max_iter, name=name,
+                      convex=objective.convex)
 
     def find_collinearity(self, intercept: bool):
         """The constant or linearly dependent columns (a ``Collinearity``), or None, from :attr:`gram`."""
@@ -117,7 +119,9 @@ class _Summary:
     (:data:`_NONE` when none); ``missing``: the same for the labels. ``fraction``: a non-integer float label, or
     None. ``labels``: the distinct labels, and ``label_weights`` their weight sums. ``bad_weight``: a negative or
     non-finite weight, or None. ``scale`` (n_features,): each column's largest absolute value; ``gram``: the
-    Gram matrix of ``[1, X / scale]`` (see :attr:`ChunkedData.gram`).
+    Gram matrix of ``[1, X / scale]`` (see :attr:`ChunkedData.gram`). ``mean`` and ``squares`` (n_features,): each
+    column's weighted mean and weighted sum of squared deviations from it, merged by Chan et al.'s pairwise update
+    (no cancellation, whatever the columns' offsets).
     """
 
     nan: np.ndarray
@@ -130,6 +134,8 @@ class _Summary:
     total_weight: float
     scale: np.ndarray
     gram: np.ndarray
+    mean: np.ndarray
+    squares: np.ndarray
 
 
 def _problem_rows(mask: np.ndarray, start: int) -> np.ndarray:
@@ -146,6 +152,9 @@ def _summarize(start: int, X: np.ndarray, y: np.ndarray, weights: np.ndarray) ->
         finite = np.isfinite(np.add.reduce(X.ravel()))  # a finite sum has finite terms
         scale = np.abs(X).max(axis=0, initial=0.0)
         gram = Design(X / np.where(scale > 0, scale, 1.0), True).gram(weights)
+        total = float(weights.sum())
+        mean = weights @ X / total if total > 0 else np.zeros(X.shape[1])
+        squares = weights @ (X - mean) ** 2
     clean = np.zeros((X.shape[1], 2), dtype=np.int64) + [0, _NONE]
     missing = pd.isna(y)
     labels = y[~missing]
@@ -157,7 +166,7 @@ def _summarize(start: int, X: np.ndarray, y: np.ndarray, weights: np.ndarray) ->
     return _Summary(clean if finite else _problem_rows(np.isnan(X), start),
                     clean if finite else _problem_rows(np.isinf(X), start), _problem_rows(missing, start),
                     fraction, np.asarray(distinct), np.bincount(codes, weights[~missing], minlength=len(distinct)),
-                    weights[bad][0] if bad.any() else None, float(weights.sum()), scale, gram)
+                    weights[bad][0] if bad.any() else None, total, scale, gram, mean, squares)
 
 
 def _merge_rows(*counts: np.ndarray) -> np.ndarray:
@@ -174,11 +183,18 @@ def _merge(*parts: _Summary) -> _Summary:
     for part in parts:  # each part's columns were divided by its own scale; bring them to the common one
         ratio = np.concatenate([[1.0], np.where(part.scale > 0, part.scale, 1.0) / np.where(scale > 0, scale, 1.0)])
         gram = gram + part.gram * np.outer(ratio, ratio)
+    total, mean, squares = 0.0, parts[0].mean, parts[0].squares * 0.0
+    for part in (part for part in parts if part.total_weight > 0):  # Chan, Golub & LeVeque's pairwise update
+        combined = total + part.total_weight
+        delta = part.mean - mean
+        mean = mean + delta * part.total_weight / combined
+        squares = squares + part.squares + delta**2 * total * part.total_weight / combined
+        total = combined
     first = next((value for value in (part.fraction for part in parts) if value is not None), None)
     bad = next((value for value in (part.bad_weight for part in parts) if value is not None), None)
     return _Summary(_merge_rows(*(part.nan for part in parts)), _merge_rows(*(part.inf for part in parts)),
                     _merge_rows(*(part.missing for part in parts)), first, np.asarray(labels), label_weights, bad,
-                    sum(part.total_weight for part in parts), scale, gram)
+                    sum(part.total_weight for part in parts), scale, gram, mean, squares)
 
 
 def _codes(labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -219,7 +235,7 @@ def prepare(X, y, feature_names=None, weights=None) -> ChunkedData:
     classes = _check(summary, names)
     return ChunkedData(X.astype(float), dask_backend.map_blocks(_codes, y, np.intp, classes), weights, classes, names,
                        named_features=feature_names is not None, gram=summary.gram,
-                       column_sd=_column_sd(summary.gram, summary.scale))
+                       column_sd=frequency_sd(summary.squares, summary.total_weight))
 
 
 def _check(summary: _Summary, names: tuple) -> np.ndarray:
@@ -320,10 +336,3 @@ def new_design(model_data: ModelData, rhs: str | None, X):
     check(X[:1].compute())
     return dask_backend.map_blocks(check, X.rechunk({1: -1}), float)
 
-
-def _column_sd(gram: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Each column's weighted standard deviation (divisor ``sum(w) - 1``) from the Gram matrix of ``[1, X / scale]``:
-    its first row holds ``sum(w)`` and ``sum(w z_j)``, its diagonal ``sum(w z_j^2)``, ``z_j = x_j / scale_j``."""
-    total, sums, squares = gram[0, 0], gram[0, 1:], np.diag(gram)[1:]
-    variance = np.maximum(squares - sums**2 / total, 0.0) / max(total - 1.0, np.finfo(float).tiny)
-    return np.where(scale > 0, scale, 1.0) * np.sqrt(variance)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .algorithms.collinearity import find_collinearity
-from .algorithms.newton import fit_newton
+from .algorithms.newton import fit_newton, newton
 from .exceptions import DataError
 from .formulas import design_from_formula, split_formula  # noqa: F401 (split_formula: for the CLI)
 from .numerics.design import Design
@@ -82,13 +82,18 @@ class ModelData:
         :class:`~bayeslogit.numerics.objective.Objective`."""
         return Objective(family, Design(self.X, intercept), self.y, self.weights, n_classes, prior, transform)
 
-    def predictor_sd(self) -> np.ndarray:
-        """Each predictor's standard deviation (n_features,), the weights counting rows (divisor ``sum(w) - 1``)."""
-        return weighted_sd(self.X, self.weights)
+    def predictor_sd(self) -> pd.Series:
+        """Each predictor's standard deviation, indexed by feature name, the weights counting rows (divisor
+        ``sum(w) - 1``; NaN when the weights sum to 1 or less)."""
+        mean = self.weights @ self.X / self.weights.sum()
+        return pd.Series(frequency_sd(self.weights @ (self.X - mean) ** 2, self.weights.sum()), index=self.feature_names)
 
-    def minimize(self, objective: Objective, tol: float, max_iter: int, name: str):
+    def minimize(self, objective: Objective, tol: float, max_iter: int, name: str, start: np.ndarray | None = None):
         """:func:`~bayeslogit.algorithms.newton.fit_newton` of ``objective``: Newton's method, on row subsamples
-        first where the rows are many."""
+        first where the rows are many; from ``start`` (n_free,), Newton's method on all rows."""
+        if start is not None:
+            return newton(objective, start, value=objective.value, tol=tol, max_iter=max_iter, name=name,
+                          convex=objective.convex)
         return fit_newton(objective, tol=tol, max_iter=max_iter, name=name)
 
     def find_collinearity(self, intercept: bool):
@@ -292,11 +297,10 @@ def check_prior(prior):
     return prior
 
 
-def weighted_sd(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Standard deviation of each column of ``X`` (n, p) under frequency weights (n,), divisor ``sum(w) - 1``."""
-    total = weights.sum()
-    mean = weights @ X / total
-    return np.sqrt(weights @ (X - mean) ** 2 / max(total - 1.0, np.finfo(float).tiny))
+def frequency_sd(squares: np.ndarray, total: float) -> np.ndarray:
+    """Standard deviations from weighted sums of squared deviations (p,) under frequency weights summing to
+    ``total``: ``sqrt(squares / (total - 1))``, NaN where ``total <= 1`` (no frequency makes a sample of one row)."""
+    return np.sqrt(squares / (total - 1.0)) if total > 1 else np.full(np.shape(squares), np.nan)
 
 
 def prepare(X, y, feature_names=None, weights=None) -> ModelData:

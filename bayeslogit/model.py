@@ -2,6 +2,7 @@
 
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -10,8 +11,9 @@ from . import dask_data
 from . import data as data_layer
 from . import formulas
 from .algorithms import pymc_backend
+from .algorithms.modes import highest_mode
 from .algorithms.dask_backend import in_memory, is_dask
-from .checks import check_choice, check_count, check_positive
+from .checks import check_choice, check_count, check_newton_options
 from .exceptions import BayeslogitError, CollinearityError, ConvergenceWarning, SeparationError, SingularHessianError
 from .fits.layout import CoefLayout
 from .fits.point import FailedFit, PointFit
@@ -47,7 +49,7 @@ class LogisticModel:
         Multiclass only. "reference": class ``classes_[0]`` (see ``reference``) has coefficients fixed at zero,
         the coefficients have shape (n_coef, K-1). "symmetric": one column per class, (n_coef, K); the softmax
         is unchanged by adding a vector to every class, so every coefficient row whose prior is flat (all of them
-        for ML, the intercept under ``Normal(intercept_sigma=None)``) is constrained to sum to zero over the classes.
+        for ML, the intercept without ``intercept_sigma``/``intercept_scale``) is constrained to sum to zero.
     weights : array-like of shape (n_samples,), optional
         Non-negative sample weights (a row of weight 2 counts as two identical rows).
     reference : class label, optional
@@ -214,7 +216,7 @@ class LogisticModel:
         SingularHessianError
             When the Hessian becomes singular for another reason than separation.
         """
-        tol, max_iter = _check_newton_options(tol, max_iter)
+        tol, max_iter = check_newton_options(tol, max_iter)
         collinearity = self.data.find_collinearity(self.intercept)
         if collinearity is not None:
             raise CollinearityError(f"maximum likelihood is not unique: {collinearity.describe()}, or use "
@@ -234,13 +236,16 @@ class LogisticModel:
         return fit
 
     def fit_map(self, prior, tol: float = 1e-10, max_iter: int = 100) -> PointFit:
-        """Maximum a posteriori estimate under a Gaussian prior, by Newton's method."""
-        return self._fit_point("map", data_layer.check_prior(prior), *_check_newton_options(tol, max_iter))
+        """Maximum a posteriori estimate by Newton's method; under a Student-t or Cauchy prior, whose log posterior is
+        not concave, from two starts (:func:`~bayeslogit.algorithms.modes.highest_mode`: a warning if they differ)."""
+        return self._fit_point("map", data_layer.check_prior(prior), *check_newton_options(tol, max_iter))
 
     def _fit_point(self, method: str, prior, tol: float, max_iter: int) -> PointFit:
         start = time.perf_counter()
         objective = self.objective(prior)
-        result = self.data.minimize(objective, tol, max_iter, f"Newton's method ({method.upper()})")
+        name = f"Newton's method ({method.upper()})"
+        solve = partial(self.data.minimize, tol=tol, max_iter=max_iter, name=name)
+        result = highest_mode(objective, solve(objective), solve, name)
         B = objective.coef(result.x)
         return PointFit(method, self, prior, objective, B, objective.penalty(B) - result.value, result.n_iter,
                         result.converged, time.perf_counter() - start, result.iterations, result.hess)
@@ -393,7 +398,3 @@ class LogisticModel:
     def __repr__(self) -> str:
         return (f"LogisticModel({self.likelihood}, {self.data.X.shape[0]} observations, "
                 f"classes={self.classes_.tolist()}, coef={self.coef_names})")
-
-
-def _check_newton_options(tol, max_iter) -> tuple[float, int]:
-    return check_positive("tol", tol), check_count("max_iter", max_iter, 1)

@@ -3,9 +3,9 @@ under separation.
 
 Before the data: on ten standardised predictors, a prior of sd 10 on every coefficient puts almost all of the
 implied probabilities within 0.01 of 0 or 1, a claim of near certainty about every row (the prior predictive
-check warns); sd 0.5 does not. Even the autoscaled Cauchy(0, 2.5) of Gelman et al. (2008) piles much of its mass
-there when there are many predictors, because its heavy tails make some slope large in most draws, and a wide
-prior on the intercept (Gelman et al.'s Cauchy(0, 10)) adds to it.
+check warns); sd 0.5 does not. Even the autoscaled Cauchy(0, 2.5) (rstanarm's scaling; Gelman et al. 2008 use
+2.5 on inputs of sd 0.5) piles much of its mass there when there are many predictors, because its heavy tails make
+some slope large in most draws, and a wide prior on the intercept (their Cauchy(0, 10)) adds to it.
 
 Under separation (setosa against versicolor on petal length), maximum likelihood does not exist, and each prior
 gives a finite MAP. The posteriors differ in their tails: the Cauchy posterior's tail along the separating

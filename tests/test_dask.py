@@ -191,3 +191,14 @@ def test_a_fit_on_a_distributed_cluster_equals_the_local_one(models):
             cluster, distributed.Client(cluster):
         fit = out_of_core.fit_map(bl.Normal(1.0))
     np.testing.assert_allclose(fit.params, in_memory.fit_map(bl.Normal(1.0)).params, rtol=0, atol=1e-8)
+
+
+def test_predictor_sds_of_chunks_keep_their_digits_far_from_zero():
+    """Chunk by chunk means and squared deviations, merged pairwise: a column of sd 1 around 1e8 keeps its sd to
+    1e-9 (one-pass sums of squares would lose it all: 1e16 against 1)."""
+    X, y, weights = simulate(20_000, 2, seed=4)
+    X = X + [0.0, 1e5, 1e8]
+    in_memory = bl.LogisticModel(X, y, weights=weights).data.predictor_sd()
+    out_of_core = bl.LogisticModel(*chunked(X, y), weights=chunked(weights)[0]).data.predictor_sd()
+    np.testing.assert_allclose(out_of_core, in_memory, rtol=1e-9)
+    assert in_memory.index.tolist() == ["x0", "x1", "x2"]

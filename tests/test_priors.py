@@ -2,6 +2,7 @@
 MAP under a non-convex prior (Newton with a modified Hessian) against an independent optimiser, the PyMC model's
 prior, saving, and validation."""
 
+import dataclasses
 import re
 import warnings
 
@@ -14,7 +15,7 @@ import bayeslogit as bl
 from bayeslogit.algorithms.directions import modified_inverse
 from bayeslogit.algorithms.newton import newton
 from bayeslogit.exceptions import SingularHessianError
-from bayeslogit.numerics.priors import GaussianTerm, StudentTTerm
+from bayeslogit.numerics.prior_terms import GaussianTerm, StudentTTerm
 
 TERMS = {
     "gaussian": GaussianTerm(np.array([np.inf, 2.0, 0.5])),
@@ -225,8 +226,13 @@ def test_a_heavy_tailed_prior_is_saved_and_loaded(tmp_path, wells):
 
 
 def test_reprs_and_validation():
-    assert repr(bl.Cauchy(2.5, intercept_scale=10)) == "Cauchy(scale=2.5, intercept_scale=10.0)"
-    assert repr(bl.StudentT(autoscale=False)) == "StudentT(nu=7.0, scale=2.5, intercept_scale=None, autoscale=False)"
+    assert repr(bl.Cauchy(2.5, intercept_scale=10)) == "Cauchy(scale=2.5, intercept_scale=10.0, autoscale=True)"
+    assert repr(bl.StudentT(autoscale=False)) == "StudentT(nu=7.0, scale=2.5, intercept_scale=None)"
+    assert dataclasses.replace(bl.Cauchy(), scale=1.0) == bl.Cauchy(1.0)
+    with pytest.raises(ValueError, match=re.escape("`intercept_scale` must be one number; got [1.0, 2.0]")):
+        bl.Cauchy(intercept_scale=(1, 2))
+    with pytest.raises(ValueError, match=re.escape("a Cauchy prior has nu = 1; got nu=3: use bl.StudentT(nu=3, ...)")):
+        bl.Cauchy(nu=3)
     assert repr(bl.Normal(1.0, autoscale=True)) == "Normal(sigma=1.0, intercept_sigma=None, autoscale=True)"
     assert bl.Cauchy(2.5) == bl.Cauchy(scale=2.5) != bl.StudentT(nu=1, scale=2.5)
     with pytest.raises(ValueError, match=re.escape("`nu` must be positive and finite; got 0.0")):
@@ -241,10 +247,23 @@ def test_reprs_and_validation():
 def test_autoscale_refuses_a_constant_predictor():
     X = np.column_stack([np.arange(20.0), np.ones(20)])
     model = bl.LogisticModel(X, np.arange(20) % 3 == 0, intercept=False)
-    with pytest.raises(ValueError, match=re.escape("the predictors at positions [1] are constant; remove them or set "
-                                                   "autoscale=False")):
+    with pytest.raises(ValueError, match=re.escape("which is 0 or undefined for ['x1']: a constant column (remove "
+                                                   "it), or weights that sum to 1 or less")):
         model.fit_map(bl.Cauchy())
     assert model.fit_map(bl.Cauchy(autoscale=False)).converged
+
+
+def test_autoscale_refuses_weights_that_are_not_frequencies(wells):
+    """Weights normalised to sum to 1 make no sample standard deviation; weights summing to n give the unweighted."""
+    columns = ["dist100", "arsenic"]
+    for weights, fits in [(np.full(len(wells), 1 / len(wells)), False), (np.ones(len(wells)), True)]:
+        model = bl.LogisticModel(wells[columns], wells["switched"], weights=weights)
+        if not fits:
+            with pytest.raises(ValueError, match=re.escape("which is 0 or undefined for ['dist100', 'arsenic']")):
+                model.fit_map(bl.StudentT())
+            continue
+        np.testing.assert_allclose(model.fit_map(bl.StudentT()).prior_scales.iloc[1:],
+                                   2.5 / wells[columns].std(ddof=1), rtol=1e-12)
 
 
 def test_prior_predictive_of_ten_standardised_predictors():
@@ -302,3 +321,51 @@ def test_mcmc_under_separation_cauchy_is_flagged_and_student_t_is_clean():
         assert 1.9 < fit.boundary().threshold < 3.0
     slope = {name: np.median(fit.coef_draws[..., 1, 0]) for name, fit in [("cauchy", cauchy), ("student", student)]}
     assert 3 < slope["student"] < slope["cauchy"] < 15  # the heavier tail lets the slope grow further
+
+
+def test_profile_intervals_under_a_cauchy_prior_match_brute_force():
+    """The profile's inner Newton fits take the modified Hessian too, where the log posterior is not concave."""
+    from test_profile import assert_matches_brute_force
+
+    model = bl.LogisticModel.from_formula("damaged ~ temp", bl.datasets.load_challenger())
+    prior = bl.Cauchy(2.5, intercept_scale=10)
+    table = assert_matches_brute_force(model.fit_map(prior), model.objective(prior), 0.95)
+    assert table.loc["temp", "profile95_ub"] < 0  # the damage probability falls with temperature
+
+
+def test_a_bimodal_posterior_is_reported_and_its_higher_mode_returned():
+    """Cauchy(0.05) on one slope whose data say 3: a mode near 0 (the prior's) and one near 3 (the likelihood's).
+    Newton from zero stops at the first; the second start, from the likelihood's side, finds the higher one."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=40)
+    y = (rng.random(40) < 1 / (1 + np.exp(-3 * x))).astype(int)
+    model = bl.LogisticModel(x[:, None], y, intercept=False)
+    objective = model.objective(bl.Cauchy(0.05, autoscale=False))
+    grid = np.linspace(-1, 8, 9001)
+    values = np.array([objective.value(np.array([b])) for b in grid])
+    inner = (np.diff(np.sign(np.diff(values))) > 0).nonzero()[0] + 1  # local minima of the grid
+    assert len(inner) == 2 and grid[inner[0]] < 0.1 < 2.5 < grid[inner[1]]
+    with pytest.warns(bl.ConvergenceWarning, match=re.escape("Newton's method (MAP): the posterior has more than one "
+                                                             "mode. From zero, Newton's method reached coefficients "
+                                                             "[0.0")) as caught:
+        fit = model.fit_map(bl.Cauchy(0.05, autoscale=False))
+    assert "widen the prior, or use bl.Normal" in str(caught[0].message)
+    assert fit.params[0, 0] == pytest.approx(grid[values.argmin()], abs=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bl.ConvergenceWarning)
+        model.fit_map(bl.Cauchy(0.5, autoscale=False))  # one mode: no warning
+
+
+def test_the_optimiser_table_copes_with_an_indefinite_hessian():
+    """What the optimisation animation runs: Newton from zero under a narrow Cauchy prior on separated classes,
+    whose Hessian is indefinite on the way (Newton for a convex objective refuses it), reaches the MAP."""
+    from bayeslogit.algorithms.newton import minimize, newton
+
+    model = bl.LogisticModel.from_formula("versicolor ~ petal_length", separated())
+    prior = bl.Cauchy(0.05, autoscale=False)
+    objective = model.objective(prior)
+    with pytest.raises(SingularHessianError, match="the Hessian is not positive definite"):
+        newton(objective, np.zeros(objective.n_free), value=objective.value)
+    result = minimize(objective, "newton")
+    assert result.converged
+    np.testing.assert_allclose(objective.coef(result.x), model.fit_map(prior).params, rtol=0, atol=1e-8)

@@ -128,6 +128,7 @@ def test_odds_ratios_exponentiate_the_intervals_of_the_slopes(challenger):
         odds = fit.odds_ratios(ci_prob=0.95, ci_kind=kind)
         summary = fit.summary(ci_prob=0.95, ci_kind=kind)
         assert list(odds.index) == ["temp"]  # the intercept is no ratio
+        assert odds.attrs["uncertainty"] == f"ML {kind.capitalize()} interval of the log-ratio, exponentiated"
         np.testing.assert_allclose(odds.to_numpy(), np.exp(summary.loc[["temp"]].drop(columns=["se", "z", "p_value"])
                                                            .to_numpy()), rtol=1e-12)
     data = bl.datasets.load_challenger()
@@ -142,6 +143,8 @@ def test_posterior_odds_ratios_are_the_posterior_of_exp_slope():
     odds = fit.odds_ratios(ci_prob=0.9, ci_kind="eti")
     ratios = np.exp(fit.pooled_draws()[:, 1:, 0])  # (S, 2): dist100, arsenic
     assert list(odds.index) == ["dist100", "arsenic"]
+    assert odds.attrs["uncertainty"] == ("LAPLACE posterior of the ratio: mean, median and ETI interval of the "
+                                         "exponentiated draws")
     np.testing.assert_allclose(odds["mean"], ratios.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(odds["median"], np.median(ratios, axis=0), rtol=1e-12)
     np.testing.assert_allclose(odds[["eti90_lb", "eti90_ub"]].to_numpy(),

@@ -28,7 +28,7 @@ import numpy as np
 from ..numerics.design import Design
 from ..numerics.objective import EXACT_DRAW_ROWS, Objective, taylor_values
 from ..numerics.predictive import expansion_remainder
-from ..numerics.priors import flat_term
+from ..numerics.prior_terms import flat_term
 
 _SUBSAMPLE_SEED = 20261210  # of the rows of values_of_draws, so that a Laplace fit's k-hat is reproducible
 _FAN_IN = 8  # chunk results combined per task of the reduction tree
@@ -248,6 +248,10 @@ class ChunkedObjective:
     def coef(self, u: np.ndarray) -> np.ndarray:
         """The coefficient matrix (P, M) of free coordinates ``u`` (n_free,)."""
         return self.no_rows.coef(u)
+
+    def with_prior(self, prior) -> "ChunkedObjective":
+        """The same rows under another prior term (see :meth:`Objective.with_prior`)."""
+        return replace(self, no_rows=self.no_rows.with_prior(prior))
 
     def penalty(self, B: np.ndarray) -> float:
         """The prior term of coefficients ``B`` (P, M)."""

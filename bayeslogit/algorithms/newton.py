@@ -364,8 +364,8 @@ def gradient_descent(fun: Callable, x0: np.ndarray, *, value: Callable | None = 
 
 
 OPTIMIZERS = {
-    "newton": ("Newton's method", lambda objective, **options: newton(objective, np.zeros(objective.n_free),
-                                                                      value=objective.value, **options)),
+    "newton": ("Newton's method", lambda objective, **options: newton(
+        objective, np.zeros(objective.n_free), value=objective.value, convex=objective.convex, **options)),
     "gradient_descent": ("Steepest descent", lambda objective, **options: gradient_descent(
         objective.value_and_gradient, np.zeros(objective.n_free), value=objective.value, **options)),
 }

@@ -71,7 +71,7 @@ class LinearProfile:
             warnings.simplefilter("ignore", ConvergenceWarning)  # judged below by ``converged``
             try:
                 result = newton(restricted, v0, value=lambda v: self.objective.value(self._point(c, v)),
-                                name="the profile's inner fit")
+                                name="the profile's inner fit", convex=self.objective.convex)
             except (SingularHessianError, FloatingPointError) as error:
                 raise _NotClosing(str(error)) from None
         if not result.converged:

@@ -28,7 +28,7 @@ from importlib.util import find_spec
 import numpy as np
 
 from ..checks import check_choice
-from ..numerics.priors import GaussianTerm, StudentTTerm
+from ..numerics.prior_terms import GaussianTerm, StudentTTerm
 from .laplace import Gaussian
 
 SAMPLERS = {

@@ -49,7 +49,7 @@ def point_odds_ratios(fit, ci_prob: float, ci_kind: str) -> pd.DataFrame:
     lb, ub = intervals.column_names(ci_kind, ci_prob)
     table = pd.DataFrame({"odds_ratio": np.exp(matrix @ fit.params.ravel(order="F")), lb: np.exp(lower),
                           ub: np.exp(upper)}, index=pd.Index(labels, name="coef"))
-    table.attrs["uncertainty"] = f"{fit.method.upper()} {ci_kind} interval of the log-ratio, exponentiated"
+    table.attrs["uncertainty"] = f"{fit.method.upper()} {ci_kind.capitalize()} interval of the log-ratio, exponentiated"
     return table
 
 
@@ -64,6 +64,6 @@ def posterior_odds_ratios(fit, ci_prob: float, ci_kind: str) -> pd.DataFrame:
     lb, ub = intervals.column_names(ci_kind, ci_prob)
     table = pd.DataFrame({"mean": ratios.mean(axis=1), "median": np.median(ratios, axis=1), lb: bounds[:, 0],
                           ub: bounds[:, 1]}, index=pd.Index(labels, name="coef"))
-    table.attrs["uncertainty"] = (f"{fit.method} posterior of the ratio: mean, median and {ci_kind.upper()} "
+    table.attrs["uncertainty"] = (f"{fit.method.upper()} posterior of the ratio: mean, median and {ci_kind.upper()} "
                                   "interval of the exponentiated draws")
     return table

@@ -41,7 +41,7 @@ class PosteriorFit(FitBase):
     Attributes
     ----------
     model : LogisticModel
-    prior : Normal
+    prior : Normal, StudentT or Cauchy
     coef_draws : ndarray of shape (n_chains, n_draws, P, M)
     fit_time : float
         Seconds spent, including the MAP fit that the approximation (or the sampler's start and
@@ -352,7 +352,8 @@ class MCMCFit(PosteriorFit):
                                                     tune=tune, chains=chains, random_seed=random_seed,
                                                     progressbar=progressbar, **sampler_kwargs)
         table = arviz_summary(map_fit.layout, samples, "diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
-        diagnosis = MCMCDiagnosis(table, int(sample_stats["diverging"].sum()), chains, draws)
+        diagnosis = MCMCDiagnosis(table, int(sample_stats["diverging"].sum()), chains, draws,
+                                  not map_fit.objective.convex)
         if not diagnosis.ok:
             warn_convergence(diagnosis.message)
         return cls(model, prior, samples, map_fit.fit_time + time.perf_counter() - started, map_fit, diagnosis,

@@ -45,7 +45,9 @@ class SavedData:
 
     def predictor_sd(self) -> np.ndarray | None:
         """The predictors' standard deviations (n_features,), saved with the fit; None when not saved."""
-        return None if self.column_sd is None else np.asarray(self.column_sd, dtype=float)
+        if self.column_sd is None:
+            return None
+        return np.array([np.nan if sd is None else sd for sd in self.column_sd], dtype=float)
 
     def require_in_memory(self, what: str, instead: str = "") -> None:
         """Raise :class:`DataError`: ``what`` needs the training rows, which a saved fit does not keep."""

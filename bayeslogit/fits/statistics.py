@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from ..algorithms.dask_backend import in_memory
-from ..numerics.priors import flat_term
+from ..numerics.prior_terms import flat_term
 
 _UNPENALISED_ONLY = ("llr", "llr_pvalue", "aic", "bic", "df_model", "df_resid")
 """The statistics that assume a maximised likelihood: NaN for a penalised (MAP) fit."""

@@ -174,7 +174,7 @@ def _predictor_sd(data) -> list | None:
     """The predictors' standard deviations, which an autoscaled prior's scales are divided by; None where unknown
     (a fit saved in format version 1 and loaded)."""
     sd = data.predictor_sd()
-    return None if sd is None else np.asarray(sd).tolist()
+    return None if sd is None else [None if np.isnan(value) else value for value in np.asarray(sd, dtype=float)]
 
 
 def _plain(value):
@@ -384,7 +384,7 @@ def _read_mcmc(tree, meta: dict, model, prior):
     found = tree["diagnosis"]
     table = pd.DataFrame({name: found[name].values for name in meta["diagnosis_columns"]},
                          index=pd.Index(model.layout.flat_labels, name="coef"))
-    diagnosis = MCMCDiagnosis(table, int(found["divergences"]), *draws.shape[:2])
+    diagnosis = MCMCDiagnosis(table, int(found["divergences"]), *draws.shape[:2], not map_fit.objective.prior.convex)
     stats = tree["sample_stats"].to_dataset()
     stats = stats.assign({name: stats[name].copy(data=np.where(stats[name].values == "", None, stats[name].values))
                           for name in meta["texts"]})

@@ -27,7 +27,7 @@ import numpy as np
 
 from .design import Design, add_gram
 from .predictive import expansion_remainder, total_log_likelihood
-from .priors import GaussianTerm, StudentTTerm, flat_term
+from .prior_terms import GaussianTerm, StudentTTerm, flat_term
 
 EXACT_DRAW_ROWS = 10_000
 """Rows up to which :meth:`Objective.values_of_draws` sums every row's log-likelihood at every draw; beyond, it
@@ -93,6 +93,10 @@ class Objective:
         scale = self.weights.sum() / self.weights[rows].sum()
         return Objective(self.family, self.design.take(rows), self.y[rows], self.weights[rows] * scale,
                          self.n_classes, self.prior, self.transform, self.block_rows)
+
+    def with_prior(self, prior) -> "Objective":
+        """The same likelihood under another prior term with the same flat rows (so the same free coordinates)."""
+        return replace(self, prior=prior)
 
     def penalty(self, B: np.ndarray) -> float:
         """The prior term of coefficients ``B`` (P, M): minus the log prior up to a constant; 0 for ML."""

@@ -1,20 +1,17 @@
-"""Priors on the coefficients: what users build (:class:`Normal`, :class:`StudentT`, :class:`Cauchy`) and the
-terms they add to a model's objective (:class:`GaussianTerm`, :class:`StudentTTerm`).
+"""Priors on the coefficients: what users build (:class:`Normal`, :class:`StudentT`, :class:`Cauchy`), each
+resolved for a model into the term it adds to the objective (:mod:`.prior_terms`).
 
 Every prior here is independent across coefficients, centred at zero, with one scale per coefficient row ``j``
-(intercept first): ``B_jm = s_j z`` with ``z`` standard normal or Student-t. In a multiclass model the same prior
-applies to every class's coefficients. An infinite scale is a flat prior (the intercept's, by default).
-
-A term is the prior resolved for a model: the scales ``s`` (P,) and the shape of the density. It gives the
-objective (the negative log posterior) ``sum_{j,m} rho(B_jm / s_j)`` with ``rho(0) = 0``, its gradient and its
-(diagonal) Hessian, and the normalised log density that ArviZ's prior-sensitivity checks read.
+(intercept first). In a multiclass model the same prior applies to every class's coefficients. An infinite scale
+is a flat prior (the intercept's, by default).
 """
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from .prior_terms import GaussianTerm, StudentTTerm, flat_term
 
 
 def _check_scale(name: str, value) -> np.ndarray:
@@ -30,124 +27,18 @@ def _check_scale(name: str, value) -> np.ndarray:
     return scale
 
 
+def _check_number(name: str, value) -> float:
+    """``value`` as a positive, finite float, or an error naming ``name``."""
+    scale = _check_scale(name, value)
+    if scale.ndim:
+        raise ValueError(f"`{name}` must be one number; got {scale.tolist()}")
+    return scale.item()
+
+
 def _plain_scale(name: str, value):
     """``value`` checked, as a float or a tuple of floats (hashable, so that priors compare and hash)."""
     scale = _check_scale(name, value)
     return scale.item() if scale.ndim == 0 else tuple(scale.tolist())
-
-
-class _Term:
-    """What :class:`GaussianTerm` and :class:`StudentTTerm` share: everything but ``rho`` and its derivatives,
-    which they give as functions of the standardised coefficient ``z = B / s``."""
-
-    scale: np.ndarray
-
-    @property
-    def flat(self) -> np.ndarray:
-        """Which coefficient rows have a flat prior, shape (P,)."""
-        return np.isinf(self.scale)
-
-    def penalty(self, B: np.ndarray) -> float:
-        """``sum_{j,m} rho(B_jm / s_j)`` of coefficients ``B`` (P, M): minus the log prior up to a constant."""
-        return float(self._rho(B / self.scale[:, None]).sum())
-
-    def gradient(self, B: np.ndarray) -> np.ndarray:
-        """Gradient of :meth:`penalty`, shape (P, M)."""
-        return self._rho1(B / self.scale[:, None]) / self.scale[:, None]
-
-    def hessian_diagonal(self, B: np.ndarray) -> np.ndarray:
-        """Second derivatives of :meth:`penalty` in each coefficient (its Hessian is diagonal), shape (P, M)."""
-        return self._rho2(B / self.scale[:, None]) / self.scale[:, None] ** 2
-
-    def penalties(self, draws: np.ndarray) -> np.ndarray:
-        """:meth:`penalty` of each of ``S`` coefficient matrices ``draws`` (S, P, M), shape (S,)."""
-        return self._rho(draws / self.scale[:, None]).sum(axis=(1, 2))
-
-    def log_density(self, draws: np.ndarray) -> np.ndarray:
-        """Normalised log prior density of each coefficient of ``draws`` (..., P, M), the same shape; 0 where flat."""
-        proper = ~self.flat[:, None]
-        log_norm = np.where(proper, self._log_norm() - np.log(np.where(proper, self.scale[:, None], 1.0)), 0.0)
-        return log_norm - self._rho(draws / self.scale[:, None])
-
-    def draw(self, rng: np.random.Generator, size: tuple) -> np.ndarray:
-        """``size = (S, P, M)`` coefficient draws from the prior, 0 where it is flat."""
-        scale = np.where(self.flat, 0.0, self.scale)[:, None]
-        return self._standard_draws(rng, size) * scale
-
-
-@dataclass(frozen=True, eq=False)
-class GaussianTerm(_Term):
-    """``B_jm ~ N(0, s_j^2)``: ``rho(z) = z^2 / 2``; convex, so Newton's Hessian stays positive definite.
-
-    Parameters
-    ----------
-    scale : ndarray of shape (P,)
-        Prior sd per coefficient row, ``inf`` where flat (maximum likelihood: all of them).
-
-    Examples
-    --------
-    >>> GaussianTerm(np.array([np.inf, 2.0])).hessian_diagonal(np.ones((2, 1))).ravel().tolist()
-    [0.0, 0.25]
-    """
-
-    scale: np.ndarray
-    convex = True
-
-    @staticmethod
-    def _rho(z):
-        return 0.5 * z**2
-
-    @staticmethod
-    def _rho1(z):
-        return z
-
-    @staticmethod
-    def _rho2(z):
-        return np.ones_like(z)
-
-    @staticmethod
-    def _log_norm() -> float:
-        return -0.5 * math.log(2 * math.pi)
-
-    @staticmethod
-    def _standard_draws(rng, size):
-        return rng.standard_normal(size)
-
-
-@dataclass(frozen=True, eq=False)
-class StudentTTerm(_Term):
-    """``B_jm ~ s_j t_nu``: ``rho(z) = (nu + 1) / 2 log(1 + z^2 / nu)``.
-
-    Not convex: ``rho''(z) = (nu + 1) (nu - z^2) / (nu + z^2)^2`` is negative beyond ``|z| = sqrt(nu)``, so the
-    objective's Hessian can be indefinite there (see :func:`bayeslogit.algorithms.newton.newton`).
-
-    Parameters
-    ----------
-    nu : float
-        Degrees of freedom (1: Cauchy).
-    scale : ndarray of shape (P,)
-        Prior scale per coefficient row, ``inf`` where flat.
-    """
-
-    nu: float
-    scale: np.ndarray
-    convex = False
-
-    def _rho(self, z):
-        return 0.5 * (self.nu + 1) * np.log1p(z**2 / self.nu)
-
-    def _rho1(self, z):
-        return (self.nu + 1) * z / (self.nu + z**2)
-
-    def _rho2(self, z):
-        return (self.nu + 1) * (self.nu - z**2) / (self.nu + z**2) ** 2
-
-    def _log_norm(self) -> float:
-        nu = self.nu
-        return math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi)
-
-    def _standard_draws(self, rng, size):
-        return rng.standard_t(self.nu, size)
 
 
 class _Prior:
@@ -161,7 +52,7 @@ class _Prior:
         slope, head = self.scale_names
         object.__setattr__(self, slope, _plain_scale(slope, getattr(self, slope)))
         if getattr(self, head) is not None:
-            object.__setattr__(self, head, _check_scale(head, getattr(self, head)).item())
+            object.__setattr__(self, head, _check_number(head, getattr(self, head)))
         object.__setattr__(self, "autoscale", _check_flag(self.autoscale))
 
     def _slope_scale(self):
@@ -208,22 +99,26 @@ class _Prior:
         return self.term_of(self.scales(n_features, intercept, predictor_sd))
 
     def __repr__(self) -> str:
-        """The fields, less those a class fixes (Cauchy's ``nu``) and ``autoscale`` at its class's default."""
-        defaults = type(self)()
+        """The fields, less those a class fixes (Cauchy's ``nu``) and ``autoscale`` when False."""
         shown = [name for name in self.__dataclass_fields__ if name not in self.fixed_fields
-                 and (name != "autoscale" or self.autoscale != defaults.autoscale)]
+                 and (name != "autoscale" or self.autoscale)]
         return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)}' for name in shown)})"
 
 
 def _checked_sd(predictor_sd, n_features: int) -> np.ndarray:
+    """``predictor_sd`` (n_features,; a Series indexed by feature name, or an array) as an array, every value
+    positive, or a ValueError naming the predictors whose scale cannot be divided."""
     if predictor_sd is None or np.shape(predictor_sd) != (n_features,):
         raise ValueError(f"autoscale=True needs the standard deviation of each of the {n_features} predictors")
-    predictor_sd = np.asarray(predictor_sd, dtype=float)
-    if np.any(~(predictor_sd > 0)):
-        columns = np.flatnonzero(~(predictor_sd > 0)).tolist()
+    values = np.asarray(predictor_sd, dtype=float)
+    bad = ~(values > 0)
+    if bad.any():
+        names = np.asarray(getattr(predictor_sd, "index", np.arange(n_features)))[bad].tolist()
         raise ValueError(f"autoscale=True divides each slope's prior scale by its predictor's standard deviation, "
-                         f"but the predictors at positions {columns} are constant; remove them or set autoscale=False")
-    return predictor_sd
+                         f"which is 0 or undefined for {names}: a constant column (remove it), or weights that sum "
+                         "to 1 or less (autoscale reads weights as frequencies: rescale them to the rows they "
+                         "stand for); or set autoscale=False (--no-autoscale)")
+    return values
 
 
 @dataclass(frozen=True, repr=False)
@@ -294,7 +189,7 @@ class StudentT(_Prior):
     scale_names = ("scale", "intercept_scale")
 
     def __post_init__(self):
-        object.__setattr__(self, "nu", _check_scale("nu", self.nu).item())
+        object.__setattr__(self, "nu", _check_number("nu", self.nu))
         super().__post_init__()
 
     def term_of(self, scale: np.ndarray) -> StudentTTerm:
@@ -307,7 +202,10 @@ class Cauchy(StudentT):
     """Independent Cauchy prior ``coef_j ~ Cauchy(0, scale_j)``: :class:`StudentT` with ``nu = 1``.
 
     Gelman, Jakulin, Pittau & Su (2008) recommend ``Cauchy(0, 2.5)`` on the slopes of inputs scaled to sd 0.5
-    (``Cauchy(scale=1.25)`` here, with ``autoscale=True``) and ``Cauchy(0, 10)`` on the intercept.
+    (``Cauchy(scale=1.25)`` here, with ``autoscale=True``) and ``Cauchy(0, 10)`` on the intercept of centred
+    inputs. bayeslogit does not centre the predictors: ``intercept_scale`` is the prior of the log-odds where every
+    predictor is 0, which is weak only where 0 lies within the data (centre them in the formula otherwise, e.g.
+    ``I(x - 50)``).
 
     Parameters
     ----------
@@ -317,13 +215,15 @@ class Cauchy(StudentT):
     Examples
     --------
     >>> Cauchy(2.5, intercept_scale=10)
-    Cauchy(scale=2.5, intercept_scale=10.0)
+    Cauchy(scale=2.5, intercept_scale=10.0, autoscale=True)
     """
 
     nu: float = 1.0
     fixed_fields = ("nu",)
 
-    def __init__(self, scale=2.5, intercept_scale=None, autoscale: bool = True):
+    def __init__(self, scale=2.5, intercept_scale=None, autoscale: bool = True, nu: float = 1.0):
+        if nu != 1:
+            raise ValueError(f"a Cauchy prior has nu = 1; got nu={nu!r}: use bl.StudentT(nu={nu!r}, ...)")
         super().__init__(1.0, scale, intercept_scale, autoscale)
 
 
@@ -352,11 +252,6 @@ def make_prior(family: str, scale, intercept_scale=None, nu: float = 7.0, autosc
     if family not in PRIOR_FAMILIES:
         raise ValueError(f"unknown prior {family!r}; choose one of {list(PRIOR_FAMILIES)}")
     return PRIOR_FAMILIES[family](scale, intercept_scale, nu, {} if autoscale is None else {"autoscale": autoscale})
-
-
-def flat_term(n_coef: int) -> GaussianTerm:
-    """The prior term of maximum likelihood: flat on each of ``n_coef`` coefficient rows (it adds nothing)."""
-    return GaussianTerm(np.full(n_coef, np.inf))
 
 
 def prior_term(prior, n_coef: int, intercept: bool, predictor_sd: Callable[[], np.ndarray]):

@@ -43,7 +43,7 @@ def plot_prior_predictive(result, prior=None, ax=None, *, draws: int = 1000, ran
     if not isinstance(result, PriorPredictive):
         if prior is None or not hasattr(result, "prior_predictive"):
             raise TypeError("plot_prior_predictive needs model.prior_predictive(prior), or a LogisticModel and its "
-                            f"prior: plot_prior_predictive(model, bl.Normal(sigma=1)); got {type(result).__name__} "
+                            f"prior: plot_prior_predictive(model, bl.Normal(sigma=1, intercept_sigma=1.5)); got {type(result).__name__} "
                             f"and prior={prior!r}")
         result = result.prior_predictive(prior, draws=draws, random_seed=random_seed)
     values, shares = result.by_class(), result.shares_near_certain()

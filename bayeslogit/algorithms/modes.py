@@ -1,0 +1,67 @@
+"""A second start for Newton's method where the objective is not convex.
+
+A Student-t or Cauchy prior makes the log posterior non-concave, and then it can have more than one mode: a
+prior of small scale holds one near zero, the likelihood one near its own peak. Newton's method from zero stops
+at the first it reaches. :func:`highest_mode` starts again from the likelihood's side, at the MAP under a
+Gaussian prior of :data:`WIDER` times the prior's scales (a convex problem with one solution, near the ML
+estimate where that exists and finite where it does not), runs Newton on the actual objective from there, and
+keeps the lower of the two ends. When they are different modes, a :class:`~bayeslogit.ConvergenceWarning` says
+so: a multimodal posterior is not summarised by one mode, nor by the Laplace approximation at it.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..exceptions import warn_convergence
+from ..numerics.prior_terms import GaussianTerm
+from .newton import OptimizeResult
+
+WIDER = 10.0
+"""The Gaussian prior of the second start has this many times the prior's scales."""
+SAME_MODE = 1e-6
+"""Two ends are the same mode when their coordinates differ by at most this, relative to ``1 + max |x|``."""
+
+
+def highest_mode(objective, first: OptimizeResult, minimize: Callable, name: str) -> OptimizeResult:
+    """The lower (in objective) of ``first`` and the end of Newton's method from the likelihood's side.
+
+    Parameters
+    ----------
+    objective : Objective or ChunkedObjective
+        With ``convex``, ``prior``, ``with_prior``, ``value`` and ``coef``.
+    first : OptimizeResult
+        Newton's method from zero on ``objective``.
+    minimize : callable
+        ``minimize(objective, start=None) -> OptimizeResult``: Newton's method from ``start`` (default zero).
+    name : str
+        The method's name in the warning.
+
+    Returns
+    -------
+    OptimizeResult
+        ``first`` when the objective is convex, ``first`` did not converge, or both starts reach the same mode.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the two starts reach different modes.
+    """
+    if objective.convex or not first.converged:
+        return first
+    wide = minimize(objective.with_prior(GaussianTerm(WIDER * objective.prior.scale)))
+    second = minimize(objective, start=wide.x)
+    if not second.converged or np.max(np.abs(first.x - second.x)) <= SAME_MODE * (1 + np.max(np.abs(first.x))):
+        return first
+    best, other = sorted((first, second), key=lambda result: result.value)
+    warn_convergence(f"{name}: the posterior has more than one mode. From zero, Newton's method reached "
+                     f"{_shown(objective, first)}; from the likelihood's side, {_shown(objective, second)}. The "
+                     f"higher mode (objective {best.value:.6g}, against {other.value:.6g}) is returned. A "
+                     "heavy-tailed prior of small scale holds a mode near 0 apart from the likelihood's: a Laplace "
+                     "approximation describes one mode only; widen the prior, or use bl.Normal")
+    return best
+
+
+def _shown(objective, result: OptimizeResult) -> str:
+    coef = np.round(objective.coef(result.x).ravel(order="F"), 4).tolist()
+    return f"coefficients {coef} (objective {result.value:.6g})"
