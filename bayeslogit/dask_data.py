@@ -62,7 +62,12 @@ class ChunkedData(ModelData):
                          np.empty(0), n_classes, prior, transform)
         return dask_backend.ChunkedObjective(none, self.X, self.y, self.weights)
 
-    def predictor_sd(self) -> np.ndarray:
+    def class_weights(self) -> np.ndarray:
+        """The weight of each class (K,), as :meth:`ModelData.class_weights`'s, in one pass over the chunks."""
+        return dask_backend.reduce_row_chunks(partial(_class_weights, len(self.classes)), dask_backend.add, self.y,
+                                              self.weights)
+
+    def predictor_sd(self) -> pd.Series:
         """Each predictor's standard deviation, as :meth:`ModelData.predictor_sd`'s, found in the construction's pass
         (:attr:`column_sd`)."""
         return pd.Series(self.column_sd, index=self.feature_names)
@@ -195,6 +200,10 @@ def _merge(*parts: _Summary) -> _Summary:
     return _Summary(_merge_rows(*(part.nan for part in parts)), _merge_rows(*(part.inf for part in parts)),
                     _merge_rows(*(part.missing for part in parts)), first, np.asarray(labels), label_weights, bad,
                     sum(part.total_weight for part in parts), scale, gram, mean, squares)
+
+
+def _class_weights(n_classes: int, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return np.bincount(y, weights, minlength=n_classes)
 
 
 def _codes(labels: np.ndarray, classes: np.ndarray) -> np.ndarray:

@@ -82,6 +82,10 @@ class ModelData:
         :class:`~bayeslogit.numerics.objective.Objective`."""
         return Objective(family, Design(self.X, intercept), self.y, self.weights, n_classes, prior, transform)
 
+    def class_weights(self) -> np.ndarray:
+        """The weight of each class of ``classes`` (K,): its rows' weights summed."""
+        return np.bincount(self.y, self.weights, minlength=len(self.classes))
+
     def predictor_sd(self) -> pd.Series:
         """Each predictor's standard deviation, indexed by feature name, the weights counting rows (divisor
         ``sum(w) - 1``; NaN when the weights sum to 1 or less)."""

@@ -150,9 +150,8 @@ class LogisticModel:
 
     # ---- the objective and the data of predictions -------------------------------------------------
     def objective(self, prior=None):
-        """The negative log posterior (``prior=None``: negative log-likelihood) of this model: an
-        :class:`~bayeslogit.numerics.objective.Objective`, or for dask rows its sum over the row chunks. An
-        autoscaled prior's scales are divided by the predictors' standard deviations (``objective.prior.scale``)."""
+        """The negative log posterior (``prior=None``: log-likelihood) of this model, an :class:`Objective` (for dask
+        rows, its sum over the row chunks); an autoscaled prior's scales are divided by the predictors' sds."""
         term = prior_term(prior and data_layer.check_prior(prior), self.design.n_coef, self.intercept,
                           self.data.predictor_sd)
         return self.data.objective(self.family, self.intercept, self.n_classes, term,
@@ -202,10 +201,10 @@ class LogisticModel:
     def fit_ml(self, tol: float = 1e-10, max_iter: int = 100) -> PointFit:
         """Maximum likelihood by Newton's method.
 
-        Before Newton, the design's rank is checked (collinear or constant columns raise
-        :class:`CollinearityError` naming them). Separation is checked by a linear program only on signs of it: the
-        Hessian turns singular or overflows, Newton does not converge, or (n_samples * n_coef * M up to 5e5; exact)
-        :meth:`Objective.least_likely_other_class` is at most ``4 tol`` where it converged, or (beyond) |eta| > 30.
+        Before Newton, the design's rank is checked (collinear or constant columns raise :class:`CollinearityError`
+        naming them). Separation is checked by a linear program only on signs of it: the Hessian turns singular or
+        overflows, Newton does not converge, or (n_samples * n_coef * M up to 5e5) least_likely_other_class is at
+        most ``4 tol`` where it converged, or (beyond) |eta| > 30.
 
         Raises
         ------
@@ -245,7 +244,7 @@ class LogisticModel:
         objective = self.objective(prior)
         name = f"Newton's method ({method.upper()})"
         solve = partial(self.data.minimize, tol=tol, max_iter=max_iter, name=name)
-        result = highest_mode(objective, solve(objective), solve, name)
+        result = highest_mode(objective, solve, name)
         B = objective.coef(result.x)
         return PointFit(method, self, prior, objective, B, objective.penalty(B) - result.value, result.n_iter,
                         result.converged, time.perf_counter() - start, result.iterations, result.hess)
@@ -297,11 +296,10 @@ class LogisticModel:
                  **sampler_kwargs) -> MCMCFit:
         """The exact posterior by NUTS, sampled in coordinates whitened by the Laplace Gaussian.
 
-        The sampler runs on ``z`` with ``vec(coef) = vec(MAP) + T R z`` (``R R^T`` the Laplace covariance,
-        ``T`` the objective's transform), starting at the MAP (``z = 0``, jittered per chain). There the
-        posterior is nearly standard normal, so 200 tuning steps give the ESS and R-hat of 1,000 (measured over
-        seeds and data sets). nutpie, the default, samples the package's objective itself and compiles nothing;
-        ``"pymc"`` and ``"numpyro"`` sample it written as a PyMC model.
+        The sampler runs on ``z``, ``vec(coef) = vec(MAP) + T R z`` (``R R^T`` the Laplace covariance, ``T`` the
+        objective's transform), from the MAP (``z = 0``, jittered per chain), where the posterior is nearly standard
+        normal: 200 tuning steps give the ESS and R-hat of 1,000 (measured over seeds and data sets). nutpie, the
+        default, samples the package's objective and compiles nothing; "pymc" and "numpyro" a PyMC model of it.
 
         Parameters
         ----------
@@ -353,7 +351,7 @@ class LogisticModel:
         return prior_predictive(self, data_layer.check_prior(prior), draws, random_seed)
 
     def fit_all(self, prior, random_seed=0, draws: int = 1000, tune: int = 200, chains: int = 4,
-                methods: tuple = tuple(METHODS), **mcmc_kwargs) -> dict:
+                methods: tuple = tuple(METHODS), map_fit=None, **mcmc_kwargs) -> dict:
         """Fit the model every way, in order; a fit that fails is kept as a :class:`FailedFit`, and so are the
         posterior fits, built on the MAP fit, when it fails (with its error).
 
@@ -364,6 +362,8 @@ class LogisticModel:
         random_seed, draws, tune, chains
             Seed of the Laplace draws and the sampler; MCMC settings (Laplace takes ``draws * chains`` draws).
         methods : tuple of {"ml", "map", "laplace", "mcmc"}
+        map_fit : PointFit or FailedFit, optional
+            The MAP fit under ``prior`` (or its failure), when already at hand: the posterior fits start from it.
 
         Returns
         -------
@@ -383,8 +383,8 @@ class LogisticModel:
                                           map_fit=made["map"], **mcmc_kwargs),
         }
         needed = set(methods) | {METHODS[method] for method in methods} - {None}
-        made = {}
-        for method in (m for m in METHODS if m in needed):
+        made = {} if map_fit is None else {"map": map_fit}
+        for method in (m for m in METHODS if m in needed - set(made)):
             base = made.get(METHODS[method])
             if isinstance(base, FailedFit):
                 made[method] = FailedFit(method, base.error)

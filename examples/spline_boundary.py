@@ -2,7 +2,7 @@
 
 Fits ``switched ~ bs(dist100, df=4) + np.log(arsenic)`` (a cubic B-spline of the distance to the nearest
 safe well, the logarithm of the arsenic level) by ML, MAP, Laplace and MCMC, and the linear model
-``switched ~ dist100 + arsenic`` beside it. It prints whether the curve earns its three extra coefficients
+``switched ~ dist100 + np.log(arsenic)`` beside it. It prints whether the curve earns its three extra coefficients
 (ELPD-LOO of the two MCMC fits, their difference and its standard error) and each fit's probability of
 switching along distance at a fixed arsenic level, and writes ``spline_boundary.png``: each method's 0.5
 boundary over distance and arsenic, drawn through the formula, with the posterior band of the boundary.

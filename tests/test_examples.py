@@ -8,6 +8,7 @@ import math
 import re
 import runpy
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,9 @@ def run_example(script: str, args: list, monkeypatch, capsys, warned: tuple = ()
     monkeypatch.syspath_prepend(str(EXAMPLES))  # as `python examples/<script>` does, for examples/_common.py
     path = str(EXAMPLES / script)
     if not warned:
-        runpy.run_path(path, run_name="__main__")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no warning at all, of any kind
+            runpy.run_path(path, run_name="__main__")
         return capsys.readouterr().out
     with pytest.warns(UserWarning) as caught:  # ConvergenceWarning is a UserWarning
         runpy.run_path(path, run_name="__main__")

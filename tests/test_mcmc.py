@@ -53,6 +53,15 @@ def wells():
     return model, bl.Normal(2.5)
 
 
+def cauchy_challenger():
+    """Challenger under an autoscaled Cauchy prior, whose log density is not concave."""
+    return challenger()[0], bl.Cauchy(2.5, intercept_scale=10)
+
+
+def student_t_iris():
+    return iris()[0], bl.StudentT(3, 1.0, intercept_scale=5, autoscale=False)
+
+
 def exact_moments(model, prior, half_width=12.0, points=241):
     """Posterior mean and covariance of ``vec(B)`` by quadrature of ``exp(-objective)`` on a regular grid
     over +-``half_width`` Laplace sds around the MAP (a grid in the Laplace-whitened coordinates, an
@@ -83,8 +92,9 @@ def challenger_fit():
 
 
 @pytest.mark.parametrize("case", [challenger, weighted_challenger, no_intercept, wells, iris,
-                                  lambda: iris("symmetric")],
-                         ids=["challenger", "weighted", "no-intercept", "wells", "iris-reference", "iris-symmetric"])
+                                  lambda: iris("symmetric"), cauchy_challenger, student_t_iris],
+                         ids=["challenger", "weighted", "no-intercept", "wells", "iris-reference", "iris-symmetric",
+                              "cauchy", "student-t-iris"])
 def test_pytensor_density_equals_the_objective(case):
     """One formula, two implementations: PyMC's log density in z minus -objective(u(z)) is a constant,
     and its gradient is -R^T grad objective(u) (chain rule through u = mean + R z)."""
@@ -105,8 +115,9 @@ def test_pytensor_density_equals_the_objective(case):
 
 
 @pytest.mark.parametrize("case", [challenger, weighted_challenger, no_intercept, wells, iris,
-                                  lambda: iris("symmetric")],
-                         ids=["challenger", "weighted", "no-intercept", "wells", "iris-reference", "iris-symmetric"])
+                                  lambda: iris("symmetric"), cauchy_challenger, student_t_iris],
+                         ids=["challenger", "weighted", "no-intercept", "wells", "iris-reference", "iris-symmetric",
+                              "cauchy", "student-t-iris"])
 def test_nutpie_density_is_the_objective_and_the_pymc_models(case):
     """nutpie samples WhitenedPosterior.logp: minus the objective at u = mean + R z, with the gradient of a
     central finite difference in z, mapped to the same coefficients as the PyMC model's deterministic."""
@@ -325,6 +336,8 @@ def test_fit_all_keeps_going_when_ml_fails():
                                                    r"Intercept \(r_hat=.*\), x \(") as caught:
         fits = model.fit_all(bl.Normal(2.5), random_seed=0, draws=50, tune=50, chains=2, progressbar=False)
     assert len(caught) == 1
+    # under a Normal prior the advice says nothing of heavy tails
+    assert str(caught[0].message).endswith("or a stronger prior (a smaller scale)")
     assert list(fits) == ["ml", "map", "laplace", "mcmc"]
     assert isinstance(fits["ml"].error, bl.SeparationError)
     assert isinstance(fits["laplace"], bl.LaplaceFit) and isinstance(fits["mcmc"], bl.MCMCFit)

@@ -70,3 +70,12 @@ def test_the_estimator_names_a_bad_prior(wells_arrays):
                                                    "prior (unknown prior 'horseshoe'; choose one of ['normal', "
                                                    "'student-t', 'cauchy'])")):
         BayesLogitClassifier(prior_family="horseshoe").fit(*wells_arrays)
+
+
+def test_the_command_makes_the_map_fit_once_for_the_posterior_fits(monkeypatch):
+    """The posterior fits start from the MAP fit already made, so its warnings are not repeated either."""
+    argv = ["compare", "wells", "--formula", FORMULA, "--methods", "laplace,map", "--test-size", "0", "--draws",
+            "100", "--chains", "2"]
+    status, _, _, fits = run_command(argv, monkeypatch)
+    assert status == 0 and list(fits) == ["laplace", "map"]
+    assert fits["laplace"].map_fit is fits["map"]

@@ -167,7 +167,8 @@ def test_a_saddle_point_is_reported_not_returned_as_a_mode():
 
     with pytest.warns(bl.ConvergenceWarning, match=re.escape(
             "Newton's method stopped where the gradient vanishes but the Hessian is not positive definite: a saddle "
-            "point of the posterior, not its mode. Try a smaller prior scale")):
+            "point of the posterior, not its mode. A heavy-tailed prior of small scale can make such a posterior: "
+            "widen the prior, or use bl.Normal")):
         result = newton(saddle, np.zeros(2), convex=False)
     assert not result.converged
 
@@ -188,21 +189,6 @@ def test_cauchy_gives_finite_estimates_under_separation():
     assert 1.9 < fit.boundary().threshold < 3.0
     laplace = model.fit_laplace(prior, draws=2000, random_seed=0, map_fit=fit)
     assert np.all(np.isfinite(laplace.summary()["mean"]))
-
-
-def test_the_pymc_model_has_the_priors_density():
-    """The PyMC model's log density equals minus the objective up to a constant, for Student-t and Cauchy."""
-    from bayeslogit.algorithms import pymc_backend
-    from bayeslogit.fits.posterior import laplace_whitening
-
-    model = bl.LogisticModel.from_formula("damaged ~ temp", bl.datasets.load_challenger())
-    for prior in (bl.Cauchy(2.5, intercept_scale=10), bl.StudentT(3, 1.0, intercept_scale=5, autoscale=False)):
-        objective, map_fit = model.objective(prior), model.fit_map(prior)
-        pm_model = pymc_backend.build_model(objective, map_fit.params, laplace_whitening(map_fit), model.layout.coords)
-        logp = pm_model.compile_logp()
-        z = 4.0 * np.random.default_rng(0).standard_normal((5, objective.n_free))
-        differences = [logp({"z": point}) + objective.value(u) for point, u in zip(z, map_fit.gaussian.point(z))]
-        assert np.ptp(differences) < 1e-8 * max(1.0, abs(objective.value(map_fit.gaussian.mean)))
 
 
 def test_log_prior_group_holds_the_priors_density():
@@ -227,7 +213,11 @@ def test_a_heavy_tailed_prior_is_saved_and_loaded(tmp_path, wells):
 
 def test_reprs_and_validation():
     assert repr(bl.Cauchy(2.5, intercept_scale=10)) == "Cauchy(scale=2.5, intercept_scale=10.0, autoscale=True)"
-    assert repr(bl.StudentT(autoscale=False)) == "StudentT(nu=7.0, scale=2.5, intercept_scale=None)"
+    assert repr(bl.StudentT(autoscale=False)) == "StudentT(nu=7.0, scale=2.5, intercept_scale=None, autoscale=False)"
+    assert repr(bl.Normal(1.0)) == "Normal(sigma=1.0, intercept_sigma=None)"
+    for prior in (bl.Normal(1.0, autoscale=True), bl.Normal((1.0, 2.0)), bl.StudentT(3, autoscale=False),
+                  bl.Cauchy(intercept_scale=10), bl.Cauchy(autoscale=False)):
+        assert eval(repr(prior), vars(bl)) == prior  # what the summary header shows rebuilds the prior
     assert dataclasses.replace(bl.Cauchy(), scale=1.0) == bl.Cauchy(1.0)
     with pytest.raises(ValueError, match=re.escape("`intercept_scale` must be one number; got [1.0, 2.0]")):
         bl.Cauchy(intercept_scale=(1, 2))
@@ -315,12 +305,21 @@ def test_mcmc_under_separation_cauchy_is_flagged_and_student_t_is_clean():
         cauchy = model.fit_mcmc(bl.Cauchy(2.5, intercept_scale=10), random_seed=0, progressbar=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error", bl.ConvergenceWarning)
-        student = model.fit_mcmc(bl.StudentT(7, 2.5, intercept_scale=10), random_seed=0, progressbar=False)
+        # target_accept 0.95: at the default 0.8 one seed in four has a divergence or two (seeds 0-7 measured)
+        student = model.fit_mcmc(bl.StudentT(7, 2.5, intercept_scale=10), random_seed=0, progressbar=False,
+                                 target_accept=0.95)
     for fit in (cauchy, student):
         assert np.all(np.isfinite(fit.coef_draws))
         assert 1.9 < fit.boundary().threshold < 3.0
     slope = {name: np.median(fit.coef_draws[..., 1, 0]) for name, fit in [("cauchy", cauchy), ("student", student)]}
     assert 3 < slope["student"] < slope["cauchy"] < 15  # the heavier tail lets the slope grow further
+    advice = {"cauchy": "a Cauchy posterior has the prior's heavy tail and no mean: bl.StudentT(nu=7) has lighter "
+                        "tails)",
+              "student": "the posterior keeps the prior's Student-t tail (nu=7): a larger nu, or bl.Normal, has "
+                         "lighter tails)"}
+    for name, fit in [("cauchy", cauchy), ("student", student)]:
+        forced = dataclasses.replace(fit.diagnosis, divergences=1)  # the advice of each prior, when there is any
+        assert forced.message.endswith(advice[name])
 
 
 def test_profile_intervals_under_a_cauchy_prior_match_brute_force():
@@ -369,3 +368,7 @@ def test_the_optimiser_table_copes_with_an_indefinite_hessian():
     result = minimize(objective, "newton")
     assert result.converged
     np.testing.assert_allclose(objective.coef(result.x), model.fit_map(prior).params, rtol=0, atol=1e-8)
+    data = separated()
+    f = negative_log_posterior(data[["petal_length"]].to_numpy(), data.versicolor.to_numpy(),
+                               lambda b: stats.cauchy.logpdf(b[1:] / 0.05).sum())  # the intercept's is flat
+    assert_mode(f, result.x, gtol=1e-6)  # a mode of the posterior written independently

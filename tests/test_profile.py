@@ -113,9 +113,12 @@ def test_a_profile_that_does_not_close_is_infinite_with_a_warning():
     near it the profile stays within the threshold for ever on the upper side."""
     rows = pd.DataFrame({"x": [-2.0, -1, 0, 0, 1, 2], "y": [0, 0, 0, 1, 1, 1]})
     objective = bl.LogisticModel(rows[["x"]], rows["y"]).objective()
-    with pytest.warns(bl.ConvergenceWarning, match="profile interval of 'x' does not close on the upper side"):
+    with pytest.warns(bl.ConvergenceWarning, match="profile interval of 'x' does not close on the upper side") as \
+            caught:
         lower, upper = profile_intervals(objective, np.array([0.0, 12.0]), np.eye(2), np.ones(2), 0.95,
                                          ["Intercept", "x"])
+    assert str(caught[0].message).endswith("the likelihood is flat that way (separation-like data); use fit_map with "
+                                           "a prior, or a posterior fit, for a finite interval")
     assert upper[1] == np.inf and np.isfinite(lower[1]) and 0 < lower[1] < 12
     np.testing.assert_allclose(lower[0], -upper[0], rtol=1e-8)  # the intercept's profile is symmetric here
 

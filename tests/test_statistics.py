@@ -39,13 +39,19 @@ def statsmodels_null_llf(endog, model_class, weights=None):
     return model_class(endog, ones).fit(method="newton", disp=0, maxiter=100).llf
 
 
-def assert_matches(ours: pd.Series, theirs, null_llf: float):
-    """Every statistic equal to statsmodels', with ``llnull`` (and what uses it) from a Newton null fit."""
+def statsmodels_expected(theirs, null_llf: float) -> dict:
+    """statsmodels' statistics by name, with ``llnull`` (and what uses it) from a Newton null fit."""
     expected = {name: getattr(theirs, name) for name in NAMES}
     expected["llnull"] = null_llf
     expected["llr"] = 2 * (theirs.llf - null_llf)
     expected["llr_pvalue"] = stats.chi2.sf(expected["llr"], theirs.df_model)
     expected["prsquared"] = 1 - theirs.llf / null_llf
+    return expected
+
+
+def assert_matches(ours: pd.Series, theirs, null_llf: float):
+    """Every statistic equal to statsmodels' (:func:`statsmodels_expected`)."""
+    expected = statsmodels_expected(theirs, null_llf)
     assert list(ours.index) == NAMES
     np.testing.assert_allclose(ours.to_numpy(), [expected[name] for name in NAMES], rtol=1e-8)
 

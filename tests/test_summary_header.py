@@ -14,11 +14,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 import bayeslogit as bl
 from bayeslogit.fits import summary_table
 from bayeslogit.fits.summary_table import STATISTICS, SummaryTable
+
+from test_statistics import statsmodels_expected, statsmodels_null_llf
 
 sm = pytest.importorskip("statsmodels.api")
 
@@ -74,14 +75,9 @@ def test_ml_header_equals_the_statistics_and_statsmodels_logit(wells, wells_mode
     ours = fit.statistics()
     pd.testing.assert_series_equal(table.statistics, ours, check_exact=True)
     assert_shown(repr(table), ours.to_dict())
-    # statsmodels' Logit; its llnull is found by Nelder-Mead and BFGS (about 2e-7 short of the maximum on
-    # wells), so the null model is refitted by its Newton, as tests/test_statistics.py does.
+    # statsmodels' Logit, its null model refitted by its Newton (see tests/test_statistics.py)
     theirs = sm.Logit(wells["switched"], sm.add_constant(wells[["dist100", "arsenic"]])).fit(disp=0, tol=1e-12)
-    null_llf = sm.Logit(wells["switched"], np.ones((len(wells), 1))).fit(method="newton", disp=0).llf
-    llr = 2 * (theirs.llf - null_llf)
-    expected = {"llf": theirs.llf, "llnull": null_llf, "llr": llr, "llr_pvalue": stats.chi2.sf(llr, theirs.df_model),
-                "prsquared": 1 - theirs.llf / null_llf, "aic": theirs.aic, "bic": theirs.bic, "nobs": theirs.nobs,
-                "df_model": theirs.df_model, "df_resid": theirs.df_resid}
+    expected = statsmodels_expected(theirs, statsmodels_null_llf(wells["switched"], sm.Logit))
     np.testing.assert_allclose(table.statistics[list(expected)].to_numpy(), list(expected.values()), rtol=1e-8)
     assert_shown(repr(table), expected, rtol=1e-8)
     assert theirs.llnull == pytest.approx(ours["llnull"], abs=1e-6)  # statsmodels' own optimiser's llnull
@@ -144,16 +140,21 @@ def test_posterior_header_shows_the_loo_of_compare_and_the_diagnostics(posterior
     assert table.statistics["loo_rows"] == {"wells": 3020, "iris": 150}[data]
 
 
-def test_loo_is_computed_when_the_header_is_first_shown(posterior_fits, monkeypatch):
-    fit, _ = posterior_fits["wells", "laplace"]
+def test_loo_is_computed_when_the_header_is_first_shown_and_once_per_fit(monkeypatch):
+    from bayeslogit.fits import posterior
+
+    model = bl.LogisticModel.from_formula("damaged ~ temp", bl.datasets.load_challenger())
+    fit = model.fit_laplace(bl.Normal(10, intercept_sigma=10), draws=500, random_seed=0)
     calls = []
-    monkeypatch.setattr(summary_table, "loo_rows", lambda each: calls.append(each) or {"elpd_loo": -1.0})
+    monkeypatch.setattr(posterior, "loo_estimate", lambda each: calls.append(each) or ({"elpd_loo": -1.0}, None))
     table = fit.summary()
-    part = table.loc[["dist100"], ["mean", "sd"]]
+    part = table.loc[["temp"], ["mean", "sd"]]
     assert len(calls) == 0  # making and indexing a summary costs no LOO
     assert float(header_numbers(repr(part))["elpd_loo"]) == -1.0
     assert float(header_numbers(repr(table))["elpd_loo"]) == -1.0
-    assert len(calls) == 1  # computed once, shared by the table and its slices
+    assert float(header_numbers(repr(fit.summary()))["elpd_loo"]) == -1.0
+    assert bl.compare({"laplace": fit}).loc[("loo", "elpd_loo"), "laplace"] == -1.0
+    assert calls == [fit]  # computed once for the fit: its summaries, their slices and compare share it
 
 
 def test_selections_keep_the_header_and_computed_frames_are_plain(wells_model):

@@ -257,10 +257,9 @@ class ChunkedObjective:
         """The prior term of coefficients ``B`` (P, M)."""
         return self.no_rows.penalty(B)
 
-    def _over_chunks(self, method: str, *args, combine: Callable = add, objective: Objective | None = None):
-        """``Objective.method(*args)`` of every chunk (with ``objective``'s settings, default the prior's), combined."""
-        return reduce_row_chunks(partial(_on_chunk, objective or self.no_rows, method, args), combine, self.X, self.y,
-                                 self.weights)
+    def _over_chunks(self, method: str, *args, combine: Callable = add):
+        """``Objective.method(*args)`` of every chunk (with the settings of :attr:`no_rows`), combined."""
+        return reduce_row_chunks(partial(_on_chunk, self.no_rows, method, args), combine, self.X, self.y, self.weights)
 
     def value(self, u: np.ndarray) -> float:
         """The objective at ``u``, one pass."""
@@ -283,18 +282,12 @@ class ChunkedObjective:
         share = EXACT_DRAW_ROWS / self.n_samples
         return [min(n, math.ceil(share * n)) for n in self.X.chunks[0]]
 
-    @property
-    def loglik_rows(self) -> int | None:
-        """Rows whose log-likelihood :meth:`values_of_draws` evaluates at every draw; None when it is all of them."""
-        rows = sum(self._subsample_sizes())
-        return None if rows == self.n_samples else rows
-
     def values_of_draws(self, draws: np.ndarray) -> np.ndarray:
         """The objective at each of ``S`` coefficient matrices ``draws`` (S, P, M), shape (S,), in one pass.
 
         The negative log-likelihood is its second-order expansion about the draws' mean ``c``, exact over all
         rows (their value, gradient and Hessian at ``c``, summed by chunk), plus the expansion's remainder,
-        estimated from the stratified subsample of :attr:`loglik_rows` rows (each chunk's share, seeded, weighted
+        estimated from a stratified subsample of about ``EXACT_DRAW_ROWS`` rows (each chunk's share, seeded, weighted
         by the chunk's rows over its draws). The remainder is third order in ``B_s - c``, so its estimate is far
         more precise than the log-likelihood's own from the same rows, whose sampling error in each draw's value
         would be about ``sqrt(n / rows)``; with all rows drawn (few rows), the values are exact. Memory holds the

@@ -5,10 +5,12 @@ prior of small scale holds one near zero, the likelihood one near its own peak. 
 at the first it reaches. :func:`highest_mode` starts again from the likelihood's side, at the MAP under a
 Gaussian prior of :data:`WIDER` times the prior's scales (a convex problem with one solution, near the ML
 estimate where that exists and finite where it does not), runs Newton on the actual objective from there, and
-keeps the lower of the two ends. When they are different modes, a :class:`~bayeslogit.ConvergenceWarning` says
-so: a multimodal posterior is not summarised by one mode, nor by the Laplace approximation at it.
+keeps the lower of the two converged ends (so also the mode, where the start from zero stopped at a saddle).
+When they are different modes, a :class:`~bayeslogit.ConvergenceWarning` says so: a multimodal posterior is not
+summarised by one mode, nor by the Laplace approximation at it.
 """
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -23,15 +25,14 @@ SAME_MODE = 1e-6
 """Two ends are the same mode when their coordinates differ by at most this, relative to ``1 + max |x|``."""
 
 
-def highest_mode(objective, first: OptimizeResult, minimize: Callable, name: str) -> OptimizeResult:
-    """The lower (in objective) of ``first`` and the end of Newton's method from the likelihood's side.
+def highest_mode(objective, minimize: Callable, name: str) -> OptimizeResult:
+    """Newton's method from zero on ``objective`` and, where it is not convex, from the likelihood's side too: the
+    converged end of lower objective.
 
     Parameters
     ----------
     objective : Objective or ChunkedObjective
         With ``convex``, ``prior``, ``with_prior``, ``value`` and ``coef``.
-    first : OptimizeResult
-        Newton's method from zero on ``objective``.
     minimize : callable
         ``minimize(objective, start=None) -> OptimizeResult``: Newton's method from ``start`` (default zero).
     name : str
@@ -40,19 +41,25 @@ def highest_mode(objective, first: OptimizeResult, minimize: Callable, name: str
     Returns
     -------
     OptimizeResult
-        ``first`` when the objective is convex, ``first`` did not converge, or both starts reach the same mode.
+        The start from zero when it converged to the only mode either start found (or when neither converged);
+        its warnings are those of the start returned (a start from zero that stopped at a saddle is not reported
+        when the other start reached the mode).
 
     Warns
     -----
     ConvergenceWarning
-        When the two starts reach different modes.
+        When the two starts reach different modes, and as :func:`~.newton.newton` warns for the start returned.
     """
-    if objective.convex or not first.converged:
-        return first
+    if objective.convex:
+        return minimize(objective)
+    first, first_warnings = _recorded(minimize, objective)
     wide = minimize(objective.with_prior(GaussianTerm(WIDER * objective.prior.scale)))
-    second = minimize(objective, start=wide.x)
-    if not second.converged or np.max(np.abs(first.x - second.x)) <= SAME_MODE * (1 + np.max(np.abs(first.x))):
-        return first
+    second, second_warnings = _recorded(minimize, objective, start=wide.x)
+    same = np.max(np.abs(first.x - second.x)) <= SAME_MODE * (1 + np.max(np.abs(first.x)))
+    if not second.converged or (first.converged and same):
+        return _reissued(first, first_warnings)
+    if not first.converged:
+        return _reissued(second, second_warnings)
     best, other = sorted((first, second), key=lambda result: result.value)
     warn_convergence(f"{name}: the posterior has more than one mode. From zero, Newton's method reached "
                      f"{_shown(objective, first)}; from the likelihood's side, {_shown(objective, second)}. The "
@@ -60,6 +67,21 @@ def highest_mode(objective, first: OptimizeResult, minimize: Callable, name: str
                      "heavy-tailed prior of small scale holds a mode near 0 apart from the likelihood's: a Laplace "
                      "approximation describes one mode only; widen the prior, or use bl.Normal")
     return best
+
+
+def _recorded(minimize: Callable, objective, start=None) -> tuple[OptimizeResult, list]:
+    """``minimize(objective, start=start)`` and the warnings it raised, held back."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = minimize(objective, start=start)
+    return result, caught
+
+
+def _reissued(result: OptimizeResult, caught: list) -> OptimizeResult:
+    """``result``, its held-back warnings raised again where they were first attributed."""
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return result
 
 
 def _shown(objective, result: OptimizeResult) -> str:

@@ -123,7 +123,8 @@ def _newton(fun: Derivatives, value: Callable, x: np.ndarray, tol: float, gtol: 
                 f, g, H = fun(x)
             if not (convex or is_positive_definite(H)):
                 problem = (f"{name} stopped where the gradient vanishes but the Hessian is not positive definite: "
-                           "a saddle point of the posterior, not its mode. Try a smaller prior scale")
+                           "a saddle point of the posterior, not its mode. A heavy-tailed prior of small scale can "
+                           "make such a posterior: widen the prior, or use bl.Normal")
             break
         step, trial = _newton_step(fun, value, x, f, decrement, direction)
         iterations.append(Iteration(f, grad_norm, decrement, step, x.copy()))

@@ -142,8 +142,10 @@ def profile_intervals(objective, optimum: np.ndarray, directions: np.ndarray, se
                 bounds[index, column] = _bound(profile, direction @ optimum, se[index], threshold, side)
             except _NotClosing as reason:
                 bounds[index, column] = side * np.inf
+                advice = ("the likelihood is flat that way (separation-like data); use fit_map with a prior, or a "
+                          "posterior fit, for a finite interval") if objective.prior.flat.all() else (
+                          "the log posterior is flat that way; use a posterior fit (its interval of the draws)")
                 warn_convergence(f"the {ci_prob:.0%} profile interval of {name!r} does not close on the "
                                  f"{'lower' if side < 0 else 'upper'} side ({reason}), so that bound is reported "
-                                 "as infinite: the likelihood is flat that way (separation-like data); use "
-                                 "fit_map with a prior, or a posterior fit, for a finite interval")
+                                 f"as infinite: {advice}")
     return bounds[:, 0], bounds[:, 1]

@@ -80,15 +80,15 @@ class MCMCDiagnosis:
         Divergent transitions after tuning, all chains together.
     n_chains, n_draws : int
         Chains, and draws per chain.
-    heavy_tailed_prior : bool
-        Whether the prior is Student-t or Cauchy, whose heavy tails the advice of :attr:`message` names.
+    tail_advice : str
+        What :attr:`message` adds about the prior's tails (the prior's ``tail_advice``; empty for a Normal).
     """
 
     table: pd.DataFrame
     divergences: int
     n_chains: int
     n_draws: int
-    heavy_tailed_prior: bool = False
+    tail_advice: str = ""
 
     @cached_property
     def concerned(self) -> list[str]:
@@ -127,10 +127,8 @@ class MCMCDiagnosis:
                             "judged on ESS alone; run chains=4")
         if self.divergences:
             problems.append(f"{self.divergences} divergent transitions")
-        tails = ("; where the classes are separated, a Cauchy posterior has the prior's heavy tail and no mean: "
-                 "bl.StudentT(nu=7) has lighter tails") if self.heavy_tailed_prior else ""
         return ("MCMC may not have converged: " + "; ".join(problems) + ". Try more tuning (tune=2000) and draws, "
-                f"a higher target_accept (target_accept=0.95), or a stronger prior (a smaller scale{tails})")
+                f"a higher target_accept (target_accept=0.95), or a stronger prior (a smaller scale{self.tail_advice})")
 
     def __repr__(self) -> str:
         figures = ", ".join(f"{name}={value:.4g}" for name, value in self.rows.items())

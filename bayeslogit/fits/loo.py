@@ -27,7 +27,8 @@ _SEED = 20261202  # of the subsample, so that a table is reproducible
 
 
 def loo_rows(fit) -> dict:
-    """ELPD-LOO, its SE, p_loo, the rows whose Pareto k exceeds ArviZ's threshold, and the rows it ran on.
+    """ELPD-LOO, its SE, p_loo, the rows whose Pareto k exceeds ArviZ's threshold, and the rows it ran on: the
+    fit's :attr:`~bayeslogit.PosteriorFit.loo_estimate` (computed once per fit), with its warning.
 
     Parameters
     ----------
@@ -44,6 +45,14 @@ def loo_rows(fit) -> dict:
     UserWarning
         When some rows' Pareto k exceed ``good_k``, so that their LOO estimate is unreliable.
     """
+    rows, problem = fit.loo_estimate
+    if problem:
+        warn_convergence(problem, UserWarning)
+    return rows
+
+
+def loo_estimate(fit) -> tuple[dict, str | None]:
+    """What :func:`loo_rows` returns, and what it warns of (None when every Pareto k is good): computed here."""
     from arviz_stats.base import array_stats
 
     n, S = fit.model.data.X.shape[0], fit.n_chains * fit.n_draws
@@ -62,13 +71,11 @@ def loo_rows(fit) -> dict:
         p_loo, _, _ = array_stats.srs_estimator(lpd[rows] - elpd_i, n)
     good_k = min(1 - 1 / np.log10(S), 0.7) if S > 1 else 0.7
     high = int((pareto_k > good_k).sum())
-    if high:
-        warn_convergence(f"ELPD-LOO of the {fit.method} fit is unreliable for {high} of the {len(rows)} rows it "
-                         f"was computed on, whose Pareto k exceeds {good_k:.2f}: leaving one of them out moves the "
-                         "posterior too far for importance sampling. Treat elpd_loo as approximate, or cross-validate "
-                         "(k-fold)", UserWarning)
+    problem = (f"ELPD-LOO of the {fit.method} fit is unreliable for {high} of the {len(rows)} rows it was computed "
+               f"on, whose Pareto k exceeds {good_k:.2f}: leaving one of them out moves the posterior too far for "
+               "importance sampling. Treat elpd_loo as approximate, or cross-validate (k-fold)") if high else None
     return {"elpd_loo": float(elpd), "elpd_loo_se": float(se), "p_loo": float(p_loo), "high_pareto_k": high,
-            "loo_rows": len(rows)}
+            "loo_rows": len(rows)}, problem
 
 
 def _pointwise(fit, rows: np.ndarray, r_eff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

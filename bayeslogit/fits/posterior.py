@@ -29,7 +29,7 @@ from . import intervals, odds, sensitivity, storage
 from .base import FitBase
 from .boundary import PosteriorBoundary
 from .diagnostics import LaplaceDiagnosis, MCMCDiagnosis
-from .loo import loo_rows
+from .loo import loo_estimate, loo_rows
 from .point import PointFit
 from .summary_table import SummaryTable, arviz_summary, posterior_summary
 
@@ -186,6 +186,12 @@ class PosteriorFit(FitBase):
 
     def _extra_groups(self) -> dict:
         return {}
+
+    @cached_property
+    def loo_estimate(self) -> tuple[dict, str | None]:
+        """This fit's PSIS-LOO rows and what they warn of (:func:`~bayeslogit.fits.loo.loo_estimate`), computed once:
+        the summary's header and :func:`bayeslogit.compare` both read it."""
+        return loo_estimate(self)
 
     def loo(self):
         """ArviZ's PSIS-LOO estimate of the expected log predictive density (``arviz_stats.loo``), pointwise.
@@ -352,8 +358,7 @@ class MCMCFit(PosteriorFit):
                                                     tune=tune, chains=chains, random_seed=random_seed,
                                                     progressbar=progressbar, **sampler_kwargs)
         table = arviz_summary(map_fit.layout, samples, "diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
-        diagnosis = MCMCDiagnosis(table, int(sample_stats["diverging"].sum()), chains, draws,
-                                  not map_fit.objective.convex)
+        diagnosis = MCMCDiagnosis(table, int(sample_stats["diverging"].sum()), chains, draws, prior.tail_advice)
         if not diagnosis.ok:
             warn_convergence(diagnosis.message)
         return cls(model, prior, samples, map_fit.fit_time + time.perf_counter() - started, map_fit, diagnosis,

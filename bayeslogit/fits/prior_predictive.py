@@ -15,6 +15,7 @@ from ..checks import check_count
 from ..exceptions import PriorWarning, warn_convergence
 from ..numerics import predictive
 from ..numerics.design import Design
+from ..numerics.priors import prior_term
 
 NEAR_CERTAIN = 0.01  # a probability within this of 0 or 1 is a near-certain prediction
 WARN_ABOVE = 0.5  # share of near-certain probabilities above which the prior is said to be too wide
@@ -114,7 +115,7 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
         When more than half of the probabilities lie within :data:`NEAR_CERTAIN` of 0 or 1.
     """
     draws = check_count("draws", draws, 1)
-    term = model.objective(prior).prior
+    term = prior_term(prior, model.design.n_coef, model.intercept, model.data.predictor_sd)
     if term.flat.any():
         raise ValueError(f"the prior on the intercept is flat ({prior!r}), and a flat prior has no prior predictive "
                          "distribution: it gives no draws of the intercept, so no distribution of the probabilities. "

@@ -60,6 +60,10 @@ class SavedData:
     y = property(lambda self: self._missing("labels (y)"), doc="Raises :class:`DataError`: the labels were not saved.")
     weights = property(lambda self: self._missing("weights"), doc="Raises :class:`DataError`: not saved.")
 
+    def class_weights(self):
+        """Raises :class:`DataError`: the weights were not saved."""
+        self._missing("weights")
+
     def take(self, rows):
         """Raises :class:`DataError`: the rows were not saved."""
         self._missing("rows (X)")
@@ -146,7 +150,7 @@ class SavedModel:
         X = self.design_matrix(X)
         codes = self.checks.class_codes(self.classes_, np.asarray(y))
         if len(codes) != X.shape[0]:
-            raise DataError(f"X has {X.shape[0]} rows but y has {len(codes)}; they must have one entry per observation")
+            raise DataError(self.checks.MESSAGES["y_length"].format(n_X=X.shape[0], n_y=len(codes)))
         return X, codes, np.ones(len(codes)), True
 
     def log_probabilities(self, B: np.ndarray, X: np.ndarray) -> np.ndarray:

@@ -19,7 +19,6 @@ chi-squared law, AIC and BIC, and parameter counts as degrees of freedom all ass
 those entries are NaN, and :func:`lr_test` refuses MAP fits.
 """
 
-from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -27,7 +26,6 @@ import pandas as pd
 from scipy import stats
 
 from ..algorithms.dask_backend import in_memory
-from ..numerics.prior_terms import flat_term
 
 _UNPENALISED_ONLY = ("llr", "llr_pvalue", "aic", "bic", "df_model", "df_resid")
 """The statistics that assume a maximised likelihood: NaN for a penalised (MAP) fit."""
@@ -67,7 +65,7 @@ def statistics(fit) -> pd.Series:
     """
     llf, llnull = fit.loglik, null_loglik(fit)
     k, k_null = fit.objective.n_free, n_null_coef(fit.model)
-    nobs = float(fit.model.data.weights.sum())
+    nobs = float(fit.model.data.class_weights().sum())
     llr = 2.0 * (llf - llnull)
     values = {"llf": llf, "llnull": llnull, "llr": llr, "llr_pvalue": float(stats.chi2.sf(llr, k - k_null)),
               "prsquared": 1.0 - llf / llnull, "aic": 2.0 * (k - llf), "bic": np.log(nobs) * k - 2.0 * llf,
@@ -87,15 +85,13 @@ def n_null_coef(model) -> int:
 
 
 def null_loglik(fit) -> float:
-    """Log-likelihood of the null model on the fit's rows and weights: the intercept-only model, fitted by
-    Newton's method, or (no intercept) the model whose class logits are all 0, ``-sum(w) log K``."""
-    model = fit.model
-    if not model.intercept:
-        return -fit.objective.value(np.zeros(fit.objective.n_free))
-    data = replace(model.data, X=model.data.X[:, :0])
-    objective = data.objective(model.family, True, model.n_classes, flat_term(1),
-                               model.family.free_transform(np.ones(1, dtype=bool), model.n_classes))
-    return -data.minimize(objective, 1e-10, 100, "Newton's method (intercept-only null model)").value
+    """Log-likelihood of the null model on the fit's rows and weights. With an intercept, the intercept-only ML fit
+    gives each class its weighted frequency: ``sum_k W_k log(W_k / W)``, ``W_k`` the weight of class ``k`` and ``W``
+    their sum. Without one, the model whose class logits are all 0: ``-W log K``."""
+    totals = fit.model.data.class_weights()
+    if not fit.model.intercept:
+        return -float(totals.sum()) * np.log(fit.model.n_classes)
+    return float(totals @ np.log(totals / totals.sum()))
 
 
 def lr_test(fit, other) -> LikelihoodRatioTest:

@@ -384,7 +384,7 @@ def _read_mcmc(tree, meta: dict, model, prior):
     found = tree["diagnosis"]
     table = pd.DataFrame({name: found[name].values for name in meta["diagnosis_columns"]},
                          index=pd.Index(model.layout.flat_labels, name="coef"))
-    diagnosis = MCMCDiagnosis(table, int(found["divergences"]), *draws.shape[:2], not map_fit.objective.prior.convex)
+    diagnosis = MCMCDiagnosis(table, int(found["divergences"]), *draws.shape[:2], prior.tail_advice)
     stats = tree["sample_stats"].to_dataset()
     stats = stats.assign({name: stats[name].copy(data=np.where(stats[name].values == "", None, stats[name].values))
                           for name in meta["texts"]})

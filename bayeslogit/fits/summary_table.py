@@ -8,8 +8,8 @@ above the table: the method, response, formula, classes and prior, the fit's sta
 holds the header's numbers as a Series.
 
 The header is computed on first use (printing, or ``statistics``) and then kept: a posterior fit's ELPD-LOO
-(:func:`~bayeslogit.fits.loo.loo_rows`, PSIS over every row, or a subsample past 10,000) takes about a second per
-few thousand rows and 4,000 draws, which a summary that is only indexed never pays. A fit loaded without its
+(:attr:`~bayeslogit.PosteriorFit.loo_estimate`, PSIS over every row, or a subsample past 10,000; computed once per
+fit) takes about a second per few thousand rows and 4,000 draws, which a summary that is only indexed never pays. A fit loaded without its
 training rows prints the header without the statistics that need them, and a note saying so.
 
 Derived frames
@@ -24,7 +24,6 @@ and which ``pd.concat`` compares with ``==``, an error when they hold a Series.
 
 import html
 import textwrap
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,7 +35,6 @@ import pandas as pd
 
 from ..exceptions import DataError
 from . import sensitivity
-from .loo import loo_rows
 
 WIDTH = 78
 METHODS = {"ml": "ML (Newton)", "map": "MAP (Newton)", "laplace": "Laplace approximation", "mcmc": "MCMC (NUTS)"}
@@ -199,17 +197,14 @@ def point_summary(fit, table: pd.DataFrame) -> SummaryTable:
 
 def posterior_summary(fit, table: pd.DataFrame) -> SummaryTable:
     """``table`` with the header of a posterior fit: ``nobs``, ``chains`` and ``draws`` (per chain), the fit's
-    PSIS-LOO as :func:`bayeslogit.compare` shows it (:func:`~bayeslogit.fits.loo.loo_rows`: ``elpd_loo``,
+    PSIS-LOO as :func:`bayeslogit.compare` shows it (:attr:`~bayeslogit.PosteriorFit.loo_estimate`: ``elpd_loo``,
     ``elpd_loo_se``, ``p_loo``, ``high_pareto_k`` of ``loo_rows``) and its diagnosis's rows (Laplace ``khat``;
     MCMC ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``divergences``). ELPD-LOO is computed when the
     header is first shown; what ``compare`` would warn of (some Pareto k are high), the header says in a note
     beside the figure (a warning raised while a table prints would point at pandas, not at the user's line)."""
     def make() -> HeaderContent:
         draws = {"chains": fit.n_chains, "draws": fit.n_draws}
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            loo, notes = _or_missing(lambda: pd.Series({"nobs": _nobs(fit), **loo_rows(fit)}))
-        notes = (*notes, *dict.fromkeys(str(warning.message) for warning in caught))  # what LOO warned, once each
+        loo, notes = _or_missing(lambda: _loo_statistics(fit))
         statistics = pd.Series({**loo.iloc[:1], **draws, **loo.iloc[1:], **fit.diagnosis.rows}, dtype=float,
                                name=fit.method)
         return HeaderContent((*_model_facts(fit), ("Fit time", f"{fit.fit_time:.3f} s")), statistics,
@@ -218,9 +213,18 @@ def posterior_summary(fit, table: pd.DataFrame) -> SummaryTable:
     return SummaryTable.of(table, make)
 
 
+def _loo_statistics(fit) -> pd.Series:
+    """``nobs`` and the fit's :attr:`~bayeslogit.PosteriorFit.loo_estimate`, with what it would warn of as a note."""
+    rows, problem = fit.loo_estimate
+    statistics = pd.Series({"nobs": _nobs(fit), **rows})
+    if problem:
+        statistics.attrs["note"] = problem
+    return statistics
+
+
 def _nobs(fit) -> float:
     """The sum of the weights, as :func:`bayeslogit.fits.statistics.statistics` counts ``nobs``."""
-    return float(fit.model.data.weights.sum())
+    return float(fit.model.data.class_weights().sum())
 
 
 def _or_missing(compute: Callable[[], pd.Series]) -> tuple[pd.Series, tuple]:

@@ -124,10 +124,7 @@ class Design:
 
     def take(self, rows: np.ndarray | slice) -> "Design":
         """The same design on a subset of rows (indices or a mask: a copy; a slice: a view)."""
-        if isinstance(rows, slice):
-            return Design(self.X[rows], self.intercept)
-        rows = np.asarray(rows)
-        return Design(np.take(self.X, np.flatnonzero(rows) if rows.dtype == bool else rows, axis=0), self.intercept)
+        return Design(self.X[rows], self.intercept)
 
 
 def add_gram(H: np.ndarray, X: np.ndarray, d: np.ndarray, intercept: bool, symmetric: bool):

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import null_space
 
-from .links import expit, log_sigmoid_pair, log_softmax, sigmoid_pair, sigmoid_variance, with_reference
+from .links import log_sigmoid_pair, log_softmax, sigmoid_pair, with_reference
 
 PARAMETERIZATIONS = ("reference", "symmetric")
 
@@ -154,17 +154,23 @@ class Bernoulli(Family):
 
     def first_derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
         """``value`` and ``d1`` (n, 1) without the Hessian's cost: one ``exp`` and one ``log1p`` a row."""
-        eta = eta[:, 0]
-        small = np.exp(-np.abs(eta))  # e^-|eta|
-        value = float(weights @ (np.maximum(eta, 0.0) + np.log1p(small) - y * eta))
-        big = 1.0 / (1.0 + small)  # sig(|eta|)
-        d1 = weights * (np.where(eta >= 0, big, small * big) - y)
+        value, d1, _ = self._derivative_parts(eta[:, 0], y, weights)
         return value, d1[:, None]
 
     def derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
-        value, d1 = self.first_derivatives(eta, y, weights)
-        d2 = weights * sigmoid_variance(eta[:, 0])
-        return value, d1, d2[:, None, None]
+        """``value``, ``d1`` (n, 1) and ``d2 = w sig(eta) (1 - sig(eta))`` (n, 1, 1), from the same exponential."""
+        value, d1, variance = self._derivative_parts(eta[:, 0], y, weights)
+        return value, d1[:, None], (weights * variance)[:, None, None]
+
+    @staticmethod
+    def _derivative_parts(eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
+        """The value, ``d1`` (n,) and ``sig(eta) (1 - sig(eta))`` (n,) of logits ``eta`` (n,), from ``e^-|eta|``."""
+        small = np.exp(-np.abs(eta))  # e^-|eta|
+        value = float(weights @ (np.maximum(eta, 0.0) + np.log1p(small) - y * eta))
+        big = 1.0 / (1.0 + small)  # sig(|eta|)
+        small *= big  # sig(-|eta|)
+        d1 = weights * (np.where(eta >= 0, big, small) - y)
+        return value, d1, small * big
 
     def collapse(self, values: np.ndarray) -> np.ndarray:
         """Drop the trailing axis of length one (linear predictors, or class pairs)."""

@@ -7,18 +7,12 @@ costs a maximum-likelihood fit more than the fit itself on data of the size of w
 
 import numpy as np
 
-__all__ = ["expit", "log_expit", "log_softmax", "logsumexp", "sigmoid_pair", "log_sigmoid_pair",
-           "sigmoid_variance", "with_reference"]
+__all__ = ["expit", "log_softmax", "logsumexp", "sigmoid_pair", "log_sigmoid_pair", "with_reference"]
 
 
 def expit(eta: np.ndarray) -> np.ndarray:
     """``sig(eta) = 1 / (1 + e^-eta)``, of ``eta``'s shape."""
     return sigmoid_pair(eta)[0]
-
-
-def log_expit(eta: np.ndarray) -> np.ndarray:
-    """``log sig(eta)``, of ``eta``'s shape."""
-    return np.minimum(eta, 0.0) - np.log1p(np.exp(-np.abs(eta)))
 
 
 def logsumexp(a: np.ndarray, axis: int | None = None) -> np.ndarray:
@@ -34,23 +28,6 @@ def logsumexp(a: np.ndarray, axis: int | None = None) -> np.ndarray:
 def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     """``logits - logsumexp(logits)`` along ``axis``: the log-probabilities of a softmax."""
     return logits - np.expand_dims(logsumexp(logits, axis=axis), axis)
-
-
-def sigmoid_variance(eta: np.ndarray) -> np.ndarray:
-    """Return ``sig(eta) * (1 - sig(eta))`` without underflow to NaN.
-
-    Parameters
-    ----------
-    eta : ndarray of any shape
-        Logits.
-
-    Returns
-    -------
-    ndarray of the same shape, in ``[0, 1/4]``.
-    """
-    small = np.exp(-np.abs(eta))  # e^-|eta|
-    big = 1.0 / (1.0 + small)  # sig(|eta|)
-    return small * big * big  # sig(|eta|) sig(-|eta|)
 
 
 def sigmoid_pair(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -94,14 +94,18 @@ class _Prior:
             return slopes
         return np.concatenate([[np.inf if head is None else head], slopes])
 
+    tail_advice = ""
+    """What MCMC's convergence warning adds about this prior's tails (nothing for a Normal)."""
+
     def term(self, n_features: int, intercept: bool, predictor_sd: np.ndarray | None = None):
         """The term this prior adds to a model's objective (see :meth:`scales` for the parameters)."""
         return self.term_of(self.scales(n_features, intercept, predictor_sd))
 
     def __repr__(self) -> str:
-        """The fields, less those a class fixes (Cauchy's ``nu``) and ``autoscale`` when False."""
+        """The fields, less those a class fixes (Cauchy's ``nu``) and a Normal's ``autoscale=False``: what rebuilds the
+        prior, and says whether Student-t and Cauchy scales are autoscaled."""
         shown = [name for name in self.__dataclass_fields__ if name not in self.fixed_fields
-                 and (name != "autoscale" or self.autoscale)]
+                 and (name != "autoscale" or self.autoscale or self.__dataclass_fields__[name].default)]
         return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)}' for name in shown)})"
 
 
@@ -192,6 +196,11 @@ class StudentT(_Prior):
         object.__setattr__(self, "nu", _check_number("nu", self.nu))
         super().__post_init__()
 
+    @property
+    def tail_advice(self) -> str:
+        return (f"; where the classes are separated, the posterior keeps the prior's Student-t tail (nu={self.nu:g}): "
+                "a larger nu, or bl.Normal, has lighter tails")
+
     def term_of(self, scale: np.ndarray) -> StudentTTerm:
         """The Student-t term of scales ``scale`` (P,), ``inf`` where flat."""
         return StudentTTerm(self.nu, np.asarray(scale, dtype=float))
@@ -220,6 +229,9 @@ class Cauchy(StudentT):
 
     nu: float = 1.0
     fixed_fields = ("nu",)
+
+    tail_advice = ("; where the classes are separated, a Cauchy posterior has the prior's heavy tail and no mean: "
+                   "bl.StudentT(nu=7) has lighter tails")
 
     def __init__(self, scale=2.5, intercept_scale=None, autoscale: bool = True, nu: float = 1.0):
         if nu != 1:
