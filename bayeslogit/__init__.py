@@ -30,6 +30,9 @@ from .exceptions import (
     CollinearityError,
     ConvergenceWarning,
     DataError,
+    DataTypeError,
+    FormulaError,
+    OptionError,
     PriorWarning,
     SeparationError,
     SingularHessianError,
@@ -88,6 +91,9 @@ __all__ = [
     "CollinearityError",
     "ConvergenceWarning",
     "DataError",
+    "DataTypeError",
+    "FormulaError",
+    "OptionError",
     "PriorWarning",
     "SeparationError",
     "SingularHessianError",
@@ -109,11 +115,13 @@ def load(path, model=None):
     Raises
     ------
     DataError
-        When the file is damaged or was not written by ``fit.save``.
+        When the file is damaged, was not written by ``fit.save``, is of another format version (versions 1 and 2,
+        which pickled a formula's spec, are refused: fit and save again), or does not parse into a fit.
 
     Notes
     -----
-    A formula model's spec is stored pickled: load only files you trust, as with any pickle.
+    A saved fit is data (arrays and JSON): loading never unpickles or evaluates anything from the file. Its
+    checksum detects damage, not deliberate tampering.
     """
     return storage.load(path, model, checks=data)
 

@@ -24,11 +24,12 @@ from .algorithms import dask_backend
 from .algorithms.collinearity import collinearity_of_gram
 from .algorithms.newton import newton
 from . import data as data_layer
-from .data import (MESSAGES, ModelData, check_numeric, check_shape, describe_rows, design_from_formula,
-                   feature_names_of, frequency_sd)
-from .exceptions import DataError, SeparationError
+from .data import ModelData, design_from_formula, frequency_sd
+from .exceptions import DataError, DataTypeError, SeparationError
 from .numerics.design import Design
 from .numerics.objective import Objective
+from .validation import (MESSAGES, check_numeric, check_scales, check_shape, check_total_weight, describe_rows,
+                         feature_names_of)
 
 _NONE = np.iinfo(np.int64).max  # the "first row" of a problem that no row has
 
@@ -185,16 +186,17 @@ def _merge(*parts: _Summary) -> _Summary:
     label_weights = np.bincount(codes, np.concatenate([part.label_weights for part in parts]), minlength=len(labels))
     scale = np.max([part.scale for part in parts], axis=0)
     gram = 0.0
-    for part in parts:  # each part's columns were divided by its own scale; bring them to the common one
-        ratio = np.concatenate([[1.0], np.where(part.scale > 0, part.scale, 1.0) / np.where(scale > 0, scale, 1.0)])
-        gram = gram + part.gram * np.outer(ratio, ratio)
-    total, mean, squares = 0.0, parts[0].mean, parts[0].squares * 0.0
-    for part in (part for part in parts if part.total_weight > 0):  # Chan, Golub & LeVeque's pairwise update
-        combined = total + part.total_weight
-        delta = part.mean - mean
-        mean = mean + delta * part.total_weight / combined
-        squares = squares + part.squares + delta**2 * total * part.total_weight / combined
-        total = combined
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite or huge values, which _check refuses
+        for part in parts:  # each part's columns were divided by its own scale; bring them to the common one
+            ratio = np.concatenate([[1.0], np.where(part.scale > 0, part.scale, 1.0) / np.where(scale > 0, scale, 1.0)])
+            gram = gram + part.gram * np.outer(ratio, ratio)
+        total, mean, squares = 0.0, parts[0].mean, parts[0].squares * 0.0
+        for part in (part for part in parts if part.total_weight > 0):  # Chan, Golub & LeVeque's pairwise update
+            combined = total + part.total_weight
+            delta = part.mean - mean
+            mean = mean + delta * part.total_weight / combined
+            squares = squares + part.squares + delta**2 * total * part.total_weight / combined
+            total = combined
     first = next((value for value in (part.fraction for part in parts) if value is not None), None)
     bad = next((value for value in (part.bad_weight for part in parts) if value is not None), None)
     return _Summary(_merge_rows(*(part.nan for part in parts)), _merge_rows(*(part.inf for part in parts)),
@@ -217,14 +219,15 @@ def prepare(X, y, feature_names=None, weights=None) -> ChunkedData:
 
     Raises
     ------
-    DataError, TypeError
-        As :func:`bayeslogit.data.prepare` does, with its messages; also when ``X``'s chunk sizes are unknown.
+    DataError
+        As :func:`bayeslogit.data.prepare` does, with its messages (a DataTypeError for a dask DataFrame); also when
+        ``X``'s chunk sizes are unknown.
     """
     if hasattr(X, "columns"):
-        raise TypeError("X is a dask DataFrame: pass LogisticModel(X.to_dask_array(lengths=True), y, "
-                        "feature_names=list(X.columns)), or use LogisticModel.from_formula('y ~ a + b', frame)")
-    check_numeric(X)
+        raise DataTypeError("X is a dask DataFrame: pass LogisticModel(X.to_dask_array(lengths=True), y, "
+                            "feature_names=list(X.columns)), or use LogisticModel.from_formula('y ~ a + b', frame)")
     check_shape(X)
+    check_numeric(X)
     if any(np.isnan(size) for size in X.chunks[0]):
         raise DataError("X's row chunks have unknown sizes (an array made from a DataFrame without lengths?); "
                         "call X.compute_chunk_sizes() first, or make it with to_dask_array(lengths=True)")
@@ -250,11 +253,11 @@ def prepare(X, y, feature_names=None, weights=None) -> ChunkedData:
 def _check(summary: _Summary, names: tuple) -> np.ndarray:
     """Raise the first problem of the summarised rows, in :func:`bayeslogit.data.prepare`'s order; else return the
     sorted class labels."""
-    for problem, rows in (("NaN", summary.nan), ("infinite values", summary.inf)):
-        flagged = np.flatnonzero(rows[:, 0])
-        if flagged.size:
-            raise DataError(MESSAGES["x_values"].format(problem=problem, column=names[flagged[0]],
-                                                        rows=describe_rows(*rows[flagged[0]])))
+    flagged = np.flatnonzero(summary.nan[:, 0] + summary.inf[:, 0])
+    if flagged.size:  # the first column with NaN or infinite values, as in memory
+        problem, rows = ("NaN", summary.nan) if summary.nan[flagged[0], 0] else ("infinite values", summary.inf)
+        raise DataError(MESSAGES["x_values"].format(problem=problem, column=names[flagged[0]],
+                                                    rows=describe_rows(*rows[flagged[0]])))
     if summary.missing[0]:
         raise DataError(MESSAGES["y_missing"].format(rows=describe_rows(*summary.missing)))
     if summary.fraction is not None:
@@ -267,9 +270,13 @@ def _check(summary: _Summary, names: tuple) -> np.ndarray:
         raise DataError(MESSAGES["w_values"].format(example=summary.bad_weight))
     if summary.total_weight == 0:
         raise DataError(MESSAGES["w_zero"])
+    check_total_weight(summary.total_weight)
     unweighted = classes[np.bincount(codes, summary.label_weights, minlength=len(classes)) == 0]
     if unweighted.size:
         raise DataError(MESSAGES["w_class"].format(classes=unweighted.tolist()))
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = summary.squares + summary.total_weight * summary.mean**2  # sum w x^2
+    check_scales(squares, names, lambda j: summary.scale[j])
     return classes
 
 

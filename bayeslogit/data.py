@@ -1,9 +1,9 @@
-"""The data layer: validation of predictors and labels, class encoding and the reference class, the data of
-formulas (parsed and expanded by :mod:`bayeslogit.formulas`).
+"""The data layer: the validated data of a model (:class:`ModelData`), its labels, class encoding and reference
+class, the data of formulas (parsed and expanded by :mod:`bayeslogit.formulas`) and of new rows.
 
-Everything a user hands to :class:`bayeslogit.LogisticModel` is checked here, once; the numerical
-code downstream trusts what it receives. Messages name the problem, the value received and the fix; those that
-rows held out of core can meet too are in :data:`MESSAGES`, shared with :mod:`bayeslogit.dask_data`.
+Everything a user hands to :class:`bayeslogit.LogisticModel` is checked here, once (the predictors and weights by
+:mod:`bayeslogit.validation`); the numerical code downstream trusts what it receives. Messages name the problem, the
+value received and the fix.
 """
 
 from dataclasses import dataclass, replace
@@ -14,33 +14,16 @@ import pandas as pd
 
 from .algorithms.collinearity import find_collinearity
 from .algorithms.newton import fit_newton, newton
-from .exceptions import DataError
-from .formulas import design_from_formula, split_formula  # noqa: F401 (split_formula: for the CLI)
+from .checks import check_flag
+from .exceptions import CollinearityError, DataError, DataTypeError, OptionError, SeparationError
+from .formulas import data_names, design_from_formula, split_formula  # noqa: F401 (split_formula: for the CLI)
 from .numerics.design import Design
 from .numerics.objective import Objective
 from .numerics.priors import PRIORS
+from .validation import MESSAGES, check_finite, check_scales, describe_mask, validate_weights, validate_X
 
 LP_BUDGET = 500_000  # n_samples * n_coef * M up to which a converged ML fit is checked exactly for separation
 SATURATED_LOGIT = 30.0  # |eta| beyond which a fitted probability is within 1e-13 of 0 or 1
-MESSAGES = {
-    "x_dims": "X must be 2-D (n_samples, n_features); got shape {shape}.{hint}",
-    "x_rows": "X has no rows; a model needs at least one observation per class",
-    "x_dtype": ("X must be numeric; got an array of dtype {dtype}. Encode categories as numbers or use "
-                "LogisticModel.from_formula with C(column)"),
-    "x_values": "X contains {problem} in column '{column}' ({rows}); drop or impute those rows",
-    "y_dims": "y must be 1-D (one label per observation); got shape {shape}",
-    "y_length": "X has {n_X} rows but y has {n_y}; they must have one entry per observation",
-    "y_missing": "y contains missing values ({rows}); drop those rows",
-    "y_fraction": ("y must hold class labels; got non-integer values such as {example}. For proportions of "
-                   "successes, expand to 0/1 rows with weights"),
-    "y_single": "y has a single class ({label!r}); logistic classification needs at least two",
-    "w_shape": "weights must have shape ({n},) like y; got {shape}",
-    "w_values": "weights must be finite and non-negative; got {example}",
-    "w_zero": "weights are all zero; at least one observation must count",
-    "w_class": ("every row of the class(es) {classes} has weight 0, so the model cannot learn them and its "
-                "coefficients diverge; give those rows weight or drop the class"),
-}
-"""What each problem with the data is told, for in-memory rows and rows out of core alike."""
 
 
 @dataclass(frozen=True)
@@ -89,8 +72,9 @@ class ModelData:
     def predictor_sd(self) -> pd.Series:
         """Each predictor's standard deviation, indexed by feature name, the weights counting rows (divisor
         ``sum(w) - 1``; NaN when the weights sum to 1 or less)."""
-        mean = self.weights @ self.X / self.weights.sum()
-        return pd.Series(frequency_sd(self.weights @ (self.X - mean) ** 2, self.weights.sum()), index=self.feature_names)
+        total = self.weights.sum()
+        mean = self.weights @ self.X / total
+        return pd.Series(frequency_sd(self.weights @ (self.X - mean) ** 2, total), index=self.feature_names)
 
     def minimize(self, objective: Objective, tol: float, max_iter: int, name: str, start: np.ndarray | None = None):
         """:func:`~bayeslogit.algorithms.newton.fit_newton` of ``objective``: Newton's method, on row subsamples
@@ -118,6 +102,21 @@ class ModelData:
         return find_separation(self.X, self.y, n_classes, intercept=intercept, names=self.feature_names,
                                weights=self.weights)
 
+    def raise_if_collinear(self, intercept: bool, problem: str, advice: str) -> None:
+        """Raise :class:`CollinearityError` ("``problem``: what to drop, ``advice``") if the design lacks full rank."""
+        found = self.find_collinearity(intercept)
+        if found is not None:
+            raise CollinearityError(f"{problem}: {found.describe()}, {advice}", found.columns)
+
+    def raise_if_separated(self, intercept: bool, n_classes: int, fit=None) -> None:
+        """Raise :class:`SeparationError` if :meth:`find_separation` finds separation (``fit``: the ML fit, or None)."""
+        found = self.find_separation(intercept, n_classes, fit)
+        if found is not None:
+            raise SeparationError(
+                f"maximum likelihood does not exist: {found.describe()}, so the ML coefficients diverge to "
+                "infinity. Use fit_map(bl.Normal(sigma=2.5)) (or the posterior fits) for finite estimates",
+                found.columns, found.kind)
+
     def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``X``, ``y`` and ``weights`` of the row indices ``rows``."""
         return self.X[rows], self.y[rows], self.weights[rows]
@@ -128,88 +127,6 @@ class ModelData:
 
 def find_separation(*args, **kwargs):  # imported on first use: its linear programs need scipy.optimize (~0.1 s)
     return import_module(".algorithms.separation", __package__).find_separation(*args, **kwargs)
-
-
-def describe_rows(count: int, first: int) -> str:
-    """``"3 rows, first at row 17"``."""
-    return f"{count} row{'s' if count > 1 else ''}, first at row {first}"
-
-
-def _describe_rows(mask: np.ndarray) -> str:
-    rows = np.flatnonzero(mask)
-    return describe_rows(rows.size, rows[0])
-
-
-def validate_X(X, feature_names=None) -> tuple[np.ndarray, tuple]:
-    """Check a predictor matrix and return it as a C-contiguous float64 array with its column names.
-
-    Parameters
-    ----------
-    X : array-like or DataFrame of shape (n_samples, n_features)
-    feature_names : sequence of str, optional
-        Overrides the DataFrame's column names; default ``x0, x1, ...`` for arrays.
-
-    Returns
-    -------
-    X : ndarray of shape (n_samples, n_features)
-    feature_names : tuple of str
-    """
-    if isinstance(X, pd.DataFrame):
-        non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
-        if non_numeric:
-            raise TypeError(
-                f"X must be numeric; column(s) {non_numeric} have dtype "
-                f"{[str(X[c].dtype) for c in non_numeric]}. Encode them first, e.g. "
-                f"LogisticModel.from_formula('y ~ C({non_numeric[0]})', data)"
-            )
-        names = tuple(str(c) for c in X.columns)
-        X = X.to_numpy(dtype=float)
-    else:
-        try:
-            X = np.asarray(X)
-        except ValueError as error:
-            raise DataError(f"X could not be read as an array ({error}); pass a 2-D array or a DataFrame") from None
-        check_numeric(X)
-        names = None
-    check_shape(X)
-    X = np.ascontiguousarray(X, dtype=float)
-    names = feature_names_of(feature_names, names, X.shape[1])
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(X.ravel())):  # one pass: a finite sum has finite terms
-            return X, names
-    for problem, mask in (("NaN", np.isnan(X)), ("infinite values", np.isinf(X))):  # or the sum overflowed
-        if mask.any():
-            column = int(np.flatnonzero(mask.any(axis=0))[0])
-            raise DataError(MESSAGES["x_values"].format(problem=problem, column=names[column],
-                                                        rows=_describe_rows(mask[:, column])))
-    return X, names
-
-
-def check_numeric(X) -> None:
-    """Raise a TypeError unless the array ``X`` (NumPy or dask) is numeric or boolean."""
-    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise TypeError(MESSAGES["x_dtype"].format(dtype=X.dtype))
-
-
-def check_shape(X) -> None:
-    """Raise a DataError unless the array ``X`` (NumPy or dask) is 2-D with rows."""
-    if X.ndim != 2:
-        hint = " For a single feature use X.reshape(-1, 1)." if X.ndim == 1 else ""
-        raise DataError(MESSAGES["x_dims"].format(shape=X.shape, hint=hint))
-    if X.shape[0] == 0:
-        raise DataError(MESSAGES["x_rows"])
-
-
-def feature_names_of(given, from_frame, n_features: int) -> tuple:
-    """The names of ``n_features`` columns: ``given``, else a frame's column names, else ``x0, x1, ...``."""
-    if given is None:
-        return from_frame or tuple(f"x{j}" for j in range(n_features))
-    names = tuple(str(name) for name in given)
-    if len(names) != n_features:
-        raise DataError(f"feature_names has {len(names)} names but X has {n_features} columns")
-    if len(set(names)) != len(names):
-        raise DataError(f"feature_names must be unique; got {list(names)}")
-    return names
 
 
 def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -233,7 +150,8 @@ def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     if len(series) != n_samples:
         raise DataError(MESSAGES["y_length"].format(n_X=n_samples, n_y=len(series)))
     if series.isna().any():
-        raise DataError(MESSAGES["y_missing"].format(rows=_describe_rows(series.isna().to_numpy())))
+        raise DataError(MESSAGES["y_missing"].format(rows=describe_mask(series.isna().to_numpy())))
+    _check_label_types(series)
     if isinstance(series.dtype, pd.CategoricalDtype):
         categorical = series.cat.remove_unused_categories()
         codes, classes = categorical.cat.codes.to_numpy(), categorical.cat.categories.to_numpy()
@@ -248,6 +166,20 @@ def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes, dtype=np.intp), classes
 
 
+_MIXED_KINDS = {"mixed", "mixed-integer"}
+"""What :func:`pandas.api.types.infer_dtype` calls labels of several types (numbers and text, or others)."""
+
+
+def _check_label_types(series: pd.Series) -> None:
+    """Raise a DataError when labels (no missing ones) are infinite or mix types (``0`` and ``"a"``, or ``True``)."""
+    if pd.api.types.is_float_dtype(series.dtype) and np.isinf(series.to_numpy(dtype=float)).any():
+        raise DataError(MESSAGES["y_infinite"].format(rows=describe_mask(np.isinf(series.to_numpy(dtype=float)))))
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in _MIXED_KINDS:
+        kinds = sorted({type(label).__name__ for label in series})
+        raise DataError(f"y mixes labels of types {kinds}, which would make classes such as 1 and '1' distinct; "
+                        "make them one type, e.g. y.astype(str)")
+
+
 def with_reference(model_data: ModelData, reference, family) -> ModelData:
     """``model_data`` with the class ``reference`` moved first (the others keep their order); None keeps it.
 
@@ -257,7 +189,7 @@ def with_reference(model_data: ModelData, reference, family) -> ModelData:
 
     Raises
     ------
-    ValueError
+    OptionError
         When ``family`` has no reference class (the symmetric parameterization).
     DataError
         When ``reference`` is not one of the classes, listing them.
@@ -266,10 +198,10 @@ def with_reference(model_data: ModelData, reference, family) -> ModelData:
         return model_data
     labels = model_data.classes.tolist()
     if family.n_linear_predictors(len(labels)) == len(labels):
-        raise ValueError(f"reference={reference!r} chooses the class whose coefficients are fixed at zero, but the "
-                         "symmetric parameterization has a coefficient column for every class; drop reference= or "
-                         "pass parameterization='reference'")
-    if reference not in labels:
+        raise OptionError(f"reference={reference!r} chooses the class whose coefficients are fixed at zero, but the "
+                          "symmetric parameterization has a coefficient column for every class; drop reference= or "
+                          "pass parameterization='reference'")
+    if not _is_label(reference, labels):
         raise DataError(f"reference={reference!r} is not a class of y; the classes are {labels}")
     first = labels.index(reference)
     order = [first, *(k for k in range(len(labels)) if k != first)]
@@ -278,26 +210,30 @@ def with_reference(model_data: ModelData, reference, family) -> ModelData:
                    classes=model_data.classes[order])
 
 
-def validate_weights(weights, n_samples: int) -> np.ndarray:
-    """Sample weights as a float array of shape (n_samples,); ones when None."""
-    if weights is None:
-        return np.ones(n_samples)
-    weights = np.asarray(weights, dtype=float)
-    if weights.shape != (n_samples,):
-        raise DataError(MESSAGES["w_shape"].format(n=n_samples, shape=weights.shape))
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise DataError(MESSAGES["w_values"].format(example=weights[~np.isfinite(weights) | (weights < 0)][0]))
-    if weights.sum() == 0:
-        raise DataError(MESSAGES["w_zero"])
-    return weights
+def _is_label(value, labels: list) -> bool:
+    """Whether ``value`` is one of ``labels`` (an unhashable or array-like value is not)."""
+    try:
+        return bool(value in labels)
+    except (TypeError, ValueError):
+        return False
+
+
+def check_intercept(intercept, n_features: int) -> bool:
+    """``intercept`` as a bool, refusing a model without coefficients (no intercept and no features)."""
+    intercept = check_flag("intercept", intercept)
+    if not (n_features or intercept):
+        raise DataError("the model has no coefficients: no predictors and no intercept, so every class would have the "
+                        "same probability everywhere; add predictors, or keep the intercept (in a formula, '- 1' and "
+                        "'+ 0' remove it)")
+    return intercept
 
 
 def check_prior(prior):
-    """Return ``prior`` if it is a prior (:data:`~bayeslogit.numerics.priors.PRIORS`), else raise a TypeError saying
+    """Return ``prior`` if it is a prior (:data:`~bayeslogit.numerics.priors.PRIORS`), else raise an OptionError saying
     how to make one."""
     if not isinstance(prior, PRIORS):
-        raise TypeError(f"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal(sigma=2.5); got "
-                        f"{type(prior).__name__}")
+        raise OptionError(f"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal(sigma=2.5); got "
+                          f"{type(prior).__name__}")
     return prior
 
 
@@ -316,6 +252,9 @@ def prepare(X, y, feature_names=None, weights=None) -> ModelData:
     unweighted = classes[np.bincount(codes, weights, minlength=len(classes)) == 0]
     if unweighted.size:
         raise DataError(MESSAGES["w_class"].format(classes=unweighted.tolist()))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        squares = Design(X, False).moments(weights, np.zeros(X.shape[1]))[1]
+    check_scales(squares, names, lambda j: float(np.abs(X[:, j]).max()))
     return ModelData(X, codes, weights, classes, names, named_features=named)
 
 
@@ -323,7 +262,9 @@ def formula_data(rhs: str, response: str, data: pd.DataFrame, weights=None) -> t
     """The validated data of a formula's right-hand side ``rhs`` and ``response`` column, and whether the formula
     has an intercept."""
     X, intercept, spec = design_from_formula(rhs, data)
-    read = [column for column in data.columns if column in {str(v) for v in spec.required_variables} | {response}]
+    check_finite(X.to_numpy(dtype=float), tuple(map(str, X.columns)), MESSAGES["term_values"],
+                 formula=f"{response} ~ {rhs}")
+    read = [column for column in data.columns if str(column) in data_names(spec) | {response}]
     return replace(prepare(X, data[response], weights=weights), formula_spec=spec,
                    frame=data.loc[X.index, read]), intercept
 
@@ -360,8 +301,8 @@ def new_design(model_data: ModelData, rhs: str | None, X) -> np.ndarray:
     names = list(model_data.feature_names)
     if model_data.formula_spec is not None:
         if not isinstance(X, pd.DataFrame):
-            raise TypeError("this model was built from a formula: pass new data as a DataFrame with "
-                            f"the formula's columns; got {type(X).__name__}")
+            raise DataTypeError("this model was built from a formula: pass new data as a DataFrame with "
+                                f"the formula's columns; got {type(X).__name__}")
         X, _, _ = design_from_formula(rhs, X, model_data.formula_spec)
     elif isinstance(X, pd.DataFrame) and model_data.named_features:
         missing = [name for name in names if name not in set(map(str, X.columns))]

@@ -17,6 +17,24 @@ class DataError(BayeslogitError, ValueError):
     """The data handed to a model cannot be used as given (NaN, wrong shape, one class, ...)."""
 
 
+class OptionError(BayeslogitError, ValueError, TypeError):
+    """An option has a value or type it cannot take (``draws=0``, ``ci_prob=1.5``, ``method="newton"``).
+
+    It is a ``ValueError`` and a ``TypeError`` both, as the checks it replaces raised one or the other.
+    """
+
+
+class DataTypeError(DataError, TypeError):
+    """Data of a type the model cannot read: text or dates in ``X``, an array where a formula model needs a data frame.
+
+    It is a ``TypeError`` too, as the checks it replaces raised one.
+    """
+
+
+class FormulaError(DataError):
+    """A formula cannot be parsed or evaluated on the data (syntax, unknown names, names that need quoting)."""
+
+
 class SeparationError(BayeslogitError, ValueError):
     """Maximum likelihood does not exist: some predictors separate the classes.
 

@@ -14,7 +14,7 @@ from .algorithms import pymc_backend
 from .algorithms.modes import highest_mode
 from .algorithms.dask_backend import in_memory, is_dask
 from .checks import check_choice, check_count, check_newton_options
-from .exceptions import BayeslogitError, CollinearityError, ConvergenceWarning, SeparationError, SingularHessianError
+from .exceptions import BayeslogitError, ConvergenceWarning, OptionError, SingularHessianError
 from .fits.layout import CoefLayout
 from .fits.point import FailedFit, PointFit
 from .fits.posterior import LaplaceFit, MCMCFit
@@ -92,7 +92,7 @@ class LogisticModel:
         model_data = data_layer.with_reference(model_data, reference, self.family)
         self.family.check_classes(model_data.classes)
         self.data = model_data
-        self.intercept = bool(intercept)
+        self.intercept = data_layer.check_intercept(intercept, len(model_data.feature_names))
         self.parameterization = parameterization
         self.design = Design(model_data.X, self.intercept)
         self.layout = CoefLayout(self.family, model_data.classes, model_data.feature_names, self.intercept)
@@ -181,8 +181,8 @@ class LogisticModel:
         if X is None and y is None:
             return self.data.X, *in_memory(self.data.y, self.data.weights), False
         if X is None or y is None:
-            raise ValueError("give both X and y to evaluate on new data (X as the model's features, or the raw data "
-                             "frame of a formula model; y as class labels), or neither for the training data")
+            raise OptionError("give both X and y to evaluate on new data (X as the model's features, or the raw data "
+                              "frame of a formula model; y as class labels), or neither for the training data")
         X = self.design_matrix(X)
         codes = data_layer.class_codes(self.classes_, *in_memory(y))
         if len(codes) != X.shape[0]:
@@ -216,28 +216,33 @@ class LogisticModel:
             When the Hessian becomes singular for another reason than separation.
         """
         tol, max_iter = check_newton_options(tol, max_iter)
-        collinearity = self.data.find_collinearity(self.intercept)
-        if collinearity is not None:
-            raise CollinearityError(f"maximum likelihood is not unique: {collinearity.describe()}, or use "
-                                    "fit_map(bl.Normal(...)), whose prior makes the estimate unique",
-                                    collinearity.columns)
+        self.data.raise_if_collinear(self.intercept, "maximum likelihood is not unique",
+                                     "or use fit_map(bl.Normal(...)), whose prior makes the estimate unique")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             try:
                 fit = self._fit_point("ml", None, tol, max_iter)
             except (SingularHessianError, FloatingPointError):
-                self._raise_if_separated(None)
+                self.data.raise_if_separated(self.intercept, self.n_classes, None)
                 raise
         if not fit.converged or self.data.shows_separation(fit, tol):
-            self._raise_if_separated(fit)
+            self.data.raise_if_separated(self.intercept, self.n_classes, fit)
         for warning in caught:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         return fit
 
     def fit_map(self, prior, tol: float = 1e-10, max_iter: int = 100) -> PointFit:
         """Maximum a posteriori estimate by Newton's method; under a Student-t or Cauchy prior, whose log posterior is
-        not concave, from two starts (:func:`~bayeslogit.algorithms.modes.highest_mode`: a warning if they differ)."""
-        return self._fit_point("map", data_layer.check_prior(prior), *check_newton_options(tol, max_iter))
+        not concave, from two starts (:func:`~bayeslogit.algorithms.modes.highest_mode`: a warning if they differ).
+        Dependent columns so large that the prior's curvature is lost in rounding raise :class:`CollinearityError`."""
+        prior, (tol, max_iter) = data_layer.check_prior(prior), check_newton_options(tol, max_iter)
+        try:
+            return self._fit_point("map", prior, tol, max_iter)
+        except SingularHessianError:
+            self.data.raise_if_collinear(self.intercept, "the MAP's Hessian is singular in float64", "or standardise "
+                                         "them (at their scale the prior's curvature is lost in rounding), or use a "
+                                         "prior with autoscale=True")
+            raise
 
     def _fit_point(self, method: str, prior, tol: float, max_iter: int) -> PointFit:
         start = time.perf_counter()
@@ -248,15 +253,6 @@ class LogisticModel:
         B = objective.coef(result.x)
         return PointFit(method, self, prior, objective, B, objective.penalty(B) - result.value, result.n_iter,
                         result.converged, time.perf_counter() - start, result.iterations, result.hess)
-
-    def _raise_if_separated(self, fit: PointFit | None):
-        """Raise :class:`SeparationError` if the linear program finds separation (``fit``: the ML fit, or None)."""
-        found = self.data.find_separation(self.intercept, self.n_classes, fit)
-        if found is not None:
-            raise SeparationError(
-                f"maximum likelihood does not exist: {found.describe()}, so the ML coefficients diverge to "
-                "infinity. Use fit_map(bl.Normal(sigma=2.5)) (or the posterior fits) for finite estimates",
-                found.columns, found.kind)
 
     # ---- posterior fits ------------------------------------------------------------------------------
     def fit_laplace(self, prior, draws: int = 4000, random_seed=None,
@@ -341,9 +337,9 @@ class LogisticModel:
         if map_fit is None:
             return self.fit_map(prior)
         if not isinstance(map_fit, PointFit) or map_fit.model is not self or map_fit.prior != prior:
-            raise ValueError(f"`map_fit` must be model.fit_map(prior) of this model under {prior!r}; got a "
-                             f"{getattr(map_fit, 'method', type(map_fit).__name__)!r} fit with prior "
-                             f"{getattr(map_fit, 'prior', None)!r}")
+            raise OptionError(f"`map_fit` must be model.fit_map(prior) of this model under {prior!r}; got a "
+                              f"{getattr(map_fit, 'method', type(map_fit).__name__)!r} fit with prior "
+                              f"{getattr(map_fit, 'prior', None)!r}")
         return map_fit
 
     def prior_predictive(self, prior, draws: int = 1000, random_seed=0) -> PriorPredictive:
@@ -371,7 +367,7 @@ class LogisticModel:
             method -> PointFit, LaplaceFit, MCMCFit or FailedFit (e.g. ML under separation), in ``methods`` order.
         """
         if isinstance(methods, str):
-            raise TypeError(f"`methods` must be a sequence of method names, e.g. ('ml', 'map'); got {methods!r}")
+            raise OptionError(f"`methods` must be a sequence of method names, e.g. ('ml', 'map'); got {methods!r}")
         for method in methods:
             check_choice("methods", method, METHODS)
         makers = {

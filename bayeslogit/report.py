@@ -8,6 +8,7 @@ escaped with :func:`html.escape` where it is put into the page.
 """
 
 import base64
+import contextlib
 import html
 import io
 import os
@@ -22,6 +23,7 @@ import pandas as pd
 from .fits.diagnostics import ESS_THRESHOLD, RHAT_THRESHOLD, MCMCDiagnosis
 from .fits.point import FailedFit
 from .fits.posterior import PosteriorFit
+from .formulas import data_names
 
 REPORT_NAME = "report.html"
 
@@ -150,10 +152,12 @@ def write_report(directory: Path | str, page: str) -> Path:
         When the directory cannot be made or written to (its message names the directory).
     """
     directory = Path(directory)
+    created = [folder for folder in (directory, *directory.parents) if not folder.exists()]
     try:
         directory.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{REPORT_NAME}.", suffix=".tmp", dir=directory)
     except OSError as error:
+        _remove_folders(created)
         raise OSError(f"cannot write a report into '{directory}': {error.strerror or error}; give --out a "
                       "directory you can write to") from None
     try:
@@ -163,14 +167,22 @@ def write_report(directory: Path | str, page: str) -> Path:
         os.replace(temporary, directory / REPORT_NAME)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
+        _remove_folders(created)
         raise
     return directory / REPORT_NAME
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    """Remove the (empty) ``folders``, deepest first, that a failed write created; leave any that is not empty."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 # ---- sections -----------------------------------------------------------------------------------------------
 def _data_section(inputs: ReportInputs) -> str:
     model = inputs.model
-    used = set(model.data.formula_spec.required_variables) | {model.response}
+    used = data_names(model.data.formula_spec) | {model.response}
     rows = [("data", inputs.source), ("formula", inputs.formula),
             ("rows", f"{len(inputs.data)} read: {len(inputs.train)} for training, "
                      f"{0 if inputs.test is None else len(inputs.test)} held out"),

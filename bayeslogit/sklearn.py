@@ -18,8 +18,21 @@ prior on ``K - 1`` log-odds against the reference is not one on ``K`` symmetric 
 another class). For two classes ``coef_[0]`` is the log-odds of ``classes_[1]``, as in scikit-learn, whatever
 ``reference`` is.
 
+Randomness
+----------
+``random_state`` seeds the draws of "laplace" and "mcmc", as scikit-learn names it: an int gives the same draws on
+every fit (and in every clone); None fresh draws on every fit, from the operating system's entropy, not from
+NumPy's global generator. A ``numpy.random.Generator`` or a ``numpy.random.RandomState`` is consumed, as
+scikit-learn consumes a ``RandomState``: each fit draws its seed from it, so two fits of one estimator differ, and
+a clone (which copies the generator in its current state) repeats the original's next fit. ``random_seed`` is the
+deprecated name of ``random_state``.
+
 Scikit-learn is an optional dependency: ``pip install "bayeslogit[sklearn]"``.
 """
+
+import numbers
+import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -32,19 +45,90 @@ except ImportError as error:
                       'pip install "bayeslogit[sklearn]"') from error
 
 from .checks import check_choice
+from .exceptions import BayeslogitError, OptionError, warn_convergence
 from .model import LogisticModel
 from .numerics.priors import make_prior
 
 FITS = {
-    "ml": lambda model, estimator: model.fit_ml(),
-    "map": lambda model, estimator: model.fit_map(estimator.prior()),
-    "laplace": lambda model, estimator: model.fit_laplace(estimator.prior(), draws=estimator.draws,
-                                                          random_seed=estimator.random_seed),
-    "mcmc": lambda model, estimator: model.fit_mcmc(estimator.prior(), draws=estimator.draws, tune=estimator.tune,
-                                                    chains=estimator.chains, random_seed=estimator.random_seed,
-                                                    progressbar=False),
+    "ml": lambda model, estimator, seed: model.fit_ml(),
+    "map": lambda model, estimator, seed: model.fit_map(estimator.prior()),
+    "laplace": lambda model, estimator, seed: model.fit_laplace(estimator.prior(), draws=estimator.draws,
+                                                                random_seed=seed),
+    "mcmc": lambda model, estimator, seed: model.fit_mcmc(estimator.prior(), draws=estimator.draws,
+                                                          tune=estimator.tune, chains=estimator.chains,
+                                                          random_seed=seed, progressbar=False),
 }
-"""``method`` -> how :meth:`BayesLogitClassifier.fit` fits a model ``(model, estimator) -> fit``."""
+"""``method`` -> how :meth:`BayesLogitClassifier.fit` fits a model ``(model, estimator, seed) -> fit``."""
+
+ESTIMATOR_WORDS = {
+    "fit_mcmc": 'method="mcmc"',
+    "Use fit_map(bl.Normal(sigma=2.5)) (or the posterior fits)": 'Use method="map" (or "laplace" or "mcmc")',
+    "use fit_map(bl.Normal(...)), whose prior": 'use method="map", whose prior',
+}
+"""Advice of :class:`~bayeslogit.LogisticModel`'s messages -> the same advice in the estimator's parameters."""
+
+DEPRECATED = "deprecated"
+"""The default of ``random_seed``, the deprecated name of ``random_state``: not given."""
+
+_MAX_SEED = np.iinfo(np.int64).max
+
+
+def seed_of(random_state) -> int | None:
+    """The seed of one fit: ``random_state`` itself for an int or None, one drawn from it for a generator.
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None
+
+    Returns
+    -------
+    int or None
+        None: fresh entropy on every fit.
+
+    Raises
+    ------
+    OptionError
+        For a negative int or anything else, naming what is allowed.
+    """
+    if random_state is None:
+        return None
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and random_state >= 0:
+        return int(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(_MAX_SEED))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(_MAX_SEED, dtype=np.int64))
+    raise OptionError(f"`random_state` must be a non-negative int, a numpy.random.Generator, a "
+                      f"numpy.random.RandomState or None; got {random_state!r}")
+
+
+def in_estimator_words(message: str) -> str:
+    """``message`` with the model's advice (``fit_mcmc``, ``fit_map(...)``) put as the estimator's ``method``."""
+    for model_words, estimator_words in ESTIMATOR_WORDS.items():
+        message = message.replace(model_words, estimator_words)
+    return message
+
+
+def fit_in_estimator_words[Fit](make_fit: Callable[[], Fit]) -> Fit:
+    """``make_fit()``, its bayeslogit errors re-raised and its warnings re-issued :func:`in_estimator_words`.
+
+    A reworded warning is attributed to the first caller outside the package, the others where they were issued.
+    """
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            return make_fit()
+    except BayeslogitError as error:
+        error.args = (in_estimator_words(str(error)), *error.args[1:])
+        raise
+    finally:
+        for warning in caught:
+            message = in_estimator_words(str(warning.message))
+            if message == str(warning.message):
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+            else:
+                warn_convergence(message, warning.category)
 
 
 class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
@@ -81,9 +165,9 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         "mcmc" only: tuning steps per chain (the sampler starts whitened at the MAP, so 200 are enough).
     chains : int
         "mcmc" only: the number of chains.
-    random_seed : int, numpy.random.Generator or None
-        Seeds the draws of "laplace" and "mcmc" ("mcmc" takes an int or None). An int gives the same draws on
-        every fit, as scikit-learn's checks and cross-validation expect.
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None
+        Seeds the draws of "laplace" and "mcmc": an int gives the same draws on every fit, None fresh ones, and a
+        generator is consumed, one seed per fit (see the module's Randomness).
     fit_intercept : bool
         Fit an intercept (the first coefficient of the model); without one, ``intercept_`` is zeros.
     reference : class label or None
@@ -93,6 +177,8 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         ``classes_[1]`` and only ``fit_`` changes (``fit_.coef`` is the log-odds of the class that is not
         ``reference``). ``classes_`` and the columns of ``predict_proba`` stay in sorted order. Under "ml" the
         probabilities do not depend on it; under a prior they do (the prior is on the log-odds against it).
+    random_seed : int, numpy.random.Generator, numpy.random.RandomState or None
+        Deprecated: the former name of ``random_state``, which ``fit`` uses in its stead with a DeprecationWarning.
 
     Attributes
     ----------
@@ -119,8 +205,9 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, method: str = "map", prior_sigma=2.5, intercept_sigma: float | None = None,
-                 draws: int = 1000, random_seed=None, tune: int = 200, chains: int = 4, fit_intercept: bool = True,
-                 reference=None, prior_family: str = "normal", prior_nu: float = 7.0, autoscale: bool | None = None):
+                 draws: int = 1000, random_state=None, tune: int = 200, chains: int = 4, fit_intercept: bool = True,
+                 reference=None, prior_family: str = "normal", prior_nu: float = 7.0, autoscale: bool | None = None,
+                 random_seed=DEPRECATED):
         self.method = method
         self.prior_sigma = prior_sigma
         self.intercept_sigma = intercept_sigma
@@ -128,11 +215,12 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         self.prior_nu = prior_nu
         self.autoscale = autoscale
         self.draws = draws
-        self.random_seed = random_seed
+        self.random_state = random_state
         self.tune = tune
         self.chains = chains
         self.fit_intercept = fit_intercept
         self.reference = reference
+        self.random_seed = random_seed
 
     def prior(self):
         """The prior of ``prior_family``, ``prior_sigma``, ``intercept_sigma``, ``prior_nu`` and ``autoscale``.
@@ -166,14 +254,28 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        SeparationError, CollinearityError
+            For "ml", where the estimate does not exist or is not unique; their advice is put as ``method``.
+
+        Warns
+        -----
+        ConvergenceWarning
+            Where the fit's diagnosis is poor (see :meth:`LogisticModel.fit_laplace` and ``fit_mcmc``), its advice
+            put as ``method``.
+        DeprecationWarning
+            When ``random_seed`` is given.
         """
         check_choice("method", self.method, FITS)
+        seed = seed_of(self._random_state())
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
         check_classification_targets(y)
         names = getattr(self, "feature_names_in_", None)
         model = LogisticModel(X, y, feature_names=names, intercept=self.fit_intercept, weights=sample_weight,
                               reference=self.reference)
-        self.fit_ = FITS[self.method](model, self)
+        self.fit_ = fit_in_estimator_words(lambda: FITS[self.method](model, self, seed))
         self.classes_ = np.sort(model.classes_)  # the model's, with the reference moved first
         theta = model.family.class_logits(self.fit_.params)[:, self._model_columns()]  # (P, K); reference's are 0
         if len(self.classes_) == 2:
@@ -181,6 +283,17 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         self.intercept_ = theta[0] if self.fit_intercept else np.zeros(theta.shape[1])
         self.coef_ = theta[int(self.fit_intercept):].T
         return self
+
+    def _random_state(self):
+        """``random_state``, or ``random_seed`` (its deprecated name, with a DeprecationWarning) when given."""
+        if isinstance(self.random_seed, str) and self.random_seed == DEPRECATED:
+            return self.random_state
+        warnings.warn("BayesLogitClassifier's `random_seed` is deprecated and will be removed in a future release; "
+                      "use `random_state`, scikit-learn's name for it", DeprecationWarning, stacklevel=3)
+        if self.random_state is not None:
+            raise OptionError(f"BayesLogitClassifier got random_state={self.random_state!r} and its deprecated name "
+                              f"random_seed={self.random_seed!r}; give random_state only")
+        return self.random_seed
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of the predicted class probabilities (posterior predictive for "laplace" and "mcmc").

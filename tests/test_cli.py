@@ -162,27 +162,44 @@ def test_an_existing_report_is_replaced_atomically(tmp_path, monkeypatch):
     assert (tmp_path / "report.html").read_text() == "new" and os.listdir(tmp_path) == ["report.html"]
 
 
-@pytest.mark.parametrize("contents, words", [
-    (b"", "No columns to parse"),
-    (b"a,b\n1,2\n3,4,5,6\n", "Expected 2 fields"),
-    (b"y,x\n\xff\xfe,1\n", "codec can't decode"),
-], ids=["empty", "ragged", "not-utf8"])
-def test_an_unreadable_csv_is_one_line_naming_the_file(tmp_path, contents, words):
+def test_a_failed_report_removes_the_folders_it_made_and_no_others(tmp_path, monkeypatch):
+    (tmp_path / "kept").mkdir()
+
+    def interrupted(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report.os, "replace", interrupted)
+    with pytest.raises(OSError, match="disk full"):
+        report.write_report(tmp_path / "kept" / "new" / "deeper", "page")
+    assert os.listdir(tmp_path) == ["kept"] and os.listdir(tmp_path / "kept") == []
+
+
+@pytest.mark.parametrize("contents, start, words", [
+    (b"", "cannot read '{path}' as a CSV file", "No columns to parse"),
+    (b"a,b\n1,2\n3,4,5,6\n", "cannot read '{path}' as a CSV file", "Expected 2 fields in line 3, saw 4"),
+    (b"y,x\n\xff\xfe,1\n", "'{path}' is not utf-8 text (byte 0xff)", "--encoding latin-1"),
+    (b"y,x\n0\x00,1\n", "'{path}' is not utf-8 text (NUL at position 5)", "--encoding utf-16"),
+], ids=["empty", "ragged", "not-utf8", "binary"])
+def test_an_unreadable_csv_is_one_line_naming_the_file(tmp_path, contents, start, words):
     (tmp_path / "bad.csv").write_bytes(contents)
     status, _, stderr = run_command(["compare", str(tmp_path / "bad.csv"), "--formula", "y ~ x"])
     assert status == 1
-    assert stderr.count("\n") == 1 and stderr.startswith(f"bayeslogit: error: cannot read '{tmp_path / 'bad.csv'}'")
+    start = f"bayeslogit: error: {start.format(path=tmp_path / 'bad.csv')}"
+    assert stderr.count("\n") == 1 and stderr.startswith(start)
     assert words in stderr
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["compare", "{tmp}/missing.csv", "--formula", "y ~ x"], "no such file: '{tmp}/missing.csv'"),
+    (["compare", "{tmp}/missing.csv", "--formula", "y ~ x"], "cannot read '{tmp}/missing.csv': No such file"),
+    (["compare", "{tmp}", "--formula", "y ~ x"], "cannot read '{tmp}': Is a directory; DATA must be a CSV file"),
     (["compare", "wells", "--formula", "switched ~ dist100 + nosuch"], "nosuch"),
-    (["compare", "wells", "--formula", "nosuch ~ dist100"], "the response 'nosuch' is not a column"),
+    (["compare", "wells", "--formula", "nosuch ~ dist100"], "the response 'nosuch' of the formula"),
     (["compare", "wells", "--formula", "arsenic ~ dist100"], "the outcome 'arsenic' must be binary or categorical"),
     (["compare", "wells", "--formula", "educ ~ dist100"], "'educ' must be binary or categorical; it has 18 distinct"),
     (["compare", "wells", "--formula", "y ~ x", "--out", "{tmp}/a.csv"], "'{tmp}/a.csv' is not a directory"),
-], ids=["missing-file", "unknown-column", "unknown-outcome", "continuous-outcome", "many-classes", "out-is-a-file"])
+    (["compare", "wells", "--formula", "y ~ x", "--out", "{tmp}/a.csv/new"], "'{tmp}/a.csv' is not a directory"),
+], ids=["missing-file", "directory", "unknown-column", "unknown-outcome", "continuous-outcome", "many-classes",
+        "out-is-a-file", "out-below-a-file"])
 def test_unusable_input_is_one_line_and_status_1(tmp_path, argv, words):
     (tmp_path / "a.csv").write_text("y,x\n0,1\n1,2\n")
     status, stdout, stderr = run_command([arg.format(tmp=tmp_path) for arg in argv])
@@ -206,17 +223,18 @@ def test_a_bad_option_value_is_one_line_naming_the_option_and_status_2(option, v
 
 def test_help_explains_every_option_with_examples():
     status, stdout, _ = run_command(["compare", "--help"])
-    options = ["--formula", "--prior-sigma", "--intercept-sigma", "--methods", "--draws", "--chains", "--tune",
-               "--seed", "--test-size", "--out"]
+    options = ["--formula", "--sep", "--encoding", "--drop-missing", "--prior-sigma", "--intercept-sigma", "--methods",
+               "--draws", "--chains", "--tune", "--seed", "--test-size", "--out"]
     assert status == 0
     assert all(option in stdout for option in options)
     assert 'bayeslogit compare wells --formula "switched ~ dist100 + arsenic" --out wells-report' in stdout
+    assert "Exit status: 0 done, 1 input that cannot be used, 2 a malformed command line, 70 a bug" in stdout
     status, stdout, _ = run_command(["--help"])
     assert status == 0 and "compare" in stdout and "examples:" in stdout
 
 
-def test_the_module_runs_with_python_dash_m():
-    done = subprocess.run([sys.executable, "-m", "bayeslogit.cli", "compare", "wells", "--formula", "y ~ x",
+def test_the_package_runs_with_python_dash_m():
+    done = subprocess.run([sys.executable, "-m", "bayeslogit", "compare", "wells", "--formula", "y ~ x",
                            "--draws", "0"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr == "bayeslogit: error: argument --draws: must be an integer >= 1; got '0' " \

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import bayeslogit as bl
 from bayeslogit.algorithms.collinearity import Collinearity, find_collinearity
 from bayeslogit.numerics.objective import Design
 
@@ -92,7 +93,7 @@ def test_columns_to_drop_is_the_rank_deficiency(seed):
 
 
 def test_max_names_must_be_positive():
-    with pytest.raises(ValueError, match="max_names"):
+    with pytest.raises(bl.OptionError, match=r"`max_names` must be an integer >= 1; got 0"):
         check({"a": A, "b": A}).describe(max_names=0)
 
 

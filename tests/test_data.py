@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import bayeslogit as bl
+from bayeslogit.exceptions import DataTypeError
 
 
 @pytest.fixture
@@ -14,14 +15,15 @@ def frame():
 
 
 @pytest.mark.parametrize("mutate, exception, pattern", [
-    (lambda X, y: (X.assign(a=X.a.where(X.index != 3)), y), bl.DataError, "NaN in column 'a' \\(1 row, first at row 3\\)"),
+    (lambda X, y: (X.assign(a=X.a.where(X.index != 3)), y), bl.DataError,
+     "NaN in column 'a' \\(1 row, first at row 3\\)"),
     (lambda X, y: (X.assign(b=X.b.where(X.index != 5, np.inf)), y), bl.DataError, "infinite values in column 'b'"),
     (lambda X, y: (X, y.iloc[:-1]), bl.DataError, "X has 20 rows but y has 19"),
     (lambda X, y: (X, y * 0), bl.DataError, "single class \\(0\\).*at least two"),
     (lambda X, y: (X.to_numpy()[:, 0], y), bl.DataError, "must be 2-D.*got shape \\(20,\\).*reshape"),
     (lambda X, y: (X.iloc[:0], y.iloc[:0]), bl.DataError, "no rows"),
-    (lambda X, y: (X.assign(c="text"), y), TypeError, "numeric.*'c'.*C\\(c\\)"),
-    (lambda X, y: (X.to_numpy().astype(str), y), TypeError, "numeric.*dtype"),
+    (lambda X, y: (X.assign(c="text"), y), DataTypeError, "numeric.*'c'.*C\\(c\\)"),
+    (lambda X, y: (X.to_numpy().astype(str), y), DataTypeError, "numeric.*dtype"),
     (lambda X, y: (X, y.astype(float).where(y.index != 2)), bl.DataError, "y contains missing values"),
     (lambda X, y: (X, y / 3), bl.DataError, "non-integer values such as 0.33"),
 ])
@@ -58,7 +60,7 @@ def test_weights_are_checked(frame):
 
 
 def test_choices_are_checked(frame):
-    with pytest.raises(ValueError, match="`parameterization` must be one of \\['reference', 'symmetric'\\]"):
+    with pytest.raises(bl.OptionError, match="`parameterization` must be one of \\['reference', 'symmetric'\\]"):
         bl.LogisticModel(frame[["a"]], frame["y"], parameterization="softmax")
     with pytest.raises(ValueError, match="needs two classes"):
         bl.LogisticModel(frame[["a"]], np.arange(20) % 3, likelihood="bernoulli")
@@ -99,14 +101,15 @@ def test_formula_features(frame):
 
 
 def test_formula_errors(frame):
-    with pytest.raises(bl.DataError, match="cannot evaluate.*zz.*Columns available"):
+    with pytest.raises(bl.FormulaError, match=r"reads names the data lack: 'zz' is not a column of the data\. "
+                                              r"Columns are \['a', 'b', 'y'\]$"):
         bl.LogisticModel.from_formula("y ~ a + zz", frame)
-    with pytest.raises(bl.DataError, match="response 'w' is not a column"):
+    with pytest.raises(bl.FormulaError, match="response 'w' of the formula 'w ~ a' is not a column"):
         bl.LogisticModel.from_formula("w ~ a", frame)
-    with pytest.raises(bl.DataError, match="missing values"):
+    with pytest.raises(bl.DataError, match=r"reads missing values in 1 of 20 rows \(a: 1\)"):
         bl.LogisticModel.from_formula("y ~ a", frame.assign(a=frame.a.where(frame.index != 1)))
     fit = bl.LogisticModel.from_formula("y ~ a", frame).fit_ml()
-    with pytest.raises(TypeError, match="built from a formula"):
+    with pytest.raises(DataTypeError, match="built from a formula"):
         fit.predict_proba(np.ones((2, 1)))
 
 
@@ -120,7 +123,8 @@ def test_load_wells():
 def test_new_data_with_an_unseen_category_level_is_refused(frame):
     data = frame.assign(g=np.array(["u", "u", "v", "v"] * 5))
     fit = bl.LogisticModel.from_formula("y ~ a + C(g)", data).fit_ml()
-    with pytest.raises(bl.DataError, match="do not fit the formula.*'z'"):
+    with pytest.raises(bl.DataError, match=r"column 'g' of the new rows holds level\(s\) \['z'\] that the model was "
+                                           r"not fitted on \(2 of 2 rows\); it knows \['u', 'v'\]"):
         fit.predict_proba(data.iloc[:2].assign(g="z"))
 
 
@@ -163,17 +167,18 @@ def test_intercept_only_model_fits_the_log_odds(frame):
      ValueError, "is for the categorical likelihood.*likelihood='categorical'"),
     (lambda f: bl.LogisticModel(f[["a"]], f[["y", "y"]].to_numpy()), bl.DataError, "y must be 1-D.*\\(20, 2\\)"),
     (lambda f: bl.Normal("wide"), TypeError, "`sigma` must be a number.*'wide'"),
-    (lambda f: bl.LogisticModel.from_formula(3, f), TypeError, "formula must be a string"),
-    (lambda f: bl.LogisticModel.from_formula("y ~ a", f.to_numpy()), TypeError, "data must be a pandas DataFrame"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_ml(max_iter=0), ValueError, "`max_iter` must be an integer >= 1"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(bl.Normal(1.0), tol=-1.0), ValueError, "`tol` must be"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(2.5), TypeError,
+    (lambda f: bl.LogisticModel.from_formula(3, f), bl.OptionError, "formula must be a string"),
+    (lambda f: bl.LogisticModel.from_formula("y ~ a", f.to_numpy()), DataTypeError, "data must be a pandas DataFrame"),
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_ml(max_iter=0), bl.OptionError,
+     "`max_iter` must be an integer >= 1"),
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(bl.Normal(1.0), tol=-1.0), bl.OptionError, "`tol` must be"),
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(2.5), bl.OptionError,
      "prior must be bl.Normal, bl.StudentT or bl.Cauchy"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).objective(2.5), TypeError,
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).objective(2.5), bl.OptionError,
      "prior must be bl.Normal, bl.StudentT or bl.Cauchy"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_all(bl.Normal(1.0), methods="ml"), TypeError,
+    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_all(bl.Normal(1.0), methods="ml"), bl.OptionError,
      r"`methods` must be a sequence of method names, e.g. \('ml', 'map'\); got 'ml'"),
-    (lambda f: bl.compare(bl.LogisticModel(f[["a"]], f["y"]).fit_ml(), n_bins=0), ValueError,
+    (lambda f: bl.compare(bl.LogisticModel(f[["a"]], f["y"]).fit_ml(), n_bins=0), bl.OptionError,
      "`n_bins` must be an integer >= 1; got 0"),
 ])
 def test_options_are_checked(frame, make, exception, pattern):

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import bayeslogit as bl
 from bayeslogit.algorithms.separation import Separation, find_separation
 
 IRIS_NAMES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
@@ -312,7 +313,7 @@ def test_names_are_plain_strings():
 
 
 def test_describe_needs_a_positive_max_names():
-    with pytest.raises(ValueError, match="max_names"):
+    with pytest.raises(bl.OptionError, match=r"`max_names` must be an integer >= 1; got 0"):
         find_separation(X_COMPLETE, Y6, 2).describe(max_names=0)
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import eigh
 
+from ..checks import check_count
 from ..numerics.design import Design
 
 SCREEN_MIN_ROWS = 20_000
@@ -74,8 +75,7 @@ class Collinearity:
         For example ``"'a' and 'b' are linearly dependent: drop one of them"`` or
         ``"'px0', 'px32' and 'px39' are constant, so they duplicate the intercept: drop all of them"``.
         """
-        if max_names < 1:
-            raise ValueError(f"`max_names` must be an integer >= 1; got {max_names!r}")
+        max_names = check_count("max_names", max_names, 1)
         names, n = _names(self.columns, max_names), len(self.columns)
         if self.kind in _CONSTANT:
             what = _CONSTANT[self.kind][n > 1]
@@ -142,6 +142,9 @@ def collinearity_of_gram(gram: np.ndarray, intercept: bool, names: tuple[str, ..
     if not names:
         return None
     names = tuple(str(n) for n in names)
+    norms = np.sqrt(np.diag(gram))
+    norms = np.where(norms > 0, norms, 1.0)
+    gram = gram / np.outer(norms, norms)  # unit diagonal, so that the Schur complement cannot overflow
     start = int(intercept)
     inner = gram[start:, start:]
     if intercept:  # the Gram matrix of the centred columns (Schur complement of the intercept)

@@ -53,6 +53,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+from ..checks import check_count
+
 _REL_TOL = 1e-6
 _FEAS_TOL = 1e-9
 # Presolve off: it costs more than it saves here. HiGHS's default tolerances are kept (1e-10 made it
@@ -93,8 +95,7 @@ class Separation:
         """The clause completing "maximum likelihood does not exist: ", naming at most ``max_names``
         predictors and counting the others: "'x' separates the classes quasi-completely on its own,
         and the predictors together separate them completely"."""
-        if max_names < 1:
-            raise ValueError(f"`max_names` must be an integer >= 1; got {max_names!r}")
+        max_names = check_count("max_names", max_names, 1)
         if self.alone_kinds is None:
             return _group_clause(self.columns, self.kind, "the classes", max_names, together=True)
         groups = [[c for c, k in zip(self.columns, self.alone_kinds) if k == kind] for kind in _ADVERB]

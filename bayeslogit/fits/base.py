@@ -153,6 +153,12 @@ class FitBase:
         -------
         pathlib.Path
             ``path``.
+
+        Raises
+        ------
+        DataError
+            When a formula term or a transform's state cannot be saved as plain data (a method call such as
+            ``x.clip(0, 2)``, category levels that are not plain scalars); the message names it.
         """
         return storage.save(self, path)
 

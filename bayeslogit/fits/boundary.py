@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_probability
+from ..exceptions import OptionError
 from . import intervals
 from .layout import listing
 
@@ -132,8 +133,8 @@ class Boundary:
         """The boundary of ``fit`` at ``level`` (a probability in (0, 1))."""
         level = check_probability("level", level)
         if not fit.model.feature_names:
-            raise ValueError("the model has no features, so its prediction is the same everywhere and there is "
-                             "no boundary; add predictors")
+            raise OptionError("the model has no features, so its prediction is the same everywhere and there is "
+                              "no boundary; add predictors")
         return cls(fit, level, _variables(fit.layout, fit.coef_draws, level))
 
     @property
@@ -243,8 +244,8 @@ class PointBoundary(Boundary):
                             index=pd.Index(self.names, name="quantity"))
 
     def to_datatree(self):
-        raise TypeError(f"the {self.fit.method.upper()} boundary is a point estimate without draws; use "
-                        "summary() for its delta-method standard error, or fit_laplace / fit_mcmc for a posterior")
+        raise OptionError(f"the {self.fit.method.upper()} boundary is a point estimate without draws; use "
+                          "summary() for its delta-method standard error, or fit_laplace / fit_mcmc for a posterior")
 
 
 class PosteriorBoundary(Boundary):

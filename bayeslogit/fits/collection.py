@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from ..exceptions import OptionError
 from .base import FitBase
 from .point import FailedFit
 
@@ -23,9 +24,9 @@ def collect_fits(fits) -> tuple[dict, dict]:
 
     Raises
     ------
-    ValueError
+    OptionError
         When no fit is usable, two fits of a sequence share a method, or the fits come from
-        different models.
+        different models (a ValueError, as every OptionError is).
     """
     if isinstance(fits, (FitBase, FailedFit)):
         fits = [fits]
@@ -33,14 +34,14 @@ def collect_fits(fits) -> tuple[dict, dict]:
         fits = list(fits)
         methods = [fit.method for fit in fits]
         if len(set(methods)) < len(methods):
-            raise ValueError(f"two fits share a method ({methods}); pass a dict to name them, e.g. "
-                             "{'map sigma=1': fit_a, 'map sigma=0.1': fit_b}")
+            raise OptionError(f"two fits share a method ({methods}); pass a dict to name them, e.g. "
+                              "{'map sigma=1': fit_a, 'map sigma=0.1': fit_b}")
         fits = dict(zip(methods, fits))
     fitted = {name: fit for name, fit in fits.items() if not isinstance(fit, FailedFit)}
     failed = {name: fit for name, fit in fits.items() if isinstance(fit, FailedFit)}
     if not fitted:
         reasons = "; ".join(f"{name}: {fit.reason}" for name, fit in failed.items()) or "none given"
-        raise ValueError(f"no usable fit ({reasons}); pass fits such as model.fit_all(prior)")
+        raise OptionError(f"no usable fit ({reasons}); pass fits such as model.fit_all(prior)")
     if len({id(fit.model) for fit in fitted.values()}) > 1:
-        raise ValueError("these fits come from different models; put fits of one model together")
+        raise OptionError("these fits come from different models; put fits of one model together")
     return fitted, failed

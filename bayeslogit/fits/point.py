@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..algorithms.laplace import Gaussian
+from ..exceptions import OptionError
 from . import intervals, odds, storage
 from .base import FitBase
 from .boundary import PointBoundary
@@ -224,8 +225,8 @@ class FailedFit:
         TypeError
             Always, with the reason the fit failed.
         """
-        raise TypeError(f"the {self.method} fit failed ({self.reason}), so it has no estimates to save; save the "
-                        "fits that succeeded")
+        raise OptionError(f"the {self.method} fit failed ({self.reason}), so it has no estimates to save; save the "
+                          "fits that succeeded")
 
     def __repr__(self) -> str:
         return f"FailedFit(method={self.method!r}, {self.reason})"

@@ -1,11 +1,15 @@
 """Saving fits to NetCDF (``.nc``) or zarr (``.zarr``) and loading them back, through an ``xarray.DataTree``.
 
+A saved fit is data: arrays, and text that is read as JSON. Loading never unpickles, imports or evaluates anything
+from the file; what does not parse into exactly the expected shapes and types is refused with a
+:class:`~bayeslogit.DataError` naming the file.
+
 Layout of a saved fit
 ---------------------
 The root node's attribute ``bayeslogit`` is a JSON object: the format and its version, the fit's class and
 method, its prior, ``fit_time`` (and a point fit's ``loglik``, ``n_iter``, ``converged``; an MCMC fit's
-``sampler``), the model's labels (likelihood, parameterization, intercept, class labels and their dtype,
-feature names, formula, response, the formula's model spec) and a SHA-256 checksum of every array in the tree.
+``sampler``), the model's labels (likelihood, parameterization, intercept, class labels and their dtype, feature
+names, formula, response, the formula's model spec as plain data, see :mod:`.formula_state`) and a checksum.
 
 * A point fit (ML, MAP) is one node: ``coef`` (dims ``predictor`` [, ``class``], labelled as ``fit.coef``),
   ``hessian`` (``free``, ``free2``; the optimiser's free coordinates, from which ``cov`` is recomputed exactly)
@@ -13,8 +17,8 @@ feature names, formula, response, the formula's model spec) and a SHA-256 checks
   (``iteration``, ``free``).
 * A posterior fit has ArviZ's ``posterior`` group (``coef``, see ``fit.draws``) and, for MCMC, ``sample_stats``,
   so that ArviZ reads the file as it is; ``map_fit``, the MAP fit it was built on, laid out as a point fit;
-  ``diagnosis``, what the fit's check found; and, for Laplace, ``laplace`` with the standard-normal ``latent``
-  draws (``draw``, ``free``).
+  ``diagnosis``, what the fit's check found (the figures labelled like ``coef``, with its dims; the others in
+  the JSON); and, for Laplace, ``laplace`` with the standard-normal ``latent`` draws (``draw``, ``free``).
 
 The training rows are not saved, so a loaded fit's ``model`` is a :class:`SavedModel` that knows the labels and
 how to read new rows (``predict_proba(X)``, ``summary()``, ``boundary()``, and ``compare`` of point fits on
@@ -23,34 +27,40 @@ rows (``predict_proba()`` without ``X``, ``log_likelihood``, ``to_datatree``, ``
 posterior fits, in-sample metrics). ``bl.load(path, model=model)`` attaches a model of the same data instead, and
 then everything works.
 
+Integrity
+---------
 Writes are atomic: the tree is written to a temporary directory beside ``path`` and moved into place with
-``os.replace``, so an existing file survives a failed write. A file that is truncated, altered, or not written
-by :func:`save` raises :class:`~bayeslogit.DataError` naming it, never a partly read fit.
+``os.replace``, so an existing file survives a failed write. The checksum is a SHA-256 of every array in the tree
+and of the metadata's canonical JSON (sorted keys, without the checksum itself), so a truncated, partly copied or
+altered file is refused rather than read in part; where the file holds a fact twice (the feature names and class
+labels, in the metadata and as the ``predictor`` and ``class`` coordinates), the two must agree. These checks
+detect damage, not deliberate tampering: anyone who edits a file can write a new checksum. Loading executes nothing
+from the file, and the formula terms that predictions on new rows evaluate are limited to computations on their
+columns (:func:`.formula_state.check_term`).
 """
 
-import base64
 import hashlib
 import json
 import os
-import pickle
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..algorithms.newton import Iteration
-from ..exceptions import DataError
-from ..numerics.families import FAMILIES
-from ..numerics.priors import prior_fields, prior_from_fields
+from ..exceptions import DataError, OptionError
+from ..numerics.priors import prior_fields
 from .diagnostics import LaplaceDiagnosis, MCMCDiagnosis
-from .layout import CoefLayout
-from .saved import SavedData, SavedModel
+from .plain import Names, checked
+from .saved import MODEL_SCHEMA, matching, model_meta, saved_model, saved_prior
+from .saved_diagnosis import SCHEMA as DIAGNOSIS_SCHEMA
+from .saved_diagnosis import diagnosis_from_parts, diagnosis_parts
 
 FORMAT = "bayeslogit-fit"
-VERSION = 2
+VERSION = 3
+"""The format version written and read; versions 1 and 2 stored a formula's model spec as a pickle."""
 _ITERATION_FIELDS = ("objective", "grad_norm", "decrement", "step_size")
 _CLASSES = {}
 """Class name -> the fit class that :func:`load` rebuilds; filled by :func:`storable`."""
@@ -71,6 +81,12 @@ def save(fit, path) -> Path:
     -------
     Path
         ``path``.
+
+    Raises
+    ------
+    DataError
+        When the model holds what a saved fit cannot (a formula term or a state that is not plain data, class
+        labels that are not text, numbers or booleans), naming it.
     """
     import xarray as xr
 
@@ -78,12 +94,13 @@ def save(fit, path) -> Path:
     writer = _format(path)[0]
     kind = type(fit).__name__
     if kind not in _KINDS:
-        raise TypeError(f"fits of class {kind} cannot be saved; saved are {list(_KINDS)}")
+        raise OptionError(f"fits of class {kind} cannot be saved; saved are {list(_KINDS)}")
     groups, meta = _KINDS[kind][0](fit)
     tree = xr.DataTree.from_dict(groups)
     meta = {"format": FORMAT, "version": VERSION, "fit": kind, "prior": prior_fields(fit.prior),
-            "model": _model_meta(fit.model), **meta, "checksum": _checksum(tree)}
-    tree.attrs["bayeslogit"] = json.dumps(meta, default=_plain)
+            "model": model_meta(fit.model), **meta}
+    meta = json.loads(json.dumps(meta, default=_plain))  # as load reads it back
+    tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": _checksum(tree, meta)})
     _write_atomically(tree, path, writer)
     return path
 
@@ -119,17 +136,16 @@ def _posterior_groups(fit) -> tuple[dict, dict]:
 
 
 def _laplace_groups(fit) -> tuple[dict, dict]:
+    """A Laplace fit: its draws, MAP fit and latent draws, and every field of its diagnosis (:mod:`.saved_diagnosis`):
+    those labelled like ``coef`` as the variables of the group ``diagnosis``, the others in the metadata."""
     import xarray as xr
 
     groups, meta = _posterior_groups(fit)
-    diagnosis = fit.diagnosis
-    corrected = np.asarray(diagnosis.corrected_coef, dtype=float)
+    arrays, diagnosis = diagnosis_parts(fit.diagnosis, fit.layout)
     groups["laplace"] = xr.Dataset({"latent": (("draw", "free"), fit.latent)})
-    groups["diagnosis"] = xr.Dataset({"khat": diagnosis.khat, "log_ratio_range": diagnosis.log_ratio_range,
-                                      "n_draws": diagnosis.n_draws,
-                                      "corrected_coef": (fit.layout.family.coef_dims, corrected)},
+    groups["diagnosis"] = xr.Dataset({name: (fit.layout.family.coef_dims, values) for name, values in arrays.items()},
                                      coords=fit.layout.coords)
-    return groups, meta
+    return groups, meta | {"diagnosis": diagnosis}
 
 
 def _mcmc_groups(fit) -> tuple[dict, dict]:
@@ -152,41 +168,16 @@ def _text(values: np.ndarray) -> np.ndarray:
     return np.array(texts, dtype=object).reshape(values.shape)
 
 
-def _model_meta(model) -> dict:
-    """The model's labels, and the formula's model spec pickled (base64 text).
-
-    Predicting on a new data frame needs the formulaic ``ModelSpec`` itself: the state of stateful transforms
-    (``center(x)`` keeps the training mean, ``C(g)`` the training levels), which the formula alone cannot give
-    back without the training rows. formulaic 1.x offers no serialization of a ModelSpec but pickling (it defines
-    ``__getstate__`` for it), so the spec is pickled; loading unpickles it, so load only files you trust, and a
-    file pickled by another formulaic version may fail to load (a :class:`DataError` says so).
-    """
-    classes = np.asarray(model.classes_)
-    spec = model.data.formula_spec
-    return {"likelihood": model.likelihood, "parameterization": model.parameterization, "intercept": model.intercept,
-            "classes": classes.tolist(), "classes_dtype": classes.dtype.str, "feature_names": model.feature_names,
-            "named_features": bool(model.data.named_features), "formula": model.formula, "response": model.response,
-            "formula_spec": None if spec is None else base64.b64encode(pickle.dumps(spec)).decode("ascii"),
-            "predictor_sd": _predictor_sd(model.data)}
-
-
-def _predictor_sd(data) -> list | None:
-    """The predictors' standard deviations, which an autoscaled prior's scales are divided by; None where unknown
-    (a fit saved in format version 1 and loaded)."""
-    sd = data.predictor_sd()
-    return None if sd is None else [None if np.isnan(value) else value for value in np.asarray(sd, dtype=float)]
-
-
 def _plain(value):
     """JSON for NumPy scalars (class labels held in object arrays)."""
     if isinstance(value, np.generic):
         return value.item()
-    raise TypeError(f"cannot save a value of type {type(value).__name__} ({value!r}) in a fit's metadata")
+    raise OptionError(f"cannot save a value of type {type(value).__name__} ({value!r}) in a fit's metadata")
 
 
-def _checksum(tree) -> str:
-    """SHA-256 of every variable of every node, in a form that survives the file formats' encodings: numbers as
-    little-endian float64, anything else as text."""
+def _checksum(tree, meta: dict) -> str:
+    """SHA-256 of every variable of every node, in a form that survives the file formats' encodings (numbers as
+    little-endian float64, anything else as text), and of the canonical JSON of ``meta`` without its checksum."""
     digest = hashlib.sha256()
     for node in sorted(tree.subtree, key=lambda node: node.path):
         variables = node.to_dataset(inherit=False).variables
@@ -197,6 +188,8 @@ def _checksum(tree) -> str:
                 digest.update(values.astype("<f8").tobytes())
             else:
                 digest.update("\x1f".join(map(str, values.ravel().tolist())).encode())
+    canonical = {key: value for key, value in meta.items() if key != "checksum"}
+    digest.update(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode())
     return digest.hexdigest()
 
 
@@ -247,8 +240,8 @@ _FORMATS = {".nc": (_write_netcdf, _read_netcdf), ".zarr": (_write_zarr, _read_z
 def _format(path: Path) -> tuple:
     """The writer and reader of ``path``'s format."""
     if path.suffix not in _FORMATS:
-        raise ValueError(f"a fit is saved as NetCDF or zarr, chosen by the path's suffix, one of {list(_FORMATS)}; "
-                         f"got '{path}'")
+        raise OptionError(f"a fit is saved as NetCDF or zarr, chosen by the path's suffix, one of {list(_FORMATS)}; "
+                          f"got '{path}'")
     return _FORMATS[path.suffix]
 
 
@@ -275,7 +268,8 @@ def load(path, model=None, *, checks):
     Raises
     ------
     DataError
-        When the file is damaged (truncated, altered) or was not written by :func:`save`.
+        When the file is damaged (truncated, altered), was not written by :func:`save`, is of another format
+        version, or holds what does not parse into a fit; the message names the file.
     ValueError
         When ``model`` does not match the saved fit's labels.
     """
@@ -289,63 +283,68 @@ def load(path, model=None, *, checks):
         raise DataError(f"cannot read '{path}' as a saved fit ({type(error).__name__}: {error}); the file is damaged "
                         "(truncated?) or was not written by fit.save") from error
     meta = _metadata(tree, path)
-    saved = _saved_model(meta["model"], checks, path)
-    model = saved if model is None else _matching(model, saved, path)
-    prior = prior_from_fields(meta["prior"])
-    return _KINDS[meta["fit"]][1](tree, meta, model, prior)
+    saved, prior = _parsed(lambda: (saved_model(meta["model"], tree, checks), saved_prior(meta["prior"])), path)
+    model = saved if model is None else matching(model, saved, path)
+    return _parsed(lambda: _KINDS[meta["fit"]][1](tree, meta, model, prior), path)
+
+
+def _parsed(read, path: Path):
+    """``read()``, with what it finds wrong with the file raised as a :class:`DataError` naming ``path``."""
+    try:
+        return read()
+    except DataError as error:
+        raise DataError(f"'{path}' does not hold a fit that this bayeslogit reads: {error}; save the fit "
+                        "again") from None
+    except (KeyError, IndexError, TypeError, ValueError) as error:  # arrays missing, or of other shapes
+        raise DataError(f"'{path}' does not hold the arrays of a saved fit ({type(error).__name__}: {error}); save "
+                        "the fit again") from None
 
 
 def _metadata(tree, path: Path) -> dict:
-    """The root's JSON metadata, checked: format, version, kind and the arrays' checksum."""
+    """The root's JSON metadata, checked: format, version, the checksum, and the shapes and types of its values."""
     text = tree.attrs.get("bayeslogit")
     try:
         meta = json.loads(text) if isinstance(text, str) else None
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise DataError(f"'{path}' is damaged: its fit metadata is not valid JSON ({error})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise DataError(f"'{path}' is not a saved bayeslogit fit: its root has no bayeslogit fit metadata (it holds "
                         f"the groups {sorted(tree.groups)}); fits are saved with fit.save(path), other files are read "
                         "with xarray")
-    if meta.get("version", VERSION + 1) > VERSION:
-        raise DataError(f"'{path}' is in fit format version {meta.get('version')}, newer than this bayeslogit reads "
-                        f"({VERSION}); upgrade bayeslogit")
+    _check_version(meta.get("version"), path)
+    if _checksum(tree, meta) != meta.get("checksum"):
+        raise DataError(f"'{path}' is damaged: its arrays and metadata do not match the checksum written with them (a "
+                        "truncated, partly copied or altered file); save the fit again")
     if meta.get("fit") not in _KINDS:
-        raise DataError(f"'{path}' holds a fit of class {meta.get('fit')!r}; this bayeslogit loads {list(_KINDS)}")
-    if _checksum(tree) != meta.get("checksum"):
-        raise DataError(f"'{path}' is damaged: its arrays do not match the checksum written with them (a truncated, "
-                        "partly copied or altered file); save the fit again")
-    return meta
+        raise DataError(f"'{path}' holds a fit of class {meta.get('fit')!r:.40}; this bayeslogit loads {list(_KINDS)}")
+    return _parsed(lambda: checked(meta, _schema(meta["fit"]), "the metadata"), path)
 
 
-def _saved_model(meta: dict, checks, path: Path) -> SavedModel:
-    family = FAMILIES[meta["likelihood"]](meta["parameterization"])
-    classes = np.array(meta["classes"], dtype=np.dtype(meta["classes_dtype"]))
-    spec = meta["formula_spec"]
-    if spec is not None:
-        try:
-            spec = pickle.loads(base64.b64decode(spec))
-        except Exception as error:  # unpickling raises whatever the pickled classes raise
-            raise DataError(f"'{path}': the model spec of the formula {meta['formula']!r} cannot be rebuilt "
-                            f"({type(error).__name__}: {error}); install the formulaic version it was saved "
-                            "with") from error
-    data = SavedData(classes, tuple(meta["feature_names"]), spec, meta["named_features"], meta.get("predictor_sd"))
-    layout = CoefLayout(family, classes, data.feature_names, meta["intercept"])
-    return SavedModel(family, layout, meta["intercept"], meta["parameterization"], meta["formula"], meta["response"],
-                      data, checks)
+def _check_version(version, path: Path) -> None:
+    if version in (1, 2):
+        raise DataError(f"'{path}' is in fit format version {version}, written by an earlier bayeslogit, which stored "
+                        "a formula's model spec as a pickle; this release never unpickles a file (that would run code "
+                        f"from it) and reads format version {VERSION} only. Fit the model again and save the fit "
+                        "again with this release")
+    if version != VERSION:
+        raise DataError(f"'{path}' is in fit format version {version!r:.20}, which this bayeslogit does not read (it "
+                        f"reads version {VERSION}); a newer bayeslogit wrote it, or it is damaged")
 
 
-def _matching(model, saved: SavedModel, path: Path):
-    """``model``, when its labels are those of the saved fit's model ``saved``; else a ValueError naming the
-    differences."""
-    labels = ("likelihood", "parameterization", "intercept", "feature_names", "formula")
-    differences = [f"{name} {getattr(model, name)!r} (saved: {getattr(saved, name)!r})" for name in labels
-                   if getattr(model, name) != getattr(saved, name)]
-    if not np.array_equal(np.asarray(model.classes_), saved.classes_):
-        differences.append(f"classes {np.asarray(model.classes_).tolist()} (saved: {saved.classes_.tolist()})")
-    if differences:
-        raise ValueError(f"`model` does not match the fit saved in '{path}': {'; '.join(differences)}. Pass a model "
-                         "of the data the fit was made on, or none")
-    return model
+def _schema(kind: str) -> dict:
+    """The shape of the metadata of a fit of class ``kind`` (see :mod:`.plain`)."""
+    common = {"format": str, "version": int, "fit": str, "prior": (None, Names(object)), "model": MODEL_SCHEMA,
+              "checksum": str}
+    return common | _KINDS[kind][2](_CLASSES[kind])
+
+
+_POINT = {"method": frozenset({"ml", "map"}), "fit_time": float, "loglik": float, "n_iter": int, "converged": bool}
+"""The shape of a point fit's own metadata (:func:`_point_meta`)."""
+
+
+def _posterior_schema(cls) -> dict:
+    """The shape of the metadata that Laplace and MCMC fits share (:func:`_posterior_groups`)."""
+    return {"method": frozenset({cls.method}), "fit_time": float, "map_fit": _POINT}
 
 
 def _read_point(tree, meta: dict, model, prior):
@@ -371,10 +370,9 @@ def _posterior_parts(tree, meta: dict, model, prior) -> tuple:
 
 def _read_laplace(tree, meta: dict, model, prior):
     map_fit, draws = _posterior_parts(tree, meta, model, prior)
-    found = tree["diagnosis"]
-    corrected = map_fit.layout.labelled(found["corrected_coef"].values.reshape(map_fit.params.shape))
-    diagnosis = LaplaceDiagnosis(float(found["khat"]), corrected, int(found["n_draws"]),
-                                 float(found["log_ratio_range"]))
+    group = tree["diagnosis"]
+    arrays = {name: group[name].values for name in group.data_vars}
+    diagnosis = diagnosis_from_parts(LaplaceDiagnosis, arrays, meta["diagnosis"], map_fit.layout)
     return _CLASSES["LaplaceFit"](model, prior, draws, meta["fit_time"], map_fit, diagnosis,
                                   tree["laplace"]["latent"].values)
 
@@ -391,6 +389,9 @@ def _read_mcmc(tree, meta: dict, model, prior):
     return _CLASSES["MCMCFit"](model, prior, draws, meta["fit_time"], map_fit, diagnosis, stats, meta["sampler"])
 
 
-_KINDS = {"PointFit": (_point_groups, _read_point), "LaplaceFit": (_laplace_groups, _read_laplace),
-          "MCMCFit": (_mcmc_groups, _read_mcmc)}
-"""Fit class name -> (the groups and metadata it is saved as, how it is read back)."""
+_KINDS = {"PointFit": (_point_groups, _read_point, lambda cls: _POINT),
+          "LaplaceFit": (_laplace_groups, _read_laplace,
+                         lambda cls: _posterior_schema(cls) | {"diagnosis": DIAGNOSIS_SCHEMA}),
+          "MCMCFit": (_mcmc_groups, _read_mcmc, lambda cls: _posterior_schema(cls) | {
+              "sampler": str, "diagnosis_columns": [str], "texts": [str]})}
+"""Fit class name -> (the groups and metadata it is saved as, how it is read back, the shape of its metadata)."""

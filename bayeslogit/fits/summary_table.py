@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataError
+from ..exceptions import DataError, OptionError
 from . import sensitivity
 
 WIDTH = 78
@@ -122,8 +122,8 @@ class SummaryTable(pd.DataFrame):
         """
         header = getattr(self, "_header", None)
         if header is None:
-            raise ValueError("this table has no header of statistics (it was joined from several summaries, or built "
-                             "by hand); take them from each fit's summary().statistics, or fit.statistics()")
+            raise OptionError("this table has no header of statistics (it was joined from several summaries, or built "
+                              "by hand); take them from each fit's summary().statistics, or fit.statistics()")
         return header.content.statistics
 
     def header_text(self) -> str:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import null_space
 
+from ..exceptions import OptionError
 from .links import log_sigmoid_pair, log_softmax, sigmoid_pair, with_reference
 
 PARAMETERIZATIONS = ("reference", "symmetric")
@@ -107,14 +108,14 @@ class Bernoulli(Family):
     @classmethod
     def with_parameterization(cls, parameterization: str) -> "Bernoulli":
         if parameterization not in cls.parameterizations:
-            raise ValueError(f"parameterization={parameterization!r} is for the categorical likelihood; a "
-                             "Bernoulli model has one coefficient vector. Pass likelihood='categorical' too")
+            raise OptionError(f"parameterization={parameterization!r} is for the categorical likelihood; a "
+                              "Bernoulli model has one coefficient vector. Pass likelihood='categorical' too")
         return cls()
 
     def check_classes(self, classes) -> None:
         if len(classes) != 2:
-            raise ValueError(f"likelihood='bernoulli' needs two classes; y has {len(classes)}: "
-                             f"{list(classes)}. Use likelihood='categorical'")
+            raise OptionError(f"likelihood='bernoulli' needs two classes; y has {len(classes)}: "
+                              f"{list(classes)}. Use likelihood='categorical'")
 
     def n_linear_predictors(self, n_classes: int) -> int:
         return 1

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..exceptions import OptionError
 from .prior_terms import GaussianTerm, StudentTTerm, flat_term
 
 
@@ -18,12 +19,12 @@ def _check_scale(name: str, value) -> np.ndarray:
     try:
         scale = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be a number or a sequence of numbers; got {value!r}") from None
+        raise OptionError(f"`{name}` must be a number or a sequence of numbers; got {value!r}") from None
     if scale.ndim > 1:
-        raise ValueError(f"`{name}` must be a scalar or a 1-D sequence; got an array of shape {scale.shape}")
+        raise OptionError(f"`{name}` must be a scalar or a 1-D sequence; got an array of shape {scale.shape}")
     if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
         shown = scale.item() if scale.ndim == 0 else scale.tolist()
-        raise ValueError(f"`{name}` must be positive and finite; got {shown}")
+        raise OptionError(f"`{name}` must be positive and finite; got {shown}")
     return scale
 
 
@@ -31,7 +32,7 @@ def _check_number(name: str, value) -> float:
     """``value`` as a positive, finite float, or an error naming ``name``."""
     scale = _check_scale(name, value)
     if scale.ndim:
-        raise ValueError(f"`{name}` must be one number; got {scale.tolist()}")
+        raise OptionError(f"`{name}` must be one number; got {scale.tolist()}")
     return scale.item()
 
 
@@ -82,15 +83,15 @@ class _Prior:
             slopes = np.full(n_features, slopes)
         if slopes.shape != (n_features,):
             besides = " besides the intercept" if intercept else ""
-            raise ValueError(f"`{names[0]}` has {slopes.size} values but the model has {n_features} predictors"
-                             f"{besides}; give one value or one per predictor")
+            raise OptionError(f"`{names[0]}` has {slopes.size} values but the model has {n_features} predictors"
+                              f"{besides}; give one value or one per predictor")
         if self.autoscale:
             slopes = slopes / _checked_sd(predictor_sd, n_features)
         head = self._intercept_scale()
         if not intercept:
             if head is not None:
-                raise ValueError(f"`{names[1]}` is {head} but the model has no intercept; leave it None, or build "
-                                 "the model with intercept=True")
+                raise OptionError(f"`{names[1]}` is {head} but the model has no intercept; leave it None, or build "
+                                  "the model with intercept=True")
             return slopes
         return np.concatenate([[np.inf if head is None else head], slopes])
 
@@ -113,15 +114,15 @@ def _checked_sd(predictor_sd, n_features: int) -> np.ndarray:
     """``predictor_sd`` (n_features,; a Series indexed by feature name, or an array) as an array, every value
     positive, or a ValueError naming the predictors whose scale cannot be divided."""
     if predictor_sd is None or np.shape(predictor_sd) != (n_features,):
-        raise ValueError(f"autoscale=True needs the standard deviation of each of the {n_features} predictors")
+        raise OptionError(f"autoscale=True needs the standard deviation of each of the {n_features} predictors")
     values = np.asarray(predictor_sd, dtype=float)
     bad = ~(values > 0)
     if bad.any():
         names = np.asarray(getattr(predictor_sd, "index", np.arange(n_features)))[bad].tolist()
-        raise ValueError(f"autoscale=True divides each slope's prior scale by its predictor's standard deviation, "
-                         f"which is 0 or undefined for {names}: a constant column (remove it), or weights that sum "
-                         "to 1 or less (autoscale reads weights as frequencies: rescale them to the rows they "
-                         "stand for); or set autoscale=False (--no-autoscale)")
+        raise OptionError(f"autoscale=True divides each slope's prior scale by its predictor's standard deviation, "
+                          f"which is 0 or undefined for {names}: a constant column (remove it), or weights that sum "
+                          "to 1 or less (autoscale reads weights as frequencies: rescale them to the rows they "
+                          "stand for); or set autoscale=False (--no-autoscale)")
     return values
 
 
@@ -235,14 +236,14 @@ class Cauchy(StudentT):
 
     def __init__(self, scale=2.5, intercept_scale=None, autoscale: bool = True, nu: float = 1.0):
         if nu != 1:
-            raise ValueError(f"a Cauchy prior has nu = 1; got nu={nu!r}: use bl.StudentT(nu={nu!r}, ...)")
+            raise OptionError(f"a Cauchy prior has nu = 1; got nu={nu!r}: use bl.StudentT(nu={nu!r}, ...)")
         super().__init__(1.0, scale, intercept_scale, autoscale)
 
 
 
 def _check_flag(value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`autoscale` must be True or False; got {value!r}")
+        raise OptionError(f"`autoscale` must be True or False; got {value!r}")
     return bool(value)
 
 
@@ -262,7 +263,7 @@ def make_prior(family: str, scale, intercept_scale=None, nu: float = 7.0, autosc
     """The prior of a family named in :data:`PRIOR_FAMILIES` (as the command line and the scikit-learn estimator
     name them), with ``nu`` for Student-t only and ``autoscale=None`` for the family's default."""
     if family not in PRIOR_FAMILIES:
-        raise ValueError(f"unknown prior {family!r}; choose one of {list(PRIOR_FAMILIES)}")
+        raise OptionError(f"unknown prior {family!r}; choose one of {list(PRIOR_FAMILIES)}")
     return PRIOR_FAMILIES[family](scale, intercept_scale, nu, {} if autoscale is None else {"autoscale": autoscale})
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..algorithms.newton import OPTIMIZERS, minimize
 from ..checks import check_count
-from ..exceptions import ConvergenceWarning
+from ..exceptions import ConvergenceWarning, OptionError
 from ..fits.boundary import boundary_quantities, slice_directions
 from .plane import make_plane
 from .style import response_name
@@ -111,17 +111,17 @@ def animate_optimization(model, methods=("gradient_descent", "newton"), *, path,
     """
     path = Path(path)
     if path.suffix not in _WRITERS:
-        raise ValueError(f"`path` must end in {' or '.join(_WRITERS)}; got {path.name!r}")
+        raise OptionError(f"`path` must end in {' or '.join(_WRITERS)}; got {path.name!r}")
     max_iter = check_count("max_iter", max_iter, 1)
     model.data.require_in_memory("animate_optimization, which draws every row,",
                                  "animate a model of an in-memory sample of the rows")
     objective = model.objective(prior)  # checks the prior
     unknown = [m for m in methods if m not in OPTIMIZERS]
     if unknown or not methods:
-        raise ValueError(f"`methods` must name optimisers among {list(OPTIMIZERS)}; got {list(methods)}")
+        raise OptionError(f"`methods` must name optimisers among {list(OPTIMIZERS)}; got {list(methods)}")
     if len(model.layout.pairs) != 1:
-        raise ValueError(f"animate_optimization draws the boundary of a binary model; this one has {model.n_classes} "
-                         "classes. Use plot_boundary for the fitted regions of a multiclass model")
+        raise OptionError(f"animate_optimization draws the boundary of a binary model; this one has {model.n_classes} "
+                          "classes. Use plot_boundary for the fitted regions of a multiclass model")
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation, writers
 

@@ -8,6 +8,7 @@ models, columns of the data pushed through the formula (curved boundaries).
 import numpy as np
 import pandas as pd
 
+from ..exceptions import OptionError
 from ..fits import intervals
 from ..fits.boundary import boundary_quantities, slice_directions
 from ..fits.collection import collect_fits
@@ -92,8 +93,8 @@ def plot_boundary(fits, X=None, y=None, ax=None, features=None, *, ranges: dict 
     scene = Scene(model, fitted, failed, plane, codes, ci_prob, ci_kind, grid_size, np.random.default_rng(random_seed))
     if len(model.layout.pairs) > 1:  # several class pairs: regions, not one boundary
         if len(plane.names) != 2:
-            raise ValueError(f"a model of {model.n_classes} classes is drawn in two variables; got "
-                             f"{list(plane.names)}. Give two with features=[...]")
+            raise OptionError(f"a model of {model.n_classes} classes is drawn in two variables; got "
+                              f"{list(plane.names)}. Give two with features=[...]")
         return draw_regions(scene, ax)
     if len(plane.names) == 1:
         return draw_curves(scene, ax)

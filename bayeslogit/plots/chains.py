@@ -1,5 +1,6 @@
 """MCMC diagnostics plots, drawn by arviz-plots on the fit's DataTree."""
 
+from ..exceptions import OptionError
 from ..fits.posterior import MCMCFit
 
 
@@ -38,8 +39,8 @@ def plot_rank(fit, **kwargs):
 
 def _arviz_figure(name: str, fit, kwargs: dict):
     if not isinstance(fit, MCMCFit):
-        raise TypeError(f"{name} shows Markov chains, so it needs an MCMC fit (model.fit_mcmc(prior)); got a "
-                        f"{getattr(fit, 'method', type(fit).__name__)!r} fit, which has no chains to diagnose")
+        raise OptionError(f"{name} shows Markov chains, so it needs an MCMC fit (model.fit_mcmc(prior)); got a "
+                          f"{getattr(fit, 'method', type(fit).__name__)!r} fit, which has no chains to diagnose")
     import arviz_plots
 
     collection = getattr(arviz_plots, name)(fit.to_datatree(), backend="matplotlib", **kwargs)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataError
+from ..exceptions import DataError, OptionError
+from ..formulas import data_names
 
 SPAN_MARGIN = 0.05  # fraction of the data's range added on each side of a plotted variable
 
@@ -101,12 +102,12 @@ def make_plane(model, design: np.ndarray, frame, features, ranges, allowed: tupl
     names = model.feature_names
     if features is None:
         if len(names) not in allowed:
-            raise ValueError(f"the model has {len(names)} features {names}; pick {' or '.join(map(str, allowed))} "
-                             "to plot with features=[...] (the others are held at their means)")
+            raise OptionError(f"the model has {len(names)} features {names}; pick {' or '.join(map(str, allowed))} "
+                              "to plot with features=[...] (the others are held at their means)")
         features = names
     features = [features] if isinstance(features, str) else list(features)
     if len(features) not in allowed or len(set(features)) != len(features):
-        raise ValueError(f"give {' or '.join(map(str, allowed))} distinct feature names; got {features}")
+        raise OptionError(f"give {' or '.join(map(str, allowed))} distinct feature names; got {features}")
     variables = formula_variables(model)
     spread = {f: _columns_of(model, f) for f in features if f in variables}
     if all(f in names and spread.get(f, {f}) == {f} for f in features):
@@ -114,16 +115,17 @@ def make_plane(model, design: np.ndarray, frame, features, ranges, allowed: tupl
     unknown = [f for f in features if f not in names and f not in variables]
     if unknown:
         where = f" or the formula's data columns {variables}" if variables else ""
-        raise ValueError(f"features {unknown} are not features of the model; choose from {names}{where}")
+        raise OptionError(f"features {unknown} are not features of the model; choose from {names}{where}")
     mixed = [f for f in features if f not in variables]
     if mixed:
-        raise ValueError(f"draw data columns of the formula {variables}, or design features, not both; {mixed} are "
-                         "design features")
+        raise OptionError(f"draw data columns of the formula {variables}, or design features, not both; {mixed} are "
+                          "design features")
     if not isinstance(frame, pd.DataFrame):
         columns = "; ".join(f"{f} -> {sorted(spread[f])}" for f in features if f in spread)
-        raise ValueError(f"features {features} are data columns that the formula turns into design columns "
-                         f"({columns}), so they are drawn through the formula: pass the rows as a pandas "
-                         "data frame, X=data (of dask data, an in-memory sample); animations draw design features only")
+        raise OptionError(f"features {features} are data columns that the formula turns into design columns "
+                          f"({columns}), so they are drawn through the formula: pass the rows as a pandas "
+                          "data frame, X=data (of dask data, an in-memory sample); animations draw design features "
+                          "only")
     return _data_plane(model, frame, variables, features, ranges)
 
 
@@ -132,7 +134,7 @@ def formula_variables(model) -> list[str]:
     spec = model.data.formula_spec
     if spec is None:
         return []
-    return sorted({str(v) for v in spec.required_variables}, key=lambda v: model.formula.find(v))
+    return sorted(data_names(spec), key=lambda v: model.formula.find(v))
 
 
 def _columns_of(model, variable: str) -> set[str]:
@@ -160,8 +162,8 @@ def _data_plane(model, frame: pd.DataFrame, variables: list[str], chosen: list[s
     variables = [v for v in variables if v in frame.columns]  # formulaic also reports names such as `np`
     categorical = [v for v in chosen if not _is_numeric(frame[v])]
     if categorical:
-        raise ValueError(f"features {categorical} are not numeric, so they have no axis to draw; choose numeric "
-                         "columns and let the others be held at their most frequent level")
+        raise OptionError(f"features {categorical} are not numeric, so they have no axis to draw; choose numeric "
+                          "columns and let the others be held at their most frequent level")
     held = {v: _typical(frame[v]) for v in variables if v not in chosen}
     template = frame[variables].iloc[:1].reset_index(drop=True)
     for v, value in held.items():  # a categorical column keeps its levels; a numeric one takes its mean
@@ -201,16 +203,16 @@ def _spans(names: list[str], points: np.ndarray, ranges, margin: float) -> tuple
     on each side."""
     ranges = {} if ranges is None else ranges
     if not isinstance(ranges, dict):
-        raise TypeError(f"ranges must be a dict of variable name to (low, high); got {type(ranges).__name__}")
+        raise OptionError(f"ranges must be a dict of variable name to (low, high); got {type(ranges).__name__}")
     unknown = [name for name in ranges if name not in names]
     if unknown:
-        raise ValueError(f"ranges names {unknown}, which are not plotted; the plotted variables are {names}")
+        raise OptionError(f"ranges names {unknown}, which are not plotted; the plotted variables are {names}")
     spans = []
     for i, name in enumerate(names):
         if name in ranges:
             span = ranges[name]
             if np.shape(span) != (2,) or not np.all(np.isfinite(span)) or not span[0] < span[1]:
-                raise ValueError(f"ranges[{name!r}] must be (low, high) with finite low < high; got {span!r}")
+                raise OptionError(f"ranges[{name!r}] must be (low, high) with finite low < high; got {span!r}")
             spans.append((float(span[0]), float(span[1])))
             continue
         low, high = points[:, i].min(), points[:, i].max()

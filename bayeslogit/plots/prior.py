@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..checks import check_count
+from ..exceptions import OptionError
 from ..fits.prior_predictive import NEAR_CERTAIN, PriorPredictive
 from .style import CLASS_COLORS, add_footnote, new_axes
 
@@ -42,9 +43,9 @@ def plot_prior_predictive(result, prior=None, ax=None, *, draws: int = 1000, ran
     bins = check_count("bins", bins, 1)
     if not isinstance(result, PriorPredictive):
         if prior is None or not hasattr(result, "prior_predictive"):
-            raise TypeError("plot_prior_predictive needs model.prior_predictive(prior), or a LogisticModel and its "
-                            f"prior: plot_prior_predictive(model, bl.Normal(sigma=1, intercept_sigma=1.5)); got {type(result).__name__} "
-                            f"and prior={prior!r}")
+            raise OptionError("plot_prior_predictive needs model.prior_predictive(prior), or a LogisticModel and its "
+                              "prior: plot_prior_predictive(model, bl.Normal(sigma=1, intercept_sigma=1.5)); got "
+                              f"{type(result).__name__} and prior={prior!r}")
         result = result.prior_predictive(prior, draws=draws, random_seed=random_seed)
     values, shares = result.by_class(), result.shares_near_certain()
     n_panels = len(result.classes)

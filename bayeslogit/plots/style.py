@@ -5,6 +5,7 @@ import textwrap
 
 import numpy as np
 
+from ..exceptions import OptionError
 from ..fits import intervals
 
 METHOD_STYLES = {
@@ -61,7 +62,7 @@ def new_axes(ax, n_panels: int, figsize: tuple, nrows: int = 1, height_ratios=No
         return fig, list(axes.ravel())
     axes = list(np.atleast_1d(ax).ravel())
     if len(axes) != n_panels:
-        raise ValueError(f"this plot has {n_panels} panel(s), so `ax` must hold {n_panels} axes; got {len(axes)}")
+        raise OptionError(f"this plot has {n_panels} panel(s), so `ax` must hold {n_panels} axes; got {len(axes)}")
     return axes[0].figure, axes
 
 
