@@ -83,7 +83,9 @@ class Comparison(pd.DataFrame):
     * ``loo`` (posterior fits, in-sample): ``elpd_loo, elpd_loo_se, p_loo``, ``high_pareto_k`` (the rows whose
       Pareto k exceeds ArviZ's threshold, where the estimate is unreliable) and ``loo_rows``, the rows PSIS ran
       on: all of them, or a subsample of 2,000 past 10,000 rows (see :mod:`bayeslogit.fits.loo`);
-    * ``diagnostics`` (posterior fits): the Laplace fit's Pareto ``khat`` (reliable below 0.7), the MCMC
+    * ``diagnostics`` (posterior fits): the Laplace fit's Pareto ``khat`` (reliable below 0.7) with its
+      standard error ``khat_se``, and ``shift_max``, the largest shift of a coefficient's mean or sd by the
+      importance weights, in posterior sds (ok below 0.2, poor above 0.5); the MCMC
       fit's ``r_hat_max`` (below 1.01), ``ess_bulk_min`` and ``ess_tail_min`` (above 400) and
       ``divergences`` (0);
     * ``cost``: ``fit_time_s``, ``n_iter`` (point fits), ``chains`` and ``draws`` per chain (posterior fits).
@@ -93,7 +95,7 @@ class Comparison(pd.DataFrame):
     """
 
     _FORMATS = {"coef": "{:.4g}", "coef_se_sd": "{:.3g}", "loo": "{:.1f}"}
-    _QUANTITY_FORMATS = {"khat": "{:.2f}", "r_hat_max": "{:.3f}"}
+    _QUANTITY_FORMATS = {"khat": "{:.2f}", "khat_se": "{:.2f}", "shift_max": "{:.2f}", "r_hat_max": "{:.3f}"}
     _COUNTS = ("n_iter", "chains", "draws", "ess_bulk_min", "ess_tail_min", "divergences", "high_pareto_k",
                "loo_rows")
 

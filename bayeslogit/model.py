@@ -259,10 +259,13 @@ class LogisticModel:
                     map_fit: PointFit | None = None) -> LaplaceFit:
         """Laplace approximation: the Gaussian at the MAP (``params``) with covariance (``cov``) the inverse Hessian.
 
-        Its Pareto k-hat (ArviZ's PSIS of the exact posterior against the Gaussian) is computed with the
-        draws, and a poor approximation (k-hat > 0.7) warns :class:`ConvergenceWarning` at once. Past 10,000
-        rows the posterior at each draw is its exact quadratic expansion plus a subsample's estimate of the rest
-        (:meth:`Objective.values_of_draws`), so the check costs a pass over the rows, not one per draw.
+        The fit is checked when made (:class:`~bayeslogit.LaplaceDiagnosis`): PSIS k-hat of the exact posterior
+        against the Gaussian, with its standard error, and each coefficient's mean and sd shifted by the importance
+        weights, in posterior sds, from at least 4,000 draws of its own (16,000 when the first answer is within its
+        noise of a threshold). "poor" (k-hat > 0.7 or a shift > 0.5 sd, beyond twice their standard errors) and
+        "borderline" (within that noise) warn :class:`ConvergenceWarning`. Past 10,000 rows the posterior at each
+        draw is its exact quadratic expansion plus a subsample's estimate of the rest, so the check costs a pass
+        over the rows, not one per draw.
 
         Parameters
         ----------
@@ -320,7 +323,8 @@ class LogisticModel:
         -----
         ConvergenceWarning
             When R-hat > 1.01 (two chains or more), a bulk or tail ESS < 400 (or they cannot be computed,
-            from too few draws), or there are divergent transitions.
+            from too few draws), or there are divergent transitions; each figure is compared with its threshold
+            beyond twice its Monte Carlo standard error, and one within that noise is reported as borderline.
         """
         data_layer.check_prior(prior)
         self.data.require_in_memory("fit_mcmc", "use fit_laplace(prior), whose k-hat diagnostic says whether the "

@@ -4,6 +4,7 @@ and a public API that exports what it returns."""
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,10 @@ def test_reprs_are_one_short_line(make):
     iris = bl.LogisticModel.from_formula("species ~ sepal_length + sepal_width + petal_length + petal_width",
                                          bl.datasets.load_iris())
     for model in (wells, iris):
-        text = repr(make(model))
+        with warnings.catch_warnings():  # the three-class iris Laplace fit is borderline; its repr is what is tested
+            warnings.filterwarnings("ignore", "Pareto k-hat", bl.ConvergenceWarning)
+            made = make(model)
+        text = repr(made)
         assert "\n" not in text and len(text) < 200, text
 
 

@@ -5,6 +5,7 @@ The default tests sample with short chains (nutpie compiles nothing; PyMC's own 
 runs, compiles each model in seconds); the runs with the default settings are marked slow.
 """
 
+import re
 import subprocess
 import sys
 import warnings
@@ -17,6 +18,7 @@ from scipy.special import expit
 
 import bayeslogit as bl
 from bayeslogit.algorithms import pymc_backend
+from bayeslogit.fits.diagnostics import MCMCDiagnosis
 from bayeslogit.fits.posterior import laplace_whitening
 
 QUIET = {"progressbar": False}
@@ -51,6 +53,13 @@ def iris(parameterization="reference"):
 def wells():
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", bl.datasets.load_wells())
     return model, bl.Normal(2.5)
+
+
+def separated_iris():
+    """Setosa against versicolor on petal length alone: completely separated."""
+    data = bl.datasets.load_iris()
+    data = data[data["species"].isin(["setosa", "versicolor"])].astype({"species": str})
+    return bl.LogisticModel.from_formula("species ~ petal_length", data), bl.Normal(10)
 
 
 def cauchy_challenger():
@@ -212,11 +221,19 @@ def test_challenger_matches_the_exact_posterior(challenger_fit):
     assert abs(r - cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])) < 4 * mcse_r
     assert fit.summary()["r_hat"].max() < 1.01 and fit.diagnosis.rows["ess_bulk_min"] > 400
     # Laplace: the mean is the MAP, a stationary point of the objective, to 1e-8.
-    laplace = model.fit_laplace(prior, random_seed=0, map_fit=fit.map_fit)
+    with pytest.warns(bl.ConvergenceWarning, match="may be poor here; check it with fit_mcmc$"):
+        laplace = model.fit_laplace(prior, random_seed=0, map_fit=fit.map_fit)
     _, grad, hess = model.objective(prior)(laplace.params[:, 0])
     assert np.abs(np.linalg.solve(hess, grad)).max() < 1e-8
-    # ... and differs from the exact mean (the posterior is skewed): by ~0.2 sd for the intercept.
+    # ... and differs from the exact mean (the posterior is skewed): by ~0.25 sd for both coefficients, which the
+    # Laplace check measures, as it does the sds' 5%: within 4 of its standard errors of the exact shifts.
     assert np.abs(laplace.params[:, 0] - mean).max() > 10 * summary["mcse_mean"].max()
+    diagnosis, laplace_sd = laplace.diagnosis, np.sqrt(np.diag(laplace.cov.to_numpy()))
+    exact_shifts = {"mean": (mean - laplace.params[:, 0]) / laplace_sd, "sd": np.sqrt(np.diag(cov)) / laplace_sd - 1}
+    for moment, exact in exact_shifts.items():
+        shift, se = (getattr(diagnosis, f"{moment}_{name}").to_numpy() for name in ("shift", "shift_se"))
+        assert np.all(np.abs(shift - exact) < 4 * se)
+    assert diagnosis.verdict == "borderline" and np.all(np.abs(exact_shifts["mean"]) > 0.2)
 
 
 def test_datatree_works_with_arviz(challenger_fit):
@@ -245,7 +262,8 @@ def test_datatree_works_with_arviz(challenger_fit):
 def test_seed_reproduces_draws_and_small_runs_warn():
     model, prior = challenger()
     settings = dict(draws=30, tune=30, chains=2, **QUIET)
-    with pytest.warns(bl.ConvergenceWarning, match=r"ESS < 400 for Intercept .*temp .*target_accept"):
+    with pytest.warns(bl.ConvergenceWarning, match=r"ESS < 400 beyond their Monte Carlo noise for Intercept \(.*\), "
+                                                   r"temp \(.*target_accept"):
         first = model.fit_mcmc(prior, random_seed=3, **settings)
     with pytest.warns(bl.ConvergenceWarning):
         again = model.fit_mcmc(prior, random_seed=3, **settings)
@@ -275,10 +293,118 @@ def test_a_single_chain_is_judged_on_its_ess_and_says_why():
     fit = model.fit_mcmc(prior, draws=1500, tune=300, chains=1, random_seed=2, **QUIET)  # no warning
     assert fit.diagnosis.ok and np.isnan(fit.diagnosis.rows["r_hat_max"])
     assert fit.diagnosis.rows["ess_bulk_min"] > 400 and fit.diagnosis.message is None
-    with pytest.warns(bl.ConvergenceWarning, match=r"^MCMC may not have converged: ESS < 400 for Intercept \(ess_bulk="
-                                                   r"\d+, ess_tail=\d+\).*; with one chain R-hat cannot be computed "
+    with pytest.warns(bl.ConvergenceWarning, match=r"^MCMC may not have converged: ESS < 400 beyond their Monte Carlo "
+                                                   r"noise for Intercept \(ess_bulk=\d+ ± \d+, ess_tail=\d+ ± \d+\)"
+                                                   r".*; with one chain R-hat cannot be computed "
                                                    r"\(it compares chains\), so convergence is judged on ESS alone"):
         model.fit_mcmc(prior, draws=100, tune=100, chains=1, random_seed=2, **QUIET)
+
+
+def mcmc_diagnosis(rows: dict, divergences: int = 0, chains: int = 4) -> MCMCDiagnosis:
+    """A diagnosis of 1,000 draws per chain with ``{coefficient: (r_hat, ess_bulk, ess_tail, ess_folded)}``."""
+    table = pd.DataFrame(rows, index=["r_hat", "ess_bulk", "ess_tail", "ess_folded"]).T
+    return MCMCDiagnosis(table, divergences, chains, 1000)
+
+
+# With 4 chains (8 half-chains) R-hat's sd is sqrt(2 / 7) * 8 / (2 ESS) = 2.14 / ESS; an ESS's is 3 sqrt(ESS).
+@pytest.mark.parametrize("rows, divergences, chains, verdict", [
+    ({"a": (1.002, 4000, 4000, 4000)}, 0, 4, "ok"),  # R-hat 1.002 + 2 x 0.0005, ESS 4000 - 2 x 190: clear
+    ({"a": (1.008, 4000, 4000, 800)}, 0, 4, "ok"),  # at or below 1.01, R-hat is good whatever its noise
+    ({"a": (1.012, 4000, 4000, 800)}, 0, 4, "borderline"),  # 1.012 - 2 x 0.0027 is not above 1.01
+    ({"a": (1.002, 4000, 4000, 4000), "b": (1.030, 4000, 4000, 800)}, 0, 4, "poor"),  # 1.030 - 2 x 0.0027 > 1.01
+    ({"a": (1.002, 4000, 450, 4000)}, 0, 4, "borderline"),  # 450 - 2 x 64 crosses 400
+    ({"a": (1.002, 250, 4000, 4000)}, 0, 4, "poor"),  # 250 + 2 x 47 < 400
+    ({"a": (1.002, 4000, 4000, 4000)}, 4, 4, "borderline"),  # 4 - 2 x sqrt(4) is not above none
+    ({"a": (1.002, 4000, 4000, 4000)}, 5, 4, "poor"),  # 5 - 2 x sqrt(5) is
+    ({"a": (np.nan, 4000, 4000, 4000)}, 0, 4, "poor"),  # cannot be computed
+    ({"a": (np.nan, 4000, 4000, 4000)}, 0, 1, "ok"),  # ... but with one chain R-hat is not judged
+])
+def test_mcmc_verdicts_compare_each_figure_with_its_line_beyond_its_noise(rows, divergences, chains, verdict):
+    diagnosis = mcmc_diagnosis(rows, divergences, chains)
+    assert diagnosis.verdict == verdict and diagnosis.ok == (verdict == "ok")
+    assert (diagnosis.message is None) == (verdict == "ok")
+
+
+def test_a_borderline_mcmc_message_says_it_is_uncertain_and_how_to_settle_it():
+    diagnosis = mcmc_diagnosis({"a": (1.002, 4000, 4000, 4000), "b": (1.002, 4000, 450, 4000)})
+    assert diagnosis.concerned == ["b"] and diagnosis.checks.loc["b", "ess_tail"] == "near"
+    assert diagnosis.message == (
+        "MCMC may not have converged: R-hat > 1.01 or ESS < 400 within their Monte Carlo noise for b (ess_tail=450 ± "
+        "64). These figures are within their noise of the thresholds, so convergence is uncertain: run more draws "
+        "(draws=2000) to settle it, and if it persists try more tuning (tune=2000) and draws, a higher target_accept "
+        "(target_accept=0.95), or a stronger prior (a smaller scale)")
+    assert repr(diagnosis) == ("MCMCDiagnosis(borderline, 4 x 1000 draws, r_hat_max=1.002, ess_bulk_min=4000, "
+                               "ess_tail_min=450, divergences=0)")
+
+
+def autoregressive_chains(rng, phi: float, replications: int, chains: int = 4, draws: int = 150) -> np.ndarray:
+    """Stationary AR(1) chains of unit variance, shape (replications, chains, draws): converged by construction."""
+    x = rng.standard_normal((replications, chains, draws))
+    for t in range(1, draws):
+        x[..., t] = phi * x[..., t - 1] + np.sqrt(1 - phi**2) * x[..., t]
+    return x
+
+
+@pytest.mark.parametrize("phi", [0.0, 0.5])
+def test_rhat_and_ess_noise_match_their_spread_over_converged_chains(phi):
+    """Over 1,000 replications of 4 converged chains of 150 draws (ESS about 600 for independent draws, 200 for
+    AR(1) with phi = 0.5), the sd of split R-hat matches sqrt(2 / 7) * 8 / (2 ESS_bulk) within 15% (the sd of 1,000
+    estimates is within 2.2% of its value; the formula is asymptotic: 4-6% seen), and the relative sd of ArviZ's bulk
+    and tail ESS lies within 0.7 to 1.3 times 3 / sqrt(ESS) (0.8 to 1.13 seen: a rounded calibration)."""
+    x = autoregressive_chains(np.random.default_rng(3), phi, 1000)
+    rhat = array_stats.rhat(x, method="z_scale")
+    ess = {"bulk": array_stats.ess(x, method="bulk"), "tail": array_stats.ess(x, method="tail", prob=(0.05, 0.95))}
+    diagnosis = mcmc_diagnosis({"a": (1.0, ess["bulk"].mean(), ess["tail"].mean(), ess["bulk"].mean())})
+    assert rhat.std() == pytest.approx(diagnosis.standard_errors.loc["a", "r_hat"], rel=0.15)
+    for name, values in ess.items():
+        ratio = values.std() / diagnosis.standard_errors.loc["a", f"ess_{name}"]
+        assert 0.7 < ratio < 1.3
+
+
+@pytest.mark.parametrize("seeds", [range(3), pytest.param(range(3, 10), marks=pytest.mark.slow)])
+def test_short_wells_chains_are_borderline_for_every_seed(seeds):
+    """4 chains of 150 draws of wells: R-hat (1.002 to 1.022 over seeds 0-9) and the tail ESS (370 to 500) are within
+    their noise of 1.01 and 400, so convergence is uncertain, and says so for each seed (it flipped between a warning
+    and none when they were compared with their thresholds alone)."""
+    model, prior = wells()
+    map_fit = model.fit_map(prior)
+    for seed in seeds:
+        with pytest.warns(bl.ConvergenceWarning, match="within their Monte Carlo noise for .*convergence is uncertain"):
+            fit = model.fit_mcmc(prior, draws=150, tune=200, chains=4, random_seed=seed, map_fit=map_fit, **QUIET)
+        assert fit.diagnosis.verdict == "borderline"
+
+
+@pytest.mark.slow
+def test_verdicts_of_clear_cases_do_not_depend_on_the_seed():
+    """Wells with the defaults is ok for seeds 0-9; the separated iris (setosa against versicolor on petal length,
+    Normal(10)) is poor, with 32 to 72 divergent transitions, each far beyond the Poisson noise of none."""
+    model, prior = wells()
+    map_fit = model.fit_map(prior)
+    for seed in range(10):
+        assert model.fit_mcmc(prior, random_seed=seed, map_fit=map_fit, **QUIET).diagnosis.verdict == "ok"
+    model, prior = separated_iris()
+    map_fit = model.fit_map(prior)
+    for seed in range(10):
+        with pytest.warns(bl.ConvergenceWarning, match=r"\d+ divergent transitions\. Try more tuning"):
+            fit = model.fit_mcmc(prior, random_seed=seed, map_fit=map_fit, **QUIET)
+        assert fit.diagnosis.verdict == "poor" and fit.diagnosis.divergence_state == "bad"
+
+
+@pytest.mark.slow
+def test_laplace_check_understates_the_move_of_a_heavy_tail():
+    """On the separated iris the exact posterior mean of the slope is 1.85 Laplace sds above the MAP (MCMC); the
+    importance weights of the Laplace check move it by 1.2 to 1.6 sds: less, as PSIS must when k-hat is high (the
+    tail it misses is the one that moves the mean), and still far above 0.5, so the check is poor for every seed."""
+    model, prior = separated_iris()
+    map_fit = model.fit_map(prior)
+    with pytest.warns(bl.ConvergenceWarning, match="divergent transitions"):
+        mcmc = model.fit_mcmc(prior, draws=2500, random_seed=1, map_fit=map_fit, **QUIET)
+    sd = np.sqrt(map_fit.cov.loc["petal_length", "petal_length"])
+    exact_shift = (mcmc.params[1, 0] - map_fit.params[1, 0]) / sd
+    for seed in range(10):
+        with pytest.warns(bl.ConvergenceWarning, match="the Laplace approximation is poor here"):
+            diagnosis = model.fit_laplace(prior, random_seed=seed, map_fit=map_fit).diagnosis
+        assert 0.5 < diagnosis.mean_shift["petal_length"] < exact_shift
 
 
 def test_no_intercept_posterior_matches_quadrature():
@@ -312,18 +438,19 @@ def test_iris_labelled_class_dims():
     with warnings.catch_warnings():
         warnings.simplefilter("error", bl.ConvergenceWarning)
         fit = model.fit_mcmc(prior, draws=500, tune=200, random_seed=0, **QUIET)
-    laplace = model.fit_laplace(prior, random_seed=0)
+    with pytest.warns(bl.ConvergenceWarning, match="may be poor here; check it with fit_mcmc$"):
+        laplace = model.fit_laplace(prior, random_seed=0)
     for result in (fit, laplace):
         assert result.draws.dims == ("chain", "draw", "predictor", "class")
         assert list(result.draws["class"].values) == ["versicolor", "virginica"]
         assert list(result.coef.columns) == ["versicolor", "virginica"]
         assert list(result.summary().index[:2]) == ["Intercept[versicolor]", "petal_length[versicolor]"]
     assert fit.coef_draws.shape == (4, 500, 3, 2)
-    # Laplace k-hat here is ~0.4: the Gaussian is a fair stand-in, its means within 0.5 sd of MCMC's
-    # (0.3 seen); re-weighted by PSIS within 0.15 sd (0.03 seen over three seeds).
+    # Laplace k-hat here is ~0.5: the Gaussian is a fair stand-in, its means within 0.5 sd of MCMC's (0.3 seen), so
+    # its check is borderline; re-weighted by PSIS within 0.15 sd (0.03 seen over three seeds).
     sd = fit.summary()["sd"].to_numpy()
     assert np.all(np.abs((fit.params - laplace.params).ravel(order="F")) < 0.5 * sd)
-    corrected = laplace.diagnose().corrected_coef.to_numpy()
+    corrected = laplace.diagnosis.corrected_coef.to_numpy()
     assert np.all(np.abs((fit.params - corrected).ravel(order="F")) < 0.15 * sd)
     np.testing.assert_allclose(fit.predict_proba().sum(axis=1), 1.0, rtol=1e-12)
 
@@ -331,13 +458,16 @@ def test_iris_labelled_class_dims():
 def test_fit_all_keeps_going_when_ml_fails():
     x = np.array([-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0])
     model = bl.LogisticModel(x[:, None], (x > 0).astype(int), feature_names=["x"])
-    # 2 x 50 draws are too few, and the MCMC fit says so (the only warning: ML's failure is a FailedFit).
-    with pytest.warns(bl.ConvergenceWarning, match=r"^MCMC may not have converged: R-hat > 1.01 or ESS < 400 for "
-                                                   r"Intercept \(r_hat=.*\), x \(") as caught:
+    # The separated posterior is skewed, so the Laplace fit is poor; 2 x 50 draws are too few, and the MCMC fit says
+    # so (ML's failure is a FailedFit, not a warning).
+    with pytest.warns(bl.ConvergenceWarning) as caught:
         fits = model.fit_all(bl.Normal(2.5), random_seed=0, draws=50, tune=50, chains=2, progressbar=False)
-    assert len(caught) == 1
+    laplace, mcmc = (str(warning.message) for warning in caught)
+    assert re.search(r"the importance weights move the mean of x by 0\.6\d ± 0\.0\d posterior sds, above 0\.5", laplace)
+    assert re.match(r"^MCMC may not have converged: R-hat > 1.01 or ESS < 400 beyond their Monte Carlo noise for "
+                    r"Intercept \(ess_bulk=\d+ ± \d+, ess_tail=\d+ ± \d+\), x \(", mcmc)
     # under a Normal prior the advice says nothing of heavy tails
-    assert str(caught[0].message).endswith("or a stronger prior (a smaller scale)")
+    assert mcmc.endswith("or a stronger prior (a smaller scale)")
     assert list(fits) == ["ml", "map", "laplace", "mcmc"]
     assert isinstance(fits["ml"].error, bl.SeparationError)
     assert isinstance(fits["laplace"], bl.LaplaceFit) and isinstance(fits["mcmc"], bl.MCMCFit)
@@ -405,8 +535,9 @@ def test_symmetric_multiclass_mcmc_keeps_the_constraint():
     assert list(fit.draws["class"].values) == ["setosa", "versicolor", "virginica"]
     # The flat-prior intercept row sums to zero over the classes in every draw.
     assert np.abs(fit.coef_draws[..., 0, :].sum(axis=-1)).max() < 1e-9
-    laplace = model.fit_laplace(prior, random_seed=0, map_fit=fit.map_fit)
-    diagnosis = laplace.diagnose()
+    with pytest.warns(bl.ConvergenceWarning, match="may be poor here; check it with fit_mcmc$"):
+        laplace = model.fit_laplace(prior, random_seed=0, map_fit=fit.map_fit)
+    diagnosis = laplace.diagnosis
     # Here the posterior is skewed (k-hat 0.55): the Gaussian's mean is 0.5 sd off for the setosa
     # intercept, but the PSIS-corrected means agree with MCMC within 0.25 sd (0.05-0.12 seen over seeds).
     sd = fit.summary()["sd"].to_numpy()
@@ -415,36 +546,43 @@ def test_symmetric_multiclass_mcmc_keeps_the_constraint():
 
 
 def test_fit_all_keeps_a_failed_map_and_the_fits_built_on_it():
-    """Predictors of size 1e160: their squares overflow, so neither ML nor the MAP can be computed, and the
-    posterior fits, which start from the MAP, fail with its error; nothing is raised and nothing compiles."""
+    """Two copies of one predictor, at a scale of 1e150: the likelihood's curvature (about 1e302) swamps the prior's
+    (1) in float64, so the MAP's Hessian is singular as ML's is, and the posterior fits, which start from the MAP,
+    fail with its error; nothing is raised and nothing compiles."""
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 2))
-    model = bl.LogisticModel(X * 1e160, (X[:, 0] + rng.normal(size=200) > 0).astype(int))
+    x = rng.normal(size=200)
+    model = bl.LogisticModel(np.column_stack([x, x]) * 1e150, (x + rng.normal(size=200) > 0).astype(int))
     fits = model.fit_all(bl.Normal(1.0), random_seed=0, draws=50, tune=50, chains=2, progressbar=False)
     assert list(fits) == ["ml", "map", "laplace", "mcmc"]
     assert all(isinstance(fit, bl.FailedFit) for fit in fits.values())
     assert fits["laplace"].error is fits["map"].error and fits["mcmc"].error is fits["map"].error
-    assert fits["map"].reason == ("FloatingPointError: Newton's method (MAP): the gradient or Hessian overflowed at "
-                                  "iteration 0; rescale the predictors (e.g. standardise them)")
-    with pytest.raises(ValueError, match=r"no usable fit \(ml: FloatingPointError: .*; mcmc: FloatingPointError"):
+    assert fits["map"].reason.startswith("CollinearityError: the MAP's Hessian is singular in float64: 'x0' and 'x1' "
+                                         "are linearly dependent")
+    with pytest.raises(bl.OptionError, match=r"no usable fit \(ml: CollinearityError: .*; mcmc: CollinearityError"):
         bl.compare(fits)
 
 
 def test_challenger_fit_all_warns_of_the_poor_laplace_fit_once_when_it_is_made():
-    """Challenger's posterior is skewed: under Normal(10) (flat intercept) Pareto k-hat is 0.75 > 0.7 with these
-    4,000 draws. The warning comes once, from fit_all; compare and the plots show k-hat without warning again."""
+    """Challenger's posterior is skewed: under Normal(10) (flat intercept) Pareto k-hat is 0.75 with these 4,000
+    draws and 0.67 with the 16,000 of the check's second round, and the weights move the slope's mean by 0.54 sd: the
+    Laplace fit is borderline. The warning comes once, from fit_all; compare and the plots show the check's figures
+    without warning again."""
     model = bl.LogisticModel.from_formula("damaged ~ temp", bl.datasets.load_challenger())
     with pytest.warns(bl.ConvergenceWarning) as caught:
         fits = model.fit_all(bl.Normal(10), random_seed=0, draws=1000, tune=200, chains=4, progressbar=False)
     messages = [str(w.message) for w in caught if issubclass(w.category, bl.ConvergenceWarning)]
-    assert len(messages) == 1 and messages[0].startswith("Pareto k-hat = 0.75 > 0.7: the Laplace approximation")
+    assert len(messages) == 1 and messages[0].startswith("Pareto k-hat = 0.67 ± 0.09, within its noise of 0.7, and "
+                                                         "the importance weights move the mean of temp by 0.54 ± 0.04")
     assert [w.filename for w in caught] == [__file__]
     with warnings.catch_warnings():
         warnings.simplefilter("error", bl.ConvergenceWarning)
-        with pytest.warns(UserWarning, match=r"^ELPD-LOO of the mcmc fit is unreliable for 1 of the 23 rows"):
-            table = bl.compare(fits)  # one launch's Pareto k is large: LOO says so
+        # One launch's Pareto k is above 0.7 by less than twice its standard error: LOO says it may be unreliable.
+        with pytest.warns(UserWarning, match=r"^ELPD-LOO of the mcmc fit may be unreliable for 1 of the 23 rows .*, "
+                                             r"each by less than twice its standard error \(about 0\.1\d\)"):
+            table = bl.compare(fits)
         bl.plot_coef(fits)
-    assert table.loc[("diagnostics", "khat"), "laplace"] == pytest.approx(fits["laplace"].diagnosis.khat)
-    assert table.loc[("diagnostics", "khat"), "laplace"] > 0.7
+    for row, value in fits["laplace"].diagnosis.rows.items():
+        assert table.loc[("diagnostics", row), "laplace"] == pytest.approx(value)
+    assert table.loc[("diagnostics", "shift_max"), "laplace"] > 0.5
     assert table.loc[("diagnostics", "r_hat_max"), "mcmc"] < 1.01
     assert "khat" in str(table) and "r_hat_max" in str(table)

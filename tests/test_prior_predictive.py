@@ -36,6 +36,7 @@ def test_a_wide_prior_on_raw_scale_predictors_warns_at_the_call(wells):
         result = model.prior_predictive(bl.Normal(2.5, intercept_sigma=2.5))
     assert result.share_near_certain > 0.5
     assert [str(w.message) for w in caught] == [WARNING.format(share=result.share_near_certain)]
+    assert result.verdict == "too wide"
     assert caught[0].filename == __file__
     assert issubclass(bl.PriorWarning, UserWarning) and not issubclass(bl.PriorWarning, bl.ConvergenceWarning)
 
@@ -61,10 +62,36 @@ def test_quantiles_and_share_equal_the_same_seeded_draws_by_hand(wells):
     np.testing.assert_allclose(result.probabilities, p, rtol=0, atol=1e-12)
     np.testing.assert_allclose(result.quantiles(Q)[1].to_numpy(), np.quantile(p, Q), rtol=0, atol=1e-12)
     assert result.quantiles().index.tolist() == list(Q)
-    assert result.share_near_certain == np.mean((p < 0.01) | (p > 0.99))
+    near = (p < 0.01) | (p > 0.99)
+    assert result.share_near_certain == pytest.approx(np.mean(near), rel=1e-12)
+    assert result.share_se == pytest.approx(near.mean(axis=1).std(ddof=1) / np.sqrt(300), rel=1e-12)
     assert (result.n_draws, result.n_rows, result.classes) == (300, 3020, (1,))
     assert repr(result) == ("PriorPredictive(Normal(sigma=0.5, intercept_sigma=1.5), 300 draws x 3020 rows, "
                             f"{result.share_near_certain:.0%} within 0.01 of 0 or 1)")
+
+
+@pytest.mark.parametrize("sigma, verdict, shares", [
+    (0.5, "fine", (0.0, 0.01)),
+    (3.7, "borderline", (0.49, 0.53)),  # +- 0.011: each seed's share is within two of them of a half
+    (10.0, "too wide", (0.75, 0.85)),
+])
+def test_the_verdict_does_not_depend_on_the_seed(wells, sigma, verdict, shares):
+    """On dist100 and arsenic, Normal(sigma) on every coefficient: at sd 3.7 about half the probabilities are near
+    certain (0.496 to 0.521 over seeds 0-9), and the check says it is unsure for every seed rather than warning for
+    six and not for four; far from the line the verdict is the same for every seed."""
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
+    for seed in range(10):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", bl.PriorWarning)
+            result = model.prior_predictive(bl.Normal(sigma, intercept_sigma=sigma), random_seed=seed)
+        assert result.verdict == verdict and shares[0] < result.share_near_certain < shares[1]
+        assert [str(w.message) for w in caught] == ([result.message] if result.message else [])
+    if verdict == "borderline":
+        assert result.message == (
+            f"this prior may imply near-certain predictions before seeing data ({result.share_near_certain:.0%} ± "
+            f"{result.share_se:.1%} of the prior predictive probabilities are within 0.01 of 0 or 1, within its noise "
+            "of the 50% above which a prior is too wide); draw more (draws=4000) to settle it, or use a smaller sigma "
+            "or autoscale=True")
 
 
 @pytest.mark.parametrize("prior", [bl.Normal(0.5), bl.Cauchy(2.5)], ids=repr)
@@ -74,7 +101,12 @@ def test_a_flat_intercept_has_no_prior_predictive_and_the_error_says_so(wells, p
                                                    "has no prior predictive distribution")):
         model.prior_predictive(prior)
     without = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic - 1", wells)
-    assert without.prior_predictive(prior, draws=10).n_draws == 10  # no intercept: nothing flat
+    with warnings.catch_warnings(record=True) as caught:  # no intercept: nothing flat
+        warnings.simplefilter("always", bl.PriorWarning)
+        result = without.prior_predictive(prior, draws=10)
+    assert result.n_draws == 10
+    # Ten draws of the Cauchy put 47% +- 12% of the probabilities near 0 or 1: within its noise of a half, it warns.
+    assert [str(w.message) for w in caught] == ([result.message] if result.verdict != "fine" else [])
 
 
 def test_multiclass_gives_every_class_probability_by_hand(iris_model):

@@ -11,6 +11,12 @@ row by the subsample; its standard error includes the subsampling's.
 Only the rows PSIS runs on are held with their log-likelihood at every draw, so rows out of core (dask arrays)
 are served too: the subsample is gathered in one pass over the chunks, and every row's in-sample log predictive
 density is computed chunk by chunk.
+
+Each row's Pareto k is an estimate, of standard error about ``(1 + k) / sqrt(M r_eff)`` for the ``M`` draws of
+its fitted tail. The warning comes, as ArviZ's does, when some k exceed ArviZ's threshold, and says whether they
+exceed it beyond that noise (:data:`~bayeslogit.fits.diagnostics.Z` standard errors: the estimate is unreliable)
+or within it (it may be). A band below the threshold would not make the warning steadier: it would move the line
+down to where the largest of many rows' k lies for ordinary fits.
 """
 
 import numpy as np
@@ -19,6 +25,7 @@ from ..algorithms.dask_backend import in_memory
 from ..exceptions import warn_convergence
 from ..numerics import predictive
 from ..numerics.design import Design
+from .diagnostics import Z
 
 EXACT_ROWS = 10_000  # rows up to which every row's PSIS-LOO is computed
 SUBSAMPLE_ROWS = 2_000  # rows whose PSIS-LOO is computed beyond that
@@ -38,12 +45,13 @@ def loo_rows(fit) -> dict:
     -------
     dict
         ``elpd_loo, elpd_loo_se, p_loo``, ``high_pareto_k`` (rows of the ones computed, all or the subsample,
-        above ArviZ's ``good_k``), ``loo_rows`` (how many rows PSIS ran on).
+        above ArviZ's ``good_k`` or whose k cannot be estimated), ``loo_rows`` (how many rows PSIS ran on).
 
     Warns
     -----
     UserWarning
-        When some rows' Pareto k exceed ``good_k``, so that their LOO estimate is unreliable.
+        When some rows' Pareto k exceed ``good_k``, so that their LOO estimate is unreliable (beyond the noise of k)
+        or may be (within it).
     """
     rows, problem = fit.loo_estimate
     if problem:
@@ -70,12 +78,41 @@ def loo_estimate(fit) -> tuple[dict, str | None]:
         elpd, _, se = array_stats.diff_srs_estimator(elpd_i, lpd[rows], lpd, n)
         p_loo, _, _ = array_stats.srs_estimator(lpd[rows] - elpd_i, n)
     good_k = min(1 - 1 / np.log10(S), 0.7) if S > 1 else 0.7
-    high = int((pareto_k > good_k).sum())
-    problem = (f"ELPD-LOO of the {fit.method} fit is unreliable for {high} of the {len(rows)} rows it was computed "
-               f"on, whose Pareto k exceeds {good_k:.2f}: leaving one of them out moves the posterior too far for "
-               "importance sampling. Treat elpd_loo as approximate, or cross-validate (k-fold)") if high else None
+    problem = _problem(fit.method, pareto_k, good_k, _khat_se(pareto_k, S, r_eff))
+    high = int(_high(pareto_k, good_k).sum())
     return {"elpd_loo": float(elpd), "elpd_loo_se": float(se), "p_loo": float(p_loo), "high_pareto_k": high,
             "loo_rows": len(rows)}, problem
+
+
+def _high(pareto_k: np.ndarray, good_k: float) -> np.ndarray:
+    """Rows whose Pareto k exceeds ``good_k`` or cannot be estimated (NaN: a tail far from any Pareto), shape (n,)."""
+    return np.isnan(pareto_k) | (pareto_k > good_k)
+
+
+def _khat_se(pareto_k: np.ndarray, S: int, r_eff: float) -> np.ndarray:
+    """Standard errors of rows' Pareto ``k`` (n,) fitted to ArviZ's tail of ``M = 3 sqrt(S / r_eff)`` of ``S``
+    draws (``S / 5`` when ``S r_eff <= 225``): the ``M r_eff`` effective draws give the shape an sd of
+    ``(1 + k) / sqrt(M r_eff)``."""
+    tail = np.floor(3 * np.sqrt(S / r_eff)) if S * r_eff > 225 else np.floor(S / 5)
+    return (1 + pareto_k) / np.sqrt(max(tail * r_eff, 1.0))
+
+
+def _problem(method: str, pareto_k: np.ndarray, good_k: float, se: np.ndarray) -> str | None:
+    """The warning of rows whose Pareto k exceeds ``good_k``: unreliable when some exceed it by more than Z of their
+    standard errors ``se`` (or cannot be estimated: NaN), else possibly unreliable; None when none exceeds it."""
+    high = _high(pareto_k, good_k)
+    if not high.any():
+        return None
+    sure = int((np.isnan(pareto_k) | (pareto_k - Z * se > good_k)).sum())
+    rows = f"{int(high.sum())} of the {len(pareto_k)} rows it was computed on, whose Pareto k exceeds {good_k:.2f}"
+    noise = f"twice its standard error (about {float(np.nanmedian(se[high])):.2f})"
+    consequence = ("leaving one of them out moves the posterior too far for importance sampling. Treat elpd_loo as "
+                   "approximate, or cross-validate (k-fold)")
+    if sure:
+        return (f"ELPD-LOO of the {method} fit is unreliable for {rows}: {sure} of them by more than {noise}; "
+                f"{consequence}")
+    return (f"ELPD-LOO of the {method} fit may be unreliable for {rows}, each by less than {noise}, so within its "
+            f"noise; {consequence.replace('moves', 'may move')}")
 
 
 def _pointwise(fit, rows: np.ndarray, r_eff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

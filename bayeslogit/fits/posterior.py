@@ -21,14 +21,14 @@ from scipy.linalg import eigh
 
 from ..algorithms import pymc_backend
 from ..algorithms.dask_backend import is_dask, map_row_chunks
-from ..algorithms.laplace import importance_weights
+from ..algorithms.laplace import coef_draws
 from ..exceptions import warn_convergence
 from ..numerics import predictive
 from ..numerics.design import Design
 from . import intervals, odds, sensitivity, storage
 from .base import FitBase
 from .boundary import PosteriorBoundary
-from .diagnostics import LaplaceDiagnosis, MCMCDiagnosis
+from .diagnostics import LaplaceDiagnosis, MCMCDiagnosis, folded_ess, laplace_diagnosis
 from .loo import loo_estimate, loo_rows
 from .point import PointFit
 from .summary_table import SummaryTable, arviz_summary, posterior_summary
@@ -83,12 +83,12 @@ class PosteriorFit(FitBase):
         return self.layout.dataarray(self.coef_draws)
 
     def diagnose(self) -> LaplaceDiagnosis | MCMCDiagnosis:
-        """The fit's check, warning :class:`ConvergenceWarning` when it cannot be trusted.
+        """The fit's check, warning :class:`ConvergenceWarning` when its verdict is not ``"ok"``.
 
-        Laplace: Pareto-k-hat of the importance ratios exact posterior / Gaussian (ArviZ's PSIS), warning
-        above 0.7. MCMC: R-hat (> 1.01, with two chains or more), bulk and tail ESS (< 400) and divergences.
-        A diagnostic that cannot be computed (NaN, e.g. from too few draws) counts as a failed one. The
-        same check ran, and warned, when the fit was made.
+        Laplace: Pareto k-hat of the importance ratios exact posterior / Gaussian and the moves of the means and sds
+        by the weights (:class:`LaplaceDiagnosis`). MCMC: R-hat, bulk and tail ESS and divergences
+        (:class:`MCMCDiagnosis`). Each figure is compared with its threshold beyond its Monte Carlo noise: the
+        verdict is "borderline" where it is within it. The same check ran, and warned, when the fit was made.
         """
         if not self.diagnosis.ok:
             warn_convergence(self.diagnosis.message)
@@ -276,7 +276,8 @@ class LaplaceFit(PosteriorFit):
 
     @classmethod
     def from_map(cls, model, prior, map_fit: PointFit, draws: int, random_seed) -> "LaplaceFit":
-        """Draw from ``map_fit.gaussian`` and check the approximation, warning when it is poor.
+        """Draw from ``map_fit.gaussian`` and check the approximation (:func:`.diagnostics.laplace_diagnosis`), warning
+        when it is poor or borderline.
 
         Parameters
         ----------
@@ -293,12 +294,10 @@ class LaplaceFit(PosteriorFit):
             When the Hessian at the MAP is not positive definite.
         """
         started = time.perf_counter()
-        objective = map_fit.objective
-        latent = np.random.default_rng(random_seed).standard_normal((draws, objective.n_free))
-        samples = np.stack([objective.coef(u) for u in map_fit.gaussian.point(latent)])
-        weights = importance_weights(objective, map_fit.gaussian, latent)
-        corrected = np.tensordot(np.exp(weights.log_weights), samples, axes=1)
-        diagnosis = LaplaceDiagnosis(weights.khat, map_fit.layout.labelled(corrected), draws, weights.log_ratio_range)
+        rng = np.random.default_rng(random_seed)
+        latent = rng.standard_normal((draws, map_fit.objective.n_free))
+        samples = coef_draws(map_fit.objective, map_fit.gaussian, latent)
+        diagnosis = laplace_diagnosis(map_fit, latent, rng)
         if not diagnosis.ok:
             warn_convergence(diagnosis.message)
         return cls(model, prior, samples[None], map_fit.fit_time + time.perf_counter() - started, map_fit,
@@ -358,6 +357,7 @@ class MCMCFit(PosteriorFit):
                                                     tune=tune, chains=chains, random_seed=random_seed,
                                                     progressbar=progressbar, **sampler_kwargs)
         table = arviz_summary(map_fit.layout, samples, "diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
+        table["ess_folded"] = folded_ess(samples)
         diagnosis = MCMCDiagnosis(table, int(sample_stats["diverging"].sum()), chains, draws, prior.tail_advice)
         if not diagnosis.ok:
             warn_convergence(diagnosis.message)

@@ -4,6 +4,9 @@ Coefficients drawn from the prior (:mod:`bayeslogit.numerics.priors`) are pushed
 its own predictors. A prior that is wide on the predictors' scale (a slope of sd 2.5 on a
 predictor that reaches 10) puts most of that mass within :data:`NEAR_CERTAIN` of 0 or 1: it claims near
 certainty before seeing a row, and :func:`prior_predictive` warns :class:`~bayeslogit.exceptions.PriorWarning`.
+The share is a mean over independent prior draws, so it is compared with :data:`WARN_ABOVE` beyond its Monte Carlo
+noise (:data:`~bayeslogit.fits.diagnostics.Z` standard errors); within it, the warning says that the prior may be
+too wide.
 """
 
 from dataclasses import dataclass
@@ -16,6 +19,7 @@ from ..exceptions import PriorWarning, warn_convergence
 from ..numerics import predictive
 from ..numerics.design import Design
 from ..numerics.priors import prior_term
+from .diagnostics import Z
 
 NEAR_CERTAIN = 0.01  # a probability within this of 0 or 1 is a near-certain prediction
 WARN_ABOVE = 0.5  # share of near-certain probabilities above which the prior is said to be too wide
@@ -42,6 +46,9 @@ class PriorPredictive:
         The share of the probabilities (all classes' together) within :data:`NEAR_CERTAIN` of 0 or 1.
     n_rows_total : int
         Rows of the model: ``n_rows`` is all of them up to :data:`MAX_ROWS`, else a seeded subsample.
+    share_se : float
+        Monte Carlo standard error of ``share_near_certain``: the sd of each draw's share over the draws, divided by
+        the square root of their number (the draws are independent).
     """
 
     probabilities: np.ndarray
@@ -50,6 +57,31 @@ class PriorPredictive:
     prior: object
     share_near_certain: float
     n_rows_total: int
+    share_se: float
+
+    @property
+    def verdict(self) -> str:
+        """``"too wide"`` when the share exceeds :data:`WARN_ABOVE` by more than Z standard errors, ``"borderline"``
+        within them, ``"fine"`` below them."""
+        if self.share_near_certain - Z * self.share_se > WARN_ABOVE:
+            return "too wide"
+        return "fine" if self.share_near_certain + Z * self.share_se <= WARN_ABOVE else "borderline"
+
+    @property
+    def message(self) -> str | None:
+        """What the check found and what to do, or None for a fine prior."""
+        verdict = self.verdict
+        if verdict == "fine":
+            return None
+        autoscale = "" if self.prior.autoscale else " or autoscale=True"
+        fix = f"use a smaller {self.prior.scale_names[0]}{autoscale}"
+        share = f"of the prior predictive probabilities are within {NEAR_CERTAIN} of 0 or 1"
+        if verdict == "too wide":
+            return (f"this prior implies near-certain predictions before seeing data ({self.share_near_certain:.0%} "
+                    f"{share}); {fix}")
+        return (f"this prior may imply near-certain predictions before seeing data ({self.share_near_certain:.0%} ± "
+                f"{self.share_se:.1%} {share}, within its noise of the {WARN_ABOVE:.0%} above which a prior is too "
+                f"wide); draw more (draws={4 * self.n_draws}) to settle it, or {fix}")
 
     @property
     def n_draws(self) -> int:
@@ -112,7 +144,8 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
     Warns
     -----
     PriorWarning
-        When more than half of the probabilities lie within :data:`NEAR_CERTAIN` of 0 or 1.
+        When more than half of the probabilities lie within :data:`NEAR_CERTAIN` of 0 or 1, or when their share is
+        within its Monte Carlo noise of a half (see :attr:`PriorPredictive.verdict`).
     """
     draws = check_count("draws", draws, 1)
     term = prior_term(prior, model.design.n_coef, model.intercept, model.data.predictor_sd)
@@ -128,13 +161,12 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
     X, _, _ = model.data.take(rows)
     probabilities = _probabilities(model.family, Design(X, model.intercept), coef_draws, model.n_classes)
     shown = model.family.output_probabilities(np.asarray(model.classes_)[None])
+    per_draw = _near_certain(probabilities).reshape(draws, -1).mean(axis=1)
+    share_se = float(per_draw.std(ddof=1) / np.sqrt(draws)) if draws > 1 else float("nan")
     result = PriorPredictive(probabilities, tuple(np.ravel(shown).tolist()), model.response or "y", prior,
-                             float(_near_certain(probabilities).mean()), n)
-    if result.share_near_certain > WARN_ABOVE:
-        autoscale = "" if prior.autoscale else " or autoscale=True"
-        warn_convergence(f"this prior implies near-certain predictions before seeing data "
-                         f"({result.share_near_certain:.0%} of the prior predictive probabilities are within "
-                         f"{NEAR_CERTAIN} of 0 or 1); use a smaller {prior.scale_names[0]}{autoscale}", PriorWarning)
+                             float(per_draw.mean()), n, share_se)
+    if result.message:
+        warn_convergence(result.message, PriorWarning)
     return result
 
 

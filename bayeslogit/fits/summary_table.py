@@ -47,7 +47,8 @@ STATISTICS = {
     "elpd_loo": ("ELPD-LOO", "{:.3f}"), "elpd_loo_se": ("ELPD-LOO SE", "{:.3f}"), "p_loo": ("p_loo", "{:.3f}"),
     "high_pareto_k": ("Pareto k > threshold", "{:.0f}"), "loo_rows": ("LOO rows", "{:.0f}"),
     "chains": ("Chains", "{:.0f}"), "draws": ("Draws per chain", "{:.0f}"),
-    "khat": ("Pareto k-hat (Laplace)", "{:.3f}"), "r_hat_max": ("Max R-hat", "{:.4f}"),
+    "khat": ("Pareto k-hat (Laplace)", "{:.3f}"), "khat_se": ("k-hat SE (Laplace)", "{:.3f}"),
+    "shift_max": ("Max shift, sd (Laplace)", "{:.3f}"), "r_hat_max": ("Max R-hat", "{:.4f}"),
     "ess_bulk_min": ("Min bulk ESS", "{:.0f}"), "ess_tail_min": ("Min tail ESS", "{:.0f}"),
     "divergences": ("Divergences", "{:.0f}"),
 }
@@ -198,8 +199,9 @@ def point_summary(fit, table: pd.DataFrame) -> SummaryTable:
 def posterior_summary(fit, table: pd.DataFrame) -> SummaryTable:
     """``table`` with the header of a posterior fit: ``nobs``, ``chains`` and ``draws`` (per chain), the fit's
     PSIS-LOO as :func:`bayeslogit.compare` shows it (:attr:`~bayeslogit.PosteriorFit.loo_estimate`: ``elpd_loo``,
-    ``elpd_loo_se``, ``p_loo``, ``high_pareto_k`` of ``loo_rows``) and its diagnosis's rows (Laplace ``khat``;
-    MCMC ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``divergences``). ELPD-LOO is computed when the
+    ``elpd_loo_se``, ``p_loo``, ``high_pareto_k`` of ``loo_rows``) and its diagnosis's rows (Laplace ``khat``,
+    its standard error ``khat_se`` and ``shift_max``, the largest shift of a mean or sd by the importance weights, in
+    posterior sds; MCMC ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``divergences``). ELPD-LOO is computed when the
     header is first shown; what ``compare`` would warn of (some Pareto k are high), the header says in a note
     beside the figure (a warning raised while a table prints would point at pandas, not at the user's line)."""
     def make() -> HeaderContent:
