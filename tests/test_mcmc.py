@@ -463,7 +463,8 @@ def test_fit_all_keeps_going_when_ml_fails():
     with pytest.warns(bl.ConvergenceWarning) as caught:
         fits = model.fit_all(bl.Normal(2.5), random_seed=0, draws=50, tune=50, chains=2, progressbar=False)
     laplace, mcmc = (str(warning.message) for warning in caught)
-    assert re.search(r"the importance weights move the mean of x by 0\.6\d ± 0\.0\d posterior sds, above 0\.5", laplace)
+    assert re.search(r"the importance weights move the mean of x by 0\.6\d ± 0\.0\d posterior sds, above 0\.5",
+                     laplace)
     assert re.match(r"^MCMC may not have converged: R-hat > 1.01 or ESS < 400 beyond their Monte Carlo noise for "
                     r"Intercept \(ess_bulk=\d+ ± \d+, ess_tail=\d+ ± \d+\), x \(", mcmc)
     # under a Normal prior the advice says nothing of heavy tails

@@ -149,7 +149,7 @@ class LaplaceDiagnosis:
         size = self.shift_size
         worst = self._shifts.sort_values("lower" if size == "large" else "upper").iloc[-1]
         bounds = {"negligible": f"below {SHIFT_NEGLIGIBLE}, negligible",
-                  "moderate": f"not clearly below {SHIFT_NEGLIGIBLE}, negligible, nor above {SHIFT_POOR}",
+                  "moderate": f"neither clearly below {SHIFT_NEGLIGIBLE} (negligible) nor above {SHIFT_POOR} (poor)",
                   "large": f"above {SHIFT_POOR}"}[size]
         caveat = {"below": "", "near": " (k-hat may be high enough for the weights to understate it)",
                   "above": " (with k-hat this high the weights understate it)"}[self.khat_side]

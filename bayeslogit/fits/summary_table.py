@@ -201,8 +201,8 @@ def posterior_summary(fit, table: pd.DataFrame) -> SummaryTable:
     PSIS-LOO as :func:`bayeslogit.compare` shows it (:attr:`~bayeslogit.PosteriorFit.loo_estimate`: ``elpd_loo``,
     ``elpd_loo_se``, ``p_loo``, ``high_pareto_k`` of ``loo_rows``) and its diagnosis's rows (Laplace ``khat``,
     its standard error ``khat_se`` and ``shift_max``, the largest shift of a mean or sd by the importance weights, in
-    posterior sds; MCMC ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``divergences``). ELPD-LOO is computed when the
-    header is first shown; what ``compare`` would warn of (some Pareto k are high), the header says in a note
+    posterior sds; MCMC ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``divergences``). ELPD-LOO is computed
+    when the header is first shown; what ``compare`` would warn of (some Pareto k are high), the header says in a note
     beside the figure (a warning raised while a table prints would point at pandas, not at the user's line)."""
     def make() -> HeaderContent:
         draws = {"chains": fit.n_chains, "draws": fit.n_draws}
