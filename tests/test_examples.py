@@ -20,15 +20,17 @@ TINY = ["--draws", "100", "--chains", "2", "--seed", "0"]
 MCMC_TOO_SHORT = (bl.ConvergenceWarning, "^MCMC may not have converged: ")
 LAPLACE_POOR = (bl.ConvergenceWarning, r"^Pareto k-hat = \d\.\d\d > 0\.7: the Laplace approximation is poor here")
 ARVIZ_LOO_K = (UserWarning, r"^Estimated shape parameter of Pareto distribution is greater than 0\.\d\d for one")
-LOO_UNRELIABLE = (UserWarning, r"^ELPD-LOO of the (laplace|mcmc) fit is unreliable for \d+ of the \d+ rows")
+LOO_UNRELIABLE = (UserWarning, r"^ELPD-LOO of the (laplace|mcmc) fit (is|may be) unreliable for \d+ of the \d+ rows")
 
 
-def run_example(script: str, args: list, monkeypatch, capsys, warned: tuple = (), from_arviz: tuple = ()) -> str:
+def run_example(script: str, args: list, monkeypatch, capsys, warned: tuple = (), may_warn: tuple = (),
+                from_arviz: tuple = ()) -> str:
     """Run ``examples/<script>`` as ``python examples/<script> args`` and return what it printed.
 
-    ``warned``: the (category, message pattern) of each warning it must raise, at least once, and no others;
-    all attributed to the script, where its reader sees them, except those of ``from_arviz``, which ArviZ
-    raises from its own code.
+    ``warned``: the (category, message pattern) of each warning it must raise, at least once; ``may_warn``:
+    those it may raise or not as the draws fall (whether one row of thousands passes the Pareto-k threshold of
+    200 draws); no others. All are attributed to the script, where its reader sees them, except those of
+    ``from_arviz``, which ArviZ may raise from its own code, as the draws fall too.
     """
     monkeypatch.setattr(sys, "argv", [script, *args])
     monkeypatch.syspath_prepend(str(EXAMPLES))  # as `python examples/<script>` does, for examples/_common.py
@@ -44,10 +46,11 @@ def run_example(script: str, args: list, monkeypatch, capsys, warned: tuple = ()
     def matches(warning, expected) -> bool:
         return issubclass(warning.category, expected[0]) and re.match(expected[1], str(warning.message))
 
-    for expected in (*warned, *from_arviz):
+    for expected in warned:
         assert any(matches(w, expected) for w in caught), (expected, [str(w.message) for w in caught])
     ours = [w for w in caught if not any(matches(w, expected) for expected in from_arviz)]
-    assert all(any(matches(w, expected) for expected in warned) for w in ours), [str(w.message) for w in ours]
+    assert all(any(matches(w, expected) for expected in (*warned, *may_warn)) for w in ours), [
+        str(w.message) for w in ours]
     assert {w.filename for w in ours} == {path}
     return capsys.readouterr().out
 
@@ -68,8 +71,11 @@ def section(printed: str, heading: str) -> list[str]:
 
 
 def test_wells_prints_the_comparison_and_writes_three_figures(tmp_path, monkeypatch, capsys):
+    # ELPD-LOO of 200 MCMC draws: whether one of the 2,259 rows passes the Pareto-k threshold depends on the
+    # draws (4 seeds in 10 measured), which another BLAS kernel changes: NUTS trajectories carry the last bits of
+    # the density's gradient along
     printed = run_example("wells.py", [*TINY, "--tune", "100", "--out", str(tmp_path)], monkeypatch, capsys,
-                          warned=(MCMC_TOO_SHORT,))
+                          warned=(MCMC_TOO_SHORT,), may_warn=(LOO_UNRELIABLE,))
     for heading in ("held-out (", "  log_loss", "  elpd_loo", "  ess_bulk_min", "slope", "intercept"):
         assert heading in printed
     assert "decision boundary: arsenic = intercept + slope * dist100" in printed
@@ -138,8 +144,9 @@ def test_optimization_counts_the_steps_of_each_optimiser(tmp_path, monkeypatch, 
 
 
 def test_spline_boundary_compares_the_curve_with_the_line_and_draws_it(tmp_path, monkeypatch, capsys):
-    # 200 draws are few: the Laplace k-hat is above 0.7 (0.42-0.65 with the default 4,000), and ArviZ's LOO
-    # finds rows above its Pareto-k threshold for 200 draws, 0.57 (0.7 from 2,000 draws on).
+    # 200 draws are few: the Laplace k-hat is above 0.7 (0.42-0.65 with the default 4,000), and ArviZ's LOO of
+    # the MCMC draws may find rows above its Pareto-k threshold for 200 draws, 0.57 (0.7 from 2,000 draws on):
+    # 9 seeds in 10 measured, so not required.
     printed = run_example("spline_boundary.py", [*TINY, "--out", str(tmp_path)], monkeypatch, capsys,
                           warned=(MCMC_TOO_SHORT, LAPLACE_POOR), from_arviz=(ARVIZ_LOO_K,))
     found = re.search(r"spline (-\d+\.\d) \(SE \d+\.\d\), linear (-\d+\.\d) \(SE \d+\.\d\); spline - linear = "
