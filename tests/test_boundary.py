@@ -103,7 +103,8 @@ def test_multiclass_lines_are_where_each_pair_of_classes_ties(iris_map):
 
 
 def test_posterior_multiclass_summary_has_the_point_fit_rows(iris_map):
-    laplace = iris_map.model.fit_laplace(PRIOR, draws=1000, random_seed=2, map_fit=iris_map)
+    with pytest.warns(bl.ConvergenceWarning, match="the Laplace approximation may be poor here"):  # borderline
+        laplace = iris_map.model.fit_laplace(PRIOR, draws=1000, random_seed=2, map_fit=iris_map)
     table = laplace.boundary().summary(ci_prob=0.94, ci_kind="hdi")
     assert list(table.index) == list(iris_map.boundary().summary().index)
     assert table[["mean", "median", "hdi94_lb", "hdi94_ub", "ess_bulk"]].notna().all().all()
@@ -116,8 +117,9 @@ def test_challenger_threshold_posterior_has_an_hdi_around_the_map(challenger):
     map_fit = challenger.fit_map(PRIOR)
     c0, c1 = map_fit.params[:, 0]
     assert map_fit.boundary().threshold == pytest.approx(-c0 / c1, abs=1e-9)
-    # The Gaussian misses the skew of this posterior (k-hat 0.75), and says so.
-    with pytest.warns(bl.ConvergenceWarning, match=r"Pareto k-hat = 0\.75 > 0\.7"):
+    # The Gaussian misses the skew of this posterior (k-hat near 0.7, the slope's mean moved by half a posterior sd),
+    # and says so.
+    with pytest.warns(bl.ConvergenceWarning, match=r"Pareto k-hat = 0\.\d\d ± 0\.\d\d, within its noise of 0\.7"):
         laplace = challenger.fit_laplace(PRIOR, draws=4000, random_seed=0, map_fit=map_fit)
     table = laplace.boundary().summary(ci_prob=0.94, ci_kind="hdi")
     assert list(table.index) == ["threshold"]
@@ -133,7 +135,8 @@ def test_challenger_threshold_posterior_has_an_hdi_around_the_map(challenger):
 
 
 def test_posterior_values_keep_the_chain_structure(challenger):
-    laplace = challenger.fit_laplace(PRIOR, draws=500, random_seed=1)
+    with pytest.warns(bl.ConvergenceWarning, match="the Laplace approximation may be poor here"):  # as above
+        laplace = challenger.fit_laplace(PRIOR, draws=500, random_seed=1)
     line = laplace.boundary()
     assert line.variables["threshold"].shape == laplace.coef_draws.shape[:2] == (1, 500)
     posterior = line.to_datatree()["posterior"]

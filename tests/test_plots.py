@@ -31,13 +31,15 @@ def wells_fits(wells_split_fits):
 @pytest.fixture(scope="module")
 def iris_fits():
     model = bl.LogisticModel.from_formula("species ~ petal_length + petal_width", bl.datasets.load_iris())
-    return model.fit_all(PRIOR, random_seed=0, draws=1000, chains=1, methods=("ml", "map", "laplace"))
+    with pytest.warns(bl.ConvergenceWarning, match="the Laplace approximation may be poor here"):
+        return model.fit_all(PRIOR, random_seed=0, draws=1000, chains=1, methods=("ml", "map", "laplace"))
 
 
 @pytest.fixture(scope="module")
 def challenger_fits():
     model = bl.LogisticModel.from_formula("damaged ~ temp", bl.datasets.load_challenger())
-    with pytest.warns(bl.ConvergenceWarning, match=r"Pareto k-hat = 0\.75 > 0\.7"):  # a skewed posterior
+    skewed = r"Pareto k-hat = 0\.\d\d ± 0\.\d\d, within its noise of 0\.7"  # a skewed posterior
+    with pytest.warns(bl.ConvergenceWarning, match=skewed):
         return model.fit_all(PRIOR, random_seed=0, draws=4000, chains=1, methods=("ml", "map", "laplace"))
 
 

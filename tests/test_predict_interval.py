@@ -157,7 +157,9 @@ def test_multiclass_point_interval_does_not_depend_on_the_parameterization(iris_
 
 
 def test_multiclass_posterior_interval_keeps_class_labels(iris_model):
-    fit = iris_model.fit_laplace(bl.Normal(2.5), draws=400, random_seed=0)
+    # the weights move the intercepts' means by 0.28 posterior sds: borderline
+    with pytest.warns(bl.ConvergenceWarning, match="the Laplace approximation may be poor here"):
+        fit = iris_model.fit_laplace(bl.Normal(2.5), draws=400, random_seed=0)
     rows = bl.datasets.load_iris().iloc[[3, 80]]
     table = fit.predict_interval(rows, ci_prob=0.5, ci_kind="eti")
     per_draw = fit.predictive_draws(iris_model.design_matrix(rows))  # (S, 2, K)
