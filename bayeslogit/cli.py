@@ -226,8 +226,9 @@ def run_compare(args: argparse.Namespace) -> int:
         if test is not None:
             model.design_matrix(test)
     except DataError as error:
-        raise CommandError(f"the model of the training rows cannot score the held-out rows: {one_line(error)} "
-                           "Or hold out other rows (--seed) or none (--test-size 0)") from None
+        raise CommandError(f"the model of the training rows cannot score the held-out rows: "
+                           f"{one_line(error).rstrip('.')}; or hold out other rows (--seed) or none (--test-size 0)"
+                           ) from None
     say(f"{model.likelihood} model of {response} with coefficients {', '.join(model.coef_names)}; "
         f"{len(train)} training rows, held out: {'none' if test is None else len(test)}")
     fits = fit_every_way(model, prior, args, found)

@@ -65,6 +65,11 @@ def read_data(source: str, sep: str | None = None, encoding: str = "utf-8") -> p
                            "header row and as many values on each line as the header has columns") from None
     if frame.empty:
         raise CommandError(f"'{source}' has a header but no rows of data")
+    splits = {other: len(next(csv.reader([header], delimiter=other), [])) for other in SEPARATORS if other != sep}
+    if frame.shape[1] == 1 and max(splits.values()) > 1:  # a separator given that the file does not use
+        other = max(splits, key=splits.get)
+        raise CommandError(f"'{source}' read with --sep {sep!r} has one column, {frame.columns[0]!r}, whose name "
+                           f"holds {splits[other] - 1} of {other!r}: if that separates its columns, pass --sep {other!r}")
     for column in frame.columns[[sep != "," and not pd.api.types.is_numeric_dtype(kind) for kind in frame.dtypes]]:
         text = frame[column].dropna().astype(str)  # numbers written with a decimal comma, as ';' files hold them?
         if text.str.fullmatch(r"[-+]?\d+(,\d+)?").all() and text.str.contains(",").any():
