@@ -99,7 +99,13 @@ _count = _option(int, lambda value: value >= 0, "an integer >= 0")
 _positive_count = _option(int, lambda value: value >= 1, "an integer >= 1")
 _positive = _option(float, lambda value: 0 < value < math.inf, "a positive number")
 _fraction = _option(float, lambda value: 0 <= value < 1, "a fraction in [0, 1), e.g. 0.25 (0: no held-out rows)")
-_encoding = _option(lambda text: codecs.lookup(text).name, bool, "a text encoding such as utf-8, latin-1 or cp1252")
+def _text_encoding(name: str) -> str:
+    """The codec's name, if ``name`` is a text encoding (``"".encode`` raises LookupError for hex, rot13, zlib)."""
+    "".encode(name)
+    return codecs.lookup(name).name
+
+
+_encoding = _option(_text_encoding, bool, "a text encoding such as utf-8, latin-1 or cp1252")
 _separator = _option(lambda text: {"\\t": "\t", "tab": "\t"}.get(text, text), lambda sep: len(sep) == 1,
                      "one character, e.g. ';' or '\\t' (a tab)")
 _methods = _option(lambda text: tuple(part.strip() for part in text.split(",")),

@@ -52,7 +52,8 @@ def read_data(source: str, sep: str | None = None, encoding: str = "utf-8") -> p
             raise CommandError(f"'{source}' is not {encoding} text (NUL at position {text.index(chr(0))}); if it is a "
                                "CSV file, give its encoding, e.g. --encoding utf-16, else give a CSV file")
         header = text.lstrip("\ufeff").partition("\n")[0]
-        sep = sep or max(SEPARATORS, key=lambda sep: len(next(csv.reader([header], delimiter=sep), [])))
+        splits = {each: len(next(csv.reader([header], delimiter=each), [])) for each in SEPARATORS}
+        sep = sep or max(SEPARATORS, key=splits.get)
         frame = pd.read_csv(path, sep=sep, encoding=encoding)
     except OSError as error:  # no such file, a directory, no permission to read
         raise CommandError(f"cannot read '{source}': {error.strerror or error}; DATA must be a CSV file or a "
@@ -65,11 +66,11 @@ def read_data(source: str, sep: str | None = None, encoding: str = "utf-8") -> p
                            "header row and as many values on each line as the header has columns") from None
     if frame.empty:
         raise CommandError(f"'{source}' has a header but no rows of data")
-    splits = {other: len(next(csv.reader([header], delimiter=other), [])) for other in SEPARATORS if other != sep}
-    if frame.shape[1] == 1 and max(splits.values()) > 1:  # a separator given that the file does not use
-        other = max(splits, key=splits.get)
+    other = max((each for each in SEPARATORS if each != sep), key=splits.get)
+    if frame.shape[1] == 1 and splits[other] > 1:  # a separator given that the file does not use
         raise CommandError(f"'{source}' read with --sep {sep!r} has one column, {frame.columns[0]!r}, whose name "
-                           f"holds {splits[other] - 1} of {other!r}: if that separates its columns, pass --sep {other!r}")
+                           f"holds {splits[other] - 1} of {other!r}: if that separates its columns, pass --sep "
+                           f"{other!r}")
     for column in frame.columns[[sep != "," and not pd.api.types.is_numeric_dtype(kind) for kind in frame.dtypes]]:
         text = frame[column].dropna().astype(str)  # numbers written with a decimal comma, as ';' files hold them?
         if text.str.fullmatch(r"[-+]?\d+(,\d+)?").all() and text.str.contains(",").any():
@@ -83,10 +84,14 @@ def check_outcome(frame: pd.DataFrame, response: str) -> None:
     values = frame[response].dropna()
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     fractions = values[values != values.round()] if numeric else values[:0]
-    if len(fractions) or values.nunique() > MAX_CLASSES:
+    if len(fractions):
+        raise CommandError(f"the outcome '{response}' must be binary or categorical; it holds values that are not "
+                           f"whole numbers, such as {fractions.iloc[0]}. Add a column of class labels (e.g. 0/1) and "
+                           "model that")
+    if values.nunique() > MAX_CLASSES:
         raise CommandError(f"the outcome '{response}' must be binary or categorical; it has {values.nunique()} "
-                           f"distinct values, such as {(fractions if len(fractions) else values).iloc[0]} (at most "
-                           f"{MAX_CLASSES} classes are taken). Add a column of class labels (e.g. 0/1) and model that")
+                           f"distinct values, such as {values.iloc[0]}, more than the {MAX_CLASSES} classes taken. Add "
+                           "a column of class labels and model that")
     if values.nunique() < 2:
         held = f"the one value '{values.iloc[0]}' in all its {len(values)} rows" if len(values) else "no values"
         raise CommandError(f"the outcome '{response}' has {held}; logistic classification needs two classes or more")

@@ -141,6 +141,16 @@ def test_a_one_class_outcome_names_the_column_and_its_value(tmp_path):
                     "classification needs two classes or more")
 
 
+@pytest.mark.parametrize("outcome, words", [
+    ([0.0, 0.5, 1.0, 1.0] * 10, "it holds values that are not whole numbers, such as 0.5."),
+    (np.arange(40) % 12, "it has 12 distinct values, such as 0, more than the 10 classes taken."),
+], ids=["fractions", "many values"])
+def test_an_outcome_that_is_no_class_label_says_why(tmp_path, outcome, words):
+    two_classes().assign(y=outcome).to_csv(tmp_path / "data.csv", index=False)
+    line = refused(["compare", str(tmp_path / "data.csv"), "--formula", "y ~ x"], tmp_path / "out")
+    assert line.startswith("bayeslogit: error: the outcome 'y' must be binary or categorical; ") and words in line
+
+
 def test_zero_draws_is_a_usage_error(tmp_path):
     line = refused(["compare", "wells", "--formula", "switched ~ dist100", "--draws", "0"], tmp_path / "out", status=2)
     assert line == ("bayeslogit: error: argument --draws: must be an integer >= 1; got '0' (see 'bayeslogit compare "
@@ -163,6 +173,7 @@ def test_an_encoding_and_decimal_commas_are_read_as_given(tmp_path):
 
 @pytest.mark.parametrize("option, value, words", [
     ("--encoding", "klingon", "must be a text encoding such as utf-8, latin-1 or cp1252; got 'klingon'"),
+    ("--encoding", "hex", "must be a text encoding such as utf-8, latin-1 or cp1252; got 'hex'"),  # a bytes codec
     ("--sep", ";;", "must be one character, e.g. ';' or '\\t' (a tab); got ';;'"),
     ("--methods", "ml,newton", "must be distinct names from ml, map, laplace, mcmc, comma-separated"),
     ("--test-size", "1.5", "must be a fraction in [0, 1)"),

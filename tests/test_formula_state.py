@@ -105,7 +105,7 @@ def test_the_reader_refuses_what_the_writer_does_not_write(plain, message):
 @pytest.mark.parametrize("expr", [
     "bs(dist100, df=4)", "C(educ > 6)", "np.log(arsenic)", "center(np.log1p(arsenic))", "I(-x if x > 0 else x)",
     'C(g, contr.treatment("y"))', "C(g, contr.custom({'a': [1, 0]}))", "np.where(x > 1, 1.0, np.nan)",
-    "Q('type')", "C(`my column`)", "hashed(g, levels=5)",
+    "Q('type')", "C(`my column`)", "hashed(g, levels=5)", "I(x ** 2 + x ** -0.5 + 2 ** 16)",
 ])
 def test_terms_that_compute_on_columns_are_accepted(expr):
     check_term(expr)
@@ -122,6 +122,8 @@ def test_terms_that_compute_on_columns_are_accepted(expr):
     ("I(type)", r"uses the name 'type'.*\(a column of that name is read by Q\('type'\)\)"),
     ("I(_private)", "uses the name '_private'"),
     ("I(x", "is not a Python expression"),
+    ("I(x * 9 ** 9 ** 9)", "raises to the power '9 \\*\\* 9'; a saved term's exponents are numbers of at most 16"),
+    ("I(x ** y)", "raises to the power 'y'"),
 ])
 def test_terms_that_could_run_other_code_are_refused(expr, problem):
     with pytest.raises(bl.DataError, match=rf"the formula term .* {problem}"):

@@ -145,7 +145,7 @@ def test_bad_input_is_refused_with_the_fix(wells):
     with pytest.raises(TypeError, match=re.escape("prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. "
                                                   "bl.Normal(sigma=2.5); got float")):
         model.prior_predictive(2.5)
-    with pytest.raises(ValueError, match=re.escape("`draws` must be an integer >= 1; got 0")):
+    with pytest.raises(ValueError, match=re.escape("`draws` must be an integer >= 2; got 0")):
         model.prior_predictive(bl.Normal(1.0), draws=0)
     with pytest.raises(ValueError, match="`sigma` has 3 values but the model has 2 predictors besides the intercept"):
         model.prior_predictive(bl.Normal((1.0, 1.0, 1.0)))

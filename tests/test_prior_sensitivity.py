@@ -103,7 +103,7 @@ def test_a_high_threshold_flags_nothing_and_a_bad_one_is_refused():
     fit = fitted("challenger", "laplace")[-1]
     assert fit.prior_sensitivity(threshold=0.5).attrs["prior_data_conflict"] == []
     for bad in (-1, 0, float("nan"), "0.05"):
-        with pytest.raises(ValueError, match=rf"`threshold` must be a positive number, .* got {bad!r}"):
+        with pytest.raises(bl.OptionError, match=rf"`threshold` must be a positive finite number; got {bad!r}"):
             fit.prior_sensitivity(threshold=bad)
 
 

@@ -547,6 +547,7 @@ MALFORMED = [
     pytest.param(_set(("model", "classes_dtype"), "M8[ns]"), r"classes_dtype must name a NumPy dtype", id="dtype"),
     pytest.param(_set(("prior", "kind"), "os.system"), r"prior.kind must be one of \['Cauchy', 'Normal', 'StudentT'\]",
                  id="prior-kind"),
+    pytest.param(_set(("prior", "kind"), ["Normal"]), r"prior.kind must be one of", id="prior-kind-list"),
     pytest.param(_set((*SPEC, "factors", 1, "expr"), '__import__("os").system("touch x")'),
                  r"the formula term .*__import__.* uses", id="code-in-a-term"),
     pytest.param(_set((*SPEC, "transform_state"), {"pickle": "gASV"}),
@@ -562,6 +563,25 @@ MALFORMED = [
     pytest.param(_set(("model", "formula"), "bs(dist100, df=4)"), r"model.formula .* is not 'response ~ terms'",
                  id="formula"),
 ]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("fit", ["LaplaceFit"], r"holds a fit of class \['LaplaceFit'\]; this bayeslogit loads"),
+    ("prior", None, r"the metadata.prior must be an object"),
+], ids=["fit-list", "posterior-without-prior"])
+def test_a_posterior_fit_of_malformed_kind_or_prior_is_refused(binary_fits, tmp_path, key, value, message):
+    tree = xr.load_datatree(binary_fits["laplace"].save(tmp_path / "fit.nc"))
+    path = _rewritten(tree, json.loads(tree.attrs["bayeslogit"]) | {key: value}, tmp_path / "malformed.nc")
+    with pytest.raises(bl.DataError, match=rf"'.*malformed.nc'(.|\n)*{message}"):
+        bl.load(path)
+
+
+def test_a_response_in_backticks_round_trips(wells, tmp_path):
+    data = wells.rename(columns={"switched": "did switch"})
+    fit = bl.LogisticModel.from_formula("`did switch` ~ dist100 + C(educ > 6)", data).fit_ml()
+    loaded = bl.load(fit.save(tmp_path / "fit.nc"))
+    assert loaded.model.response == "did switch"
+    np.testing.assert_array_equal(loaded.predict_proba(data.head(20)), fit.predict_proba(data.head(20)))
 
 
 @pytest.mark.parametrize(("edit", "message"), MALFORMED)

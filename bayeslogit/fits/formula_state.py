@@ -33,6 +33,8 @@ _NODES = (ast.Expression, ast.Call, ast.keyword, ast.Name, ast.Attribute, ast.Co
           ast.BoolOp, ast.Compare, ast.IfExp, ast.List, ast.Tuple, ast.Dict, ast.Load, ast.operator, ast.unaryop,
           ast.boolop, ast.cmpop)
 """The Python syntax a formula term may use."""
+MAX_EXPONENT = 16
+"""The largest exponent, in size, of a saved formula term's powers (``I(x**2)``)."""
 
 
 # ---- ModelSpec -> plain data ----------------------------------------------------------------------------
@@ -240,6 +242,14 @@ def check_term(expr: str) -> None:
                             "data frame before the formula reads it")
 
 
+def _small_exponent(node) -> bool:
+    """Whether ``node`` is a number of size at most :data:`MAX_EXPONENT` (``-2``, ``0.5``)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        node = node.operand
+    return (isinstance(node, ast.Constant) and type(node.value) in (int, float)
+            and abs(node.value) <= MAX_EXPONENT)
+
+
 def _problem(node) -> str | None:
     """What is refused in ``node`` of a formula term, or None."""
     if not isinstance(node, _NODES):
@@ -249,6 +259,9 @@ def _problem(node) -> str | None:
                 f"of that name is read by Q({node.id!r}))")
     if isinstance(node, ast.Attribute) and not _allowed_attribute(node):
         return f"uses the attribute {ast.unparse(node)!r}"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and not _small_exponent(node.right):
+        return (f"raises to the power {ast.unparse(node.right)!r}; a saved term's exponents are numbers of at most "
+                f"{MAX_EXPONENT} in size (a larger one could stall whoever predicts with the fit)")
     if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Attribute) or (
             isinstance(node.func, ast.Name) and node.func.id in _transforms())):
         return f"calls {ast.unparse(node.func)!r}, which is neither a formulaic transform nor a NumPy ufunc"

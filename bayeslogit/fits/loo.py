@@ -105,7 +105,8 @@ def _problem(method: str, pareto_k: np.ndarray, good_k: float, se: np.ndarray) -
         return None
     sure = int((np.isnan(pareto_k) | (pareto_k - Z * se > good_k)).sum())
     rows = f"{int(high.sum())} of the {len(pareto_k)} rows it was computed on, whose Pareto k exceeds {good_k:.2f}"
-    noise = f"twice its standard error (about {float(np.nanmedian(se[high])):.2f})"
+    known = se[high & np.isfinite(se)]
+    noise = "twice its standard error" + (f" (about {float(np.median(known)):.2f})" if known.size else "")
     consequence = ("leaving one of them out moves the posterior too far for importance sampling. Treat elpd_loo as "
                    "approximate, or cross-validate (k-fold)")
     if sure:

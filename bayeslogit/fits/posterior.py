@@ -22,7 +22,8 @@ from scipy.linalg import eigh
 from ..algorithms import pymc_backend
 from ..algorithms.dask_backend import is_dask, map_row_chunks
 from ..algorithms.laplace import coef_draws
-from ..exceptions import warn_convergence
+from ..checks import check_choice
+from ..exceptions import OptionError, warn_convergence
 from ..numerics import predictive
 from ..numerics.design import Design
 from . import intervals, odds, sensitivity, storage
@@ -228,14 +229,12 @@ class PosteriorFit(FitBase):
         ndarray of shape (n_samples,) for binary models, (n_samples, K) for multiclass.
         """
         approximations = {"mc": super().predict_proba, "probit": self._probit_proba}
-        if approximation not in approximations:
-            raise ValueError(f"`approximation` must be one of {list(approximations)}; got {approximation!r}")
-        return approximations[approximation](X)
+        return approximations[check_choice("approximation", approximation, approximations)](X)
 
     def _probit_proba(self, X) -> np.ndarray:
         family, n_classes = self.layout.family, self.model.n_classes
         if len(family.class_pairs(n_classes)) != 1:
-            raise ValueError("the probit approximation averages the sigmoid of a Gaussian log-odds and needs two "
+            raise OptionError("the probit approximation averages the sigmoid of a Gaussian log-odds and needs two "
                              f"classes; this model has {n_classes}. Use approximation='mc'")
         # The log-odds direction of the mean's coefficients and of each column of a root R of the covariance
         # (R R^T = cov, columns as (P, M) matrices): the squares of the latter sum to the log-odds' variance.

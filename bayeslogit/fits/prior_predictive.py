@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_count
-from ..exceptions import PriorWarning, warn_convergence
+from ..exceptions import OptionError, PriorWarning, warn_convergence
 from ..numerics import predictive
 from ..numerics.design import Design
 from ..numerics.priors import prior_term
@@ -128,7 +128,7 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
     model : LogisticModel
     prior : Normal, StudentT or Cauchy
     draws : int
-        Coefficient draws from the prior (>= 1).
+        Coefficient draws from the prior (>= 2, for the Monte Carlo error of the share near-certain).
     random_seed : int, numpy.random.Generator or None
 
     Returns
@@ -147,10 +147,10 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
         When more than half of the probabilities lie within :data:`NEAR_CERTAIN` of 0 or 1, or when their share is
         within its Monte Carlo noise of a half (see :attr:`PriorPredictive.verdict`).
     """
-    draws = check_count("draws", draws, 1)
+    draws = check_count("draws", draws, 2)  # two at least, for the Monte Carlo error of the share
     term = prior_term(prior, model.design.n_coef, model.intercept, model.data.predictor_sd)
     if term.flat.any():
-        raise ValueError(f"the prior on the intercept is flat ({prior!r}), and a flat prior has no prior predictive "
+        raise OptionError(f"the prior on the intercept is flat ({prior!r}), and a flat prior has no prior predictive "
                          "distribution: it gives no draws of the intercept, so no distribution of the probabilities. "
                          "Give the intercept a proper prior, e.g. bl.Normal(sigma, intercept_sigma=1.5) or "
                          "bl.StudentT(intercept_scale=2.5)")
@@ -162,7 +162,7 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
     probabilities = _probabilities(model.family, Design(X, model.intercept), coef_draws, model.n_classes)
     shown = model.family.output_probabilities(np.asarray(model.classes_)[None])
     per_draw = _near_certain(probabilities).reshape(draws, -1).mean(axis=1)
-    share_se = float(per_draw.std(ddof=1) / np.sqrt(draws)) if draws > 1 else float("nan")
+    share_se = float(per_draw.std(ddof=1) / np.sqrt(draws))
     result = PriorPredictive(probabilities, tuple(np.ravel(shown).tolist()), model.response or "y", prior,
                              float(per_draw.mean()), n, share_se)
     if result.message:

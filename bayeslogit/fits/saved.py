@@ -230,7 +230,8 @@ def saved_model(meta: dict, tree, checks) -> SavedModel:
     names = tuple(meta["feature_names"])
     spec = None if meta["formula_spec"] is None else spec_from_plain(meta["formula_spec"])
     formula, response = meta["formula"], meta["response"]
-    if spec is not None and not (formula and formula.count("~") == 1 and formula.split("~")[0].strip() == response):
+    sides = re.fullmatch(r"\s*(`[^`]*`|[^~`]+?)\s*~.*", formula or "", re.DOTALL)
+    if spec is not None and not (sides and sides.group(1).removeprefix("`").removesuffix("`") == response):
         raise DataError(f"model.formula {formula!r:.80} is not 'response ~ terms' of the response {response!r:.40}")
     if spec is not None and list(spec.column_names) != ["Intercept"] * meta["intercept"] + list(names):
         raise DataError(f"the formula's spec makes the columns {list(spec.column_names)}, but model.feature_names are "
@@ -266,9 +267,7 @@ def saved_prior(fields: dict | None):
     if fields is None:
         return None
     classes = {cls.__name__: cls for cls in PRIORS}
-    cls = classes.get(fields.get("kind"))
-    if cls is None:
-        raise DataError(f"prior.kind must be one of {sorted(classes)}; got {fields.get('kind')!r:.40}")
+    cls = classes[checked(fields.get("kind"), frozenset(classes), "prior.kind")]
     expected = {"kind": str} | {field.name: (float, [float], bool, None) for field in dataclasses.fields(cls)
                                 if field.name not in cls.fixed_fields}
     checked(fields, expected, "prior")

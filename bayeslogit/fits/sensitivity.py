@@ -18,11 +18,10 @@ Draws of coefficients have shape (n_chains, n_draws, P, M) (see :mod:`bayeslogit
 class-major, labelled by ``layout.flat_labels``.
 """
 
-from numbers import Real
-
 import numpy as np
 import pandas as pd
 
+from ..checks import check_positive
 from .diagnostics import Z
 
 ALPHAS = (0.99, 1.01)  # ArviZ's power-scaling of the prior or likelihood, either side of 1
@@ -77,8 +76,7 @@ def prior_sensitivity(fit, threshold: float = 0.05) -> pd.DataFrame:
     import xarray as xr
     from arviz_stats import psense_summary
 
-    if isinstance(threshold, bool) or not isinstance(threshold, Real) or not 0 < threshold < np.inf:
-        raise ValueError(f"`threshold` must be a positive number, such as ArviZ's default 0.05; got {threshold!r}")
+    threshold = check_positive("threshold", threshold)
     tree = fit.to_datatree()
     labels = fit.layout.flat_labels
     dims = ("chain", "draw", "coefficient")

@@ -270,7 +270,7 @@ def load(path, model=None, *, checks):
     DataError
         When the file is damaged (truncated, altered), was not written by :func:`save`, is of another format
         version, or holds what does not parse into a fit; the message names the file.
-    ValueError
+    OptionError
         When ``model`` does not match the saved fit's labels.
     """
     path = Path(path)
@@ -315,7 +315,7 @@ def _metadata(tree, path: Path) -> dict:
     if _checksum(tree, meta) != meta.get("checksum"):
         raise DataError(f"'{path}' is damaged: its arrays and metadata do not match the checksum written with them (a "
                         "truncated, partly copied or altered file); save the fit again")
-    if meta.get("fit") not in _KINDS:
+    if not isinstance(meta.get("fit"), str) or meta["fit"] not in _KINDS:
         raise DataError(f"'{path}' holds a fit of class {meta.get('fit')!r:.40}; this bayeslogit loads {list(_KINDS)}")
     return _parsed(lambda: checked(meta, _schema(meta["fit"]), "the metadata"), path)
 
@@ -344,7 +344,7 @@ _POINT = {"method": frozenset({"ml", "map"}), "fit_time": float, "loglik": float
 
 def _posterior_schema(cls) -> dict:
     """The shape of the metadata that Laplace and MCMC fits share (:func:`_posterior_groups`)."""
-    return {"method": frozenset({cls.method}), "fit_time": float, "map_fit": _POINT}
+    return {"method": frozenset({cls.method}), "fit_time": float, "map_fit": _POINT, "prior": Names(object)}
 
 
 def _read_point(tree, meta: dict, model, prior):

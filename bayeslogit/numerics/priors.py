@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..checks import check_flag
 from ..exceptions import OptionError
 from .prior_terms import GaussianTerm, StudentTTerm, flat_term
 
@@ -54,7 +55,7 @@ class _Prior:
         object.__setattr__(self, slope, _plain_scale(slope, getattr(self, slope)))
         if getattr(self, head) is not None:
             object.__setattr__(self, head, _check_number(head, getattr(self, head)))
-        object.__setattr__(self, "autoscale", _check_flag(self.autoscale))
+        object.__setattr__(self, "autoscale", check_flag("autoscale", self.autoscale))
 
     def _slope_scale(self):
         return getattr(self, self.scale_names[0])
@@ -239,12 +240,6 @@ class Cauchy(StudentT):
             raise OptionError(f"a Cauchy prior has nu = 1; got nu={nu!r}: use bl.StudentT(nu={nu!r}, ...)")
         super().__init__(1.0, scale, intercept_scale, autoscale)
 
-
-
-def _check_flag(value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise OptionError(f"`autoscale` must be True or False; got {value!r}")
-    return bool(value)
 
 
 PRIORS = (Normal, StudentT, Cauchy)
