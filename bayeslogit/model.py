@@ -271,7 +271,7 @@ class LogisticModel:
         ----------
         prior : Normal, StudentT or Cauchy
         draws : int
-            Independent draws from the Gaussian (for predictions, summaries and the k-hat diagnostic).
+            Independent draws from the Gaussian, for predictions and summaries (the check tops them up to 4,000).
         random_seed : int, numpy.random.Generator or None
             Seeds the ``numpy.random.Generator`` of the draws.
         map_fit : PointFit, optional
