@@ -37,10 +37,10 @@ from .exceptions import (
     SeparationError,
     SingularHessianError,
 )
+from .fits import storage
 from .fits.boundary import Boundary, PointBoundary, PosteriorBoundary
 from .fits.diagnostics import LaplaceDiagnosis, MCMCDiagnosis
 from .fits.point import FailedFit, PointFit
-from .fits import storage
 from .fits.posterior import LaplaceFit, MCMCFit, PosteriorFit
 from .fits.prior_predictive import PriorPredictive
 from .fits.summary_table import SummaryTable

@@ -25,10 +25,20 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
-
 from . import report
-from .cli_input import (BUNDLED, MAX_CLASSES, PROG, CommandError, check_outcome, class_label, complete_rows, one_line,
-                        read_data, say, split_rows)
+from .cli_input import (
+    BUNDLED,
+    MAX_CLASSES,
+    PROG,
+    CommandError,
+    check_outcome,
+    class_label,
+    complete_rows,
+    one_line,
+    read_data,
+    say,
+    split_rows,
+)
 from .compare import Comparison, compare
 from .exceptions import BayeslogitError, DataError
 from .fits.point import FailedFit
@@ -83,6 +93,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _option(parse, valid, wanted: str):
     """An argparse ``type``: ``parse(text)`` if that succeeds and passes ``valid``; else "must be ``wanted``"."""
+
     def convert(text: str):
         try:
             value = parse(text)
@@ -99,6 +110,8 @@ _count = _option(int, lambda value: value >= 0, "an integer >= 0")
 _positive_count = _option(int, lambda value: value >= 1, "an integer >= 1")
 _positive = _option(float, lambda value: 0 < value < math.inf, "a positive number")
 _fraction = _option(float, lambda value: 0 <= value < 1, "a fraction in [0, 1), e.g. 0.25 (0: no held-out rows)")
+
+
 def _text_encoding(name: str) -> str:
     """The codec's name, if ``name`` is a text encoding (``"".encode`` raises LookupError for hex, rot13, zlib)."""
     "".encode(name)
@@ -106,64 +119,139 @@ def _text_encoding(name: str) -> str:
 
 
 _encoding = _option(_text_encoding, bool, "a text encoding such as utf-8, latin-1 or cp1252")
-_separator = _option(lambda text: {"\\t": "\t", "tab": "\t"}.get(text, text), lambda sep: len(sep) == 1,
-                     "one character, e.g. ';' or '\\t' (a tab)")
-_methods = _option(lambda text: tuple(part.strip() for part in text.split(",")),
-                   lambda names: set(names) <= set(METHODS) and len(set(names)) == len(names),
-                   f"distinct names from {', '.join(METHODS)}, comma-separated (e.g. ml,map)")
+_separator = _option(
+    lambda text: {"\\t": "\t", "tab": "\t"}.get(text, text),
+    lambda sep: len(sep) == 1,
+    "one character, e.g. ';' or '\\t' (a tab)",
+)
+_methods = _option(
+    lambda text: tuple(part.strip() for part in text.split(",")),
+    lambda names: set(names) <= set(METHODS) and len(set(names)) == len(names),
+    f"distinct names from {', '.join(METHODS)}, comma-separated (e.g. ml,map)",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``bayeslogit`` parser, with its ``compare`` subcommand."""
-    parser = _Parser(prog=PROG, description=DESCRIPTION, epilog=EXAMPLES,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog=PROG, description=DESCRIPTION, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version(PROG)}")
-    commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND",
-                                     parser_class=_Parser)
+    commands = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
     command = commands.add_parser(
-        "compare", help="fit ML, MAP, Laplace and MCMC on a training split, print the comparison, write a report",
+        "compare",
+        help="fit ML, MAP, Laplace and MCMC on a training split, print the comparison, write a report",
         description="Fit the formula's logistic model every way on a training split of DATA, print the comparison\n"
-                    "table (held-out metrics; in-sample ones with --test-size 0) and, with --out, write an HTML "
-                    "report.",
-        epilog=COMPARE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "table (held-out metrics; in-sample ones with --test-size 0) and, with --out, write an HTML "
+        "report.",
+        epilog=COMPARE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     command.add_argument("data", metavar="DATA", help=f"a CSV file, or a bundled data set ({', '.join(BUNDLED)})")
-    command.add_argument("--formula", required=True,
-                         help='the model, outcome ~ predictors, e.g. "switched ~ dist100 + arsenic"')
-    command.add_argument("--sep", type=_separator, default=None, metavar="CHAR",
-                         help="the CSV file's separator (default: whichever of , ; and tab splits its header most)")
-    command.add_argument("--encoding", type=_encoding, default="utf-8",
-                         help="the CSV file's text encoding, e.g. latin-1 or cp1252 (default utf-8)")
-    command.add_argument("--drop-missing", action="store_true",
-                         help="leave out rows with missing values in the columns the formula reads (default: refuse)")
-    command.add_argument("--prior", choices=tuple(PRIOR_FAMILIES), default="normal",
-                         help="the prior of MAP, Laplace and MCMC on each coefficient: normal, student-t (heavier "
-                              "tails) or cauchy (default normal)")
-    command.add_argument("--prior-sigma", type=_positive, default=2.5, metavar="SIGMA",
-                         help="prior scale of the slopes (normal: the sd) (default 2.5)")
-    command.add_argument("--intercept-sigma", type=_positive, default=None, metavar="SIGMA",
-                         help="prior scale of the intercept (default: a flat prior on it)")
-    command.add_argument("--prior-nu", type=_positive, default=7.0, metavar="NU",
-                         help="student-t only: the degrees of freedom (default 7)")
-    command.add_argument("--autoscale", action=argparse.BooleanOptionalAction, default=None,
-                         help="divide each slope's prior scale by its predictor's sd (default: on for student-t and "
-                              "cauchy, off for normal)")
-    command.add_argument("--reference", default=None, metavar="LABEL",
-                         help="the class whose coefficients are fixed at zero: the base of the others' log-odds "
-                              "(binary: the non-event class). Default: the first class in sorted order")
-    command.add_argument("--methods", type=_methods, default=tuple(METHODS), metavar="LIST",
-                         help=f"comma-separated fits to make, from {','.join(METHODS)} (default: all)")
-    command.add_argument("--draws", type=_positive_count, default=1000, metavar="N",
-                         help="MCMC draws kept per chain; Laplace takes N x CHAINS draws (default 1000)")
+    command.add_argument(
+        "--formula", required=True, help='the model, outcome ~ predictors, e.g. "switched ~ dist100 + arsenic"'
+    )
+    command.add_argument(
+        "--sep",
+        type=_separator,
+        default=None,
+        metavar="CHAR",
+        help="the CSV file's separator (default: whichever of , ; and tab splits its header most)",
+    )
+    command.add_argument(
+        "--encoding",
+        type=_encoding,
+        default="utf-8",
+        help="the CSV file's text encoding, e.g. latin-1 or cp1252 (default utf-8)",
+    )
+    command.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="leave out rows with missing values in the columns the formula reads (default: refuse)",
+    )
+    command.add_argument(
+        "--prior",
+        choices=tuple(PRIOR_FAMILIES),
+        default="normal",
+        help="the prior of MAP, Laplace and MCMC on each coefficient: normal, student-t (heavier "
+        "tails) or cauchy (default normal)",
+    )
+    command.add_argument(
+        "--prior-sigma",
+        type=_positive,
+        default=2.5,
+        metavar="SIGMA",
+        help="prior scale of the slopes (normal: the sd) (default 2.5)",
+    )
+    command.add_argument(
+        "--intercept-sigma",
+        type=_positive,
+        default=None,
+        metavar="SIGMA",
+        help="prior scale of the intercept (default: a flat prior on it)",
+    )
+    command.add_argument(
+        "--prior-nu",
+        type=_positive,
+        default=7.0,
+        metavar="NU",
+        help="student-t only: the degrees of freedom (default 7)",
+    )
+    command.add_argument(
+        "--autoscale",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="divide each slope's prior scale by its predictor's sd (default: on for student-t and "
+        "cauchy, off for normal)",
+    )
+    command.add_argument(
+        "--reference",
+        default=None,
+        metavar="LABEL",
+        help="the class whose coefficients are fixed at zero: the base of the others' log-odds "
+        "(binary: the non-event class). Default: the first class in sorted order",
+    )
+    command.add_argument(
+        "--methods",
+        type=_methods,
+        default=tuple(METHODS),
+        metavar="LIST",
+        help=f"comma-separated fits to make, from {','.join(METHODS)} (default: all)",
+    )
+    command.add_argument(
+        "--draws",
+        type=_positive_count,
+        default=1000,
+        metavar="N",
+        help="MCMC draws kept per chain; Laplace takes N x CHAINS draws (default 1000)",
+    )
     command.add_argument("--chains", type=_positive_count, default=4, metavar="C", help="MCMC chains (default 4)")
-    command.add_argument("--tune", type=_count, default=200, metavar="N",
-                         help="MCMC tuning steps per chain (default 200)")
-    command.add_argument("--seed", type=_count, default=0, metavar="S",
-                         help="seeds the split, the Laplace draws and the sampler (default 0)")
-    command.add_argument("--test-size", type=_fraction, default=0.25, metavar="FRACTION",
-                         help="share of each class's rows held out for the comparison; 0 compares in-sample "
-                              "(default 0.25)")
-    command.add_argument("--out", type=Path, default=None, metavar="DIR",
-                         help="write DIR/report.html (DIR is created if missing; a report there is replaced)")
+    command.add_argument(
+        "--tune", type=_count, default=200, metavar="N", help="MCMC tuning steps per chain (default 200)"
+    )
+    command.add_argument(
+        "--seed",
+        type=_count,
+        default=0,
+        metavar="S",
+        help="seeds the split, the Laplace draws and the sampler (default 0)",
+    )
+    command.add_argument(
+        "--test-size",
+        type=_fraction,
+        default=0.25,
+        metavar="FRACTION",
+        help="share of each class's rows held out for the comparison; 0 compares in-sample (default 0.25)",
+    )
+    command.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write DIR/report.html (DIR is created if missing; a report there is replaced)",
+    )
     command.set_defaults(run=run_compare)
     return parser
 
@@ -194,8 +282,13 @@ def recorded_warnings(where: str, found: list):
 def fit_every_way(model: LogisticModel, prior, args: argparse.Namespace, found: list) -> dict:
     """``model.fit_all`` one method at a time, in the order of ``METHODS``, saying on stderr when each starts and
     ends; the warnings each raises go to ``found``. The posterior fits start from the MAP fit when it was made."""
-    settings = {"random_seed": args.seed, "draws": args.draws, "chains": args.chains, "tune": args.tune,
-                "progressbar": sys.stderr.isatty()}
+    settings = {
+        "random_seed": args.seed,
+        "draws": args.draws,
+        "chains": args.chains,
+        "tune": args.tune,
+        "progressbar": sys.stderr.isatty(),
+    }
     fits = {}
     for method in (method for method in METHODS if method in args.methods):
         say(f"{method}: fitting ...")
@@ -203,8 +296,11 @@ def fit_every_way(model: LogisticModel, prior, args: argparse.Namespace, found: 
         with recorded_warnings(method, found), quiet_sampler_logs():
             fits[method] = model.fit_all(prior, methods=(method,), map_fit=fits.get("map"), **settings)[method]
         elapsed = time.perf_counter() - started
-        say(f"{method}: failed after {elapsed:.2f} s: {one_line(fits[method].reason)}"
-            if isinstance(fits[method], FailedFit) else f"{method}: done in {elapsed:.2f} s")
+        say(
+            f"{method}: failed after {elapsed:.2f} s: {one_line(fits[method].reason)}"
+            if isinstance(fits[method], FailedFit)
+            else f"{method}: done in {elapsed:.2f} s"
+        )
     return {method: fits[method] for method in args.methods}
 
 
@@ -217,8 +313,10 @@ def run_compare(args: argparse.Namespace) -> int:
     """``bayeslogit compare``: check the input, fit, print the comparison, write the report."""
     files = [path for path in (args.out, *args.out.parents) if path.is_file()] if args.out is not None else []
     if files:  # where the report's directory would be
-        raise CommandError(f"--out '{args.out}': '{files[0]}' is not a directory; give a directory for report.html "
-                           "(a missing one is created)")
+        raise CommandError(
+            f"--out '{args.out}': '{files[0]}' is not a directory; give a directory for report.html "
+            "(a missing one is created)"
+        )
     prior, found = prior_of(args), []
     with recorded_warnings("data", found):
         frame = read_data(args.data, args.sep, args.encoding)
@@ -232,15 +330,20 @@ def run_compare(args: argparse.Namespace) -> int:
         if test is not None:
             model.design_matrix(test)
     except DataError as error:
-        raise CommandError(f"the model of the training rows cannot score the held-out rows: "
-                           f"{one_line(error).rstrip('.')}; or hold out other rows (--seed) or none (--test-size 0)"
-                           ) from None
-    say(f"{model.likelihood} model of {response} with coefficients {', '.join(model.coef_names)}; "
-        f"{len(train)} training rows, held out: {'none' if test is None else len(test)}")
+        raise CommandError(
+            f"the model of the training rows cannot score the held-out rows: "
+            f"{one_line(error).rstrip('.')}; or hold out other rows (--seed) or none (--test-size 0)"
+        ) from None
+    say(
+        f"{model.likelihood} model of {response} with coefficients {', '.join(model.coef_names)}; "
+        f"{len(train)} training rows, held out: {'none' if test is None else len(test)}"
+    )
     fits = fit_every_way(model, prior, args, found)
     if all(isinstance(fit, FailedFit) for fit in fits.values()):
-        raise CommandError("every fit failed, for the reasons above, and left nothing to compare; choose other methods "
-                           "(--methods: a prior keeps MAP, Laplace and MCMC finite where ML diverges) or predictors")
+        raise CommandError(
+            "every fit failed, for the reasons above, and left nothing to compare; choose other methods "
+            "(--methods: a prior keeps MAP, Laplace and MCMC finite where ML diverges) or predictors"
+        )
     with recorded_warnings("comparison", found):
         table = compare(fits) if test is None else compare(fits, test, test[response])
     print(table)
@@ -255,10 +358,14 @@ def make_report(args: argparse.Namespace, frame, train, test, fits: dict, table:
 
     matplotlib.use("Agg")  # the command draws files only, also where no display exists
     say("drawing the report ...")
-    settings = {"prior": repr(prior_of(args)), "methods": ", ".join(args.methods),
-                "held out": f"{args.test_size:.0%} of each class" if test is not None else "nothing (in-sample)",
-                "seed": str(args.seed), **({} if args.reference is None else {"reference class": args.reference}),
-                **{label: describe(args) for method, (label, describe) in DRAW_SETTINGS.items() if method in fits}}
+    settings = {
+        "prior": repr(prior_of(args)),
+        "methods": ", ".join(args.methods),
+        "held out": f"{args.test_size:.0%} of each class" if test is not None else "nothing (in-sample)",
+        "seed": str(args.seed),
+        **({} if args.reference is None else {"reference class": args.reference}),
+        **{label: describe(args) for method, (label, describe) in DRAW_SETTINGS.items() if method in fits},
+    }
     inputs = report.ReportInputs(args.data, args.formula, settings, frame, train, test, fits, table, tuple(found))
     page = report.render_report(inputs)
     try:
@@ -289,7 +396,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(1) from None
     except Exception:
         traceback.print_exc()
-        print(f"{PROG}: this is a bug in bayeslogit, not in your input; please report it with the command line and "
-              "the traceback above", file=sys.stderr)
+        print(
+            f"{PROG}: this is a bug in bayeslogit, not in your input; please report it with the command line and "
+            "the traceback above",
+            file=sys.stderr,
+        )
         raise SystemExit(BUG_STATUS) from None
-

@@ -43,8 +43,9 @@ def calibration_bins(proba: np.ndarray, codes: np.ndarray, n_bins: int = 10, wei
     frame = pd.DataFrame({"bin": bins, "w": weights, "wc": weights * confidence, "wh": weights * hit})
     sums = frame.groupby("bin").sum()
     sums = sums[sums["w"] > 0]
-    return pd.DataFrame({"confidence": sums["wc"] / sums["w"], "frequency": sums["wh"] / sums["w"],
-                         "weight": sums["w"]})
+    return pd.DataFrame(
+        {"confidence": sums["wc"] / sums["w"], "frequency": sums["wh"] / sums["w"], "weight": sums["w"]}
+    )
 
 
 def expected_calibration_error(proba: np.ndarray, codes: np.ndarray, n_bins: int = 10, weights=None) -> float:
@@ -66,10 +67,12 @@ def predictive_metrics(fit, X: np.ndarray, codes: np.ndarray, weights: np.ndarra
     onehot = np.zeros_like(proba)
     onehot[rows, codes] = 1.0
     squared = (proba[:, 1] - onehot[:, 1]) ** 2 if proba.shape[1] == 2 else ((proba - onehot) ** 2).sum(axis=1)
-    return {"log_loss": float(np.average(-logp[rows, codes], weights=weights)),
-            "accuracy": float(np.average(np.argmax(logp, axis=1) == codes, weights=weights)),
-            "brier": float(np.average(squared, weights=weights)),
-            "ece": expected_calibration_error(proba, codes, n_bins, weights)}
+    return {
+        "log_loss": float(np.average(-logp[rows, codes], weights=weights)),
+        "accuracy": float(np.average(np.argmax(logp, axis=1) == codes, weights=weights)),
+        "brier": float(np.average(squared, weights=weights)),
+        "ece": expected_calibration_error(proba, codes, n_bins, weights),
+    }
 
 
 class Comparison(pd.DataFrame):
@@ -96,8 +99,7 @@ class Comparison(pd.DataFrame):
 
     _FORMATS = {"coef": "{:.4g}", "coef_se_sd": "{:.3g}", "loo": "{:.1f}"}
     _QUANTITY_FORMATS = {"khat": "{:.2f}", "khat_se": "{:.2f}", "shift_max": "{:.2f}", "r_hat_max": "{:.3f}"}
-    _COUNTS = ("n_iter", "chains", "draws", "ess_bulk_min", "ess_tail_min", "divergences", "high_pareto_k",
-               "loo_rows")
+    _COUNTS = ("n_iter", "chains", "draws", "ess_bulk_min", "ess_tail_min", "divergences", "high_pareto_k", "loo_rows")
 
     @property
     def _constructor(self):
@@ -177,10 +179,12 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     labels = model.layout.flat_labels
     columns = {}
     for method, fit in fitted.items():
-        sections = {"coef": dict(zip(labels, fit.params.ravel(order="F"))),
-                    "coef_se_sd": dict(zip(labels, fit.uncertainty)),
-                    "held-out" if held_out else "in-sample": predictive_metrics(fit, X, codes, weights, n_bins),
-                    **fit.comparison_rows()}
+        sections = {
+            "coef": dict(zip(labels, fit.params.ravel(order="F"))),
+            "coef_se_sd": dict(zip(labels, fit.uncertainty)),
+            "held-out" if held_out else "in-sample": predictive_metrics(fit, X, codes, weights, n_bins),
+            **fit.comparison_rows(),
+        }
         columns[method] = {(section, name): value for section, rows in sections.items() for name, value in rows.items()}
     frame = pd.DataFrame(columns, columns=[*fitted, *failed], dtype=float)
     order = sorted(range(len(frame)), key=lambda i: SECTIONS.index(frame.index[i][0]))  # stable within sections

@@ -20,16 +20,23 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from . import data as data_layer
 from .algorithms import dask_backend
 from .algorithms.collinearity import collinearity_of_gram
 from .algorithms.newton import newton
-from . import data as data_layer
 from .data import ModelData, design_from_formula, frequency_sd
 from .exceptions import DataError, DataTypeError, SeparationError
 from .numerics.design import Design
 from .numerics.objective import Objective
-from .validation import (MESSAGES, check_numeric, check_scales, check_shape, check_total_weight, describe_rows,
-                         feature_names_of)
+from .validation import (
+    MESSAGES,
+    check_numeric,
+    check_scales,
+    check_shape,
+    check_total_weight,
+    describe_rows,
+    feature_names_of,
+)
 
 _NONE = np.iinfo(np.int64).max  # the "first row" of a problem that no row has
 
@@ -55,31 +62,45 @@ class ChunkedData(ModelData):
     gram: np.ndarray = field(default=None, kw_only=True)
     column_sd: np.ndarray = field(default=None, kw_only=True)
 
-    def objective(self, family, intercept: bool, n_classes: int, prior,
-                  transform) -> dask_backend.ChunkedObjective:
+    def objective(self, family, intercept: bool, n_classes: int, prior, transform) -> dask_backend.ChunkedObjective:
         """The negative log posterior of these rows under the prior term ``prior``, a pass over the chunks per
         evaluation."""
-        none = Objective(family, Design(np.empty((0, self.X.shape[1])), intercept), np.empty(0, dtype=np.intp),
-                         np.empty(0), n_classes, prior, transform)
+        none = Objective(
+            family,
+            Design(np.empty((0, self.X.shape[1])), intercept),
+            np.empty(0, dtype=np.intp),
+            np.empty(0),
+            n_classes,
+            prior,
+            transform,
+        )
         return dask_backend.ChunkedObjective(none, self.X, self.y, self.weights)
 
     def class_weights(self) -> np.ndarray:
         """The weight of each class (K,), as :meth:`ModelData.class_weights`'s, in one pass over the chunks."""
-        return dask_backend.reduce_row_chunks(partial(_class_weights, len(self.classes)), dask_backend.add, self.y,
-                                              self.weights)
+        return dask_backend.reduce_row_chunks(
+            partial(_class_weights, len(self.classes)), dask_backend.add, self.y, self.weights
+        )
 
     def predictor_sd(self) -> pd.Series:
         """Each predictor's standard deviation, as :meth:`ModelData.predictor_sd`'s, found in the construction's pass
         (:attr:`column_sd`)."""
         return pd.Series(self.column_sd, index=self.feature_names)
 
-    def minimize(self, objective: dask_backend.ChunkedObjective, tol: float, max_iter: int, name: str,
-                 start: np.ndarray | None = None):
+    def minimize(
+        self,
+        objective: dask_backend.ChunkedObjective,
+        tol: float,
+        max_iter: int,
+        name: str,
+        start: np.ndarray | None = None,
+    ):
         """:func:`~bayeslogit.algorithms.newton.newton` from ``start`` (default zero): one pass over the rows per
         step (row subsamples, which the in-memory fit starts with, would cost a pass each)."""
         start = np.zeros(objective.n_free) if start is None else start
-        return newton(objective, start, value=objective.value, tol=tol, max_iter=max_iter, name=name,
-                      convex=objective.convex)
+        return newton(
+            objective, start, value=objective.value, tol=tol, max_iter=max_iter, name=name, convex=objective.convex
+        )
 
     def find_collinearity(self, intercept: bool):
         """The constant or linearly dependent columns (a ``Collinearity``), or None, from :attr:`gram`."""
@@ -105,7 +126,10 @@ class ChunkedData(ModelData):
             "separate the classes and the ML coefficients diverge to infinity. The linear program that proves "
             "separation and names the columns needs the rows in memory, so it was not run. Use "
             "fit_map(bl.Normal(sigma=2.5)) for finite estimates, or fit_ml on an in-memory subsample of the rows "
-            "to find the separating columns", (), "unknown")
+            "to find the separating columns",
+            (),
+            "unknown",
+        )
 
     def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``X``, ``y`` and ``weights`` of the sorted row indices ``rows``, in memory (one pass over the chunks)."""
@@ -113,8 +137,9 @@ class ChunkedData(ModelData):
 
     def require_in_memory(self, what: str, instead: str) -> None:
         """Raise :class:`DataError`: ``what`` needs the rows in memory; ``instead`` says what to do."""
-        raise DataError(f"{what} needs the rows in memory, and this model's rows are dask arrays, read a chunk at "
-                        f"a time; {instead}")
+        raise DataError(
+            f"{what} needs the rows in memory, and this model's rows are dask arrays, read a chunk at a time; {instead}"
+        )
 
 
 @dataclass(frozen=True)
@@ -169,10 +194,20 @@ def _summarize(start: int, X: np.ndarray, y: np.ndarray, weights: np.ndarray) ->
         fraction = labels[labels != np.round(labels)][0]
     codes, distinct = pd.factorize(labels)
     bad = ~np.isfinite(weights) | (weights < 0)
-    return _Summary(clean if finite else _problem_rows(np.isnan(X), start),
-                    clean if finite else _problem_rows(np.isinf(X), start), _problem_rows(missing, start),
-                    fraction, np.asarray(distinct), np.bincount(codes, weights[~missing], minlength=len(distinct)),
-                    weights[bad][0] if bad.any() else None, total, scale, gram, mean, squares)
+    return _Summary(
+        clean if finite else _problem_rows(np.isnan(X), start),
+        clean if finite else _problem_rows(np.isinf(X), start),
+        _problem_rows(missing, start),
+        fraction,
+        np.asarray(distinct),
+        np.bincount(codes, weights[~missing], minlength=len(distinct)),
+        weights[bad][0] if bad.any() else None,
+        total,
+        scale,
+        gram,
+        mean,
+        squares,
+    )
 
 
 def _merge_rows(*counts: np.ndarray) -> np.ndarray:
@@ -199,9 +234,20 @@ def _merge(*parts: _Summary) -> _Summary:
             total = combined
     first = next((value for value in (part.fraction for part in parts) if value is not None), None)
     bad = next((value for value in (part.bad_weight for part in parts) if value is not None), None)
-    return _Summary(_merge_rows(*(part.nan for part in parts)), _merge_rows(*(part.inf for part in parts)),
-                    _merge_rows(*(part.missing for part in parts)), first, np.asarray(labels), label_weights, bad,
-                    sum(part.total_weight for part in parts), scale, gram, mean, squares)
+    return _Summary(
+        _merge_rows(*(part.nan for part in parts)),
+        _merge_rows(*(part.inf for part in parts)),
+        _merge_rows(*(part.missing for part in parts)),
+        first,
+        np.asarray(labels),
+        label_weights,
+        bad,
+        sum(part.total_weight for part in parts),
+        scale,
+        gram,
+        mean,
+        squares,
+    )
 
 
 def _class_weights(n_classes: int, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -224,13 +270,17 @@ def prepare(X, y, feature_names=None, weights=None) -> ChunkedData:
         ``X``'s chunk sizes are unknown.
     """
     if hasattr(X, "columns"):
-        raise DataTypeError("X is a dask DataFrame: pass LogisticModel(X.to_dask_array(lengths=True), y, "
-                            "feature_names=list(X.columns)), or use LogisticModel.from_formula('y ~ a + b', frame)")
+        raise DataTypeError(
+            "X is a dask DataFrame: pass LogisticModel(X.to_dask_array(lengths=True), y, "
+            "feature_names=list(X.columns)), or use LogisticModel.from_formula('y ~ a + b', frame)"
+        )
     check_shape(X)
     check_numeric(X)
     if any(np.isnan(size) for size in X.chunks[0]):
-        raise DataError("X's row chunks have unknown sizes (an array made from a DataFrame without lengths?); "
-                        "call X.compute_chunk_sizes() first, or make it with to_dask_array(lengths=True)")
+        raise DataError(
+            "X's row chunks have unknown sizes (an array made from a DataFrame without lengths?); "
+            "call X.compute_chunk_sizes() first, or make it with to_dask_array(lengths=True)"
+        )
     names = feature_names_of(feature_names, None, X.shape[1])
     X = X.rechunk({1: -1})
     chunks = (X.chunks[0],)
@@ -241,13 +291,21 @@ def prepare(X, y, feature_names=None, weights=None) -> ChunkedData:
     if weights is not None and np.shape(weights) != (X.shape[0],):
         raise DataError(MESSAGES["w_shape"].format(n=X.shape[0], shape=np.shape(weights)))
     y = dask_backend.as_dask_array(np.asarray(y) if isinstance(y, pd.Series) else y, chunks)
-    weights = (dask_backend.ones(chunks) if weights is None else
-               dask_backend.as_dask_array(weights, chunks).astype(float))
+    weights = (
+        dask_backend.ones(chunks) if weights is None else dask_backend.as_dask_array(weights, chunks).astype(float)
+    )
     summary = dask_backend.reduce_row_chunks(_summarize, _merge, X, y, weights, first_row=True)
     classes = _check(summary, names)
-    return ChunkedData(X.astype(float), dask_backend.map_blocks(_codes, y, np.intp, classes), weights, classes, names,
-                       named_features=feature_names is not None, gram=summary.gram,
-                       column_sd=frequency_sd(summary.squares, summary.total_weight))
+    return ChunkedData(
+        X.astype(float),
+        dask_backend.map_blocks(_codes, y, np.intp, classes),
+        weights,
+        classes,
+        names,
+        named_features=feature_names is not None,
+        gram=summary.gram,
+        column_sd=frequency_sd(summary.squares, summary.total_weight),
+    )
 
 
 def _check(summary: _Summary, names: tuple) -> np.ndarray:
@@ -256,8 +314,11 @@ def _check(summary: _Summary, names: tuple) -> np.ndarray:
     flagged = np.flatnonzero(summary.nan[:, 0] + summary.inf[:, 0])
     if flagged.size:  # the first column with NaN or infinite values, as in memory
         problem, rows = ("NaN", summary.nan) if summary.nan[flagged[0], 0] else ("infinite values", summary.inf)
-        raise DataError(MESSAGES["x_values"].format(problem=problem, column=names[flagged[0]],
-                                                    rows=describe_rows(*rows[flagged[0]])))
+        raise DataError(
+            MESSAGES["x_values"].format(
+                problem=problem, column=names[flagged[0]], rows=describe_rows(*rows[flagged[0]])
+            )
+        )
     if summary.missing[0]:
         raise DataError(MESSAGES["y_missing"].format(rows=describe_rows(*summary.missing)))
     if summary.fraction is not None:
@@ -304,15 +365,19 @@ def formula_data(rhs: str, response: str, frame, weights=None) -> tuple[ChunkedD
     head, intercept, spec = design_from_formula(rhs, first, na_action="ignore")
     learnt = [name for name, (kind, _) in spec.encoder_state.items() if kind is type(kind).CATEGORICAL]
     learnt += list(spec.transform_state)
-    learnt += [column for column in first.columns.intersection(list(spec.required_variables))  # strings, which
-               if not pd.api.types.is_numeric_dtype(first[column])]  # formulaic may not see as categories
+    learnt += [
+        column
+        for column in first.columns.intersection(list(spec.required_variables))  # strings, which
+        if not pd.api.types.is_numeric_dtype(first[column])
+    ]  # formulaic may not see as categories
     if learnt:
         raise DataError(
             f"the formula '{rhs}' has terms that formulaic learns from the data ({', '.join(learnt)}): category "
             "levels or a transform's moments. On a dask DataFrame they would be learnt from one partition and "
             "could differ from the whole column's, so only terms that are functions of a row are supported. "
             "Encode such columns first (e.g. dummy columns with dask's get_dummies, or centred values), or "
-            "pass a pandas DataFrame")
+            "pass a pandas DataFrame"
+        )
     X, y = dask_backend.frame_to_arrays(frame, partial(_expand, spec), head.iloc[:0].astype(float), [response])
     data = prepare(X, y, feature_names=list(head.columns), weights=weights)
     return replace(data, formula_spec=spec), intercept
@@ -342,8 +407,15 @@ def new_design(model_data: ModelData, rhs: str | None, X):
         columns is told here.
     """
     names = model_data.feature_names
-    labels_only = ModelData(np.empty((0, len(names))), np.empty(0, dtype=np.intp), np.empty(0), model_data.classes,
-                            names, model_data.formula_spec, model_data.named_features)
+    labels_only = ModelData(
+        np.empty((0, len(names))),
+        np.empty(0, dtype=np.intp),
+        np.empty(0),
+        model_data.classes,
+        names,
+        model_data.formula_spec,
+        model_data.named_features,
+    )
     check = partial(data_layer.new_design, labels_only, rhs)
     if hasattr(X, "columns"):
         check(X.head(1))
@@ -351,4 +423,3 @@ def new_design(model_data: ModelData, rhs: str | None, X):
         return dask_backend.frame_to_arrays(X, partial(_as_frame, check, names), meta, [])[0]
     check(X[:1].compute())
     return dask_backend.map_blocks(check, X.rechunk({1: -1}), float)
-

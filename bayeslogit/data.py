@@ -80,8 +80,9 @@ class ModelData:
         """:func:`~bayeslogit.algorithms.newton.fit_newton` of ``objective``: Newton's method, on row subsamples
         first where the rows are many; from ``start`` (n_free,), Newton's method on all rows."""
         if start is not None:
-            return newton(objective, start, value=objective.value, tol=tol, max_iter=max_iter, name=name,
-                          convex=objective.convex)
+            return newton(
+                objective, start, value=objective.value, tol=tol, max_iter=max_iter, name=name, convex=objective.convex
+            )
         return fit_newton(objective, tol=tol, max_iter=max_iter, name=name)
 
     def find_collinearity(self, intercept: bool):
@@ -99,8 +100,9 @@ class ModelData:
     def find_separation(self, intercept: bool, n_classes: int, fit=None):
         """The separation that the linear program finds in these rows (a ``Separation``), or None; ``fit`` (the
         ML fit that showed signs of it, or None when Newton failed) is not needed here."""
-        return find_separation(self.X, self.y, n_classes, intercept=intercept, names=self.feature_names,
-                               weights=self.weights)
+        return find_separation(
+            self.X, self.y, n_classes, intercept=intercept, names=self.feature_names, weights=self.weights
+        )
 
     def raise_if_collinear(self, intercept: bool, problem: str, advice: str) -> None:
         """Raise :class:`CollinearityError` ("``problem``: what to drop, ``advice``") if the design lacks full rank."""
@@ -115,7 +117,9 @@ class ModelData:
             raise SeparationError(
                 f"maximum likelihood does not exist: {found.describe()}, so the ML coefficients diverge to "
                 "infinity. Use fit_map(bl.Normal(sigma=2.5)) (or the posterior fits) for finite estimates",
-                found.columns, found.kind)
+                found.columns,
+                found.kind,
+            )
 
     def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``X``, ``y`` and ``weights`` of the row indices ``rows``."""
@@ -176,8 +180,10 @@ def _check_label_types(series: pd.Series) -> None:
         raise DataError(MESSAGES["y_infinite"].format(rows=describe_mask(np.isinf(series.to_numpy(dtype=float)))))
     if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in _MIXED_KINDS:
         kinds = sorted({type(label).__name__ for label in series})
-        raise DataError(f"y mixes labels of types {kinds}, which would make classes such as 1 and '1' distinct; "
-                        "make them one type, e.g. y.astype(str)")
+        raise DataError(
+            f"y mixes labels of types {kinds}, which would make classes such as 1 and '1' distinct; "
+            "make them one type, e.g. y.astype(str)"
+        )
 
 
 def with_reference(model_data: ModelData, reference, family) -> ModelData:
@@ -198,16 +204,17 @@ def with_reference(model_data: ModelData, reference, family) -> ModelData:
         return model_data
     labels = model_data.classes.tolist()
     if family.n_linear_predictors(len(labels)) == len(labels):
-        raise OptionError(f"reference={reference!r} chooses the class whose coefficients are fixed at zero, but the "
-                          "symmetric parameterization has a coefficient column for every class; drop reference= or "
-                          "pass parameterization='reference'")
+        raise OptionError(
+            f"reference={reference!r} chooses the class whose coefficients are fixed at zero, but the "
+            "symmetric parameterization has a coefficient column for every class; drop reference= or "
+            "pass parameterization='reference'"
+        )
     if not _is_label(reference, labels):
         raise DataError(f"reference={reference!r} is not a class of y; the classes are {labels}")
     first = labels.index(reference)
     order = [first, *(k for k in range(len(labels)) if k != first)]
     codes = model_data.y  # first -> 0, the classes before it one up, those after it unchanged
-    return replace(model_data, y=codes + (codes < first) - first * (codes == first),
-                   classes=model_data.classes[order])
+    return replace(model_data, y=codes + (codes < first) - first * (codes == first), classes=model_data.classes[order])
 
 
 def _is_label(value, labels: list) -> bool:
@@ -222,9 +229,11 @@ def check_intercept(intercept, n_features: int) -> bool:
     """``intercept`` as a bool, refusing a model without coefficients (no intercept and no features)."""
     intercept = check_flag("intercept", intercept)
     if not (n_features or intercept):
-        raise DataError("the model has no coefficients: no predictors and no intercept, so every class would have the "
-                        "same probability everywhere; add predictors, or keep the intercept (in a formula, '- 1' and "
-                        "'+ 0' remove it)")
+        raise DataError(
+            "the model has no coefficients: no predictors and no intercept, so every class would have the "
+            "same probability everywhere; add predictors, or keep the intercept (in a formula, '- 1' and "
+            "'+ 0' remove it)"
+        )
     return intercept
 
 
@@ -232,8 +241,9 @@ def check_prior(prior):
     """Return ``prior`` if it is a prior (:data:`~bayeslogit.numerics.priors.PRIORS`), else raise an OptionError saying
     how to make one."""
     if not isinstance(prior, PRIORS):
-        raise OptionError(f"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal(sigma=2.5); got "
-                          f"{type(prior).__name__}")
+        raise OptionError(
+            f"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal(sigma=2.5); got {type(prior).__name__}"
+        )
     return prior
 
 
@@ -262,11 +272,13 @@ def formula_data(rhs: str, response: str, data: pd.DataFrame, weights=None) -> t
     """The validated data of a formula's right-hand side ``rhs`` and ``response`` column, and whether the formula
     has an intercept."""
     X, intercept, spec = design_from_formula(rhs, data)
-    check_finite(X.to_numpy(dtype=float), tuple(map(str, X.columns)), MESSAGES["term_values"],
-                 formula=f"{response} ~ {rhs}")
+    check_finite(
+        X.to_numpy(dtype=float), tuple(map(str, X.columns)), MESSAGES["term_values"], formula=f"{response} ~ {rhs}"
+    )
     read = [column for column in data.columns if str(column) in data_names(spec) | {response}]
-    return replace(prepare(X, data[response], weights=weights), formula_spec=spec,
-                   frame=data.loc[X.index, read]), intercept
+    return replace(
+        prepare(X, data[response], weights=weights), formula_spec=spec, frame=data.loc[X.index, read]
+    ), intercept
 
 
 def class_codes(classes: np.ndarray, y) -> np.ndarray:
@@ -286,8 +298,10 @@ def class_codes(classes: np.ndarray, y) -> np.ndarray:
     codes = pd.Index(classes).get_indexer(labels)
     if np.any(codes < 0):
         unknown = sorted({repr(label) for label in labels[codes < 0].tolist()})
-        raise DataError(f"y holds labels the model was not fitted on: {', '.join(unknown)}; the model's "
-                        f"classes are {classes.tolist()}. Map them onto these labels or drop those rows")
+        raise DataError(
+            f"y holds labels the model was not fitted on: {', '.join(unknown)}; the model's "
+            f"classes are {classes.tolist()}. Map them onto these labels or drop those rows"
+        )
     return codes
 
 
@@ -301,8 +315,10 @@ def new_design(model_data: ModelData, rhs: str | None, X) -> np.ndarray:
     names = list(model_data.feature_names)
     if model_data.formula_spec is not None:
         if not isinstance(X, pd.DataFrame):
-            raise DataTypeError("this model was built from a formula: pass new data as a DataFrame with "
-                                f"the formula's columns; got {type(X).__name__}")
+            raise DataTypeError(
+                "this model was built from a formula: pass new data as a DataFrame with "
+                f"the formula's columns; got {type(X).__name__}"
+            )
         X, _, _ = design_from_formula(rhs, X, model_data.formula_spec)
     elif isinstance(X, pd.DataFrame) and model_data.named_features:
         missing = [name for name in names if name not in set(map(str, X.columns))]

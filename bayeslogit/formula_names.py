@@ -25,12 +25,16 @@ def check_names(formula: str, names: set[str], data) -> None:
     columns = [column for column in data.columns if str(column) in names]
     repeated = sorted(name for name, count in Counter(map(str, columns)).items() if count > 1)
     if repeated:
-        raise DataError(f"the data have several columns named {repeated}, which the formula {formula!r} reads; "
-                        "rename them so that each name is one column")
+        raise DataError(
+            f"the data have several columns named {repeated}, which the formula {formula!r} reads; "
+            "rename them so that each name is one column"
+        )
     unnamed = [column for column in columns if not isinstance(column, str)]
     if unnamed:
-        raise DataError(f"the formula {formula!r} reads the column(s) {unnamed}, whose names are not strings; name "
-                        "the data's columns by strings, e.g. data.columns = data.columns.astype(str)")
+        raise DataError(
+            f"the formula {formula!r} reads the column(s) {unnamed}, whose names are not strings; name "
+            "the data's columns by strings, e.g. data.columns = data.columns.astype(str)"
+        )
 
 
 def split_outside_quotes(text: str, separator: str) -> list[str]:
@@ -68,16 +72,24 @@ def checked_names(formula: str, rhs: str, columns: list[str], response: str) -> 
     try:
         parsed = Formula(rhs)
     except Exception as error:  # formulaic's errors, Python's SyntaxError, and on some text ("[)") its internal ones
-        raise FormulaError(f"cannot parse the formula {formula!r}: {first_line(error)}. "
-                           f"{_fix_of_syntax(formula, rhs, columns)}") from None
+        raise FormulaError(
+            f"cannot parse the formula {formula!r}: {first_line(error)}. {_fix_of_syntax(formula, rhs, columns)}"
+        ) from None
     if not isinstance(parsed, SimpleFormula):  # "a | b": a structured formula of several parts
-        raise FormulaError(f"the formula {formula!r} has parts separated by '|', which a logistic model does not "
-                           "take; join the predictors with '+'")
-    unread = [name for name in _quoted_names(rhs) if _is_number(name) and not any(
-        _reads_whole(str(variable), name) for variable in parsed.required_variables)]
+        raise FormulaError(
+            f"the formula {formula!r} has parts separated by '|', which a logistic model does not "
+            "take; join the predictors with '+'"
+        )
+    unread = [
+        name
+        for name in _quoted_names(rhs)
+        if _is_number(name) and not any(_reads_whole(str(variable), name) for variable in parsed.required_variables)
+    ]
     if unread:
-        raise FormulaError(f"the formula {formula!r} quotes {unread[0]!r}, which formulaic reads as a number, not a "
-                           f"column; rename that column, e.g. data.rename(columns={{{unread[0]!r}: 'x'}})")
+        raise FormulaError(
+            f"the formula {formula!r} quotes {unread[0]!r}, which formulaic reads as a number, not a "
+            f"column; rename that column, e.g. data.rename(columns={{{unread[0]!r}: 'x'}})"
+        )
     variables = read_names(rhs, parsed)
     unknown = sorted(name for name in variables - set(columns) if not hasattr(builtins, name))
     if unknown:
@@ -89,16 +101,22 @@ def _refuse_what_formulaic_misreads(formula: str, rhs: str, columns: list[str], 
     """Raise a FormulaError for what formulaic would read other than as written: an empty name in backticks (dropped),
     and ``.``, in backticks or not (every column, the response included)."""
     if "``" in rhs:
-        raise FormulaError(f"the formula {formula!r} quotes an empty name (``), which formulaic drops; give the "
-                           "column a name, e.g. data.rename(columns={'': 'x'}), and write that name")
+        raise FormulaError(
+            f"the formula {formula!r} quotes an empty name (``), which formulaic drops; give the "
+            "column a name, e.g. data.rename(columns={'': 'x'}), and write that name"
+        )
     if "`.`" in rhs:
-        raise FormulaError(f"the formula {formula!r} quotes the name '.', which formulaic reads as every other "
-                           "column even in backticks; rename that column, e.g. data.rename(columns={'.': 'x'})")
+        raise FormulaError(
+            f"the formula {formula!r} quotes the name '.', which formulaic reads as every other "
+            "column even in backticks; rename that column, e.g. data.rename(columns={'.': 'x'})"
+        )
     if _DOT.search("".join(_QUOTED.split(rhs)[::2])):
         others = " + ".join(quote(column) for column in columns if column != response)
-        raise FormulaError(f"the formula {formula!r} uses '.', which formulaic would expand to every column, the "
-                           f"response '{response}' included; name the predictors instead, e.g. "
-                           f"'{quote(response)} ~ {others or '1'}'")
+        raise FormulaError(
+            f"the formula {formula!r} uses '.', which formulaic would expand to every column, the "
+            f"response '{response}' included; name the predictors instead, e.g. "
+            f"'{quote(response)} ~ {others or '1'}'"
+        )
 
 
 def _is_number(name: str) -> bool:
@@ -157,8 +175,10 @@ def _fix_of_syntax(formula: str, rhs: str, columns: list[str]) -> str:
     quoted = _quote_columns(rhs, columns)
     if quoted != rhs and _parses_to_columns(quoted, columns):
         return f"Names with spaces or other characters must be written in backticks: {_with_rhs(formula, quoted)!r}"
-    return ("Join predictors with '+', e.g. 'y ~ a + b + C(group)'; write names with spaces or other characters that "
-            "are not letters, digits or '_' in backticks, e.g. `mean radius`")
+    return (
+        "Join predictors with '+', e.g. 'y ~ a + b + C(group)'; write names with spaces or other characters that "
+        "are not letters, digits or '_' in backticks, e.g. `mean radius`"
+    )
 
 
 def _quote_columns(rhs: str, columns: list[str]) -> str:
@@ -167,7 +187,9 @@ def _quote_columns(rhs: str, columns: list[str]) -> str:
     for name in sorted((c for c in columns if c and "`" not in c and _needs_quoting(c)), key=len, reverse=True):
         pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
         pieces = _QUOTED.split(rhs)
-        rhs = "".join(piece if i % 2 else pattern.sub(lambda _: f"`{name}`", piece) for i, piece in enumerate(pieces))
+        rhs = "".join(
+            piece if i % 2 else pattern.sub(lambda _, name=name: f"`{name}`", piece) for i, piece in enumerate(pieces)
+        )
     return rhs
 
 
@@ -197,12 +219,16 @@ def _close_matches(name: str, columns: list[str]) -> list[str]:
 def not_a_column_message(formula: str, response: str, columns: list[str]) -> str:
     """Why the response of ``formula`` is not a column, and what to write instead."""
     if not response:
-        return (f"the formula {formula!r} has no response before '~'; write the column of class labels first, e.g. "
-                f"'y ~ a + b'; columns are {columns}")
+        return (
+            f"the formula {formula!r} has no response before '~'; write the column of class labels first, e.g. "
+            f"'y ~ a + b'; columns are {columns}"
+        )
     matches = _close_matches(response, columns)
     hint = f"did you mean {' or '.join(repr(quote(m)) for m in matches)}? " if matches else ""
-    return (f"the response '{response}' of the formula {formula!r} is not a column of the data; {hint}"
-            f"the left-hand side must be one column of class labels; columns are {columns}")
+    return (
+        f"the response '{response}' of the formula {formula!r} is not a column of the data; {hint}"
+        f"the left-hand side must be one column of class labels; columns are {columns}"
+    )
 
 
 def _unknown_names_message(formula: str, rhs: str, unknown: list[str], columns: list[str]) -> str:
@@ -210,12 +236,16 @@ def _unknown_names_message(formula: str, rhs: str, unknown: list[str], columns: 
     clauses, fixed = [], rhs
     for name in unknown:
         if re.search(rf"(?<![\w.]){re.escape(name)}\s*[(.]", rhs):
-            clauses.append(f"'{name}' is neither a column nor a function that formulas know (numpy's as np.log(a); "
-                           "C(), I(), center(), scale(), poly(), bs())")
+            clauses.append(
+                f"'{name}' is neither a column nor a function that formulas know (numpy's as np.log(a); "
+                "C(), I(), center(), scale(), poly(), bs())"
+            )
             continue
         matches = _close_matches(name, columns)
-        clauses.append(f"'{name}' is not a column of the data" + (
-            f" (did you mean {' or '.join(repr(quote(m)) for m in matches)}?)" if matches else ""))
+        clauses.append(
+            f"'{name}' is not a column of the data"
+            + (f" (did you mean {' or '.join(repr(quote(m)) for m in matches)}?)" if matches else "")
+        )
         if matches:
             pattern = re.compile(rf"(?<![\w.`]){re.escape(name)}(?![\w`])")
             fixed = pattern.sub(lambda _, match=matches[0]: quote(match), fixed)

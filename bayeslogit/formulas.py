@@ -17,8 +17,15 @@ import pandas as pd
 from .algorithms.dask_backend import is_dask
 from .checks import check_choice
 from .exceptions import DataError, DataTypeError, FormulaError, OptionError
-from .formula_names import (check_names, checked_names, first_line, not_a_column_message, read_names,
-                            split_outside_quotes, unquote)
+from .formula_names import (
+    check_names,
+    checked_names,
+    first_line,
+    not_a_column_message,
+    read_names,
+    split_outside_quotes,
+    unquote,
+)
 
 
 def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
@@ -53,9 +60,11 @@ def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
         raise OptionError(f"formula must be a string such as 'y ~ a + b'; got {type(formula).__name__}")
     sides = split_outside_quotes(formula, "~")
     if len(sides) != 2:
-        raise FormulaError(f"the formula {formula!r} has {len(sides) - 1} '~'; a formula has one, between the response "
-                           f"and the predictors, e.g. '{sides[0].strip() or 'y'} ~ a + b' (a name that holds '~' is "
-                           "written in backticks)")
+        raise FormulaError(
+            f"the formula {formula!r} has {len(sides) - 1} '~'; a formula has one, between the response "
+            f"and the predictors, e.g. '{sides[0].strip() or 'y'} ~ a + b' (a name that holds '~' is "
+            "written in backticks)"
+        )
     response, rhs = unquote(sides[0].strip()), sides[1].strip()
     columns = [str(column) for column in data.columns]
     if response not in columns:
@@ -63,25 +72,34 @@ def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
     variables = checked_names(formula, rhs, columns, response)
     check_names(formula, variables | {response}, data)
     if response in variables:
-        raise FormulaError(f"the formula {formula!r} reads its response '{response}' among the predictors, which "
-                           "would predict the classes from themselves; remove it from the right-hand side")
+        raise FormulaError(
+            f"the formula {formula!r} reads its response '{response}' among the predictors, which "
+            "would predict the classes from themselves; remove it from the right-hand side"
+        )
     return response, rhs
 
 
 def _refuse_missing(data: pd.DataFrame, weights, counts: pd.Series, rows: np.ndarray, formula: str):
     """Raise a DataError counting the missing values (``counts`` by column, ``rows`` the mask of rows)."""
-    raise DataError(f"the formula '{formula}' reads missing values in {rows.sum()} of {len(data)} rows "
-                    f"({_describe_counts(counts)}); impute them, or pass missing='drop' to drop those rows")
+    raise DataError(
+        f"the formula '{formula}' reads missing values in {rows.sum()} of {len(data)} rows "
+        f"({_describe_counts(counts)}); impute them, or pass missing='drop' to drop those rows"
+    )
 
 
 def _drop_missing(data: pd.DataFrame, weights, counts: pd.Series, rows: np.ndarray, formula: str):
     """The rows not marked in ``rows``, their weights and the dropped index labels, with a UserWarning."""
     if rows.all():
-        raise DataError(f"every row of the data has a missing value in a column that the formula '{formula}' reads "
-                        f"({_describe_counts(counts)}); impute them, or choose other columns")
-    warnings.warn(f"dropped {rows.sum()} of {len(data)} rows with missing values in the columns that the formula "
-                  f"'{formula}' reads ({_describe_counts(counts)}); their index labels are in model.dropped_rows",
-                  UserWarning, stacklevel=4)
+        raise DataError(
+            f"every row of the data has a missing value in a column that the formula '{formula}' reads "
+            f"({_describe_counts(counts)}); impute them, or choose other columns"
+        )
+    warnings.warn(
+        f"dropped {rows.sum()} of {len(data)} rows with missing values in the columns that the formula "
+        f"'{formula}' reads ({_describe_counts(counts)}); their index labels are in model.dropped_rows",
+        UserWarning,
+        stacklevel=4,
+    )
     if weights is not None and np.shape(weights) == (len(data),):
         weights = np.asarray(weights)[~rows]
     return data[~rows], weights, data.index[rows]
@@ -114,8 +132,10 @@ def handle_missing(response: str, rhs: str, data: pd.DataFrame, weights, missing
     policy = MISSING[check_choice("missing", missing, MISSING)]
     if is_dask(data):
         if policy is _drop_missing:
-            raise DataError("missing='drop' needs a pandas DataFrame; drop the rows of a dask DataFrame first, "
-                            "e.g. data.dropna(subset=[...the formula's columns...])")
+            raise DataError(
+                "missing='drop' needs a pandas DataFrame; drop the rows of a dask DataFrame first, "
+                "e.g. data.dropna(subset=[...the formula's columns...])"
+            )
         return data, weights, pd.Index([])
     isna = _read_columns(data, read_names(rhs) | {response}).isna()
     rows = isna.any(axis=1).to_numpy()
@@ -173,15 +193,20 @@ def design_from_formula(rhs: str, data: pd.DataFrame, spec=None, na_action: str 
             matrix = model_matrix(rhs, data, na_action=na_action) if spec is None else spec.get_model_matrix(data)
     except FormulaicError as error:
         types = ", ".join(f"{c}: {t}" for c, t in _read_columns(data, read_names(rhs)).dtypes.items())
-        raise FormulaError(f"cannot evaluate the formula '{rhs}' on the data: {first_line(error)}. Check that each "
-                           f"function applies to its columns{f' ({types})' if types else ''}, or transform the "
-                           "columns before the formula reads them") from None
+        raise FormulaError(
+            f"cannot evaluate the formula '{rhs}' on the data: {first_line(error)}. Check that each "
+            f"function applies to its columns{f' ({types})' if types else ''}, or transform the "
+            "columns before the formula reads them"
+        ) from None
     except DataMismatchWarning as warning:
-        raise DataError(f"the new data do not fit the formula '{rhs}': {warning}; the model knows only the "
-                        "levels it was fitted on") from None
+        raise DataError(
+            f"the new data do not fit the formula '{rhs}': {warning}; the model knows only the levels it was fitted on"
+        ) from None
     if len(matrix) < len(data):
-        raise DataError(f"the formula '{rhs}' meets missing values in {len(data) - len(matrix)} of {len(data)} rows "
-                        "after evaluating its terms; drop or impute those rows")
+        raise DataError(
+            f"the formula '{rhs}' meets missing values in {len(data) - len(matrix)} of {len(data)} rows "
+            "after evaluating its terms; drop or impute those rows"
+        )
     if spec is None:
         _check_transformed(rhs, data, matrix.model_spec)
     intercept = "Intercept" in matrix.columns
@@ -194,9 +219,11 @@ def _check_transformed(rhs: str, data: pd.DataFrame, spec) -> None:
     isna = _read_columns(data, data_names(spec) - read_names(rhs)).isna()
     if isna.to_numpy().any():
         counts = isna.sum()
-        raise DataError(f"the formula '{rhs}' reads missing values through a transform "
-                        f"({_describe_counts(counts[counts > 0])}); impute them, or drop those rows before the formula "
-                        "reads them")
+        raise DataError(
+            f"the formula '{rhs}' reads missing values through a transform "
+            f"({_describe_counts(counts[counts > 0])}); impute them, or drop those rows before the formula "
+            "reads them"
+        )
 
 
 def _check_new_rows(spec, data: pd.DataFrame, rhs: str) -> None:
@@ -205,13 +232,17 @@ def _check_new_rows(spec, data: pd.DataFrame, rhs: str) -> None:
     variables = data_names(spec)
     absent = sorted(variables - {str(column) for column in data.columns})
     if absent:
-        raise DataError(f"the new rows lack the column(s) {absent} that the formula '{rhs}' reads; columns are "
-                        f"{[str(column) for column in data.columns]}")
+        raise DataError(
+            f"the new rows lack the column(s) {absent} that the formula '{rhs}' reads; columns are "
+            f"{[str(column) for column in data.columns]}"
+        )
     isna = _read_columns(data, variables).isna()
     if isna.to_numpy().any():
         counts = isna.sum()
-        raise DataError(f"the new rows have missing values in the columns that the formula '{rhs}' reads "
-                        f"({_describe_counts(counts[counts > 0])}); drop or impute those rows")
+        raise DataError(
+            f"the new rows have missing values in the columns that the formula '{rhs}' reads "
+            f"({_describe_counts(counts[counts > 0])}); drop or impute those rows"
+        )
     for factor, (kind, state) in spec.encoder_state.items():
         column = _column_of_factor(str(factor), data)
         if kind is not type(kind).CATEGORICAL or column is None:
@@ -220,9 +251,11 @@ def _check_new_rows(spec, data: pd.DataFrame, rhs: str) -> None:
         rows = ~data[column].isin(known).to_numpy()
         if rows.any():
             unseen = pd.unique(data[column][rows]).tolist()
-            raise DataError(f"column '{column}' of the new rows holds level(s) {unseen} that the model was not fitted "
-                            f"on ({rows.sum()} of {len(data)} rows); it knows {known.tolist()}. Map those rows onto "
-                            "known levels, or drop them")
+            raise DataError(
+                f"column '{column}' of the new rows holds level(s) {unseen} that the model was not fitted "
+                f"on ({rows.sum()} of {len(data)} rows); it knows {known.tolist()}. Map those rows onto "
+                "known levels, or drop them"
+            )
 
 
 def _column_of_factor(factor: str, data: pd.DataFrame) -> str | None:

@@ -7,12 +7,11 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from . import dask_data
+from . import dask_data, formulas
 from . import data as data_layer
-from . import formulas
 from .algorithms import pymc_backend
-from .algorithms.modes import highest_mode
 from .algorithms.dask_backend import in_memory, is_dask
+from .algorithms.modes import highest_mode
 from .checks import check_choice, check_count, check_newton_options
 from .exceptions import BayeslogitError, ConvergenceWarning, OptionError, SingularHessianError
 from .fits.layout import CoefLayout
@@ -78,8 +77,17 @@ class LogisticModel:
     [0.0027, -0.8966, 0.4608]
     """
 
-    def __init__(self, X, y, feature_names=None, intercept: bool = True, likelihood: str | None = None,
-                 parameterization: str = "reference", weights=None, reference=None):
+    def __init__(
+        self,
+        X,
+        y,
+        feature_names=None,
+        intercept: bool = True,
+        likelihood: str | None = None,
+        parameterization: str = "reference",
+        weights=None,
+        reference=None,
+    ):
         prepare = dask_data.prepare if is_dask(X) else data_layer.prepare
         self._init(prepare(X, y, feature_names, weights), intercept, likelihood, parameterization, reference)
 
@@ -99,9 +107,16 @@ class LogisticModel:
         self.formula = self.response = self.dropped_rows = None
 
     @classmethod
-    def from_formula(cls, formula: str, data: pd.DataFrame, likelihood: str | None = None,
-                     parameterization: str = "reference", weights=None, reference=None,
-                     missing: str = "raise") -> "LogisticModel":
+    def from_formula(
+        cls,
+        formula: str,
+        data: pd.DataFrame,
+        likelihood: str | None = None,
+        parameterization: str = "reference",
+        weights=None,
+        reference=None,
+        missing: str = "raise",
+    ) -> "LogisticModel":
         """Build a model from a formula such as ``"switched ~ dist + np.log(arsenic) + C(educ)"``.
 
         The right-hand side is expanded by formulaic (``C()``, ``I()``, interactions, functions of columns); the
@@ -152,10 +167,12 @@ class LogisticModel:
     def objective(self, prior=None):
         """The negative log posterior (``prior=None``: log-likelihood) of this model, an :class:`Objective` (for dask
         rows, its sum over the row chunks); an autoscaled prior's scales are divided by the predictors' sds."""
-        term = prior_term(prior and data_layer.check_prior(prior), self.design.n_coef, self.intercept,
-                          self.data.predictor_sd)
-        return self.data.objective(self.family, self.intercept, self.n_classes, term,
-                                   self.family.free_transform(term.flat, self.n_classes))
+        term = prior_term(
+            prior and data_layer.check_prior(prior), self.design.n_coef, self.intercept, self.data.predictor_sd
+        )
+        return self.data.objective(
+            self.family, self.intercept, self.n_classes, term, self.family.free_transform(term.flat, self.n_classes)
+        )
 
     def design_matrix(self, X=None):
         """Validated predictors (n_samples, n_features) for prediction; None gives the training data. Dask rows
@@ -181,8 +198,10 @@ class LogisticModel:
         if X is None and y is None:
             return self.data.X, *in_memory(self.data.y, self.data.weights), False
         if X is None or y is None:
-            raise OptionError("give both X and y to evaluate on new data (X as the model's features, or the raw data "
-                              "frame of a formula model; y as class labels), or neither for the training data")
+            raise OptionError(
+                "give both X and y to evaluate on new data (X as the model's features, or the raw data "
+                "frame of a formula model; y as class labels), or neither for the training data"
+            )
         X = self.design_matrix(X)
         codes = data_layer.class_codes(self.classes_, *in_memory(y))
         if len(codes) != X.shape[0]:
@@ -216,8 +235,11 @@ class LogisticModel:
             When the Hessian becomes singular for another reason than separation.
         """
         tol, max_iter = check_newton_options(tol, max_iter)
-        self.data.raise_if_collinear(self.intercept, "maximum likelihood is not unique",
-                                     "or use fit_map(bl.Normal(...)), whose prior makes the estimate unique")
+        self.data.raise_if_collinear(
+            self.intercept,
+            "maximum likelihood is not unique",
+            "or use fit_map(bl.Normal(...)), whose prior makes the estimate unique",
+        )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             try:
@@ -239,9 +261,13 @@ class LogisticModel:
         try:
             return self._fit_point("map", prior, tol, max_iter)
         except SingularHessianError:
-            self.data.raise_if_collinear(self.intercept, "the MAP's Hessian is singular in float64", "or standardise "
-                                         "them (at their scale the prior's curvature is lost in rounding), or use a "
-                                         "prior with autoscale=True")
+            self.data.raise_if_collinear(
+                self.intercept,
+                "the MAP's Hessian is singular in float64",
+                "or standardise "
+                "them (at their scale the prior's curvature is lost in rounding), or use a "
+                "prior with autoscale=True",
+            )
             raise
 
     def _fit_point(self, method: str, prior, tol: float, max_iter: int) -> PointFit:
@@ -251,12 +277,22 @@ class LogisticModel:
         solve = partial(self.data.minimize, tol=tol, max_iter=max_iter, name=name)
         result = highest_mode(objective, solve, name)
         B = objective.coef(result.x)
-        return PointFit(method, self, prior, objective, B, objective.penalty(B) - result.value, result.n_iter,
-                        result.converged, time.perf_counter() - start, result.iterations, result.hess)
+        return PointFit(
+            method,
+            self,
+            prior,
+            objective,
+            B,
+            objective.penalty(B) - result.value,
+            result.n_iter,
+            result.converged,
+            time.perf_counter() - start,
+            result.iterations,
+            result.hess,
+        )
 
     # ---- posterior fits ------------------------------------------------------------------------------
-    def fit_laplace(self, prior, draws: int = 4000, random_seed=None,
-                    map_fit: PointFit | None = None) -> LaplaceFit:
+    def fit_laplace(self, prior, draws: int = 4000, random_seed=None, map_fit: PointFit | None = None) -> LaplaceFit:
         """Laplace approximation: the Gaussian at the MAP (``params``) with covariance (``cov``) the inverse Hessian.
 
         The fit is checked when made (:class:`~bayeslogit.LaplaceDiagnosis`): PSIS k-hat of the exact posterior
@@ -290,9 +326,18 @@ class LogisticModel:
         draws = check_count("draws", draws, 1)
         return LaplaceFit.from_map(self, prior, self._mode(prior, map_fit), draws, random_seed)
 
-    def fit_mcmc(self, prior, draws: int = 1000, tune: int = 200, chains: int = 4, random_seed=None,
-                 sampler: str = "auto", progressbar: bool = True, map_fit: PointFit | None = None,
-                 **sampler_kwargs) -> MCMCFit:
+    def fit_mcmc(
+        self,
+        prior,
+        draws: int = 1000,
+        tune: int = 200,
+        chains: int = 4,
+        random_seed=None,
+        sampler: str = "auto",
+        progressbar: bool = True,
+        map_fit: PointFit | None = None,
+        **sampler_kwargs,
+    ) -> MCMCFit:
         """The exact posterior by NUTS, sampled in coordinates whitened by the Laplace Gaussian.
 
         The sampler runs on ``z``, ``vec(coef) = vec(MAP) + T R z`` (``R R^T`` the Laplace covariance, ``T`` the
@@ -327,31 +372,56 @@ class LogisticModel:
             beyond twice its Monte Carlo standard error, and one within that noise is reported as borderline.
         """
         data_layer.check_prior(prior)
-        self.data.require_in_memory("fit_mcmc", "use fit_laplace(prior), whose k-hat diagnostic says whether the "
-                                    "Gaussian is good enough, or fit_mcmc on a model of an in-memory subsample of "
-                                    "the rows, e.g. LogisticModel(X[:100_000].compute(), y[:100_000].compute())")
-        counts = {"draws": check_count("draws", draws, 1), "tune": check_count("tune", tune, 0),
-                  "chains": check_count("chains", chains, 1)}
+        self.data.require_in_memory(
+            "fit_mcmc",
+            "use fit_laplace(prior), whose k-hat diagnostic says whether the "
+            "Gaussian is good enough, or fit_mcmc on a model of an in-memory subsample of "
+            "the rows, e.g. LogisticModel(X[:100_000].compute(), y[:100_000].compute())",
+        )
+        counts = {
+            "draws": check_count("draws", draws, 1),
+            "tune": check_count("tune", tune, 0),
+            "chains": check_count("chains", chains, 1),
+        }
         nuts_sampler = pymc_backend.resolve_sampler(sampler)
-        return MCMCFit.sample(self, prior, self._mode(prior, map_fit), nuts_sampler, **counts,
-                              random_seed=random_seed, progressbar=progressbar, **sampler_kwargs)
+        return MCMCFit.sample(
+            self,
+            prior,
+            self._mode(prior, map_fit),
+            nuts_sampler,
+            **counts,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            **sampler_kwargs,
+        )
 
     def _mode(self, prior, map_fit: PointFit | None) -> PointFit:
         """The MAP fit to build on: ``map_fit`` when it is this model's MAP under ``prior``, else a new one."""
         if map_fit is None:
             return self.fit_map(prior)
         if not isinstance(map_fit, PointFit) or map_fit.model is not self or map_fit.prior != prior:
-            raise OptionError(f"`map_fit` must be model.fit_map(prior) of this model under {prior!r}; got a "
-                              f"{getattr(map_fit, 'method', type(map_fit).__name__)!r} fit with prior "
-                              f"{getattr(map_fit, 'prior', None)!r}")
+            raise OptionError(
+                f"`map_fit` must be model.fit_map(prior) of this model under {prior!r}; got a "
+                f"{getattr(map_fit, 'method', type(map_fit).__name__)!r} fit with prior "
+                f"{getattr(map_fit, 'prior', None)!r}"
+            )
         return map_fit
 
     def prior_predictive(self, prior, draws: int = 1000, random_seed=0) -> PriorPredictive:
         """What ``prior`` implies about the class probabilities of the rows before any data (warns PriorWarning)."""
         return prior_predictive(self, data_layer.check_prior(prior), draws, random_seed)
 
-    def fit_all(self, prior, random_seed=0, draws: int = 1000, tune: int = 200, chains: int = 4,
-                methods: tuple = tuple(METHODS), map_fit=None, **mcmc_kwargs) -> dict:
+    def fit_all(
+        self,
+        prior,
+        random_seed=0,
+        draws: int = 1000,
+        tune: int = 200,
+        chains: int = 4,
+        methods: tuple = tuple(METHODS),
+        map_fit=None,
+        **mcmc_kwargs,
+    ) -> dict:
         """Fit the model every way, in order; a fit that fails is kept as a :class:`FailedFit`, and so are the
         posterior fits, built on the MAP fit, when it fails (with its error).
 
@@ -377,10 +447,18 @@ class LogisticModel:
         makers = {
             "ml": self.fit_ml,
             "map": lambda: self.fit_map(prior),
-            "laplace": lambda: self.fit_laplace(prior, draws=draws * chains, random_seed=random_seed,
-                                                map_fit=made["map"]),
-            "mcmc": lambda: self.fit_mcmc(prior, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
-                                          map_fit=made["map"], **mcmc_kwargs),
+            "laplace": lambda: self.fit_laplace(
+                prior, draws=draws * chains, random_seed=random_seed, map_fit=made["map"]
+            ),
+            "mcmc": lambda: self.fit_mcmc(
+                prior,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                random_seed=random_seed,
+                map_fit=made["map"],
+                **mcmc_kwargs,
+            ),
         }
         needed = set(methods) | {METHODS[method] for method in methods} - {None}
         made = {} if map_fit is None else {"map": map_fit}
@@ -396,5 +474,7 @@ class LogisticModel:
         return {method: made[method] for method in methods}
 
     def __repr__(self) -> str:
-        return (f"LogisticModel({self.likelihood}, {self.data.X.shape[0]} observations, "
-                f"classes={self.classes_.tolist()}, coef={self.coef_names})")
+        return (
+            f"LogisticModel({self.likelihood}, {self.data.X.shape[0]} observations, "
+            f"classes={self.classes_.tolist()}, coef={self.coef_names})"
+        )

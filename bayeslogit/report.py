@@ -56,8 +56,7 @@ img { max-width: 100%; height: auto; border: 1px solid #eee; }
 """
 
 SECTION = '<section id="{id}">\n<h2>{heading}</h2>\n{body}\n</section>'
-FIGURE = ('<figure>\n<img alt="{alt}" src="data:image/png;base64,{png}">\n'
-          '<figcaption>{caption}</figcaption>\n</figure>')
+FIGURE = '<figure>\n<img alt="{alt}" src="data:image/png;base64,{png}">\n<figcaption>{caption}</figcaption>\n</figure>'
 NOTE = '<p class="note">{text}</p>'
 
 
@@ -127,12 +126,14 @@ def esc(value) -> str:
 
 def render_report(inputs: ReportInputs) -> str:
     """The report's HTML page, as one string."""
-    sections = [("data", "Data", _data_section(inputs)),
-                ("comparison", "Comparison", f"<pre>{esc(inputs.table)}</pre>"),
-                ("plots", "Plots", _plots_section(inputs)),
-                ("diagnostics", "Posterior diagnostics", _diagnostics_section(inputs.fitted)),
-                ("warnings", "Warnings", _warnings_section(inputs.warnings)),
-                ("failures", "Failed fits", _failures_section(inputs.fits))]
+    sections = [
+        ("data", "Data", _data_section(inputs)),
+        ("comparison", "Comparison", f"<pre>{esc(inputs.table)}</pre>"),
+        ("plots", "Plots", _plots_section(inputs)),
+        ("diagnostics", "Posterior diagnostics", _diagnostics_section(inputs.fitted)),
+        ("warnings", "Warnings", _warnings_section(inputs.warnings)),
+        ("failures", "Failed fits", _failures_section(inputs.fits)),
+    ]
     body = "\n".join(SECTION.format(id=key, heading=esc(heading), body=content) for key, heading, content in sections)
     return PAGE.format(title=esc(f"bayeslogit: {inputs.formula} on {inputs.source}"), style=STYLE, sections=body)
 
@@ -158,8 +159,10 @@ def write_report(directory: Path | str, page: str) -> Path:
         handle, temporary = tempfile.mkstemp(prefix=f".{REPORT_NAME}.", suffix=".tmp", dir=directory)
     except OSError as error:
         _remove_folders(created)
-        raise OSError(f"cannot write a report into '{directory}': {error.strerror or error}; give --out a "
-                      "directory you can write to") from None
+        raise OSError(
+            f"cannot write a report into '{directory}': {error.strerror or error}; give --out a "
+            "directory you can write to"
+        ) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(page)
@@ -183,21 +186,30 @@ def _remove_folders(folders: list[Path]) -> None:
 def _data_section(inputs: ReportInputs) -> str:
     model = inputs.model
     used = data_names(model.data.formula_spec) | {model.response}
-    rows = [("data", inputs.source), ("formula", inputs.formula),
-            ("rows", f"{len(inputs.data)} read: {len(inputs.train)} for training, "
-                     f"{0 if inputs.test is None else len(inputs.test)} held out"),
-            ("columns used", ", ".join(str(c) for c in inputs.data.columns if c in used)),
-            ("columns in the data", ", ".join(str(c) for c in inputs.data.columns)),
-            ("model", f"{model.likelihood}, coefficients {', '.join(model.coef_names)}"),
-            *inputs.settings.items()]
+    rows = [
+        ("data", inputs.source),
+        ("formula", inputs.formula),
+        (
+            "rows",
+            f"{len(inputs.data)} read: {len(inputs.train)} for training, "
+            f"{0 if inputs.test is None else len(inputs.test)} held out",
+        ),
+        ("columns used", ", ".join(str(c) for c in inputs.data.columns if c in used)),
+        ("columns in the data", ", ".join(str(c) for c in inputs.data.columns)),
+        ("model", f"{model.likelihood}, coefficients {', '.join(model.coef_names)}"),
+        *inputs.settings.items(),
+    ]
     counts = {"training rows": inputs.train[model.response].value_counts()}
     if inputs.test is not None:
         counts["held-out rows"] = inputs.test[model.response].value_counts()
     classes = pd.DataFrame(counts).reindex(model.classes_).fillna(0).astype(int)
     class_rows = [(label, *row) for label, row in zip(model.classes_, classes.to_numpy())]
     event = f"; the event of the binary model is {model.classes_[1]}" if model.n_classes == 2 else ""
-    return (_key_values(rows) + f"<h3>Classes of {esc(model.response)}{esc(event)}</h3>"
-            + _table(["class", *classes.columns], class_rows))
+    return (
+        _key_values(rows)
+        + f"<h3>Classes of {esc(model.response)}{esc(event)}</h3>"
+        + _table(["class", *classes.columns], class_rows)
+    )
 
 
 def _plots_section(inputs: ReportInputs) -> str:
@@ -208,12 +220,18 @@ def _plots_section(inputs: ReportInputs) -> str:
     X, y = (None, None) if inputs.test is None else (inputs.test, inputs.test[model.response])
     where = "the training rows" if inputs.test is None else "the held-out rows"
     drawings = [
-        ("Decision boundary", f"Where each fit puts the decision boundary, over the training rows"
-                              f"{'' if features is None else ' (the first two features; others at their means)'}.",
-         lambda: bl.plot_boundary(fits, features=features)),
+        (
+            "Decision boundary",
+            f"Where each fit puts the decision boundary, over the training rows"
+            f"{'' if features is None else ' (the first two features; others at their means)'}.",
+            lambda: bl.plot_boundary(fits, features=features),
+        ),
         ("Coefficients", "Every coefficient by method: estimate and interval.", lambda: bl.plot_coef(fits)),
-        ("Calibration", f"Reliability diagram of the predicted probabilities on {where}.",
-         lambda: bl.plot_calibration(fits, X, y)),
+        (
+            "Calibration",
+            f"Reliability diagram of the predicted probabilities on {where}.",
+            lambda: bl.plot_calibration(fits, X, y),
+        ),
     ]
     return "\n".join(_figure(name, caption, draw) for name, caption, draw in drawings)
 
@@ -245,17 +263,33 @@ def _diagnostics_section(fitted: dict) -> str:
         if not isinstance(fit, PosteriorFit):
             continue
         diagnosis = fit.diagnosis
-        verdict = (f'<p class="ok">{esc(method)}: the checks pass.</p>' if diagnosis.ok
-                   else NOTE.format(text=esc(f"{method}: {diagnosis.message}")))
+        verdict = (
+            f'<p class="ok">{esc(method)}: the checks pass.</p>'
+            if diagnosis.ok
+            else NOTE.format(text=esc(f"{method}: {diagnosis.message}"))
+        )
         figures = ", ".join(f"{name} = {_number(value)}" for name, value in diagnosis.rows.items())
-        parts.append(f"<h3>{esc(method)}</h3>\n<p>{esc(f'{fit.n_chains} chain(s) x {fit.n_draws} draws; {figures}')}"
-                     f"</p>\n{verdict}")
+        parts.append(
+            f"<h3>{esc(method)}</h3>\n<p>{esc(f'{fit.n_chains} chain(s) x {fit.n_draws} draws; {figures}')}"
+            f"</p>\n{verdict}"
+        )
         if isinstance(diagnosis, MCMCDiagnosis):
             criteria = f"R-hat up to {RHAT_THRESHOLD} and ESS from {ESS_THRESHOLD} pass"
             parts.append(f"<p>{esc(f'Sampler: {fit.sampler}. Per coefficient ({criteria}):')}</p>")
-            parts.append(_table(["coefficient", "r_hat", "ess_bulk", "ess_tail"],
-                                ((name, _number(row["r_hat"], "{:.3f}"), _number(row["ess_bulk"], "{:.0f}"),
-                                  _number(row["ess_tail"], "{:.0f}")) for name, row in diagnosis.table.iterrows())))
+            parts.append(
+                _table(
+                    ["coefficient", "r_hat", "ess_bulk", "ess_tail"],
+                    (
+                        (
+                            name,
+                            _number(row["r_hat"], "{:.3f}"),
+                            _number(row["ess_bulk"], "{:.0f}"),
+                            _number(row["ess_tail"], "{:.0f}"),
+                        )
+                        for name, row in diagnosis.table.iterrows()
+                    ),
+                )
+            )
     return "\n".join(parts) or "<p>No posterior fit was made.</p>"
 
 
@@ -294,8 +328,9 @@ def _is_number(text: str) -> bool:
 def _table(header: Sequence, rows: Iterable[Sequence]) -> str:
     """An HTML table of escaped cells; the first cell of each row is its header."""
     head = "".join(f"<th>{esc(name)}</th>" for name in header)
-    body = "\n".join(f"<tr><th>{esc(first)}</th>{''.join(_cell(value) for value in rest)}</tr>"
-                     for first, *rest in rows)
+    body = "\n".join(
+        f"<tr><th>{esc(first)}</th>{''.join(_cell(value) for value in rest)}</tr>" for first, *rest in rows
+    )
     return f"<table>\n<tr>{head}</tr>\n{body}\n</table>"
 
 

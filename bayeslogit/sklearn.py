@@ -41,8 +41,10 @@ try:
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as error:
-    raise ImportError(f"bayeslogit.sklearn needs scikit-learn >= 1.6 ({error}); install or upgrade it with "
-                      'pip install "bayeslogit[sklearn]"') from error
+    raise ImportError(
+        f"bayeslogit.sklearn needs scikit-learn >= 1.6 ({error}); install or upgrade it with "
+        'pip install "bayeslogit[sklearn]"'
+    ) from error
 
 from .checks import check_choice
 from .exceptions import BayeslogitError, OptionError, warn_convergence
@@ -52,11 +54,17 @@ from .numerics.priors import make_prior
 FITS = {
     "ml": lambda model, estimator, seed: model.fit_ml(),
     "map": lambda model, estimator, seed: model.fit_map(estimator.prior()),
-    "laplace": lambda model, estimator, seed: model.fit_laplace(estimator.prior(), draws=estimator.draws,
-                                                                random_seed=seed),
-    "mcmc": lambda model, estimator, seed: model.fit_mcmc(estimator.prior(), draws=estimator.draws,
-                                                          tune=estimator.tune, chains=estimator.chains,
-                                                          random_seed=seed, progressbar=False),
+    "laplace": lambda model, estimator, seed: model.fit_laplace(
+        estimator.prior(), draws=estimator.draws, random_seed=seed
+    ),
+    "mcmc": lambda model, estimator, seed: model.fit_mcmc(
+        estimator.prior(),
+        draws=estimator.draws,
+        tune=estimator.tune,
+        chains=estimator.chains,
+        random_seed=seed,
+        progressbar=False,
+    ),
 }
 """``method`` -> how :meth:`BayesLogitClassifier.fit` fits a model ``(model, estimator, seed) -> fit``."""
 
@@ -98,8 +106,10 @@ def seed_of(random_state) -> int | None:
         return int(random_state.integers(_MAX_SEED))
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(_MAX_SEED, dtype=np.int64))
-    raise OptionError(f"`random_state` must be a non-negative int, a numpy.random.Generator, a "
-                      f"numpy.random.RandomState or None; got {random_state!r}")
+    raise OptionError(
+        f"`random_state` must be a non-negative int, a numpy.random.Generator, a "
+        f"numpy.random.RandomState or None; got {random_state!r}"
+    )
 
 
 def in_estimator_words(message: str) -> str:
@@ -204,10 +214,22 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
     ([[-0.8966, 0.4608]], [0.0027])
     """
 
-    def __init__(self, method: str = "map", prior_sigma=2.5, intercept_sigma: float | None = None,
-                 draws: int = 1000, random_state=None, tune: int = 200, chains: int = 4, fit_intercept: bool = True,
-                 reference=None, prior_family: str = "normal", prior_nu: float = 7.0, autoscale: bool | None = None,
-                 random_seed=DEPRECATED):
+    def __init__(
+        self,
+        method: str = "map",
+        prior_sigma=2.5,
+        intercept_sigma: float | None = None,
+        draws: int = 1000,
+        random_state=None,
+        tune: int = 200,
+        chains: int = 4,
+        fit_intercept: bool = True,
+        reference=None,
+        prior_family: str = "normal",
+        prior_nu: float = 7.0,
+        autoscale: bool | None = None,
+        random_seed=DEPRECATED,
+    ):
         self.method = method
         self.prior_sigma = prior_sigma
         self.intercept_sigma = intercept_sigma
@@ -233,11 +255,13 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         try:
             return make_prior(self.prior_family, self.prior_sigma, self.intercept_sigma, self.prior_nu, self.autoscale)
         except (TypeError, ValueError) as error:
-            raise type(error)(f"BayesLogitClassifier(prior_family={self.prior_family!r}, prior_sigma="
-                              f"{self.prior_sigma!r}, intercept_sigma={self.intercept_sigma!r}, prior_nu="
-                              f"{self.prior_nu!r}, autoscale={self.autoscale!r}) is not a valid prior ({error}); "
-                              "prior_sigma must be a positive number or one per feature, intercept_sigma positive or "
-                              "None") from None
+            raise type(error)(
+                f"BayesLogitClassifier(prior_family={self.prior_family!r}, prior_sigma="
+                f"{self.prior_sigma!r}, intercept_sigma={self.intercept_sigma!r}, prior_nu="
+                f"{self.prior_nu!r}, autoscale={self.autoscale!r}) is not a valid prior ({error}); "
+                "prior_sigma must be a positive number or one per feature, intercept_sigma positive or "
+                "None"
+            ) from None
 
     def fit(self, X, y, sample_weight=None) -> "BayesLogitClassifier":
         """Fit the model by ``method``.
@@ -273,26 +297,33 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
         check_classification_targets(y)
         names = getattr(self, "feature_names_in_", None)
-        model = LogisticModel(X, y, feature_names=names, intercept=self.fit_intercept, weights=sample_weight,
-                              reference=self.reference)
+        model = LogisticModel(
+            X, y, feature_names=names, intercept=self.fit_intercept, weights=sample_weight, reference=self.reference
+        )
         self.fit_ = fit_in_estimator_words(lambda: FITS[self.method](model, self, seed))
         self.classes_ = np.sort(model.classes_)  # the model's, with the reference moved first
         theta = model.family.class_logits(self.fit_.params)[:, self._model_columns()]  # (P, K); reference's are 0
         if len(self.classes_) == 2:
             theta = theta[:, 1:] - theta[:, :1]  # scikit-learn's binary layout: one row, the log-odds of classes_[1]
         self.intercept_ = theta[0] if self.fit_intercept else np.zeros(theta.shape[1])
-        self.coef_ = theta[int(self.fit_intercept):].T
+        self.coef_ = theta[int(self.fit_intercept) :].T
         return self
 
     def _random_state(self):
         """``random_state``, or ``random_seed`` (its deprecated name, with a DeprecationWarning) when given."""
         if isinstance(self.random_seed, str) and self.random_seed == DEPRECATED:
             return self.random_state
-        warnings.warn("BayesLogitClassifier's `random_seed` is deprecated and will be removed in a future release; "
-                      "use `random_state`, scikit-learn's name for it", DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            "BayesLogitClassifier's `random_seed` is deprecated and will be removed in a future release; "
+            "use `random_state`, scikit-learn's name for it",
+            DeprecationWarning,
+            stacklevel=3,
+        )
         if self.random_state is not None:
-            raise OptionError(f"BayesLogitClassifier got random_state={self.random_state!r} and its deprecated name "
-                              f"random_seed={self.random_seed!r}; give random_state only")
+            raise OptionError(
+                f"BayesLogitClassifier got random_state={self.random_state!r} and its deprecated name "
+                f"random_seed={self.random_seed!r}; give random_state only"
+            )
         return self.random_seed
 
     def predict_log_proba(self, X) -> np.ndarray:

@@ -26,32 +26,46 @@ constant."""
 MESSAGES = {
     "x_dims": "X must be 2-D (n_samples, n_features); got shape {shape}.{hint}",
     "x_rows": "X has no rows; a model needs at least one observation per class",
-    "x_dtype": ("X must be numeric; got an array of dtype {dtype}. Encode categories as numbers or use "
-                "LogisticModel.from_formula with C(column)"),
+    "x_dtype": (
+        "X must be numeric; got an array of dtype {dtype}. Encode categories as numbers or use "
+        "LogisticModel.from_formula with C(column)"
+    ),
     "x_values": "X contains {problem} in column '{column}' ({rows}); drop or impute those rows",
-    "term_values": ("the term '{column}' of the formula '{formula}' has {problem} ({rows}): its function is not "
-                    "defined there (e.g. the log of a value <= 0); transform the column so that it is, or drop those "
-                    "rows"),
-    "x_complex": ("X holds complex numbers{where}; a logistic model takes real predictors: pass the real part, the "
-                  "modulus or both as columns"),
-    "x_scale": ("column '{column}' has values of magnitude up to {largest:.3g}, and the weighted sum of its squares "
-                "({squares:.3g}) lies outside float64's normal numbers ({low:.2g} to {high:.2g}), so the likelihood's "
-                "Hessian would overflow or lose its digits; rescale the column, e.g. standardise it (subtract its "
-                "mean, divide by its sd)"),
+    "term_values": (
+        "the term '{column}' of the formula '{formula}' has {problem} ({rows}): its function is not "
+        "defined there (e.g. the log of a value <= 0); transform the column so that it is, or drop those "
+        "rows"
+    ),
+    "x_complex": (
+        "X holds complex numbers{where}; a logistic model takes real predictors: pass the real part, the "
+        "modulus or both as columns"
+    ),
+    "x_scale": (
+        "column '{column}' has values of magnitude up to {largest:.3g}, and the weighted sum of its squares "
+        "({squares:.3g}) lies outside float64's normal numbers ({low:.2g} to {high:.2g}), so the likelihood's "
+        "Hessian would overflow or lose its digits; rescale the column, e.g. standardise it (subtract its "
+        "mean, divide by its sd)"
+    ),
     "y_dims": "y must be 1-D (one label per observation); got shape {shape}",
     "y_length": "X has {n_X} rows but y has {n_y}; they must have one entry per observation",
     "y_missing": "y contains missing values ({rows}); drop those rows",
     "y_infinite": "y contains infinite values ({rows}); class labels must be finite, so drop or relabel those rows",
-    "y_fraction": ("y must hold class labels; got non-integer values such as {example}. For proportions of "
-                   "successes, expand to 0/1 rows with weights"),
+    "y_fraction": (
+        "y must hold class labels; got non-integer values such as {example}. For proportions of "
+        "successes, expand to 0/1 rows with weights"
+    ),
     "y_single": "y has a single class ({label!r}); logistic classification needs at least two",
     "w_shape": "weights must have shape ({n},) like y; got {shape}",
     "w_values": "weights must be finite and non-negative; got {example}",
     "w_zero": "weights are all zero; at least one observation must count",
-    "w_scale": ("weights sum to {total:.3g}, outside float64's normal numbers ({low:.2g} to {high:.2g}), so the "
-                "likelihood's sums would overflow or lose their digits; rescale them, e.g. divide them by their mean"),
-    "w_class": ("every row of the class(es) {classes} has weight 0, so the model cannot learn them and its "
-                "coefficients diverge; give those rows weight or drop the class"),
+    "w_scale": (
+        "weights sum to {total:.3g}, outside float64's normal numbers ({low:.2g} to {high:.2g}), so the "
+        "likelihood's sums would overflow or lose their digits; rescale them, e.g. divide them by their mean"
+    ),
+    "w_class": (
+        "every row of the class(es) {classes} has weight 0, so the model cannot learn them and its "
+        "coefficients diverge; give those rows weight or drop the class"
+    ),
 }
 """What each problem with the data is told, for in-memory rows and rows out of core alike."""
 
@@ -112,23 +126,35 @@ def _frame_values(X: pd.DataFrame, names: tuple) -> np.ndarray:
     complex_ = [name for name, dtype in zip(names, X.dtypes) if pd.api.types.is_complex_dtype(dtype)]
     if complex_:
         raise DataError(MESSAGES["x_complex"].format(where=f" in column(s) {complex_}"))
-    other = [j for j, dtype in enumerate(X.dtypes) if dtype != object and not pd.api.types.is_numeric_dtype(dtype)]
+    other = [
+        j
+        for j, dtype in enumerate(X.dtypes)
+        if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype))
+    ]
     if other:
-        raise DataTypeError(f"X must be numeric; column(s) {[names[j] for j in other]} have dtype "
-                            f"{[str(X.dtypes.iloc[j]) for j in other]}. Encode them first, e.g. "
-                            f"LogisticModel.from_formula('y ~ C({quote(names[other[0]])})', data)")
-    if all(dtype != object for dtype in X.dtypes):
+        raise DataTypeError(
+            f"X must be numeric; column(s) {[names[j] for j in other]} have dtype "
+            f"{[str(X.dtypes.iloc[j]) for j in other]}. Encode them first, e.g. "
+            f"LogisticModel.from_formula('y ~ C({quote(names[other[0]])})', data)"
+        )
+    if not any(pd.api.types.is_object_dtype(dtype) for dtype in X.dtypes):
         return X.to_numpy(dtype=float, na_value=np.nan)
-    return np.column_stack([_object_as_float(X.iloc[:, j].to_numpy(), name) if dtype == object else
-                            X.iloc[:, j].to_numpy(dtype=float, na_value=np.nan)
-                            for j, (name, dtype) in enumerate(zip(names, X.dtypes))])
+    return np.column_stack(
+        [
+            _object_as_float(X.iloc[:, j].to_numpy(), name)
+            if pd.api.types.is_object_dtype(dtype)
+            else X.iloc[:, j].to_numpy(dtype=float, na_value=np.nan)
+            for j, (name, dtype) in enumerate(zip(names, X.dtypes))
+        ]
+    )
 
 
 def _array_values(X) -> np.ndarray:
     """``X`` as a NumPy array of numbers (or of objects, read by column later)."""
     if hasattr(X, "toarray"):
-        raise DataTypeError(f"X is a sparse matrix ({type(X).__name__}); pass X.toarray(), as the model reads dense "
-                            "rows")
+        raise DataTypeError(
+            f"X is a sparse matrix ({type(X).__name__}); pass X.toarray(), as the model reads dense rows"
+        )
     try:
         X = np.asarray(X)
     except ValueError as error:
@@ -151,14 +177,18 @@ def _object_as_float(values: np.ndarray, name: str) -> np.ndarray:
         if isinstance(example, numbers.Complex):
             raise DataError(MESSAGES["x_complex"].format(where=f" in column '{name}' (e.g. {example!r})"))
         if example is not None:
-            raise DataTypeError(f"X must be numeric; column '{name}' holds values such as {example!r} of type "
-                                f"{type(example).__name__}. Encode them first, e.g. LogisticModel.from_formula("
-                                f"'y ~ C({quote(name)})', data), or convert the column with pandas.to_numeric")
+            raise DataTypeError(
+                f"X must be numeric; column '{name}' holds values such as {example!r} of type "
+                f"{type(example).__name__}. Encode them first, e.g. LogisticModel.from_formula("
+                f"'y ~ C({quote(name)})', data), or convert the column with pandas.to_numeric"
+            )
     try:
         return np.where(pd.isna(values), np.nan, values).astype(float)
     except OverflowError:  # Python integers beyond float64's range
-        raise DataError(f"X holds integers beyond float64's range (1.8e308) in column '{name}'; rescale the column, "
-                        "e.g. divide it by a power of ten") from None
+        raise DataError(
+            f"X holds integers beyond float64's range (1.8e308) in column '{name}'; rescale the column, "
+            "e.g. divide it by a power of ten"
+        ) from None
 
 
 def _object_columns(X: np.ndarray, names: tuple) -> np.ndarray:
@@ -219,8 +249,9 @@ def check_scales(squares: np.ndarray, names: tuple, largest: Callable[[int], flo
     low, high = SQUARES_RANGE
     for j in np.flatnonzero(~(squares <= high) | (squares < low)):  # NaN (0 * inf) counts as too large
         if largest(j) > 0:
-            raise DataError(MESSAGES["x_scale"].format(column=names[j], largest=largest(j), squares=squares[j],
-                                                       low=low, high=high))
+            raise DataError(
+                MESSAGES["x_scale"].format(column=names[j], largest=largest(j), squares=squares[j], low=low, high=high)
+            )
 
 
 def check_total_weight(total: float) -> None:
@@ -255,5 +286,4 @@ def _weights_values(weights) -> np.ndarray:
             return values.astype(float)
     except (TypeError, ValueError, OverflowError):
         pass
-    raise DataTypeError(f"weights must be real numbers, one per row; got {type(weights).__name__} "
-                        f"{str(weights)[:80]}")
+    raise DataTypeError(f"weights must be real numbers, one per row; got {type(weights).__name__} {str(weights)[:80]}")

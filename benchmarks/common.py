@@ -43,8 +43,10 @@ class Table:
     def text(self) -> str:
         """Aligned plain text: the first column left, the others right."""
         widths = [max(len(column), *(len(row[i]) for row in self.rows)) for i, column in enumerate(self.columns)]
-        lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
-                 for line in [self.columns, *self.rows]]
+        lines = [
+            "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
+            for line in [self.columns, *self.rows]
+        ]
         return "\n".join([self.header, *lines])
 
     def markdown(self) -> str:

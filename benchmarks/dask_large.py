@@ -45,17 +45,26 @@ print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUS
 
 def measure(args) -> tuple[Table, list[Headline]]:
     """The table of the repeats' medians, and the headline of the goal."""
-    results = [run_process(PROCESS, args.rows, args.chunk, args.seed + repeat, json.dumps(TRUTH.tolist()))
-               for repeat in range(args.repeats)]
-    seconds, peak, worst = (statistics.median(result[key] for result in results)
-                            for key in ("seconds", "peak_mb", "worst_se"))
+    results = [
+        run_process(PROCESS, args.rows, args.chunk, args.seed + repeat, json.dumps(TRUTH.tolist()))
+        for repeat in range(args.repeats)
+    ]
+    seconds, peak, worst = (
+        statistics.median(result[key] for result in results) for key in ("seconds", "peak_mb", "worst_se")
+    )
     case = f"ML, {args.rows:,} x {len(TRUTH) - 1} dask array in chunks of {args.chunk:,} rows"
     rows = [[case, f"{seconds:.1f}", f"{peak:.0f}", f"{worst:.2f}", str(results[0]["n_iter"])]]
     header = f"Out-of-core ML, medians of {args.repeats} fresh processes; {machine()}"
     table = Table(header, ["case", "seconds", "peak MB", "max abs(coef - truth) / se", "Newton steps"], rows)
-    headline = Headline(case, f"{seconds:.1f} s, {peak:.0f} MB peak", "-", "-",
-                        f"peak < {PEAK_GOAL_MB} MB, within {SE_GOAL:.0f} SE", peak < PEAK_GOAL_MB and worst < SE_GOAL,
-                        f"max abs(coef - truth) / se {worst:.2f}")
+    headline = Headline(
+        case,
+        f"{seconds:.1f} s, {peak:.0f} MB peak",
+        "-",
+        "-",
+        f"peak < {PEAK_GOAL_MB} MB, within {SE_GOAL:.0f} SE",
+        peak < PEAK_GOAL_MB and worst < SE_GOAL,
+        f"max abs(coef - truth) / se {worst:.2f}",
+    )
     return table, [headline]
 
 

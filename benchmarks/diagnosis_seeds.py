@@ -28,8 +28,11 @@ def cases():
     iris = bl.datasets.load_iris().query("species in ['setosa', 'versicolor']")
     yield "iris", bl.LogisticModel.from_formula("species ~ petal_length", iris), bl.Normal(10)
     wells = bl.datasets.load_wells()
-    yield ("wells", bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells),
-           bl.Normal(sigma=2.5, intercept_sigma=None))
+    yield (
+        "wells",
+        bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells),
+        bl.Normal(sigma=2.5, intercept_sigma=None),
+    )
     from sklearn.datasets import load_breast_cancer
 
     cancer = load_breast_cancer()
@@ -38,8 +41,11 @@ def cases():
 
 
 def measure(args: argparse.Namespace) -> tuple[Table, list[Headline]]:
-    table = Table(f"Laplace verdicts over seeds 0-{args.seeds - 1} ({machine()})",
-                  ["case", "seed", "verdict", "k-hat", "shift_max (sd)", "check draws", "warned", "fit_laplace s"], [])
+    table = Table(
+        f"Laplace verdicts over seeds 0-{args.seeds - 1} ({machine()})",
+        ["case", "seed", "verdict", "k-hat", "shift_max (sd)", "check draws", "warned", "fit_laplace s"],
+        [],
+    )
     headlines = []
     for name, model, prior in cases():
         map_fit = model.fit_map(prior)
@@ -53,12 +59,30 @@ def measure(args: argparse.Namespace) -> tuple[Table, list[Headline]]:
             found = fit.diagnosis
             warned = any(issubclass(warning.category, bl.ConvergenceWarning) for warning in caught)
             verdicts[found.verdict] += 1
-            table.rows.append([name, str(seed), found.verdict, f"{found.khat:.2f} ± {found.khat_se:.2f}",
-                               f"{found.shift_max:.2f}", str(found.n_draws), "yes" if warned else "no",
-                               f"{elapsed:.3f}"])
+            table.rows.append(
+                [
+                    name,
+                    str(seed),
+                    found.verdict,
+                    f"{found.khat:.2f} ± {found.khat_se:.2f}",
+                    f"{found.shift_max:.2f}",
+                    str(found.n_draws),
+                    "yes" if warned else "no",
+                    f"{elapsed:.3f}",
+                ]
+            )
         counts = ", ".join(f"{verdict} {count}" for verdict, count in sorted(verdicts.items()))
-        headlines.append(Headline(f"Laplace verdict on {name}, seeds 0-{args.seeds - 1}", counts, "", "",
-                                  "one verdict", len(verdicts) == 1, ""))
+        headlines.append(
+            Headline(
+                f"Laplace verdict on {name}, seeds 0-{args.seeds - 1}",
+                counts,
+                "",
+                "",
+                "one verdict",
+                len(verdicts) == 1,
+                "",
+            )
+        )
         print(f"{name}: {counts}", flush=True)
     return table, headlines
 

@@ -27,9 +27,12 @@ X = rng.normal(size=(n, p))
 y = (rng.random(n) < 1 / (1 + np.exp(-(0.3 + X @ rng.normal(scale=0.3, size=p))))).astype(int)
 """
 
-OURS = r"""
+OURS = (
+    r"""
 import json, sys, time
-""" + DATA + r"""
+"""
+    + DATA
+    + r"""
 import bayeslogit as bl
 from bayeslogit.numerics.objective import Objective
 from threadpoolctl import threadpool_limits
@@ -61,10 +64,14 @@ with threadpool_limits(1, user_api="blas"):
 print(json.dumps({"fit_s": fit_s, "map_s": map_s, "evaluations": evaluations[0], "eval_s": float(np.median(times)),
                   "ess_bulk_min": fit.diagnosis.rows["ess_bulk_min"], "r_hat_max": fit.diagnosis.rows["r_hat_max"]}))
 """
+)
 
-PEER = r"""
+PEER = (
+    r"""
 import json, sys, time
-""" + DATA + r"""
+"""
+    + DATA
+    + r"""
 import pymc as pm
 import arviz_stats
 
@@ -81,6 +88,7 @@ ess, rhat = arviz_stats.ess(posterior, method="bulk"), arviz_stats.rhat(posterio
 print(json.dumps({"fit_s": fit_s, "ess_bulk_min": min(float(ess[name].min()) for name in ess.data_vars),
                   "r_hat_max": max(float(rhat[name].max()) for name in rhat.data_vars)}))
 """
+)
 
 
 GOAL_S = 150.0
@@ -100,23 +108,53 @@ def measure(args) -> tuple[Table, list[Headline]]:
     for label, r in runs:
         profile = ["", "", "", ""]
         if "evaluations" in r:
-            profile = [f"{r['map_s']:.1f}", f"{r['evaluations']}", f"{1e3 * r['eval_s']:.2f}",
-                       f"{r['evaluations'] * r['eval_s'] / 2:.0f}"]
-        rows.append([label, f"{r['wall_s']:.1f}", f"{r['fit_s']:.1f}", f"{r['ess_bulk_min']:.0f}",
-                     f"{r['r_hat_max']:.4f}", *profile])
+            profile = [
+                f"{r['map_s']:.1f}",
+                f"{r['evaluations']}",
+                f"{1e3 * r['eval_s']:.2f}",
+                f"{r['evaluations'] * r['eval_s'] / 2:.0f}",
+            ]
+        rows.append(
+            [
+                label,
+                f"{r['wall_s']:.1f}",
+                f"{r['fit_s']:.1f}",
+                f"{r['ess_bulk_min']:.0f}",
+                f"{r['r_hat_max']:.4f}",
+                *profile,
+            ]
+        )
     ours = [r for label, r in runs if label == "bayeslogit fit_mcmc"]
     wall = float(np.median([r["wall_s"] for r in ours]))
-    header = (f"MCMC, n={args.n:,} p={args.p}, Normal(2.5); {args.chains} chains x {args.draws} draws; whole fresh "
-              f"processes; {machine()}")
-    table = Table(header, ["run", "wall s", "fit s", "ESS_bulk min", "R-hat max", "MAP s", "gradients",
-                           "ms/gradient", "ideal s (gradients x ms / 2)"], rows)
+    header = (
+        f"MCMC, n={args.n:,} p={args.p}, Normal(2.5); {args.chains} chains x {args.draws} draws; whole fresh "
+        f"processes; {machine()}"
+    )
+    table = Table(
+        header,
+        [
+            "run",
+            "wall s",
+            "fit s",
+            "ESS_bulk min",
+            "R-hat max",
+            "MAP s",
+            "gradients",
+            "ms/gradient",
+            "ideal s (gradients x ms / 2)",
+        ],
+        rows,
+    )
     peers = [r["wall_s"] for label, r in runs if label != "bayeslogit fit_mcmc"]
-    headline = Headline(f"MCMC, n={args.n:,} d={args.p}, {args.chains} x {args.draws} draws, whole process",
-                        f"{wall:.0f} s", f"PyMC + nutpie {np.median(peers):.0f} s" if peers else "",
-                        f"{wall / np.median(peers):.2f}x" if peers else "", f"<= {GOAL_S:.0f} s",
-                        wall <= GOAL_S and min(r["ess_bulk_min"] for r in ours) >= 1000,
-                        "ESS_bulk {:.0f}, R-hat {:.3f}".format(min(r["ess_bulk_min"] for r in ours),
-                                                              max(r["r_hat_max"] for r in ours)))
+    headline = Headline(
+        f"MCMC, n={args.n:,} d={args.p}, {args.chains} x {args.draws} draws, whole process",
+        f"{wall:.0f} s",
+        f"PyMC + nutpie {np.median(peers):.0f} s" if peers else "",
+        f"{wall / np.median(peers):.2f}x" if peers else "",
+        f"<= {GOAL_S:.0f} s",
+        wall <= GOAL_S and min(r["ess_bulk_min"] for r in ours) >= 1000,
+        "ESS_bulk {:.0f}, R-hat {:.3f}".format(min(r["ess_bulk_min"] for r in ours), max(r["r_hat_max"] for r in ours)),
+    )
     return table, [headline]
 
 

@@ -66,10 +66,17 @@ def summarise(runs: dict) -> list[dict]:
     rows = []
     for label, results in runs.items():
         rates = [r["ess_bulk_min"] / r["wall_s"] for r in results]
-        rows.append({"kind": label, "runs": len(results), "wall_s": float(np.median([r["wall_s"] for r in results])),
-                     "ess_bulk_min": float(np.median([r["ess_bulk_min"] for r in results])),
-                     "ess_per_s": float(np.median(rates)), "ess_per_s_range": (min(rates), max(rates)),
-                     "r_hat_max": max(r["r_hat_max"] for r in results)})
+        rows.append(
+            {
+                "kind": label,
+                "runs": len(results),
+                "wall_s": float(np.median([r["wall_s"] for r in results])),
+                "ess_bulk_min": float(np.median([r["ess_bulk_min"] for r in results])),
+                "ess_per_s": float(np.median(rates)),
+                "ess_per_s_range": (min(rates), max(rates)),
+                "r_hat_max": max(r["r_hat_max"] for r in results),
+            }
+        )
     best_peer = max(row["ess_per_s"] for row in rows[1:]) if len(rows) > 1 else np.nan
     for row in rows:
         row["ratio"] = row["ess_per_s"] / best_peer
@@ -88,21 +95,37 @@ def measure(args) -> tuple[Table, list[Headline]]:
             runs[label].append(run_process(code, args.draws, args.chains, args.seed + repeat, *extra))
             print(f"  {label}: {runs[label][-1]}", file=sys.stderr, flush=True)
     rows = summarise(runs)
-    header = (f"MCMC on wells, switched ~ dist100 + arsenic, Normal(2.5); {args.chains} chains x {args.draws} draws; "
-              f"whole fresh processes, medians of {args.repeats}; {machine()}")
-    table = Table(header, ["run", "wall s", "ESS_bulk min", "ESS/s", "ESS/s range", "R-hat max", "/ best peer"],
-                  [[row["kind"], f"{row['wall_s']:.2f}", f"{row['ess_bulk_min']:.0f}", f"{row['ess_per_s']:.0f}",
-                    "{:.0f}-{:.0f}".format(*row["ess_per_s_range"]), f"{row['r_hat_max']:.4f}", f"{row['ratio']:.2f}x"]
-                   for row in rows])
+    header = (
+        f"MCMC on wells, switched ~ dist100 + arsenic, Normal(2.5); {args.chains} chains x {args.draws} draws; "
+        f"whole fresh processes, medians of {args.repeats}; {machine()}"
+    )
+    table = Table(
+        header,
+        ["run", "wall s", "ESS_bulk min", "ESS/s", "ESS/s range", "R-hat max", "/ best peer"],
+        [
+            [
+                row["kind"],
+                f"{row['wall_s']:.2f}",
+                f"{row['ess_bulk_min']:.0f}",
+                f"{row['ess_per_s']:.0f}",
+                "{:.0f}-{:.0f}".format(*row["ess_per_s_range"]),
+                f"{row['r_hat_max']:.4f}",
+                f"{row['ratio']:.2f}x",
+            ]
+            for row in rows
+        ],
+    )
     ours, *peers = rows
     best = max(peers, key=lambda row: row["ess_per_s"])
-    headline = Headline(f"MCMC on wells, {args.chains} x {args.draws} draws, whole process: ESS_bulk/s",
-                        f"{ours['wall_s']:.1f} s, {ours['ess_per_s']:.0f} ESS/s",
-                        f"{best['kind']} {best['wall_s']:.1f} s, {best['ess_per_s']:.0f} ESS/s",
-                        f"{ours['ratio']:.1f}x",
-                        f">= {GOAL:.0f}x, ESS >= 1000",
-                        ours["ratio"] >= GOAL and ours["ess_bulk_min"] >= 1000 and ours["r_hat_max"] < 1.01,
-                        f"ESS_bulk {ours['ess_bulk_min']:.0f}, R-hat {ours['r_hat_max']:.3f}")
+    headline = Headline(
+        f"MCMC on wells, {args.chains} x {args.draws} draws, whole process: ESS_bulk/s",
+        f"{ours['wall_s']:.1f} s, {ours['ess_per_s']:.0f} ESS/s",
+        f"{best['kind']} {best['wall_s']:.1f} s, {best['ess_per_s']:.0f} ESS/s",
+        f"{ours['ratio']:.1f}x",
+        f">= {GOAL:.0f}x, ESS >= 1000",
+        ours["ratio"] >= GOAL and ours["ess_bulk_min"] >= 1000 and ours["r_hat_max"] < 1.01,
+        f"ESS_bulk {ours['ess_bulk_min']:.0f}, R-hat {ours['r_hat_max']:.3f}",
+    )
     return table, [headline]
 
 

@@ -69,8 +69,7 @@ def run_case(name: str, repeats: int, seed: int, scale: float = 1.0) -> list[tup
                 coefs[label] = fit()
             times[label].append(time.perf_counter() - start)
     reference = reference_coef(X, y)
-    return [(label, float(np.median(times[label])), float(np.abs(coefs[label] - reference).max()))
-            for label in fitters]
+    return [(label, float(np.median(times[label])), float(np.abs(coefs[label] - reference).max())) for label in fitters]
 
 
 GOALS = {"binary": 0.2, "multinomial": 0.15}
@@ -84,15 +83,26 @@ def measure(args) -> tuple[Table, list[Headline]]:
         results = run_case(name, args.repeats, args.seed, args.scale)
         (ours, seconds, diff), *peers = results
         peer, fastest, _ = min(peers, key=lambda result: result[1])
-        rows += [[f"{name}: {label}", f"{time_s:.3f}", f"{time_s / fastest:.2f}", f"{error:.1e}"]
-                 for label, time_s, error in results]
+        rows += [
+            [f"{name}: {label}", f"{time_s:.3f}", f"{time_s / fastest:.2f}", f"{error:.1e}"]
+            for label, time_s, error in results
+        ]
         ratio = seconds / fastest
         size = "n={:,} d={p} K={k}".format(int(CASES[name]["n"] * args.scale), **CASES[name])
-        headlines.append(Headline(f"ML {name}, {size}: LogisticModel(X, y).fit_ml()", f"{seconds:.3f} s",
-                                  f"{peer} {fastest:.3f} s", f"{ratio:.2f}x", f"<= {GOALS[name]}x",
-                                  ratio <= GOALS[name] and diff <= 1e-6, f"max abs(coef - Newton) {diff:.0e}"))
-    header = (f"ML in one process, medians of {args.repeats} runs; ratio = time / the faster scikit-learn solver; "
-              f"{machine()}")
+        headlines.append(
+            Headline(
+                f"ML {name}, {size}: LogisticModel(X, y).fit_ml()",
+                f"{seconds:.3f} s",
+                f"{peer} {fastest:.3f} s",
+                f"{ratio:.2f}x",
+                f"<= {GOALS[name]}x",
+                ratio <= GOALS[name] and diff <= 1e-6,
+                f"max abs(coef - Newton) {diff:.0e}",
+            )
+        )
+    header = (
+        f"ML in one process, medians of {args.repeats} runs; ratio = time / the faster scikit-learn solver; {machine()}"
+    )
     return Table(header, ["case: solver", "seconds", "ratio", "max abs(coef - Newton)"], rows), headlines
 
 

@@ -40,8 +40,11 @@ else:
 seconds = time.perf_counter() - start
 print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
-CASES = {"predict": "Laplace predict_proba (4,000 draws)", "khat": "Laplace fit and its k-hat (4,000 draws)",
-         "compare": "compare of MAP and a 1,000-draw Laplace fit"}
+CASES = {
+    "predict": "Laplace predict_proba (4,000 draws)",
+    "khat": "Laplace fit and its k-hat (4,000 draws)",
+    "compare": "compare of MAP and a 1,000-draw Laplace fit",
+}
 GOALS_S = {"predict": 3.0, "khat": 2.0, "compare": 10.0}
 PEAK_MB = 1500.0  # the compare process's peak memory, at most this
 
@@ -55,10 +58,17 @@ def measure(args) -> tuple[Table, list[Headline]]:
         peak = max(r["peak_mb"] for r in results)
         rows.append([label, f"{seconds:.2f}", f"{peak:.0f}"])
         memory_goal = case != "compare" or peak < PEAK_MB
-        headlines.append(Headline(f"{label}, n={args.n:,} d={args.p}", f"{seconds:.2f} s, peak {peak:,.0f} MB", "",
-                                  "", f"<= {GOALS_S[case]:.0f} s" + (f", < {PEAK_MB:,.0f} MB" if case == "compare"
-                                                                     else ""),
-                                  seconds <= GOALS_S[case] and memory_goal, ""))
+        headlines.append(
+            Headline(
+                f"{label}, n={args.n:,} d={args.p}",
+                f"{seconds:.2f} s, peak {peak:,.0f} MB",
+                "",
+                "",
+                f"<= {GOALS_S[case]:.0f} s" + (f", < {PEAK_MB:,.0f} MB" if case == "compare" else ""),
+                seconds <= GOALS_S[case] and memory_goal,
+                "",
+            )
+        )
     header = f"Posterior on n={args.n:,} p={args.p}, medians of {args.repeats} fresh processes; {machine()}"
     return Table(header, ["case", "seconds", "peak MB"], rows), headlines
 

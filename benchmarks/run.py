@@ -43,15 +43,21 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         for name in args.only:  # each in a process of its own, so that none inherits another's threads or memory
             result = Path(folder) / f"{name}.json"
-            subprocess.run([sys.executable, str(HERE / f"{name}.py"), *(QUICK[name] if args.quick else []),
-                            "--json", str(result)], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, str(HERE / f"{name}.py"), *(QUICK[name] if args.quick else []), "--json", str(result)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             table, lines = read_json(result)
             print(table.text() + "\n", flush=True)
             tables.append(table)
             headlines += lines
-    summary = Table(f"bayeslogit next to its peers{' (--quick: small data, figures meaningless)' * args.quick}; "
-                    f"{machine()}; {time.perf_counter() - start:.0f} s in all", HEADLINE_COLUMNS,
-                    [headline.cells() for headline in headlines])
+    summary = Table(
+        f"bayeslogit next to its peers{' (--quick: small data, figures meaningless)' * args.quick}; "
+        f"{machine()}; {time.perf_counter() - start:.0f} s in all",
+        HEADLINE_COLUMNS,
+        [headline.cells() for headline in headlines],
+    )
     print(summary.text())
     if args.markdown:
         write_markdown(args.markdown, summary)

@@ -34,11 +34,13 @@ PROCESSES = {
     "bayeslogit arrays": (
         "import bayeslogit as bl\n"
         "wells = bl.datasets.load_wells()\n"
-        "print(bl.LogisticModel(wells[['dist100', 'arsenic']], wells['switched']).fit_ml().coef)\n"),
+        "print(bl.LogisticModel(wells[['dist100', 'arsenic']], wells['switched']).fit_ml().coef)\n"
+    ),
     "bayeslogit formula": (
         "import bayeslogit as bl\n"
         "model = bl.LogisticModel.from_formula('switched ~ dist100 + arsenic', bl.datasets.load_wells())\n"
-        "print(model.fit_ml().coef)\n"),
+        "print(model.fit_ml().coef)\n"
+    ),
     "sklearn": (
         "import numpy as np\n"
         "import pandas as pd\n"
@@ -47,7 +49,8 @@ PROCESSES = {
         "wells['dist100'] = wells['dist'] / 100\n"
         "X = wells[['dist100', 'arsenic']]\n"
         "fit = LogisticRegression(C=np.inf, tol=1e-8).fit(X, wells['switched'])\n"
-        "print(pd.Series(np.r_[fit.intercept_, fit.coef_[0]], index=['Intercept', *X.columns]))\n"),
+        "print(pd.Series(np.r_[fit.intercept_, fit.coef_[0]], index=['Intercept', *X.columns]))\n"
+    ),
     "floor": "import numpy, pandas, scipy.linalg\nprint(pandas.Series([1.0]))\n",
 }
 
@@ -73,14 +76,25 @@ def measure(args) -> tuple[Table, list[Headline]]:
                 times[name].append(time.perf_counter() - start)
     seconds = {name: statistics.median(values) for name, values in times.items()}
     reference = seconds["sklearn"]
-    header = (f"Whole processes (start, import, read wells, ML fit, print the coefficients); bytecode "
-              f"{args.bytecode}; medians of {args.repeats} runs; ratio = time / the scikit-learn process; {machine()}")
-    table = Table(header, ["process", "seconds", "ratio"],
-                  [[name, f"{value:.3f}", f"{value / reference:.2f}"] for name, value in seconds.items()])
+    header = (
+        f"Whole processes (start, import, read wells, ML fit, print the coefficients); bytecode "
+        f"{args.bytecode}; medians of {args.repeats} runs; ratio = time / the scikit-learn process; {machine()}"
+    )
+    table = Table(
+        header,
+        ["process", "seconds", "ratio"],
+        [[name, f"{value:.3f}", f"{value / reference:.2f}"] for name, value in seconds.items()],
+    )
     ratio = seconds["bayeslogit arrays"] / reference
-    headline = Headline("whole process: import, ML on wells, print coef", f"{seconds['bayeslogit arrays']:.3f} s",
-                        f"sklearn {reference:.3f} s", f"{ratio:.2f}x", f"<= {GOAL}x", ratio <= GOAL,
-                        f"floor (numpy, pandas, scipy.linalg only) {seconds['floor'] / reference:.2f}x")
+    headline = Headline(
+        "whole process: import, ML on wells, print coef",
+        f"{seconds['bayeslogit arrays']:.3f} s",
+        f"sklearn {reference:.3f} s",
+        f"{ratio:.2f}x",
+        f"<= {GOAL}x",
+        ratio <= GOAL,
+        f"floor (numpy, pandas, scipy.linalg only) {seconds['floor'] / reference:.2f}x",
+    )
     return table, [headline]
 
 

@@ -56,8 +56,12 @@ def test_level_moves_the_line_to_that_logit(wells_ml):
 
 def test_jacobian_is_the_analytic_derivative(wells_ml):
     c0, c1, c2 = wells_ml.params[:, 0]
-    expected = np.array([[0.0, -1 / c2, c1 / c2**2],    # d(-c1/c2) / d(c0, c1, c2)
-                         [-1 / c2, 0.0, c0 / c2**2]])   # d(-c0/c2) / d(c0, c1, c2)
+    expected = np.array(
+        [
+            [0.0, -1 / c2, c1 / c2**2],  # d(-c1/c2) / d(c0, c1, c2)
+            [-1 / c2, 0.0, c0 / c2**2],
+        ]
+    )  # d(-c0/c2) / d(c0, c1, c2)
     np.testing.assert_allclose(wells_ml.boundary().jacobian, expected, rtol=1e-13, atol=1e-15)
 
 
@@ -92,8 +96,13 @@ def test_hyperplane_of_three_features_is_a_unit_normal_and_an_offset():
 def test_multiclass_lines_are_where_each_pair_of_classes_ties(iris_map):
     lines = iris_map.boundary()
     assert list(lines.summary().index) == [
-        "slope[setosa|versicolor]", "slope[setosa|virginica]", "slope[versicolor|virginica]",
-        "intercept[setosa|versicolor]", "intercept[setosa|virginica]", "intercept[versicolor|virginica]"]
+        "slope[setosa|versicolor]",
+        "slope[setosa|virginica]",
+        "slope[versicolor|virginica]",
+        "intercept[setosa|versicolor]",
+        "intercept[setosa|virginica]",
+        "intercept[versicolor|virginica]",
+    ]
     x1 = np.array([1.0, 4.0, 6.5])
     for j, k in [(0, 1), (0, 2), (1, 2)]:
         pair = f"{iris_map.model.classes_[j]}|{iris_map.model.classes_[k]}"
@@ -155,8 +164,9 @@ def test_without_an_intercept_the_boundary_passes_through_the_origin(rng):
     assert ml.boundary(level=0.8).threshold == pytest.approx(logit(0.8) / c, rel=1e-12)
     laplace = model.fit_laplace(PRIOR, draws=200, random_seed=0)
     assert np.all(laplace.boundary().variables["threshold"] == 0)
-    np.testing.assert_allclose(laplace.boundary(level=0.8).variables["threshold"][0],
-                               logit(0.8) / laplace.coef_draws[0, :, 0, 0], rtol=1e-12)
+    np.testing.assert_allclose(
+        laplace.boundary(level=0.8).variables["threshold"][0], logit(0.8) / laplace.coef_draws[0, :, 0, 0], rtol=1e-12
+    )
     # Two features: the line x2 = intercept + slope x1 goes through the origin.
     wells = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic - 1", bl.datasets.load_wells())
     assert wells.coef_names == ["dist100", "arsenic"]

@@ -41,7 +41,8 @@ def write_hostile_csv(path) -> str:
     label = np.repeat([YES, NO], 60)
     shift = np.where(label == YES, 1.0, 0.0)
     pd.DataFrame({"outcome": label, "x1": rng.normal(shift, 1.0), HOSTILE: rng.normal(-shift, 1.5)}).to_csv(
-        path, index=False)
+        path, index=False
+    )
     return str(path)
 
 
@@ -52,8 +53,20 @@ def hostile_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     data = write_hostile_csv(root / "data <&>.csv")
     out = root / "not" / "yet"
-    status, stdout, stderr = run_command(["compare", data, "--formula", f"outcome ~ x1 + `{HOSTILE}`",
-                                          "--draws", "100", "--chains", "2", "--out", str(out)])
+    status, stdout, stderr = run_command(
+        [
+            "compare",
+            data,
+            "--formula",
+            f"outcome ~ x1 + `{HOSTILE}`",
+            "--draws",
+            "100",
+            "--chains",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
     return status, stdout, stderr, out
 
 
@@ -80,8 +93,9 @@ def test_sampler_start_up_lines_are_silenced_while_fitting(caplog):
 
 
 def test_published_ml_coefficients_of_the_bundled_wells_data():
-    status, stdout, _ = run_command(["compare", "wells", "--formula", "switched ~ dist100 + arsenic",
-                                     "--methods", "ml", "--test-size", "0"])
+    status, stdout, _ = run_command(
+        ["compare", "wells", "--formula", "switched ~ dist100 + arsenic", "--methods", "ml", "--test-size", "0"]
+    )
     coef_section = stdout.split("\ncoef_se_sd")[0]
     rows = {line.split()[0]: line.split()[1:] for line in coef_section.splitlines() if line.startswith("  ")}
     assert status == 0
@@ -137,8 +151,20 @@ def test_failed_fits_and_failed_plots_are_explained_in_the_report(tmp_path, monk
         raise RuntimeError("no <room>")
 
     monkeypatch.setattr(import_module("bayeslogit.plots"), "plot_coef", broken_plot)
-    status, stdout, stderr = run_command(["compare", str(tmp_path / "separated.csv"), "--formula", "y ~ x",
-                                          "--methods", "ml,map", "--test-size", "0", "--out", str(tmp_path)])
+    status, stdout, stderr = run_command(
+        [
+            "compare",
+            str(tmp_path / "separated.csv"),
+            "--formula",
+            "y ~ x",
+            "--methods",
+            "ml,map",
+            "--test-size",
+            "0",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert status == 0
     assert "ml: not fitted (SeparationError: maximum likelihood does not exist" in stdout
@@ -174,12 +200,16 @@ def test_a_failed_report_removes_the_folders_it_made_and_no_others(tmp_path, mon
     assert os.listdir(tmp_path) == ["kept"] and os.listdir(tmp_path / "kept") == []
 
 
-@pytest.mark.parametrize("contents, start, words", [
-    (b"", "cannot read '{path}' as a CSV file", "No columns to parse"),
-    (b"a,b\n1,2\n3,4,5,6\n", "cannot read '{path}' as a CSV file", "Expected 2 fields in line 3, saw 4"),
-    (b"y,x\n\xff\xfe,1\n", "'{path}' is not utf-8 text (byte 0xff)", "--encoding latin-1"),
-    (b"y,x\n0\x00,1\n", "'{path}' is not utf-8 text (NUL at position 5)", "--encoding utf-16"),
-], ids=["empty", "ragged", "not-utf8", "binary"])
+@pytest.mark.parametrize(
+    "contents, start, words",
+    [
+        (b"", "cannot read '{path}' as a CSV file", "No columns to parse"),
+        (b"a,b\n1,2\n3,4,5,6\n", "cannot read '{path}' as a CSV file", "Expected 2 fields in line 3, saw 4"),
+        (b"y,x\n\xff\xfe,1\n", "'{path}' is not utf-8 text (byte 0xff)", "--encoding latin-1"),
+        (b"y,x\n0\x00,1\n", "'{path}' is not utf-8 text (NUL at position 5)", "--encoding utf-16"),
+    ],
+    ids=["empty", "ragged", "not-utf8", "binary"],
+)
 def test_an_unreadable_csv_is_one_line_naming_the_file(tmp_path, contents, start, words):
     (tmp_path / "bad.csv").write_bytes(contents)
     status, _, stderr = run_command(["compare", str(tmp_path / "bad.csv"), "--formula", "y ~ x"])
@@ -189,17 +219,32 @@ def test_an_unreadable_csv_is_one_line_naming_the_file(tmp_path, contents, start
     assert words in stderr
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["compare", "{tmp}/missing.csv", "--formula", "y ~ x"], "cannot read '{tmp}/missing.csv': No such file"),
-    (["compare", "{tmp}", "--formula", "y ~ x"], "cannot read '{tmp}': Is a directory; DATA must be a CSV file"),
-    (["compare", "wells", "--formula", "switched ~ dist100 + nosuch"], "nosuch"),
-    (["compare", "wells", "--formula", "nosuch ~ dist100"], "the response 'nosuch' of the formula"),
-    (["compare", "wells", "--formula", "arsenic ~ dist100"], "the outcome 'arsenic' must be binary or categorical"),
-    (["compare", "wells", "--formula", "educ ~ dist100"], "'educ' must be binary or categorical; it has 18 distinct"),
-    (["compare", "wells", "--formula", "y ~ x", "--out", "{tmp}/a.csv"], "'{tmp}/a.csv' is not a directory"),
-    (["compare", "wells", "--formula", "y ~ x", "--out", "{tmp}/a.csv/new"], "'{tmp}/a.csv' is not a directory"),
-], ids=["missing-file", "directory", "unknown-column", "unknown-outcome", "continuous-outcome", "many-classes",
-        "out-is-a-file", "out-below-a-file"])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["compare", "{tmp}/missing.csv", "--formula", "y ~ x"], "cannot read '{tmp}/missing.csv': No such file"),
+        (["compare", "{tmp}", "--formula", "y ~ x"], "cannot read '{tmp}': Is a directory; DATA must be a CSV file"),
+        (["compare", "wells", "--formula", "switched ~ dist100 + nosuch"], "nosuch"),
+        (["compare", "wells", "--formula", "nosuch ~ dist100"], "the response 'nosuch' of the formula"),
+        (["compare", "wells", "--formula", "arsenic ~ dist100"], "the outcome 'arsenic' must be binary or categorical"),
+        (
+            ["compare", "wells", "--formula", "educ ~ dist100"],
+            "'educ' must be binary or categorical; it has 18 distinct",
+        ),
+        (["compare", "wells", "--formula", "y ~ x", "--out", "{tmp}/a.csv"], "'{tmp}/a.csv' is not a directory"),
+        (["compare", "wells", "--formula", "y ~ x", "--out", "{tmp}/a.csv/new"], "'{tmp}/a.csv' is not a directory"),
+    ],
+    ids=[
+        "missing-file",
+        "directory",
+        "unknown-column",
+        "unknown-outcome",
+        "continuous-outcome",
+        "many-classes",
+        "out-is-a-file",
+        "out-below-a-file",
+    ],
+)
 def test_unusable_input_is_one_line_and_status_1(tmp_path, argv, words):
     (tmp_path / "a.csv").write_text("y,x\n0,1\n1,2\n")
     status, stdout, stderr = run_command([arg.format(tmp=tmp_path) for arg in argv])
@@ -208,13 +253,16 @@ def test_unusable_input_is_one_line_and_status_1(tmp_path, argv, words):
     assert stderr.count("\n") == 1 and stderr.startswith("bayeslogit: error: ") and words in stderr
 
 
-@pytest.mark.parametrize("option, value, words", [
-    ("--test-size", "1.5", "must be a fraction in [0, 1)"),
-    ("--draws", "0", "must be an integer >= 1; got '0'"),
-    ("--chains", "two", "must be an integer >= 1; got 'two'"),
-    ("--methods", "ml,bayes", "must be distinct names from ml, map, laplace, mcmc"),
-    ("--prior-sigma", "-1", "must be a positive number; got '-1'"),
-])
+@pytest.mark.parametrize(
+    "option, value, words",
+    [
+        ("--test-size", "1.5", "must be a fraction in [0, 1)"),
+        ("--draws", "0", "must be an integer >= 1; got '0'"),
+        ("--chains", "two", "must be an integer >= 1; got 'two'"),
+        ("--methods", "ml,bayes", "must be distinct names from ml, map, laplace, mcmc"),
+        ("--prior-sigma", "-1", "must be a positive number; got '-1'"),
+    ],
+)
 def test_a_bad_option_value_is_one_line_naming_the_option_and_status_2(option, value, words):
     status, _, stderr = run_command(["compare", "wells", "--formula", "switched ~ dist100", option, value])
     assert status == 2
@@ -223,8 +271,21 @@ def test_a_bad_option_value_is_one_line_naming_the_option_and_status_2(option, v
 
 def test_help_explains_every_option_with_examples():
     status, stdout, _ = run_command(["compare", "--help"])
-    options = ["--formula", "--sep", "--encoding", "--drop-missing", "--prior-sigma", "--intercept-sigma", "--methods",
-               "--draws", "--chains", "--tune", "--seed", "--test-size", "--out"]
+    options = [
+        "--formula",
+        "--sep",
+        "--encoding",
+        "--drop-missing",
+        "--prior-sigma",
+        "--intercept-sigma",
+        "--methods",
+        "--draws",
+        "--chains",
+        "--tune",
+        "--seed",
+        "--test-size",
+        "--out",
+    ]
     assert status == 0
     assert all(option in stdout for option in options)
     assert 'bayeslogit compare wells --formula "switched ~ dist100 + arsenic" --out wells-report' in stdout
@@ -234,11 +295,17 @@ def test_help_explains_every_option_with_examples():
 
 
 def test_the_package_runs_with_python_dash_m():
-    done = subprocess.run([sys.executable, "-m", "bayeslogit", "compare", "wells", "--formula", "y ~ x",
-                           "--draws", "0"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bayeslogit", "compare", "wells", "--formula", "y ~ x", "--draws", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
-    assert done.stderr == "bayeslogit: error: argument --draws: must be an integer >= 1; got '0' " \
-                          "(see 'bayeslogit compare --help')\n"
+    assert (
+        done.stderr == "bayeslogit: error: argument --draws: must be an integer >= 1; got '0' "
+        "(see 'bayeslogit compare --help')\n"
+    )
 
 
 def test_the_report_renders_in_a_headless_browser(hostile_run, tmp_path):
@@ -248,10 +315,22 @@ def test_the_report_renders_in_a_headless_browser(hostile_run, tmp_path):
     from PIL import Image
 
     screenshot = tmp_path / "report.png"
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}",
-                    f"--screenshot={screenshot}", "--window-size=1200,3000",
-                    (hostile_run[3] / "report.html").resolve().as_uri()],
-                   capture_output=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)}, check=True)
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={screenshot}",
+            "--window-size=1200,3000",
+            (hostile_run[3] / "report.html").resolve().as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp_path)},
+        check=True,
+    )
     grey = np.asarray(Image.open(screenshot).convert("L"))
     assert grey.shape == (3000, 1200)
     # text, tables and three plots darken far more than 5% of the page; a blank page darkens none of it

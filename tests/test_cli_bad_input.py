@@ -16,14 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from test_cli import run_command
 
 from bayeslogit import cli
 
-from test_cli import run_command
-
 CHEAP = ["--methods", "ml,map"]
-BUG_LINE = ("bayeslogit: this is a bug in bayeslogit, not in your input; please report it with the command line and "
-            "the traceback above")
+BUG_LINE = (
+    "bayeslogit: this is a bug in bayeslogit, not in your input; please report it with the command line and "
+    "the traceback above"
+)
 
 
 def two_classes(n: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -47,17 +48,23 @@ def test_column_names_with_spaces_get_the_formula_with_backticks(tmp_path):
     frame = two_classes()
     frame = pd.DataFrame({"mean radius": frame["x"], "mean texture": frame["x"] ** 2, "diagnosis": frame["y"]})
     frame.to_csv(tmp_path / "cancer.csv", index=False)
-    line = refused(["compare", str(tmp_path / "cancer.csv"), "--formula", "diagnosis ~ mean radius + mean texture"],
-                   tmp_path / "out")
+    line = refused(
+        ["compare", str(tmp_path / "cancer.csv"), "--formula", "diagnosis ~ mean radius + mean texture"],
+        tmp_path / "out",
+    )
     assert "'diagnosis ~ mean radius + mean texture'" in line and "backticks" in line
     assert "diagnosis ~ `mean radius` + `mean texture`" in line  # the corrected formula, to copy
 
 
-@pytest.mark.parametrize("formula, words", [
-    ("y ~ x +", ["'y ~ x +'", "`+`"]),  # the formula and its misplaced operator
-    ("y ~ .", ["'y ~ .'", "'.'", "'y ~ x'"]),  # the formula, its dot, and the columns it stands for
-    ("y ~ x + z", ["'z' is not a column", "'x'"]),
-], ids=["dangling-plus", "dot", "unknown-column"])
+@pytest.mark.parametrize(
+    "formula, words",
+    [
+        ("y ~ x +", ["'y ~ x +'", "`+`"]),  # the formula and its misplaced operator
+        ("y ~ .", ["'y ~ .'", "'.'", "'y ~ x'"]),  # the formula, its dot, and the columns it stands for
+        ("y ~ x + z", ["'z' is not a column", "'x'"]),
+    ],
+    ids=["dangling-plus", "dot", "unknown-column"],
+)
 def test_a_formula_that_does_not_parse_or_fit_is_one_line(tmp_path, formula, words):
     two_classes().to_csv(tmp_path / "data.csv", index=False)
     line = refused(["compare", str(tmp_path / "data.csv"), "--formula", formula], tmp_path / "out")
@@ -69,8 +76,10 @@ def test_a_semicolon_file_is_read_as_the_comma_file(tmp_path):
     frame.to_csv(tmp_path / "comma.csv", index=False)
     frame.to_csv(tmp_path / "semicolon.csv", index=False, sep=";")
     frame.to_csv(tmp_path / "tab.tsv", index=False, sep="\t")
-    runs = [run_command(["compare", str(tmp_path / name), "--formula", "y ~ x", *CHEAP, "--test-size", "0"])
-            for name in ("comma.csv", "semicolon.csv", "tab.tsv")]
+    runs = [
+        run_command(["compare", str(tmp_path / name), "--formula", "y ~ x", *CHEAP, "--test-size", "0"])
+        for name in ("comma.csv", "semicolon.csv", "tab.tsv")
+    ]
     assert [status for status, _, _ in runs] == [0, 0, 0]
     # the same rows give the same fits: the tables differ in the fit times only
     assert len({stdout.split("cost")[0] for _, stdout, _ in runs}) == 1 and "in-sample (40 rows)" in runs[0][1]
@@ -80,8 +89,10 @@ def test_a_semicolon_file_read_with_commas_names_the_separator_to_pass(tmp_path)
     path = tmp_path / "semicolon.csv"
     two_classes().assign(z=1.0).to_csv(path, index=False, sep=";")
     line = refused(["compare", str(path), "--formula", "y ~ x", "--sep", ","], tmp_path / "out")
-    assert line == (f"bayeslogit: error: '{path}' read with --sep ',' has one column, 'y;x;z', whose name holds 2 of "
-                    "';': if that separates its columns, pass --sep ';'")
+    assert line == (
+        f"bayeslogit: error: '{path}' read with --sep ',' has one column, 'y;x;z', whose name holds 2 of "
+        "';': if that separates its columns, pass --sep ';'"
+    )
 
 
 def test_missing_values_are_counted_by_column_and_can_be_left_out(tmp_path):
@@ -91,8 +102,10 @@ def test_missing_values_are_counted_by_column_and_can_be_left_out(tmp_path):
     frame.to_csv(tmp_path / "data.csv", index=False)
     argv = ["compare", str(tmp_path / "data.csv"), "--formula", "y ~ x", *CHEAP, "--test-size", "0"]
     line = refused(argv, tmp_path / "out")
-    assert line == ("bayeslogit: error: 2 of 40 rows have missing values in the columns the formula reads ('x': 2; the "
-                    "first in data row 4); fill them in, or pass --drop-missing to leave those rows out")
+    assert line == (
+        "bayeslogit: error: 2 of 40 rows have missing values in the columns the formula reads ('x': 2; the "
+        "first in data row 4); fill them in, or pass --drop-missing to leave those rows out"
+    )
     status, stdout, stderr = run_command([*argv, "--drop-missing"])
     assert status == 0 and "in-sample (38 rows)" in stdout
     assert "bayeslogit: warning (data): 2 of 40 rows have missing values" in stderr
@@ -109,11 +122,18 @@ def test_a_level_seen_only_in_held_out_rows_names_the_column_and_the_fix(tmp_pat
     assert line.endswith("or drop them; or hold out other rows (--seed) or none (--test-size 0)")
 
 
-@pytest.mark.parametrize("contents, error", [
-    (b"", "cannot read '{path}' as a CSV file (No columns to parse from file); give a text file with a header row and "
-          "as many values on each line as the header has columns"),
-    (b"y,x\n", "'{path}' has a header but no rows of data"),
-], ids=["empty", "header-only"])
+@pytest.mark.parametrize(
+    "contents, error",
+    [
+        (
+            b"",
+            "cannot read '{path}' as a CSV file (No columns to parse from file); give a text file with a header row "
+            "and as many values on each line as the header has columns",
+        ),
+        (b"y,x\n", "'{path}' has a header but no rows of data"),
+    ],
+    ids=["empty", "header-only"],
+)
 def test_a_file_without_rows_is_one_line_naming_it(tmp_path, contents, error):
     (tmp_path / "data.csv").write_bytes(contents)
     line = refused(["compare", str(tmp_path / "data.csv"), "--formula", "y ~ x"], tmp_path / "out")
@@ -123,28 +143,38 @@ def test_a_file_without_rows_is_one_line_naming_it(tmp_path, contents, error):
 def test_an_image_is_binary_data_not_a_csv_file(tmp_path):
     Image.new("L", (8, 8)).save(tmp_path / "data.csv", format="PNG")  # its header holds NUL bytes
     line = refused(["compare", str(tmp_path / "data.csv"), "--formula", "y ~ x"], tmp_path / "out")
-    assert line == (f"bayeslogit: error: '{tmp_path / 'data.csv'}' is not utf-8 text (NUL at position 8); if it is a "
-                    "CSV file, give its encoding, e.g. --encoding utf-16, else give a CSV file")
+    assert line == (
+        f"bayeslogit: error: '{tmp_path / 'data.csv'}' is not utf-8 text (NUL at position 8); if it is a "
+        "CSV file, give its encoding, e.g. --encoding utf-16, else give a CSV file"
+    )
 
 
 def test_bytes_that_are_no_utf8_name_the_encoding_option(tmp_path):
     (tmp_path / "noise.csv").write_bytes(bytes(range(0x80, 0xC0)) * 4)  # continuation bytes: none starts UTF-8
     line = refused(["compare", str(tmp_path / "noise.csv"), "--formula", "y ~ x"], tmp_path / "out")
-    assert line == (f"bayeslogit: error: '{tmp_path / 'noise.csv'}' is not utf-8 text (byte 0x80); if it is a CSV "
-                    "file, give its encoding, e.g. --encoding latin-1, else give a CSV file")
+    assert line == (
+        f"bayeslogit: error: '{tmp_path / 'noise.csv'}' is not utf-8 text (byte 0x80); if it is a CSV "
+        "file, give its encoding, e.g. --encoding latin-1, else give a CSV file"
+    )
 
 
 def test_a_one_class_outcome_names_the_column_and_its_value(tmp_path):
     two_classes().assign(y=1).to_csv(tmp_path / "data.csv", index=False)
     line = refused(["compare", str(tmp_path / "data.csv"), "--formula", "y ~ x"], tmp_path / "out")
-    assert line == ("bayeslogit: error: the outcome 'y' has the one value '1' in all its 40 rows; logistic "
-                    "classification needs two classes or more")
+    assert line == (
+        "bayeslogit: error: the outcome 'y' has the one value '1' in all its 40 rows; logistic "
+        "classification needs two classes or more"
+    )
 
 
-@pytest.mark.parametrize("outcome, words", [
-    ([0.0, 0.5, 1.0, 1.0] * 10, "it holds values that are not whole numbers, such as 0.5."),
-    (np.arange(40) % 12, "it has 12 distinct values, such as 0, more than the 10 classes taken."),
-], ids=["fractions", "many values"])
+@pytest.mark.parametrize(
+    "outcome, words",
+    [
+        ([0.0, 0.5, 1.0, 1.0] * 10, "it holds values that are not whole numbers, such as 0.5."),
+        (np.arange(40) % 12, "it has 12 distinct values, such as 0, more than the 10 classes taken."),
+    ],
+    ids=["fractions", "many values"],
+)
 def test_an_outcome_that_is_no_class_label_says_why(tmp_path, outcome, words):
     two_classes().assign(y=outcome).to_csv(tmp_path / "data.csv", index=False)
     line = refused(["compare", str(tmp_path / "data.csv"), "--formula", "y ~ x"], tmp_path / "out")
@@ -153,8 +183,9 @@ def test_an_outcome_that_is_no_class_label_says_why(tmp_path, outcome, words):
 
 def test_zero_draws_is_a_usage_error(tmp_path):
     line = refused(["compare", "wells", "--formula", "switched ~ dist100", "--draws", "0"], tmp_path / "out", status=2)
-    assert line == ("bayeslogit: error: argument --draws: must be an integer >= 1; got '0' (see 'bayeslogit compare "
-                    "--help')")
+    assert line == (
+        "bayeslogit: error: argument --draws: must be an integer >= 1; got '0' (see 'bayeslogit compare --help')"
+    )
 
 
 # ---- reading options -------------------------------------------------------------------------------------------
@@ -165,19 +196,25 @@ def test_an_encoding_and_decimal_commas_are_read_as_given(tmp_path):
     argv = ["--formula", "y ~ größe", *CHEAP, "--test-size", "0"]
     assert "--encoding latin-1" in refused(["compare", str(tmp_path / "data.csv"), *argv], tmp_path / "out")
     status, stdout, stderr = run_command(["compare", str(tmp_path / "data.csv"), *argv, "--encoding", "latin-1"])
-    assert status == 0 and f"bayeslogit: read the column 'größe' of '{tmp_path / 'data.csv'}' as numbers with a " \
-                           "decimal comma" in stderr.splitlines()
+    assert (
+        status == 0
+        and f"bayeslogit: read the column 'größe' of '{tmp_path / 'data.csv'}' as numbers with a decimal comma"
+        in stderr.splitlines()
+    )
     _, expected, _ = run_command(["compare", str(tmp_path / "plain.csv"), *argv])
     assert stdout.split("cost")[0] == expected.split("cost")[0]  # the same fits of the same numbers
 
 
-@pytest.mark.parametrize("option, value, words", [
-    ("--encoding", "klingon", "must be a text encoding such as utf-8, latin-1 or cp1252; got 'klingon'"),
-    ("--encoding", "hex", "must be a text encoding such as utf-8, latin-1 or cp1252; got 'hex'"),  # a bytes codec
-    ("--sep", ";;", "must be one character, e.g. ';' or '\\t' (a tab); got ';;'"),
-    ("--methods", "ml,newton", "must be distinct names from ml, map, laplace, mcmc, comma-separated"),
-    ("--test-size", "1.5", "must be a fraction in [0, 1)"),
-])
+@pytest.mark.parametrize(
+    "option, value, words",
+    [
+        ("--encoding", "klingon", "must be a text encoding such as utf-8, latin-1 or cp1252; got 'klingon'"),
+        ("--encoding", "hex", "must be a text encoding such as utf-8, latin-1 or cp1252; got 'hex'"),  # a bytes codec
+        ("--sep", ";;", "must be one character, e.g. ';' or '\\t' (a tab); got ';;'"),
+        ("--methods", "ml,newton", "must be distinct names from ml, map, laplace, mcmc, comma-separated"),
+        ("--test-size", "1.5", "must be a fraction in [0, 1)"),
+    ],
+)
 def test_a_bad_reading_option_is_a_usage_error(tmp_path, option, value, words):
     line = refused(["compare", "wells", "--formula", "switched ~ dist100", option, value], tmp_path / "out", status=2)
     assert line.startswith(f"bayeslogit: error: argument {option}: {words}")
@@ -185,19 +222,22 @@ def test_a_bad_reading_option_is_a_usage_error(tmp_path, option, value, words):
 
 def test_a_reference_that_is_no_class_lists_the_classes(tmp_path):
     two_classes().to_csv(tmp_path / "data.csv", index=False)
-    line = refused(["compare", str(tmp_path / "data.csv"), "--formula", "y ~ x", "--reference", "7"],
-                   tmp_path / "out")
+    line = refused(["compare", str(tmp_path / "data.csv"), "--formula", "y ~ x", "--reference", "7"], tmp_path / "out")
     assert "'7'" in line and "[0, 1]" in line
 
 
 def test_fits_that_all_fail_leave_nothing_to_compare(tmp_path):
     x = np.arange(20.0)
     pd.DataFrame({"y": (x >= 10).astype(int), "x": x}).to_csv(tmp_path / "separated.csv", index=False)
-    line = refused(["compare", str(tmp_path / "separated.csv"), "--formula", "y ~ x", "--methods", "ml",
-                    "--test-size", "0"], tmp_path / "out")
-    assert line == ("bayeslogit: error: every fit failed, for the reasons above, and left nothing to compare; choose "
-                    "other methods (--methods: a prior keeps MAP, Laplace and MCMC finite where ML diverges) or "
-                    "predictors")
+    line = refused(
+        ["compare", str(tmp_path / "separated.csv"), "--formula", "y ~ x", "--methods", "ml", "--test-size", "0"],
+        tmp_path / "out",
+    )
+    assert line == (
+        "bayeslogit: error: every fit failed, for the reasons above, and left nothing to compare; choose "
+        "other methods (--methods: a prior keeps MAP, Laplace and MCMC finite where ML diverges) or "
+        "predictors"
+    )
 
 
 # ---- bugs ----------------------------------------------------------------------------------------------------
@@ -207,8 +247,9 @@ def test_an_unexpected_exception_is_shown_as_a_bug(tmp_path, monkeypatch, error)
         raise error
 
     monkeypatch.setattr(cli, "compare", broken)  # inside the run, after the fits
-    status, _, stderr = run_command(["compare", "wells", "--formula", "switched ~ dist100", *CHEAP,
-                                     "--out", str(tmp_path / "out")])
+    status, _, stderr = run_command(
+        ["compare", "wells", "--formula", "switched ~ dist100", *CHEAP, "--out", str(tmp_path / "out")]
+    )
     lines = stderr.splitlines()
     assert status == cli.BUG_STATUS == 70
     assert "Traceback (most recent call last):" in lines and f"{type(error).__name__}: {error}" in lines
@@ -222,7 +263,7 @@ def test_a_warning_outside_the_fits_is_one_prefixed_line(tmp_path, monkeypatch):
     def warning_check(frame, response):
         import warnings
 
-        warnings.warn("odd\noutcome", RuntimeWarning)
+        warnings.warn("odd\noutcome", RuntimeWarning, stacklevel=2)
         return checked(frame, response)
 
     monkeypatch.setattr(cli, "check_outcome", warning_check)
@@ -233,19 +274,34 @@ def test_a_warning_outside_the_fits_is_one_prefixed_line(tmp_path, monkeypatch):
 # ---- as a program ----------------------------------------------------------------------------------------------
 def test_python_dash_m_bayeslogit_runs_the_command(tmp_path):
     pd.DataFrame({"mean radius": [1.0, 2.0], "diagnosis": [0, 1]}).to_csv(tmp_path / "data.csv", index=False)
-    done = subprocess.run([sys.executable, "-m", "bayeslogit", "compare", str(tmp_path / "data.csv"), "--formula",
-                           "diagnosis ~ mean radius", "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bayeslogit",
+            "compare",
+            str(tmp_path / "data.csv"),
+            "--formula",
+            "diagnosis ~ mean radius",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert (done.returncode, done.stdout, done.stderr.count("\n")) == (1, "", 1)
     assert "'diagnosis ~ `mean radius`'" in done.stderr and not (tmp_path / "out").exists()
-    done = subprocess.run([sys.executable, "-m", "bayeslogit", "--version"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-m", "bayeslogit", "--version"], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, f"bayeslogit {version('bayeslogit')}\n")
 
 
 def test_a_reader_that_stops_early_is_no_error_and_no_traceback():
-    command = subprocess.Popen([sys.executable, "-m", "bayeslogit", "compare", "challenger", "--formula",
-                                "damaged ~ temp", "--methods", "ml"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    command = subprocess.Popen(
+        [sys.executable, "-m", "bayeslogit", "compare", "challenger", "--formula", "damaged ~ temp", "--methods", "ml"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     command.stdout.close()  # as `| head` does: the table is written to a pipe that no one reads
     stderr = command.communicate(timeout=120)[1].decode()
     assert command.returncode == 1 and "Traceback" not in stderr and "bug" not in stderr
@@ -253,9 +309,18 @@ def test_a_reader_that_stops_early_is_no_error_and_no_traceback():
 
 
 def test_importing_the_package_does_not_load_the_command():
-    done = subprocess.run([sys.executable, "-c", "import sys, bayeslogit; print(sorted(m for m in sys.modules if "
-                           "m.startswith('bayeslogit.') and m.rsplit('.', 1)[1] in ('cli', '__main__')))"],
-                          capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, bayeslogit; print(sorted(m for m in sys.modules if "
+            "m.startswith('bayeslogit.') and m.rsplit('.', 1)[1] in ('cli', '__main__')))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert done.stdout == "[]\n"
 
 
@@ -287,11 +352,11 @@ def csv_frames(draw) -> tuple[pd.DataFrame, list[str]]:
     """A frame of 0 to 12 rows (an outcome ``y`` and one to three predictors of the kinds of :data:`CELLS`, one
     of them maybe constant or a copy of another) and the predictor names a formula would name."""
     n_rows = draw(st.sampled_from([0, 1, 2, 12]))
-    columns = {"y": draw(st.lists(draw(st.sampled_from(list(OUTCOMES.values()))), min_size=n_rows,
-                                  max_size=n_rows))}
+    columns = {"y": draw(st.lists(draw(st.sampled_from(list(OUTCOMES.values()))), min_size=n_rows, max_size=n_rows))}
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3))
-    cells = [draw(st.lists(draw(st.sampled_from(list(CELLS.values()))), min_size=n_rows, max_size=n_rows))
-             for _ in names]
+    cells = [
+        draw(st.lists(draw(st.sampled_from(list(CELLS.values()))), min_size=n_rows, max_size=n_rows)) for _ in names
+    ]
     if len(cells) > 1 and draw(st.booleans()):
         cells[-1] = draw(st.sampled_from([cells[0], [cells[0][0]] * n_rows if n_rows else []]))  # copy, constant
     frame = pd.DataFrame([columns["y"], *cells]).T
@@ -300,15 +365,30 @@ def csv_frames(draw) -> tuple[pd.DataFrame, list[str]]:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(example=csv_frames(), sep=st.sampled_from([",", ";", "\t"]), test_size=st.sampled_from(["0", "0.25"]),
-       drop=st.booleans())
+@given(
+    example=csv_frames(),
+    sep=st.sampled_from([",", ";", "\t"]),
+    test_size=st.sampled_from(["0", "0.25"]),
+    drop=st.booleans(),
+)
 def test_any_csv_file_gives_finite_estimates_or_one_line(tmp_path, example, sep, test_size, drop):
     frame, names = example
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False, sep=sep, decimal="." if sep == "," else ",")
     formula = "y ~ " + " + ".join(f"`{name}`" for name in dict.fromkeys(names))
-    status, stdout, stderr = run_command(["compare", str(path), "--formula", formula, "--methods", "ml,map",
-                                          "--test-size", test_size, *(["--drop-missing"] * drop)])
+    status, stdout, stderr = run_command(
+        [
+            "compare",
+            str(path),
+            "--formula",
+            formula,
+            "--methods",
+            "ml,map",
+            "--test-size",
+            test_size,
+            *(["--drop-missing"] * drop),
+        ]
+    )
     lines = stderr.splitlines()
     assert "Traceback" not in stderr and all(line.startswith("bayeslogit: ") for line in lines), stderr
     if status == 0:

@@ -28,8 +28,9 @@ def test_three_constant_columns_beside_an_intercept_must_all_go():
     assert found.kind == "constant"
     assert found.columns == ("px0", "px32", "px39") and all(type(c) is str for c in found.columns)
     assert found.n_redundant == 3
-    assert found.describe() == ("'px0', 'px32' and 'px39' are constant, so they duplicate the intercept: "
-                                "drop all of them")
+    assert found.describe() == (
+        "'px0', 'px32' and 'px39' are constant, so they duplicate the intercept: drop all of them"
+    )
     assert "np.str_" not in found.describe()
 
 
@@ -63,11 +64,14 @@ def test_two_separate_dependencies_need_two_columns_to_go():
     assert found.columns == ("a", "b", "c", "d", "e")  # f is independent of them
     assert found.groups == (("a", "b"), ("c", "d", "e"))
     assert found.n_drop == (1, 1) and found.n_redundant == 2
-    assert found.describe() == ("'a' and 'b' are linearly dependent, and so are 'c', 'd' and 'e', "
-                                "so 2 columns must go: one of 'a' and 'b', and one of 'c', 'd' and 'e'")
+    assert found.describe() == (
+        "'a' and 'b' are linearly dependent, and so are 'c', 'd' and 'e', "
+        "so 2 columns must go: one of 'a' and 'b', and one of 'c', 'd' and 'e'"
+    )
     assert found.describe(max_names=3) == (
         "5 columns ('a', 'b', 'c' and 2 more; all are in CollinearityError.columns) are linearly dependent "
-        "in 2 independent ways: drop 2 of them, chosen so that the rest are independent")
+        "in 2 independent ways: drop 2 of them, chosen so that the rest are independent"
+    )
 
 
 def test_three_copies_need_two_to_go():
@@ -103,5 +107,6 @@ def test_digits_constant_pixels():
     names = tuple(np.array([f"px{j}" for j in range(64)]))
     found = find_collinearity(Design(np.ascontiguousarray(X)), np.ones(len(X)), names)
     assert found.kind == "constant" and found.columns == ("px0", "px32", "px39")
-    assert found.describe() == ("'px0', 'px32' and 'px39' are constant, so they duplicate the intercept: "
-                                "drop all of them")
+    assert found.describe() == (
+        "'px0', 'px32' and 'px39' are constant, so they duplicate the intercept: drop all of them"
+    )

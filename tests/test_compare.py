@@ -5,11 +5,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import split
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss
 
 import bayeslogit as bl
 from bayeslogit.compare import calibration_bins, compare, expected_calibration_error
-from conftest import split
 
 PRIOR = bl.Normal(2.5)
 METRICS = ["log_loss", "accuracy", "brier", "ece"]
@@ -35,7 +35,13 @@ def test_wells_held_out_table_has_every_metric_finite(wells_split):
     fits, test, table = wells_split
     assert list(table.columns) == ["ml", "map", "laplace", "mcmc"]
     assert list(table.index.get_level_values(0).unique()) == [
-        "coef", "coef_se_sd", "held-out", "loo", "diagnostics", "cost"]
+        "coef",
+        "coef_se_sd",
+        "held-out",
+        "loo",
+        "diagnostics",
+        "cost",
+    ]
     assert np.isfinite(table.loc["held-out"].loc[METRICS].to_numpy()).all()
     loo = table.loc["loo", ["laplace", "mcmc"]]
     assert np.isfinite(loo.to_numpy()).all() and (loo.loc["elpd_loo_se"] > 0).all()
@@ -70,12 +76,18 @@ def test_wells_metrics_equal_scikit_learn(wells_split, method):
 def test_iris_shows_why_ml_is_missing_and_matches_scikit_learn(iris_split):
     fits, test = iris_split
     # 113 training rows and three classes: some rows' LOO estimates are unreliable, and compare says so.
-    with pytest.warns(UserWarning, match=r"^ELPD-LOO of the laplace fit (is|may be) unreliable for \d+ of the 113 rows "
-                                         r"it was computed on, whose Pareto k exceeds 0\.67.*cross-validate "
-                                         r"\(k-fold\)$") as caught:
+    with pytest.warns(
+        UserWarning,
+        match=r"^ELPD-LOO of the laplace fit (is|may be) unreliable for \d+ of the 113 rows "
+        r"it was computed on, whose Pareto k exceeds 0\.67.*cross-validate "
+        r"\(k-fold\)$",
+    ) as caught:
         table = compare(fits, test, test["species"])
-    high = next(int(found.group(1)) for warning in caught
-                if (found := re.search(r"ELPD-LOO .* unreliable for (\d+) of", str(warning.message))))
+    high = next(
+        int(found.group(1))
+        for warning in caught
+        if (found := re.search(r"ELPD-LOO .* unreliable for (\d+) of", str(warning.message)))
+    )
     assert table.loc[("loo", "high_pareto_k"), "laplace"] == high and 1 <= high <= 20
     assert list(table.columns) == ["map", "laplace", "ml"]  # failed fits last
     assert table["ml"].isna().all()
@@ -89,11 +101,14 @@ def test_iris_shows_why_ml_is_missing_and_matches_scikit_learn(iris_split):
     for method in fitted:
         proba = fits[method].predict_proba(test)
         assert table.loc[("held-out", "log_loss"), method] == pytest.approx(
-            log_loss(y, proba, labels=classes), abs=1e-12)
+            log_loss(y, proba, labels=classes), abs=1e-12
+        )
         assert table.loc[("held-out", "brier"), method] == pytest.approx(
-            brier_score_loss(y, proba, labels=classes), abs=1e-12)
+            brier_score_loss(y, proba, labels=classes), abs=1e-12
+        )
         assert table.loc[("held-out", "accuracy"), method] == pytest.approx(
-            accuracy_score(y, fits[method].predict(test)), abs=1e-12)
+            accuracy_score(y, fits[method].predict(test)), abs=1e-12
+        )
 
 
 def test_without_test_data_the_metrics_are_labelled_in_sample(wells_split):
@@ -103,7 +118,8 @@ def test_without_test_data_the_metrics_are_labelled_in_sample(wells_split):
     model = fits["ml"].model
     proba = fits["ml"].predict_proba()
     assert table.loc[("in-sample", "log_loss"), "ml"] == pytest.approx(
-        -fits["ml"].loglik / len(model.data.y), rel=1e-12)
+        -fits["ml"].loglik / len(model.data.y), rel=1e-12
+    )
     assert table.loc[("in-sample", "log_loss"), "ml"] == pytest.approx(log_loss(model.data.y, proba), abs=1e-12)
 
 

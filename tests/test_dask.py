@@ -18,7 +18,7 @@ def simulate(n_rows: int, n_classes: int, seed: int = 0) -> tuple[np.ndarray, np
     """``X`` (n, 3), labels (n,) from a logistic model with coefficients ``TRUTH``, and weights in [0.5, 2]."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_rows, 3))
-    eta = np.column_stack([np.zeros(n_rows), X @ TRUTH[1:, :n_classes - 1] + TRUTH[0, :n_classes - 1]])
+    eta = np.column_stack([np.zeros(n_rows), X @ TRUTH[1:, : n_classes - 1] + TRUTH[0, : n_classes - 1]])
     p = np.exp(eta - eta.max(axis=1, keepdims=True))
     y = (p.cumsum(axis=1) / p.sum(axis=1, keepdims=True) < rng.random((n_rows, 1))).sum(axis=1)
     return X, y, rng.uniform(0.5, 2.0, n_rows)
@@ -34,9 +34,15 @@ def models(request):
     return bl.LogisticModel(X, y, weights=weights), bl.LogisticModel(*chunked(X, y), weights=chunked(weights)[0])
 
 
-@pytest.mark.parametrize("fit", [lambda m: m.fit_ml(), lambda m: m.fit_map(bl.Normal(0.5, intercept_sigma=2.0)),
-                                 lambda m: m.fit_map(bl.Cauchy(2.5, intercept_scale=10))],
-                         ids=["ml", "map", "map-cauchy-autoscaled"])
+@pytest.mark.parametrize(
+    "fit",
+    [
+        lambda m: m.fit_ml(),
+        lambda m: m.fit_map(bl.Normal(0.5, intercept_sigma=2.0)),
+        lambda m: m.fit_map(bl.Cauchy(2.5, intercept_scale=10)),
+    ],
+    ids=["ml", "map", "map-cauchy-autoscaled"],
+)
 def test_chunked_point_fits_equal_the_in_memory_ones(models, fit):
     in_memory, out_of_core = (fit(model) for model in models)
     assert out_of_core.converged and out_of_core.n_iter == in_memory.n_iter
@@ -52,8 +58,11 @@ def test_predictions_on_dask_rows_equal_the_in_memory_ones(models):
     in_memory, out_of_core = (model.fit_map(bl.Normal(1.0)) for model in models)
     X_new = np.random.default_rng(1).normal(size=(5_000, 3))
     expected = in_memory.predict_proba(X_new)
-    for got in (out_of_core.predict_proba(X_new), out_of_core.predict_proba(chunked(X_new)[0]),
-                in_memory.predict_proba(chunked(X_new)[0])):
+    for got in (
+        out_of_core.predict_proba(X_new),
+        out_of_core.predict_proba(chunked(X_new)[0]),
+        in_memory.predict_proba(chunked(X_new)[0]),
+    ):
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(out_of_core.predict(), in_memory.predict())
 
@@ -62,10 +71,18 @@ def test_predictions_on_dask_rows_equal_the_in_memory_ones(models):
 def test_probit_predictions_on_dask_rows_equal_the_in_memory_ones(models):
     in_memory, out_of_core = (model.fit_laplace(bl.Normal(1.0), draws=100, random_seed=0) for model in models)
     X_new = np.random.default_rng(1).normal(size=(5_000, 3))
-    np.testing.assert_allclose(out_of_core.predict_proba(chunked(X_new)[0], approximation="probit"),
-                               in_memory.predict_proba(X_new, approximation="probit"), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(out_of_core.predict_proba(approximation="probit"),
-                               in_memory.predict_proba(approximation="probit"), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        out_of_core.predict_proba(chunked(X_new)[0], approximation="probit"),
+        in_memory.predict_proba(X_new, approximation="probit"),
+        rtol=0,
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        out_of_core.predict_proba(approximation="probit"),
+        in_memory.predict_proba(approximation="probit"),
+        rtol=0,
+        atol=1e-12,
+    )
 
 
 def test_laplace_on_dask_rows_equals_the_in_memory_fit(models):
@@ -84,8 +101,13 @@ def test_laplace_on_dask_rows_equals_the_in_memory_fit(models):
 def test_laplace_khat_is_exact_when_every_row_is_in_the_subsample():
     X, y, weights = simulate(6_000, 2, seed=3)
     prior = bl.Normal(1.0)
-    fits = [model.fit_laplace(prior, draws=1_000, random_seed=1) for model in
-            (bl.LogisticModel(X, y, weights=weights), bl.LogisticModel(*chunked(X, y), weights=chunked(weights)[0]))]
+    fits = [
+        model.fit_laplace(prior, draws=1_000, random_seed=1)
+        for model in (
+            bl.LogisticModel(X, y, weights=weights),
+            bl.LogisticModel(*chunked(X, y), weights=chunked(weights)[0]),
+        )
+    ]
     assert fits[1].diagnosis.khat == pytest.approx(fits[0].diagnosis.khat, abs=1e-6)
 
 
@@ -93,10 +115,10 @@ def test_laplace_khat_is_exact_when_every_row_is_in_the_subsample():
 def test_compare_estimates_loo_of_dask_rows_as_of_rows_in_memory(models):
     prior = bl.Normal(1.0)
     tables = [bl.compare(model.fit_all(prior, draws=500, chains=1, methods=("map", "laplace"))) for model in models]
-    np.testing.assert_allclose(tables[1].loc["loo"].to_numpy(float), tables[0].loc["loo"].to_numpy(float),
-                               rtol=1e-6)
-    np.testing.assert_allclose(tables[1].loc["in-sample"].to_numpy(float),
-                               tables[0].loc["in-sample"].to_numpy(float), rtol=1e-10)
+    np.testing.assert_allclose(tables[1].loc["loo"].to_numpy(float), tables[0].loc["loo"].to_numpy(float), rtol=1e-6)
+    np.testing.assert_allclose(
+        tables[1].loc["in-sample"].to_numpy(float), tables[0].loc["in-sample"].to_numpy(float), rtol=1e-10
+    )
 
 
 def test_a_dask_data_frame_formula_model_equals_the_pandas_one():
@@ -108,8 +130,9 @@ def test_a_dask_data_frame_formula_model_equals_the_pandas_one():
     assert out_of_core.coef.index.tolist() == ["Intercept", "a", "np.log(b)", "a:c"]
     np.testing.assert_allclose(out_of_core.params, in_memory.params, rtol=0, atol=1e-8)
     new = frame.iloc[:1_000]
-    np.testing.assert_allclose(out_of_core.predict_proba(dd.from_pandas(new, npartitions=3)),
-                               in_memory.predict_proba(new), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        out_of_core.predict_proba(dd.from_pandas(new, npartitions=3)), in_memory.predict_proba(new), rtol=0, atol=1e-12
+    )
 
 
 def test_categorical_formula_terms_on_a_dask_data_frame_are_refused():
@@ -118,11 +141,15 @@ def test_categorical_formula_terms_on_a_dask_data_frame_are_refused():
         bl.LogisticModel.from_formula("y ~ a + g", dd.from_pandas(frame, npartitions=2))
 
 
-@pytest.mark.parametrize("spoil", [
-    lambda X, y: (np.where(np.arange(len(y))[:, None] == [[-1, 7_777, 9_000]], np.nan, X), y),
-    lambda X, y: (X, np.zeros_like(y)),
-    lambda X, y: (X, np.where(np.arange(len(y)) == 12_345, 0.5, y)),
-], ids=["NaN in a column", "a single class", "a fractional label"])
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda X, y: (np.where(np.arange(len(y))[:, None] == [[-1, 7_777, 9_000]], np.nan, X), y),
+        lambda X, y: (X, np.zeros_like(y)),
+        lambda X, y: (X, np.where(np.arange(len(y)) == 12_345, 0.5, y)),
+    ],
+    ids=["NaN in a column", "a single class", "a fractional label"],
+)
 def test_data_errors_are_told_as_for_rows_in_memory(spoil):
     X, y = spoil(*simulate(N_ROWS, 2)[:2])
     with pytest.raises(bl.DataError) as in_memory:
@@ -141,8 +168,11 @@ def test_nan_message_names_the_column_and_rows():
 
 def test_mcmc_and_every_row_at_every_draw_are_refused(models):
     _, model = models
-    with pytest.raises(bl.DataError, match=r"^fit_mcmc needs the rows in memory.*use fit_laplace\(prior\).*"
-                                           r"in-memory subsample"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"^fit_mcmc needs the rows in memory.*use fit_laplace\(prior\).*"
+        r"in-memory subsample",
+    ):
         model.fit_mcmc(bl.Normal(1.0))
     laplace = model.fit_laplace(bl.Normal(1.0), draws=200, random_seed=0)
     with pytest.raises(bl.DataError, match=r"log-likelihood of every row at every draw.*needs the rows in memory"):
@@ -153,8 +183,11 @@ def test_mcmc_and_every_row_at_every_draw_are_refused(models):
 def test_plots_of_every_row_are_refused_and_drawn_from_a_sample(models, tmp_path):
     in_memory, model = models
     fit = model.fit_ml()
-    with pytest.raises(bl.DataError, match=r"^plot_boundary, which draws every row, needs the rows in memory.*"
-                                           r"plot_boundary\(fits, X=\.\.\., y=\.\.\.\)"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"^plot_boundary, which draws every row, needs the rows in memory.*"
+        r"plot_boundary\(fits, X=\.\.\., y=\.\.\.\)",
+    ):
         bl.plot_boundary({"ml": fit}, features=["x0", "x1"])
     with pytest.raises(bl.DataError, match=r"^animate_optimization, which draws every row, needs the rows"):
         bl.animate_optimization(model, path=tmp_path / "steps.gif", features=["x0", "x1"])  # before anything else
@@ -187,8 +220,10 @@ def test_collinear_dask_columns_are_named_as_in_memory():
 def test_a_fit_on_a_distributed_cluster_equals_the_local_one(models):
     distributed = pytest.importorskip("distributed")
     in_memory, out_of_core = models
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as \
-            cluster, distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster,
+        distributed.Client(cluster),
+    ):
         fit = out_of_core.fit_map(bl.Normal(1.0))
     np.testing.assert_allclose(fit.params, in_memory.fit_map(bl.Normal(1.0)).params, rtol=0, atol=1e-8)
 

@@ -14,19 +14,25 @@ def frame():
     return pd.DataFrame({"a": rng.normal(size=20), "b": rng.normal(size=20), "y": [0, 1] * 10})
 
 
-@pytest.mark.parametrize("mutate, exception, pattern", [
-    (lambda X, y: (X.assign(a=X.a.where(X.index != 3)), y), bl.DataError,
-     "NaN in column 'a' \\(1 row, first at row 3\\)"),
-    (lambda X, y: (X.assign(b=X.b.where(X.index != 5, np.inf)), y), bl.DataError, "infinite values in column 'b'"),
-    (lambda X, y: (X, y.iloc[:-1]), bl.DataError, "X has 20 rows but y has 19"),
-    (lambda X, y: (X, y * 0), bl.DataError, "single class \\(0\\).*at least two"),
-    (lambda X, y: (X.to_numpy()[:, 0], y), bl.DataError, "must be 2-D.*got shape \\(20,\\).*reshape"),
-    (lambda X, y: (X.iloc[:0], y.iloc[:0]), bl.DataError, "no rows"),
-    (lambda X, y: (X.assign(c="text"), y), DataTypeError, "numeric.*'c'.*C\\(c\\)"),
-    (lambda X, y: (X.to_numpy().astype(str), y), DataTypeError, "numeric.*dtype"),
-    (lambda X, y: (X, y.astype(float).where(y.index != 2)), bl.DataError, "y contains missing values"),
-    (lambda X, y: (X, y / 3), bl.DataError, "non-integer values such as 0.33"),
-])
+@pytest.mark.parametrize(
+    "mutate, exception, pattern",
+    [
+        (
+            lambda X, y: (X.assign(a=X.a.where(X.index != 3)), y),
+            bl.DataError,
+            "NaN in column 'a' \\(1 row, first at row 3\\)",
+        ),
+        (lambda X, y: (X.assign(b=X.b.where(X.index != 5, np.inf)), y), bl.DataError, "infinite values in column 'b'"),
+        (lambda X, y: (X, y.iloc[:-1]), bl.DataError, "X has 20 rows but y has 19"),
+        (lambda X, y: (X, y * 0), bl.DataError, "single class \\(0\\).*at least two"),
+        (lambda X, y: (X.to_numpy()[:, 0], y), bl.DataError, "must be 2-D.*got shape \\(20,\\).*reshape"),
+        (lambda X, y: (X.iloc[:0], y.iloc[:0]), bl.DataError, "no rows"),
+        (lambda X, y: (X.assign(c="text"), y), DataTypeError, "numeric.*'c'.*C\\(c\\)"),
+        (lambda X, y: (X.to_numpy().astype(str), y), DataTypeError, "numeric.*dtype"),
+        (lambda X, y: (X, y.astype(float).where(y.index != 2)), bl.DataError, "y contains missing values"),
+        (lambda X, y: (X, y / 3), bl.DataError, "non-integer values such as 0.33"),
+    ],
+)
 def test_bad_input_is_rejected_with_a_clear_message(frame, mutate, exception, pattern):
     X, y = mutate(frame[["a", "b"]], frame["y"])
     with pytest.raises(exception, match=pattern):
@@ -101,8 +107,11 @@ def test_formula_features(frame):
 
 
 def test_formula_errors(frame):
-    with pytest.raises(bl.FormulaError, match=r"reads names the data lack: 'zz' is not a column of the data\. "
-                                              r"Columns are \['a', 'b', 'y'\]$"):
+    with pytest.raises(
+        bl.FormulaError,
+        match=r"reads names the data lack: 'zz' is not a column of the data\. "
+        r"Columns are \['a', 'b', 'y'\]$",
+    ):
         bl.LogisticModel.from_formula("y ~ a + zz", frame)
     with pytest.raises(bl.FormulaError, match="response 'w' of the formula 'w ~ a' is not a column"):
         bl.LogisticModel.from_formula("w ~ a", frame)
@@ -123,8 +132,11 @@ def test_load_wells():
 def test_new_data_with_an_unseen_category_level_is_refused(frame):
     data = frame.assign(g=np.array(["u", "u", "v", "v"] * 5))
     fit = bl.LogisticModel.from_formula("y ~ a + C(g)", data).fit_ml()
-    with pytest.raises(bl.DataError, match=r"column 'g' of the new rows holds level\(s\) \['z'\] that the model was "
-                                           r"not fitted on \(2 of 2 rows\); it knows \['u', 'v'\]"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"column 'g' of the new rows holds level\(s\) \['z'\] that the model was "
+        r"not fitted on \(2 of 2 rows\); it knows \['u', 'v'\]",
+    ):
         fit.predict_proba(data.iloc[:2].assign(g="z"))
 
 
@@ -158,29 +170,64 @@ def test_intercept_only_model_fits_the_log_odds(frame):
     assert fit.se["Intercept"] == pytest.approx(np.sqrt(1 / (20 * 0.75 * 0.25)), rel=1e-8)
 
 
-@pytest.mark.parametrize("make, exception, pattern", [
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"], intercept=False).fit_map(bl.Normal(1.0, intercept_sigma=2.0)),
-     ValueError, "`intercept_sigma` is 2.0 but the model has no intercept"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"], intercept=False).fit_map(bl.Normal([1.0, 2.0])),
-     ValueError, "has 1 predictors; give one"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"], parameterization="symmetric"),
-     ValueError, "is for the categorical likelihood.*likelihood='categorical'"),
-    (lambda f: bl.LogisticModel(f[["a"]], f[["y", "y"]].to_numpy()), bl.DataError, "y must be 1-D.*\\(20, 2\\)"),
-    (lambda f: bl.Normal("wide"), TypeError, "`sigma` must be a number.*'wide'"),
-    (lambda f: bl.LogisticModel.from_formula(3, f), bl.OptionError, "formula must be a string"),
-    (lambda f: bl.LogisticModel.from_formula("y ~ a", f.to_numpy()), DataTypeError, "data must be a pandas DataFrame"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_ml(max_iter=0), bl.OptionError,
-     "`max_iter` must be an integer >= 1"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(bl.Normal(1.0), tol=-1.0), bl.OptionError, "`tol` must be"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(2.5), bl.OptionError,
-     "prior must be bl.Normal, bl.StudentT or bl.Cauchy"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).objective(2.5), bl.OptionError,
-     "prior must be bl.Normal, bl.StudentT or bl.Cauchy"),
-    (lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_all(bl.Normal(1.0), methods="ml"), bl.OptionError,
-     r"`methods` must be a sequence of method names, e.g. \('ml', 'map'\); got 'ml'"),
-    (lambda f: bl.compare(bl.LogisticModel(f[["a"]], f["y"]).fit_ml(), n_bins=0), bl.OptionError,
-     "`n_bins` must be an integer >= 1; got 0"),
-])
+@pytest.mark.parametrize(
+    "make, exception, pattern",
+    [
+        (
+            lambda f: bl.LogisticModel(f[["a"]], f["y"], intercept=False).fit_map(bl.Normal(1.0, intercept_sigma=2.0)),
+            ValueError,
+            "`intercept_sigma` is 2.0 but the model has no intercept",
+        ),
+        (
+            lambda f: bl.LogisticModel(f[["a"]], f["y"], intercept=False).fit_map(bl.Normal([1.0, 2.0])),
+            ValueError,
+            "has 1 predictors; give one",
+        ),
+        (
+            lambda f: bl.LogisticModel(f[["a"]], f["y"], parameterization="symmetric"),
+            ValueError,
+            "is for the categorical likelihood.*likelihood='categorical'",
+        ),
+        (lambda f: bl.LogisticModel(f[["a"]], f[["y", "y"]].to_numpy()), bl.DataError, "y must be 1-D.*\\(20, 2\\)"),
+        (lambda f: bl.Normal("wide"), TypeError, "`sigma` must be a number.*'wide'"),
+        (lambda f: bl.LogisticModel.from_formula(3, f), bl.OptionError, "formula must be a string"),
+        (
+            lambda f: bl.LogisticModel.from_formula("y ~ a", f.to_numpy()),
+            DataTypeError,
+            "data must be a pandas DataFrame",
+        ),
+        (
+            lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_ml(max_iter=0),
+            bl.OptionError,
+            "`max_iter` must be an integer >= 1",
+        ),
+        (
+            lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(bl.Normal(1.0), tol=-1.0),
+            bl.OptionError,
+            "`tol` must be",
+        ),
+        (
+            lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_map(2.5),
+            bl.OptionError,
+            "prior must be bl.Normal, bl.StudentT or bl.Cauchy",
+        ),
+        (
+            lambda f: bl.LogisticModel(f[["a"]], f["y"]).objective(2.5),
+            bl.OptionError,
+            "prior must be bl.Normal, bl.StudentT or bl.Cauchy",
+        ),
+        (
+            lambda f: bl.LogisticModel(f[["a"]], f["y"]).fit_all(bl.Normal(1.0), methods="ml"),
+            bl.OptionError,
+            r"`methods` must be a sequence of method names, e.g. \('ml', 'map'\); got 'ml'",
+        ),
+        (
+            lambda f: bl.compare(bl.LogisticModel(f[["a"]], f["y"]).fit_ml(), n_bins=0),
+            bl.OptionError,
+            "`n_bins` must be an integer >= 1; got 0",
+        ),
+    ],
+)
 def test_options_are_checked(frame, make, exception, pattern):
     with pytest.raises(exception, match=pattern):
         make(frame)

@@ -18,14 +18,17 @@ import bayeslogit as bl
 EXAMPLES = Path(__file__).parents[1] / "examples"
 TINY = ["--draws", "100", "--chains", "2", "--seed", "0"]
 MCMC_TOO_SHORT = (bl.ConvergenceWarning, "^MCMC may not have converged: ")
-LAPLACE_POOR = (bl.ConvergenceWarning,
-                r"^Pareto k-hat = \d\.\d\d ± \d\.\d\d, .*: the Laplace approximation (is|may be) poor here")
+LAPLACE_POOR = (
+    bl.ConvergenceWarning,
+    r"^Pareto k-hat = \d\.\d\d ± \d\.\d\d, .*: the Laplace approximation (is|may be) poor here",
+)
 ARVIZ_LOO_K = (UserWarning, r"^Estimated shape parameter of Pareto distribution is greater than 0\.\d\d for one")
 LOO_UNRELIABLE = (UserWarning, r"^ELPD-LOO of the (laplace|mcmc) fit (is|may be) unreliable for \d+ of the \d+ rows")
 
 
-def run_example(script: str, args: list, monkeypatch, capsys, warned: tuple = (), may_warn: tuple = (),
-                from_arviz: tuple = ()) -> str:
+def run_example(
+    script: str, args: list, monkeypatch, capsys, warned: tuple = (), may_warn: tuple = (), from_arviz: tuple = ()
+) -> str:
     """Run ``examples/<script>`` as ``python examples/<script> args`` and return what it printed.
 
     ``warned``: the (category, message pattern) of each warning it must raise, at least once; ``may_warn``:
@@ -51,7 +54,8 @@ def run_example(script: str, args: list, monkeypatch, capsys, warned: tuple = ()
         assert any(matches(w, expected) for w in caught), (expected, [str(w.message) for w in caught])
     ours = [w for w in caught if not any(matches(w, expected) for expected in from_arviz)]
     assert all(any(matches(w, expected) for expected in (*warned, *may_warn)) for w in ours), [
-        str(w.message) for w in ours]
+        str(w.message) for w in ours
+    ]
     assert {w.filename for w in ours} == {path}
     return capsys.readouterr().out
 
@@ -75,8 +79,14 @@ def test_wells_prints_the_comparison_and_writes_three_figures(tmp_path, monkeypa
     # ELPD-LOO of 200 MCMC draws: whether one of the 2,259 rows passes the Pareto-k threshold depends on the
     # draws (4 seeds in 10 measured), which another BLAS kernel changes: NUTS trajectories carry the last bits of
     # the density's gradient along
-    printed = run_example("wells.py", [*TINY, "--tune", "100", "--out", str(tmp_path)], monkeypatch, capsys,
-                          warned=(MCMC_TOO_SHORT,), may_warn=(LOO_UNRELIABLE,))
+    printed = run_example(
+        "wells.py",
+        [*TINY, "--tune", "100", "--out", str(tmp_path)],
+        monkeypatch,
+        capsys,
+        warned=(MCMC_TOO_SHORT,),
+        may_warn=(LOO_UNRELIABLE,),
+    )
     for heading in ("held-out (", "  log_loss", "  elpd_loo", "  ess_bulk_min", "slope", "intercept"):
         assert heading in printed
     assert "decision boundary: arsenic = intercept + slope * dist100" in printed
@@ -90,8 +100,9 @@ def test_wells_prints_the_comparison_and_writes_three_figures(tmp_path, monkeypa
 
 
 def test_challenger_prints_the_threshold_and_the_probability_at_31_f(tmp_path, monkeypatch, capsys):
-    printed = run_example("challenger.py", [*TINY, "--out", str(tmp_path)], monkeypatch, capsys,
-                          warned=(MCMC_TOO_SHORT, LAPLACE_POOR))  # the posterior is skewed (see the README)
+    printed = run_example(
+        "challenger.py", [*TINY, "--out", str(tmp_path)], monkeypatch, capsys, warned=(MCMC_TOO_SHORT, LAPLACE_POOR)
+    )  # the posterior is skewed (see the README)
     rows = [line.split() for line in section(printed, "Pr(damage at 31 F) by method")]
     probability = {row[0]: float(row[1]) for row in rows}
     assert list(probability) == ["ml", "map", "laplace", "mcmc"]
@@ -106,8 +117,13 @@ def test_challenger_prints_the_threshold_and_the_probability_at_31_f(tmp_path, m
 
 
 def test_iris_softmax_names_the_reference_class_and_draws_the_regions(tmp_path, monkeypatch, capsys):
-    printed = run_example("iris_softmax.py", [*TINY, "--out", str(tmp_path)], monkeypatch, capsys,
-                          warned=(MCMC_TOO_SHORT, LAPLACE_POOR, LOO_UNRELIABLE))
+    printed = run_example(
+        "iris_softmax.py",
+        [*TINY, "--out", str(tmp_path)],
+        monkeypatch,
+        capsys,
+        warned=(MCMC_TOO_SHORT, LAPLACE_POOR, LOO_UNRELIABLE),
+    )
     assert "reference class 'setosa', whose coefficients are fixed at 0" in printed
     assert "ml: not fitted (SeparationError: maximum likelihood does not exist" in printed
     header = section(printed, "Class vectors theta_k")[1].split()
@@ -119,12 +135,19 @@ def test_iris_softmax_names_the_reference_class_and_draws_the_regions(tmp_path, 
 
 
 def test_separation_names_the_column_and_sweeps_the_prior(tmp_path, monkeypatch, capsys):
-    printed = run_example("separation.py", [*TINY, "--out", str(tmp_path)], monkeypatch, capsys,
-                          warned=(MCMC_TOO_SHORT, LAPLACE_POOR, LOO_UNRELIABLE))
+    printed = run_example(
+        "separation.py",
+        [*TINY, "--out", str(tmp_path)],
+        monkeypatch,
+        capsys,
+        warned=(MCMC_TOO_SHORT, LAPLACE_POOR, LOO_UNRELIABLE),
+    )
     assert "ML refuses (complete separation by petal_length):" in printed
     assert "'petal_length' separates the classes completely" in printed
-    rows = {float(line.split()[0]): [float(v) for v in line.split()[1:]]
-            for line in section(printed, "The slope of petal_length as the prior sd grows")[3:]}
+    rows = {
+        float(line.split()[0]): [float(v) for v in line.split()[1:]]
+        for line in section(printed, "The slope of petal_length as the prior sd grows")[3:]
+    }
     assert list(rows) == [0.5, 1.0, 2.5, 10.0]
     map_slopes = [row[0] for row in rows.values()]
     assert map_slopes == sorted(map_slopes) and map_slopes[-1] > 2 * map_slopes[0]  # the prior sets the size
@@ -132,10 +155,14 @@ def test_separation_names_the_column_and_sweeps_the_prior(tmp_path, monkeypatch,
 
 
 def test_optimization_counts_the_steps_of_each_optimiser(tmp_path, monkeypatch, capsys):
-    printed = run_example("optimization.py", ["--max-iter", "200", "--frames", "6", "--out", str(tmp_path)],
-                          monkeypatch, capsys)
-    rows = {line.split()[0]: line.split()[1:] for line in printed.splitlines()
-            if line.split()[:1] in (["gradient_descent"], ["newton"])}
+    printed = run_example(
+        "optimization.py", ["--max-iter", "200", "--frames", "6", "--out", str(tmp_path)], monkeypatch, capsys
+    )
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in printed.splitlines()
+        if line.split()[:1] in (["gradient_descent"], ["newton"])
+    }
     steps, converged = {m: int(r[0]) for m, r in rows.items()}, {m: r[1] == "True" for m, r in rows.items()}
     assert converged == {"gradient_descent": False, "newton": True}
     assert steps["newton"] <= 10 and steps["gradient_descent"] == 200
@@ -149,10 +176,20 @@ def test_spline_boundary_compares_the_curve_with_the_line_and_draws_it(tmp_path,
     # borderline where k-hat comes within its noise of 0.7, so not required. ArviZ's LOO of the 200 MCMC draws may
     # find rows above its Pareto-k threshold for 200 draws, 0.57 (0.7 from 2,000 draws on): 9 seeds in 10
     # measured, so not required either.
-    printed = run_example("spline_boundary.py", [*TINY, "--out", str(tmp_path)], monkeypatch, capsys,
-                          warned=(MCMC_TOO_SHORT,), may_warn=(LAPLACE_POOR,), from_arviz=(ARVIZ_LOO_K,))
-    found = re.search(r"spline (-\d+\.\d) \(SE \d+\.\d\), linear (-\d+\.\d) \(SE \d+\.\d\); spline - linear = "
-                      r"(-?\d+\.\d) \(SE of the difference (\d+\.\d)\)", printed)
+    printed = run_example(
+        "spline_boundary.py",
+        [*TINY, "--out", str(tmp_path)],
+        monkeypatch,
+        capsys,
+        warned=(MCMC_TOO_SHORT,),
+        may_warn=(LAPLACE_POOR,),
+        from_arviz=(ARVIZ_LOO_K,),
+    )
+    found = re.search(
+        r"spline (-\d+\.\d) \(SE \d+\.\d\), linear (-\d+\.\d) \(SE \d+\.\d\); spline - linear = "
+        r"(-?\d+\.\d) \(SE of the difference (\d+\.\d)\)",
+        printed,
+    )
     spline, linear, difference, se = map(float, found.groups())
     assert difference == pytest.approx(spline - linear, abs=0.11)  # the printed figures are rounded to 0.1
     assert -2000 < linear < -1900 and 0 < se < 10  # 3,020 rows at about -0.65 each; a difference of a few units
@@ -166,8 +203,15 @@ def test_spline_boundary_compares_the_curve_with_the_line_and_draws_it(tmp_path,
 
 @pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("[!_]*.py")))
 def test_every_example_has_a_test(script):
-    tested = {"wells.py", "challenger.py", "iris_softmax.py", "separation.py", "optimization.py",
-              "spline_boundary.py", "weakly_informative.py"}
+    tested = {
+        "wells.py",
+        "challenger.py",
+        "iris_softmax.py",
+        "separation.py",
+        "optimization.py",
+        "spline_boundary.py",
+        "weakly_informative.py",
+    }
     assert script in tested, f"examples/{script} has no test running it; add one here"
 
 

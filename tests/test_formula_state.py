@@ -53,11 +53,29 @@ def test_a_spec_rebuilt_from_plain_data_makes_the_same_matrix(frames, rhs):
     pd.testing.assert_frame_equal(rebuilt.get_model_matrix(new), spec.get_model_matrix(new), check_exact=True)
 
 
-@pytest.mark.parametrize("value", [
-    None, True, 3, -2.5, float("inf"), "text", [1, "a", None], (1, (2.0, "b")), {0: np.float64(1.5), "k": [True]},
-    np.float64(0.1), np.int64(-7), np.bool_(True), np.str_("level"), np.uint8(255),
-    np.arange(6, dtype=np.int32).reshape(2, 3), np.array([[0.5, np.nan]]), np.array([True, False]),
-], ids=repr)
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        3,
+        -2.5,
+        float("inf"),
+        "text",
+        [1, "a", None],
+        (1, (2.0, "b")),
+        {0: np.float64(1.5), "k": [True]},
+        np.float64(0.1),
+        np.int64(-7),
+        np.bool_(True),
+        np.str_("level"),
+        np.uint8(255),
+        np.arange(6, dtype=np.int32).reshape(2, 3),
+        np.array([[0.5, np.nan]]),
+        np.array([True, False]),
+    ],
+    ids=repr,
+)
 def test_values_of_a_state_round_trip_with_their_types(value):
     back = decode(json.loads(json.dumps(encode(value, "state"))), "state")
     assert type(back) is type(value)
@@ -71,60 +89,83 @@ def test_values_of_a_state_round_trip_with_their_types(value):
 def test_contrasts_round_trip(frames):
     from formulaic.transforms.contrasts import ContrastsState, CustomContrasts, TreatmentContrasts
 
-    for value in (ContrastsState(TreatmentContrasts(base="y"), ["x", "y"]),
-                  CustomContrasts(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), names=["p", "q"])):
+    for value in (
+        ContrastsState(TreatmentContrasts(base="y"), ["x", "y"]),
+        CustomContrasts(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), names=["p", "q"]),
+    ):
         back = decode(json.loads(json.dumps(encode(value, "state"))), "state")
         assert type(back) is type(value) and repr(back) == repr(value)
 
 
 def test_a_value_of_another_type_is_refused_when_written():
-    with pytest.raises(bl.DataError, match=r"a fit of this formula cannot be saved: transform_state\['f'\]\[1\] holds "
-                                           r"<object object at .*> of type builtins.object, which a saved fit cannot "
-                                           "hold as plain data"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"a fit of this formula cannot be saved: transform_state\['f'\]\[1\] holds "
+        r"<object object at .*> of type builtins.object, which a saved fit cannot "
+        "hold as plain data",
+    ):
         encode({"f": [1, object()]}, "transform_state")
 
 
-@pytest.mark.parametrize(("plain", "message"), [
-    ({"pickle": "gASV"}, r"state must be null, a boolean, number, text, list or an object of one of the keys"),
-    ({"tuple": [1], "dict": []}, r"state must be null, a boolean, .* got \{'tuple'"),
-    ({"numpy": ["O", 1]}, r"state.numpy must name a NumPy dtype of the kinds"),
-    ({"numpy": ["<f8", "1.0"]}, r"state.numpy\[1\] must be float; got '1.0' \(str\)"),
-    ({"numpy": ["|i1", 300]}, r"state.numpy: 300 does not fit the dtype int8"),
-    ({"array": ["<f8", [2, 2], [1.0, 2.0]]}, r"state.array: 2 values do not fill the shape \[2, 2\]"),
-    ({"array": ["<f8", [1], [1]]}, r"state.array\[2\]\[0\] must be float; got 1 \(int\)"),
-    ({"object": ["os.system", {}]}, r"state.object must name one of the classes \['ContrastsState', "),
-    ({"object": ["TreatmentContrasts", {"base": 1, "extra": 2}]}, r"\['extra'\] are extra"),
-    ({"dict": [[[1], 2]]}, r"state.dict has a key that cannot be one"),
-    ({"sentinel": "NONE"}, r"state.sentinel must be one of \['MISSING', 'UNSET'\]"),
-])
+@pytest.mark.parametrize(
+    ("plain", "message"),
+    [
+        ({"pickle": "gASV"}, r"state must be null, a boolean, number, text, list or an object of one of the keys"),
+        ({"tuple": [1], "dict": []}, r"state must be null, a boolean, .* got \{'tuple'"),
+        ({"numpy": ["O", 1]}, r"state.numpy must name a NumPy dtype of the kinds"),
+        ({"numpy": ["<f8", "1.0"]}, r"state.numpy\[1\] must be float; got '1.0' \(str\)"),
+        ({"numpy": ["|i1", 300]}, r"state.numpy: 300 does not fit the dtype int8"),
+        ({"array": ["<f8", [2, 2], [1.0, 2.0]]}, r"state.array: 2 values do not fill the shape \[2, 2\]"),
+        ({"array": ["<f8", [1], [1]]}, r"state.array\[2\]\[0\] must be float; got 1 \(int\)"),
+        ({"object": ["os.system", {}]}, r"state.object must name one of the classes \['ContrastsState', "),
+        ({"object": ["TreatmentContrasts", {"base": 1, "extra": 2}]}, r"\['extra'\] are extra"),
+        ({"dict": [[[1], 2]]}, r"state.dict has a key that cannot be one"),
+        ({"sentinel": "NONE"}, r"state.sentinel must be one of \['MISSING', 'UNSET'\]"),
+    ],
+)
 def test_the_reader_refuses_what_the_writer_does_not_write(plain, message):
     with pytest.raises(bl.DataError, match=message):
         decode(plain, "state")
 
 
-@pytest.mark.parametrize("expr", [
-    "bs(dist100, df=4)", "C(educ > 6)", "np.log(arsenic)", "center(np.log1p(arsenic))", "I(-x if x > 0 else x)",
-    'C(g, contr.treatment("y"))', "C(g, contr.custom({'a': [1, 0]}))", "np.where(x > 1, 1.0, np.nan)",
-    "Q('type')", "C(`my column`)", "hashed(g, levels=5)", "I(x ** 2 + x ** -0.5 + 2 ** 16)",
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "bs(dist100, df=4)",
+        "C(educ > 6)",
+        "np.log(arsenic)",
+        "center(np.log1p(arsenic))",
+        "I(-x if x > 0 else x)",
+        'C(g, contr.treatment("y"))',
+        "C(g, contr.custom({'a': [1, 0]}))",
+        "np.where(x > 1, 1.0, np.nan)",
+        "Q('type')",
+        "C(`my column`)",
+        "hashed(g, levels=5)",
+        "I(x ** 2 + x ** -0.5 + 2 ** 16)",
+    ],
+)
 def test_terms_that_compute_on_columns_are_accepted(expr):
     check_term(expr)
 
 
-@pytest.mark.parametrize(("expr", "problem"), [
-    ('__import__("os").system("x")', r"uses the attribute \"__import__\('os'\).system\""),
-    ("x.fillna(0)", "uses the attribute 'x.fillna'"),
-    ('open("f")', "calls 'open', which is neither a formulaic transform nor a NumPy ufunc"),
-    ('np.save("f", x)', "uses the attribute 'np.save'"),
-    ("hashed(x, 3, hash_func=exec)", "uses the name 'exec', which Python may take for one of its built-ins"),
-    ("I(x[0])", "uses the Python syntax Subscript"),
-    ("I(lambda: 1)", "uses the Python syntax Lambda"),
-    ("I(type)", r"uses the name 'type'.*\(a column of that name is read by Q\('type'\)\)"),
-    ("I(_private)", "uses the name '_private'"),
-    ("I(x", "is not a Python expression"),
-    ("I(x * 9 ** 9 ** 9)", "raises to the power '9 \\*\\* 9'; a saved term's exponents are numbers of at most 16"),
-    ("I(x ** y)", "raises to the power 'y'"),
-])
+@pytest.mark.parametrize(
+    ("expr", "problem"),
+    [
+        ('__import__("os").system("x")', r"uses the attribute \"__import__\('os'\).system\""),
+        ("x.fillna(0)", "uses the attribute 'x.fillna'"),
+        ('open("f")', "calls 'open', which is neither a formulaic transform nor a NumPy ufunc"),
+        ('np.save("f", x)', "uses the attribute 'np.save'"),
+        ("hashed(x, 3, hash_func=exec)", "uses the name 'exec', which Python may take for one of its built-ins"),
+        ("I(x[0])", "uses the Python syntax Subscript"),
+        ("I(lambda: 1)", "uses the Python syntax Lambda"),
+        ("I(type)", r"uses the name 'type'.*\(a column of that name is read by Q\('type'\)\)"),
+        ("I(_private)", "uses the name '_private'"),
+        ("I(x", "is not a Python expression"),
+        ("I(x * 9 ** 9 ** 9)", "raises to the power '9 \\*\\* 9'; a saved term's exponents are numbers of at most 16"),
+        ("I(x ** y)", "raises to the power 'y'"),
+    ],
+)
 def test_terms_that_could_run_other_code_are_refused(expr, problem):
     with pytest.raises(bl.DataError, match=rf"the formula term .* {problem}"):
         check_term(expr)
@@ -154,8 +195,10 @@ def test_a_diagnosis_is_saved_field_by_field():
     shift = layout.labelled(np.arange(6.0).reshape(3, 2))
     diagnosis = _LaterDiagnosis(np.float64(0.25), np.int64(4000), "ok", None, shift, True)
     arrays, meta = diagnosis_parts(diagnosis, layout)
-    assert meta == {"labelled": {"shift": None}, "values": {"figure": 0.25, "count": 4000, "verdict": "ok",
-                                                            "note": None, "flag": True}}
+    assert meta == {
+        "labelled": {"shift": None},
+        "values": {"figure": 0.25, "count": 4000, "verdict": "ok", "note": None, "flag": True},
+    }
     back = diagnosis_from_parts(_LaterDiagnosis, arrays, json.loads(json.dumps(meta)), layout)
     pd.testing.assert_frame_equal(back.shift, shift, check_exact=True)
     assert dataclasses.replace(back, shift=None) == dataclasses.replace(diagnosis, shift=None)

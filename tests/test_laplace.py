@@ -40,13 +40,16 @@ def no_intercept_model(rng, n: int = 60) -> bl.LogisticModel:
 
 @pytest.fixture(scope="module")
 def iris_symmetric():
-    model = bl.LogisticModel.from_formula("species ~ petal_length + petal_width", bl.datasets.load_iris(),
-                                          parameterization="symmetric")
+    model = bl.LogisticModel.from_formula(
+        "species ~ petal_length + petal_width", bl.datasets.load_iris(), parameterization="symmetric"
+    )
     return model, bl.Normal(1.0)
 
 
-VERDICT_WARNINGS = {"borderline": r"the Laplace approximation may be poor here; check it with fit_mcmc$",
-                    "poor": r"the Laplace approximation is poor here \(.*\); use fit_mcmc$"}
+VERDICT_WARNINGS = {
+    "borderline": r"the Laplace approximation may be poor here; check it with fit_mcmc$",
+    "poor": r"the Laplace approximation is poor here \(.*\); use fit_mcmc$",
+}
 
 
 def laplace(model, prior, verdict: str = "ok", **kwargs):
@@ -121,7 +124,8 @@ def test_same_seed_same_draws_other_seed_other_draws(wells):
     first = model.fit_laplace(prior, draws=50, random_seed=7)
     np.testing.assert_array_equal(first.coef_draws, model.fit_laplace(prior, draws=50, random_seed=7).coef_draws)
     np.testing.assert_array_equal(
-        first.coef_draws, model.fit_laplace(prior, draws=50, random_seed=np.random.default_rng(7)).coef_draws)
+        first.coef_draws, model.fit_laplace(prior, draws=50, random_seed=np.random.default_rng(7)).coef_draws
+    )
     assert np.abs(first.coef_draws - model.fit_laplace(prior, draws=50, random_seed=8).coef_draws).max() > 1e-3
 
 
@@ -180,8 +184,9 @@ def test_probit_of_a_two_class_softmax_uses_the_log_odds_of_the_second_class(cha
     proba = laplace(reference, prior, "borderline", draws=100, random_seed=0).predict_proba(new, approximation="probit")
     assert proba.shape == (3, 2)
     np.testing.assert_allclose(proba[:, 1], sigmoid, rtol=1e-7)
-    symmetric = bl.LogisticModel.from_formula("damaged ~ temp", data, likelihood="categorical",
-                                              parameterization="symmetric")
+    symmetric = bl.LogisticModel.from_formula(
+        "damaged ~ temp", data, likelihood="categorical", parameterization="symmetric"
+    )
     fit = laplace(symmetric, prior, "ok", draws=100, random_seed=0)  # a prior of sd 10 on each class: another posterior
     difference = np.hstack([-np.eye(2), np.eye(2)])  # vec(B) = (theta_0, theta_1) -> theta_1 - theta_0
     Z = np.column_stack([np.ones(3), new["temp"]]) @ difference
@@ -243,9 +248,11 @@ def test_separated_iris_is_poor_for_every_seed(separated_iris):
     model, prior, map_fit = separated_iris
     khats = []
     for seed in range(10):
-        poor = (r"^Pareto k-hat = \d\.\d\d ± 0\.1\d, (within its noise of|above) 0\.7, and the importance weights "
-                r"move the mean of petal_length by 1\.\d\d ± 0\.\d\d posterior sds, above 0\.5 .*: the Laplace "
-                r"approximation is poor here .*; use fit_mcmc$")
+        poor = (
+            r"^Pareto k-hat = \d\.\d\d ± 0\.1\d, (within its noise of|above) 0\.7, and the importance weights "
+            r"move the mean of petal_length by 1\.\d\d ± 0\.\d\d posterior sds, above 0\.5 .*: the Laplace "
+            r"approximation is poor here .*; use fit_mcmc$"
+        )
         with pytest.warns(bl.ConvergenceWarning, match=poor):
             fit = model.fit_laplace(prior, random_seed=seed, map_fit=map_fit)
         diagnosis = fit.diagnosis
@@ -256,7 +263,8 @@ def test_separated_iris_is_poor_for_every_seed(separated_iris):
         rows, problem = fit.loo_estimate
         assert rows["high_pareto_k"] == 100 and problem.startswith(
             "ELPD-LOO of the laplace fit is unreliable for 100 of the 100 rows it was computed on, whose Pareto k "
-            "exceeds 0.70: 100 of them by more than twice its standard error")
+            "exceeds 0.70: 100 of them by more than twice its standard error"
+        )
     assert min(khats) < 0.7 < max(khats)
 
 
@@ -306,9 +314,12 @@ def test_the_poor_check_names_its_figures_and_warns_again_when_asked():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(12, 6))
     model = bl.LogisticModel(X, (X.sum(axis=1) > 0).astype(int), intercept=False)
-    with pytest.warns(bl.ConvergenceWarning, match=r"^Pareto k-hat = 1\.00 ± 0\.15, above 0\.7, and the importance "
-                                                   r"weights move the mean of x3 by 2\.\d\d ± 0\.\d\d posterior sds, "
-                                                   r"above 0\.5 \(with k-hat this high the weights understate it\)"):
+    with pytest.warns(
+        bl.ConvergenceWarning,
+        match=r"^Pareto k-hat = 1\.00 ± 0\.15, above 0\.7, and the importance "
+        r"weights move the mean of x3 by 2\.\d\d ± 0\.\d\d posterior sds, "
+        r"above 0\.5 \(with k-hat this high the weights understate it\)",
+    ):
         fit = model.fit_laplace(bl.Normal(100), random_seed=0)
     with pytest.warns(bl.ConvergenceWarning, match="Laplace approximation is poor here"):
         diagnosis = fit.diagnose()
@@ -316,18 +327,21 @@ def test_the_poor_check_names_its_figures_and_warns_again_when_asked():
     assert diagnosis.khat_side == "above"
     # The importance-corrected means lie further out than the MAP, in the direction of the tails.
     assert np.all(np.abs(diagnosis.corrected_coef.to_numpy()) > np.abs(fit.params[:, 0]))
-    assert diagnosis.rows == {"khat": diagnosis.khat, "khat_se": diagnosis.khat_se,
-                              "shift_max": diagnosis.shift_max}
+    assert diagnosis.rows == {"khat": diagnosis.khat, "khat_se": diagnosis.khat_se, "shift_max": diagnosis.shift_max}
     assert diagnosis.shift_max == pytest.approx(abs(diagnosis.mean_shift["x3"]))
-    assert re.fullmatch(r"LaplaceDiagnosis\(poor, khat=1\.00 ± 0\.15, shift_max=2\.\d\d sd, 4000 draws\)",
-                        repr(diagnosis))
+    assert re.fullmatch(
+        r"LaplaceDiagnosis\(poor, khat=1\.00 ± 0\.15, shift_max=2\.\d\d sd, 4000 draws\)", repr(diagnosis)
+    )
 
 
 def test_multiclass_check_names_the_class(iris_symmetric):
     model, prior = iris_symmetric
-    with pytest.warns(bl.ConvergenceWarning, match=r"move the mean of Intercept\[setosa\] by 0\.4\d ± 0\.0\d "
-                                                   r"posterior sds, neither clearly below 0\.2 \(negligible\) nor "
-                                                   r"above 0\.5 \(poor\)"):
+    with pytest.warns(
+        bl.ConvergenceWarning,
+        match=r"move the mean of Intercept\[setosa\] by 0\.4\d ± 0\.0\d "
+        r"posterior sds, neither clearly below 0\.2 \(negligible\) nor "
+        r"above 0\.5 \(poor\)",
+    ):
         fit = model.fit_laplace(prior, random_seed=0)
     assert fit.diagnosis.mean_shift.shape == (3, 3) and list(fit.diagnosis.mean_shift.columns) == list(fit.coef.columns)
 
@@ -335,21 +349,25 @@ def test_multiclass_check_names_the_class(iris_symmetric):
 def diagnosis_of(khat: float, khat_se: float, shifts: dict) -> LaplaceDiagnosis:
     """A diagnosis with the given k-hat and ``{coefficient: (mean shift, se, sd shift, se)}``."""
     figures = pd.DataFrame(shifts, index=["mean", "mean_se", "sd", "sd_se"]).T
-    return LaplaceDiagnosis(khat, figures["mean"] * 0, 4000, 10.0, khat_se,
-                            *(figures[name] for name in ["mean", "mean_se", "sd", "sd_se"]))
+    return LaplaceDiagnosis(
+        khat, figures["mean"] * 0, 4000, 10.0, khat_se, *(figures[name] for name in ["mean", "mean_se", "sd", "sd_se"])
+    )
 
 
-@pytest.mark.parametrize("khat, shifts, verdict", [
-    (0.3, {"a": (0.10, 0.04, 0.0, 0.01)}, "ok"),  # k <= 0.5 and every shift <= 0.18: both clear of their lines
-    (0.6, {"a": (0.10, 0.04, 0.0, 0.01)}, "borderline"),  # k-hat's 0.6 + 2 x 0.1 crosses 0.7
-    (0.3, {"a": (0.15, 0.05, 0.0, 0.01)}, "borderline"),  # 0.15 + 2 x 0.05 crosses 0.2
-    (0.3, {"a": (0.0, 0.01, 0.0, 0.01), "b": (0.30, 0.01, 0.0, 0.01)}, "borderline"),  # between 0.2 and 0.5
-    (0.6, {"a": (0.55, 0.05, 0.0, 0.01)}, "borderline"),  # 0.55 - 2 x 0.05 is not above 0.5
-    (0.6, {"a": (-0.70, 0.05, 0.0, 0.01)}, "poor"),  # a move down counts as much as one up
-    (0.3, {"a": (0.0, 0.01, -0.62, 0.05)}, "poor"),  # and a move of the sd as one of the mean
-    (0.95, {"a": (0.0, 0.01, 0.0, 0.01)}, "poor"),  # 0.95 - 2 x 0.1 is above 0.7, whatever the shifts
-    (float("nan"), {"a": (0.0, 0.01, 0.0, 0.01)}, "poor"),
-])
+@pytest.mark.parametrize(
+    "khat, shifts, verdict",
+    [
+        (0.3, {"a": (0.10, 0.04, 0.0, 0.01)}, "ok"),  # k <= 0.5 and every shift <= 0.18: both clear of their lines
+        (0.6, {"a": (0.10, 0.04, 0.0, 0.01)}, "borderline"),  # k-hat's 0.6 + 2 x 0.1 crosses 0.7
+        (0.3, {"a": (0.15, 0.05, 0.0, 0.01)}, "borderline"),  # 0.15 + 2 x 0.05 crosses 0.2
+        (0.3, {"a": (0.0, 0.01, 0.0, 0.01), "b": (0.30, 0.01, 0.0, 0.01)}, "borderline"),  # between 0.2 and 0.5
+        (0.6, {"a": (0.55, 0.05, 0.0, 0.01)}, "borderline"),  # 0.55 - 2 x 0.05 is not above 0.5
+        (0.6, {"a": (-0.70, 0.05, 0.0, 0.01)}, "poor"),  # a move down counts as much as one up
+        (0.3, {"a": (0.0, 0.01, -0.62, 0.05)}, "poor"),  # and a move of the sd as one of the mean
+        (0.95, {"a": (0.0, 0.01, 0.0, 0.01)}, "poor"),  # 0.95 - 2 x 0.1 is above 0.7, whatever the shifts
+        (float("nan"), {"a": (0.0, 0.01, 0.0, 0.01)}, "poor"),
+    ],
+)
 def test_verdicts_compare_each_figure_with_its_line_beyond_its_noise(khat, shifts, verdict):
     diagnosis = diagnosis_of(khat, 0.1, shifts)
     assert diagnosis.verdict == verdict and diagnosis.ok == (verdict == "ok")
@@ -360,12 +378,15 @@ def test_the_message_names_the_shift_that_decides():
     """Poor by a shift: the one furthest above 0.5 beyond its noise (b's sd, lower bound 0.60, not a's mean, 0.56);
     borderline: the one whose upper bound is largest (a's mean, 0.64)."""
     poor = diagnosis_of(0.3, 0.1, {"a": (0.62, 0.03, 0.0, 0.01), "b": (0.0, 0.01, 0.61, 0.005)})
-    assert poor.message == ("Pareto k-hat = 0.30 ± 0.10, below 0.7, and the importance weights move the sd of b by "
-                            "0.61 ± 0.01 posterior sds, above 0.5: the Laplace approximation is poor here (the "
-                            "posterior has skew or tails that the Gaussian at the MAP misses); use fit_mcmc")
+    assert poor.message == (
+        "Pareto k-hat = 0.30 ± 0.10, below 0.7, and the importance weights move the sd of b by "
+        "0.61 ± 0.01 posterior sds, above 0.5: the Laplace approximation is poor here (the "
+        "posterior has skew or tails that the Gaussian at the MAP misses); use fit_mcmc"
+    )
     borderline = diagnosis_of(0.3, 0.1, {"a": (0.4, 0.12, 0.0, 0.01), "b": (0.0, 0.01, 0.45, 0.05)})
-    assert ("move the mean of a by 0.40 ± 0.12 posterior sds, neither clearly below 0.2 (negligible)"
-            in borderline.message)
+    assert (
+        "move the mean of a by 0.40 ± 0.12 posterior sds, neither clearly below 0.2 (negligible)" in borderline.message
+    )
 
 
 def test_khat_standard_error_is_that_of_the_pareto_fit_to_its_tail(rng):
@@ -408,11 +429,14 @@ def test_khat_that_cannot_be_estimated_says_the_gaussian_misses_badly():
     so a handful of draws carry all the weight, PSIS cannot fit a tail, and k-hat is NaN: poor."""
     X = np.random.default_rng(0).normal(size=(40, 20))
     model = bl.LogisticModel(X, (X.sum(axis=1) > 0).astype(int), intercept=False)
-    with pytest.warns(bl.ConvergenceWarning, match=r"^Pareto k-hat could not be estimated: the log importance "
-                                                   r"ratios of the exact posterior to the Gaussian span "
-                                                   r"\d\.\d+e\+04, so a few of the 4000 draws carry all the "
-                                                   r"weight\. The Laplace approximation misses the posterior badly "
-                                                   r"here; use fit_mcmc$"):
+    with pytest.warns(
+        bl.ConvergenceWarning,
+        match=r"^Pareto k-hat could not be estimated: the log importance "
+        r"ratios of the exact posterior to the Gaussian span "
+        r"\d\.\d+e\+04, so a few of the 4000 draws carry all the "
+        r"weight\. The Laplace approximation misses the posterior badly "
+        r"here; use fit_mcmc$",
+    ):
         fit = model.fit_laplace(bl.Normal(1000), random_seed=0)
     assert np.isnan(fit.diagnosis.khat) and fit.diagnosis.verdict == "poor" and fit.diagnosis.log_ratio_range > 1e4
 
@@ -426,11 +450,14 @@ def test_loo_says_when_a_high_pareto_k_is_within_its_noise():
     y = (rng.random(40) < expit(2 * x)).astype(int)
     model = bl.LogisticModel(np.append(x, 6.0)[:, None], np.append(y, 0), feature_names=["x"])
     fit = laplace(model, bl.Normal(2.5), "borderline", random_seed=1)
-    with pytest.warns(UserWarning, match=r"^ELPD-LOO of the laplace fit may be unreliable for 1 of the 41 rows it was "
-                                         r"computed on, whose Pareto k exceeds 0\.70, each by less than twice its "
-                                         r"standard error \(about 0\.1\d\), so within its noise; leaving one of them "
-                                         r"out may move the posterior too far for importance sampling\. Treat elpd_loo "
-                                         r"as approximate, or cross-validate \(k-fold\)$"):
+    with pytest.warns(
+        UserWarning,
+        match=r"^ELPD-LOO of the laplace fit may be unreliable for 1 of the 41 rows it was "
+        r"computed on, whose Pareto k exceeds 0\.70, each by less than twice its "
+        r"standard error \(about 0\.1\d\), so within its noise; leaving one of them "
+        r"out may move the posterior too far for importance sampling\. Treat elpd_loo "
+        r"as approximate, or cross-validate \(k-fold\)$",
+    ):
         assert fit.comparison_rows()["loo"]["high_pareto_k"] == 1
 
 
@@ -486,11 +513,14 @@ def test_summary_reports_mean_sd_and_hdi(wells):
     np.testing.assert_allclose(summary["hdi90_ub"] - fit.params[:, 0], 1.645 * sd, atol=0.1 * sd.max())
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"draws": 0}, ValueError, "`draws` must be an integer >= 1; got 0"),
-    ({"draws": 10.0}, TypeError, r"`draws` must be an integer >= 1; got 10.0 of type float"),
-    ({"prior": 2.5}, TypeError, "prior must be bl.Normal, bl.StudentT or bl.Cauchy.*got float"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"draws": 0}, ValueError, "`draws` must be an integer >= 1; got 0"),
+        ({"draws": 10.0}, TypeError, r"`draws` must be an integer >= 1; got 10.0 of type float"),
+        ({"prior": 2.5}, TypeError, "prior must be bl.Normal, bl.StudentT or bl.Cauchy.*got float"),
+    ],
+)
 def test_bad_input(wells, kwargs, error, match):
     model, prior = wells
     with pytest.raises(error, match=match):

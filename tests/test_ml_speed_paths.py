@@ -154,11 +154,13 @@ def test_separation_with_equal_margins_is_found_after_newton_converges():
 
 
 def test_ml_on_wells_imports_neither_the_linear_programs_nor_formulaic():
-    code = ("import sys, bayeslogit as bl\n"
-            "wells = bl.datasets.load_wells()\n"
-            "fit = bl.LogisticModel(wells[['dist100', 'arsenic']], wells['switched']).fit_ml()\n"
-            "print(fit.coef.round(4).tolist())\n"
-            "print(sorted(m for m in ('scipy.optimize', 'scipy.sparse', 'formulaic', 'threadpoolctl', "
-            "'bayeslogit.plots') if m in sys.modules))")
+    code = (
+        "import sys, bayeslogit as bl\n"
+        "wells = bl.datasets.load_wells()\n"
+        "fit = bl.LogisticModel(wells[['dist100', 'arsenic']], wells['switched']).fit_ml()\n"
+        "print(fit.coef.round(4).tolist())\n"
+        "print(sorted(m for m in ('scipy.optimize', 'scipy.sparse', 'formulaic', 'threadpoolctl', "
+        "'bayeslogit.plots') if m in sys.modules))"
+    )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.splitlines() == ["[0.0027, -0.8966, 0.4608]", "[]"]

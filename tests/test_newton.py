@@ -65,8 +65,9 @@ def test_gradient_descent_and_newton_agree_on_wells():
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", bl.datasets.load_wells())
     objective = model.objective(bl.Normal(2.5))
     ours = newton(objective, np.zeros(objective.n_free))
-    slow = gradient_descent(objective.value_and_gradient, np.zeros(objective.n_free), value=objective.value,
-                            gtol=1e-3, max_iter=50_000)
+    slow = gradient_descent(
+        objective.value_and_gradient, np.zeros(objective.n_free), value=objective.value, gtol=1e-3, max_iter=50_000
+    )
     # |x - x*| <= |H^-1| |g|: the smallest Hessian eigenvalue here is ~100, so 1e-3 gradient -> ~1e-5
     np.testing.assert_allclose(slow.x, ours.x, atol=1e-4)
     assert slow.n_iter > 10 * ours.n_iter
@@ -94,6 +95,5 @@ def test_quasi_newton_stops_short_on_a_non_descent_estimate():
     the line search fail: stopped, not converged, before max_iter, for Newton's method to take over."""
     A = np.diag([1.0, 2.0])
     bad = np.array([[1.0, 0.0], [0.0, -1e-3]])  # not positive definite: the Cholesky factorisation fails
-    result = _quasi_newton(first_order(quadratic(A, np.ones(2))), np.zeros(2), bad, tol=1e-12, gtol=1e-10,
-                           max_iter=10)
+    result = _quasi_newton(first_order(quadratic(A, np.ones(2))), np.zeros(2), bad, tol=1e-12, gtol=1e-10, max_iter=10)
     assert not result.converged and result.n_iter < 10

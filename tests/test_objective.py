@@ -19,14 +19,20 @@ CASES = [  # (family, n_classes, parameterization)
 ]
 
 
-def make_objective(rng, family, n_classes, parameterization, intercept=True, n=60, p=3, block_rows=None,
-                   precision=0.3):
+def make_objective(rng, family, n_classes, parameterization, intercept=True, n=60, p=3, block_rows=None, precision=0.3):
     X = rng.normal(size=(n, p))
     y = rng.integers(0, n_classes, n)
     weights = rng.uniform(0.5, 2.0, n)
     scale = np.inf if precision == 0 else 1 / np.sqrt(precision)
-    return Objective(FAMILIES[family](parameterization), Design(X, intercept), y, weights, n_classes,
-                     GaussianTerm(np.full(p + intercept, scale)), block_rows=block_rows)
+    return Objective(
+        FAMILIES[family](parameterization),
+        Design(X, intercept),
+        y,
+        weights,
+        n_classes,
+        GaussianTerm(np.full(p + intercept, scale)),
+        block_rows=block_rows,
+    )
 
 
 def finite_difference(f, u, eps=1e-6):
@@ -69,8 +75,16 @@ def test_least_likely_other_class_is_the_smallest_weighted_probability(rng, fami
     objective = make_objective(rng, family, n_classes, parameterization, block_rows=7)
     weights = objective.weights.copy()
     weights[::5] = 0.0  # rows of weight 0 do not count
-    objective = Objective(objective.family, objective.design, objective.y, weights, n_classes, objective.prior,
-                          objective.transform, block_rows=7)
+    objective = Objective(
+        objective.family,
+        objective.design,
+        objective.y,
+        weights,
+        n_classes,
+        objective.prior,
+        objective.transform,
+        block_rows=7,
+    )
     u = rng.normal(scale=3.0, size=objective.n_free)
     proba = np.exp(objective.family.log_probabilities(objective.design.linear_predictor(objective.coef(u))))
     proba[np.arange(len(proba)), objective.y] = np.inf
@@ -104,8 +118,9 @@ def test_bernoulli_exact_value_at_extreme_logits():
 def test_bernoulli_equals_two_class_categorical(rng):
     """The sigmoid is the two-class softmax with the first class as reference."""
     binary = make_objective(rng, "bernoulli", 2, "reference")
-    categorical = Objective(FAMILIES["categorical"]("reference"), binary.design, binary.y, binary.weights, 2,
-                            binary.prior)
+    categorical = Objective(
+        FAMILIES["categorical"]("reference"), binary.design, binary.y, binary.weights, 2, binary.prior
+    )
     u = rng.normal(size=binary.n_free)
     for a, b in zip(binary(u), categorical(u)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
@@ -127,8 +142,9 @@ def test_weight_two_equals_duplicated_rows(rng, family, n_classes, parameterizat
     weights = rng.integers(1, 3, size=30).astype(float)
     rows = np.repeat(np.arange(30), weights.astype(int))
     weighted = Objective(objective.family, objective.design, objective.y, weights, n_classes, objective.prior)
-    duplicated = Objective(objective.family, objective.design.take(rows), objective.y[rows], np.ones(len(rows)),
-                           n_classes, objective.prior)
+    duplicated = Objective(
+        objective.family, objective.design.take(rows), objective.y[rows], np.ones(len(rows)), n_classes, objective.prior
+    )
     u = rng.normal(size=objective.n_free)
     for a, b in zip(weighted(u), duplicated(u)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-10)
@@ -173,8 +189,9 @@ def test_design_products_and_moments_equal_dense_ones(rng, intercept):
     weights, d, center = rng.uniform(size=3000), rng.normal(size=(3000, 2)), rng.normal(size=4)
     design = Design(X, intercept)
     Z = np.column_stack([np.ones(3000), X]) if intercept else X
-    np.testing.assert_array_less(np.abs(design.transpose_product(d) - Z.T @ d),
-                                 summation_bound(3000, np.abs(Z).T @ np.abs(d)))
+    np.testing.assert_array_less(
+        np.abs(design.transpose_product(d) - Z.T @ d), summation_bound(3000, np.abs(Z).T @ np.abs(d))
+    )
     first, second = design.moments(weights, center)
     np.testing.assert_allclose(first, weights @ (X - center), rtol=1e-10)
     np.testing.assert_allclose(second, weights @ (X - center) ** 2, rtol=1e-12)
@@ -195,8 +212,14 @@ def test_gradient_is_invariant_to_row_order_and_equivariant_to_column_scale(seed
     objective = make_objective(rng, "categorical", n_classes, "reference", n=25, precision=0.0)
     u = rng.normal(size=objective.n_free)
     permutation = rng.permutation(25)
-    permuted = Objective(objective.family, objective.design.take(permutation), objective.y[permutation],
-                         objective.weights[permutation], n_classes, objective.prior)
+    permuted = Objective(
+        objective.family,
+        objective.design.take(permutation),
+        objective.y[permutation],
+        objective.weights[permutation],
+        n_classes,
+        objective.prior,
+    )
     for a, b in zip(objective(u), permuted(u)):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
     X = objective.design.X.copy()
@@ -228,8 +251,9 @@ def test_values_of_draws_on_many_rows_match_the_exact_sum(rng, family, n_classes
     P, M = objective.shape
     centre = rng.normal(scale=0.3, size=(P, M))
     draws = centre + rng.normal(scale=2 / np.sqrt(n), size=(400, P, M))
-    exact = (0.5 * (draws**2).sum(axis=2) @ (1 / objective.prior.scale**2)
-             - total_log_likelihood(objective.family, objective.design, objective.y, objective.weights, draws))
+    exact = 0.5 * (draws**2).sum(axis=2) @ (1 / objective.prior.scale**2) - total_log_likelihood(
+        objective.family, objective.design, objective.y, objective.weights, draws
+    )
     error = objective.values_of_draws(draws) - exact
     assert np.ptp(exact) > 10
     assert np.abs(error).max() < 0.02

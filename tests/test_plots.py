@@ -112,9 +112,15 @@ def test_wells_lines_bands_and_surface(wells_fits):
     drawn = points_of(main)
     assert sum(len(v) for v in drawn.values()) == len(wells_fits["ml"].model.data.y)
     assert set(legend_texts(main.get_legend())) == {
-        "switched = 0", "switched = 1", "ML boundary", "MAP boundary", "Laplace 94% HDI of the boundary",
-        "MCMC 94% HDI of the boundary", "MCMC boundary of 20 posterior draws",
-        "posterior mean Pr(switched = 1) (MCMC) = 0.5"}
+        "switched = 0",
+        "switched = 1",
+        "ML boundary",
+        "MAP boundary",
+        "Laplace 94% HDI of the boundary",
+        "MCMC 94% HDI of the boundary",
+        "MCMC boundary of 20 posterior draws",
+        "posterior mean Pr(switched = 1) (MCMC) = 0.5",
+    }
     assert sd_panel.get_title() == "Posterior uncertainty of Pr(switched = 1) (MCMC)"
     assert len(contour_sets(sd_panel, [0.5])) == 1
 
@@ -124,7 +130,8 @@ def test_iris_regions_contours_band_and_class_vectors(iris_fits):
     panels = fig.axes[:2]
     assert [p.get_title() for p in panels] == [
         "MAP: most probable class (probabilities)",
-        "Laplace: most probable class (posterior mean probabilities)"]
+        "Laplace: most probable class (posterior mean probabilities)",
+    ]
     map_fit = iris_fits["map"]
     for panel, method in zip(panels, ("map", "laplace")):
         ties = contour_sets(panel, [0.0])
@@ -150,13 +157,18 @@ def test_iris_regions_contours_band_and_class_vectors(iris_fits):
         best_other = np.delete(proba, k, axis=1).max(axis=1)
         np.testing.assert_allclose(proba[:, k], best_other, atol=2e-3)
     assert set(legend_texts(fig.legends[0])) == {
-        "species = setosa", "species = versicolor", "species = virginica",
-        "decision boundary (most probable class changes)", "Pr(most probable class) = 0.75 and 0.95",
-        "90% band of the boundaries (posterior fits)"}
+        "species = setosa",
+        "species = versicolor",
+        "species = virginica",
+        "decision boundary (most probable class changes)",
+        "Pr(most probable class) = 0.75 and 0.95",
+        "90% band of the boundaries (posterior fits)",
+    }
     assert len(fig.axes) == 2  # no colour bar
     assert "ML not shown: SeparationError: maximum likelihood does not exist" in fig.get_supxlabel()
     assert "Band: where no class is the most probable one in at least 0.95 of the posterior draws." in (
-        fig.get_supxlabel().replace("\n", " "))
+        fig.get_supxlabel().replace("\n", " ")
+    )
 
 
 def strip_numbers(strip) -> list[str]:
@@ -229,14 +241,17 @@ def spline_fits():
 
 def test_data_columns_draw_curved_boundaries_through_the_formula(spline_fits):
     fits, data = spline_fits
-    fig = plot_boundary(fits, X=data, features=["dist100", "arsenic"], ranges={"dist100": (0.5, 3)}, ci_prob=0.9,
-                        grid_size=80)
+    fig = plot_boundary(
+        fits, X=data, features=["dist100", "arsenic"], ranges={"dist100": (0.5, 3)}, ci_prob=0.9, grid_size=80
+    )
     main = fig.axes[0]
     assert (main.get_xlabel(), main.get_ylabel()) == ("dist100", "arsenic")
     assert main.get_xlim() == (0.5, 3)
     educ = data["educ"].mean()
-    assert (f"Other variables held at their mean (numeric) or most frequent level: educ = {educ:.3g}."
-            in fig.get_supxlabel())
+    assert (
+        f"Other variables held at their mean (numeric) or most frequent level: educ = {educ:.3g}."
+        in fig.get_supxlabel()
+    )
     for method in ("ml", "map"):  # each point on a fit's contour has Pr = 0.5 through the formula
         (contour,) = by_gid(main, f"{method}-boundary")
         points = np.concatenate([path.vertices for path in contour.get_paths()])
@@ -250,8 +265,9 @@ def test_data_columns_draw_curved_boundaries_through_the_formula(spline_fits):
     frame = pd.DataFrame({"dist100": points[:, 0], "arsenic": points[:, 1], "educ": educ})
     laplace = fits["laplace"]
     design = laplace.model.design_matrix(frame)
-    above = np.mean([laplace.model.log_probabilities(B, design)[:, 1] > np.log(0.5) for B in laplace.pooled_draws()],
-                    axis=0)
+    above = np.mean(
+        [laplace.model.log_probabilities(B, design)[:, 1] > np.log(0.5) for B in laplace.pooled_draws()], axis=0
+    )
     share = np.maximum(above, 1 - above)
     assert abs(np.median(share) - 0.95) < 0.01
     np.testing.assert_allclose(share, 0.95, atol=0.05)
@@ -260,7 +276,8 @@ def test_data_columns_draw_curved_boundaries_through_the_formula(spline_fits):
     np.testing.assert_allclose(np.sort(np.concatenate(list(drawn.values()))[:, 0]), np.sort(data["dist100"]))
     assert "Laplace 90% band of the boundary" in legend_texts(main.get_legend())
     assert "Bands: where the posterior probability that Pr(switched = 1) > 0.5 is between 0.05 and 0.95" in (
-        fig.get_supxlabel().replace("\n", " "))
+        fig.get_supxlabel().replace("\n", " ")
+    )
 
 
 def test_one_data_column_through_a_quadratic_formula():
@@ -272,8 +289,9 @@ def test_one_data_column_through_a_quadratic_formula():
     # formula, from the rows the model kept; a data frame given as X draws the same curve.
     kept = plot_boundary(fits, features=["temp"], ranges={"temp": (30, 82)})
     fig = plot_boundary(fits, X=data, features=["temp"], ranges={"temp": (30, 82)})
-    np.testing.assert_array_equal(by_gid(kept.axes[0], "map-curve")[0].get_ydata(),
-                                  by_gid(fig.axes[0], "map-curve")[0].get_ydata())
+    np.testing.assert_array_equal(
+        by_gid(kept.axes[0], "map-curve")[0].get_ydata(), by_gid(fig.axes[0], "map-curve")[0].get_ydata()
+    )
     ax, strip = fig.axes[:2]
     (curve,) = by_gid(ax, "map-curve")
     x, y = curve.get_data()
@@ -288,19 +306,32 @@ def test_one_data_column_through_a_quadratic_formula():
 def test_plane_misuse_is_explained(spline_fits, wells_fits):
     fits, data = spline_fits
     dask_frame = pytest.importorskip("dask.dataframe").from_pandas(data, npartitions=2)
-    with pytest.raises(ValueError, match=r"pass the rows as a pandas data frame, X=data \(of dask data, an "
-                                         r"in-memory sample\)"):  # a dask model keeps no frame, and reads chunks
-        plot_boundary(bl.LogisticModel.from_formula("switched ~ dist100 + I(dist100**2)", dask_frame).fit_ml(),
-                      X=dask_frame, y=dask_frame["switched"], features=["dist100"])
+    with pytest.raises(
+        ValueError,
+        match=r"pass the rows as a pandas data frame, X=data \(of dask data, an "
+        r"in-memory sample\)",
+    ):  # a dask model keeps no frame, and reads chunks
+        plot_boundary(
+            bl.LogisticModel.from_formula("switched ~ dist100 + I(dist100**2)", dask_frame).fit_ml(),
+            X=dask_frame,
+            y=dask_frame["switched"],
+            features=["dist100"],
+        )
     with pytest.raises(ValueError, match=r"features \['assoc'\] are not features of the model; choose from"):
         plot_boundary(fits["ml"], X=data, features=["dist100", "assoc"])
-    with pytest.raises(ValueError, match=r"ranges\['dist100'\] must be \(low, high\) with finite low < high; "
-                                         r"got \(3, 0\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"ranges\['dist100'\] must be \(low, high\) with finite low < high; "
+        r"got \(3, 0\)",
+    ):
         plot_boundary(fits["ml"], X=data, features=["dist100", "arsenic"], ranges={"dist100": (3, 0)})
     with pytest.raises(ValueError, match=r"ranges names \['educ'\], which are not plotted"):
         plot_boundary(wells_fits["ml"], ranges={"educ": (0, 1)})
-    with pytest.raises(bl.DataError, match=r"The plot's grid spans dist100 in \[0, 3\], arsenic in \[0.51, 9.65\]: "
-                                           r"keep `ranges` within the data"):  # a spline refuses to extrapolate
+    with pytest.raises(
+        bl.DataError,
+        match=r"The plot's grid spans dist100 in \[0, 3\], arsenic in \[0.51, 9.65\]: "
+        r"keep `ranges` within the data",
+    ):  # a spline refuses to extrapolate
         plot_boundary(fits["ml"], X=data, features=["dist100", "arsenic"], ranges={"dist100": (0, 3)})
 
 
@@ -315,8 +346,9 @@ def test_coefficient_forest_shows_estimates_and_two_intervals(wells_fits):
         for gid, prob in (("ml-interval", 0.94), ("ml-inner", 0.5)):
             (interval,) = by_gid(ax, gid)
             z = stats.norm.ppf(0.5 + prob / 2)
-            np.testing.assert_allclose(interval.get_xdata(), ml.params[j, 0] + np.array([-z, z]) * ml.se.iloc[j],
-                                       rtol=1e-12)
+            np.testing.assert_allclose(
+                interval.get_xdata(), ml.params[j, 0] + np.array([-z, z]) * ml.se.iloc[j], rtol=1e-12
+            )
         draws = mcmc.pooled_draws()[:, j, 0]
         for gid, low_share, high_share in (("mcmc-interval", 0.935, 0.945), ("mcmc-inner", 0.49, 0.51)):
             (posterior,) = by_gid(ax, gid)
@@ -330,16 +362,21 @@ def test_coefficient_forest_shows_estimates_and_two_intervals(wells_fits):
         assert low < ends.min() - 0.05 * (high - low) and ends.max() + 0.05 * (high - low) < high
         assert [t.get_text() for t in ax.get_yticklabels()] == ["ML", "MAP", "Laplace", "MCMC"]
     assert legend_texts(fig.legends[0]) == [
-        "ML: estimate, 50% and 94% Wald interval", "MAP: estimate, 50% and 94% Wald interval",
-        "Laplace: posterior mean, 50% and 94% HDI", "MCMC: posterior mean, 50% and 94% HDI"]
+        "ML: estimate, 50% and 94% Wald interval",
+        "MAP: estimate, 50% and 94% Wald interval",
+        "Laplace: posterior mean, 50% and 94% HDI",
+        "MCMC: posterior mean, 50% and 94% HDI",
+    ]
 
 
 def test_multiclass_coefficients_name_the_reference_class(iris_fits):
     fig = plot_coef(iris_fits)
     assert fig.axes[1].get_title(loc="left") == (
-        "petal_length[versicolor]: log-odds of versicolor against setosa (reference)")
+        "petal_length[versicolor]: log-odds of versicolor against setosa (reference)"
+    )
     assert fig.axes[5].get_title(loc="left") == (
-        "petal_width[virginica]: log-odds of virginica against setosa (reference)")
+        "petal_width[virginica]: log-odds of virginica against setosa (reference)"
+    )
 
 
 def test_reliability_diagram_matches_the_bins_and_compare(wells_fits):
@@ -385,8 +422,11 @@ def test_trace_and_rank_plots_are_arviz_plots_of_the_chains(wells_fits):
     values = np.sort(np.concatenate([line.get_ydata() for line in traces]))
     np.testing.assert_allclose(values, np.sort(mcmc.pooled_draws()[:, :, 0].ravel()), rtol=1e-12)
     assert len(bl.plot_rank(mcmc).axes) == 3
-    with pytest.raises(TypeError, match=r"plot_trace shows Markov chains, so it needs an MCMC fit "
-                                        r"\(model.fit_mcmc\(prior\)\); got a 'map' fit"):
+    with pytest.raises(
+        TypeError,
+        match=r"plot_trace shows Markov chains, so it needs an MCMC fit "
+        r"\(model.fit_mcmc\(prior\)\); got a 'map' fit",
+    ):
         bl.plot_trace(wells_fits["map"])
 
 
@@ -412,14 +452,18 @@ def test_animation_reports_non_convergence_instead_of_warning(tmp_path):
     assert result.messages["newton"] is None
     with pytest.raises(ValueError, match=r"`path` must end in .gif or .mp4; got 'x.png'"):
         animate_optimization(model, path=tmp_path / "x.png")
-    with pytest.raises(TypeError, match=r"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. "
-                                         r"bl.Normal\(sigma=2.5\); got float"):
+    with pytest.raises(
+        TypeError,
+        match=r"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. "
+        r"bl.Normal\(sigma=2.5\); got float",
+    ):
         animate_optimization(model, path=tmp_path / "x.gif", prior=2.5)
     with pytest.raises(ValueError, match="`max_iter` must be an integer >= 1; got 0"):
         animate_optimization(model, path=tmp_path / "x.gif", max_iter=0)
     assert not (tmp_path / "x.gif").exists()
-    assert repr(result) == (f"OptimizationAnimation({str(result.path)!r}, 4 frames; gradient_descent 200 steps, "
-                            "newton 6 steps)")
+    assert repr(result) == (
+        f"OptimizationAnimation({str(result.path)!r}, 4 frames; gradient_descent 200 steps, newton 6 steps)"
+    )
 
 
 def test_wrong_number_of_axes_is_explained(wells_fits):
@@ -429,7 +473,9 @@ def test_wrong_number_of_axes_is_explained(wells_fits):
 
 
 def test_importing_the_package_does_not_import_plotting_sampling_or_statistics_libraries():
-    code = ("import sys, bayeslogit, bayeslogit.plots, bayeslogit.compare, bayeslogit.fits.boundary; print([m for m in "
-            "('matplotlib', 'arviz', 'arviz_stats', 'pymc', 'pytensor', 'scipy.stats') if m in sys.modules])")
+    code = (
+        "import sys, bayeslogit, bayeslogit.plots, bayeslogit.compare, bayeslogit.fits.boundary; print([m for m in "
+        "('matplotlib', 'arviz', 'arviz_stats', 'pymc', 'pytensor', 'scipy.stats') if m in sys.modules])"
+    )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"

@@ -140,10 +140,16 @@ def test_predictions_multiclass_labels(iris):
 
 # ---- separation --------------------------------------------------------------------------------------
 SEPARATED = {
-    "complete": (pd.DataFrame({"x": [-3.0, -2, -1, 1, 2, 3], "z": [0.3, -1.2, 0.5, 0.1, -0.4, 0.9]}),
-                 [0, 0, 0, 1, 1, 1], "x"),
-    "quasi-complete": (pd.DataFrame({"x": [-2.0, -1, 0, 0, 1, 2], "z": [0.3, -1.2, 0.1, 0.1, -0.4, 0.9]}),
-                       [0, 0, 0, 1, 1, 1], "x"),
+    "complete": (
+        pd.DataFrame({"x": [-3.0, -2, -1, 1, 2, 3], "z": [0.3, -1.2, 0.5, 0.1, -0.4, 0.9]}),
+        [0, 0, 0, 1, 1, 1],
+        "x",
+    ),
+    "quasi-complete": (
+        pd.DataFrame({"x": [-2.0, -1, 0, 0, 1, 2], "z": [0.3, -1.2, 0.1, 0.1, -0.4, 0.9]}),
+        [0, 0, 0, 1, 1, 1],
+        "x",
+    ),
 }
 
 
@@ -219,7 +225,8 @@ def test_constant_column_next_to_intercept_is_named(wells):
         bl.LogisticModel(X, wells["switched"]).fit_ml()
     fit = bl.LogisticModel(X, wells["switched"], intercept=False).fit_ml()
     assert fit.coef["const"] == pytest.approx(
-        bl.LogisticModel(wells[["dist100"]], wells["switched"]).fit_ml().coef["Intercept"], abs=1e-10)
+        bl.LogisticModel(wells[["dist100"]], wells["switched"]).fit_ml().coef["Intercept"], abs=1e-10
+    )
 
 
 @pytest.mark.parametrize("scale", [1e150, 1e-150])
@@ -237,17 +244,23 @@ def test_digits_ml_is_refused_for_separation_not_blamed_on_collinearity():
     separation check then explains why, instead of blaming collinearity."""
     X, y = sklearn_datasets.load_digits(return_X_y=True)
     model = bl.LogisticModel(X[:, X.std(axis=0) > 0], y)
-    with pytest.raises(bl.SeparationError, match=r"^maximum likelihood does not exist: 17 predictors separate the "
-                                                 r"classes quasi-completely, each on its own \('x0', .* and 12 more"
-                                                 r"; all are in SeparationError.columns\), and the predictors "
-                                                 r"together separate them completely") as caught:
+    with pytest.raises(
+        bl.SeparationError,
+        match=r"^maximum likelihood does not exist: 17 predictors separate the "
+        r"classes quasi-completely, each on its own \('x0', .* and 12 more"
+        r"; all are in SeparationError.columns\), and the predictors "
+        r"together separate them completely",
+    ) as caught:
         model.fit_ml()
     assert caught.value.kind == "complete" and len(caught.value.columns) == 17
 
 
 def test_constant_columns_must_all_go():
     X, y = sklearn_datasets.load_digits(return_X_y=True)
-    with pytest.raises(bl.CollinearityError, match=r"'x0', 'x32' and 'x39' are constant, so they duplicate the "
-                                                   r"intercept: drop all of them") as caught:
+    with pytest.raises(
+        bl.CollinearityError,
+        match=r"'x0', 'x32' and 'x39' are constant, so they duplicate the "
+        r"intercept: drop all of them",
+    ) as caught:
         bl.LogisticModel(X, y).fit_ml()
     assert caught.value.columns == ("x0", "x32", "x39") and "np.str_" not in str(caught.value)

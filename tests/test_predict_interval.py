@@ -95,8 +95,8 @@ def test_posterior_eti_is_the_quantiles_of_the_per_draw_probabilities(fit_name, 
 
 
 def test_posterior_hdi_is_arviz_and_the_shortest_interval_of_the_draws(laplace, model, wells):
-    from arviz_stats import hdi
     import xarray as xr
+    from arviz_stats import hdi
 
     rows = wells.iloc[100:130]
     per_draw = laplace.predictive_draws(model.design_matrix(rows))[:, :, 1]
@@ -116,8 +116,9 @@ def test_posterior_hdi_is_arviz_and_the_shortest_interval_of_the_draws(laplace, 
 def test_bounds_bracket_the_probability(fit_name, request):
     values = request.getfixturevalue(fit_name).predict_interval().to_numpy()  # the training rows
     assert values.shape == (3020, 3)
-    assert np.all((0 < values[:, 1]) & (values[:, 1] < values[:, 0]) & (values[:, 0] < values[:, 2])
-                  & (values[:, 2] < 1))
+    assert np.all(
+        (0 < values[:, 1]) & (values[:, 1] < values[:, 0]) & (values[:, 0] < values[:, 2]) & (values[:, 2] < 1)
+    )
 
 
 def test_multiclass_point_interval_is_the_delta_method_on_each_class_log_odds(iris_model):
@@ -136,24 +137,27 @@ def test_multiclass_point_interval_is_the_delta_method_on_each_class_log_odds(ir
 
     vec_b = fit.params.ravel(order="F")
     step = 1e-6
-    jacobian = np.stack([(log_odds(vec_b + step * e) - log_odds(vec_b - step * e)) / (2 * step)
-                         for e in np.eye(4)], axis=-1)  # (3, K, 4)
+    jacobian = np.stack(
+        [(log_odds(vec_b + step * e) - log_odds(vec_b - step * e)) / (2 * step) for e in np.eye(4)], axis=-1
+    )  # (3, K, 4)
     se = np.sqrt(np.einsum("ikp,pq,ikq->ik", jacobian, fit.cov.to_numpy(), jacobian))
     z = norm.ppf(0.975)
     # Central differences of a smooth function with step 1e-6: the gradient to ~1e-9, the bounds to ~1e-8.
-    np.testing.assert_allclose(table.xs("wald95_lb", axis=1, level="stat"), expit(log_odds(vec_b) - z * se),
-                               atol=1e-8)
-    np.testing.assert_allclose(table.xs("wald95_ub", axis=1, level="stat"), expit(log_odds(vec_b) + z * se),
-                               atol=1e-8)
+    np.testing.assert_allclose(table.xs("wald95_lb", axis=1, level="stat"), expit(log_odds(vec_b) - z * se), atol=1e-8)
+    np.testing.assert_allclose(table.xs("wald95_ub", axis=1, level="stat"), expit(log_odds(vec_b) + z * se), atol=1e-8)
 
 
 def test_multiclass_point_interval_does_not_depend_on_the_parameterization(iris_model):
     """Maximum likelihood under the symmetric parameterization is the same model, so the same probabilities."""
     rows = bl.datasets.load_iris().iloc[::10]
-    symmetric = bl.LogisticModel.from_formula("species ~ sepal_length", bl.datasets.load_iris(),
-                                              parameterization="symmetric")
-    np.testing.assert_allclose(symmetric.fit_ml().predict_interval(rows).to_numpy(),
-                               iris_model.fit_ml().predict_interval(rows).to_numpy(), rtol=1e-7)
+    symmetric = bl.LogisticModel.from_formula(
+        "species ~ sepal_length", bl.datasets.load_iris(), parameterization="symmetric"
+    )
+    np.testing.assert_allclose(
+        symmetric.fit_ml().predict_interval(rows).to_numpy(),
+        iris_model.fit_ml().predict_interval(rows).to_numpy(),
+        rtol=1e-7,
+    )
 
 
 def test_multiclass_posterior_interval_keeps_class_labels(iris_model):
@@ -164,8 +168,9 @@ def test_multiclass_posterior_interval_keeps_class_labels(iris_model):
     table = fit.predict_interval(rows, ci_prob=0.5, ci_kind="eti")
     per_draw = fit.predictive_draws(iris_model.design_matrix(rows))  # (S, 2, K)
     assert list(table.columns.get_level_values("class").unique()) == ["setosa", "versicolor", "virginica"]
-    np.testing.assert_allclose(table.xs("eti50_lb", axis=1, level="stat"), np.quantile(per_draw, 0.25, axis=0),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        table.xs("eti50_lb", axis=1, level="stat"), np.quantile(per_draw, 0.25, axis=0), rtol=1e-12
+    )
     np.testing.assert_allclose(table.xs("mean", axis=1, level="stat").sum(axis=1), 1.0, rtol=1e-12)
 
 
@@ -194,11 +199,14 @@ def test_dask_rows_give_the_same_table(wells, laplace):
     np.testing.assert_allclose(table.to_numpy(), expected.to_numpy(), rtol=1e-12)
 
 
-@pytest.mark.parametrize("fit_name, options, words", [
-    ("ml", {"ci_kind": "hdi"}, "`ci_kind` must be one of ['wald']; got 'hdi'"),
-    ("laplace", {"ci_kind": "wald"}, "`ci_kind` must be one of ['eti', 'hdi']; got 'wald'"),
-    ("laplace", {"ci_prob": 1.5}, "`ci_prob` must be a probability in (0, 1); got 1.5"),
-])
+@pytest.mark.parametrize(
+    "fit_name, options, words",
+    [
+        ("ml", {"ci_kind": "hdi"}, "`ci_kind` must be one of ['wald']; got 'hdi'"),
+        ("laplace", {"ci_kind": "wald"}, "`ci_kind` must be one of ['eti', 'hdi']; got 'wald'"),
+        ("laplace", {"ci_prob": 1.5}, "`ci_prob` must be a probability in (0, 1); got 1.5"),
+    ],
+)
 def test_misuse_is_named(fit_name, options, words, request, wells):
     fit = request.getfixturevalue(fit_name)
     with pytest.raises(ValueError) as raised:

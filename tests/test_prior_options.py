@@ -5,21 +5,26 @@ import re
 
 import numpy as np
 import pytest
+from test_cli_reference import run_command
 
 import bayeslogit as bl
-
-from test_cli_reference import run_command
 
 FORMULA = "switched ~ dist100 + arsenic"
 
 
-@pytest.mark.parametrize("options, prior", [
-    (["--prior", "cauchy", "--intercept-sigma", "10"], bl.Cauchy(2.5, intercept_scale=10)),
-    (["--prior", "student-t", "--prior-nu", "4", "--prior-sigma", "1", "--no-autoscale"],
-     bl.StudentT(4, 1.0, autoscale=False)),
-    (["--prior-sigma", "1", "--autoscale"], bl.Normal(1.0, autoscale=True)),
-    ([], bl.Normal(2.5)),
-], ids=["cauchy", "student-t", "normal-autoscaled", "default"])
+@pytest.mark.parametrize(
+    "options, prior",
+    [
+        (["--prior", "cauchy", "--intercept-sigma", "10"], bl.Cauchy(2.5, intercept_scale=10)),
+        (
+            ["--prior", "student-t", "--prior-nu", "4", "--prior-sigma", "1", "--no-autoscale"],
+            bl.StudentT(4, 1.0, autoscale=False),
+        ),
+        (["--prior-sigma", "1", "--autoscale"], bl.Normal(1.0, autoscale=True)),
+        ([], bl.Normal(2.5)),
+    ],
+    ids=["cauchy", "student-t", "normal-autoscaled", "default"],
+)
 def test_the_command_fits_under_the_prior_it_is_given(monkeypatch, options, prior):
     argv = ["compare", "wells", "--formula", FORMULA, "--methods", "map", "--test-size", "0", *options]
     status, stdout, _, fits = run_command(argv, monkeypatch)
@@ -32,8 +37,10 @@ def test_the_command_fits_under_the_prior_it_is_given(monkeypatch, options, prio
 def test_an_unknown_prior_is_refused_with_the_choices(monkeypatch):
     status, _, stderr, _ = run_command(["compare", "wells", "--formula", FORMULA, "--prior", "laplace"], monkeypatch)
     assert status == 2
-    assert stderr == ("bayeslogit: error: argument --prior: invalid choice: 'laplace' (choose from 'normal', "
-                      "'student-t', 'cauchy') (see 'bayeslogit compare --help')\n")
+    assert stderr == (
+        "bayeslogit: error: argument --prior: invalid choice: 'laplace' (choose from 'normal', "
+        "'student-t', 'cauchy') (see 'bayeslogit compare --help')\n"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +49,18 @@ def wells_arrays():
     return wells[["dist100", "arsenic"]].to_numpy(), wells["switched"].to_numpy()
 
 
-@pytest.mark.parametrize("params, prior", [
-    ({"prior_family": "cauchy", "intercept_sigma": 10.0}, bl.Cauchy(2.5, intercept_scale=10)),
-    ({"prior_family": "student-t", "prior_nu": 3.0, "prior_sigma": 1.0, "autoscale": False},
-     bl.StudentT(3, 1.0, autoscale=False)),
-    ({"autoscale": True}, bl.Normal(2.5, autoscale=True)),
-], ids=["cauchy", "student-t", "normal-autoscaled"])
+@pytest.mark.parametrize(
+    "params, prior",
+    [
+        ({"prior_family": "cauchy", "intercept_sigma": 10.0}, bl.Cauchy(2.5, intercept_scale=10)),
+        (
+            {"prior_family": "student-t", "prior_nu": 3.0, "prior_sigma": 1.0, "autoscale": False},
+            bl.StudentT(3, 1.0, autoscale=False),
+        ),
+        ({"autoscale": True}, bl.Normal(2.5, autoscale=True)),
+    ],
+    ids=["cauchy", "student-t", "normal-autoscaled"],
+)
 def test_the_estimator_fits_under_its_prior(wells_arrays, params, prior):
     from sklearn.base import clone
 
@@ -65,17 +78,34 @@ def test_the_estimator_fits_under_its_prior(wells_arrays, params, prior):
 def test_the_estimator_names_a_bad_prior(wells_arrays):
     from bayeslogit.sklearn import BayesLogitClassifier
 
-    with pytest.raises(ValueError, match=re.escape("BayesLogitClassifier(prior_family='horseshoe', prior_sigma=2.5, "
-                                                   "intercept_sigma=None, prior_nu=7.0, autoscale=None) is not a valid "
-                                                   "prior (unknown prior 'horseshoe'; choose one of ['normal', "
-                                                   "'student-t', 'cauchy'])")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "BayesLogitClassifier(prior_family='horseshoe', prior_sigma=2.5, "
+            "intercept_sigma=None, prior_nu=7.0, autoscale=None) is not a valid "
+            "prior (unknown prior 'horseshoe'; choose one of ['normal', "
+            "'student-t', 'cauchy'])"
+        ),
+    ):
         BayesLogitClassifier(prior_family="horseshoe").fit(*wells_arrays)
 
 
 def test_the_command_makes_the_map_fit_once_for_the_posterior_fits(monkeypatch):
     """The posterior fits start from the MAP fit already made, so its warnings are not repeated either."""
-    argv = ["compare", "wells", "--formula", FORMULA, "--methods", "laplace,map", "--test-size", "0", "--draws",
-            "100", "--chains", "2"]
+    argv = [
+        "compare",
+        "wells",
+        "--formula",
+        FORMULA,
+        "--methods",
+        "laplace,map",
+        "--test-size",
+        "0",
+        "--draws",
+        "100",
+        "--chains",
+        "2",
+    ]
     status, _, _, fits = run_command(argv, monkeypatch)
     assert status == 0 and list(fits) == ["laplace", "map"]
     assert fits["laplace"].map_fit is fits["map"]

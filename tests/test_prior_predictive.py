@@ -14,8 +14,10 @@ from bayeslogit.fits import prior_predictive as prior_module
 
 matplotlib.use("Agg")
 
-WARNING = ("this prior implies near-certain predictions before seeing data ({share:.0%} of the prior predictive "
-           "probabilities are within 0.01 of 0 or 1); use a smaller sigma or autoscale=True")
+WARNING = (
+    "this prior implies near-certain predictions before seeing data ({share:.0%} of the prior predictive "
+    "probabilities are within 0.01 of 0 or 1); use a smaller sigma or autoscale=True"
+)
 Q = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -41,10 +43,14 @@ def test_a_wide_prior_on_raw_scale_predictors_warns_at_the_call(wells):
     assert issubclass(bl.PriorWarning, UserWarning) and not issubclass(bl.PriorWarning, bl.ConvergenceWarning)
 
 
-@pytest.mark.parametrize("formula, prior", [
-    ("switched ~ dist100 + arsenic", bl.Normal(0.5, intercept_sigma=1.0)),
-    ("switched ~ dist + arsenic", bl.Normal(sigma=(0.005, 0.5), intercept_sigma=1.0)),  # sigma on each one's scale
-], ids=["sd 0.5 on dist100", "sd per predictor"])
+@pytest.mark.parametrize(
+    "formula, prior",
+    [
+        ("switched ~ dist100 + arsenic", bl.Normal(0.5, intercept_sigma=1.0)),
+        ("switched ~ dist + arsenic", bl.Normal(sigma=(0.005, 0.5), intercept_sigma=1.0)),  # sigma on each one's scale
+    ],
+    ids=["sd 0.5 on dist100", "sd per predictor"],
+)
 def test_a_prior_on_the_predictors_scale_does_not_warn(wells, formula, prior):
     model = bl.LogisticModel.from_formula(formula, wells)
     with warnings.catch_warnings():
@@ -66,15 +72,20 @@ def test_quantiles_and_share_equal_the_same_seeded_draws_by_hand(wells):
     assert result.share_near_certain == pytest.approx(np.mean(near), rel=1e-12)
     assert result.share_se == pytest.approx(near.mean(axis=1).std(ddof=1) / np.sqrt(300), rel=1e-12)
     assert (result.n_draws, result.n_rows, result.classes) == (300, 3020, (1,))
-    assert repr(result) == ("PriorPredictive(Normal(sigma=0.5, intercept_sigma=1.5), 300 draws x 3020 rows, "
-                            f"{result.share_near_certain:.0%} within 0.01 of 0 or 1)")
+    assert repr(result) == (
+        "PriorPredictive(Normal(sigma=0.5, intercept_sigma=1.5), 300 draws x 3020 rows, "
+        f"{result.share_near_certain:.0%} within 0.01 of 0 or 1)"
+    )
 
 
-@pytest.mark.parametrize("sigma, verdict, shares", [
-    (0.5, "fine", (0.0, 0.01)),
-    (3.7, "borderline", (0.49, 0.53)),  # +- 0.011: each seed's share is within two of them of a half
-    (10.0, "too wide", (0.75, 0.85)),
-])
+@pytest.mark.parametrize(
+    "sigma, verdict, shares",
+    [
+        (0.5, "fine", (0.0, 0.01)),
+        (3.7, "borderline", (0.49, 0.53)),  # +- 0.011: each seed's share is within two of them of a half
+        (10.0, "too wide", (0.75, 0.85)),
+    ],
+)
 def test_the_verdict_does_not_depend_on_the_seed(wells, sigma, verdict, shares):
     """On dist100 and arsenic, Normal(sigma) on every coefficient: at sd 3.7 about half the probabilities are near
     certain (0.496 to 0.521 over seeds 0-9), and the check says it is unsure for every seed rather than warning for
@@ -91,14 +102,19 @@ def test_the_verdict_does_not_depend_on_the_seed(wells, sigma, verdict, shares):
             f"this prior may imply near-certain predictions before seeing data ({result.share_near_certain:.0%} ± "
             f"{result.share_se:.1%} of the prior predictive probabilities are within 0.01 of 0 or 1, within its noise "
             "of the 50% above which a prior is too wide); draw more (draws=4000) to settle it, or use a smaller sigma "
-            "or autoscale=True")
+            "or autoscale=True"
+        )
 
 
 @pytest.mark.parametrize("prior", [bl.Normal(0.5), bl.Cauchy(2.5)], ids=repr)
 def test_a_flat_intercept_has_no_prior_predictive_and_the_error_says_so(wells, prior):
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
-    with pytest.raises(ValueError, match=re.escape(f"the prior on the intercept is flat ({prior!r}), and a flat prior "
-                                                   "has no prior predictive distribution")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            f"the prior on the intercept is flat ({prior!r}), and a flat prior has no prior predictive distribution"
+        ),
+    ):
         model.prior_predictive(prior)
     without = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic - 1", wells)
     with warnings.catch_warnings(record=True) as caught:  # no intercept: nothing flat
@@ -136,21 +152,28 @@ def test_many_rows_are_subsampled(wells, monkeypatch):
     np.testing.assert_array_equal(result.probabilities, again)
     full = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells.iloc[rows])
     monkeypatch.setattr(prior_module, "MAX_ROWS", 10_000)
-    np.testing.assert_allclose(full.prior_predictive(bl.Normal(0.5, intercept_sigma=1.0), draws=20,
-                                                     random_seed=2).probabilities, result.probabilities, atol=1e-14)
+    np.testing.assert_allclose(
+        full.prior_predictive(bl.Normal(0.5, intercept_sigma=1.0), draws=20, random_seed=2).probabilities,
+        result.probabilities,
+        atol=1e-14,
+    )
 
 
 def test_bad_input_is_refused_with_the_fix(wells):
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
-    with pytest.raises(TypeError, match=re.escape("prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. "
-                                                  "bl.Normal(sigma=2.5); got float")):
+    with pytest.raises(
+        TypeError,
+        match=re.escape("prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal(sigma=2.5); got float"),
+    ):
         model.prior_predictive(2.5)
     with pytest.raises(ValueError, match=re.escape("`draws` must be an integer >= 2; got 0")):
         model.prior_predictive(bl.Normal(1.0), draws=0)
     with pytest.raises(ValueError, match="`sigma` has 3 values but the model has 2 predictors besides the intercept"):
         model.prior_predictive(bl.Normal((1.0, 1.0, 1.0)))
-    with pytest.raises(TypeError, match=re.escape("plot_prior_predictive needs model.prior_predictive(prior), or a "
-                                                  "LogisticModel and its prior")):
+    with pytest.raises(
+        TypeError,
+        match=re.escape("plot_prior_predictive needs model.prior_predictive(prior), or a LogisticModel and its prior"),
+    ):
         bl.plot_prior_predictive(model)
 
 

@@ -31,9 +31,10 @@ def fitted(name: str, method: str):
     formula, load, response, features, sigma = CASES[name]
     data = load()
     model = bl.LogisticModel.from_formula(formula, data)
-    fits = {"laplace": lambda: model.fit_laplace(bl.Normal(sigma), draws=2000, random_seed=0),
-            "mcmc": lambda: model.fit_mcmc(bl.Normal(sigma), draws=1000, chains=2, random_seed=0,
-                                           progressbar=False)}
+    fits = {
+        "laplace": lambda: model.fit_laplace(bl.Normal(sigma), draws=2000, random_seed=0),
+        "mcmc": lambda: model.fit_mcmc(bl.Normal(sigma), draws=1000, chains=2, random_seed=0, progressbar=False),
+    }
     return name, data, response, features, sigma, fits[method]()
 
 
@@ -49,12 +50,15 @@ def hand_built_tree(fit, data, response, features, sigma):
     X = np.column_stack([np.ones(len(data)), data[features].to_numpy(float)])
     p = expit(np.einsum("cdp,np->cdn", draws, X))
     loglik = bernoulli.logpmf(data[response].to_numpy()[None, None], p)
-    return xr.DataTree.from_dict({
-        "posterior": xr.Dataset({"coef": (("chain", "draw", "coefficient"), draws)},
-                                coords={"coefficient": ["Intercept", *features]}),
-        "log_prior": xr.Dataset({"slopes": (("chain", "draw"), norm.logpdf(draws[..., 1:], 0, sigma).sum(-1))}),
-        "log_likelihood": xr.Dataset({"y": (("chain", "draw", "obs"), loglik)}),
-    })
+    return xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset(
+                {"coef": (("chain", "draw", "coefficient"), draws)}, coords={"coefficient": ["Intercept", *features]}
+            ),
+            "log_prior": xr.Dataset({"slopes": (("chain", "draw"), norm.logpdf(draws[..., 1:], 0, sigma).sum(-1))}),
+            "log_likelihood": xr.Dataset({"y": (("chain", "draw", "obs"), loglik)}),
+        }
+    )
 
 
 def test_log_prior_group_is_the_normal_density_of_the_slopes(case):
@@ -84,8 +88,10 @@ def test_verdicts_follow_arviz_diagnosis(case):
     if name == "wells":
         assert list(table["diagnosis"]) == ["✓"] * 3
         assert table.attrs["prior_data_conflict"] == table.attrs["prior_dominated"] == []
-        assert table.attrs["note"] == (f"Power-scaling sensitivity of the {method} fit (threshold 0.05) flags no "
-                                       "coefficient as prior-dominated or in prior-data conflict.")
+        assert table.attrs["note"] == (
+            f"Power-scaling sensitivity of the {method} fit (threshold 0.05) flags no "
+            "coefficient as prior-dominated or in prior-data conflict."
+        )
         assert (table["prior"] < 0.01).all() and (table["likelihood"] > 0.05).all()
     else:
         # The prior holds the slope far from the data's -0.23 (and the intercept with it): both sensitivities
@@ -93,9 +99,11 @@ def test_verdicts_follow_arviz_diagnosis(case):
         assert list(table["diagnosis"]) == ["potential prior-data conflict"] * 2
         assert table.attrs["prior_data_conflict"] == ["Intercept", "temp"]
         assert table.attrs["prior_dominated"] == []
-        assert table.attrs["note"] == (f"Power-scaling sensitivity of the {method} fit (threshold 0.05) flags "
-                                       "prior-data conflict: Intercept, temp. The prior moves these coefficients' "
-                                       "posteriors: check that it says what is meant, or widen it.")
+        assert table.attrs["note"] == (
+            f"Power-scaling sensitivity of the {method} fit (threshold 0.05) flags "
+            "prior-data conflict: Intercept, temp. The prior moves these coefficients' "
+            "posteriors: check that it says what is meant, or widen it."
+        )
         assert (table[["prior", "likelihood"]] > 0.1).all(axis=None)
 
 
@@ -118,11 +126,13 @@ def test_multiclass_rows_are_the_flat_labels():
     assert list(table.index) == model.layout.flat_labels  # name[class], class-major
     flat = fit.coef_draws.transpose(0, 1, 3, 2).reshape(1, 500, -1)  # Intercept, slope of class 1, then class 2
     slopes = flat[..., 1::2]
-    by_hand = xr.DataTree.from_dict({
-        "posterior": xr.Dataset({"coef": (("chain", "draw", "coefficient"), flat)}),
-        "log_prior": xr.Dataset({"slopes": (("chain", "draw"), norm.logpdf(slopes, 0, 2.5).sum(-1))}),
-        "log_likelihood": fit.to_datatree()["log_likelihood"].to_dataset(),
-    })
+    by_hand = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset({"coef": (("chain", "draw", "coefficient"), flat)}),
+            "log_prior": xr.Dataset({"slopes": (("chain", "draw"), norm.logpdf(slopes, 0, 2.5).sum(-1))}),
+            "log_likelihood": fit.to_datatree()["log_likelihood"].to_dataset(),
+        }
+    )
     expected = psense(by_hand, var_names=["coef"], group="prior")["coef"].to_numpy()
     np.testing.assert_allclose(table["prior"].to_numpy(), expected, rtol=1e-12, atol=1e-12)
 
@@ -138,9 +148,15 @@ def test_standard_errors_are_batch_means_of_psense(case):
     for component in ("prior", "likelihood"):
         batches = []
         for start, stop in zip(bounds[:-1], bounds[1:]):
-            batch = {path: group.stack(sample=("chain", "draw")).isel(sample=slice(start, stop))
-                     .drop_vars(["sample", "chain", "draw"]).rename(sample="draw").expand_dims(chain=1)
-                     for path, group in pooled.items() if path != "/"}
+            batch = {
+                path: group.stack(sample=("chain", "draw"))
+                .isel(sample=slice(start, stop))
+                .drop_vars(["sample", "chain", "draw"])
+                .rename(sample="draw")
+                .expand_dims(chain=1)
+                for path, group in pooled.items()
+                if path != "/"
+            }
             batches.append(psense(xr.DataTree.from_dict(batch), var_names=["coef"], group=component)["coef"].to_numpy())
         expected = np.std(batches, axis=0, ddof=1) / np.sqrt(10)
         np.testing.assert_allclose(table[f"{component}_se"].to_numpy(), expected, rtol=1e-10, atol=1e-12)
@@ -166,8 +182,13 @@ def test_a_sensitivity_on_the_threshold_is_never_passed_over_by_chance():
 
 
 def test_uncertain_verdicts_follow_the_noise_of_each_sensitivity():
-    rows = pd.DataFrame({"prior": [0.051, 0.2, 0.2, 0.01], "prior_se": [0.002, 0.01, 0.01, 0.001],
-                         "likelihood": [0.3, 0.052, 0.3, 0.3], "likelihood_se": [0.01, 0.002, 0.01, 0.01]},
-                        index=["near", "near likelihood", "clear conflict", "clear"])
-    assert [label for label, row in rows.iterrows() if sensitivity._uncertain(row, 0.05)] == ["near",
-                                                                                              "near likelihood"]
+    rows = pd.DataFrame(
+        {
+            "prior": [0.051, 0.2, 0.2, 0.01],
+            "prior_se": [0.002, 0.01, 0.01, 0.001],
+            "likelihood": [0.3, 0.052, 0.3, 0.3],
+            "likelihood_se": [0.01, 0.002, 0.01, 0.01],
+        },
+        index=["near", "near likelihood", "clear conflict", "clear"],
+    )
+    assert [label for label, row in rows.iterrows() if sensitivity._uncertain(row, 0.05)] == ["near", "near likelihood"]

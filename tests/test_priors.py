@@ -22,9 +22,11 @@ TERMS = {
     "student-t7": StudentTTerm(7.0, np.array([10.0, 2.5, 0.3])),
     "cauchy": StudentTTerm(1.0, np.array([np.inf, 2.5, 0.3])),
 }
-SCIPY = {"gaussian": lambda x, s: stats.norm.logpdf(x, scale=s),
-         "student-t7": lambda x, s: stats.t.logpdf(x, 7, scale=s),
-         "cauchy": lambda x, s: stats.cauchy.logpdf(x, scale=s)}
+SCIPY = {
+    "gaussian": lambda x, s: stats.norm.logpdf(x, scale=s),
+    "student-t7": lambda x, s: stats.t.logpdf(x, 7, scale=s),
+    "cauchy": lambda x, s: stats.cauchy.logpdf(x, scale=s),
+}
 EPS = np.finfo(float).eps
 
 
@@ -97,8 +99,12 @@ def test_an_autoscaled_normal_map_is_the_normal_map_with_scales_per_predictor(we
     np.testing.assert_allclose(auto.params, by_hand.params, rtol=0, atol=1e-10)
     # the autoscaled prior is invariant to the predictors' units: dist in km gives the same probabilities
     km = bl.LogisticModel.from_formula("switched ~ I(dist / 1000) + arsenic + educ", wells)
-    np.testing.assert_allclose(km.fit_map(bl.Normal(1.0, intercept_sigma=5.0, autoscale=True)).predict_proba(),
-                               auto.predict_proba(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        km.fit_map(bl.Normal(1.0, intercept_sigma=5.0, autoscale=True)).predict_proba(),
+        auto.predict_proba(),
+        rtol=0,
+        atol=1e-10,
+    )
 
 
 def negative_log_posterior(X, y, prior_logpdf):
@@ -117,8 +123,9 @@ def assert_mode(f, b, gtol):
     assert f(b) <= optimize.minimize(f, np.zeros(len(b)), method="BFGS").fun + 1e-9
 
 
-@pytest.mark.parametrize("prior", [bl.Cauchy(2.5, intercept_scale=10), bl.StudentT(), bl.Cauchy(0.5, autoscale=False)],
-                         ids=repr)
+@pytest.mark.parametrize(
+    "prior", [bl.Cauchy(2.5, intercept_scale=10), bl.StudentT(), bl.Cauchy(0.5, autoscale=False)], ids=repr
+)
 def test_map_under_a_heavy_tailed_prior_is_the_mode_found_by_scipy(wells, prior):
     columns = ["dist100", "arsenic", "educ"]
     model = bl.LogisticModel.from_formula("switched ~ " + " + ".join(columns), wells)
@@ -126,8 +133,11 @@ def test_map_under_a_heavy_tailed_prior_is_the_mode_found_by_scipy(wells, prior)
     scale = fit.prior_scales.to_numpy()
     proper = np.isfinite(scale)
     density = stats.t(prior.nu)
-    f = negative_log_posterior(wells[columns].to_numpy(), wells.switched.to_numpy() == 1,
-                               lambda b: density.logpdf(b[proper] / scale[proper]).sum())
+    f = negative_log_posterior(
+        wells[columns].to_numpy(),
+        wells.switched.to_numpy() == 1,
+        lambda b: density.logpdf(b[proper] / scale[proper]).sum(),
+    )
     assert fit.converged
     assert_mode(f, fit.params.ravel(), gtol=1e-5)
     assert fit.loglik == pytest.approx(model.loglik(fit.params), rel=1e-12)
@@ -146,8 +156,9 @@ def test_newton_modifies_an_indefinite_hessian_where_the_objective_is_not_convex
     with pytest.raises(SingularHessianError):
         newton(fun, x0)
     result = newton(fun, x0, convex=False)
-    reference = optimize.minimize(lambda x: fun(x)[0], x0, jac=lambda x: fun(x)[1], method="BFGS",
-                                  options={"gtol": 1e-12})
+    reference = optimize.minimize(
+        lambda x: fun(x)[0], x0, jac=lambda x: fun(x)[1], method="BFGS", options={"gtol": 1e-12}
+    )
     assert result.converged
     np.testing.assert_allclose(result.x, reference.x, rtol=0, atol=1e-8)
     assert np.all(np.diag(result.hess) > 0)
@@ -174,18 +185,23 @@ def test_the_modified_hessian_lifts_a_zero_eigenvalue_to_delta():
     Q = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))[0]
     H = Q @ np.diag([4.0, -2.0, 0.0]) @ Q.T
     delta = np.sqrt(EPS) * 4.0
-    np.testing.assert_allclose(delta * (Q.T @ modified_inverse(H) @ Q), np.diag([delta / 4, delta / 2, 1.0]),
-                               rtol=0, atol=100 * EPS)
+    np.testing.assert_allclose(
+        delta * (Q.T @ modified_inverse(H) @ Q), np.diag([delta / 4, delta / 2, 1.0]), rtol=0, atol=100 * EPS
+    )
 
 
 def test_a_saddle_point_is_reported_not_returned_as_a_mode():
     def saddle(x):
         return x[0] ** 2 - x[1] ** 2, np.array([2 * x[0], -2 * x[1]]), np.diag([2.0, -2.0])
 
-    with pytest.warns(bl.ConvergenceWarning, match=re.escape(
+    with pytest.warns(
+        bl.ConvergenceWarning,
+        match=re.escape(
             "Newton's method stopped where the gradient vanishes but the Hessian is not positive definite: a saddle "
             "point of the posterior, not its mode. A heavy-tailed prior of small scale can make such a posterior: "
-            "widen the prior, or use bl.Normal")):
+            "widen the prior, or use bl.Normal"
+        ),
+    ):
         result = newton(saddle, np.zeros(2), convex=False)
     assert not result.converged
 
@@ -198,8 +214,9 @@ def test_cauchy_gives_finite_estimates_under_separation():
     prior = bl.Cauchy(2.5, intercept_scale=10)
     fit = model.fit_map(prior)
     scale = fit.prior_scales.to_numpy()
-    f = negative_log_posterior(data[["petal_length"]].to_numpy(), data.versicolor.to_numpy(),
-                               lambda b: stats.cauchy.logpdf(b / scale).sum())
+    f = negative_log_posterior(
+        data[["petal_length"]].to_numpy(), data.versicolor.to_numpy(), lambda b: stats.cauchy.logpdf(b / scale).sum()
+    )
     assert_mode(f, fit.params.ravel(), gtol=1e-6)
     # finite and sensible: the boundary falls in the gap between the classes (setosa <= 1.9 < 3.0 <= versicolor)
     assert np.all(np.isfinite(fit.uncertainty))
@@ -236,8 +253,13 @@ def test_reprs_and_validation():
     assert repr(bl.Cauchy(2.5, intercept_scale=10)) == "Cauchy(scale=2.5, intercept_scale=10.0, autoscale=True)"
     assert repr(bl.StudentT(autoscale=False)) == "StudentT(nu=7.0, scale=2.5, intercept_scale=None, autoscale=False)"
     assert repr(bl.Normal(1.0)) == "Normal(sigma=1.0, intercept_sigma=None)"
-    for prior in (bl.Normal(1.0, autoscale=True), bl.Normal((1.0, 2.0)), bl.StudentT(3, autoscale=False),
-                  bl.Cauchy(intercept_scale=10), bl.Cauchy(autoscale=False)):
+    for prior in (
+        bl.Normal(1.0, autoscale=True),
+        bl.Normal((1.0, 2.0)),
+        bl.StudentT(3, autoscale=False),
+        bl.Cauchy(intercept_scale=10),
+        bl.Cauchy(autoscale=False),
+    ):
         assert eval(repr(prior), vars(bl)) == prior  # what the summary header shows rebuilds the prior
     assert dataclasses.replace(bl.Cauchy(), scale=1.0) == bl.Cauchy(1.0)
     with pytest.raises(ValueError, match=re.escape("`intercept_scale` must be one number; got [1.0, 2.0]")):
@@ -250,16 +272,21 @@ def test_reprs_and_validation():
         bl.StudentT(nu=0)
     with pytest.raises(TypeError, match=re.escape("`autoscale` must be True or False; got 'yes'")):
         bl.Cauchy(autoscale="yes")
-    with pytest.raises(ValueError, match=re.escape("`scale` has 2 values but the model has 1 predictors besides the "
-                                                   "intercept")):
+    with pytest.raises(
+        ValueError, match=re.escape("`scale` has 2 values but the model has 1 predictors besides the intercept")
+    ):
         bl.LogisticModel.from_formula("damaged ~ temp", bl.datasets.load_challenger()).fit_map(bl.Cauchy((1.0, 2.0)))
 
 
 def test_autoscale_refuses_a_constant_predictor():
     X = np.column_stack([np.arange(20.0), np.ones(20)])
     model = bl.LogisticModel(X, np.arange(20) % 3 == 0, intercept=False)
-    with pytest.raises(ValueError, match=re.escape("which is 0 or undefined for ['x1']: a constant column (remove "
-                                                   "it), or weights that sum to 1 or less")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "which is 0 or undefined for ['x1']: a constant column (remove it), or weights that sum to 1 or less"
+        ),
+    ):
         model.fit_map(bl.Cauchy())
     assert model.fit_map(bl.Cauchy(autoscale=False)).converged
 
@@ -273,8 +300,9 @@ def test_autoscale_refuses_weights_that_are_not_frequencies(wells):
             with pytest.raises(ValueError, match=re.escape("which is 0 or undefined for ['dist100', 'arsenic']")):
                 model.fit_map(bl.StudentT())
             continue
-        np.testing.assert_allclose(model.fit_map(bl.StudentT()).prior_scales.iloc[1:],
-                                   2.5 / wells[columns].std(ddof=1), rtol=1e-12)
+        np.testing.assert_allclose(
+            model.fit_map(bl.StudentT()).prior_scales.iloc[1:], 2.5 / wells[columns].std(ddof=1), rtol=1e-12
+        )
 
 
 def test_prior_predictive_of_ten_standardised_predictors():
@@ -319,25 +347,32 @@ def test_mcmc_under_separation_cauchy_is_flagged_and_student_t_is_clean():
     which NUTS cannot explore in 1,000 draws: the fit warns. Student-t with 7 degrees of freedom has a mean and
     samples cleanly. Both put the boundary (posterior median) in the gap between the classes."""
     model = bl.LogisticModel.from_formula("versicolor ~ petal_length", separated())
-    with pytest.warns(bl.ConvergenceWarning, match=re.escape("or a stronger prior (a smaller scale; where the "
-                                                             "classes are separated, a Cauchy posterior has the "
-                                                             "prior's heavy tail and no mean: bl.StudentT(nu=7) has "
-                                                             "lighter tails)")):
+    with pytest.warns(
+        bl.ConvergenceWarning,
+        match=re.escape(
+            "or a stronger prior (a smaller scale; where the "
+            "classes are separated, a Cauchy posterior has the "
+            "prior's heavy tail and no mean: bl.StudentT(nu=7) has "
+            "lighter tails)"
+        ),
+    ):
         cauchy = model.fit_mcmc(bl.Cauchy(2.5, intercept_scale=10), random_seed=0, progressbar=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error", bl.ConvergenceWarning)
         # target_accept 0.95: at the default 0.8 one seed in four has a divergence or two (seeds 0-7 measured)
-        student = model.fit_mcmc(bl.StudentT(7, 2.5, intercept_scale=10), random_seed=0, progressbar=False,
-                                 target_accept=0.95)
+        student = model.fit_mcmc(
+            bl.StudentT(7, 2.5, intercept_scale=10), random_seed=0, progressbar=False, target_accept=0.95
+        )
     for fit in (cauchy, student):
         assert np.all(np.isfinite(fit.coef_draws))
         assert 1.9 < fit.boundary().threshold < 3.0
     slope = {name: np.median(fit.coef_draws[..., 1, 0]) for name, fit in [("cauchy", cauchy), ("student", student)]}
     assert 3 < slope["student"] < slope["cauchy"] < 15  # the heavier tail lets the slope grow further
-    advice = {"cauchy": "a Cauchy posterior has the prior's heavy tail and no mean: bl.StudentT(nu=7) has lighter "
-                        "tails)",
-              "student": "the posterior keeps the prior's Student-t tail (nu=7): a larger nu, or bl.Normal, has "
-                         "lighter tails)"}
+    advice = {
+        "cauchy": "a Cauchy posterior has the prior's heavy tail and no mean: bl.StudentT(nu=7) has lighter tails)",
+        "student": "the posterior keeps the prior's Student-t tail (nu=7): a larger nu, or bl.Normal, has "
+        "lighter tails)",
+    }
     for name, fit in [("cauchy", cauchy), ("student", student)]:
         forced = dataclasses.replace(fit.diagnosis, divergences=1)  # the advice of each prior, when there is any
         assert forced.message.endswith(advice[name])
@@ -365,9 +400,14 @@ def test_a_bimodal_posterior_is_reported_and_its_higher_mode_returned():
     values = np.array([objective.value(np.array([b])) for b in grid])
     inner = (np.diff(np.sign(np.diff(values))) > 0).nonzero()[0] + 1  # local minima of the grid
     assert len(inner) == 2 and grid[inner[0]] < 0.1 < 2.5 < grid[inner[1]]
-    with pytest.warns(bl.ConvergenceWarning, match=re.escape("Newton's method (MAP): the posterior has more than one "
-                                                             "mode. From zero, Newton's method reached coefficients "
-                                                             "[0.0")) as caught:
+    with pytest.warns(
+        bl.ConvergenceWarning,
+        match=re.escape(
+            "Newton's method (MAP): the posterior has more than one "
+            "mode. From zero, Newton's method reached coefficients "
+            "[0.0"
+        ),
+    ) as caught:
         fit = model.fit_map(bl.Cauchy(0.05, autoscale=False))
     assert "widen the prior, or use bl.Normal" in str(caught[0].message)
     assert fit.params[0, 0] == pytest.approx(grid[values.argmin()], abs=1e-3)
@@ -390,6 +430,7 @@ def test_the_optimiser_table_copes_with_an_indefinite_hessian():
     assert result.converged
     np.testing.assert_allclose(objective.coef(result.x), model.fit_map(prior).params, rtol=0, atol=1e-8)
     data = separated()
-    f = negative_log_posterior(data[["petal_length"]].to_numpy(), data.versicolor.to_numpy(),
-                               lambda b: stats.cauchy.logpdf(b[1:] / 0.05).sum())  # the intercept's is flat
+    f = negative_log_posterior(
+        data[["petal_length"]].to_numpy(), data.versicolor.to_numpy(), lambda b: stats.cauchy.logpdf(b[1:] / 0.05).sum()
+    )  # the intercept's is flat
     assert_mode(f, result.x, gtol=1e-6)  # a mode of the posterior written independently

@@ -91,8 +91,11 @@ def test_multiclass_profile_matches_brute_force_and_ratios_do_not_depend_on_the_
     model = bl.LogisticModel.from_formula("species ~ sepal_length", iris)
     assert_matches_brute_force(model.fit_ml(), model.objective(), 0.89)
     reference = model.fit_ml().odds_ratios(ci_prob=0.9, ci_kind="profile")
-    symmetric = bl.LogisticModel.from_formula("species ~ sepal_length", iris,
-                                              parameterization="symmetric").fit_ml().odds_ratios(0.9, "profile")
+    symmetric = (
+        bl.LogisticModel.from_formula("species ~ sepal_length", iris, parameterization="symmetric")
+        .fit_ml()
+        .odds_ratios(0.9, "profile")
+    )
     assert list(reference.index) == ["sepal_length[versicolor vs setosa]", "sepal_length[virginica vs setosa]"]
     # The profile of a contrast is invariant to how the free coordinates are chosen (up to brentq's tolerance).
     pd.testing.assert_frame_equal(symmetric, reference, rtol=1e-7)
@@ -103,8 +106,9 @@ def test_map_profiles_the_log_posterior_and_reports_no_tests(challenger):
     fit = challenger.fit_map(prior)
     table = assert_matches_brute_force(fit, challenger.objective(prior), 0.9)
     assert list(table.columns) == ["estimate", "se", "profile90_lb", "profile90_ub"]
-    assert table.attrs["uncertainty"] == ("MAP standard error (inverse Hessian); profile interval of the log "
-                                          "posterior (penalised likelihood)")
+    assert table.attrs["uncertainty"] == (
+        "MAP standard error (inverse Hessian); profile interval of the log posterior (penalised likelihood)"
+    )
     assert list(fit.summary().columns) == ["estimate", "se", "wald89_lb", "wald89_ub"]
 
 
@@ -113,12 +117,16 @@ def test_a_profile_that_does_not_close_is_infinite_with_a_warning():
     near it the profile stays within the threshold for ever on the upper side."""
     rows = pd.DataFrame({"x": [-2.0, -1, 0, 0, 1, 2], "y": [0, 0, 0, 1, 1, 1]})
     objective = bl.LogisticModel(rows[["x"]], rows["y"]).objective()
-    with pytest.warns(bl.ConvergenceWarning, match="profile interval of 'x' does not close on the upper side") as \
-            caught:
-        lower, upper = profile_intervals(objective, np.array([0.0, 12.0]), np.eye(2), np.ones(2), 0.95,
-                                         ["Intercept", "x"])
-    assert str(caught[0].message).endswith("the likelihood is flat that way (separation-like data); use fit_map with "
-                                           "a prior, or a posterior fit, for a finite interval")
+    with pytest.warns(
+        bl.ConvergenceWarning, match="profile interval of 'x' does not close on the upper side"
+    ) as caught:
+        lower, upper = profile_intervals(
+            objective, np.array([0.0, 12.0]), np.eye(2), np.ones(2), 0.95, ["Intercept", "x"]
+        )
+    assert str(caught[0].message).endswith(
+        "the likelihood is flat that way (separation-like data); use fit_map with "
+        "a prior, or a posterior fit, for a finite interval"
+    )
     assert upper[1] == np.inf and np.isfinite(lower[1]) and 0 < lower[1] < 12
     np.testing.assert_allclose(lower[0], -upper[0], rtol=1e-8)  # the intercept's profile is symmetric here
 
@@ -132,12 +140,16 @@ def test_odds_ratios_exponentiate_the_intervals_of_the_slopes(challenger):
         summary = fit.summary(ci_prob=0.95, ci_kind=kind)
         assert list(odds.index) == ["temp"]  # the intercept is no ratio
         assert odds.attrs["uncertainty"] == f"ML {kind.capitalize()} interval of the log-ratio, exponentiated"
-        np.testing.assert_allclose(odds.to_numpy(), np.exp(summary.loc[["temp"]].drop(columns=["se", "z", "p_value"])
-                                                           .to_numpy()), rtol=1e-12)
+        np.testing.assert_allclose(
+            odds.to_numpy(), np.exp(summary.loc[["temp"]].drop(columns=["se", "z", "p_value"]).to_numpy()), rtol=1e-12
+        )
     data = bl.datasets.load_challenger()
     theirs = sm.Logit(data["damaged"], sm.add_constant(data[["temp"]])).fit(disp=0)
-    np.testing.assert_allclose(fit.odds_ratios(0.95)[["odds_ratio", "wald95_lb", "wald95_ub"]].to_numpy()[0],
-                               np.exp([theirs.params["temp"], *theirs.conf_int(0.05).loc["temp"]]), rtol=1e-6)
+    np.testing.assert_allclose(
+        fit.odds_ratios(0.95)[["odds_ratio", "wald95_lb", "wald95_ub"]].to_numpy()[0],
+        np.exp([theirs.params["temp"], *theirs.conf_int(0.05).loc["temp"]]),
+        rtol=1e-6,
+    )
 
 
 def test_posterior_odds_ratios_are_the_posterior_of_exp_slope():
@@ -146,14 +158,17 @@ def test_posterior_odds_ratios_are_the_posterior_of_exp_slope():
     odds = fit.odds_ratios(ci_prob=0.9, ci_kind="eti")
     ratios = np.exp(fit.pooled_draws()[:, 1:, 0])  # (S, 2): dist100, arsenic
     assert list(odds.index) == ["dist100", "arsenic"]
-    assert odds.attrs["uncertainty"] == ("LAPLACE posterior of the ratio: mean, median and ETI interval of the "
-                                         "exponentiated draws")
+    assert odds.attrs["uncertainty"] == (
+        "LAPLACE posterior of the ratio: mean, median and ETI interval of the exponentiated draws"
+    )
     np.testing.assert_allclose(odds["mean"], ratios.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(odds["median"], np.median(ratios, axis=0), rtol=1e-12)
-    np.testing.assert_allclose(odds[["eti90_lb", "eti90_ub"]].to_numpy(),
-                               np.quantile(ratios, [0.05, 0.95], axis=0).T, rtol=1e-12)
-    assert fit.summary(ci_kind="hdi").attrs["uncertainty"] == ("Laplace posterior sd (the Gaussian at the MAP); "
-                                                               "interval of its draws (HDI)")
+    np.testing.assert_allclose(
+        odds[["eti90_lb", "eti90_ub"]].to_numpy(), np.quantile(ratios, [0.05, 0.95], axis=0).T, rtol=1e-12
+    )
+    assert fit.summary(ci_kind="hdi").attrs["uncertainty"] == (
+        "Laplace posterior sd (the Gaussian at the MAP); interval of its draws (HDI)"
+    )
     with pytest.raises(ValueError, match=r"`ci_kind` must be one of \['eti', 'hdi'\]; got 'profile'"):
         fit.odds_ratios(ci_kind="profile")
 

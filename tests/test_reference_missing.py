@@ -102,18 +102,27 @@ def test_reference_of_arrays_and_of_rows_out_of_core(iris):
 
 
 def test_reference_errors(iris):
-    with pytest.raises(bl.DataError, match=r"reference='Virginica' is not a class of y; the classes are "
-                                           r"\['setosa', 'versicolor', 'virginica'\]"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"reference='Virginica' is not a class of y; the classes are "
+        r"\['setosa', 'versicolor', 'virginica'\]",
+    ):
         bl.LogisticModel.from_formula(IRIS_FORMULA, iris, reference="Virginica")
-    with pytest.raises(ValueError, match="symmetric parameterization has a coefficient column for every class; "
-                                         "drop reference= or pass parameterization='reference'"):
+    with pytest.raises(
+        ValueError,
+        match="symmetric parameterization has a coefficient column for every class; "
+        "drop reference= or pass parameterization='reference'",
+    ):
         bl.LogisticModel.from_formula(IRIS_FORMULA, iris, reference="setosa", parameterization="symmetric")
 
 
 def test_missing_values_are_refused_with_their_counts(wells_with_gaps):
-    with pytest.raises(bl.DataError, match=r"the formula 'switched ~ dist100 \+ arsenic' reads missing values in "
-                                           r"5 of 3020 rows \(switched: 1, arsenic: 3, dist100: 2\); impute them, or "
-                                           r"pass missing='drop' to drop those rows"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"the formula 'switched ~ dist100 \+ arsenic' reads missing values in "
+        r"5 of 3020 rows \(switched: 1, arsenic: 3, dist100: 2\); impute them, or "
+        r"pass missing='drop' to drop those rows",
+    ):
         bl.LogisticModel.from_formula(WELLS_FORMULA, wells_with_gaps)
     with pytest.raises(ValueError, match=r"`missing` must be one of \['raise', 'drop'\]; got 'ignore'"):
         bl.LogisticModel.from_formula(WELLS_FORMULA, wells_with_gaps, missing="ignore")
@@ -123,9 +132,12 @@ def test_dropped_rows_are_counted_and_recorded(wells_with_gaps):
     """Dropping gives the fit of the complete rows (with their weights); a column the formula does not read
     (``educ``) drops nothing."""
     weights = np.linspace(0.5, 1.5, len(wells_with_gaps))
-    with pytest.warns(UserWarning, match=r"dropped 5 of 3020 rows with missing values in the columns that the "
-                                         r"formula 'switched ~ dist100 \+ arsenic' reads \(switched: 1, arsenic: 3, "
-                                         r"dist100: 2\); their index labels are in model.dropped_rows"):
+    with pytest.warns(
+        UserWarning,
+        match=r"dropped 5 of 3020 rows with missing values in the columns that the "
+        r"formula 'switched ~ dist100 \+ arsenic' reads \(switched: 1, arsenic: 3, "
+        r"dist100: 2\); their index labels are in model.dropped_rows",
+    ):
         model = bl.LogisticModel.from_formula(WELLS_FORMULA, wells_with_gaps, missing="drop", weights=weights)
     assert model.dropped_rows.tolist() == [3, 10, 20, 30, 40]
     keep = ~wells_with_gaps.index.isin([3, 10, 20, 30, 40])
@@ -142,8 +154,11 @@ def test_dropped_rows_are_counted_and_recorded(wells_with_gaps):
 
 def test_nothing_left_or_rows_out_of_core(wells_with_gaps):
     frame = wells_with_gaps.assign(arsenic=np.nan)
-    with pytest.raises(bl.DataError, match="every row of the data has a missing value in a column that the formula "
-                                           r"'switched ~ dist100 \+ arsenic' reads \(switched: 1, arsenic: 3020"):
+    with pytest.raises(
+        bl.DataError,
+        match="every row of the data has a missing value in a column that the formula "
+        r"'switched ~ dist100 \+ arsenic' reads \(switched: 1, arsenic: 3020",
+    ):
         bl.LogisticModel.from_formula(WELLS_FORMULA, frame, missing="drop")
     dd = pytest.importorskip("dask.dataframe")
     with pytest.raises(bl.DataError, match="missing='drop' needs a pandas DataFrame"):

@@ -43,6 +43,7 @@ def assert_multinomial_recession(X, y, direction):
 
 # --- separated data -------------------------------------------------------------------------------
 
+
 def test_complete_separation():
     sep = find_separation(X_COMPLETE, Y6, 2, names=["x"])
     assert isinstance(sep, Separation)
@@ -155,6 +156,7 @@ def test_jointly_separating_columns_are_pruned_to_a_minimal_set():
 
 # --- overlapping data -----------------------------------------------------------------------------
 
+
 def test_wells_overlaps():
     pd = pytest.importorskip("pandas")
     wells = pd.read_csv(WELLS_CSV)
@@ -184,6 +186,7 @@ def test_overlapping_random_data_with_collinear_columns():
 
 
 # --- scale, weights, odd inputs -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("x_scale", "noise_scale"), [(1e4, 1e-3), (1e-3, 1e4), (1e4, 1.0)])
 def test_columns_of_very_different_scales(x_scale, noise_scale):
@@ -277,8 +280,9 @@ def test_column_quasi_on_its_own_while_the_pair_is_complete():
     assert sep.kind == "complete"
     assert sep.columns == ("x",) and sep.alone_kinds == ("quasi-complete",)
     assert_binary_recession(X_QUASI_PAIR, Y6, sep.direction)
-    assert sep.describe() == ("'x' separates the classes quasi-completely on its own, "
-                              "and the predictors together separate them completely")
+    assert sep.describe() == (
+        "'x' separates the classes quasi-completely on its own, and the predictors together separate them completely"
+    )
 
 
 def test_columns_complete_and_quasi_on_their_own():
@@ -286,11 +290,14 @@ def test_columns_complete_and_quasi_on_their_own():
     sep = find_separation(X, Y6, 2, names=["q", "c"])
     assert sep.kind == "complete"
     assert sep.columns == ("q", "c") and sep.alone_kinds == ("quasi-complete", "complete")
-    assert sep.describe() == ("'c' separates the classes completely on its own, "
-                              "and 'q' separates them quasi-completely on its own")
-    assert sep.describe(max_names=1) == ("'c' separates the classes completely on its own, and 1 other predictor "
-                                         "separates them quasi-completely on its own (all are in "
-                                         "SeparationError.columns)")
+    assert sep.describe() == (
+        "'c' separates the classes completely on its own, and 'q' separates them quasi-completely on its own"
+    )
+    assert sep.describe(max_names=1) == (
+        "'c' separates the classes completely on its own, and 1 other predictor "
+        "separates them quasi-completely on its own (all are in "
+        "SeparationError.columns)"
+    )
 
 
 def test_quasi_alone_and_together():
@@ -323,10 +330,11 @@ def test_describe_counts_the_names_it_leaves_out(iris):
     assert sep.kind == "quasi-complete"  # setosa apart; versicolor and virginica overlap
     assert sep.columns == ("petal_length", "petal_width")
     assert sep.alone_kinds == ("quasi-complete", "quasi-complete")
-    assert sep.describe() == ("'petal_length' and 'petal_width' separate the classes quasi-completely, "
-                              "each on its own")
-    assert sep.describe(max_names=1) == ("2 predictors separate the classes quasi-completely, each on its own "
-                                         "('petal_length' and 1 more; all are in SeparationError.columns)")
+    assert sep.describe() == ("'petal_length' and 'petal_width' separate the classes quasi-completely, each on its own")
+    assert sep.describe(max_names=1) == (
+        "2 predictors separate the classes quasi-completely, each on its own "
+        "('petal_length' and 1 more; all are in SeparationError.columns)"
+    )
 
 
 def test_digits_seventeen_pixels_each_quasi_and_all_together_complete():
@@ -349,6 +357,7 @@ def test_digits_seventeen_pixels_each_quasi_and_all_together_complete():
 
 # --- agreement with the LPs solved in one piece ---------------------------------------------------
 
+
 def reference_kind(X, y):
     """Konis' LP and the max-min LP on all margins at once, as HiGHS solves them without help."""
     from scipy.optimize import linprog
@@ -367,8 +376,9 @@ def reference_kind(X, y):
     if margins.max() <= 1e-6 * q or margins.min() < -1e-9 * q:
         return None
     A_ub = np.column_stack([-M, np.ones(n)])
-    maxmin = linprog(np.r_[np.zeros(k), -1.0], A_ub=A_ub, b_ub=np.zeros(n), bounds=np.vstack([box, [0, 1]]),
-                     method="highs")
+    maxmin = linprog(
+        np.r_[np.zeros(k), -1.0], A_ub=A_ub, b_ub=np.zeros(n), bounds=np.vstack([box, [0, 1]]), method="highs"
+    )
     return "complete" if (M @ maxmin.x[:k]).min() > 1e-6 * q else "quasi-complete"
 
 

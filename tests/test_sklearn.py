@@ -54,8 +54,9 @@ def test_ml_fails_scikit_learns_checks_only_where_maximum_likelihood_does_not_ex
     failures = [result["exception"] for result in results if result["status"] == "failed"]
     existence = (bl.SeparationError, bl.CollinearityError)
     # A check that asserts on the error of fit (e.g. check_fit2d_1feature) raises an AssertionError from it.
-    assert failures and all(isinstance(error, existence) or isinstance(error.__cause__, existence)
-                            for error in failures)
+    assert failures and all(
+        isinstance(error, existence) or isinstance(error.__cause__, existence) for error in failures
+    )
     assert {type(error) for error in failures} >= {bl.SeparationError, bl.CollinearityError}
 
 
@@ -150,8 +151,9 @@ def test_grid_search_picks_a_prior_sigma_and_refits(wells):
     at sigma 0.3 against 0.67 and 0.72, a margin far above the solver's tolerance."""
     rows = np.random.default_rng(0).choice(len(wells[1]), 60, replace=False)
     X, y = wells[0].iloc[rows], wells[1].iloc[rows]
-    grid = GridSearchCV(BayesLogitClassifier(), {"prior_sigma": [0.01, 0.3, 100.0]}, scoring="neg_log_loss",
-                        cv=StratifiedKFold(3)).fit(X, y)
+    grid = GridSearchCV(
+        BayesLogitClassifier(), {"prior_sigma": [0.01, 0.3, 100.0]}, scoring="neg_log_loss", cv=StratifiedKFold(3)
+    ).fit(X, y)
     np.testing.assert_allclose(grid.cv_results_["mean_test_score"], [-0.667, -0.6116, -0.7203], atol=5e-4)
     assert grid.best_params_ == {"prior_sigma": 0.3}
     refit = BayesLogitClassifier(prior_sigma=0.3).fit(X, y)
@@ -161,8 +163,9 @@ def test_grid_search_picks_a_prior_sigma_and_refits(wells):
 def test_cross_val_score_in_a_pipeline_equals_a_hand_loop(wells):
     X, y = wells[0].to_numpy(), wells[1].to_numpy()
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
-    scores = cross_val_score(make_pipeline(StandardScaler(), BayesLogitClassifier(prior_sigma=1.0)), X, y,
-                             cv=cv, scoring="neg_log_loss")
+    scores = cross_val_score(
+        make_pipeline(StandardScaler(), BayesLogitClassifier(prior_sigma=1.0)), X, y, cv=cv, scoring="neg_log_loss"
+    )
     by_hand = []
     for train, test in cv.split(X, y):
         mean, sd = X[train].mean(axis=0), X[train].std(axis=0)
@@ -172,12 +175,18 @@ def test_cross_val_score_in_a_pipeline_equals_a_hand_loop(wells):
     np.testing.assert_allclose(scores, by_hand, rtol=1e-10)
 
 
-@pytest.mark.parametrize(("params", "error", "match"), [
-    ({"method": "bayes"}, ValueError, "`method` must be one of ['ml', 'map', 'laplace', 'mcmc']; got 'bayes'"),
-    ({"prior_sigma": -1.0}, ValueError,
-     "prior_sigma=-1.0, intercept_sigma=None, prior_nu=7.0, autoscale=None) is not a valid prior"),
-    ({"method": "laplace", "draws": 0}, ValueError, "`draws` must be an integer >= 1; got 0"),
-])
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        ({"method": "bayes"}, ValueError, "`method` must be one of ['ml', 'map', 'laplace', 'mcmc']; got 'bayes'"),
+        (
+            {"prior_sigma": -1.0},
+            ValueError,
+            "prior_sigma=-1.0, intercept_sigma=None, prior_nu=7.0, autoscale=None) is not a valid prior",
+        ),
+        ({"method": "laplace", "draws": 0}, ValueError, "`draws` must be an integer >= 1; got 0"),
+    ],
+)
 def test_bad_parameters_are_named_when_fitting(wells, params, error, match):
     X, y = wells
     with pytest.raises(error, match=re.escape(match)):
@@ -210,11 +219,17 @@ def test_mcmc_repeats_its_draws_under_an_int_random_state(wells):
     np.testing.assert_array_equal(again, first)
 
 
-@pytest.mark.parametrize(("generator", "first_seed"), [
-    (lambda: np.random.default_rng(7), lambda: np.random.default_rng(7).integers(np.iinfo(np.int64).max)),
-    (lambda: np.random.RandomState(7), lambda: np.random.RandomState(7).randint(np.iinfo(np.int64).max,
-                                                                                 dtype=np.int64)),
-], ids=["Generator", "RandomState"])
+@pytest.mark.parametrize(
+    ("generator", "first_seed"),
+    [
+        (lambda: np.random.default_rng(7), lambda: np.random.default_rng(7).integers(np.iinfo(np.int64).max)),
+        (
+            lambda: np.random.RandomState(7),
+            lambda: np.random.RandomState(7).randint(np.iinfo(np.int64).max, dtype=np.int64),
+        ),
+    ],
+    ids=["Generator", "RandomState"],
+)
 def test_a_generator_gives_one_seed_per_fit_and_a_clone_repeats_them(wells, generator, first_seed):
     estimator = BayesLogitClassifier(method="laplace", random_state=generator())
     twin = clone(estimator)  # a copy of the generator in its state now
@@ -227,8 +242,10 @@ def test_a_generator_gives_one_seed_per_fit_and_a_clone_repeats_them(wells, gene
 
 @pytest.mark.parametrize("random_state", ["0", -1, True, 1.5, np.random.default_rng])
 def test_a_random_state_that_cannot_seed_is_refused(wells, random_state):
-    expected = ("`random_state` must be a non-negative int, a numpy.random.Generator, a numpy.random.RandomState or "
-                f"None; got {random_state!r}")
+    expected = (
+        "`random_state` must be a non-negative int, a numpy.random.Generator, a numpy.random.RandomState or "
+        f"None; got {random_state!r}"
+    )
     with pytest.raises(bl.OptionError, match=re.escape(expected)):
         BayesLogitClassifier(method="laplace", random_state=random_state).fit(*wells)
 
@@ -249,9 +266,21 @@ def test_random_seed_is_the_deprecated_name_of_random_state(wells):
 def test_get_params_clone_and_set_params_round_trip():
     estimator = BayesLogitClassifier(method="laplace", prior_sigma=[1.0, 2.0], draws=300, random_state=11, reference=1)
     params = estimator.get_params()
-    assert params == {"method": "laplace", "prior_sigma": [1.0, 2.0], "intercept_sigma": None, "draws": 300,
-                      "random_state": 11, "tune": 200, "chains": 4, "fit_intercept": True, "reference": 1,
-                      "prior_family": "normal", "prior_nu": 7.0, "autoscale": None, "random_seed": "deprecated"}
+    assert params == {
+        "method": "laplace",
+        "prior_sigma": [1.0, 2.0],
+        "intercept_sigma": None,
+        "draws": 300,
+        "random_state": 11,
+        "tune": 200,
+        "chains": 4,
+        "fit_intercept": True,
+        "reference": 1,
+        "prior_family": "normal",
+        "prior_nu": 7.0,
+        "autoscale": None,
+        "random_seed": "deprecated",
+    }
     assert clone(estimator).get_params() == params
     assert BayesLogitClassifier(**params).get_params() == params
     assert estimator.set_params(random_state=12) is estimator and estimator.get_params()["random_state"] == 12
@@ -270,17 +299,21 @@ def test_laplace_warns_in_the_estimators_words():
 def test_separation_error_of_ml_says_which_method_to_use(iris):
     X, y = iris
     two_species = y != "virginica"
-    with pytest.raises(bl.SeparationError, match=re.escape(
-            "so the ML coefficients diverge to infinity. Use method=\"map\" (or \"laplace\" or \"mcmc\") for "
-            "finite estimates")) as caught:
+    with pytest.raises(
+        bl.SeparationError,
+        match=re.escape(
+            'so the ML coefficients diverge to infinity. Use method="map" (or "laplace" or "mcmc") for finite estimates'
+        ),
+    ) as caught:
         BayesLogitClassifier(method="ml").fit(X[two_species][["petal_length"]], y[two_species])
     assert caught.value.columns == ("petal_length",) and caught.value.kind == "complete"
 
 
 def test_collinearity_error_of_ml_says_which_method_to_use(wells):
     X, y = wells
-    with pytest.raises(bl.CollinearityError, match=re.escape(
-            'or use method="map", whose prior makes the estimate unique')) as caught:
+    with pytest.raises(
+        bl.CollinearityError, match=re.escape('or use method="map", whose prior makes the estimate unique')
+    ) as caught:
         BayesLogitClassifier(method="ml").fit(X.assign(dist_again=X["dist100"]), y)
     assert "fit_map" not in str(caught.value) and set(caught.value.columns) == {"dist100", "dist_again"}
 

@@ -77,14 +77,19 @@ def test_a_prior_on_other_contrasts_is_the_models_under_that_reference(iris):
 def test_cross_validation_scores_do_not_depend_on_the_reference_for_ml(iris):
     X, y = iris
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    scores = [cross_val_score(BayesLogitClassifier(method="ml", reference=reference), X, y, cv=folds,
-                              scoring="neg_log_loss") for reference in (None, "virginica")]
+    scores = [
+        cross_val_score(BayesLogitClassifier(method="ml", reference=reference), X, y, cv=folds, scoring="neg_log_loss")
+        for reference in (None, "virginica")
+    ]
     np.testing.assert_allclose(scores[1], scores[0], rtol=1e-10)
     assert np.all(scores[0] < 0)
 
 
 def test_an_unknown_reference_is_refused_listing_the_classes(iris):
     X, y = iris
-    with pytest.raises(bl.DataError, match=r"reference='daisy' is not a class of y; the classes are "
-                                           r"\['setosa', 'versicolor', 'virginica'\]"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"reference='daisy' is not a class of y; the classes are "
+        r"\['setosa', 'versicolor', 'virginica'\]",
+    ):
         BayesLogitClassifier(method="ml", reference="daisy").fit(X, y)

@@ -103,10 +103,17 @@ def test_weighted_statistics_equal_statsmodels_glm_and_duplicated_rows(wells):
     weights = np.random.default_rng(0).integers(1, 4, len(wells)).astype(float)
     formula = "switched ~ dist100 + arsenic"
     ours = bl.LogisticModel.from_formula(formula, wells, weights=weights).fit_ml().statistics()
-    theirs = sm.GLM(wells["switched"], sm.add_constant(wells[["dist100", "arsenic"]]),
-                    family=sm.families.Binomial(), freq_weights=weights).fit(tol=1e-12)
-    np.testing.assert_allclose(ours[["llf", "aic", "bic", "df_resid", "nobs"]],
-                               [theirs.llf, theirs.aic, theirs.bic_llf, theirs.df_resid, weights.sum()], rtol=1e-8)
+    theirs = sm.GLM(
+        wells["switched"],
+        sm.add_constant(wells[["dist100", "arsenic"]]),
+        family=sm.families.Binomial(),
+        freq_weights=weights,
+    ).fit(tol=1e-12)
+    np.testing.assert_allclose(
+        ours[["llf", "aic", "bic", "df_resid", "nobs"]],
+        [theirs.llf, theirs.aic, theirs.bic_llf, theirs.df_resid, weights.sum()],
+        rtol=1e-8,
+    )
     assert ours["llnull"] == pytest.approx(statsmodels_null_llf(wells["switched"], None, weights), rel=1e-8)
     repeated = wells.loc[wells.index.repeat(weights.astype(int))]
     duplicated = bl.LogisticModel.from_formula(formula, repeated).fit_ml().statistics()
@@ -120,8 +127,11 @@ def test_without_intercept_the_null_model_has_every_logit_zero(wells):
     ours = bl.LogisticModel(X, wells["switched"], intercept=False).fit_ml().statistics()
     theirs = sm.Logit(wells["switched"], X).fit(disp=0)
     null = -len(wells) * np.log(2)
-    np.testing.assert_allclose(ours[["llf", "llnull", "aic", "bic", "df_model", "df_resid"]],
-                               [theirs.llf, null, theirs.aic, theirs.bic, 2, theirs.df_resid], rtol=1e-8)
+    np.testing.assert_allclose(
+        ours[["llf", "llnull", "aic", "bic", "df_model", "df_resid"]],
+        [theirs.llf, null, theirs.aic, theirs.bic, 2, theirs.df_resid],
+        rtol=1e-8,
+    )
     assert ours["llr_pvalue"] == pytest.approx(stats.chi2.sf(2 * (theirs.llf - null), 2), rel=1e-8)
 
 
@@ -168,20 +178,32 @@ def test_lr_test_against_the_intercept_only_model_is_llr(wells):
     assert (test.statistic, test.df) == pytest.approx((fit.statistics()["llr"], 2), rel=1e-9)
 
 
-@pytest.mark.parametrize("make_other, words", [
-    (lambda w: bl.LogisticModel.from_formula("switched ~ dist100", w.iloc[:2000]),
-     "different rows (2000 and 3020"),
-    (lambda w: bl.LogisticModel.from_formula("switched ~ dist100", w.iloc[::-1]),
-     "not the same labels and weights in the same order"),
-    (lambda w: bl.LogisticModel.from_formula("switched ~ dist100", w, weights=np.full(len(w), 2.0)),
-     "not the same labels and weights in the same order"),
-    (lambda w: bl.LogisticModel.from_formula("switched ~ dist100", w.assign(dist100=w["dist100"] * 2)),
-     "the feature 'dist100' holds different values"),
-    (lambda w: bl.LogisticModel.from_formula("switched ~ educ + arsenic", w), "same number of coefficients (3)"),
-    (lambda w: bl.LogisticModel.from_formula("switched ~ educ", w), "the smaller has the coefficient(s) ['educ']"),
-    (lambda w: bl.LogisticModel.from_formula("switched ~ dist100", w.assign(switched=w["switched"].map({0: "no", 1: "yes"}))),
-     "different outcomes"),
-])
+@pytest.mark.parametrize(
+    "make_other, words",
+    [
+        (lambda w: bl.LogisticModel.from_formula("switched ~ dist100", w.iloc[:2000]), "different rows (2000 and 3020"),
+        (
+            lambda w: bl.LogisticModel.from_formula("switched ~ dist100", w.iloc[::-1]),
+            "not the same labels and weights in the same order",
+        ),
+        (
+            lambda w: bl.LogisticModel.from_formula("switched ~ dist100", w, weights=np.full(len(w), 2.0)),
+            "not the same labels and weights in the same order",
+        ),
+        (
+            lambda w: bl.LogisticModel.from_formula("switched ~ dist100", w.assign(dist100=w["dist100"] * 2)),
+            "the feature 'dist100' holds different values",
+        ),
+        (lambda w: bl.LogisticModel.from_formula("switched ~ educ + arsenic", w), "same number of coefficients (3)"),
+        (lambda w: bl.LogisticModel.from_formula("switched ~ educ", w), "the smaller has the coefficient(s) ['educ']"),
+        (
+            lambda w: bl.LogisticModel.from_formula(
+                "switched ~ dist100", w.assign(switched=w["switched"].map({0: "no", 1: "yes"}))
+            ),
+            "different outcomes",
+        ),
+    ],
+)
 def test_lr_test_refuses_fits_of_other_data_or_not_nested(wells, make_other, words):
     fit = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells).fit_ml()
     with pytest.raises(ValueError) as raised:

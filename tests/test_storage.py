@@ -35,9 +35,13 @@ def new_rows(wells):
     """200 rows that vary dist100, arsenic and educ over their ranges; dist100 within the spline's bounds (the
     training range), educ on both sides of 6."""
     rng = np.random.default_rng(5)
-    return pd.DataFrame({"dist100": rng.uniform(wells["dist100"].min(), wells["dist100"].max(), 200),
-                         "arsenic": rng.uniform(wells["arsenic"].min(), wells["arsenic"].max(), 200),
-                         "educ": rng.integers(0, 18, 200)})
+    return pd.DataFrame(
+        {
+            "dist100": rng.uniform(wells["dist100"].min(), wells["dist100"].max(), 200),
+            "arsenic": rng.uniform(wells["arsenic"].min(), wells["arsenic"].max(), 200),
+            "educ": rng.integers(0, 18, 200),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +51,9 @@ def binary_fits(wells):
     with warnings.catch_warnings():
         # 2 x 100 draws cannot reach the ESS of 400 that the MCMC check asks for; the warning is not tested here.
         warnings.simplefilter("ignore", bl.ConvergenceWarning)
-        return model.fit_all(bl.Normal(2.5, intercept_sigma=10.0), random_seed=0, draws=100, tune=100, chains=2,
-                             progressbar=False)
+        return model.fit_all(
+            bl.Normal(2.5, intercept_sigma=10.0), random_seed=0, draws=100, tune=100, chains=2, progressbar=False
+        )
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +67,11 @@ def multiclass():
     prior = bl.Normal(sigma=[2.0, 3.0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bl.ConvergenceWarning)  # the Laplace check's verdict is not tested here
-        fits = {"ml": model.fit_ml(), "map": model.fit_map(prior),
-                "laplace": model.fit_laplace(prior, draws=400, random_seed=1)}
+        fits = {
+            "ml": model.fit_ml(),
+            "map": model.fit_map(prior),
+            "laplace": model.fit_laplace(prior, draws=400, random_seed=1),
+        }
     return model, fits, rng.normal(size=(50, 2))
 
 
@@ -76,7 +84,11 @@ def _round_trip(fit, tmp_path, suffix, **load_options):
 def _assert_same_point(loaded, fit):
     assert (type(loaded), loaded.method, loaded.prior) == (type(fit), fit.method, fit.prior)
     assert (loaded.loglik, loaded.n_iter, loaded.converged, loaded.fit_time) == (
-        fit.loglik, fit.n_iter, fit.converged, fit.fit_time)
+        fit.loglik,
+        fit.n_iter,
+        fit.converged,
+        fit.fit_time,
+    )
     np.testing.assert_array_equal(loaded.params, fit.params)
     np.testing.assert_array_equal(loaded.hessian, fit.hessian)
     pd.testing.assert_frame_equal(loaded.cov, fit.cov, check_exact=True)
@@ -86,7 +98,12 @@ def _assert_same_point(loaded, fit):
 def _assert_same_labels(loaded, fit):
     model, original = loaded.model, fit.model
     assert (model.likelihood, model.coef_names, model.feature_names, model.formula, model.response) == (
-        original.likelihood, original.coef_names, original.feature_names, original.formula, original.response)
+        original.likelihood,
+        original.coef_names,
+        original.feature_names,
+        original.formula,
+        original.response,
+    )
     assert model.classes_.dtype == original.classes_.dtype
     np.testing.assert_array_equal(model.classes_, original.classes_)
 
@@ -155,8 +172,10 @@ def test_mcmc_keeps_its_sampler_statistics_and_diagnosis(binary_fits, tmp_path, 
     assert loaded.sampler == fit.sampler
     xr.testing.assert_equal(loaded.sample_stats, fit.sample_stats)
     pd.testing.assert_frame_equal(loaded.diagnosis.table, fit.diagnosis.table, check_exact=True)
-    assert (loaded.diagnosis.divergences, loaded.diagnosis.message) == (fit.diagnosis.divergences,
-                                                                        fit.diagnosis.message)
+    assert (loaded.diagnosis.divergences, loaded.diagnosis.message) == (
+        fit.diagnosis.divergences,
+        fit.diagnosis.message,
+    )
 
 
 @pytest.mark.parametrize("suffix", FORMATS)
@@ -219,14 +238,16 @@ def test_arviz_reads_the_posterior_of_a_saved_file(binary_fits, tmp_path):
 def test_a_loaded_fit_without_its_model_names_the_missing_training_rows(binary_fits, tmp_path):
     loaded = _round_trip(binary_fits["laplace"], tmp_path, ".nc")
     fix = r"load the fit with bl.load\(path, model=model\), a model of the same data, to attach them"
-    with pytest.raises(bl.DataError, match=f"predicting without X .* needs the training rows, which a saved fit does "
-                                           f"not keep; {fix}"):
+    with pytest.raises(
+        bl.DataError, match=f"predicting without X .* needs the training rows, which a saved fit does not keep; {fix}"
+    ):
         loaded.predict_proba()
     with pytest.raises(bl.DataError, match="the log-likelihood of every row .* needs the training rows"):
         loaded.log_likelihood()
     for needs_labels in (loaded.loo, loaded.to_datatree):
-        with pytest.raises(bl.DataError, match=f"a loaded fit has no training labels \\(y\\): a saved fit does not "
-                                               f"keep them; {fix}"):
+        with pytest.raises(
+            bl.DataError, match=f"a loaded fit has no training labels \\(y\\): a saved fit does not keep them; {fix}"
+        ):
             needs_labels()
     with pytest.raises(bl.DataError, match="evaluating the objective of a loaded fit needs the training rows"):
         loaded.map_fit.objective(loaded.map_fit.iterations[-1].x)
@@ -241,8 +262,9 @@ def test_loading_with_the_model_restores_what_needs_the_training_rows(binary_fit
     np.testing.assert_array_equal(fits["mcmc"].log_likelihood(), binary_fits["mcmc"].log_likelihood())
     np.testing.assert_array_equal(fits["ml"].predict_proba(), binary_fits["ml"].predict_proba())
     # Every row, ELPD-LOO included, is computed from the saved draws and the attached rows as from the originals.
-    pd.testing.assert_frame_equal(bl.compare(fits, *_test_data(wells)), bl.compare(binary_fits, *_test_data(wells)),
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        bl.compare(fits, *_test_data(wells)), bl.compare(binary_fits, *_test_data(wells)), check_exact=True
+    )
 
 
 def test_fits_loaded_one_by_one_share_a_model_given_to_the_next(binary_fits, wells, tmp_path):
@@ -250,8 +272,11 @@ def test_fits_loaded_one_by_one_share_a_model_given_to_the_next(binary_fits, wel
     second = _round_trip(binary_fits["map"], tmp_path, ".zarr", model=first.model)
     assert second.model is first.model
     point_fits = {method: binary_fits[method] for method in ("ml", "map")}
-    pd.testing.assert_frame_equal(bl.compare({"ml": first, "map": second}, *_test_data(wells)),
-                                  bl.compare(point_fits, *_test_data(wells)), check_exact=True)
+    pd.testing.assert_frame_equal(
+        bl.compare({"ml": first, "map": second}, *_test_data(wells)),
+        bl.compare(point_fits, *_test_data(wells)),
+        check_exact=True,
+    )
 
 
 def _test_data(wells):
@@ -261,8 +286,11 @@ def _test_data(wells):
 
 def test_a_model_of_other_data_is_refused(binary_fits, multiclass, tmp_path):
     binary_fits["map"].save(tmp_path / "map.nc")
-    with pytest.raises(ValueError, match=r"`model` does not match the fit saved in '.*map.nc': likelihood "
-                                         r"'categorical' \(saved: 'bernoulli'\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"`model` does not match the fit saved in '.*map.nc': likelihood "
+        r"'categorical' \(saved: 'bernoulli'\)",
+    ):
         bl.load(tmp_path / "map.nc", model=multiclass[0])
 
 
@@ -299,16 +327,22 @@ def test_a_zarr_directory_missing_a_chunk_is_refused(binary_fits, tmp_path):
     binary_fits["laplace"].save(path)
     chunks = [chunk for chunk in (path / "laplace" / "latent").iterdir() if not chunk.name.startswith(".")]
     chunks[0].unlink()  # zarr reads a missing chunk as its fill value, without an error
-    with pytest.raises(bl.DataError, match=r"'.*fit.zarr' is damaged: its arrays and metadata do not match the "
-                                           "checksum"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"'.*fit.zarr' is damaged: its arrays and metadata do not match the "
+        "checksum",
+    ):
         bl.load(path)
 
 
 def test_a_foreign_netcdf_file_is_refused(tmp_path):
     path = tmp_path / "other.nc"
     xr.Dataset({"temperature": ("time", [1.0, 2.0])}).to_netcdf(path, engine="h5netcdf")
-    with pytest.raises(bl.DataError, match=r"'.*other.nc' is not a saved bayeslogit fit: its root has no bayeslogit "
-                                           "fit metadata"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"'.*other.nc' is not a saved bayeslogit fit: its root has no bayeslogit "
+        "fit metadata",
+    ):
         bl.load(path)
 
 
@@ -477,9 +511,12 @@ def test_a_file_of_the_previous_version_is_refused_without_unpickling(binary_fit
     meta["version"] = 2
     meta["model"]["formula_spec"] = _planted(marker)  # as version 2 stored the spec
     path = _rewritten(tree, meta, tmp_path / "old.nc")
-    with pytest.raises(bl.DataError, match=r"'.*old.nc' is in fit format version 2, written by an earlier bayeslogit, "
-                                           r"which stored a formula's model spec as a pickle; this release never "
-                                           r"unpickles .* save the fit again with this release"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"'.*old.nc' is in fit format version 2, written by an earlier bayeslogit, "
+        r"which stored a formula's model spec as a pickle; this release never "
+        r"unpickles .* save the fit again with this release",
+    ):
         bl.load(path)
     assert not marker.exists()
 
@@ -489,17 +526,25 @@ def test_an_unknown_format_version_is_refused(binary_fits, tmp_path, version):
     tree = xr.load_datatree(binary_fits["ml"].save(tmp_path / "fit.nc"))
     meta = json.loads(tree.attrs["bayeslogit"]) | {"version": version}
     path = _rewritten(tree, meta, tmp_path / "other.nc")
-    with pytest.raises(bl.DataError, match=rf"'.*other.nc' is in fit format version {version!r}, which this "
-                                           r"bayeslogit does not read \(it reads version 3\)"):
+    with pytest.raises(
+        bl.DataError,
+        match=rf"'.*other.nc' is in fit format version {version!r}, which this "
+        r"bayeslogit does not read \(it reads version 3\)",
+    ):
         bl.load(path)
 
 
-@pytest.mark.parametrize("edit", [
-    pytest.param(lambda meta: meta | {"loglik": 123.0}, id="loglik"),
-    pytest.param(lambda meta: _replaced(meta, ("model", "feature_names"), meta["model"]["feature_names"][::-1]),
-                 id="feature_names"),
-    pytest.param(lambda meta: _replaced(meta, ("model", "classes"), meta["model"]["classes"][::-1]), id="classes"),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda meta: meta | {"loglik": 123.0}, id="loglik"),
+        pytest.param(
+            lambda meta: _replaced(meta, ("model", "feature_names"), meta["model"]["feature_names"][::-1]),
+            id="feature_names",
+        ),
+        pytest.param(lambda meta: _replaced(meta, ("model", "classes"), meta["model"]["classes"][::-1]), id="classes"),
+    ],
+)
 @pytest.mark.parametrize("suffix", FORMATS)
 def test_edited_metadata_is_refused_as_damage(binary_fits, tmp_path, edit, suffix):
     """The JSON edited and written back with xarray, its checksum left as it was."""
@@ -507,19 +552,40 @@ def test_edited_metadata_is_refused_as_damage(binary_fits, tmp_path, edit, suffi
     tree.attrs["bayeslogit"] = json.dumps(edit(json.loads(tree.attrs["bayeslogit"])))
     path = tmp_path / f"edited{suffix}"
     storage._FORMATS[suffix][0](tree, path)
-    with pytest.raises(bl.DataError, match=r"'.*edited.(nc|zarr)' is damaged: its arrays and metadata do not match "
-                                           "the checksum"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"'.*edited.(nc|zarr)' is damaged: its arrays and metadata do not match "
+        "the checksum",
+    ):
         bl.load(path)
 
 
-@pytest.mark.parametrize(("fit", "key", "message"), [
-    pytest.param("multiclass", "feature_names", r"the labels of the metadata make the predictor coordinate "
-                 r"\['Intercept', 'x1', 'x0'\], but the arrays of '/' have \['Intercept', 'x0', 'x1'\]", id="features"),
-    pytest.param("multiclass", "classes", r"the labels of the metadata make the class coordinate \[10, 0\], but the "
-                 r"arrays of '/' have \[10, 20\]", id="classes"),
-    pytest.param("binary", "feature_names", r"the formula's spec makes the columns \['Intercept', 'bs\(dist100.*, but "
-                 r"model.feature_names are \['C\(educ > 6\)\[T.True\]'", id="formula-features"),
-])
+@pytest.mark.parametrize(
+    ("fit", "key", "message"),
+    [
+        pytest.param(
+            "multiclass",
+            "feature_names",
+            r"the labels of the metadata make the predictor coordinate "
+            r"\['Intercept', 'x1', 'x0'\], but the arrays of '/' have \['Intercept', 'x0', 'x1'\]",
+            id="features",
+        ),
+        pytest.param(
+            "multiclass",
+            "classes",
+            r"the labels of the metadata make the class coordinate \[10, 0\], but the "
+            r"arrays of '/' have \[10, 20\]",
+            id="classes",
+        ),
+        pytest.param(
+            "binary",
+            "feature_names",
+            r"the formula's spec makes the columns \['Intercept', 'bs\(dist100.*, but "
+            r"model.feature_names are \['C\(educ > 6\)\[T.True\]'",
+            id="formula-features",
+        ),
+    ],
+)
 def test_labels_that_contradict_the_arrays_are_refused(binary_fits, multiclass, tmp_path, fit, key, message):
     """Under a rewritten checksum too: the feature names and class labels must be those of the coordinates (and of
     the formula's spec)."""
@@ -539,36 +605,60 @@ def _set(place, value):
 SPEC = ("model", "formula_spec")
 MALFORMED = [
     pytest.param(_set(("n_iter",), "5"), r"the metadata.n_iter must be int; got '5' \(str\)", id="text-for-int"),
-    pytest.param(lambda meta: {key: value for key, value in meta.items() if key != "converged"},
-                 r"the metadata must have the keys .*\['converged'\] are missing", id="missing-key"),
+    pytest.param(
+        lambda meta: {key: value for key, value in meta.items() if key != "converged"},
+        r"the metadata must have the keys .*\['converged'\] are missing",
+        id="missing-key",
+    ),
     pytest.param(lambda meta: meta | {"note": "x"}, r"\['note'\] are extra", id="extra-key"),
-    pytest.param(lambda meta: _replaced(meta, ("model", "feature_names"), [*meta["model"]["feature_names"], 3]),
-                 r"the metadata.model.feature_names\[6\] must be str; got 3 \(int\)", id="junk-in-names"),
+    pytest.param(
+        lambda meta: _replaced(meta, ("model", "feature_names"), [*meta["model"]["feature_names"], 3]),
+        r"the metadata.model.feature_names\[6\] must be str; got 3 \(int\)",
+        id="junk-in-names",
+    ),
     pytest.param(_set(("model", "classes_dtype"), "M8[ns]"), r"classes_dtype must name a NumPy dtype", id="dtype"),
-    pytest.param(_set(("prior", "kind"), "os.system"), r"prior.kind must be one of \['Cauchy', 'Normal', 'StudentT'\]",
-                 id="prior-kind"),
+    pytest.param(
+        _set(("prior", "kind"), "os.system"),
+        r"prior.kind must be one of \['Cauchy', 'Normal', 'StudentT'\]",
+        id="prior-kind",
+    ),
     pytest.param(_set(("prior", "kind"), ["Normal"]), r"prior.kind must be one of", id="prior-kind-list"),
-    pytest.param(_set((*SPEC, "factors", 1, "expr"), '__import__("os").system("touch x")'),
-                 r"the formula term .*__import__.* uses", id="code-in-a-term"),
-    pytest.param(_set((*SPEC, "transform_state"), {"pickle": "gASV"}),
-                 r"formula_spec.transform_state must be null, a boolean, number, text, list or an object of one of",
-                 id="unknown-tag"),
-    pytest.param(_set((*SPEC, "encoder_state", 2, 2), {"object": ["Popen", {}]}),
-                 r"encoder_state\['C\(educ > 6\)'\].object must name one of the classes", id="unknown-class"),
-    pytest.param(_set((*SPEC, "structure", 1, "term"), 9), r"structure\[1\].term must index one of 4 entries",
-                 id="bad-index"),
-    pytest.param(_set((*SPEC, "materializer"), "polars"), r"formula_spec.materializer must be one of",
-                 id="materializer"),
+    pytest.param(
+        _set((*SPEC, "factors", 1, "expr"), '__import__("os").system("touch x")'),
+        r"the formula term .*__import__.* uses",
+        id="code-in-a-term",
+    ),
+    pytest.param(
+        _set((*SPEC, "transform_state"), {"pickle": "gASV"}),
+        r"formula_spec.transform_state must be null, a boolean, number, text, list or an object of one of",
+        id="unknown-tag",
+    ),
+    pytest.param(
+        _set((*SPEC, "encoder_state", 2, 2), {"object": ["Popen", {}]}),
+        r"encoder_state\['C\(educ > 6\)'\].object must name one of the classes",
+        id="unknown-class",
+    ),
+    pytest.param(
+        _set((*SPEC, "structure", 1, "term"), 9), r"structure\[1\].term must index one of 4 entries", id="bad-index"
+    ),
+    pytest.param(
+        _set((*SPEC, "materializer"), "polars"), r"formula_spec.materializer must be one of", id="materializer"
+    ),
     pytest.param(_set((*SPEC, "output"), "gASV"), r"formula_spec.output must be one of", id="output"),
-    pytest.param(_set(("model", "formula"), "bs(dist100, df=4)"), r"model.formula .* is not 'response ~ terms'",
-                 id="formula"),
+    pytest.param(
+        _set(("model", "formula"), "bs(dist100, df=4)"), r"model.formula .* is not 'response ~ terms'", id="formula"
+    ),
 ]
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
-    ("fit", ["LaplaceFit"], r"holds a fit of class \['LaplaceFit'\]; this bayeslogit loads"),
-    ("prior", None, r"the metadata.prior must be an object"),
-], ids=["fit-list", "posterior-without-prior"])
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("fit", ["LaplaceFit"], r"holds a fit of class \['LaplaceFit'\]; this bayeslogit loads"),
+        ("prior", None, r"the metadata.prior must be an object"),
+    ],
+    ids=["fit-list", "posterior-without-prior"],
+)
 def test_a_posterior_fit_of_malformed_kind_or_prior_is_refused(binary_fits, tmp_path, key, value, message):
     tree = xr.load_datatree(binary_fits["laplace"].save(tmp_path / "fit.nc"))
     path = _rewritten(tree, json.loads(tree.attrs["bayeslogit"]) | {key: value}, tmp_path / "malformed.nc")
@@ -589,15 +679,21 @@ def test_metadata_that_does_not_parse_is_refused(binary_fits, tmp_path, edit, me
     """Under a rewritten checksum, so that the reader itself refuses them, naming the file and the place."""
     tree = xr.load_datatree(binary_fits["map"].save(tmp_path / "fit.nc"))
     path = _rewritten(tree, edit(json.loads(tree.attrs["bayeslogit"])), tmp_path / "malformed.nc")
-    with pytest.raises(bl.DataError, match=rf"'.*malformed.nc' does not hold a fit that this bayeslogit reads: "
-                                           rf"(.|\n)*{message}"):
+    with pytest.raises(
+        bl.DataError,
+        match=rf"'.*malformed.nc' does not hold a fit that this bayeslogit reads: "
+        rf"(.|\n)*{message}",
+    ):
         bl.load(path)
 
 
 def test_a_formula_that_calls_other_code_is_refused_when_saved(wells, tmp_path):
     fit = bl.LogisticModel.from_formula("switched ~ dist100.clip(0, 2)", wells).fit_ml()
-    with pytest.raises(bl.DataError, match=r"the formula term 'dist100.clip\(0, 2\)' uses the attribute "
-                                           "'dist100.clip'; a saved fit holds only terms of column names"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"the formula term 'dist100.clip\(0, 2\)' uses the attribute "
+        "'dist100.clip'; a saved fit holds only terms of column names",
+    ):
         fit.save(tmp_path / "fit.nc")
     assert not any(tmp_path.iterdir())
 
@@ -605,7 +701,10 @@ def test_a_formula_that_calls_other_code_is_refused_when_saved(wells, tmp_path):
 def test_a_state_of_another_type_is_refused_when_saved(wells, tmp_path):
     days = pd.to_datetime(np.where(wells["assoc"] == 1, "2020-01-02", "2020-01-01"))
     fit = bl.LogisticModel.from_formula("switched ~ dist100 + C(day)", wells.assign(day=days)).fit_ml()
-    with pytest.raises(bl.DataError, match=r"a fit of this formula cannot be saved: encoder_state\['C\(day\)'\].* "
-                                           r"holds Timestamp\('2020-01-01 00:00:00'\) of type "
-                                           r"pandas.*Timestamp, which a saved fit cannot hold as plain data"):
+    with pytest.raises(
+        bl.DataError,
+        match=r"a fit of this formula cannot be saved: encoder_state\['C\(day\)'\].* "
+        r"holds Timestamp\('2020-01-01 00:00:00'\) of type "
+        r"pandas.*Timestamp, which a saved fit cannot hold as plain data",
+    ):
         fit.save(tmp_path / "fit.nc")

@@ -14,12 +14,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from test_statistics import statsmodels_expected, statsmodels_null_llf
 
 import bayeslogit as bl
 from bayeslogit.fits import summary_table
 from bayeslogit.fits.summary_table import STATISTICS, SummaryTable
-
-from test_statistics import statsmodels_expected, statsmodels_null_llf
 
 sm = pytest.importorskip("statsmodels.api")
 
@@ -90,9 +89,13 @@ def test_multiclass_ml_header_equals_statsmodels_mnlogit(iris_model):
     table = fit.summary()
     assert_shown(repr(table), fit.statistics().to_dict())
     theirs = sm.MNLogit(frame["species"].cat.codes, sm.add_constant(frame[["sepal_length"]])).fit(
-        method="newton", disp=0, maxiter=100)
-    np.testing.assert_allclose(table.statistics[["llf", "aic", "bic", "df_model", "df_resid"]].to_numpy(),
-                               [theirs.llf, theirs.aic, theirs.bic, theirs.df_model, theirs.df_resid], rtol=1e-8)
+        method="newton", disp=0, maxiter=100
+    )
+    np.testing.assert_allclose(
+        table.statistics[["llf", "aic", "bic", "df_model", "df_resid"]].to_numpy(),
+        [theirs.llf, theirs.aic, theirs.bic, theirs.df_model, theirs.df_resid],
+        rtol=1e-8,
+    )
     assert "Classes: setosa (reference), versicolor, virginica" in repr(table)
 
 
@@ -116,8 +119,10 @@ def posterior_fits(wells_model, iris_model):
     prior = bl.Normal(2.5)
     fits = {}
     for name, model in (("wells", wells_model), ("iris", iris_model)):
-        for method, fit_with in (("laplace", lambda: model.fit_laplace(prior, draws=1000, random_seed=0)),
-                                 ("mcmc", lambda: model.fit_mcmc(prior, **MCMC_SETTINGS))):
+        for method, fit_with in (
+            ("laplace", lambda: model.fit_laplace(prior, draws=1000, random_seed=0)),
+            ("mcmc", lambda: model.fit_mcmc(prior, **MCMC_SETTINGS)),
+        ):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", bl.ConvergenceWarning)
                 fit = fit_with()
@@ -132,8 +137,13 @@ def test_posterior_header_shows_the_loo_of_compare_and_the_diagnostics(posterior
     assert bool(messages) == (not fit.diagnosis.ok)  # a short MCMC run may warn, and then only as diagnosed
     table = fit.summary()
     loo = bl.compare({method: fit}).loc["loo", method]
-    expected = {"nobs": fit.model.data.weights.sum(), "chains": fit.n_chains, "draws": fit.n_draws,
-                **loo.to_dict(), **fit.diagnosis.rows}
+    expected = {
+        "nobs": fit.model.data.weights.sum(),
+        "chains": fit.n_chains,
+        "draws": fit.n_draws,
+        **loo.to_dict(),
+        **fit.diagnosis.rows,
+    }
     np.testing.assert_array_equal(table.statistics[list(expected)].to_numpy(), list(expected.values()))
     assert_shown(repr(table), expected)
     assert (table.statistics["chains"], table.statistics["draws"]) == {"laplace": (1, 1000), "mcmc": (2, 200)}[method]
@@ -170,8 +180,12 @@ def test_selections_keep_the_header_and_computed_frames_are_plain(wells_model):
     rounded = table.round(2)
     assert isinstance(rounded, SummaryTable) and header_numbers(repr(rounded))["llf"] == llf
     np.testing.assert_array_equal(rounded["estimate"].to_numpy(), np.round(fit.params[:, 0], 2))
-    for computed, values in ((table * 2, 2 * table.to_numpy()), (-table, -table.to_numpy()),
-                             (np.exp(table[["estimate"]]), np.exp(fit.params)), (table - table, 0 * table.to_numpy())):
+    for computed, values in (
+        (table * 2, 2 * table.to_numpy()),
+        (-table, -table.to_numpy()),
+        (np.exp(table[["estimate"]]), np.exp(fit.params)),
+        (table - table, 0 * table.to_numpy()),
+    ):
         assert type(computed) is pd.DataFrame and "Log-Likelihood" not in repr(computed)
         np.testing.assert_array_equal(computed.to_numpy(), values)
         assert computed.attrs["uncertainty"] == table.attrs["uncertainty"]

@@ -33,8 +33,7 @@ _INVOLVED = 0.05  # a column is involved when its weight in the null space excee
 _CONNECTED = 1e-3  # two columns are in one group when their projector entry exceeds this share of its scale
 _WHERE_ALL = "all are in CollinearityError.columns"
 _CONSTANT = {  # what constant columns are, for one column and for several
-    "constant": ("is constant, so it duplicates the intercept",
-                 "are constant, so they duplicate the intercept"),
+    "constant": ("is constant, so it duplicates the intercept", "are constant, so they duplicate the intercept"),
     "zero": ("is all zero", "are all zero"),
 }
 
@@ -83,17 +82,21 @@ class Collinearity:
         if len(self.groups) == 1 or len(self.columns) > max_names:
             if self.n_redundant == 1:
                 return f"{names} are linearly dependent: drop one of them"
-            return (f"{names} are linearly dependent in {self.n_redundant} independent ways: drop "
-                    f"{self.n_redundant} of them, chosen so that the rest are independent")
+            return (
+                f"{names} are linearly dependent in {self.n_redundant} independent ways: drop "
+                f"{self.n_redundant} of them, chosen so that the rest are independent"
+            )
         groups = [_names(g, max_names) for g in self.groups]
         picks = [f"{'one' if k == 1 else k} of {g}" for g, k in zip(groups, self.n_drop)]
         caveat = " (chosen so that the rest are independent)" if max(self.n_drop) > 1 else ""
-        return (f"{groups[0]} are linearly dependent, and so are {', and so are '.join(groups[1:])}, so "
-                f"{self.n_redundant} columns must go: {', and '.join(picks)}{caveat}")
+        return (
+            f"{groups[0]} are linearly dependent, and so are {', and so are '.join(groups[1:])}, so "
+            f"{self.n_redundant} columns must go: {', and '.join(picks)}{caveat}"
+        )
 
 
 def _names(columns: tuple[str, ...], max_names: int) -> str:
-    """"'a'", "'a' and 'b'", "'a', 'b' and 'c'", or "7 columns ('a', ... and 2 more; ...)"."""
+    """ "'a'", "'a' and 'b'", "'a', 'b' and 'c'", or "7 columns ('a', ... and 2 more; ...)"."""
     quoted = [repr(str(c)) for c in columns]
     if len(quoted) > max_names:
         shown = ", ".join(quoted[:max_names])
@@ -153,8 +156,9 @@ def collinearity_of_gram(gram: np.ndarray, intercept: bool, names: tuple[str, ..
     constant = variance <= 1e-12 * np.maximum(np.diag(gram[start:, start:]), np.finfo(float).tiny)
     if constant.any():
         columns = tuple(n for n, c in zip(names, constant) if c)
-        return Collinearity("constant" if intercept else "zero", columns,
-                            tuple((c,) for c in columns), (1,) * len(columns))
+        return Collinearity(
+            "constant" if intercept else "zero", columns, tuple((c,) for c in columns), (1,) * len(columns)
+        )
     scale = np.sqrt(variance)
     values, vectors = eigh(inner / np.outer(scale, scale))
     null = vectors[:, values <= _RELATIVE_EIGENVALUE * values[-1]]
@@ -171,8 +175,9 @@ def collinearity_of_gram(gram: np.ndarray, intercept: bool, names: tuple[str, ..
     groups = [involved[label == g] for g in range(n_groups)]
     groups.sort(key=lambda g: g[0])
     n_drop = tuple(max(1, round(float(np.trace(projector[np.ix_(g, g)])))) for g in groups)
-    return Collinearity("dependent", tuple(names[j] for j in involved),
-                        tuple(tuple(names[j] for j in g) for g in groups), n_drop)
+    return Collinearity(
+        "dependent", tuple(names[j] for j in involved), tuple(tuple(names[j] for j in g) for g in groups), n_drop
+    )
 
 
 def _screen_proves_full_rank(design: Design, weights: np.ndarray) -> bool:

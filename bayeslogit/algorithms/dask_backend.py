@@ -60,7 +60,7 @@ def _tree(tasks: list, combine: Callable):
     from dask import delayed
 
     while len(tasks) > 1:
-        tasks = [delayed(combine)(*tasks[i:i + _FAN_IN]) for i in range(0, len(tasks), _FAN_IN)]
+        tasks = [delayed(combine)(*tasks[i : i + _FAN_IN]) for i in range(0, len(tasks), _FAN_IN)]
     return tasks[0]
 
 
@@ -85,8 +85,10 @@ def reduce_row_chunks(function: Callable, combine: Callable, *arrays, first_row:
     from dask import delayed
 
     starts = np.cumsum((0, *arrays[0].chunks[0][:-1]))
-    tasks = [delayed(partial(function, int(start)) if first_row else function)(*blocks)
-             for start, *blocks in zip(starts, *map(_blocks, arrays))]
+    tasks = [
+        delayed(partial(function, int(start)) if first_row else function)(*blocks)
+        for start, *blocks in zip(starts, *map(_blocks, arrays))
+    ]
     return _compute(_tree(tasks, combine))[0]
 
 
@@ -176,11 +178,15 @@ def frame_to_arrays(frame, function: Callable, meta, columns: list) -> tuple:
     return expanded, *(frame[column].to_dask_array(lengths=lengths) for column in columns)
 
 
-def _on_chunk(objective: Objective, method: str, args: tuple, X: np.ndarray, y: np.ndarray,
-              weights: np.ndarray):
+def _on_chunk(objective: Objective, method: str, args: tuple, X: np.ndarray, y: np.ndarray, weights: np.ndarray):
     """``objective.method(*args)`` on one chunk's rows, without the prior term (counted once, elsewhere)."""
-    chunk = replace(objective, design=Design(np.ascontiguousarray(X, dtype=float), objective.design.intercept),
-                    y=y, weights=weights, prior=flat_term(objective.shape[0]))
+    chunk = replace(
+        objective,
+        design=Design(np.ascontiguousarray(X, dtype=float), objective.design.intercept),
+        y=y,
+        weights=weights,
+        prior=flat_term(objective.shape[0]),
+    )
     return getattr(chunk, method)(*args)
 
 
@@ -297,14 +303,25 @@ class ChunkedObjective:
 
         centre = draws.mean(axis=0)
         in_vec = replace(self.no_rows, transform=None)  # the Hessian in vec(B) coordinates
-        samples = [delayed(partial(_sample_rows, index, size))(*blocks) for index, (size, *blocks) in
-                   enumerate(zip(self._subsample_sizes(), *map(_blocks, (self.X, self.y, self.weights))))]
-        tasks = [delayed(partial(_on_chunk, in_vec, "__call__", (centre.ravel(order="F"),)))(*blocks)
-                 for blocks in zip(*map(_blocks, (self.X, self.y, self.weights)))]
+        samples = [
+            delayed(partial(_sample_rows, index, size))(*blocks)
+            for index, (size, *blocks) in enumerate(
+                zip(self._subsample_sizes(), *map(_blocks, (self.X, self.y, self.weights)))
+            )
+        ]
+        tasks = [
+            delayed(partial(_on_chunk, in_vec, "__call__", (centre.ravel(order="F"),)))(*blocks)
+            for blocks in zip(*map(_blocks, (self.X, self.y, self.weights)))
+        ]
         expansion, *parts = _compute(_tree(tasks, add), *samples)
         X, y, weights = (np.concatenate(column) for column in zip(*parts))
-        remainder = expansion_remainder(self.no_rows.family, Design(np.ascontiguousarray(X, dtype=float),
-                                                                  self.no_rows.design.intercept),
-                                        y, weights, centre, draws)
+        remainder = expansion_remainder(
+            self.no_rows.family,
+            Design(np.ascontiguousarray(X, dtype=float), self.no_rows.design.intercept),
+            y,
+            weights,
+            centre,
+            draws,
+        )
         quadratic = taylor_values(expansion, centre, draws)
         return self.prior.penalties(draws) + quadratic + remainder

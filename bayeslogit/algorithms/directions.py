@@ -31,8 +31,10 @@ def newton_direction(H: np.ndarray, g: np.ndarray, name: str, iteration: int, co
         When ``convex`` is True and the Cholesky factorisation of ``H`` fails.
     """
     if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
-        raise FloatingPointError(f"{name}: the gradient or Hessian overflowed at iteration {iteration}; "
-                                 "rescale the predictors (e.g. standardise them)")
+        raise FloatingPointError(
+            f"{name}: the gradient or Hessian overflowed at iteration {iteration}; "
+            "rescale the predictors (e.g. standardise them)"
+        )
     try:
         factor = cho_factor(H, lower=True)
     except LinAlgError:

@@ -50,7 +50,8 @@ class Gaussian:
         except LinAlgError:
             raise SingularHessianError(
                 "the Laplace approximation needs a positive definite Hessian at the MAP, and its Cholesky "
-                "factorisation failed; remove collinear columns or use a stronger prior") from None
+                "factorisation failed; remove collinear columns or use a stronger prior"
+            ) from None
         root = solve_triangular(factor, np.eye(len(factor)), lower=True, trans="T")
         return cls(np.asarray(mean, dtype=float), root)
 

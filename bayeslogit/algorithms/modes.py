@@ -61,11 +61,13 @@ def highest_mode(objective, minimize: Callable, name: str) -> OptimizeResult:
     if not first.converged:
         return _reissued(second, second_warnings)
     best, other = sorted((first, second), key=lambda result: result.value)
-    warn_convergence(f"{name}: the posterior has more than one mode. From zero, Newton's method reached "
-                     f"{_shown(objective, first)}; from the likelihood's side, {_shown(objective, second)}. The "
-                     f"higher mode (objective {best.value:.6g}, against {other.value:.6g}) is returned. A "
-                     "heavy-tailed prior of small scale holds a mode near 0 apart from the likelihood's: a Laplace "
-                     "approximation describes one mode only; widen the prior, or use bl.Normal")
+    warn_convergence(
+        f"{name}: the posterior has more than one mode. From zero, Newton's method reached "
+        f"{_shown(objective, first)}; from the likelihood's side, {_shown(objective, second)}. The "
+        f"higher mode (objective {best.value:.6g}, against {other.value:.6g}) is returned. A "
+        "heavy-tailed prior of small scale holds a mode near 0 apart from the likelihood's: a Laplace "
+        "approximation describes one mode only; widen the prior, or use bl.Normal"
+    )
     return best
 
 

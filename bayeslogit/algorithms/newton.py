@@ -87,8 +87,7 @@ class OptimizeResult:
     iterations: tuple
 
 
-def _backtrack(value: Callable, x: np.ndarray, f: float, slope: float, direction: np.ndarray,
-               t: float = 1.0) -> float:
+def _backtrack(value: Callable, x: np.ndarray, f: float, slope: float, direction: np.ndarray, t: float = 1.0) -> float:
     """Largest ``t * 2^-k`` with ``value(x + t d) <= f + c t slope``; 0 when none is found."""
     for _ in range(_MAX_HALVINGS):
         trial = value(x + t * direction)
@@ -103,8 +102,17 @@ def _converged(f: float, decrement: float, grad_norm: float, tol: float, gtol: f
     return decrement <= tol and (grad_norm <= gtol or decrement <= 100 * np.finfo(float).eps * max(1.0, abs(f)))
 
 
-def _newton(fun: Derivatives, value: Callable, x: np.ndarray, tol: float, gtol: float, max_iter: int,
-            name: str, evaluate_final: bool = True, convex: bool = True) -> tuple[OptimizeResult, str | None]:
+def _newton(
+    fun: Derivatives,
+    value: Callable,
+    x: np.ndarray,
+    tol: float,
+    gtol: float,
+    max_iter: int,
+    name: str,
+    evaluate_final: bool = True,
+    convex: bool = True,
+) -> tuple[OptimizeResult, str | None]:
     """Newton's iterations from ``x``: the result, and why it stopped short (None when it converged).
 
     With ``evaluate_final`` False, the final step is taken but not evaluated: the result's value, gradient
@@ -122,30 +130,44 @@ def _newton(fun: Derivatives, value: Callable, x: np.ndarray, tol: float, gtol: 
             if evaluate_final:
                 f, g, H = fun(x)
             if not (convex or is_positive_definite(H)):
-                problem = (f"{name} stopped where the gradient vanishes but the Hessian is not positive definite: "
-                           "a saddle point of the posterior, not its mode. A heavy-tailed prior of small scale can "
-                           "make such a posterior: widen the prior, or use bl.Normal")
+                problem = (
+                    f"{name} stopped where the gradient vanishes but the Hessian is not positive definite: "
+                    "a saddle point of the posterior, not its mode. A heavy-tailed prior of small scale can "
+                    "make such a posterior: widen the prior, or use bl.Normal"
+                )
             break
         step, trial = _newton_step(fun, value, x, f, decrement, direction)
         iterations.append(Iteration(f, grad_norm, decrement, step, x.copy()))
         if step == 0.0:
-            problem = (f"{name} stopped: the line search found no decrease of the objective from a point where "
-                       f"max |gradient| = {grad_norm:.3g}. The problem may be badly scaled (standardise the "
-                       "predictors) or the optimum may not exist (separation: use a proper prior)")
+            problem = (
+                f"{name} stopped: the line search found no decrease of the objective from a point where "
+                f"max |gradient| = {grad_norm:.3g}. The problem may be badly scaled (standardise the "
+                "predictors) or the optimum may not exist (separation: use a proper prior)"
+            )
             break
         x = x + step * direction
         f, g, H = trial
     else:
-        problem = (f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}, Newton "
-                   f"decrement = {decrement:.3g}. Increase max_iter, standardise the predictors, or use a proper "
-                   "prior (fit_map)")
+        problem = (
+            f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}, Newton "
+            f"decrement = {decrement:.3g}. Increase max_iter, standardise the predictors, or use a proper "
+            "prior (fit_map)"
+        )
     iterations.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
     return OptimizeResult(x, f, g, H, len(iterations) - 1, problem is None, tuple(iterations)), problem
 
 
-def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, tol: float = 1e-10,
-           gtol: float = 1e-7, max_iter: int = 100, name: str = "Newton's method",
-           convex: bool = True) -> OptimizeResult:
+def newton(
+    fun: Derivatives,
+    x0: np.ndarray,
+    *,
+    value: Callable | None = None,
+    tol: float = 1e-10,
+    gtol: float = 1e-7,
+    max_iter: int = 100,
+    name: str = "Newton's method",
+    convex: bool = True,
+) -> OptimizeResult:
     """Minimise a smooth objective by Newton steps with a backtracking (Armijo) line search.
 
     Each step solves ``H d = -g`` by Cholesky. For a convex objective a failed factorisation is how a singular
@@ -187,15 +209,17 @@ def newton(fun: Derivatives, x0: np.ndarray, *, value: Callable | None = None, t
     ConvergenceWarning
         When ``max_iter`` is reached or the line search cannot decrease the objective.
     """
-    result, problem = _newton(fun, value or (lambda x: fun(x)[0]), np.array(x0, dtype=float), tol, gtol,
-                              max_iter, name, convex=convex)
+    result, problem = _newton(
+        fun, value or (lambda x: fun(x)[0]), np.array(x0, dtype=float), tol, gtol, max_iter, name, convex=convex
+    )
     if problem:
         warn_convergence(problem)
     return result
 
 
-def _newton_step(fun: Derivatives, value: Callable, x: np.ndarray, f: float, decrement: float,
-                 direction: np.ndarray) -> tuple[float, tuple | None]:
+def _newton_step(
+    fun: Derivatives, value: Callable, x: np.ndarray, f: float, decrement: float, direction: np.ndarray
+) -> tuple[float, tuple | None]:
     """Step size along the Newton direction and the derivatives there (None when no step is found).
 
     The full step usually passes the Armijo test, so it is evaluated with its derivatives, which the
@@ -208,8 +232,15 @@ def _newton_step(fun: Derivatives, value: Callable, x: np.ndarray, f: float, dec
     return step, (fun(x + step * direction) if step > 0.0 else None)
 
 
-def fit_newton(objective, *, tol: float = 1e-10, gtol: float = 1e-7, max_iter: int = 100,
-               name: str = "Newton's method", random_seed: int = 0) -> OptimizeResult:
+def fit_newton(
+    objective,
+    *,
+    tol: float = 1e-10,
+    gtol: float = 1e-7,
+    max_iter: int = 100,
+    name: str = "Newton's method",
+    random_seed: int = 0,
+) -> OptimizeResult:
     """Minimise an objective from zero to Newton's convergence criteria, as cheaply as its size allows.
 
     Small problems take :func:`newton`. With more than :data:`SUBSAMPLE_MIN_CELLS` rows times free
@@ -241,38 +272,76 @@ def fit_newton(objective, *, tol: float = 1e-10, gtol: float = 1e-7, max_iter: i
     x = np.zeros(n_free)
     shares = sorted({max(share, rows * n_free / n) for share, rows in _SUBSAMPLES}, reverse=True)
     if n * n_free <= SUBSAMPLE_MIN_CELLS or shares[0] > _LARGEST_SHARE:
-        return newton(objective, x, value=objective.value, tol=tol, gtol=gtol, max_iter=max_iter, name=name,
-                      convex=objective.convex)
+        return newton(
+            objective,
+            x,
+            value=objective.value,
+            tol=tol,
+            gtol=gtol,
+            max_iter=max_iter,
+            name=name,
+            convex=objective.convex,
+        )
     draws = np.random.default_rng(random_seed).random(n)
     largest = objective.subset(np.flatnonzero(draws < shares[0]))
     subsets = [largest.subset(np.flatnonzero(draws[draws < shares[0]] < share)) for share in shares[1:]]
     for subset in [*subsets[::-1], largest]:  # the smallest first; each nested in the next
         try:
-            fitted, problem = _newton(subset, subset.value, x, n_free, np.inf, _SUBSAMPLE_STEPS, name,
-                                      evaluate_final=False, convex=objective.convex)
+            fitted, problem = _newton(
+                subset,
+                subset.value,
+                x,
+                n_free,
+                np.inf,
+                _SUBSAMPLE_STEPS,
+                name,
+                evaluate_final=False,
+                convex=objective.convex,
+            )
         except (SingularHessianError, FloatingPointError) as error:
             problem = str(error)
         if problem:  # a separated or degenerate subsample: Newton on all rows decides
-            return newton(objective, np.zeros(n_free), value=objective.value, tol=tol, gtol=gtol,
-                          max_iter=max_iter, name=name, convex=objective.convex)
+            return newton(
+                objective,
+                np.zeros(n_free),
+                value=objective.value,
+                tol=tol,
+                gtol=gtol,
+                max_iter=max_iter,
+                name=name,
+                convex=objective.convex,
+            )
         x, hessian = fitted.x, fitted.hess
-    result = _quasi_newton(objective.value_and_gradient, x, hessian, tol=tol, gtol=gtol,
-                           max_iter=min(max_iter, _QUASI_NEWTON_STEPS))
+    result = _quasi_newton(
+        objective.value_and_gradient, x, hessian, tol=tol, gtol=gtol, max_iter=min(max_iter, _QUASI_NEWTON_STEPS)
+    )
     if result.converged or result.n_iter == max_iter:
         if not result.converged:
-            warn_convergence(f"{name} did not converge in {max_iter} iterations: max |gradient| = "
-                             f"{result.iterations[-1].grad_norm:.3g}. Increase max_iter, standardise the "
-                             "predictors, or use a proper prior (fit_map)")
+            warn_convergence(
+                f"{name} did not converge in {max_iter} iterations: max |gradient| = "
+                f"{result.iterations[-1].grad_norm:.3g}. Increase max_iter, standardise the "
+                "predictors, or use a proper prior (fit_map)"
+            )
         return result
-    exact = newton(objective, result.x, value=objective.value, tol=tol, gtol=gtol,
-                   max_iter=max_iter - result.n_iter, name=name, convex=objective.convex)
+    exact = newton(
+        objective,
+        result.x,
+        value=objective.value,
+        tol=tol,
+        gtol=gtol,
+        max_iter=max_iter - result.n_iter,
+        name=name,
+        convex=objective.convex,
+    )
     iterations = result.iterations[:-1] + exact.iterations
-    return OptimizeResult(exact.x, exact.value, exact.grad, exact.hess, len(iterations) - 1, exact.converged,
-                          iterations)
+    return OptimizeResult(
+        exact.x, exact.value, exact.grad, exact.hess, len(iterations) - 1, exact.converged, iterations
+    )
 
 
-def _quasi_newton(fun: Callable, x: np.ndarray, B: np.ndarray, *, tol: float, gtol: float,
-                  max_iter: int) -> OptimizeResult:
+def _quasi_newton(
+    fun: Callable, x: np.ndarray, B: np.ndarray, *, tol: float, gtol: float, max_iter: int
+) -> OptimizeResult:
     """Quasi-Newton steps ``-B^-1 g`` from ``x`` with BFGS updates of the Hessian estimate ``B`` (n, n).
 
     ``fun(x) -> (value, gradient)``; the line search backtracks from the unit step (Armijo). Stops when
@@ -313,8 +382,15 @@ def _quasi_newton(fun: Callable, x: np.ndarray, B: np.ndarray, *, tol: float, gt
     return OptimizeResult(x, f, g, None, len(iterations) - 1, converged, tuple(iterations))
 
 
-def gradient_descent(fun: Callable, x0: np.ndarray, *, value: Callable | None = None, gtol: float = 1e-5,
-                     max_iter: int = 1000, name: str = "Gradient descent") -> OptimizeResult:
+def gradient_descent(
+    fun: Callable,
+    x0: np.ndarray,
+    *,
+    value: Callable | None = None,
+    gtol: float = 1e-5,
+    max_iter: int = 1000,
+    name: str = "Gradient descent",
+) -> OptimizeResult:
     """Minimise by steepest descent with a backtracking (Armijo) line search.
 
     The first trial step has unit length; after each accepted step the next trial step is twice the
@@ -358,17 +434,27 @@ def gradient_descent(fun: Callable, x0: np.ndarray, *, value: Callable | None = 
         scale *= 2 * step
         f, g = fun(x)
     if not converged:
-        warn_convergence(f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}. "
-              "Increase max_iter or use newton")
+        warn_convergence(
+            f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}. "
+            "Increase max_iter or use newton"
+        )
     iterations.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
     return OptimizeResult(x, f, g, None, len(iterations) - 1, converged, tuple(iterations))
 
 
 OPTIMIZERS = {
-    "newton": ("Newton's method", lambda objective, **options: newton(
-        objective, np.zeros(objective.n_free), value=objective.value, convex=objective.convex, **options)),
-    "gradient_descent": ("Steepest descent", lambda objective, **options: gradient_descent(
-        objective.value_and_gradient, np.zeros(objective.n_free), value=objective.value, **options)),
+    "newton": (
+        "Newton's method",
+        lambda objective, **options: newton(
+            objective, np.zeros(objective.n_free), value=objective.value, convex=objective.convex, **options
+        ),
+    ),
+    "gradient_descent": (
+        "Steepest descent",
+        lambda objective, **options: gradient_descent(
+            objective.value_and_gradient, np.zeros(objective.n_free), value=objective.value, **options
+        ),
+    ),
 }
 """Optimiser name -> (display name, ``run(objective, **options) -> OptimizeResult`` from zero coefficients)."""
 

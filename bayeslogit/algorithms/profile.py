@@ -4,7 +4,8 @@ The profile of a quantity ``q = a^T u`` (a coefficient ``vec(B)_j``, or a contra
 function of the free coordinates ``u``) is ``f_a(c) = min { f(u) : a^T u = c }``, the objective minimised with
 that quantity held fixed. For the negative log-likelihood ``f``, the profile interval of probability
 ``ci_prob`` holds the ``c`` with ``f_a(c) - f(u_hat) <= chi2_1.ppf(ci_prob) / 2`` (the likelihood-ratio test's
-acceptance region; for a log posterior ``f`` the same construction gives a profile-posterior interval); its bounds are the roots of that equation on either side of the estimate, found by
+acceptance region; for a log posterior ``f`` the same construction gives a profile-posterior interval); its
+bounds are the roots of that equation on either side of the estimate, found by
 :func:`scipy.optimize.brentq`. Each value of the profile is a Newton solve (:func:`~.newton.newton`) on the
 free coordinates left once ``a^T u = c`` is fixed: ``u = c a / |a|^2 + N v`` with ``N`` an orthonormal basis
 of ``a``'s complement (for ``vec(B)_j``, ``a`` is row ``j`` of the objective's transform, or the unit vector
@@ -70,8 +71,13 @@ class LinearProfile:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # judged below by ``converged``
             try:
-                result = newton(restricted, v0, value=lambda v: self.objective.value(self._point(c, v)),
-                                name="the profile's inner fit", convex=self.objective.convex)
+                result = newton(
+                    restricted,
+                    v0,
+                    value=lambda v: self.objective.value(self._point(c, v)),
+                    name="the profile's inner fit",
+                    convex=self.objective.convex,
+                )
             except (SingularHessianError, FloatingPointError) as error:
                 raise _NotClosing(str(error)) from None
         if not result.converged:
@@ -93,8 +99,13 @@ def _bound(profile: LinearProfile, estimate: float, se: float, threshold: float,
         inner, step = outer, 2.0 * step
     else:
         raise _NotClosing(f"the profile stays within the threshold up to {outer:.6g}")
-    return brentq(lambda c: profile(c) - threshold, min(inner, outer), max(inner, outer),
-                  xtol=_XTOL * max(1.0, abs(outer)), rtol=4 * np.finfo(float).eps)
+    return brentq(
+        lambda c: profile(c) - threshold,
+        min(inner, outer),
+        max(inner, outer),
+        xtol=_XTOL * max(1.0, abs(outer)),
+        rtol=4 * np.finfo(float).eps,
+    )
 
 
 def free_directions(objective, matrix: np.ndarray) -> np.ndarray:
@@ -103,8 +114,9 @@ def free_directions(objective, matrix: np.ndarray) -> np.ndarray:
     return matrix if objective.transform is None else matrix @ objective.transform
 
 
-def profile_intervals(objective, optimum: np.ndarray, directions: np.ndarray, se: np.ndarray, ci_prob: float,
-                      names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def profile_intervals(
+    objective, optimum: np.ndarray, directions: np.ndarray, se: np.ndarray, ci_prob: float, names: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Profile intervals of the quantities ``directions @ u``.
 
     Parameters
@@ -142,10 +154,17 @@ def profile_intervals(objective, optimum: np.ndarray, directions: np.ndarray, se
                 bounds[index, column] = _bound(profile, direction @ optimum, se[index], threshold, side)
             except _NotClosing as reason:
                 bounds[index, column] = side * np.inf
-                advice = ("the likelihood is flat that way (separation-like data); use fit_map with a prior, or a "
-                          "posterior fit, for a finite interval") if objective.prior.flat.all() else (
-                          "the log posterior is flat that way; use a posterior fit (its interval of the draws)")
-                warn_convergence(f"the {ci_prob:.0%} profile interval of {name!r} does not close on the "
-                                 f"{'lower' if side < 0 else 'upper'} side ({reason}), so that bound is reported "
-                                 f"as infinite: {advice}")
+                advice = (
+                    (
+                        "the likelihood is flat that way (separation-like data); use fit_map with a prior, or a "
+                        "posterior fit, for a finite interval"
+                    )
+                    if objective.prior.flat.all()
+                    else ("the log posterior is flat that way; use a posterior fit (its interval of the draws)")
+                )
+                warn_convergence(
+                    f"the {ci_prob:.0%} profile interval of {name!r} does not close on the "
+                    f"{'lower' if side < 0 else 'upper'} side ({reason}), so that bound is reported "
+                    f"as infinite: {advice}"
+                )
     return bounds[:, 0], bounds[:, 1]

@@ -66,8 +66,10 @@ def resolve_sampler(name: str) -> str:
     for candidate in SAMPLERS[name]:
         if all(find_spec(module) is not None for module in _REQUIRES[candidate]):
             return candidate
-    raise ImportError(f"sampler={name!r} needs the packages {list(_REQUIRES[SAMPLERS[name][0]])}; install them "
-                      "(pip install 'bayeslogit[numpyro]') or use sampler='pymc'")
+    raise ImportError(
+        f"sampler={name!r} needs the packages {list(_REQUIRES[SAMPLERS[name][0]])}; install them "
+        "(pip install 'bayeslogit[numpyro]') or use sampler='pymc'"
+    )
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,18 @@ class WhitenedPosterior:
         return self.objective.design.n_samples * P * M
 
 
-def sample(posterior: WhitenedPosterior, coef_coords: dict, nuts_sampler: str, *, draws: int, tune: int,
-           chains: int, random_seed, progressbar: bool, **kwargs) -> tuple[np.ndarray, object]:
+def sample(
+    posterior: WhitenedPosterior,
+    coef_coords: dict,
+    nuts_sampler: str,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    random_seed,
+    progressbar: bool,
+    **kwargs,
+) -> tuple[np.ndarray, object]:
     """Run NUTS on ``posterior`` from ``z = 0`` (the MAP, jittered per chain).
 
     Parameters
@@ -145,12 +157,30 @@ def sample(posterior: WhitenedPosterior, coef_coords: dict, nuts_sampler: str, *
     sample_stats : xarray.Dataset
         The sampler's statistics (``diverging``, ``step_size``, ...), dims (chain, draw).
     """
-    return KERNELS[nuts_sampler](posterior, coef_coords, draws=draws, tune=tune, chains=chains,
-                                 random_seed=random_seed, progressbar=progressbar, **kwargs)
+    return KERNELS[nuts_sampler](
+        posterior,
+        coef_coords,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=random_seed,
+        progressbar=progressbar,
+        **kwargs,
+    )
 
 
-def _sample_nutpie(posterior: WhitenedPosterior, coef_coords: dict, *, draws: int, tune: int, chains: int,
-                   random_seed, progressbar: bool, cores: int | None = None, **kwargs):
+def _sample_nutpie(
+    posterior: WhitenedPosterior,
+    coef_coords: dict,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    random_seed,
+    progressbar: bool,
+    cores: int | None = None,
+    **kwargs,
+):
     """nutpie's NUTS with the objective as a Python callback; see the module's docstring.
 
     A Python exception inside the callback would make nutpie's Rust threads panic, so the callback answers
@@ -173,15 +203,32 @@ def _sample_nutpie(posterior: WhitenedPosterior, coef_coords: dict, *, draws: in
     def make_expand(*_):
         return lambda z, **__: {"z": z.copy()}
 
-    compiled = from_pyfunc(posterior.n_free, lambda: logp, make_expand, [np.dtype("float64")], [(posterior.n_free,)],
-                           ["z"], coords={"free": np.arange(posterior.n_free)}, dims={"z": ("free",)})
+    compiled = from_pyfunc(
+        posterior.n_free,
+        lambda: logp,
+        make_expand,
+        [np.dtype("float64")],
+        [(posterior.n_free,)],
+        ["z"],
+        coords={"free": np.arange(posterior.n_free)},
+        dims={"z": ("free",)},
+    )
     if cores is None:
         cores = min(chains, os.cpu_count() or 1) if posterior.elements >= PARALLEL_ELEMENTS else 1
     if random_seed is not None and not isinstance(random_seed, int | np.integer):
         random_seed = int(np.random.default_rng(random_seed).integers(2**63))
     with threadpool_limits(1 if cores > 1 else None, user_api="blas"):
-        tree = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=random_seed,
-                             progress_bar=progressbar, save_warmup=False, **kwargs)
+        tree = nutpie.sample(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            seed=random_seed,
+            progress_bar=progressbar,
+            save_warmup=False,
+            **kwargs,
+        )
     if failures:
         raise failures[0]
     return posterior.coef(tree["posterior"]["z"].to_numpy()), tree["sample_stats"].to_dataset()
@@ -190,15 +237,35 @@ def _sample_nutpie(posterior: WhitenedPosterior, coef_coords: dict, *, draws: in
 def _sample_pymc(nuts_sampler: str):
     """``pymc.sample(nuts_sampler=...)`` on the PyTensor model of :func:`build_model`."""
 
-    def run(posterior: WhitenedPosterior, coef_coords: dict, *, draws: int, tune: int, chains: int, random_seed,
-            progressbar: bool, **kwargs):
+    def run(
+        posterior: WhitenedPosterior,
+        coef_coords: dict,
+        *,
+        draws: int,
+        tune: int,
+        chains: int,
+        random_seed,
+        progressbar: bool,
+        **kwargs,
+    ):
         import pymc as pm
 
         pm_model = build_model(posterior.objective, posterior.mean, posterior.whitening, coef_coords)
         kwargs = {"cores": min(chains, os.cpu_count() or 1), **kwargs}
-        tree = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed, nuts_sampler=nuts_sampler,
-                         initvals={"z": np.zeros(posterior.n_free)}, progressbar=progressbar, quiet=not progressbar,
-                         var_names=["coef"], compute_convergence_checks=False, model=pm_model, **kwargs)
+        tree = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=random_seed,
+            nuts_sampler=nuts_sampler,
+            initvals={"z": np.zeros(posterior.n_free)},
+            progressbar=progressbar,
+            quiet=not progressbar,
+            var_names=["coef"],
+            compute_convergence_checks=False,
+            model=pm_model,
+            **kwargs,
+        )
         coef = tree["posterior"]["coef"].to_numpy()
         return coef.reshape(*coef.shape[:2], *posterior.mean.shape), tree["sample_stats"].to_dataset()
 

@@ -111,9 +111,10 @@ class Separation:
         return ", and ".join(clauses)
 
 
-def _group_clause(names: Sequence[str], kind: str, obj: str, budget: int,
-                  together: bool = False, alone: bool = False) -> str:
-    """"'a' and 'b' separate the classes completely, each on its own" and its variants, naming at
+def _group_clause(
+    names: Sequence[str], kind: str, obj: str, budget: int, together: bool = False, alone: bool = False
+) -> str:
+    """ "'a' and 'b' separate the classes completely, each on its own" and its variants, naming at
     most ``budget`` of ``names``; ``alone`` adds "on its own" to a single name."""
     n, quoted = len(names), [repr(c) for c in names]
     if n <= budget:
@@ -145,8 +146,7 @@ class _Problem:
     def build(cls, z: np.ndarray, codes: np.ndarray, n_cls: int, q: int) -> "_Problem":
         """Problem for the design ``z`` (n, q_used) and codes ``0..n_cls-1`` (n,), on its distinct rows."""
         keys = np.ascontiguousarray(np.column_stack([z, codes]))
-        _, first = np.unique(keys.view(np.dtype((np.void, keys.itemsize * keys.shape[1]))).ravel(),
-                             return_index=True)
+        _, first = np.unique(keys.view(np.dtype((np.void, keys.itemsize * keys.shape[1]))).ravel(), return_index=True)
         return cls(*_margin_matrix(z[first], codes[first], n_cls), q)
 
     def separating(self, start: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray]:
@@ -191,8 +191,9 @@ def _best_mixture(v: np.ndarray, w: np.ndarray, m_v: np.ndarray, m_w: np.ndarray
     return (1 - a) * v + a * w
 
 
-def _solve(M: sparse.csr_array, complete: bool,
-           start: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+def _solve(
+    M: sparse.csr_array, complete: bool, start: np.ndarray | None = None
+) -> tuple[np.ndarray, float, np.ndarray]:
     """Konis' LP ``max sum(M v) s.t. M v >= 0, -1 <= v <= 1``, or when ``complete``
     ``max t s.t. M v >= t`` and the same box; return ``v`` (n_var,), ``t`` (0 for the first LP)
     and the mask (n_pairs,) of the constraints used.
@@ -215,8 +216,14 @@ def _solve(M: sparse.csr_array, complete: bool,
         A_ub = -M[rows]
         if complete:
             A_ub = sparse.hstack([A_ub, np.ones((rows.size, 1))], format="csr")
-        res = linprog(c, A_ub=A_ub if rows.size else None, b_ub=np.zeros(rows.size) if rows.size else None,
-                      bounds=bounds, method="highs", options=_HIGHS_OPTIONS)
+        res = linprog(
+            c,
+            A_ub=A_ub if rows.size else None,
+            b_ub=np.zeros(rows.size) if rows.size else None,
+            bounds=bounds,
+            method="highs",
+            options=_HIGHS_OPTIONS,
+        )
         if res.status != 0:
             raise RuntimeError(f"separation LP failed: {res.message}")
         v, t = res.x[:n_var], (res.x[n_var] if complete else 0.0)
@@ -324,8 +331,9 @@ def _name_columns(search: _Search, kind: str, d: np.ndarray) -> tuple[list[int],
     return sorted(keep), None
 
 
-def _original_direction(d: np.ndarray, search: _Search, center: np.ndarray, scale: np.ndarray,
-                        present: np.ndarray, n_classes: int) -> np.ndarray:
+def _original_direction(
+    d: np.ndarray, search: _Search, center: np.ndarray, scale: np.ndarray, present: np.ndarray, n_classes: int
+) -> np.ndarray:
     """Map the standardised directions ``d`` (n_present - 1, q) back to the scale of ``X`` and the
     full class layout."""
     q, p = search.z.shape[1], search.p
@@ -337,8 +345,15 @@ def _original_direction(d: np.ndarray, search: _Search, center: np.ndarray, scal
     return full[:, 0] if n_classes == 2 else full
 
 
-def find_separation(X: np.ndarray, y: np.ndarray, n_classes: int, *, intercept: bool = True,
-                    names: Sequence[str] | None = None, weights: np.ndarray | None = None) -> Separation | None:
+def find_separation(
+    X: np.ndarray,
+    y: np.ndarray,
+    n_classes: int,
+    *,
+    intercept: bool = True,
+    names: Sequence[str] | None = None,
+    weights: np.ndarray | None = None,
+) -> Separation | None:
     """Find complete or quasi-complete separation, or return None when the ML estimate exists.
 
     Parameters

@@ -56,7 +56,7 @@ def boundary_quantities(directions: np.ndarray, intercept: bool, level: float = 
         NaN (e.g. a vertical line), without a warning.
     """
     w0 = directions[..., 0, :] if intercept else np.zeros_like(directions[..., 0, :])
-    w = directions[..., int(intercept):, :]
+    w = directions[..., int(intercept) :, :]
     shift = np.log(level) - np.log1p(-level) - w0  # logit(level)
     with np.errstate(divide="ignore", invalid="ignore"):
         if w.shape[-2] == 1:
@@ -133,8 +133,10 @@ class Boundary:
         """The boundary of ``fit`` at ``level`` (a probability in (0, 1))."""
         level = check_probability("level", level)
         if not fit.model.feature_names:
-            raise OptionError("the model has no features, so its prediction is the same everywhere and there is "
-                              "no boundary; add predictors")
+            raise OptionError(
+                "the model has no features, so its prediction is the same everywhere and there is "
+                "no boundary; add predictors"
+            )
         return cls(fit, level, _variables(fit.layout, fit.coef_draws, level))
 
     @property
@@ -179,8 +181,9 @@ class Boundary:
 
     def _lookup(self, name: str):
         if name not in self.variables:
-            raise AttributeError(f"a boundary in {len(self.feature_names)} feature(s) has "
-                                 f"{' and '.join(self.variables)}, not {name}")
+            raise AttributeError(
+                f"a boundary in {len(self.feature_names)} feature(s) has {' and '.join(self.variables)}, not {name}"
+            )
         values = self.estimate[[label for label in self.names if label.split("[")[0] == name]].to_numpy()
         family = self.fit.layout.family
         if name == "normal":
@@ -240,12 +243,15 @@ class PointBoundary(Boundary):
         estimate = self.estimate.to_numpy()
         lb, ub = intervals.column_names(ci_kind, ci_prob)
         lower, upper = intervals.wald(estimate, se, ci_prob)
-        return pd.DataFrame({"estimate": estimate, "se": se, lb: lower, ub: upper},
-                            index=pd.Index(self.names, name="quantity"))
+        return pd.DataFrame(
+            {"estimate": estimate, "se": se, lb: lower, ub: upper}, index=pd.Index(self.names, name="quantity")
+        )
 
     def to_datatree(self):
-        raise OptionError(f"the {self.fit.method.upper()} boundary is a point estimate without draws; use "
-                          "summary() for its delta-method standard error, or fit_laplace / fit_mcmc for a posterior")
+        raise OptionError(
+            f"the {self.fit.method.upper()} boundary is a point estimate without draws; use "
+            "summary() for its delta-method standard error, or fit_laplace / fit_mcmc for a posterior"
+        )
 
 
 class PosteriorBoundary(Boundary):
@@ -283,7 +289,8 @@ class PosteriorBoundary(Boundary):
         [, pair]``), for any ArviZ function (``arviz_stats.hdi``, ``arviz_plots.plot_dist``, ...)."""
         from arviz_base import from_dict
 
-        tree = from_dict({"posterior": self.variables}, dims=self._dims,
-                         coords={"feature": self.feature_names, "pair": self.pairs})
+        tree = from_dict(
+            {"posterior": self.variables}, dims=self._dims, coords={"feature": self.feature_names, "pair": self.pairs}
+        )
         tree.attrs.update(level=self.level, method=self.fit.method)
         return tree

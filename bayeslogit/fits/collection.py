@@ -34,8 +34,10 @@ def collect_fits(fits) -> tuple[dict, dict]:
         fits = list(fits)
         methods = [fit.method for fit in fits]
         if len(set(methods)) < len(methods):
-            raise OptionError(f"two fits share a method ({methods}); pass a dict to name them, e.g. "
-                              "{'map sigma=1': fit_a, 'map sigma=0.1': fit_b}")
+            raise OptionError(
+                f"two fits share a method ({methods}); pass a dict to name them, e.g. "
+                "{'map sigma=1': fit_a, 'map sigma=0.1': fit_b}"
+            )
         fits = dict(zip(methods, fits))
     fitted = {name: fit for name, fit in fits.items() if not isinstance(fit, FailedFit)}
     failed = {name: fit for name, fit in fits.items() if isinstance(fit, FailedFit)}

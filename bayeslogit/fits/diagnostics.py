@@ -82,10 +82,20 @@ class LaplaceDiagnosis:
         weights = ImportanceWeights.smoothed(log_ratio)
         corrected = np.tensordot(np.exp(weights.log_weights), draws, axes=1)
         shifts = MomentShifts.of(draws, weights.log_weights)
-        figures = {"mean_shift": shifts.mean, "mean_shift_se": shifts.mean_se, "sd_shift": shifts.sd,
-                   "sd_shift_se": shifts.sd_se}
-        return cls(weights.khat, layout.labelled(corrected), len(draws), weights.log_ratio_range, weights.khat_se,
-                   **{name: layout.labelled(figure, name=name) for name, figure in figures.items()})
+        figures = {
+            "mean_shift": shifts.mean,
+            "mean_shift_se": shifts.mean_se,
+            "sd_shift": shifts.sd,
+            "sd_shift_se": shifts.sd_se,
+        }
+        return cls(
+            weights.khat,
+            layout.labelled(corrected),
+            len(draws),
+            weights.log_ratio_range,
+            weights.khat_se,
+            **{name: layout.labelled(figure, name=name) for name, figure in figures.items()},
+        )
 
     @cached_property
     def _shifts(self) -> pd.DataFrame:
@@ -94,8 +104,12 @@ class LaplaceDiagnosis:
         moments = (("mean", self.mean_shift, self.mean_shift_se), ("sd", self.sd_shift, self.sd_shift_se))
         for moment, shift, se in moments:
             shift, se = _flat(shift), _flat(se)
-            parts.append(pd.DataFrame({"shift": shift.abs().to_numpy(), "se": se.to_numpy()},
-                                      index=[f"{moment} of {label}" for label in shift.index]))
+            parts.append(
+                pd.DataFrame(
+                    {"shift": shift.abs().to_numpy(), "se": se.to_numpy()},
+                    index=[f"{moment} of {label}" for label in shift.index],
+                )
+            )
         table = pd.concat(parts)
         return table.assign(lower=table["shift"] - Z * table["se"], upper=table["shift"] + Z * table["se"])
 
@@ -131,13 +145,17 @@ class LaplaceDiagnosis:
         if verdict == "ok":
             return None
         if not np.isfinite(self.khat):
-            return (f"Pareto k-hat could not be estimated: the log importance ratios of the exact posterior to the "
-                    f"Gaussian span {self.log_ratio_range:.3g}, so a few of the {self.n_draws} draws carry all the "
-                    "weight. The Laplace approximation misses the posterior badly here; use fit_mcmc")
+            return (
+                f"Pareto k-hat could not be estimated: the log importance ratios of the exact posterior to the "
+                f"Gaussian span {self.log_ratio_range:.3g}, so a few of the {self.n_draws} draws carry all the "
+                "weight. The Laplace approximation misses the posterior badly here; use fit_mcmc"
+            )
         found = f"{self._khat_text()}, and {self._shift_text()}"
         if verdict == "poor":
-            return (f"{found}: the Laplace approximation is poor here (the posterior has skew or tails that the "
-                    "Gaussian at the MAP misses); use fit_mcmc")
+            return (
+                f"{found}: the Laplace approximation is poor here (the posterior has skew or tails that the "
+                "Gaussian at the MAP misses); use fit_mcmc"
+            )
         return f"{found}: the Laplace approximation may be poor here; check it with fit_mcmc"
 
     def _khat_text(self) -> str:
@@ -148,13 +166,20 @@ class LaplaceDiagnosis:
         """The shift that decides :attr:`shift_size`: the largest lower bound when large, else the largest upper."""
         size = self.shift_size
         worst = self._shifts.sort_values("lower" if size == "large" else "upper").iloc[-1]
-        bounds = {"negligible": f"below {SHIFT_NEGLIGIBLE}, negligible",
-                  "moderate": f"neither clearly below {SHIFT_NEGLIGIBLE} (negligible) nor above {SHIFT_POOR} (poor)",
-                  "large": f"above {SHIFT_POOR}"}[size]
-        caveat = {"below": "", "near": " (k-hat may be high enough for the weights to understate it)",
-                  "above": " (with k-hat this high the weights understate it)"}[self.khat_side]
-        return (f"the importance weights move the {worst.name} by {worst['shift']:.2f} ± {worst['se']:.2f} posterior "
-                f"sds, {bounds}{caveat}")
+        bounds = {
+            "negligible": f"below {SHIFT_NEGLIGIBLE}, negligible",
+            "moderate": f"neither clearly below {SHIFT_NEGLIGIBLE} (negligible) nor above {SHIFT_POOR} (poor)",
+            "large": f"above {SHIFT_POOR}",
+        }[size]
+        caveat = {
+            "below": "",
+            "near": " (k-hat may be high enough for the weights to understate it)",
+            "above": " (with k-hat this high the weights understate it)",
+        }[self.khat_side]
+        return (
+            f"the importance weights move the {worst.name} by {worst['shift']:.2f} ± {worst['se']:.2f} posterior "
+            f"sds, {bounds}{caveat}"
+        )
 
     @property
     def shift_max(self) -> float:
@@ -167,8 +192,10 @@ class LaplaceDiagnosis:
         return {"khat": self.khat, "khat_se": self.khat_se, "shift_max": self.shift_max}
 
     def __repr__(self) -> str:
-        return (f"LaplaceDiagnosis({self.verdict}, khat={self.khat:.2f} ± {self.khat_se:.2f}, "
-                f"shift_max={self.shift_max:.2f} sd, {self.n_draws} draws)")
+        return (
+            f"LaplaceDiagnosis({self.verdict}, khat={self.khat:.2f} ± {self.khat_se:.2f}, "
+            f"shift_max={self.shift_max:.2f} sd, {self.n_draws} draws)"
+        )
 
 
 def laplace_diagnosis(map_fit, latent: np.ndarray, rng: np.random.Generator) -> LaplaceDiagnosis:
@@ -209,8 +236,9 @@ def _flat(figure: pd.Series | pd.DataFrame) -> pd.Series:
     """A Series labelled like ``coef`` as is; a DataFrame [coef x class] as a Series indexed ``name[class]``."""
     if isinstance(figure, pd.Series):
         return figure
-    return pd.Series(figure.to_numpy().ravel(), index=[f"{name}[{label}]" for name in figure.index
-                                                       for label in figure.columns])
+    return pd.Series(
+        figure.to_numpy().ravel(), index=[f"{name}[{label}]" for name in figure.index for label in figure.columns]
+    )
 
 
 @dataclass(frozen=True)
@@ -261,17 +289,24 @@ class MCMCDiagnosis:
         if self.n_chains > 1:
             states["r_hat"] = [_rhat_state(*figures) for figures in zip(table["r_hat"], self.standard_errors["r_hat"])]
         for name in ("ess_bulk", "ess_tail"):
-            states[name] = [_state(*figures, ESS_THRESHOLD, "above")
-                            for figures in zip(table[name], self.standard_errors[name])]
+            states[name] = [
+                _state(*figures, ESS_THRESHOLD, "above") for figures in zip(table[name], self.standard_errors[name])
+            ]
         return pd.DataFrame(states, index=table.index)
 
     @cached_property
     def standard_errors(self) -> pd.DataFrame:
         """The standard errors of ``r_hat``, ``ess_bulk`` and ``ess_tail`` (see the class's description)."""
         table, m = self.table, 2 * self.n_chains
-        return pd.DataFrame({
-            "r_hat": np.sqrt(2 / max(m - 1, 1)) * m / (2 * table[["ess_bulk", "ess_folded"]].min(axis=1, skipna=False)),
-            "ess_bulk": ESS_NOISE * np.sqrt(table["ess_bulk"]), "ess_tail": ESS_NOISE * np.sqrt(table["ess_tail"])})
+        return pd.DataFrame(
+            {
+                "r_hat": np.sqrt(2 / max(m - 1, 1))
+                * m
+                / (2 * table[["ess_bulk", "ess_folded"]].min(axis=1, skipna=False)),
+                "ess_bulk": ESS_NOISE * np.sqrt(table["ess_bulk"]),
+                "ess_tail": ESS_NOISE * np.sqrt(table["ess_tail"]),
+            }
+        )
 
     @property
     def divergence_state(self) -> str:
@@ -306,9 +341,11 @@ class MCMCDiagnosis:
         problems = []
         unknown = checks.index[(checks == "unknown").any(axis=1)]
         if len(unknown):
-            problems.append(f"{' or '.join(['R-hat'] * (self.n_chains > 1) + ['ESS'])} could not be computed for "
-                            f"{', '.join(unknown)} (too few draws: {self.n_chains} chain(s) of {self.n_draws}, or a "
-                            "chain that never moved)")
+            problems.append(
+                f"{' or '.join(['R-hat'] * (self.n_chains > 1) + ['ESS'])} could not be computed for "
+                f"{', '.join(unknown)} (too few draws: {self.n_chains} chain(s) of {self.n_draws}, or a "
+                "chain that never moved)"
+            )
         # A poor verdict names the figures beyond their noise; a borderline one those within it.
         state, where = ("bad", "beyond") if verdict == "poor" else ("near", "within")
         rows = checks[(checks == state).any(axis=1) & ~checks.index.isin(unknown)]
@@ -317,15 +354,23 @@ class MCMCDiagnosis:
             shown = ", ".join(f"{name} ({self._figures(name, row == state)})" for name, row in rows.iterrows())
             problems.append(f"{criteria} {where} their Monte Carlo noise for {shown}")
         if self.n_chains == 1 and self.concerned:
-            problems.append("with one chain R-hat cannot be computed (it compares chains), so convergence is "
-                            "judged on ESS alone; run chains=4")
+            problems.append(
+                "with one chain R-hat cannot be computed (it compares chains), so convergence is "
+                "judged on ESS alone; run chains=4"
+            )
         if self.divergences:
             problems.append(f"{self.divergences} divergent transitions")
-        remedies = (f"more tuning (tune=2000) and draws, a higher target_accept (target_accept=0.95), or a stronger "
-                    f"prior (a smaller scale{self.tail_advice})")
-        advice = (f"Try {remedies}" if verdict == "poor" else "These figures are within their noise of the thresholds, "
-                  f"so convergence is uncertain: run more draws (draws={2 * self.n_draws}) to settle it, and if it "
-                  f"persists try {remedies}")
+        remedies = (
+            f"more tuning (tune=2000) and draws, a higher target_accept (target_accept=0.95), or a stronger "
+            f"prior (a smaller scale{self.tail_advice})"
+        )
+        advice = (
+            f"Try {remedies}"
+            if verdict == "poor"
+            else "These figures are within their noise of the thresholds, "
+            f"so convergence is uncertain: run more draws (draws={2 * self.n_draws}) to settle it, and if it "
+            f"persists try {remedies}"
+        )
         return "MCMC may not have converged: " + "; ".join(problems) + ". " + advice
 
     def _figures(self, name: str, shown: pd.Series) -> str:
@@ -344,8 +389,12 @@ class MCMCDiagnosis:
     @property
     def rows(self) -> dict:
         """The figures :func:`bayeslogit.compare` shows: the worst R-hat and ESS, and the divergences."""
-        return {"r_hat_max": float(self.table["r_hat"].max()), "ess_bulk_min": float(self.table["ess_bulk"].min()),
-                "ess_tail_min": float(self.table["ess_tail"].min()), "divergences": self.divergences}
+        return {
+            "r_hat_max": float(self.table["r_hat"].max()),
+            "ess_bulk_min": float(self.table["ess_bulk"].min()),
+            "ess_tail_min": float(self.table["ess_tail"].min()),
+            "divergences": self.divergences,
+        }
 
 
 def folded_ess(draws: np.ndarray) -> np.ndarray:

@@ -29,9 +29,27 @@ from .plain import checked
 
 _NUMPY_NAMES = ("pi", "e", "nan", "inf", "where", "clip", "round")
 """What a formula term may use of NumPy besides its ufuncs."""
-_NODES = (ast.Expression, ast.Call, ast.keyword, ast.Name, ast.Attribute, ast.Constant, ast.BinOp, ast.UnaryOp,
-          ast.BoolOp, ast.Compare, ast.IfExp, ast.List, ast.Tuple, ast.Dict, ast.Load, ast.operator, ast.unaryop,
-          ast.boolop, ast.cmpop)
+_NODES = (
+    ast.Expression,
+    ast.Call,
+    ast.keyword,
+    ast.Name,
+    ast.Attribute,
+    ast.Constant,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Load,
+    ast.operator,
+    ast.unaryop,
+    ast.boolop,
+    ast.cmpop,
+)
 """The Python syntax a formula term may use."""
 MAX_EXPONENT = 16
 """The largest exponent, in size, of a saved formula term's powers (``I(x**2)``)."""
@@ -50,20 +68,36 @@ def spec_to_plain(spec) -> dict:
     table = _factor_table(spec)
     index = {expr: i for i, expr in enumerate(table)}
     terms = list(spec.formula)
-    return {"ordering": spec.formula.ordering.value, "materializer": spec.materializer,
-            "materializer_params": encode(spec.materializer_params, "materializer_params"),
-            "ensure_full_rank": spec.ensure_full_rank, "na_action": spec.na_action.value, "output": spec.output,
-            "cluster_by": spec.cluster_by.value,
-            "factors": [_factor_plain(factor, variables) for factor, variables in table.values()],
-            "terms": [[index[factor.expr] for factor in term.factors] for term in terms],
-            "structure": [{"term": terms.index(row.term), "columns": list(row.columns),
-                           "scoped_terms": [{"factors": [[index[scoped.factor.expr], scoped.reduced]
-                                                         for scoped in scoped_term.factors],
-                                             "scale": scoped_term.scale} for scoped_term in row.scoped_terms]}
-                          for row in spec.structure],
-            "transform_state": encode(spec.transform_state, "transform_state"),
-            "encoder_state": [[expr, kind.value, encode(state, f"encoder_state[{expr!r}]")]
-                              for expr, (kind, state) in spec.encoder_state.items()]}
+    return {
+        "ordering": spec.formula.ordering.value,
+        "materializer": spec.materializer,
+        "materializer_params": encode(spec.materializer_params, "materializer_params"),
+        "ensure_full_rank": spec.ensure_full_rank,
+        "na_action": spec.na_action.value,
+        "output": spec.output,
+        "cluster_by": spec.cluster_by.value,
+        "factors": [_factor_plain(factor, variables) for factor, variables in table.values()],
+        "terms": [[index[factor.expr] for factor in term.factors] for term in terms],
+        "structure": [
+            {
+                "term": terms.index(row.term),
+                "columns": list(row.columns),
+                "scoped_terms": [
+                    {
+                        "factors": [[index[scoped.factor.expr], scoped.reduced] for scoped in scoped_term.factors],
+                        "scale": scoped_term.scale,
+                    }
+                    for scoped_term in row.scoped_terms
+                ],
+            }
+            for row in spec.structure
+        ],
+        "transform_state": encode(spec.transform_state, "transform_state"),
+        "encoder_state": [
+            [expr, kind.value, encode(state, f"encoder_state[{expr!r}]")]
+            for expr, (kind, state) in spec.encoder_state.items()
+        ],
+    }
 
 
 def _factor_table(spec) -> dict:
@@ -80,11 +114,18 @@ def _factor_table(spec) -> dict:
 def _factor_plain(factor, variables) -> dict:
     if factor.eval_method.value == "python":
         check_term(factor.expr)
-    return {"expr": factor.expr, "eval_method": factor.eval_method.value, "kind": factor.kind.value,
-            "metadata": encode(factor.metadata, f"the metadata of {factor.expr!r}"),
-            "variables": None if variables is None else [
-                {"name": str(variable), "roles": sorted(role.value for role in variable.roles),
-                 "source": variable.source} for variable in sorted(variables)]}
+    return {
+        "expr": factor.expr,
+        "eval_method": factor.eval_method.value,
+        "kind": factor.kind.value,
+        "metadata": encode(factor.metadata, f"the metadata of {factor.expr!r}"),
+        "variables": None
+        if variables is None
+        else [
+            {"name": str(variable), "roles": sorted(role.value for role in variable.roles), "source": variable.source}
+            for variable in sorted(variables)
+        ],
+    }
 
 
 # ---- plain data -> ModelSpec ----------------------------------------------------------------------------
@@ -113,20 +154,35 @@ def spec_from_plain(plain):
     terms = [_indexed(indices, factors, f"{where}.terms[{i}]") for i, indices in enumerate(plain["terms"])]
     formula_terms = [Term([factor.factor for factor in term]) for term in terms]
     rows = [_index(row["term"], terms, f"{where}.structure[{i}].term") for i, row in enumerate(plain["structure"])]
-    structure = [EncodedTermStructure(formula_terms[term], _scoped_terms(row["scoped_terms"], factors, terms[term],
-                                                                         f"{where}.structure[{i}]"), row["columns"])
-                 for i, (term, row) in enumerate(zip(rows, plain["structure"]))]
-    encoder_state = {expr: (_kind(kind, f"{where}.encoder_state[{expr!r}]"),
-                            _state(state, f"{where}.encoder_state[{expr!r}]"))
-                     for expr, kind, state in _triples(plain["encoder_state"], f"{where}.encoder_state")}
-    params = checked(decode(plain["materializer_params"], f"{where}.materializer_params"), (dict, None),
-                     f"{where}.materializer_params")
-    return ModelSpec(formula=SimpleFormula(formula_terms, _ordering=plain["ordering"]),
-                     materializer=plain["materializer"], materializer_params=params,
-                     ensure_full_rank=plain["ensure_full_rank"], na_action=plain["na_action"], output=plain["output"],
-                     cluster_by=plain["cluster_by"], structure=structure,
-                     transform_state=_state(plain["transform_state"], f"{where}.transform_state"),
-                     encoder_state=encoder_state)
+    structure = [
+        EncodedTermStructure(
+            formula_terms[term],
+            _scoped_terms(row["scoped_terms"], factors, terms[term], f"{where}.structure[{i}]"),
+            row["columns"],
+        )
+        for i, (term, row) in enumerate(zip(rows, plain["structure"]))
+    ]
+    encoder_state = {
+        expr: (_kind(kind, f"{where}.encoder_state[{expr!r}]"), _state(state, f"{where}.encoder_state[{expr!r}]"))
+        for expr, kind, state in _triples(plain["encoder_state"], f"{where}.encoder_state")
+    }
+    params = checked(
+        decode(plain["materializer_params"], f"{where}.materializer_params"),
+        (dict, None),
+        f"{where}.materializer_params",
+    )
+    return ModelSpec(
+        formula=SimpleFormula(formula_terms, _ordering=plain["ordering"]),
+        materializer=plain["materializer"],
+        materializer_params=params,
+        ensure_full_rank=plain["ensure_full_rank"],
+        na_action=plain["na_action"],
+        output=plain["output"],
+        cluster_by=plain["cluster_by"],
+        structure=structure,
+        transform_state=_state(plain["transform_state"], f"{where}.transform_state"),
+        encoder_state=encoder_state,
+    )
 
 
 @cache
@@ -141,14 +197,28 @@ def _schema() -> dict:
         return frozenset(member.value for member in enum)
 
     variable = {"name": str, "roles": [values(Variable.Role)], "source": (str, None)}
-    factor = {"expr": str, "eval_method": values(Factor.EvalMethod), "kind": values(Factor.Kind), "metadata": object,
-              "variables": ([variable], None)}
+    factor = {
+        "expr": str,
+        "eval_method": values(Factor.EvalMethod),
+        "kind": values(Factor.Kind),
+        "metadata": object,
+        "variables": ([variable], None),
+    }
     scoped_term = {"factors": [[(int, bool)]], "scale": (int, float)}
-    return {"ordering": values(OrderingMethod), "materializer": frozenset(FormulaMaterializer.REGISTERED_NAMES),
-            "materializer_params": object, "ensure_full_rank": bool, "na_action": values(NAAction),
-            "output": str, "cluster_by": values(ClusterBy), "factors": [factor], "terms": [[int]],
-            "structure": [{"term": int, "columns": [str], "scoped_terms": [scoped_term]}],
-            "transform_state": object, "encoder_state": [[object]]}
+    return {
+        "ordering": values(OrderingMethod),
+        "materializer": frozenset(FormulaMaterializer.REGISTERED_NAMES),
+        "materializer_params": object,
+        "ensure_full_rank": bool,
+        "na_action": values(NAAction),
+        "output": str,
+        "cluster_by": values(ClusterBy),
+        "factors": [factor],
+        "terms": [[int]],
+        "structure": [{"term": int, "columns": [str], "scoped_terms": [scoped_term]}],
+        "transform_state": object,
+        "encoder_state": [[object]],
+    }
 
 
 def _factor(item: dict, where: str):
@@ -162,9 +232,14 @@ def _factor(item: dict, where: str):
     metadata = decode(item["metadata"], f"{where}.metadata")
     checked(metadata, dict, f"{where}.metadata")
     factor = Factor(item["expr"], eval_method=item["eval_method"], kind=item["kind"], metadata=metadata)
-    variables = None if item["variables"] is None else {Variable(variable["name"], roles=variable["roles"],
-                                                                 source=variable["source"])
-                                                        for variable in item["variables"]}
+    variables = (
+        None
+        if item["variables"] is None
+        else {
+            Variable(variable["name"], roles=variable["roles"], source=variable["source"])
+            for variable in item["variables"]
+        }
+    )
     return EvaluatedFactor(factor, None, variables)
 
 
@@ -236,18 +311,19 @@ def check_term(expr: str) -> None:
     for node in ast.walk(tree):
         problem = _problem(node)
         if problem:
-            raise DataError(f"the formula term {expr!r} {problem}; a saved fit holds only terms of column names, "
-                            "constants, operators, formulaic's transforms (bs, C, center, ...) and NumPy's ufuncs "
-                            "(np.log, ...), since formulaic evaluates them on new rows: compute such a column in the "
-                            "data frame before the formula reads it")
+            raise DataError(
+                f"the formula term {expr!r} {problem}; a saved fit holds only terms of column names, "
+                "constants, operators, formulaic's transforms (bs, C, center, ...) and NumPy's ufuncs "
+                "(np.log, ...), since formulaic evaluates them on new rows: compute such a column in the "
+                "data frame before the formula reads it"
+            )
 
 
 def _small_exponent(node) -> bool:
     """Whether ``node`` is a number of size at most :data:`MAX_EXPONENT` (``-2``, ``0.5``)."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         node = node.operand
-    return (isinstance(node, ast.Constant) and type(node.value) in (int, float)
-            and abs(node.value) <= MAX_EXPONENT)
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and abs(node.value) <= MAX_EXPONENT
 
 
 def _problem(node) -> str | None:
@@ -255,15 +331,20 @@ def _problem(node) -> str | None:
     if not isinstance(node, _NODES):
         return f"uses the Python syntax {type(node).__name__}"
     if isinstance(node, ast.Name) and (node.id.startswith("_") or node.id in _BUILTINS):
-        return (f"uses the name {node.id!r}, which Python may take for one of its built-ins or internals (a column "
-                f"of that name is read by Q({node.id!r}))")
+        return (
+            f"uses the name {node.id!r}, which Python may take for one of its built-ins or internals (a column "
+            f"of that name is read by Q({node.id!r}))"
+        )
     if isinstance(node, ast.Attribute) and not _allowed_attribute(node):
         return f"uses the attribute {ast.unparse(node)!r}"
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and not _small_exponent(node.right):
-        return (f"raises to the power {ast.unparse(node.right)!r}; a saved term's exponents are numbers of at most "
-                f"{MAX_EXPONENT} in size (a larger one could stall whoever predicts with the fit)")
-    if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Attribute) or (
-            isinstance(node.func, ast.Name) and node.func.id in _transforms())):
+        return (
+            f"raises to the power {ast.unparse(node.right)!r}; a saved term's exponents are numbers of at most "
+            f"{MAX_EXPONENT} in size (a larger one could stall whoever predicts with the fit)"
+        )
+    if isinstance(node, ast.Call) and not (
+        isinstance(node.func, ast.Attribute) or (isinstance(node.func, ast.Name) and node.func.id in _transforms())
+    ):
         return f"calls {ast.unparse(node.func)!r}, which is neither a formulaic transform nor a NumPy ufunc"
     return None
 
@@ -284,8 +365,10 @@ def _namespaces() -> dict:
     from formulaic.transforms import ContrastsRegistry
 
     ufuncs = {name for name in dir(np) if isinstance(getattr(np, name), np.ufunc)}
-    return {"np": frozenset(ufuncs | set(_NUMPY_NAMES)),
-            "contr": frozenset(name for name in vars(ContrastsRegistry) if not name.startswith("_"))}
+    return {
+        "np": frozenset(ufuncs | set(_NUMPY_NAMES)),
+        "contr": frozenset(name for name in vars(ContrastsRegistry) if not name.startswith("_")),
+    }
 
 
 @cache

@@ -52,13 +52,22 @@ def encode(value, where: str):
     name = type(value).__name__
     if name in _objects() and type(value) is _objects()[name][0]:
         arguments = _objects()[name][1]
-        return {"object": [name, {argument: encode(getattr(value, attribute), f"{where}.{argument}")
-                                  for argument, attribute in arguments.items()}]}
+        return {
+            "object": [
+                name,
+                {
+                    argument: encode(getattr(value, attribute), f"{where}.{argument}")
+                    for argument, attribute in arguments.items()
+                },
+            ]
+        }
     if any(value is member for member in _sentinels().values()):
         return {"sentinel": value.name}
-    raise DataError(f"a fit of this formula cannot be saved: {where} holds {value!r} of type "
-                    f"{type(value).__module__}.{name}, which a saved fit cannot hold as plain data (text, numbers, "
-                    "NumPy arrays, lists, dicts and formulaic's contrasts)")
+    raise DataError(
+        f"a fit of this formula cannot be saved: {where} holds {value!r} of type "
+        f"{type(value).__module__}.{name}, which a saved fit cannot hold as plain data (text, numbers, "
+        "NumPy arrays, lists, dicts and formulaic's contrasts)"
+    )
 
 
 @cache
@@ -66,11 +75,24 @@ def _objects() -> dict:
     """Class name -> (class, {constructor argument: attribute}) of the formulaic objects a state may hold."""
     from formulaic.transforms import contrasts
 
-    classes = (contrasts.TreatmentContrasts, contrasts.SASContrasts, contrasts.SumContrasts, contrasts.HelmertContrasts,
-               contrasts.DiffContrasts, contrasts.PolyContrasts, contrasts.CustomContrasts, contrasts.ContrastsState)
+    classes = (
+        contrasts.TreatmentContrasts,
+        contrasts.SASContrasts,
+        contrasts.SumContrasts,
+        contrasts.HelmertContrasts,
+        contrasts.DiffContrasts,
+        contrasts.PolyContrasts,
+        contrasts.CustomContrasts,
+        contrasts.ContrastsState,
+    )
     renamed = {contrasts.CustomContrasts: {"names": "contrast_names"}}  # where the argument is kept under another name
-    return {cls.__name__: (cls, {field.name: renamed.get(cls, {}).get(field.name, field.name)
-                                 for field in dataclasses.fields(cls)}) for cls in classes}
+    return {
+        cls.__name__: (
+            cls,
+            {field.name: renamed.get(cls, {}).get(field.name, field.name) for field in dataclasses.fields(cls)},
+        )
+        for cls in classes
+    }
 
 
 @cache
@@ -93,8 +115,10 @@ def decode(plain, where: str):
     if type(plain) is list:
         return [decode(item, f"{where}[{i}]") for i, item in enumerate(plain)]
     if type(plain) is not dict or len(plain) != 1 or next(iter(plain)) not in _DECODERS:
-        raise DataError(f"{where} must be null, a boolean, number, text, list or an object of one of the keys "
-                        f"{sorted(_DECODERS)}; got {plain!r:.80}")
+        raise DataError(
+            f"{where} must be null, a boolean, number, text, list or an object of one of the keys "
+            f"{sorted(_DECODERS)}; got {plain!r:.80}"
+        )
     tag, payload = next(iter(plain.items()))
     return _DECODERS[tag](payload, f"{where}.{tag}")
 
@@ -163,6 +187,12 @@ def _decode_sentinel(payload, where: str):
     return _sentinels()[checked(payload, frozenset(_sentinels()), where)]
 
 
-_DECODERS = {"tuple": _decode_tuple, "dict": _decode_dict, "numpy": _decode_numpy, "array": _decode_array,
-             "object": _decode_object, "sentinel": _decode_sentinel}
+_DECODERS = {
+    "tuple": _decode_tuple,
+    "dict": _decode_dict,
+    "numpy": _decode_numpy,
+    "array": _decode_array,
+    "object": _decode_object,
+    "sentinel": _decode_sentinel,
+}
 """Tag -> the reader of its payload."""

@@ -8,8 +8,9 @@ the columns ``{kind}{percent}_lb`` and ``{kind}{percent}_ub`` (``eti89_lb``), na
 The defaults are read from ArviZ when an interval is made, so importing the package does not import it.
 """
 
-import numpy as np
 from statistics import NormalDist
+
+import numpy as np
 
 from ..algorithms.profile import free_directions, profile_intervals
 from ..checks import check_choice, check_probability
@@ -64,8 +65,9 @@ def profile_of_fit(fit, matrix: np.ndarray, names: list[str], ci_prob: float) ->
     minimised (the log-likelihood for ML, the log posterior for MAP); ``-inf`` / ``inf`` with a warning, naming
     the quantity by ``names``, where one does not close."""
     se = np.sqrt(np.einsum("qi,ij,qj->q", matrix, fit._cov, matrix))
-    return profile_intervals(fit.objective, fit.iterations[-1].x, free_directions(fit.objective, matrix), se,
-                             ci_prob, names)
+    return profile_intervals(
+        fit.objective, fit.iterations[-1].x, free_directions(fit.objective, matrix), se, ci_prob, names
+    )
 
 
 POINT_INTERVALS = {"wald": wald_of_fit, "profile": profile_of_fit}

@@ -68,8 +68,11 @@ def loo_estimate(fit) -> tuple[dict, str | None]:
     if fit.n_chains > 1:
         ess = array_stats.ess(fit.coef_draws.transpose(2, 3, 0, 1), method="mean", chain_axis=-2, draw_axis=-1)
         r_eff = float(np.mean(ess)) / S
-    rows = np.arange(n) if n <= EXACT_ROWS else np.sort(
-        np.random.default_rng(_SEED).choice(n, SUBSAMPLE_ROWS, replace=False))
+    rows = (
+        np.arange(n)
+        if n <= EXACT_ROWS
+        else np.sort(np.random.default_rng(_SEED).choice(n, SUBSAMPLE_ROWS, replace=False))
+    )
     elpd_i, pareto_k, p_loo_i = _pointwise(fit, rows, r_eff)
     if n <= EXACT_ROWS:
         elpd, se, p_loo, _ = array_stats.loo_summary(elpd_i, p_loo_i)
@@ -80,8 +83,13 @@ def loo_estimate(fit) -> tuple[dict, str | None]:
     good_k = min(1 - 1 / np.log10(S), 0.7) if S > 1 else 0.7
     problem = _problem(fit.method, pareto_k, good_k, _khat_se(pareto_k, S, r_eff))
     high = int(_high(pareto_k, good_k).sum())
-    return {"elpd_loo": float(elpd), "elpd_loo_se": float(se), "p_loo": float(p_loo), "high_pareto_k": high,
-            "loo_rows": len(rows)}, problem
+    return {
+        "elpd_loo": float(elpd),
+        "elpd_loo_se": float(se),
+        "p_loo": float(p_loo),
+        "high_pareto_k": high,
+        "loo_rows": len(rows),
+    }, problem
 
 
 def _high(pareto_k: np.ndarray, good_k: float) -> np.ndarray:
@@ -107,13 +115,18 @@ def _problem(method: str, pareto_k: np.ndarray, good_k: float, se: np.ndarray) -
     rows = f"{int(high.sum())} of the {len(pareto_k)} rows it was computed on, whose Pareto k exceeds {good_k:.2f}"
     known = se[high & np.isfinite(se)]
     noise = "twice its standard error" + (f" (about {float(np.median(known)):.2f})" if known.size else "")
-    consequence = ("leaving one of them out moves the posterior too far for importance sampling. Treat elpd_loo as "
-                   "approximate, or cross-validate (k-fold)")
+    consequence = (
+        "leaving one of them out moves the posterior too far for importance sampling. Treat elpd_loo as "
+        "approximate, or cross-validate (k-fold)"
+    )
     if sure:
-        return (f"ELPD-LOO of the {method} fit is unreliable for {rows}: {sure} of them by more than {noise}; "
-                f"{consequence}")
-    return (f"ELPD-LOO of the {method} fit may be unreliable for {rows}, each by less than {noise}, so within its "
-            f"noise; {consequence.replace('moves', 'may move')}")
+        return (
+            f"ELPD-LOO of the {method} fit is unreliable for {rows}: {sure} of them by more than {noise}; {consequence}"
+        )
+    return (
+        f"ELPD-LOO of the {method} fit may be unreliable for {rows}, each by less than {noise}, so within its "
+        f"noise; {consequence.replace('moves', 'may move')}"
+    )
 
 
 def _pointwise(fit, rows: np.ndarray, r_eff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,8 +139,9 @@ def _pointwise(fit, rows: np.ndarray, r_eff: float) -> tuple[np.ndarray, np.ndar
     per_block = max(1, _BLOCK_ELEMENTS // len(draws))
     for start in range(0, len(y), per_block):
         block = slice(start, start + per_block)
-        loglik = predictive.log_likelihood_per_draw(fit.layout.family, Design(X[block], fit.model.intercept),
-                                                    y[block], weights[block], draws)
+        loglik = predictive.log_likelihood_per_draw(
+            fit.layout.family, Design(X[block], fit.model.intercept), y[block], weights[block], draws
+        )
         values = loglik.T.reshape(len(y[block]), fit.n_chains, fit.n_draws)
         out[:, block] = array_stats.loo(values, r_eff=r_eff)
     return out[0], out[1], out[2]

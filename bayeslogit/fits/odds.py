@@ -47,8 +47,10 @@ def point_odds_ratios(fit, ci_prob: float, ci_kind: str) -> pd.DataFrame:
     matrix, labels = contrast_matrix(fit.layout)
     lower, upper = intervals.POINT_INTERVALS[ci_kind](fit, matrix, labels, ci_prob)
     lb, ub = intervals.column_names(ci_kind, ci_prob)
-    table = pd.DataFrame({"odds_ratio": np.exp(matrix @ fit.params.ravel(order="F")), lb: np.exp(lower),
-                          ub: np.exp(upper)}, index=pd.Index(labels, name="coef"))
+    table = pd.DataFrame(
+        {"odds_ratio": np.exp(matrix @ fit.params.ravel(order="F")), lb: np.exp(lower), ub: np.exp(upper)},
+        index=pd.Index(labels, name="coef"),
+    )
     table.attrs["uncertainty"] = f"{fit.method.upper()} {ci_kind.capitalize()} interval of the log-ratio, exponentiated"
     return table
 
@@ -62,8 +64,12 @@ def posterior_odds_ratios(fit, ci_prob: float, ci_kind: str) -> pd.DataFrame:
     ratios = np.exp(matrix @ flat.T)  # (Q, S)
     bounds = intervals.of_draws(ratios, ci_prob, ci_kind)
     lb, ub = intervals.column_names(ci_kind, ci_prob)
-    table = pd.DataFrame({"mean": ratios.mean(axis=1), "median": np.median(ratios, axis=1), lb: bounds[:, 0],
-                          ub: bounds[:, 1]}, index=pd.Index(labels, name="coef"))
-    table.attrs["uncertainty"] = (f"{fit.method.upper()} posterior of the ratio: mean, median and {ci_kind.upper()} "
-                                  "interval of the exponentiated draws")
+    table = pd.DataFrame(
+        {"mean": ratios.mean(axis=1), "median": np.median(ratios, axis=1), lb: bounds[:, 0], ub: bounds[:, 1]},
+        index=pd.Index(labels, name="coef"),
+    )
+    table.attrs["uncertainty"] = (
+        f"{fit.method.upper()} posterior of the ratio: mean, median and {ci_kind.upper()} "
+        "interval of the exponentiated draws"
+    )
     return table

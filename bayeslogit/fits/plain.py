@@ -62,8 +62,10 @@ def _object_matches(value: dict, schema, where: str) -> bool:
         return True
     if set(value) != set(schema):
         missing, extra = sorted(set(schema) - set(value)), sorted(set(value) - set(schema))
-        raise DataError(f"{where} must have the keys {sorted(schema)}; "
-                        + "; ".join([f"{missing} are missing"] * bool(missing) + [f"{extra} are extra"] * bool(extra)))
+        raise DataError(
+            f"{where} must have the keys {sorted(schema)}; "
+            + "; ".join([f"{missing} are missing"] * bool(missing) + [f"{extra} are extra"] * bool(extra))
+        )
     for key, shape in schema.items():
         checked(value[key], shape, f"{where}.{key}")
     return True

@@ -103,10 +103,13 @@ class PointFit(FitBase):
     @property
     def history(self) -> pd.DataFrame:
         """One row per iteration: objective, grad_norm, decrement, step_size and the coefficients."""
-        rows = [[it.objective, it.grad_norm, it.decrement, it.step_size, *self.objective.coef(it.x).ravel(order="F")]
-                for it in self.iterations]
-        frame = pd.DataFrame(rows, columns=["objective", "grad_norm", "decrement", "step_size",
-                                            *self.layout.flat_labels])
+        rows = [
+            [it.objective, it.grad_norm, it.decrement, it.step_size, *self.objective.coef(it.x).ravel(order="F")]
+            for it in self.iterations
+        ]
+        frame = pd.DataFrame(
+            rows, columns=["objective", "grad_norm", "decrement", "step_size", *self.layout.flat_labels]
+        )
         frame.index.name = "iteration"
         return frame
 
@@ -139,12 +142,13 @@ class PointFit(FitBase):
         ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POINT_KINDS)
         estimate = self.params.ravel(order="F")
         se = self.uncertainty
-        lower, upper = intervals.POINT_INTERVALS[ci_kind](self, np.eye(len(estimate)), self.layout.flat_labels,
-                                                          ci_prob)
+        lower, upper = intervals.POINT_INTERVALS[ci_kind](self, np.eye(len(estimate)), self.layout.flat_labels, ci_prob)
         lb, ub = intervals.column_names(ci_kind, ci_prob)
         tests = {} if self.prior is not None else {"z": estimate / se, "p_value": _two_sided_p(estimate / se)}
-        table = pd.DataFrame({"estimate": estimate, "se": se, **tests, lb: lower, ub: upper},
-                             index=pd.Index(self.layout.flat_labels, name="coef"))
+        table = pd.DataFrame(
+            {"estimate": estimate, "se": se, **tests, lb: lower, ub: upper},
+            index=pd.Index(self.layout.flat_labels, name="coef"),
+        )
         profiled = "likelihood" if self.prior is None else "log posterior (penalised likelihood)"
         interval = {"wald": "Wald interval", "profile": f"profile interval of the {profiled}"}[ci_kind]
         table.attrs["uncertainty"] = f"{self.method.upper()} standard error (inverse Hessian); {interval}"
@@ -174,8 +178,10 @@ class PointFit(FitBase):
 
     def __repr__(self) -> str:
         status = "converged" if self.converged else "NOT converged"
-        return (f"PointFit(method={self.method!r}, {status} in {self.n_iter} iterations, "
-                f"loglik={self.loglik:.4f}, {self._coef_text()})")
+        return (
+            f"PointFit(method={self.method!r}, {status} in {self.n_iter} iterations, "
+            f"loglik={self.loglik:.4f}, {self._coef_text()})"
+        )
 
     def statistics(self) -> pd.Series:
         """``llf, llnull, llr, llr_pvalue, prsquared, aic, bic, nobs, df_model, df_resid`` as statsmodels names
@@ -225,8 +231,10 @@ class FailedFit:
         TypeError
             Always, with the reason the fit failed.
         """
-        raise OptionError(f"the {self.method} fit failed ({self.reason}), so it has no estimates to save; save the "
-                          "fits that succeeded")
+        raise OptionError(
+            f"the {self.method} fit failed ({self.reason}), so it has no estimates to save; save the "
+            "fits that succeeded"
+        )
 
     def __repr__(self) -> str:
         return f"FailedFit(method={self.method!r}, {self.reason})"

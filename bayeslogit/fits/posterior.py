@@ -153,11 +153,14 @@ class PosteriorFit(FitBase):
             When the rows are dask arrays, which this array would hold n_draws times over.
         """
         data = self.model.data
-        data.require_in_memory("the log-likelihood of every row at every draw (log_likelihood, to_datatree, loo)",
-                               "compare(fits) estimates PSIS-LOO from a subsample of the rows, or fit a model "
-                               "of an in-memory subsample for the full DataTree")
-        values = predictive.log_likelihood_per_draw(self.layout.family, Design(data.X, self.model.intercept),
-                                                    data.y, data.weights, self.pooled_draws())
+        data.require_in_memory(
+            "the log-likelihood of every row at every draw (log_likelihood, to_datatree, loo)",
+            "compare(fits) estimates PSIS-LOO from a subsample of the rows, or fit a model "
+            "of an in-memory subsample for the full DataTree",
+        )
+        values = predictive.log_likelihood_per_draw(
+            self.layout.family, Design(data.X, self.model.intercept), data.y, data.weights, self.pooled_draws()
+        )
         return values.reshape(self.n_chains, self.n_draws, -1)
 
     def to_datatree(self):
@@ -173,10 +176,14 @@ class PosteriorFit(FitBase):
         draws = {"chain": np.arange(self.n_chains), "draw": np.arange(self.n_draws)}
         groups = {
             "posterior": xr.Dataset({"coef": self.draws}),
-            "log_likelihood": xr.Dataset({"y": (("chain", "draw", "obs"), self.log_likelihood())},
-                                         coords={**draws, **obs}),
-            "observed_data": xr.Dataset({"y": ("obs", self.model.data.y)}, coords=obs,
-                                        attrs={"classes": [str(label) for label in self.model.classes_]}),
+            "log_likelihood": xr.Dataset(
+                {"y": (("chain", "draw", "obs"), self.log_likelihood())}, coords={**draws, **obs}
+            ),
+            "observed_data": xr.Dataset(
+                {"y": ("obs", self.model.data.y)},
+                coords=obs,
+                attrs={"classes": [str(label) for label in self.model.classes_]},
+            ),
             "log_prior": sensitivity.log_prior_group(self),
         }
         return xr.DataTree.from_dict(groups | self._extra_groups())
@@ -206,9 +213,11 @@ class PosteriorFit(FitBase):
 
     def comparison_rows(self) -> dict:
         """The rows this fit adds to :func:`bayeslogit.compare`: ``loo``, ``diagnostics`` and ``cost``."""
-        return {"loo": loo_rows(self),
-                "diagnostics": self.diagnosis.rows,
-                "cost": {"fit_time_s": self.fit_time, "chains": self.n_chains, "draws": self.n_draws}}
+        return {
+            "loo": loo_rows(self),
+            "diagnostics": self.diagnosis.rows,
+            "cost": {"fit_time_s": self.fit_time, "chains": self.n_chains, "draws": self.n_draws},
+        }
 
     # ---- predictions ----------------------------------------------------------------------------
     def predict_proba(self, X=None, approximation: str = "mc") -> np.ndarray:
@@ -234,8 +243,10 @@ class PosteriorFit(FitBase):
     def _probit_proba(self, X) -> np.ndarray:
         family, n_classes = self.layout.family, self.model.n_classes
         if len(family.class_pairs(n_classes)) != 1:
-            raise OptionError("the probit approximation averages the sigmoid of a Gaussian log-odds and needs two "
-                             f"classes; this model has {n_classes}. Use approximation='mc'")
+            raise OptionError(
+                "the probit approximation averages the sigmoid of a Gaussian log-odds and needs two "
+                f"classes; this model has {n_classes}. Use approximation='mc'"
+            )
         # The log-odds direction of the mean's coefficients and of each column of a root R of the covariance
         # (R R^T = cov, columns as (P, M) matrices): the squares of the latter sum to the log-odds' variance.
         P, M = self.params.shape
@@ -251,8 +262,9 @@ class PosteriorFit(FitBase):
         return family.output_probabilities(np.column_stack([1 - p1, p1]))
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}({self.n_chains} x {self.n_draws} draws, {self.fit_time:.2f} s, "
-                f"{self._coef_text()})")
+        return (
+            f"{type(self).__name__}({self.n_chains} x {self.n_draws} draws, {self.fit_time:.2f} s, {self._coef_text()})"
+        )
 
 
 @storage.storable
@@ -299,8 +311,9 @@ class LaplaceFit(PosteriorFit):
         diagnosis = laplace_diagnosis(map_fit, latent, rng)
         if not diagnosis.ok:
             warn_convergence(diagnosis.message)
-        return cls(model, prior, samples[None], map_fit.fit_time + time.perf_counter() - started, map_fit,
-                   diagnosis, latent)
+        return cls(
+            model, prior, samples[None], map_fit.fit_time + time.perf_counter() - started, map_fit, diagnosis, latent
+        )
 
     @property
     def params(self) -> np.ndarray:
@@ -338,8 +351,20 @@ class MCMCFit(PosteriorFit):
     _uncertainty = "MCMC posterior sd; interval of the draws"
 
     @classmethod
-    def sample(cls, model, prior, map_fit: PointFit, nuts_sampler: str, *, draws: int, tune: int, chains: int,
-               random_seed, progressbar: bool, **sampler_kwargs) -> "MCMCFit":
+    def sample(
+        cls,
+        model,
+        prior,
+        map_fit: PointFit,
+        nuts_sampler: str,
+        *,
+        draws: int,
+        tune: int,
+        chains: int,
+        random_seed,
+        progressbar: bool,
+        **sampler_kwargs,
+    ) -> "MCMCFit":
         """Run NUTS from the MAP in the Laplace-whitened coordinates and check convergence, warning on failure.
 
         Parameters
@@ -352,16 +377,32 @@ class MCMCFit(PosteriorFit):
         """
         started = time.perf_counter()
         posterior = pymc_backend.WhitenedPosterior(map_fit.objective, map_fit.gaussian)
-        samples, sample_stats = pymc_backend.sample(posterior, map_fit.layout.coords, nuts_sampler, draws=draws,
-                                                    tune=tune, chains=chains, random_seed=random_seed,
-                                                    progressbar=progressbar, **sampler_kwargs)
+        samples, sample_stats = pymc_backend.sample(
+            posterior,
+            map_fit.layout.coords,
+            nuts_sampler,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            **sampler_kwargs,
+        )
         table = arviz_summary(map_fit.layout, samples, "diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
         table["ess_folded"] = folded_ess(samples)
         diagnosis = MCMCDiagnosis(table, int(sample_stats["diverging"].sum()), chains, draws, prior.tail_advice)
         if not diagnosis.ok:
             warn_convergence(diagnosis.message)
-        return cls(model, prior, samples, map_fit.fit_time + time.perf_counter() - started, map_fit, diagnosis,
-                   sample_stats, nuts_sampler)
+        return cls(
+            model,
+            prior,
+            samples,
+            map_fit.fit_time + time.perf_counter() - started,
+            map_fit,
+            diagnosis,
+            sample_stats,
+            nuts_sampler,
+        )
 
     @cached_property
     def params(self) -> np.ndarray:
@@ -377,8 +418,10 @@ class MCMCFit(PosteriorFit):
     def _cov_root(self) -> np.ndarray:
         """A square root of the sample covariance (P*M, P*M), through its eigendecomposition (it may be singular)."""
         if not np.all(np.isfinite(self._cov)):
-            raise ValueError(f"the covariance of the {self.n_chains} x {self.n_draws} draws is not finite (a single "
-                             "draw?), so approximation='probit' cannot use it; use approximation='mc' or draw more")
+            raise ValueError(
+                f"the covariance of the {self.n_chains} x {self.n_draws} draws is not finite (a single "
+                "draw?), so approximation='probit' cannot use it; use approximation='mc' or draw more"
+            )
         values, vectors = eigh(self._cov)
         return vectors * np.sqrt(np.clip(values, 0.0, None))
 

@@ -32,8 +32,10 @@ class WaldPrediction:
 
     kinds = intervals.DELTA_KINDS
     centre = "estimate"
-    description = ("point estimate of the probability; Wald interval of its log-odds against the other classes "
-                   "(delta method with the fit's covariance), mapped through expit")
+    description = (
+        "point estimate of the probability; Wald interval of its log-odds against the other classes "
+        "(delta method with the fit's covariance), mapped through expit"
+    )
 
     @staticmethod
     def values(fit, X: np.ndarray, ci_prob: float, ci_kind: str) -> np.ndarray:
@@ -75,8 +77,7 @@ class DrawPrediction:
         def block(rows: slice) -> np.ndarray:
             per_draw = fit.predictive_draws(X[rows]).transpose(1, 2, 0)  # (r, K, S)
             bounds = intervals.of_draws(per_draw.reshape(-1, n_draws), ci_prob, ci_kind)
-            return np.concatenate([per_draw.mean(axis=-1)[..., None], bounds.reshape(*per_draw.shape[:2], 2)],
-                                  axis=-1)
+            return np.concatenate([per_draw.mean(axis=-1)[..., None], bounds.reshape(*per_draw.shape[:2], 2)], axis=-1)
 
         return _by_row_blocks(block, X.shape[0], n_draws * fit.model.n_classes)
 
@@ -94,8 +95,9 @@ def predict_interval(fit, X=None, ci_prob: float | None = None, ci_kind: str | N
     def of_rows(rows: np.ndarray) -> np.ndarray:
         return prediction.values(fit, rows, ci_prob, ci_kind)
 
-    values = fit.layout.family.output_probabilities(map_row_chunks(of_rows, design) if is_dask(design)
-                                                    else of_rows(design))
+    values = fit.layout.family.output_probabilities(
+        map_row_chunks(of_rows, design) if is_dask(design) else of_rows(design)
+    )
     stats = [prediction.centre, *intervals.column_names(ci_kind, ci_prob)]
     index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(values))
     if values.ndim == 2:

@@ -77,11 +77,15 @@ class PriorPredictive:
         fix = f"use a smaller {self.prior.scale_names[0]}{autoscale}"
         share = f"of the prior predictive probabilities are within {NEAR_CERTAIN} of 0 or 1"
         if verdict == "too wide":
-            return (f"this prior implies near-certain predictions before seeing data ({self.share_near_certain:.0%} "
-                    f"{share}); {fix}")
-        return (f"this prior may imply near-certain predictions before seeing data ({self.share_near_certain:.0%} ± "
-                f"{self.share_se:.1%} {share}, within its noise of the {WARN_ABOVE:.0%} above which a prior is too "
-                f"wide); draw more (draws={4 * self.n_draws}) to settle it, or {fix}")
+            return (
+                f"this prior implies near-certain predictions before seeing data ({self.share_near_certain:.0%} "
+                f"{share}); {fix}"
+            )
+        return (
+            f"this prior may imply near-certain predictions before seeing data ({self.share_near_certain:.0%} ± "
+            f"{self.share_se:.1%} {share}, within its noise of the {WARN_ABOVE:.0%} above which a prior is too "
+            f"wide); draw more (draws={4 * self.n_draws}) to settle it, or {fix}"
+        )
 
     @property
     def n_draws(self) -> int:
@@ -108,12 +112,15 @@ class PriorPredictive:
             Index ``quantile``, one column per class label.
         """
         values = self.by_class().reshape(-1, len(self.classes))
-        return pd.DataFrame(np.quantile(values, q, axis=0), index=pd.Index(q, name="quantile"),
-                            columns=list(self.classes))
+        return pd.DataFrame(
+            np.quantile(values, q, axis=0), index=pd.Index(q, name="quantile"), columns=list(self.classes)
+        )
 
     def __repr__(self) -> str:
-        return (f"PriorPredictive({self.prior!r}, {self.n_draws} draws x {self.n_rows} rows, "
-                f"{self.share_near_certain:.0%} within {NEAR_CERTAIN} of 0 or 1)")
+        return (
+            f"PriorPredictive({self.prior!r}, {self.n_draws} draws x {self.n_rows} rows, "
+            f"{self.share_near_certain:.0%} within {NEAR_CERTAIN} of 0 or 1)"
+        )
 
 
 def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPredictive:
@@ -150,10 +157,12 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
     draws = check_count("draws", draws, 2)  # two at least, for the Monte Carlo error of the share
     term = prior_term(prior, model.design.n_coef, model.intercept, model.data.predictor_sd)
     if term.flat.any():
-        raise OptionError(f"the prior on the intercept is flat ({prior!r}), and a flat prior has no prior predictive "
-                         "distribution: it gives no draws of the intercept, so no distribution of the probabilities. "
-                         "Give the intercept a proper prior, e.g. bl.Normal(sigma, intercept_sigma=1.5) or "
-                         "bl.StudentT(intercept_scale=2.5)")
+        raise OptionError(
+            f"the prior on the intercept is flat ({prior!r}), and a flat prior has no prior predictive "
+            "distribution: it gives no draws of the intercept, so no distribution of the probabilities. "
+            "Give the intercept a proper prior, e.g. bl.Normal(sigma, intercept_sigma=1.5) or "
+            "bl.StudentT(intercept_scale=2.5)"
+        )
     rng = np.random.default_rng(random_seed)
     coef_draws = term.draw(rng, (draws, model.design.n_coef, len(model.coef_classes)))
     n = model.data.X.shape[0]
@@ -163,8 +172,15 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
     shown = model.family.output_probabilities(np.asarray(model.classes_)[None])
     per_draw = _near_certain(probabilities).reshape(draws, -1).mean(axis=1)
     share_se = float(per_draw.std(ddof=1) / np.sqrt(draws))
-    result = PriorPredictive(probabilities, tuple(np.ravel(shown).tolist()), model.response or "y", prior,
-                             float(per_draw.mean()), n, share_se)
+    result = PriorPredictive(
+        probabilities,
+        tuple(np.ravel(shown).tolist()),
+        model.response or "y",
+        prior,
+        float(per_draw.mean()),
+        n,
+        share_se,
+    )
     if result.message:
         warn_convergence(result.message, PriorWarning)
     return result
@@ -176,7 +192,7 @@ def _probabilities(family, design: Design, coef_draws: np.ndarray, n_classes: in
     per_block = max(1, _BLOCK_ELEMENTS // (n * n_classes))
     blocks = []
     for start in range(0, S, per_block):
-        proba = predictive.proba_per_draw(family, design, coef_draws[start:start + per_block])  # (s, n, K)
+        proba = predictive.proba_per_draw(family, design, coef_draws[start : start + per_block])  # (s, n, K)
         kept = family.output_probabilities(proba.reshape(-1, n_classes))
         blocks.append(kept.reshape(len(proba), n, *kept.shape[1:]))
     return np.concatenate(blocks)

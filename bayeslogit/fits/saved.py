@@ -167,16 +167,26 @@ class SavedModel:
         return predictive.average_log_proba(self.family, Design(X, self.intercept), B[None])
 
     def __repr__(self) -> str:
-        return (f"SavedModel({self.likelihood}, no training rows, classes={self.classes_.tolist()}, "
-                f"coef={self.coef_names})")
+        return (
+            f"SavedModel({self.likelihood}, no training rows, classes={self.classes_.tolist()}, coef={self.coef_names})"
+        )
 
 
 # ---- the model's labels as plain data -------------------------------------------------------------------------
 _LABEL = (str, int, float, bool)
-MODEL_SCHEMA = {"likelihood": frozenset(FAMILIES), "parameterization": frozenset(PARAMETERIZATIONS),
-                "intercept": bool, "classes": [_LABEL], "classes_dtype": str, "feature_names": [str],
-                "named_features": bool, "formula": (str, None), "response": (str, None), "formula_spec": (dict, None),
-                "predictor_sd": ([(float, None)], None)}
+MODEL_SCHEMA = {
+    "likelihood": frozenset(FAMILIES),
+    "parameterization": frozenset(PARAMETERIZATIONS),
+    "intercept": bool,
+    "classes": [_LABEL],
+    "classes_dtype": str,
+    "feature_names": [str],
+    "named_features": bool,
+    "formula": (str, None),
+    "response": (str, None),
+    "formula_spec": (dict, None),
+    "predictor_sd": ([(float, None)], None),
+}
 """The shape of :func:`model_meta`'s output (see :mod:`.plain`)."""
 _CLASSES_DTYPE = re.compile(r"[<>|=]?([biuf]\d+|U\d+|O)")
 
@@ -193,15 +203,25 @@ def model_meta(model) -> dict:
     """
     classes = np.asarray(model.classes_)
     spec = model.data.formula_spec
-    meta = {"likelihood": model.likelihood, "parameterization": model.parameterization, "intercept": model.intercept,
-            "classes": classes.tolist(), "classes_dtype": classes.dtype.str, "feature_names": model.feature_names,
-            "named_features": bool(model.data.named_features), "formula": model.formula, "response": model.response,
-            "formula_spec": None if spec is None else spec_to_plain(spec), "predictor_sd": _predictor_sd(model.data)}
+    meta = {
+        "likelihood": model.likelihood,
+        "parameterization": model.parameterization,
+        "intercept": model.intercept,
+        "classes": classes.tolist(),
+        "classes_dtype": classes.dtype.str,
+        "feature_names": model.feature_names,
+        "named_features": bool(model.data.named_features),
+        "formula": model.formula,
+        "response": model.response,
+        "formula_spec": None if spec is None else spec_to_plain(spec),
+        "predictor_sd": _predictor_sd(model.data),
+    }
     try:
         _classes(meta)
     except DataError as error:
-        raise DataError(f"a fit of these class labels cannot be saved: {error}; relabel y with text or "
-                        "numbers") from None
+        raise DataError(
+            f"a fit of these class labels cannot be saved: {error}; relabel y with text or numbers"
+        ) from None
     return meta
 
 
@@ -234,8 +254,10 @@ def saved_model(meta: dict, tree, checks) -> SavedModel:
     if spec is not None and not (sides and sides.group(1).removeprefix("`").removesuffix("`") == response):
         raise DataError(f"model.formula {formula!r:.80} is not 'response ~ terms' of the response {response!r:.40}")
     if spec is not None and list(spec.column_names) != ["Intercept"] * meta["intercept"] + list(names):
-        raise DataError(f"the formula's spec makes the columns {list(spec.column_names)}, but model.feature_names are "
-                        f"{list(names)} (intercept: {meta['intercept']})")
+        raise DataError(
+            f"the formula's spec makes the columns {list(spec.column_names)}, but model.feature_names are "
+            f"{list(names)} (intercept: {meta['intercept']})"
+        )
     if meta["predictor_sd"] is not None and len(meta["predictor_sd"]) != len(names):
         raise DataError(f"model.predictor_sd has {len(meta['predictor_sd'])} values for {len(names)} features")
     layout = CoefLayout(family, classes, names, meta["intercept"])
@@ -248,15 +270,20 @@ def _classes(meta: dict) -> np.ndarray:
     """The class labels of ``meta``, of the dtype it names: unique, at least two, each as written."""
     labels, dtype = meta["classes"], meta["classes_dtype"]
     if not _CLASSES_DTYPE.fullmatch(dtype):
-        raise DataError(f"model.classes_dtype must name a NumPy dtype of booleans, numbers, text or objects; got "
-                        f"{dtype!r:.40}")
+        raise DataError(
+            f"model.classes_dtype must name a NumPy dtype of booleans, numbers, text or objects; got {dtype!r:.40}"
+        )
     try:
         classes = np.array(labels, dtype=np.dtype(dtype))
     except (ValueError, TypeError, OverflowError):
         classes = None
     typed = [(type(label), label) for label in labels]
-    if classes is None or [(type(label), label) for label in classes.tolist()] != typed or len(set(typed)) < 2 or (
-            len(set(typed)) < len(labels)):
+    if (
+        classes is None
+        or [(type(label), label) for label in classes.tolist()] != typed
+        or len(set(typed)) < 2
+        or (len(set(typed)) < len(labels))
+    ):
         raise DataError(f"model.classes must be two or more distinct labels of the dtype {dtype}; got {labels!r:.80}")
     return classes
 
@@ -268,8 +295,11 @@ def saved_prior(fields: dict | None):
         return None
     classes = {cls.__name__: cls for cls in PRIORS}
     cls = classes[checked(fields.get("kind"), frozenset(classes), "prior.kind")]
-    expected = {"kind": str} | {field.name: (float, [float], bool, None) for field in dataclasses.fields(cls)
-                                if field.name not in cls.fixed_fields}
+    expected = {"kind": str} | {
+        field.name: (float, [float], bool, None)
+        for field in dataclasses.fields(cls)
+        if field.name not in cls.fixed_fields
+    }
     checked(fields, expected, "prior")
     try:
         return prior_from_fields(fields)
@@ -284,19 +314,26 @@ def _check_coordinates(layout: CoefLayout, tree) -> None:
         for dim, labels in layout.coords.items():
             labels = np.asarray(labels).tolist()
             if dim in coords and coords[dim].values.tolist() != labels:
-                raise DataError(f"the labels of the metadata make the {dim} coordinate {labels}, but the arrays of "
-                                f"'{node.path}' have {coords[dim].values.tolist()}")
+                raise DataError(
+                    f"the labels of the metadata make the {dim} coordinate {labels}, but the arrays of "
+                    f"'{node.path}' have {coords[dim].values.tolist()}"
+                )
 
 
 def matching(model, saved: SavedModel, path) -> object:
     """``model``, when its labels are those of the saved fit's model ``saved``; else a ValueError naming the
     differences."""
     labels = ("likelihood", "parameterization", "intercept", "feature_names", "formula")
-    differences = [f"{name} {getattr(model, name)!r} (saved: {getattr(saved, name)!r})" for name in labels
-                   if getattr(model, name) != getattr(saved, name)]
+    differences = [
+        f"{name} {getattr(model, name)!r} (saved: {getattr(saved, name)!r})"
+        for name in labels
+        if getattr(model, name) != getattr(saved, name)
+    ]
     if not np.array_equal(np.asarray(model.classes_), saved.classes_):
         differences.append(f"classes {np.asarray(model.classes_).tolist()} (saved: {saved.classes_.tolist()})")
     if differences:
-        raise OptionError(f"`model` does not match the fit saved in '{path}': {'; '.join(differences)}. Pass a model "
-                          "of the data the fit was made on, or none")
+        raise OptionError(
+            f"`model` does not match the fit saved in '{path}': {'; '.join(differences)}. Pass a model "
+            "of the data the fit was made on, or none"
+        )
     return model

@@ -52,8 +52,11 @@ def _fields(cls) -> list:
 def _coef_values(value, layout, name: str) -> np.ndarray:
     """The values of a Series or DataFrame ``value`` labelled like ``coef``."""
     like = layout.labelled(np.zeros((len(layout.coef_names), len(layout.columns))))
-    if type(value) is not type(like) or not value.index.equals(like.index) or (
-            isinstance(value, pd.DataFrame) and not value.columns.equals(like.columns)):
+    if (
+        type(value) is not type(like)
+        or not value.index.equals(like.index)
+        or (isinstance(value, pd.DataFrame) and not value.columns.equals(like.columns))
+    ):
         raise TypeError(f"the diagnosis's {name} is not labelled like coef, so it cannot be saved with its dims")
     if isinstance(value, pd.Series) and value.name is not None and not isinstance(value.name, str):
         raise TypeError(f"the diagnosis's {name} is named {value.name!r}; a saved Series is named by text or None")
@@ -64,8 +67,10 @@ def _scalar(value, name: str):
     """A figure as JSON: a number, text, flag or None."""
     value = value.item() if isinstance(value, np.generic) else value
     if value is not None and type(value) not in (bool, int, float, str):
-        raise TypeError(f"the diagnosis's {name} holds a {type(value).__name__}; a saved diagnosis holds numbers, "
-                        "text, flags, None and Series or DataFrames labelled like coef")
+        raise TypeError(
+            f"the diagnosis's {name} holds a {type(value).__name__}; a saved diagnosis holds numbers, "
+            "text, flags, None and Series or DataFrames labelled like coef"
+        )
     return value
 
 
@@ -83,16 +88,23 @@ def diagnosis_from_parts(cls: type, arrays: dict, meta: dict, layout):
     labelled, values = meta["labelled"], meta["values"]
     unknown = sorted((set(labelled) | set(values) | set(arrays)) - names) + sorted(set(labelled) & set(values))
     if unknown or set(arrays) != set(labelled):
-        raise DataError(f"the diagnosis holds {sorted(labelled)} as arrays and {sorted(values)} as values, with the "
-                        f"arrays {sorted(arrays)}; a {cls.__name__} has the fields {sorted(names)}")
+        raise DataError(
+            f"the diagnosis holds {sorted(labelled)} as arrays and {sorted(values)} as values, with the "
+            f"arrays {sorted(arrays)}; a {cls.__name__} has the fields {sorted(names)}"
+        )
     frames = [name for name in labelled if not {pd.Series, pd.DataFrame} & set(typing.get_args(hints[name]) or ())]
     if frames:
         raise DataError(f"the diagnosis holds {frames} as arrays, which a {cls.__name__} holds as values")
     shape = (len(layout.coef_names), len(layout.columns))
     arguments = {name: layout.labelled(np.reshape(arrays[name], shape), name=labelled[name]) for name in labelled}
     arguments |= {name: _typed(value, hints[name], name) for name, value in values.items()}
-    missing = [field.name for field in _fields(cls) if field.name not in arguments
-               and field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING]
+    missing = [
+        field.name
+        for field in _fields(cls)
+        if field.name not in arguments
+        and field.default is dataclasses.MISSING
+        and field.default_factory is dataclasses.MISSING
+    ]
     if missing:
         raise DataError(f"the diagnosis lacks {missing}, which a {cls.__name__} needs")
     return cls(**arguments)

@@ -28,8 +28,10 @@ ALPHAS = (0.99, 1.01)  # ArviZ's power-scaling of the prior or likelihood, eithe
 BATCHES = 10  # contiguous batches of the draws behind the standard error of each sensitivity
 MIN_BATCH_DRAWS = 20  # draws per batch below which no standard error is estimated
 
-VERDICTS = {"potential prior-data conflict": "prior-data conflict",
-            "potential strong prior / weak likelihood": "prior-dominated (strong prior, weak likelihood)"}
+VERDICTS = {
+    "potential prior-data conflict": "prior-data conflict",
+    "potential strong prior / weak likelihood": "prior-dominated (strong prior, weak likelihood)",
+}
 """ArviZ's ``diagnosis`` of a coefficient -> how :func:`prior_sensitivity` names it; ``"✓"`` is neither."""
 
 
@@ -80,24 +82,35 @@ def prior_sensitivity(fit, threshold: float = 0.05) -> pd.DataFrame:
     tree = fit.to_datatree()
     labels = fit.layout.flat_labels
     dims = ("chain", "draw", "coefficient")
-    flat = xr.DataTree.from_dict({
-        "posterior": xr.Dataset({"coef": (dims, flat_draws(fit.coef_draws))}, coords={"coefficient": labels}),
-        "log_prior": tree["log_prior"].to_dataset(),
-        "log_likelihood": tree["log_likelihood"].to_dataset(),
-    })
+    flat = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset({"coef": (dims, flat_draws(fit.coef_draws))}, coords={"coefficient": labels}),
+            "log_prior": tree["log_prior"].to_dataset(),
+            "log_likelihood": tree["log_likelihood"].to_dataset(),
+        }
+    )
     table = psense_summary(flat, var_names=["coef"], threshold=threshold, round_to={})  # {}: no column rounded
     table.index = pd.Index(labels, name="coef")
     table.columns.name = None
-    log_prior = tree["log_prior"]["coef"].sum([dim for dim in tree["log_prior"]["coef"].dims
-                                               if dim not in ("chain", "draw")]).to_numpy().ravel()
+    log_prior = (
+        tree["log_prior"]["coef"]
+        .sum([dim for dim in tree["log_prior"]["coef"].dims if dim not in ("chain", "draw")])
+        .to_numpy()
+        .ravel()
+    )
     log_likelihood = tree["log_likelihood"]["y"].sum("obs").to_numpy().ravel()
     pooled = flat_draws(fit.coef_draws).reshape(-1, len(labels))
     for component, log_density in (("prior", log_prior), ("likelihood", log_likelihood)):
         table[f"{component}_se"] = _batch_standard_errors(pooled, log_density)
     uncertain = [label for label, row in table.iterrows() if _uncertain(row, threshold)]
-    flagged = {verdict: [label for label, found in table["diagnosis"].items()
-                         if VERDICTS.get(found) == verdict and label not in uncertain]
-               for verdict in VERDICTS.values()}
+    flagged = {
+        verdict: [
+            label
+            for label, found in table["diagnosis"].items()
+            if VERDICTS.get(found) == verdict and label not in uncertain
+        ]
+        for verdict in VERDICTS.values()
+    }
     table.attrs["prior_data_conflict"], table.attrs["prior_dominated"] = flagged.values()
     table.attrs["uncertain"] = uncertain
     table.attrs["note"] = _note(fit.method, flagged, threshold) + _uncertain_note(table.loc[uncertain], threshold)
@@ -123,8 +136,9 @@ def _batch_standard_errors(draws: np.ndarray, log_density: np.ndarray) -> np.nda
     if len(draws) < BATCHES * MIN_BATCH_DRAWS:
         return np.full(draws.shape[1], np.nan)
     bounds = np.linspace(0, len(draws), BATCHES + 1).astype(int)
-    values = np.array([_sensitivities(draws[start:stop], log_density[start:stop])
-                       for start, stop in zip(bounds[:-1], bounds[1:])])
+    values = np.array(
+        [_sensitivities(draws[start:stop], log_density[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]
+    )
     return values.std(axis=0, ddof=1) / np.sqrt(BATCHES)
 
 
@@ -145,17 +159,27 @@ def _uncertain_note(rows: pd.DataFrame, threshold: float) -> str:
     """A sentence naming the coefficients whose verdict is uncertain, with their sensitivities; empty when none is."""
     if rows.empty:
         return ""
-    shown = ", ".join(f"{label} (prior {row['prior']:.3f} ± {row['prior_se']:.3f}, likelihood {row['likelihood']:.3f} "
-                      f"± {row['likelihood_se']:.3f})" for label, row in rows.iterrows())
-    return (f" Within their Monte Carlo noise of {threshold:g}, so that the verdict could go either way: {shown}; draw "
-            "more to settle it.")
+    shown = ", ".join(
+        f"{label} (prior {row['prior']:.3f} ± {row['prior_se']:.3f}, likelihood {row['likelihood']:.3f} "
+        f"± {row['likelihood_se']:.3f})"
+        for label, row in rows.iterrows()
+    )
+    return (
+        f" Within their Monte Carlo noise of {threshold:g}, so that the verdict could go either way: {shown}; draw "
+        "more to settle it."
+    )
 
 
 def _note(method: str, flagged: dict, threshold: float) -> str:
     """One sentence per verdict that some coefficient received, or one saying that none did."""
     found = [f"{verdict}: {', '.join(labels)}" for verdict, labels in flagged.items() if labels]
     if not found:
-        return (f"Power-scaling sensitivity of the {method} fit (threshold {threshold:g}) flags no coefficient as "
-                "prior-dominated or in prior-data conflict.")
-    return (f"Power-scaling sensitivity of the {method} fit (threshold {threshold:g}) flags " + "; ".join(found)
-            + ". The prior moves these coefficients' posteriors: check that it says what is meant, or widen it.")
+        return (
+            f"Power-scaling sensitivity of the {method} fit (threshold {threshold:g}) flags no coefficient as "
+            "prior-dominated or in prior-data conflict."
+        )
+    return (
+        f"Power-scaling sensitivity of the {method} fit (threshold {threshold:g}) flags "
+        + "; ".join(found)
+        + ". The prior moves these coefficients' posteriors: check that it says what is meant, or widen it."
+    )

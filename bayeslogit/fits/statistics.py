@@ -68,15 +68,26 @@ def statistics(fit) -> pd.Series:
     k, k_null = fit.objective.n_free, n_null_coef(fit.model)
     nobs = float(fit.model.data.class_weights().sum())
     llr = 2.0 * (llf - llnull)
-    values = {"llf": llf, "llnull": llnull, "llr": llr, "llr_pvalue": float(stats.chi2.sf(llr, k - k_null)),
-              "prsquared": 1.0 - llf / llnull, "aic": 2.0 * (k - llf), "bic": np.log(nobs) * k - 2.0 * llf,
-              "nobs": nobs, "df_model": float(k - k_null), "df_resid": nobs - k}
+    values = {
+        "llf": llf,
+        "llnull": llnull,
+        "llr": llr,
+        "llr_pvalue": float(stats.chi2.sf(llr, k - k_null)),
+        "prsquared": 1.0 - llf / llnull,
+        "aic": 2.0 * (k - llf),
+        "bic": np.log(nobs) * k - 2.0 * llf,
+        "nobs": nobs,
+        "df_model": float(k - k_null),
+        "df_resid": nobs - k,
+    }
     table = pd.Series(values, name=fit.method, dtype=float)
     if fit.prior is not None:
         table[list(_UNPENALISED_ONLY)] = np.nan
-        table.attrs["note"] = (f"{fit.method.upper()} is a penalised fit: llf is the log-likelihood at its estimate; "
-                               f"{', '.join(_UNPENALISED_ONLY)} assume a maximised likelihood and are NaN. Use "
-                               "model.fit_ml().statistics() for them")
+        table.attrs["note"] = (
+            f"{fit.method.upper()} is a penalised fit: llf is the log-likelihood at its estimate; "
+            f"{', '.join(_UNPENALISED_ONLY)} assume a maximised likelihood and are NaN. Use "
+            "model.fit_ml().statistics() for them"
+        )
     return table
 
 
@@ -119,9 +130,11 @@ def lr_test(fit, other) -> LikelihoodRatioTest:
         raise OptionError(f"lr_test compares two point fits (model.fit_ml()); got {type(other).__name__}")
     for each in (fit, other):
         if each.prior is not None:
-            raise OptionError(f"lr_test needs maximum-likelihood fits, but one is a {each.method.upper()} fit, "
-                              "penalised by its prior, whose log-likelihood is not maximised; compare "
-                              "model.fit_ml() fits")
+            raise OptionError(
+                f"lr_test needs maximum-likelihood fits, but one is a {each.method.upper()} fit, "
+                "penalised by its prior, whose log-likelihood is not maximised; compare "
+                "model.fit_ml() fits"
+            )
     smaller, larger = sorted((fit, other), key=lambda each: each.objective.n_free)
     _check_same_data(smaller.model, larger.model)
     _check_nested(smaller, larger)
@@ -135,37 +148,50 @@ def _check_same_data(first, second) -> None:
     if first.data is second.data:
         return
     if not np.array_equal(first.classes_, second.classes_) or first.family != second.family:
-        raise OptionError(f"the two fits model different outcomes: classes {first.classes_.tolist()} "
-                          f"({first.likelihood}) and {second.classes_.tolist()} ({second.likelihood}); a "
-                          "likelihood-ratio test needs two models of the same labels")
+        raise OptionError(
+            f"the two fits model different outcomes: classes {first.classes_.tolist()} "
+            f"({first.likelihood}) and {second.classes_.tolist()} ({second.likelihood}); a "
+            "likelihood-ratio test needs two models of the same labels"
+        )
     if first.data.X.shape[0] != second.data.X.shape[0]:
-        raise OptionError(f"the two fits are of different rows ({first.data.X.shape[0]} and "
-                          f"{second.data.X.shape[0]}; a formula drops rows with missing values in its own "
-                          "columns); fit both models on the same rows")
-    first_y, first_w, second_y, second_w = in_memory(first.data.y, first.data.weights, second.data.y,
-                                                     second.data.weights)
+        raise OptionError(
+            f"the two fits are of different rows ({first.data.X.shape[0]} and "
+            f"{second.data.X.shape[0]}; a formula drops rows with missing values in its own "
+            "columns); fit both models on the same rows"
+        )
+    first_y, first_w, second_y, second_w = in_memory(
+        first.data.y, first.data.weights, second.data.y, second.data.weights
+    )
     if not (np.array_equal(first_y, second_y) and np.array_equal(first_w, second_w)):
-        raise OptionError("the two fits are of different rows, labels or weights (the same number of rows, but "
-                          "not the same labels and weights in the same order); fit both models on the same data")
+        raise OptionError(
+            "the two fits are of different rows, labels or weights (the same number of rows, but "
+            "not the same labels and weights in the same order); fit both models on the same data"
+        )
 
 
 def _check_nested(smaller, larger) -> None:
     """Raise ValueError unless ``smaller``'s coefficients are a proper subset of ``larger``'s, on the same
     feature values."""
     if smaller.objective.n_free == larger.objective.n_free:
-        raise OptionError(f"the two fits have the same number of coefficients ({larger.objective.n_free}), so "
-                          "neither is nested in the other; a likelihood-ratio test needs a model with fewer "
-                          "coefficients, a subset of the other's")
+        raise OptionError(
+            f"the two fits have the same number of coefficients ({larger.objective.n_free}), so "
+            "neither is nested in the other; a likelihood-ratio test needs a model with fewer "
+            "coefficients, a subset of the other's"
+        )
     missing = [name for name in smaller.model.coef_names if name not in larger.model.coef_names]
     if missing:
-        raise OptionError(f"the models are not nested: the smaller has the coefficient(s) {missing}, which the "
-                          f"larger (with {larger.model.coef_names}) lacks; test a model against one that contains "
-                          "all its terms")
+        raise OptionError(
+            f"the models are not nested: the smaller has the coefficient(s) {missing}, which the "
+            f"larger (with {larger.model.coef_names}) lacks; test a model against one that contains "
+            "all its terms"
+        )
     small_names, large_names = smaller.model.feature_names, larger.model.feature_names
     for j, name in enumerate(small_names):
-        small_column, large_column = in_memory(smaller.model.data.X[:, j],
-                                               larger.model.data.X[:, large_names.index(name)])
+        small_column, large_column = in_memory(
+            smaller.model.data.X[:, j], larger.model.data.X[:, large_names.index(name)]
+        )
         if not np.array_equal(small_column, large_column):
-            raise OptionError(f"the feature {name!r} holds different values in the two fits' data, so they are not "
-                              "of the same rows; fit both models on the same data")
-
+            raise OptionError(
+                f"the feature {name!r} holds different values in the two fits' data, so they are not "
+                "of the same rows; fit both models on the same data"
+            )

@@ -97,8 +97,14 @@ def save(fit, path) -> Path:
         raise OptionError(f"fits of class {kind} cannot be saved; saved are {list(_KINDS)}")
     groups, meta = _KINDS[kind][0](fit)
     tree = xr.DataTree.from_dict(groups)
-    meta = {"format": FORMAT, "version": VERSION, "fit": kind, "prior": prior_fields(fit.prior),
-            "model": model_meta(fit.model), **meta}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "fit": kind,
+        "prior": prior_fields(fit.prior),
+        "model": model_meta(fit.model),
+        **meta,
+    }
     meta = json.loads(json.dumps(meta, default=_plain))  # as load reads it back
     tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": _checksum(tree, meta)})
     _write_atomically(tree, path, writer)
@@ -110,8 +116,13 @@ def _point_groups(fit) -> tuple[dict, dict]:
 
 
 def _point_meta(fit) -> dict:
-    return {"method": fit.method, "fit_time": fit.fit_time, "loglik": fit.loglik, "n_iter": fit.n_iter,
-            "converged": fit.converged}
+    return {
+        "method": fit.method,
+        "fit_time": fit.fit_time,
+        "loglik": fit.loglik,
+        "n_iter": fit.n_iter,
+        "converged": fit.converged,
+    }
 
 
 def _point_dataset(fit):
@@ -119,9 +130,11 @@ def _point_dataset(fit):
     import xarray as xr
 
     layout = fit.layout
-    variables = {"coef": (layout.family.coef_dims, layout.family.collapse(fit.params)),
-                 "hessian": (("free", "free2"), fit.hessian),
-                 "x": (("iteration", "free"), np.array([it.x for it in fit.iterations]))}
+    variables = {
+        "coef": (layout.family.coef_dims, layout.family.collapse(fit.params)),
+        "hessian": (("free", "free2"), fit.hessian),
+        "x": (("iteration", "free"), np.array([it.x for it in fit.iterations])),
+    }
     for name in _ITERATION_FIELDS:
         variables[name] = ("iteration", np.array([getattr(it, name) for it in fit.iterations], dtype=float))
     return xr.Dataset(variables, coords=layout.coords)
@@ -131,8 +144,10 @@ def _posterior_groups(fit) -> tuple[dict, dict]:
     """The groups and metadata that Laplace and MCMC fits share: the draws and the MAP fit."""
     import xarray as xr
 
-    return ({"posterior": xr.Dataset({"coef": fit.draws}), "map_fit": _point_dataset(fit.map_fit)},
-            {"method": fit.method, "fit_time": fit.fit_time, "map_fit": _point_meta(fit.map_fit)})
+    return (
+        {"posterior": xr.Dataset({"coef": fit.draws}), "map_fit": _point_dataset(fit.map_fit)},
+        {"method": fit.method, "fit_time": fit.fit_time, "map_fit": _point_meta(fit.map_fit)},
+    )
 
 
 def _laplace_groups(fit) -> tuple[dict, dict]:
@@ -143,8 +158,9 @@ def _laplace_groups(fit) -> tuple[dict, dict]:
     groups, meta = _posterior_groups(fit)
     arrays, diagnosis = diagnosis_parts(fit.diagnosis, fit.layout)
     groups["laplace"] = xr.Dataset({"latent": (("draw", "free"), fit.latent)})
-    groups["diagnosis"] = xr.Dataset({name: (fit.layout.family.coef_dims, values) for name, values in arrays.items()},
-                                     coords=fit.layout.coords)
+    groups["diagnosis"] = xr.Dataset(
+        {name: (fit.layout.family.coef_dims, values) for name, values in arrays.items()}, coords=fit.layout.coords
+    )
     return groups, meta | {"diagnosis": diagnosis}
 
 
@@ -157,8 +173,10 @@ def _mcmc_groups(fit) -> tuple[dict, dict]:
     # text statistics are saved with None as "", and read back with "" as None.
     texts = [name for name, variable in stats.data_vars.items() if variable.dtype == object]
     groups["sample_stats"] = stats.assign({name: stats[name].copy(data=_text(stats[name].values)) for name in texts})
-    groups["diagnosis"] = xr.Dataset({name: ("coefficient", table[name].to_numpy()) for name in table.columns}
-                                     | {"divergences": fit.diagnosis.divergences})
+    groups["diagnosis"] = xr.Dataset(
+        {name: ("coefficient", table[name].to_numpy()) for name in table.columns}
+        | {"divergences": fit.diagnosis.divergences}
+    )
     return groups, meta | {"sampler": fit.sampler, "diagnosis_columns": list(table.columns), "texts": texts}
 
 
@@ -240,8 +258,9 @@ _FORMATS = {".nc": (_write_netcdf, _read_netcdf), ".zarr": (_write_zarr, _read_z
 def _format(path: Path) -> tuple:
     """The writer and reader of ``path``'s format."""
     if path.suffix not in _FORMATS:
-        raise OptionError(f"a fit is saved as NetCDF or zarr, chosen by the path's suffix, one of {list(_FORMATS)}; "
-                          f"got '{path}'")
+        raise OptionError(
+            f"a fit is saved as NetCDF or zarr, chosen by the path's suffix, one of {list(_FORMATS)}; got '{path}'"
+        )
     return _FORMATS[path.suffix]
 
 
@@ -280,8 +299,10 @@ def load(path, model=None, *, checks):
     try:
         tree = reader(path)
     except Exception as error:  # h5py, netCDF4 and zarr each raise their own errors on a damaged file
-        raise DataError(f"cannot read '{path}' as a saved fit ({type(error).__name__}: {error}); the file is damaged "
-                        "(truncated?) or was not written by fit.save") from error
+        raise DataError(
+            f"cannot read '{path}' as a saved fit ({type(error).__name__}: {error}); the file is damaged "
+            "(truncated?) or was not written by fit.save"
+        ) from error
     meta = _metadata(tree, path)
     saved, prior = _parsed(lambda: (saved_model(meta["model"], tree, checks), saved_prior(meta["prior"])), path)
     model = saved if model is None else matching(model, saved, path)
@@ -293,11 +314,13 @@ def _parsed(read, path: Path):
     try:
         return read()
     except DataError as error:
-        raise DataError(f"'{path}' does not hold a fit that this bayeslogit reads: {error}; save the fit "
-                        "again") from None
+        raise DataError(
+            f"'{path}' does not hold a fit that this bayeslogit reads: {error}; save the fit again"
+        ) from None
     except (KeyError, IndexError, TypeError, ValueError) as error:  # arrays missing, or of other shapes
-        raise DataError(f"'{path}' does not hold the arrays of a saved fit ({type(error).__name__}: {error}); save "
-                        "the fit again") from None
+        raise DataError(
+            f"'{path}' does not hold the arrays of a saved fit ({type(error).__name__}: {error}); save the fit again"
+        ) from None
 
 
 def _metadata(tree, path: Path) -> dict:
@@ -308,13 +331,17 @@ def _metadata(tree, path: Path) -> dict:
     except (json.JSONDecodeError, RecursionError) as error:
         raise DataError(f"'{path}' is damaged: its fit metadata is not valid JSON ({error})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise DataError(f"'{path}' is not a saved bayeslogit fit: its root has no bayeslogit fit metadata (it holds "
-                        f"the groups {sorted(tree.groups)}); fits are saved with fit.save(path), other files are read "
-                        "with xarray")
+        raise DataError(
+            f"'{path}' is not a saved bayeslogit fit: its root has no bayeslogit fit metadata (it holds "
+            f"the groups {sorted(tree.groups)}); fits are saved with fit.save(path), other files are read "
+            "with xarray"
+        )
     _check_version(meta.get("version"), path)
     if _checksum(tree, meta) != meta.get("checksum"):
-        raise DataError(f"'{path}' is damaged: its arrays and metadata do not match the checksum written with them (a "
-                        "truncated, partly copied or altered file); save the fit again")
+        raise DataError(
+            f"'{path}' is damaged: its arrays and metadata do not match the checksum written with them (a "
+            "truncated, partly copied or altered file); save the fit again"
+        )
     if not isinstance(meta.get("fit"), str) or meta["fit"] not in _KINDS:
         raise DataError(f"'{path}' holds a fit of class {meta.get('fit')!r:.40}; this bayeslogit loads {list(_KINDS)}")
     return _parsed(lambda: checked(meta, _schema(meta["fit"]), "the metadata"), path)
@@ -322,19 +349,29 @@ def _metadata(tree, path: Path) -> dict:
 
 def _check_version(version, path: Path) -> None:
     if version in (1, 2):
-        raise DataError(f"'{path}' is in fit format version {version}, written by an earlier bayeslogit, which stored "
-                        "a formula's model spec as a pickle; this release never unpickles a file (that would run code "
-                        f"from it) and reads format version {VERSION} only. Fit the model again and save the fit "
-                        "again with this release")
+        raise DataError(
+            f"'{path}' is in fit format version {version}, written by an earlier bayeslogit, which stored "
+            "a formula's model spec as a pickle; this release never unpickles a file (that would run code "
+            f"from it) and reads format version {VERSION} only. Fit the model again and save the fit "
+            "again with this release"
+        )
     if version != VERSION:
-        raise DataError(f"'{path}' is in fit format version {version!r:.20}, which this bayeslogit does not read (it "
-                        f"reads version {VERSION}); a newer bayeslogit wrote it, or it is damaged")
+        raise DataError(
+            f"'{path}' is in fit format version {version!r:.20}, which this bayeslogit does not read (it "
+            f"reads version {VERSION}); a newer bayeslogit wrote it, or it is damaged"
+        )
 
 
 def _schema(kind: str) -> dict:
     """The shape of the metadata of a fit of class ``kind`` (see :mod:`.plain`)."""
-    common = {"format": str, "version": int, "fit": str, "prior": (None, Names(object)), "model": MODEL_SCHEMA,
-              "checksum": str}
+    common = {
+        "format": str,
+        "version": int,
+        "fit": str,
+        "prior": (None, Names(object)),
+        "model": MODEL_SCHEMA,
+        "checksum": str,
+    }
     return common | _KINDS[kind][2](_CLASSES[kind])
 
 
@@ -357,8 +394,19 @@ def _point_fit(ds, meta: dict, model, prior):
     params = np.asfortranarray(ds["coef"].values.reshape(objective.shape))
     fields = [ds[name].values for name in _ITERATION_FIELDS]
     iterations = tuple(Iteration(*(float(field[i]) for field in fields), x) for i, x in enumerate(ds["x"].values))
-    return _CLASSES["PointFit"](meta["method"], model, prior, objective, params, meta["loglik"], meta["n_iter"],
-                                meta["converged"], meta["fit_time"], iterations, ds["hessian"].values)
+    return _CLASSES["PointFit"](
+        meta["method"],
+        model,
+        prior,
+        objective,
+        params,
+        meta["loglik"],
+        meta["n_iter"],
+        meta["converged"],
+        meta["fit_time"],
+        iterations,
+        ds["hessian"].values,
+    )
 
 
 def _posterior_parts(tree, meta: dict, model, prior) -> tuple:
@@ -373,25 +421,40 @@ def _read_laplace(tree, meta: dict, model, prior):
     group = tree["diagnosis"]
     arrays = {name: group[name].values for name in group.data_vars}
     diagnosis = diagnosis_from_parts(LaplaceDiagnosis, arrays, meta["diagnosis"], map_fit.layout)
-    return _CLASSES["LaplaceFit"](model, prior, draws, meta["fit_time"], map_fit, diagnosis,
-                                  tree["laplace"]["latent"].values)
+    return _CLASSES["LaplaceFit"](
+        model, prior, draws, meta["fit_time"], map_fit, diagnosis, tree["laplace"]["latent"].values
+    )
 
 
 def _read_mcmc(tree, meta: dict, model, prior):
     map_fit, draws = _posterior_parts(tree, meta, model, prior)
     found = tree["diagnosis"]
-    table = pd.DataFrame({name: found[name].values for name in meta["diagnosis_columns"]},
-                         index=pd.Index(model.layout.flat_labels, name="coef"))
+    table = pd.DataFrame(
+        {name: found[name].values for name in meta["diagnosis_columns"]},
+        index=pd.Index(model.layout.flat_labels, name="coef"),
+    )
     diagnosis = MCMCDiagnosis(table, int(found["divergences"]), *draws.shape[:2], prior.tail_advice)
     stats = tree["sample_stats"].to_dataset()
-    stats = stats.assign({name: stats[name].copy(data=np.where(stats[name].values == "", None, stats[name].values))
-                          for name in meta["texts"]})
+    stats = stats.assign(
+        {
+            name: stats[name].copy(data=np.where(stats[name].values == "", None, stats[name].values))
+            for name in meta["texts"]
+        }
+    )
     return _CLASSES["MCMCFit"](model, prior, draws, meta["fit_time"], map_fit, diagnosis, stats, meta["sampler"])
 
 
-_KINDS = {"PointFit": (_point_groups, _read_point, lambda cls: _POINT),
-          "LaplaceFit": (_laplace_groups, _read_laplace,
-                         lambda cls: _posterior_schema(cls) | {"diagnosis": DIAGNOSIS_SCHEMA}),
-          "MCMCFit": (_mcmc_groups, _read_mcmc, lambda cls: _posterior_schema(cls) | {
-              "sampler": str, "diagnosis_columns": [str], "texts": [str]})}
+_KINDS = {
+    "PointFit": (_point_groups, _read_point, lambda cls: _POINT),
+    "LaplaceFit": (
+        _laplace_groups,
+        _read_laplace,
+        lambda cls: _posterior_schema(cls) | {"diagnosis": DIAGNOSIS_SCHEMA},
+    ),
+    "MCMCFit": (
+        _mcmc_groups,
+        _read_mcmc,
+        lambda cls: _posterior_schema(cls) | {"sampler": str, "diagnosis_columns": [str], "texts": [str]},
+    ),
+}
 """Fit class name -> (the groups and metadata it is saved as, how it is read back, the shape of its metadata)."""

@@ -9,8 +9,8 @@ holds the header's numbers as a Series.
 
 The header is computed on first use (printing, or ``statistics``) and then kept: a posterior fit's ELPD-LOO
 (:attr:`~bayeslogit.PosteriorFit.loo_estimate`, PSIS over every row, or a subsample past 10,000; computed once per
-fit) takes about a second per few thousand rows and 4,000 draws, which a summary that is only indexed never pays. A fit loaded without its
-training rows prints the header without the statistics that need them, and a note saying so.
+fit) costs a pass over the rows per draw, which a summary that is only indexed never pays. A fit loaded without
+its training rows prints the header without the statistics that need them, and a note saying so.
 
 Derived frames
 --------------
@@ -40,16 +40,29 @@ WIDTH = 78
 METHODS = {"ml": "ML (Newton)", "map": "MAP (Newton)", "laplace": "Laplace approximation", "mcmc": "MCMC (NUTS)"}
 """Fit method -> its name in the header."""
 STATISTICS = {
-    "nobs": ("No. Observations", "{:.10g}"), "df_model": ("Df Model", "{:.10g}"),
-    "df_resid": ("Df Residuals", "{:.10g}"), "llf": ("Log-Likelihood", "{:.4f}"), "llnull": ("LL-Null", "{:.4f}"),
-    "llr_pvalue": ("LLR p-value", "{:.4e}"), "prsquared": ("Pseudo R-squ. (McFadden)", "{:.5f}"),
-    "llr": ("LLR", "{:.4f}"), "aic": ("AIC", "{:.3f}"), "bic": ("BIC", "{:.3f}"),
-    "elpd_loo": ("ELPD-LOO", "{:.3f}"), "elpd_loo_se": ("ELPD-LOO SE", "{:.3f}"), "p_loo": ("p_loo", "{:.3f}"),
-    "high_pareto_k": ("Pareto k > threshold", "{:.0f}"), "loo_rows": ("LOO rows", "{:.0f}"),
-    "chains": ("Chains", "{:.0f}"), "draws": ("Draws per chain", "{:.0f}"),
-    "khat": ("Pareto k-hat (Laplace)", "{:.3f}"), "khat_se": ("k-hat SE (Laplace)", "{:.3f}"),
-    "shift_max": ("Max shift, sd (Laplace)", "{:.3f}"), "r_hat_max": ("Max R-hat", "{:.4f}"),
-    "ess_bulk_min": ("Min bulk ESS", "{:.0f}"), "ess_tail_min": ("Min tail ESS", "{:.0f}"),
+    "nobs": ("No. Observations", "{:.10g}"),
+    "df_model": ("Df Model", "{:.10g}"),
+    "df_resid": ("Df Residuals", "{:.10g}"),
+    "llf": ("Log-Likelihood", "{:.4f}"),
+    "llnull": ("LL-Null", "{:.4f}"),
+    "llr_pvalue": ("LLR p-value", "{:.4e}"),
+    "prsquared": ("Pseudo R-squ. (McFadden)", "{:.5f}"),
+    "llr": ("LLR", "{:.4f}"),
+    "aic": ("AIC", "{:.3f}"),
+    "bic": ("BIC", "{:.3f}"),
+    "elpd_loo": ("ELPD-LOO", "{:.3f}"),
+    "elpd_loo_se": ("ELPD-LOO SE", "{:.3f}"),
+    "p_loo": ("p_loo", "{:.3f}"),
+    "high_pareto_k": ("Pareto k > threshold", "{:.0f}"),
+    "loo_rows": ("LOO rows", "{:.0f}"),
+    "chains": ("Chains", "{:.0f}"),
+    "draws": ("Draws per chain", "{:.0f}"),
+    "khat": ("Pareto k-hat (Laplace)", "{:.3f}"),
+    "khat_se": ("k-hat SE (Laplace)", "{:.3f}"),
+    "shift_max": ("Max shift, sd (Laplace)", "{:.3f}"),
+    "r_hat_max": ("Max R-hat", "{:.4f}"),
+    "ess_bulk_min": ("Min bulk ESS", "{:.0f}"),
+    "ess_tail_min": ("Min tail ESS", "{:.0f}"),
     "divergences": ("Divergences", "{:.0f}"),
 }
 """Statistic -> (its label in the header, the format of its value), in the order shown; others follow as ``{:.6g}``."""
@@ -123,12 +136,15 @@ class SummaryTable(pd.DataFrame):
         """
         header = getattr(self, "_header", None)
         if header is None:
-            raise OptionError("this table has no header of statistics (it was joined from several summaries, or built "
-                              "by hand); take them from each fit's summary().statistics, or fit.statistics()")
+            raise OptionError(
+                "this table has no header of statistics (it was joined from several summaries, or built "
+                "by hand); take them from each fit's summary().statistics, or fit.statistics()"
+            )
         return header.content.statistics
 
     def header_text(self) -> str:
-        """The header block as text, ``""`` for a table without one: what ``repr`` and ``to_string`` put above the rows."""
+        """The header block as text, ``""`` for a table without one: what ``repr`` and ``to_string`` put above
+        the rows."""
         header = getattr(self, "_header", None)
         return "" if header is None else render_text(header.content, self.attrs.get("uncertainty"))
 
@@ -187,11 +203,16 @@ class SummaryTable(pd.DataFrame):
 def point_summary(fit, table: pd.DataFrame) -> SummaryTable:
     """``table`` with the header of a point fit: :meth:`PointFit.statistics` (statsmodels' names; for MAP the
     entries that assume a maximised likelihood are NaN, left out, and its note says why)."""
+
     def make() -> HeaderContent:
         status = f"{'yes' if fit.converged else 'NO'} ({fit.n_iter} iterations)"
         statistics, notes = _or_missing(fit.statistics)
-        return HeaderContent((*_model_facts(fit), ("Converged", status), ("Fit time", f"{fit.fit_time:.3f} s")),
-                             statistics, _model_lines(fit), notes)
+        return HeaderContent(
+            (*_model_facts(fit), ("Converged", status), ("Fit time", f"{fit.fit_time:.3f} s")),
+            statistics,
+            _model_lines(fit),
+            notes,
+        )
 
     return SummaryTable.of(table, make)
 
@@ -204,13 +225,16 @@ def posterior_summary(fit, table: pd.DataFrame) -> SummaryTable:
     posterior sds; MCMC ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``divergences``). ELPD-LOO is computed
     when the header is first shown; what ``compare`` would warn of (some Pareto k are high), the header says in a note
     beside the figure (a warning raised while a table prints would point at pandas, not at the user's line)."""
+
     def make() -> HeaderContent:
         draws = {"chains": fit.n_chains, "draws": fit.n_draws}
         loo, notes = _or_missing(lambda: _loo_statistics(fit))
-        statistics = pd.Series({**loo.iloc[:1], **draws, **loo.iloc[1:], **fit.diagnosis.rows}, dtype=float,
-                               name=fit.method)
-        return HeaderContent((*_model_facts(fit), ("Fit time", f"{fit.fit_time:.3f} s")), statistics,
-                             _model_lines(fit), notes)
+        statistics = pd.Series(
+            {**loo.iloc[:1], **draws, **loo.iloc[1:], **fit.diagnosis.rows}, dtype=float, name=fit.method
+        )
+        return HeaderContent(
+            (*_model_facts(fit), ("Fit time", f"{fit.fit_time:.3f} s")), statistics, _model_lines(fit), notes
+        )
 
     return SummaryTable.of(table, make)
 
@@ -261,10 +285,14 @@ def shown_statistics(content: HeaderContent) -> list[tuple[str, str]]:
     """``(label, text)`` of each statistic the header shows: the non-NaN ones, formatted and ordered by
     :data:`STATISTICS`."""
     order = list(STATISTICS)
-    names = sorted((name for name, value in content.statistics.items() if not np.isnan(value)),
-                   key=lambda name: order.index(name) if name in STATISTICS else len(order))
-    return [(STATISTICS.get(name, (name,))[0], STATISTICS.get(name, (name, "{:.6g}"))[1].format(
-        content.statistics[name])) for name in names]
+    names = sorted(
+        (name for name, value in content.statistics.items() if not np.isnan(value)),
+        key=lambda name: order.index(name) if name in STATISTICS else len(order),
+    )
+    return [
+        (STATISTICS.get(name, (name,))[0], STATISTICS.get(name, (name, "{:.6g}"))[1].format(content.statistics[name]))
+        for name in names
+    ]
 
 
 def _columns(content: HeaderContent) -> tuple[list, list]:
@@ -276,8 +304,11 @@ def _columns(content: HeaderContent) -> tuple[list, list]:
 
 
 def _wide(content: HeaderContent, uncertainty: str | None) -> list[tuple[str, str]]:
-    return [*content.lines, *([("Uncertainty", uncertainty)] if uncertainty else []),
-            *(("Note", note) for note in content.notes)]
+    return [
+        *content.lines,
+        *([("Uncertainty", uncertainty)] if uncertainty else []),
+        *(("Note", note) for note in content.notes),
+    ]
 
 
 def render_text(content: HeaderContent, uncertainty: str | None) -> str:
@@ -289,26 +320,36 @@ def render_text(content: HeaderContent, uncertainty: str | None) -> str:
         return f"{label + ':':<{max(width - len(text), len(label) + 2)}}{text}"
 
     left, right = _columns(content)
-    rows = [f"{cell(a, half - 2) if a else '':<{half}}{cell(b, half) if b else ''}".rstrip()
-            for a, b in zip_longest(left, right)]
-    wide = [textwrap.fill(f"{label}: {text}", WIDTH, subsequent_indent="    ") for label, text in
-            _wide(content, uncertainty)]
-    return "\n".join(["Logistic Regression Results".center(WIDTH).rstrip(), "=" * WIDTH, *rows, "-" * WIDTH,
-                      *wide, "=" * WIDTH])
+    rows = [
+        f"{cell(a, half - 2) if a else '':<{half}}{cell(b, half) if b else ''}".rstrip()
+        for a, b in zip_longest(left, right)
+    ]
+    wide = [
+        textwrap.fill(f"{label}: {text}", WIDTH, subsequent_indent="    ")
+        for label, text in _wide(content, uncertainty)
+    ]
+    return "\n".join(
+        ["Logistic Regression Results".center(WIDTH).rstrip(), "=" * WIDTH, *rows, "-" * WIDTH, *wide, "=" * WIDTH]
+    )
 
 
 def render_html(content: HeaderContent, uncertainty: str | None) -> str:
     """The header block as an HTML table (two columns of label and value) and paragraphs, escaped."""
+
     def cells(pair) -> str:
-        return "<th></th><td></td>" if pair is None else \
-            f"<th>{html.escape(pair[0])}:</th><td>{html.escape(pair[1])}</td>"
+        return (
+            "<th></th><td></td>" if pair is None else f"<th>{html.escape(pair[0])}:</th><td>{html.escape(pair[1])}</td>"
+        )
 
     left, right = _columns(content)
     rows = "".join(f"<tr>{cells(a)}{cells(b)}</tr>" for a, b in zip_longest(left, right))
-    wide = "".join(f"<p><b>{html.escape(label)}:</b> {html.escape(text)}</p>" for label, text in
-                   _wide(content, uncertainty))
-    return (f'<div class="bayeslogit-summary"><table><caption>Logistic Regression Results</caption>{rows}</table>'
-            f"{wide}</div>")
+    wide = "".join(
+        f"<p><b>{html.escape(label)}:</b> {html.escape(text)}</p>" for label, text in _wide(content, uncertainty)
+    )
+    return (
+        f'<div class="bayeslogit-summary"><table><caption>Logistic Regression Results</caption>{rows}</table>'
+        f"{wide}</div>"
+    )
 
 
 def arviz_summary(layout, draws: np.ndarray, kind: str, ci_prob: float = 0.89, ci_kind: str = "eti") -> pd.DataFrame:
@@ -317,8 +358,9 @@ def arviz_summary(layout, draws: np.ndarray, kind: str, ci_prob: float = 0.89, c
     from arviz_stats import summary
 
     labels = layout.flat_labels
-    flat = xr.Dataset({"coef": (("chain", "draw", "coefficient"), sensitivity.flat_draws(draws))},
-                      coords={"coefficient": labels})
+    flat = xr.Dataset(
+        {"coef": (("chain", "draw", "coefficient"), sensitivity.flat_draws(draws))}, coords={"coefficient": labels}
+    )
     frame = summary(flat, var_names=["coef"], kind=kind, ci_prob=ci_prob, ci_kind=ci_kind, round_to="none")
     frame.index = pd.Index(labels, name="coef")
     return frame

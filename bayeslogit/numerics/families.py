@@ -84,7 +84,7 @@ class Family:
 
     def columns(self, classes) -> list:
         """Labels of the M coefficient columns, given the K class labels."""
-        return list(classes[len(classes) - self.n_linear_predictors(len(classes)):])
+        return list(classes[len(classes) - self.n_linear_predictors(len(classes)) :])
 
     def free_transform(self, flat_prior: np.ndarray, n_classes: int) -> np.ndarray | None:
         """Map (P*M, n_free) from the optimiser's free coordinates to ``vec(B)``; None for the identity."""
@@ -108,14 +108,18 @@ class Bernoulli(Family):
     @classmethod
     def with_parameterization(cls, parameterization: str) -> "Bernoulli":
         if parameterization not in cls.parameterizations:
-            raise OptionError(f"parameterization={parameterization!r} is for the categorical likelihood; a "
-                              "Bernoulli model has one coefficient vector. Pass likelihood='categorical' too")
+            raise OptionError(
+                f"parameterization={parameterization!r} is for the categorical likelihood; a "
+                "Bernoulli model has one coefficient vector. Pass likelihood='categorical' too"
+            )
         return cls()
 
     def check_classes(self, classes) -> None:
         if len(classes) != 2:
-            raise OptionError(f"likelihood='bernoulli' needs two classes; y has {len(classes)}: "
-                              f"{list(classes)}. Use likelihood='categorical'")
+            raise OptionError(
+                f"likelihood='bernoulli' needs two classes; y has {len(classes)}: "
+                f"{list(classes)}. Use likelihood='categorical'"
+            )
 
     def n_linear_predictors(self, n_classes: int) -> int:
         return 1
@@ -280,7 +284,7 @@ class Categorical(Family):
         basis = null_space(np.ones((1, n_classes)))  # (K, K-1)
         columns = []
         for j in range(P):
-            for direction in (basis.T if flat_prior[j] else np.eye(n_classes)):
+            for direction in basis.T if flat_prior[j] else np.eye(n_classes):
                 column = np.zeros((P, n_classes))
                 column[j] = direction
                 columns.append(column.ravel(order="F"))

@@ -91,8 +91,16 @@ class Objective:
         The prior term is unchanged, so the subset's objective (and Hessian) estimates the full one.
         """
         scale = self.weights.sum() / self.weights[rows].sum()
-        return Objective(self.family, self.design.take(rows), self.y[rows], self.weights[rows] * scale,
-                         self.n_classes, self.prior, self.transform, self.block_rows)
+        return Objective(
+            self.family,
+            self.design.take(rows),
+            self.y[rows],
+            self.weights[rows] * scale,
+            self.n_classes,
+            self.prior,
+            self.transform,
+            self.block_rows,
+        )
 
     def with_prior(self, prior) -> "Objective":
         """The same likelihood under another prior term with the same flat rows (so the same free coordinates)."""
@@ -154,8 +162,9 @@ class Objective:
         likelihood = replace(self, prior=flat_term(self.shape[0]), transform=None)
         quadratic = taylor_values(likelihood(centre.ravel(order="F")), centre, draws)
         rows = np.sort(np.random.default_rng(_SUBSAMPLE_SEED).choice(n, EXACT_DRAW_ROWS, replace=False))
-        remainder = expansion_remainder(self.family, self.design.take(rows), self.y[rows],
-                                        self.weights[rows] * (n / EXACT_DRAW_ROWS), centre, draws)
+        remainder = expansion_remainder(
+            self.family, self.design.take(rows), self.y[rows], self.weights[rows] * (n / EXACT_DRAW_ROWS), centre, draws
+        )
         return self.prior.penalties(draws) + quadratic + remainder
 
     def value_and_gradient(self, u: np.ndarray) -> tuple[float, np.ndarray]:
@@ -179,16 +188,17 @@ class Objective:
         P, M = self.shape
         value = self.penalty(B)
         grad = self.prior.gradient(B)
-        grams = {(m, l): np.zeros((P, P)) for m in range(M) for l in range(m, M)}
+        grams = {(m, k): np.zeros((P, P)) for m in range(M) for k in range(m, M)}
         with self.design.one_blas_thread(P * M):
             for rows in self.design.blocks(self.block_rows):
                 X = self.design.X[rows]
-                v, d1, d2 = self.family.derivatives(self.design.linear_predictor(B, rows), self.y[rows],
-                                                    self.weights[rows])
+                v, d1, d2 = self.family.derivatives(
+                    self.design.linear_predictor(B, rows), self.y[rows], self.weights[rows]
+                )
                 value += v
                 grad += self.design.transpose_product(d1, rows)
-                for (m, l), gram in grams.items():
-                    add_gram(gram, X, d2[:, m, l], self.design.intercept, symmetric=m == l)
+                for (m, k), gram in grams.items():
+                    add_gram(gram, X, d2[:, m, k], self.design.intercept, symmetric=m == k)
         hess = _assemble(grams, M, P)
         hess[np.diag_indices(P * M)] += self.prior.hessian_diagonal(B).ravel(order="F")
         T = self.transform
@@ -216,9 +226,9 @@ def taylor_values(expansion: tuple, centre: np.ndarray, draws: np.ndarray) -> np
 
 
 def _assemble(grams: dict, M: int, P: int) -> np.ndarray:
-    """The (M*P, M*P) Hessian from its (P, P) blocks ``(m, l)``, ``m <= l``, exactly symmetric."""
+    """The (M*P, M*P) Hessian from its (P, P) blocks ``(m, k)``, ``m <= k``, exactly symmetric."""
     hess = np.empty((M, P, M, P))
-    for (m, l), gram in grams.items():
-        hess[m, :, l, :] = gram
-        hess[l, :, m, :] = gram.T
+    for (m, k), gram in grams.items():
+        hess[m, :, k, :] = gram
+        hess[k, :, m, :] = gram.T
     return hess.reshape(M * P, M * P)

@@ -81,6 +81,7 @@ def average_log_proba(family, design: Design, draws: np.ndarray) -> np.ndarray:
     -------
     ndarray of shape (n, K)
     """
+
     def sums(rows, etas):
         return sum(family.probability_sums(eta) for _, eta in etas)
 
@@ -95,6 +96,7 @@ def average_log_proba(family, design: Design, draws: np.ndarray) -> np.ndarray:
 
 def _log_average_in_log_space(family, design: Design, draws: np.ndarray) -> np.ndarray:
     """:func:`average_log_proba` by ``logsumexp`` over the draws, for the rows whose average is tiny."""
+
     def log_sums(rows, etas):
         return logsumexp(np.concatenate([family.log_probabilities(eta) for _, eta in etas], axis=1), axis=1)
 
@@ -103,6 +105,7 @@ def _log_average_in_log_space(family, design: Design, draws: np.ndarray) -> np.n
 
 def proba_moments(family, design: Design, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation over the draws of the class probabilities, each of shape (n, K)."""
+
     def sums(rows, etas):
         total = square = 0.0
         for _, eta in etas:
@@ -116,14 +119,16 @@ def proba_moments(family, design: Design, draws: np.ndarray) -> tuple[np.ndarray
 
 def proba_per_draw(family, design: Design, draws: np.ndarray) -> np.ndarray:
     """Class probabilities of each draw, shape (S, n, K); for a modest ``S * n``."""
+
     def every(rows, etas):
         return np.concatenate([family.probabilities(eta) for _, eta in etas], axis=1)
 
     return np.concatenate(_over_row_blocks(design, draws, every)).transpose(1, 0, 2)
 
 
-def log_likelihood_per_draw(family, design: Design, y: np.ndarray, weights: np.ndarray,
-                            draws: np.ndarray) -> np.ndarray:
+def log_likelihood_per_draw(
+    family, design: Design, y: np.ndarray, weights: np.ndarray, draws: np.ndarray
+) -> np.ndarray:
     """Weighted log-likelihood ``w_i log Pr(y_i | x_i, B_s)`` of each row at each draw, shape (S, n).
 
     Parameters
@@ -131,6 +136,7 @@ def log_likelihood_per_draw(family, design: Design, y: np.ndarray, weights: np.n
     y : ndarray of int of shape (n,)
     weights : ndarray of shape (n,)
     """
+
     def pointwise(rows, etas):
         values = np.concatenate([family.log_likelihood(eta, y[rows]) for _, eta in etas], axis=1)
         return weights[rows, None] * values
@@ -140,14 +146,16 @@ def log_likelihood_per_draw(family, design: Design, y: np.ndarray, weights: np.n
 
 def total_log_likelihood(family, design: Design, y: np.ndarray, weights: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """The weighted log-likelihood of all rows at each draw, shape (S,), in bounded memory."""
+
     def partial(rows, etas):
         return np.concatenate([weights[rows] @ family.log_likelihood(eta, y[rows]) for _, eta in etas])
 
     return np.sum(_over_row_blocks(design, draws, partial), axis=0)
 
 
-def expansion_remainder(family, design: Design, y: np.ndarray, weights: np.ndarray, centre: np.ndarray,
-                        draws: np.ndarray) -> np.ndarray:
+def expansion_remainder(
+    family, design: Design, y: np.ndarray, weights: np.ndarray, centre: np.ndarray, draws: np.ndarray
+) -> np.ndarray:
     """``sum_i w_i [nll_i(B_s) - q_i(B_s)]`` at each draw, shape (S,), in bounded memory.
 
     ``q_i`` is the second-order Taylor expansion of the row's negative log-likelihood in its linear predictors
@@ -162,6 +170,7 @@ def expansion_remainder(family, design: Design, y: np.ndarray, weights: np.ndarr
     centre : ndarray of shape (P, M)
     draws : ndarray of shape (S, P, M)
     """
+
     def partial(rows, etas):
         at_centre = design.linear_predictor(centre, rows)  # (r, M)
         _, gradient, hessian = family.derivatives(at_centre, y[rows], weights[rows])  # (r, M), (r, M, M)

@@ -84,15 +84,19 @@ class _Prior:
             slopes = np.full(n_features, slopes)
         if slopes.shape != (n_features,):
             besides = " besides the intercept" if intercept else ""
-            raise OptionError(f"`{names[0]}` has {slopes.size} values but the model has {n_features} predictors"
-                              f"{besides}; give one value or one per predictor")
+            raise OptionError(
+                f"`{names[0]}` has {slopes.size} values but the model has {n_features} predictors"
+                f"{besides}; give one value or one per predictor"
+            )
         if self.autoscale:
             slopes = slopes / _checked_sd(predictor_sd, n_features)
         head = self._intercept_scale()
         if not intercept:
             if head is not None:
-                raise OptionError(f"`{names[1]}` is {head} but the model has no intercept; leave it None, or build "
-                                  "the model with intercept=True")
+                raise OptionError(
+                    f"`{names[1]}` is {head} but the model has no intercept; leave it None, or build "
+                    "the model with intercept=True"
+                )
             return slopes
         return np.concatenate([[np.inf if head is None else head], slopes])
 
@@ -106,8 +110,12 @@ class _Prior:
     def __repr__(self) -> str:
         """The fields, less those a class fixes (Cauchy's ``nu``) and a Normal's ``autoscale=False``: what rebuilds the
         prior, and says whether Student-t and Cauchy scales are autoscaled."""
-        shown = [name for name in self.__dataclass_fields__ if name not in self.fixed_fields
-                 and (name != "autoscale" or self.autoscale or self.__dataclass_fields__[name].default)]
+        shown = [
+            name
+            for name in self.__dataclass_fields__
+            if name not in self.fixed_fields
+            and (name != "autoscale" or self.autoscale or self.__dataclass_fields__[name].default)
+        ]
         return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)}' for name in shown)})"
 
 
@@ -120,10 +128,12 @@ def _checked_sd(predictor_sd, n_features: int) -> np.ndarray:
     bad = ~(values > 0)
     if bad.any():
         names = np.asarray(getattr(predictor_sd, "index", np.arange(n_features)))[bad].tolist()
-        raise OptionError(f"autoscale=True divides each slope's prior scale by its predictor's standard deviation, "
-                          f"which is 0 or undefined for {names}: a constant column (remove it), or weights that sum "
-                          "to 1 or less (autoscale reads weights as frequencies: rescale them to the rows they "
-                          "stand for); or set autoscale=False (--no-autoscale)")
+        raise OptionError(
+            f"autoscale=True divides each slope's prior scale by its predictor's standard deviation, "
+            f"which is 0 or undefined for {names}: a constant column (remove it), or weights that sum "
+            "to 1 or less (autoscale reads weights as frequencies: rescale them to the rows they "
+            "stand for); or set autoscale=False (--no-autoscale)"
+        )
     return values
 
 
@@ -200,8 +210,10 @@ class StudentT(_Prior):
 
     @property
     def tail_advice(self) -> str:
-        return (f"; where the classes are separated, the posterior keeps the prior's Student-t tail (nu={self.nu:g}): "
-                "a larger nu, or bl.Normal, has lighter tails")
+        return (
+            f"; where the classes are separated, the posterior keeps the prior's Student-t tail (nu={self.nu:g}): "
+            "a larger nu, or bl.Normal, has lighter tails"
+        )
 
     def term_of(self, scale: np.ndarray) -> StudentTTerm:
         """The Student-t term of scales ``scale`` (P,), ``inf`` where flat."""
@@ -232,14 +244,15 @@ class Cauchy(StudentT):
     nu: float = 1.0
     fixed_fields = ("nu",)
 
-    tail_advice = ("; where the classes are separated, a Cauchy posterior has the prior's heavy tail and no mean: "
-                   "bl.StudentT(nu=7) has lighter tails")
+    tail_advice = (
+        "; where the classes are separated, a Cauchy posterior has the prior's heavy tail and no mean: "
+        "bl.StudentT(nu=7) has lighter tails"
+    )
 
     def __init__(self, scale=2.5, intercept_scale=None, autoscale: bool = True, nu: float = 1.0):
         if nu != 1:
             raise OptionError(f"a Cauchy prior has nu = 1; got nu={nu!r}: use bl.StudentT(nu={nu!r}, ...)")
         super().__init__(1.0, scale, intercept_scale, autoscale)
-
 
 
 PRIORS = (Normal, StudentT, Cauchy)
@@ -278,8 +291,10 @@ def prior_fields(prior) -> dict | None:
     (Cauchy's ``nu``); :func:`prior_from_fields` rebuilds it."""
     if prior is None:
         return None
-    return {"kind": type(prior).__name__,
-            **{name: getattr(prior, name) for name in prior.__dataclass_fields__ if name not in prior.fixed_fields}}
+    return {
+        "kind": type(prior).__name__,
+        **{name: getattr(prior, name) for name in prior.__dataclass_fields__ if name not in prior.fixed_fields},
+    }
 
 
 def prior_from_fields(fields: dict | None):

@@ -12,5 +12,12 @@ from .chains import plot_rank, plot_trace
 from .coefficients import plot_coef
 from .prior import plot_prior_predictive
 
-__all__ = ["animate_optimization", "plot_boundary", "plot_calibration", "plot_coef", "plot_prior_predictive",
-           "plot_rank", "plot_trace"]
+__all__ = [
+    "animate_optimization",
+    "plot_boundary",
+    "plot_calibration",
+    "plot_coef",
+    "plot_prior_predictive",
+    "plot_rank",
+    "plot_trace",
+]

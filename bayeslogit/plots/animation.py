@@ -13,8 +13,10 @@ from ..fits.boundary import boundary_quantities, slice_directions
 from .plane import make_plane
 from .style import response_name
 
-_LOOKS = {"newton": {"color": "#D55E00", "linestyle": "-", "marker": "o"},
-          "gradient_descent": {"color": "#0072B2", "linestyle": "--", "marker": "s"}}
+_LOOKS = {
+    "newton": {"color": "#D55E00", "linestyle": "-", "marker": "o"},
+    "gradient_descent": {"color": "#0072B2", "linestyle": "--", "marker": "s"},
+}
 _WRITERS = {".gif": "pillow", ".mp4": "ffmpeg"}
 
 
@@ -75,8 +77,18 @@ def _run(method: str, objective, max_iter: int):
     return result, (messages[0] if messages else None)
 
 
-def animate_optimization(model, methods=("gradient_descent", "newton"), *, path, prior=None, features=None,
-                         max_iter: int = 1000, max_frames: int = 40, fps: int = 4, dpi: int = 80):
+def animate_optimization(
+    model,
+    methods=("gradient_descent", "newton"),
+    *,
+    path,
+    prior=None,
+    features=None,
+    max_iter: int = 1000,
+    max_frames: int = 40,
+    fps: int = 4,
+    dpi: int = 80,
+):
     """Animate optimisers fitting a binary model: the boundary moving and the objective falling, side by side.
 
     Each optimiser starts from zero coefficients and minimises ``model.objective(prior)`` (the negative
@@ -113,15 +125,18 @@ def animate_optimization(model, methods=("gradient_descent", "newton"), *, path,
     if path.suffix not in _WRITERS:
         raise OptionError(f"`path` must end in {' or '.join(_WRITERS)}; got {path.name!r}")
     max_iter = check_count("max_iter", max_iter, 1)
-    model.data.require_in_memory("animate_optimization, which draws every row,",
-                                 "animate a model of an in-memory sample of the rows")
+    model.data.require_in_memory(
+        "animate_optimization, which draws every row,", "animate a model of an in-memory sample of the rows"
+    )
     objective = model.objective(prior)  # checks the prior
     unknown = [m for m in methods if m not in OPTIMIZERS]
     if unknown or not methods:
         raise OptionError(f"`methods` must name optimisers among {list(OPTIMIZERS)}; got {list(methods)}")
     if len(model.layout.pairs) != 1:
-        raise OptionError(f"animate_optimization draws the boundary of a binary model; this one has {model.n_classes} "
-                          "classes. Use plot_boundary for the fitted regions of a multiclass model")
+        raise OptionError(
+            f"animate_optimization draws the boundary of a binary model; this one has {model.n_classes} "
+            "classes. Use plot_boundary for the fitted regions of a multiclass model"
+        )
     import matplotlib.pyplot as plt
     from matplotlib.animation import FuncAnimation, writers
 
@@ -171,14 +186,29 @@ class _Drawing:
             vertical = codes + np.random.default_rng(0).uniform(-0.02, 0.02, len(codes))
             ylim, ylabel = (-0.08, 1.08), event
         for k, (marker, face) in enumerate((("o", "white"), ("^", "#E69F00"))):
-            panel.scatter(X[codes == k, a], vertical[codes == k], marker=marker, facecolor=face, edgecolor="black",
-                          linewidth=0.4, s=12 if len(codes) > 200 else 30, alpha=0.7,
-                          label=f"{response_name(model)} = {model.classes_[k]}")
+            panel.scatter(
+                X[codes == k, a],
+                vertical[codes == k],
+                marker=marker,
+                facecolor=face,
+                edgecolor="black",
+                linewidth=0.4,
+                s=12 if len(codes) > 200 else 30,
+                alpha=0.7,
+                label=f"{response_name(model)} = {model.classes_[k]}",
+            )
         self.lines = {}
         for method in self.results:
             look = _LOOKS[method]
-            self.lines[method], = panel.plot([], [], color=look["color"], linestyle=look["linestyle"], linewidth=2.2,
-                                             label=OPTIMIZERS[method][0], gid=f"{method}-boundary")
+            (self.lines[method],) = panel.plot(
+                [],
+                [],
+                color=look["color"],
+                linestyle=look["linestyle"],
+                linewidth=2.2,
+                label=OPTIMIZERS[method][0],
+                gid=f"{method}-boundary",
+            )
         panel.set(xlim=self.x_grid[[0, -1]], ylim=ylim, xlabel=model.feature_names[a], ylabel=ylabel)
         panel.legend(loc="center right" if len(self.chosen) == 1 else "upper left", fontsize=8)
 
@@ -188,18 +218,42 @@ class _Drawing:
             look, name = _LOOKS[method], OPTIMIZERS[method][0]
             gap = np.array([it.objective for it in result.iterations]) - self.floor
             status = f"{result.n_iter} steps" + ("" if result.converged else ", stopped without converging")
-            panel.plot(np.arange(len(gap)) + 1, np.maximum(gap, 1e-12), color=look["color"],
-                       linestyle=look["linestyle"], alpha=0.35, label=f"{name} ({status})", gid=f"{method}-objective")
-            self.markers[method], = panel.plot([], [], marker=look["marker"], color=look["color"], markersize=9,
-                                               linestyle="none")
-        panel.set(xscale="log", yscale="log", xlabel="iteration + 1 (log scale)",
-                  ylabel="objective - its minimum (log scale)", title="The objective falling")
+            panel.plot(
+                np.arange(len(gap)) + 1,
+                np.maximum(gap, 1e-12),
+                color=look["color"],
+                linestyle=look["linestyle"],
+                alpha=0.35,
+                label=f"{name} ({status})",
+                gid=f"{method}-objective",
+            )
+            (self.markers[method],) = panel.plot(
+                [], [], marker=look["marker"], color=look["color"], markersize=9, linestyle="none"
+            )
+        panel.set(
+            xscale="log",
+            yscale="log",
+            xlabel="iteration + 1 (log scale)",
+            ylabel="objective - its minimum (log scale)",
+            title="The objective falling",
+        )
         panel.legend(loc="lower left", fontsize=8)
-        notes = [f"{OPTIMIZERS[method][0]} stopped after {result.n_iter} iterations without converging"
-                 for method, result in self.results.items() if not result.converged]
+        notes = [
+            f"{OPTIMIZERS[method][0]} stopped after {result.n_iter} iterations without converging"
+            for method, result in self.results.items()
+            if not result.converged
+        ]
         notes.append(self.plane.note())
-        panel.text(0.98, 0.98, "\n".join(n for n in notes if n), transform=panel.transAxes, ha="right", va="top",
-                   fontsize=8, wrap=True)
+        panel.text(
+            0.98,
+            0.98,
+            "\n".join(n for n in notes if n),
+            transform=panel.transAxes,
+            ha="right",
+            va="top",
+            fontsize=8,
+            wrap=True,
+        )
 
     def __call__(self, iteration: int):
         for method, result in self.results.items():
@@ -212,6 +266,8 @@ class _Drawing:
                 heights = np.exp(self.model.log_probabilities(B, self.grid_rows)[:, 1])
             self.lines[method].set_data(self.x_grid, heights)
             self.markers[method].set_data([step + 1], [max(result.iterations[step].objective - self.floor, 1e-12)])
-        self.data_panel.set_title(f"Iteration {iteration}: " + ", ".join(
-            f"{OPTIMIZERS[m][0]} at step {min(iteration, r.n_iter)}" for m, r in self.results.items()))
+        self.data_panel.set_title(
+            f"Iteration {iteration}: "
+            + ", ".join(f"{OPTIMIZERS[m][0]} at step {min(iteration, r.n_iter)}" for m, r in self.results.items())
+        )
         return [*self.lines.values(), *self.markers.values()]

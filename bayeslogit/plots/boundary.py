@@ -19,13 +19,33 @@ from .curves import draw_curves
 from .plane import make_plane
 from .regions import draw_regions
 from .scene import Scene, scatter_classes, winner_share
-from .style import (CLASS_COLORS, DRAW_COLOR, MAX_SURFACE_DRAWS, add_footnote, interval_band, interval_label,
-                    line_look, new_axes, style)
+from .style import (
+    CLASS_COLORS,
+    DRAW_COLOR,
+    MAX_SURFACE_DRAWS,
+    add_footnote,
+    interval_band,
+    interval_label,
+    line_look,
+    new_axes,
+    style,
+)
 
 
-def plot_boundary(fits, X=None, y=None, ax=None, features=None, *, ranges: dict | None = None,
-                  ci_prob: float | None = None, ci_kind: str | None = None, n_lines: int = 20, grid_size: int = 150,
-                  random_seed=0):
+def plot_boundary(
+    fits,
+    X=None,
+    y=None,
+    ax=None,
+    features=None,
+    *,
+    ranges: dict | None = None,
+    ci_prob: float | None = None,
+    ci_kind: str | None = None,
+    n_lines: int = 20,
+    grid_size: int = 150,
+    random_seed=0,
+):
     """Draw where the fits put the decision boundary, with the posterior's uncertainty about it.
 
     * Binary, two variables: the data by class; each point fit's boundary; for each posterior fit the
@@ -84,8 +104,10 @@ def plot_boundary(fits, X=None, y=None, ax=None, features=None, *, ranges: dict 
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
     if X is None and y is None:
-        model.data.require_in_memory("plot_boundary, which draws every row,",
-                                     "pass an in-memory sample of the rows: plot_boundary(fits, X=..., y=...)")
+        model.data.require_in_memory(
+            "plot_boundary, which draws every row,",
+            "pass an in-memory sample of the rows: plot_boundary(fits, X=..., y=...)",
+        )
     if y is None and isinstance(X, pd.DataFrame) and model.response in X.columns:
         y = X[model.response]
     design, codes, _, _ = model.evaluation_data(X, y)
@@ -93,8 +115,10 @@ def plot_boundary(fits, X=None, y=None, ax=None, features=None, *, ranges: dict 
     scene = Scene(model, fitted, failed, plane, codes, ci_prob, ci_kind, grid_size, np.random.default_rng(random_seed))
     if len(model.layout.pairs) > 1:  # several class pairs: regions, not one boundary
         if len(plane.names) != 2:
-            raise OptionError(f"a model of {model.n_classes} classes is drawn in two variables; got "
-                              f"{list(plane.names)}. Give two with features=[...]")
+            raise OptionError(
+                f"a model of {model.n_classes} classes is drawn in two variables; got "
+                f"{list(plane.names)}. Give two with features=[...]"
+            )
         return draw_regions(scene, ax)
     if len(plane.names) == 1:
         return draw_curves(scene, ax)
@@ -149,22 +173,31 @@ def _draw_binary_plane(scene: Scene, ax, n_lines: int):
         fig.colorbar(image, ax=panel, label=f"posterior sd of {event}")
         _half_contour(panel, G1, G2, p_mean)
         panel.legend(handles=[contour_handle], **legend)
-        panel.set(**limits, xlabel=xlabel, ylabel=ylabel,
-                  title=f"Posterior uncertainty of {event} ({style(primary)['label']})")
+        panel.set(
+            **limits,
+            xlabel=xlabel,
+            ylabel=ylabel,
+            title=f"Posterior uncertainty of {event} ({style(primary)['label']})",
+        )
     band_note = "" if plane.columns is not None else _band_note(scene, event)
     add_footnote(fig, [*scene.notes(), band_note])
     return fig
 
 
 def _line_of(contour_style: dict) -> dict:
-    return {"color": contour_style["colors"], "linewidth": contour_style["linewidths"],
-            "linestyle": contour_style["linestyles"][0]}
+    return {
+        "color": contour_style["colors"],
+        "linewidth": contour_style["linewidths"],
+        "linestyle": contour_style["linestyles"][0],
+    }
 
 
 def _band_note(scene: Scene, event: str) -> str:
     low, high = (1 - scene.ci_prob) / 2, (1 + scene.ci_prob) / 2
-    return (f"Bands: where the posterior probability that {event} > 0.5 is between {low:.3g} and {high:.3g} (the "
-            f"equal-tailed {int(scene.ci_prob * 100)}% interval of {event} contains 0.5).")
+    return (
+        f"Bands: where the posterior probability that {event} > 0.5 is between {low:.3g} and {high:.3g} (the "
+        f"equal-tailed {int(scene.ci_prob * 100)}% interval of {event} contains 0.5)."
+    )
 
 
 def _line_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: int) -> list:
@@ -178,18 +211,41 @@ def _line_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: int
         heights = lines["intercept"][:, :1] + lines["slope"][:, :1] * x_grid  # (S, 200)
         look = style(method)
         if not isinstance(fit, PosteriorFit):
-            main.plot(x_grid, heights[0], **line_look(method), label=f"{look['label']} boundary",
-                      gid=f"{method}-boundary", zorder=look["zorder"])
+            main.plot(
+                x_grid,
+                heights[0],
+                **line_look(method),
+                label=f"{look['label']} boundary",
+                gid=f"{method}-boundary",
+                zorder=look["zorder"],
+            )
             continue
         band = interval_band(heights, scene.ci_prob, scene.ci_kind)
-        main.fill_between(x_grid, band[:, 0], band[:, 1], facecolor=look["color"], alpha=0.25,
-                          edgecolor=look["color"], linewidth=0.8, label=f"{look['label']} {band_label} of the boundary",
-                          gid=f"{method}-band", zorder=2)
+        main.fill_between(
+            x_grid,
+            band[:, 0],
+            band[:, 1],
+            facecolor=look["color"],
+            alpha=0.25,
+            edgecolor=look["color"],
+            linewidth=0.8,
+            label=f"{look['label']} {band_label} of the boundary",
+            gid=f"{method}-band",
+            zorder=2,
+        )
         if method == primary:
             picked = scene.rng.choice(len(heights), size=min(n_lines, len(heights)), replace=False)
             for i, row in enumerate(heights[picked]):
-                main.plot(x_grid, row, color=DRAW_COLOR, linewidth=0.5, alpha=0.6, gid=f"{method}-draw", zorder=2.5,
-                          label=f"{look['label']} boundary of {len(picked)} posterior draws" if i == 0 else None)
+                main.plot(
+                    x_grid,
+                    row,
+                    color=DRAW_COLOR,
+                    linewidth=0.5,
+                    alpha=0.6,
+                    gid=f"{method}-draw",
+                    zorder=2.5,
+                    label=f"{look['label']} boundary of {len(picked)} posterior draws" if i == 0 else None,
+                )
     return main.get_legend_handles_labels()[0][2:]
 
 
@@ -205,8 +261,16 @@ def _contour_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: 
         look = style(method)
         if not isinstance(fit, PosteriorFit):
             p = np.exp(fit.log_proba_of_design(rows))[:, 1].reshape(G1.shape)
-            lines = main.contour(G1, G2, p, levels=[0.5], colors=[look["color"]], linewidths=look["linewidth"],
-                                 linestyles=[look["linestyle"]], zorder=look["zorder"])
+            lines = main.contour(
+                G1,
+                G2,
+                p,
+                levels=[0.5],
+                colors=[look["color"]],
+                linewidths=look["linewidth"],
+                linestyles=[look["linestyle"]],
+                zorder=look["zorder"],
+            )
             lines.set_gid(f"{method}-boundary")
             handles.append(Line2D([], [], **line_look(method), label=f"{look['label']} boundary"))
             continue
@@ -214,17 +278,39 @@ def _contour_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: 
         edge = (1 + scene.ci_prob) / 2
         band = main.contourf(G1, G2, share, levels=[0.0, edge], colors=[look["color"]], alpha=0.25, zorder=2)
         band.set_gid(f"{method}-band")
-        main.contour(G1, G2, share, levels=[edge], colors=[look["color"]], linewidths=0.8,
-                     zorder=2).set_gid(f"{method}-band-edge")
-        handles.append(Patch(facecolor=look["color"], alpha=0.4, edgecolor=look["color"],
-                             label=f"{look['label']} {int(scene.ci_prob * 100)}% band of the boundary"))
+        main.contour(G1, G2, share, levels=[edge], colors=[look["color"]], linewidths=0.8, zorder=2).set_gid(
+            f"{method}-band-edge"
+        )
+        handles.append(
+            Patch(
+                facecolor=look["color"],
+                alpha=0.4,
+                edgecolor=look["color"],
+                label=f"{look['label']} {int(scene.ci_prob * 100)}% band of the boundary",
+            )
+        )
         if method == primary:
             draws = fit.pooled_draws()
             picked = draws[scene.rng.choice(len(draws), size=min(n_lines, len(draws)), replace=False)]
             p = predictive.proba_per_draw(fit.layout.family, Design(rows, fit.model.intercept), picked)[:, :, 1]
             for row in p:
-                main.contour(G1, G2, row.reshape(G1.shape), levels=[0.5], colors=[DRAW_COLOR], linewidths=0.5,
-                             alpha=0.6, zorder=2.5).set_gid(f"{method}-draw")
-            handles.append(Line2D([], [], color=DRAW_COLOR, linewidth=0.5,
-                                  label=f"{look['label']} boundary of {len(picked)} posterior draws"))
+                main.contour(
+                    G1,
+                    G2,
+                    row.reshape(G1.shape),
+                    levels=[0.5],
+                    colors=[DRAW_COLOR],
+                    linewidths=0.5,
+                    alpha=0.6,
+                    zorder=2.5,
+                ).set_gid(f"{method}-draw")
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=DRAW_COLOR,
+                    linewidth=0.5,
+                    label=f"{look['label']} boundary of {len(picked)} posterior draws",
+                )
+            )
     return handles

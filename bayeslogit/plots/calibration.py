@@ -8,7 +8,6 @@ from ..fits import intervals
 from ..fits.collection import collect_fits
 from .style import add_footnote, failure_note, new_axes, response_name, style
 
-
 FEW_ROWS = 10  # bins with fewer rows (total weight) are drawn hollow and named under the plot
 AXIS_MARGIN = 0.03  # beyond [0, 1], so that markers at 0 or 1 are not cut
 
@@ -52,8 +51,9 @@ def plot_calibration(fits, X=None, y=None, ax=None, *, n_bins: int = 10, ci_prob
     design, codes, weights, held_out = model.evaluation_data(X, y)
     fig, (diagram, counts) = new_axes(ax, 2, (7, 8), nrows=2, height_ratios=[3, 1])
     floor = 1 / model.n_classes if model.n_classes > 2 else 0.0  # the top-label confidence is at least 1/K
-    diagram.plot([floor, 1], [floor, 1], color="grey", linewidth=1.5, linestyle=(0, (1, 2)),
-                 label="perfect calibration")
+    diagram.plot(
+        [floor, 1], [floor, 1], color="grey", linewidth=1.5, linestyle=(0, (1, 2)), label="perfect calibration"
+    )
     centres = (np.arange(n_bins) + 0.5) / n_bins
     few = 0
     for i, (method, fit) in enumerate(fitted.items()):
@@ -62,25 +62,53 @@ def plot_calibration(fits, X=None, y=None, ax=None, *, n_bins: int = 10, ci_prob
         ece = expected_calibration_error(proba, codes, n_bins, weights)
         look = style(method)
         low, high = jeffreys_interval(bins["frequency"] * bins["weight"], bins["weight"], ci_prob)
-        diagram.vlines(bins["confidence"], low, high, color=look["color"], linewidth=1, alpha=0.7,
-                       gid=f"{method}-interval")
-        diagram.plot(bins["confidence"], bins["frequency"], color=look["color"], linewidth=1.5, marker=look["marker"],
-                     clip_on=False, label=f"{look['label']} (ECE {ece:.3f})", gid=f"{method}-reliability")
+        diagram.vlines(
+            bins["confidence"], low, high, color=look["color"], linewidth=1, alpha=0.7, gid=f"{method}-interval"
+        )
+        diagram.plot(
+            bins["confidence"],
+            bins["frequency"],
+            color=look["color"],
+            linewidth=1.5,
+            marker=look["marker"],
+            clip_on=False,
+            label=f"{look['label']} (ECE {ece:.3f})",
+            gid=f"{method}-reliability",
+        )
         sparse = bins["weight"] < FEW_ROWS
         few = max(few, int(sparse.sum()))
-        diagram.plot(bins["confidence"][sparse], bins["frequency"][sparse], linestyle="none", marker=look["marker"],
-                     markerfacecolor="white", markeredgecolor=look["color"], clip_on=False, gid=f"{method}-sparse")
+        diagram.plot(
+            bins["confidence"][sparse],
+            bins["frequency"][sparse],
+            linestyle="none",
+            marker=look["marker"],
+            markerfacecolor="white",
+            markeredgecolor=look["color"],
+            clip_on=False,
+            gid=f"{method}-sparse",
+        )
         width = 0.8 / n_bins / len(fitted)
-        counts.bar(centres[bins.index] + (i - (len(fitted) - 1) / 2) * width, bins["weight"], width=width,
-                   color=look["color"], edgecolor="black", linewidth=0.3, label=look["label"], gid=f"{method}-counts")
+        counts.bar(
+            centres[bins.index] + (i - (len(fitted) - 1) / 2) * width,
+            bins["weight"],
+            width=width,
+            color=look["color"],
+            edgecolor="black",
+            linewidth=0.3,
+            label=look["label"],
+            gid=f"{method}-counts",
+        )
     binary = model.n_classes == 2
     event = f"{response_name(model)} = {model.classes_[1]}"
     where = f"{'held-out' if held_out else 'in-sample'}, {len(codes)} rows"
     limits = (floor - AXIS_MARGIN, 1 + AXIS_MARGIN)
-    diagram.set(xlim=limits, ylim=(-AXIS_MARGIN, 1 + AXIS_MARGIN),
-                xlabel=f"predicted Pr({event})" if binary else "confidence: Pr(predicted class)",
-                ylabel=f"observed frequency of {event}" if binary else "accuracy of the predicted class",
-                title=f"Reliability diagram ({where})")
+    diagram.set(
+        xlim=limits,
+        ylim=(-AXIS_MARGIN, 1 + AXIS_MARGIN),
+        xlabel=f"predicted Pr({event})" if binary else "confidence: Pr(predicted class)",
+        ylabel=f"observed frequency of {event}" if binary else "accuracy of the predicted class",
+        title=f"Reliability diagram ({where})",
+    )
     diagram.legend(loc="upper left", fontsize=8)
     counts.set(xlim=limits, xlabel=diagram.get_xlabel(), ylabel="rows per bin", title="How many rows each bin holds")
     counts.legend(fontsize=8)

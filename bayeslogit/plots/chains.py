@@ -39,8 +39,10 @@ def plot_rank(fit, **kwargs):
 
 def _arviz_figure(name: str, fit, kwargs: dict):
     if not isinstance(fit, MCMCFit):
-        raise OptionError(f"{name} shows Markov chains, so it needs an MCMC fit (model.fit_mcmc(prior)); got a "
-                          f"{getattr(fit, 'method', type(fit).__name__)!r} fit, which has no chains to diagnose")
+        raise OptionError(
+            f"{name} shows Markov chains, so it needs an MCMC fit (model.fit_mcmc(prior)); got a "
+            f"{getattr(fit, 'method', type(fit).__name__)!r} fit, which has no chains to diagnose"
+        )
     import arviz_plots
 
     collection = getattr(arviz_plots, name)(fit.to_datatree(), backend="matplotlib", **kwargs)

@@ -72,13 +72,33 @@ def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | Non
         for i, (method, (estimate, interval, kind)) in enumerate(shown.items()):
             look = style(method)
             what = "posterior mean" if isinstance(fitted[method], PosteriorFit) else "estimate"
-            panel.plot(interval[j], [-i, -i], color=look["color"], linewidth=1.2, solid_capstyle="butt",
-                       gid=f"{method}-interval")
-            panel.plot(inner[method][j], [-i, -i], color=look["color"], linewidth=4, solid_capstyle="butt",
-                       gid=f"{method}-inner")
-            panel.plot(estimate[j], -i, marker=look["marker"], color=look["color"], markeredgecolor="white",
-                       linestyle="none", markersize=8, label=f"{look['label']}: {what}, 50% and {kind}",
-                       gid=f"{method}-estimate")
+            panel.plot(
+                interval[j],
+                [-i, -i],
+                color=look["color"],
+                linewidth=1.2,
+                solid_capstyle="butt",
+                gid=f"{method}-interval",
+            )
+            panel.plot(
+                inner[method][j],
+                [-i, -i],
+                color=look["color"],
+                linewidth=4,
+                solid_capstyle="butt",
+                gid=f"{method}-inner",
+            )
+            panel.plot(
+                estimate[j],
+                -i,
+                marker=look["marker"],
+                color=look["color"],
+                markeredgecolor="white",
+                linestyle="none",
+                markersize=8,
+                label=f"{look['label']}: {what}, 50% and {kind}",
+                gid=f"{method}-estimate",
+            )
         panel.margins(x=0.08)
         low, high = panel.get_xlim()
         if low < 0 < high:
@@ -87,9 +107,14 @@ def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | Non
         panel.set_ylim(-len(shown) + 0.4, 0.6)
         panel.set_title(label, fontsize=10, loc="left")
     axes[-1].set_xlabel("coefficient (change in log-odds per unit of the feature)")
-    fig.legend(handles=axes[0].get_legend_handles_labels()[0], loc="outside upper center", ncols=2, fontsize=8,
-               title=f"Coefficients by method: estimate, 50% (thick) and {int(ci_prob * 100)}% (thin) intervals",
-               title_fontsize=10)
+    fig.legend(
+        handles=axes[0].get_legend_handles_labels()[0],
+        loc="outside upper center",
+        ncols=2,
+        fontsize=8,
+        title=f"Coefficients by method: estimate, 50% (thick) and {int(ci_prob * 100)}% (thin) intervals",
+        title_fontsize=10,
+    )
     add_footnote(fig, [failure_note(failed)])
     return fig
 
@@ -101,5 +126,7 @@ def coef_titles(model) -> list[str]:
     if model.n_classes == 2 or not model.family.reference:
         return labels
     P, reference = len(model.coef_names), model.classes_[0]
-    return [f"{label}: log-odds of {model.coef_classes[i // P]} against {reference} (reference)"
-            for i, label in enumerate(labels)]
+    return [
+        f"{label}: log-odds of {model.coef_classes[i // P]} against {reference} (reference)"
+        for i, label in enumerate(labels)
+    ]

@@ -102,8 +102,10 @@ def make_plane(model, design: np.ndarray, frame, features, ranges, allowed: tupl
     names = model.feature_names
     if features is None:
         if len(names) not in allowed:
-            raise OptionError(f"the model has {len(names)} features {names}; pick {' or '.join(map(str, allowed))} "
-                              "to plot with features=[...] (the others are held at their means)")
+            raise OptionError(
+                f"the model has {len(names)} features {names}; pick {' or '.join(map(str, allowed))} "
+                "to plot with features=[...] (the others are held at their means)"
+            )
         features = names
     features = [features] if isinstance(features, str) else list(features)
     if len(features) not in allowed or len(set(features)) != len(features):
@@ -118,14 +120,17 @@ def make_plane(model, design: np.ndarray, frame, features, ranges, allowed: tupl
         raise OptionError(f"features {unknown} are not features of the model; choose from {names}{where}")
     mixed = [f for f in features if f not in variables]
     if mixed:
-        raise OptionError(f"draw data columns of the formula {variables}, or design features, not both; {mixed} are "
-                          "design features")
+        raise OptionError(
+            f"draw data columns of the formula {variables}, or design features, not both; {mixed} are design features"
+        )
     if not isinstance(frame, pd.DataFrame):
         columns = "; ".join(f"{f} -> {sorted(spread[f])}" for f in features if f in spread)
-        raise OptionError(f"features {features} are data columns that the formula turns into design columns "
-                          f"({columns}), so they are drawn through the formula: pass the rows as a pandas "
-                          "data frame, X=data (of dask data, an in-memory sample); animations draw design features "
-                          "only")
+        raise OptionError(
+            f"features {features} are data columns that the formula turns into design columns "
+            f"({columns}), so they are drawn through the formula: pass the rows as a pandas "
+            "data frame, X=data (of dask data, an in-memory sample); animations draw design features "
+            "only"
+        )
     return _data_plane(model, frame, variables, features, ranges)
 
 
@@ -154,16 +159,19 @@ def _feature_plane(names: list, design: np.ndarray, chosen: list[int], ranges) -
     points = design[:, chosen]
     held = {names[j]: float(fixed[j]) for j in range(len(names)) if j not in chosen}
     spans = _spans([names[j] for j in chosen], points, ranges, SPAN_MARGIN)
-    return Plane(tuple(names[j] for j in chosen), points, spans, held, "features held at their means", expand,
-                 tuple(chosen))
+    return Plane(
+        tuple(names[j] for j in chosen), points, spans, held, "features held at their means", expand, tuple(chosen)
+    )
 
 
 def _data_plane(model, frame: pd.DataFrame, variables: list[str], chosen: list[str], ranges) -> Plane:
     variables = [v for v in variables if v in frame.columns]  # formulaic also reports names such as `np`
     categorical = [v for v in chosen if not _is_numeric(frame[v])]
     if categorical:
-        raise OptionError(f"features {categorical} are not numeric, so they have no axis to draw; choose numeric "
-                          "columns and let the others be held at their most frequent level")
+        raise OptionError(
+            f"features {categorical} are not numeric, so they have no axis to draw; choose numeric "
+            "columns and let the others be held at their most frequent level"
+        )
     held = {v: _typical(frame[v]) for v in variables if v not in chosen}
     template = frame[variables].iloc[:1].reset_index(drop=True)
     for v, value in held.items():  # a categorical column keeps its levels; a numeric one takes its mean
@@ -181,12 +189,20 @@ def _data_plane(model, frame: pd.DataFrame, variables: list[str], chosen: list[s
             return model.design_matrix(grid)
         except DataError as error:
             extent = ", ".join(f"{v} in [{low:.4g}, {high:.4g}]" for v, (low, high) in zip(chosen, spans))
-            raise DataError(f"{error}. The plot's grid spans {extent}: keep `ranges` within the data the formula "
-                            "was fitted on, or let the formula extrapolate, e.g. bs(x, df=4, extrapolation='extend')"
-                            ) from None
+            raise DataError(
+                f"{error}. The plot's grid spans {extent}: keep `ranges` within the data the formula "
+                "was fitted on, or let the formula extrapolate, e.g. bs(x, df=4, extrapolation='extend')"
+            ) from None
 
-    return Plane(tuple(chosen), points, spans, held,
-                 "variables held at their mean (numeric) or most frequent level", expand, None)
+    return Plane(
+        tuple(chosen),
+        points,
+        spans,
+        held,
+        "variables held at their mean (numeric) or most frequent level",
+        expand,
+        None,
+    )
 
 
 def _is_numeric(column: pd.Series) -> bool:

@@ -43,9 +43,11 @@ def plot_prior_predictive(result, prior=None, ax=None, *, draws: int = 1000, ran
     bins = check_count("bins", bins, 1)
     if not isinstance(result, PriorPredictive):
         if prior is None or not hasattr(result, "prior_predictive"):
-            raise OptionError("plot_prior_predictive needs model.prior_predictive(prior), or a LogisticModel and its "
-                              "prior: plot_prior_predictive(model, bl.Normal(sigma=1, intercept_sigma=1.5)); got "
-                              f"{type(result).__name__} and prior={prior!r}")
+            raise OptionError(
+                "plot_prior_predictive needs model.prior_predictive(prior), or a LogisticModel and its "
+                "prior: plot_prior_predictive(model, bl.Normal(sigma=1, intercept_sigma=1.5)); got "
+                f"{type(result).__name__} and prior={prior!r}"
+            )
         result = result.prior_predictive(prior, draws=draws, random_seed=random_seed)
     values, shares = result.by_class(), result.shares_near_certain()
     n_panels = len(result.classes)
@@ -56,19 +58,42 @@ def plot_prior_predictive(result, prior=None, ax=None, *, draws: int = 1000, ran
     for k, (panel, label) in enumerate(zip(axes, result.classes)):
         counts, _ = np.histogram(values[..., k], bins=edges)
         colors = np.where(near, BAND_COLOR, CLASS_COLORS[k % len(CLASS_COLORS)])
-        panel.bar(edges[:-1], counts / counts.sum(), width=np.diff(edges), align="edge", color=colors,
-                  edgecolor="none", gid="prior-predictive")
+        panel.bar(
+            edges[:-1],
+            counts / counts.sum(),
+            width=np.diff(edges),
+            align="edge",
+            color=colors,
+            edgecolor="none",
+            gid="prior-predictive",
+        )
         for low, high in ((0.0, NEAR_CERTAIN), (1 - NEAR_CERTAIN, 1.0)):
             panel.axvspan(low, high, color=BAND_COLOR, alpha=0.25, linewidth=0, gid="near-certain")
-        panel.text(0.5, 0.97, f"{shares[k]:.1%} within {NEAR_CERTAIN} of 0 or 1", transform=panel.transAxes,
-                   ha="center", va="top", color=BAND_COLOR, fontsize=10, gid="share-near-certain",
-                   bbox={"facecolor": "white", "edgecolor": BAND_COLOR, "alpha": 0.9})
-        panel.set(xlim=(0, 1), ylim=(0, 1.15 * counts.max() / counts.sum()), xlabel=f"Pr({result.response} = {label})",
-                  title=f"Class {label}" if n_panels > 1 else "")
+        panel.text(
+            0.5,
+            0.97,
+            f"{shares[k]:.1%} within {NEAR_CERTAIN} of 0 or 1",
+            transform=panel.transAxes,
+            ha="center",
+            va="top",
+            color=BAND_COLOR,
+            fontsize=10,
+            gid="share-near-certain",
+            bbox={"facecolor": "white", "edgecolor": BAND_COLOR, "alpha": 0.9},
+        )
+        panel.set(
+            xlim=(0, 1),
+            ylim=(0, 1.15 * counts.max() / counts.sum()),
+            xlabel=f"Pr({result.response} = {label})",
+            title=f"Class {label}" if n_panels > 1 else "",
+        )
     axes[0].set_ylabel("share of prior predictive probabilities")
     fig.suptitle(f"Prior predictive check: {result.prior!r}", fontsize=11)
-    add_footnote(fig, [
-        f"{result.n_draws} coefficient draws from the prior on {result.n_rows} rows"
-        + (f" (a subsample of {result.n_rows_total})." if result.n_rows < result.n_rows_total else "."),
-    ])
+    add_footnote(
+        fig,
+        [
+            f"{result.n_draws} coefficient draws from the prior on {result.n_rows} rows"
+            + (f" (a subsample of {result.n_rows_total})." if result.n_rows < result.n_rows_total else "."),
+        ],
+    )
     return fig

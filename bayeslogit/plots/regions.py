@@ -29,13 +29,28 @@ def draw_regions(scene: Scene, ax):
     any_posterior = False
     for panel, (method, fit) in zip(axes, scene.fitted.items()):
         mean, _ = fit.predictive_moments(rows, MAX_SURFACE_DRAWS)
-        panel.imshow(light[mean.argmax(axis=1)].reshape(*G1.shape, 3), origin="lower", extent=extent, aspect="auto",
-                     interpolation="nearest", gid=f"{method}-regions", zorder=0)
+        panel.imshow(
+            light[mean.argmax(axis=1)].reshape(*G1.shape, 3),
+            origin="lower",
+            extent=extent,
+            aspect="auto",
+            interpolation="nearest",
+            gid=f"{method}-regions",
+            zorder=0,
+        )
         for k in range(K):  # the edge of class k's region: where its lead over the best other class is 0
             lead = mean[:, k] - np.delete(mean, k, axis=1).max(axis=1)
             panel.contour(G1, G2, lead.reshape(G1.shape), levels=[0.0], colors="black", linewidths=1.2, zorder=2)
-        top = panel.contour(G1, G2, mean.max(axis=1).reshape(G1.shape), levels=list(CONFIDENCE_LEVELS), colors="0.3",
-                            linewidths=0.7, linestyles=":", zorder=2)
+        top = panel.contour(
+            G1,
+            G2,
+            mean.max(axis=1).reshape(G1.shape),
+            levels=list(CONFIDENCE_LEVELS),
+            colors="0.3",
+            linewidths=0.7,
+            linestyles=":",
+            zorder=2,
+        )
         top.set_gid(f"{method}-confidence")
         panel.clabel(top, fmt=lambda level: f"{level:.2f}", fontsize=7)
         if isinstance(fit, PosteriorFit):
@@ -48,22 +63,44 @@ def draw_regions(scene: Scene, ax):
         if plane.columns is not None:
             _class_vectors(scene, panel, method, fit, colors)
         what = "posterior mean probabilities" if isinstance(fit, PosteriorFit) else "probabilities"
-        panel.set(xlim=extent[:2], ylim=extent[2:], xlabel=plane.names[0], ylabel=plane.names[1],
-                  title=f"{style(method)['label']}: most probable class ({what})")
+        panel.set(
+            xlim=extent[:2],
+            ylim=extent[2:],
+            xlabel=plane.names[0],
+            ylabel=plane.names[1],
+            title=f"{style(method)['label']}: most probable class ({what})",
+        )
         panel.set_aspect("equal" if equal else "auto")
     handles = axes[0].get_legend_handles_labels()[0]
-    handles.append(Line2D([], [], color="black", linewidth=1.2,
-                          label="decision boundary (most probable class changes)"))
-    handles.append(Line2D([], [], color="0.3", linewidth=0.7, linestyle=":",
-                          label=f"Pr(most probable class) = {' and '.join(map(str, CONFIDENCE_LEVELS))}"))
+    handles.append(
+        Line2D([], [], color="black", linewidth=1.2, label="decision boundary (most probable class changes)")
+    )
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color="0.3",
+            linewidth=0.7,
+            linestyle=":",
+            label=f"Pr(most probable class) = {' and '.join(map(str, CONFIDENCE_LEVELS))}",
+        )
+    )
     if any_posterior:
-        handles.append(Patch(facecolor=BAND_COLOR, edgecolor="0.35", linestyle="--",
-                             label=f"{int(scene.ci_prob * 100)}% band of the boundaries (posterior fits)"))
+        handles.append(
+            Patch(
+                facecolor=BAND_COLOR,
+                edgecolor="0.35",
+                linestyle="--",
+                label=f"{int(scene.ci_prob * 100)}% band of the boundaries (posterior fits)",
+            )
+        )
     fig.legend(handles=handles, loc="outside upper center", ncols=2, fontsize=8)
     notes = scene.notes()
     if any_posterior:
-        notes.append(f"Band: where no class is the most probable one in at least {(1 + scene.ci_prob) / 2:.3g} of "
-                     "the posterior draws.")
+        notes.append(
+            f"Band: where no class is the most probable one in at least {(1 + scene.ci_prob) / 2:.3g} of "
+            "the posterior draws."
+        )
     add_footnote(fig, notes)
     return fig
 
@@ -79,9 +116,20 @@ def _class_vectors(scene: Scene, panel, method: str, fit, colors):
     inset = panel.inset_axes([0.7, 0.03, 0.28, 0.36])
     inset.set_gid(f"{method}-vectors")
     for k in range(model.n_classes):
-        inset.annotate("", xy=theta[:, k], xytext=(0, 0),
-                       arrowprops={"arrowstyle": "-|>", "color": colors[k], "lw": 1.8, "shrinkA": 0, "shrinkB": 0})
-        inset.annotate(str(model.classes_[k]), xy=theta[:, k], xytext=(0, -7 if theta[1, k] < 0 else 7),
-                       textcoords="offset points", fontsize=6.5, ha="center", va="center")
+        inset.annotate(
+            "",
+            xy=theta[:, k],
+            xytext=(0, 0),
+            arrowprops={"arrowstyle": "-|>", "color": colors[k], "lw": 1.8, "shrinkA": 0, "shrinkB": 0},
+        )
+        inset.annotate(
+            str(model.classes_[k]),
+            xy=theta[:, k],
+            xytext=(0, -7 if theta[1, k] < 0 else 7),
+            textcoords="offset points",
+            fontsize=6.5,
+            ha="center",
+            va="center",
+        )
     inset.set(xlim=(-1.8, 1.8), ylim=(-1.5, 1.5), xticks=[], yticks=[], aspect="equal")
     inset.set_title(r"class vectors $\theta_k$", fontsize=7, pad=2)

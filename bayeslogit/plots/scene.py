@@ -58,21 +58,39 @@ def winner_share(fit, rows: np.ndarray) -> np.ndarray:
     draws, K = thinned(fit.pooled_draws()), fit.model.n_classes
     shares = []
     for start in range(0, len(rows), _BLOCK_ROWS):
-        design = Design(rows[start:start + _BLOCK_ROWS], fit.model.intercept)
+        design = Design(rows[start : start + _BLOCK_ROWS], fit.model.intercept)
         winners = predictive.proba_per_draw(fit.layout.family, design, draws).argmax(axis=2)  # (S, b)
         counts = np.stack([(winners == k).sum(axis=0) for k in range(K)], axis=1)
         shares.append(counts.max(axis=1) / len(draws))
     return np.concatenate(shares)
 
 
-def scatter_classes(scene: Scene, ax, x: np.ndarray, y: np.ndarray, colors, size: float = 14, alpha: float = 0.6,
-                    edgecolor: str = "black"):
+def scatter_classes(
+    scene: Scene,
+    ax,
+    x: np.ndarray,
+    y: np.ndarray,
+    colors,
+    size: float = 14,
+    alpha: float = 0.6,
+    edgecolor: str = "black",
+):
     """The rows drawn, one marker and colour per class, in interleaved batches of random order (``gid``
     ``"points-<k>"``), so that where the data are dense no class is drawn over all of another."""
     order = scene.rng.permutation(len(x))
     batches = [np.array_split(order[scene.codes[order] == k], SCATTER_BATCHES) for k in range(scene.model.n_classes)]
     for b in range(SCATTER_BATCHES):
         for k, split in enumerate(batches):
-            ax.scatter(x[split[b]], y[split[b]], marker=CLASS_MARKERS[k % len(CLASS_MARKERS)], s=size,
-                       facecolor=colors[k], edgecolor=edgecolor, linewidth=0.4, alpha=alpha, zorder=3,
-                       label=scene.class_label(k) if b == 0 else None, gid=f"points-{k}")
+            ax.scatter(
+                x[split[b]],
+                y[split[b]],
+                marker=CLASS_MARKERS[k % len(CLASS_MARKERS)],
+                s=size,
+                facecolor=colors[k],
+                edgecolor=edgecolor,
+                linewidth=0.4,
+                alpha=alpha,
+                zorder=3,
+                label=scene.class_label(k) if b == 0 else None,
+                gid=f"points-{k}",
+            )

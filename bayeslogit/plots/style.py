@@ -10,12 +10,23 @@ from ..fits import intervals
 
 METHOD_STYLES = {
     "ml": {"label": "ML", "color": "black", "linestyle": "-", "marker": "o", "linewidth": 3.2, "zorder": 4},
-    "map": {"label": "MAP", "color": "#D55E00", "linestyle": (0, (5, 2)), "marker": "s", "linewidth": 2.0,
-            "zorder": 5},
-    "laplace": {"label": "Laplace", "color": "#0072B2", "linestyle": (0, (1, 1.2)), "marker": "^", "linewidth": 2.0,
-                "zorder": 5},
-    "mcmc": {"label": "MCMC", "color": "#009E73", "linestyle": (0, (6, 1.5, 1, 1.5)), "marker": "D",
-             "linewidth": 2.0, "zorder": 5},
+    "map": {"label": "MAP", "color": "#D55E00", "linestyle": (0, (5, 2)), "marker": "s", "linewidth": 2.0, "zorder": 5},
+    "laplace": {
+        "label": "Laplace",
+        "color": "#0072B2",
+        "linestyle": (0, (1, 1.2)),
+        "marker": "^",
+        "linewidth": 2.0,
+        "zorder": 5,
+    },
+    "mcmc": {
+        "label": "MCMC",
+        "color": "#009E73",
+        "linestyle": (0, (6, 1.5, 1, 1.5)),
+        "marker": "D",
+        "linewidth": 2.0,
+        "zorder": 5,
+    },
 }
 """Method -> how it is drawn: Okabe-Ito colours, with line styles and markers that keep the methods apart
 in grey-scale print. ML is the widest line, drawn first (lowest ``zorder``), so that the others show on it where
@@ -31,8 +42,9 @@ MAX_SURFACE_DRAWS = 400  # posterior draws (evenly thinned) behind a probability
 
 def style(method: str) -> dict:
     """Colour, line style and width, marker and label of a method (neutral outside :data:`METHOD_STYLES`)."""
-    return METHOD_STYLES.get(method, {"label": method, "color": "grey", "linestyle": "-", "marker": "x",
-                                      "linewidth": 2.0, "zorder": 5})
+    return METHOD_STYLES.get(
+        method, {"label": method, "color": "grey", "linestyle": "-", "marker": "x", "linewidth": 2.0, "zorder": 5}
+    )
 
 
 def line_look(method: str) -> dict:
@@ -57,8 +69,9 @@ def new_axes(ax, n_panels: int, figsize: tuple, nrows: int = 1, height_ratios=No
     import matplotlib.pyplot as plt
 
     if ax is None:
-        fig, axes = plt.subplots(nrows, n_panels // nrows, figsize=figsize, squeeze=False, layout="constrained",
-                                 height_ratios=height_ratios)
+        fig, axes = plt.subplots(
+            nrows, n_panels // nrows, figsize=figsize, squeeze=False, layout="constrained", height_ratios=height_ratios
+        )
         return fig, list(axes.ravel())
     axes = list(np.atleast_1d(ax).ravel())
     if len(axes) != n_panels:
