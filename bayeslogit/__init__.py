@@ -23,9 +23,8 @@ One name per thing, throughout the package:
 
 from importlib import import_module
 
-from . import data, datasets
-from .compare import Comparison, compare
-from .exceptions import (
+from bayeslogit import datasets
+from bayeslogit.exceptions import (
     BayeslogitError,
     CollinearityError,
     ConvergenceWarning,
@@ -37,25 +36,27 @@ from .exceptions import (
     SeparationError,
     SingularHessianError,
 )
-from .fits import storage
-from .fits.boundary import Boundary, PointBoundary, PosteriorBoundary
-from .fits.diagnostics import LaplaceDiagnosis, MCMCDiagnosis
-from .fits.point import FailedFit, PointFit
-from .fits.posterior import LaplaceFit, MCMCFit, PosteriorFit
-from .fits.prior_predictive import PriorPredictive
-from .fits.summary_table import SummaryTable
-from .model import LogisticModel
-from .numerics.priors import Cauchy, Normal, StudentT
+from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis, MCMCDiagnosis
+from bayeslogit.fits.diagnostics.prior_predictive import PriorPredictive
+from bayeslogit.fits.results.point import FailedFit, PointFit
+from bayeslogit.fits.results.posterior import LaplaceFit, MCMCFit, PosteriorFit
+from bayeslogit.fits.results.summary_table import SummaryTable
+from bayeslogit.fits.statistics.boundary import Boundary, PointBoundary, PosteriorBoundary
+from bayeslogit.fits.storage import files
+from bayeslogit.numerics.prior_specs import Cauchy, Normal, StudentT
+from bayeslogit.rows import in_memory as data
+from bayeslogit.surface.compare import Comparison, compare
+from bayeslogit.surface.model import LogisticModel
 
 _LAZY = {  # public names whose modules load on first use, so that `import bayeslogit` does not pay for them
-    "plot_boundary": ".plots",
-    "plot_coef": ".plots",
-    "plot_calibration": ".plots",
-    "plot_trace": ".plots",
-    "plot_rank": ".plots",
-    "plot_prior_predictive": ".plots",
-    "animate_optimization": ".plots",
-    "OptimizationAnimation": ".plots.animation",
+    "plot_boundary": "bayeslogit.plots",
+    "plot_coef": "bayeslogit.plots",
+    "plot_calibration": "bayeslogit.plots",
+    "plot_trace": "bayeslogit.plots",
+    "plot_rank": "bayeslogit.plots",
+    "plot_prior_predictive": "bayeslogit.plots",
+    "animate_optimization": "bayeslogit.plots",
+    "OptimizationAnimation": "bayeslogit.plots.animation",
 }
 
 __all__ = [
@@ -109,8 +110,8 @@ def load(path, model=None):
         A ``.nc`` file or a ``.zarr`` directory.
     model : LogisticModel, optional
         A model of the data the fit was made on, to attach to it (or another loaded fit's ``model``, to share it).
-        Without one, ``fit.model`` is a :class:`~bayeslogit.fits.saved.SavedModel`: predictions on new rows,
-        summaries and boundaries work, and what needs the training rows raises :class:`DataError`.
+        Without one, ``fit.model`` is a :class:`~bayeslogit.fits.storage.saved_model.SavedModel`: predictions on new
+        rows, summaries and boundaries work, and what needs the training rows raises :class:`DataError`.
 
     Raises
     ------
@@ -123,7 +124,7 @@ def load(path, model=None):
     A saved fit is data (arrays and JSON): loading never unpickles or evaluates anything from the file. Its
     checksum detects damage, not deliberate tampering.
     """
-    return storage.load(path, model, checks=data)
+    return files.load(path, model, checks=data)
 
 
 def __getattr__(name: str):
@@ -133,7 +134,7 @@ def __getattr__(name: str):
 
         return version("bayeslogit")
     if name in _LAZY:
-        return getattr(import_module(_LAZY[name], __name__), name)
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'bayeslogit' has no attribute {name!r}")
 
 

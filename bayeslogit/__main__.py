@@ -1,8 +1,8 @@
-"""``python -m bayeslogit``: the ``bayeslogit`` command (see :mod:`bayeslogit.cli`)."""
+"""``python -m bayeslogit``: the ``bayeslogit`` command (see :mod:`bayeslogit.surface.cli`)."""
 
 import sys
 
-from .cli import main
+from bayeslogit.surface.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

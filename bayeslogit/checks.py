@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from .exceptions import OptionError
+from bayeslogit.exceptions import OptionError
 
 
 def check_count(name: str, value, minimum: int) -> int:

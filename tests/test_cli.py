@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayeslogit import report
-from bayeslogit.cli import main, quiet_sampler_logs
+from bayeslogit.surface import report
+from bayeslogit.surface.cli import main, quiet_sampler_logs
 
 HOSTILE = "<script>alert(1)</script>"
 YES, NO = "<b>yes</b>", "no & then"  # class labels that are HTML too

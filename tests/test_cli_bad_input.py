@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from test_cli import run_command
 
-from bayeslogit import cli
+from bayeslogit.surface import cli
 
 CHEAP = ["--methods", "ml,map"]
 BUG_LINE = (

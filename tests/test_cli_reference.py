@@ -10,8 +10,8 @@ import pytest
 from test_cli import run_command as run_main
 
 import bayeslogit as bl
-from bayeslogit import cli
-from bayeslogit.cli import class_label
+from bayeslogit.surface import cli
+from bayeslogit.surface.cli import class_label
 
 
 def run_command(argv: list[str], monkeypatch) -> tuple[int, str, str, dict]:

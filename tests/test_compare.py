@@ -9,7 +9,7 @@ from conftest import split
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss
 
 import bayeslogit as bl
-from bayeslogit.compare import calibration_bins, compare, expected_calibration_error
+from bayeslogit.surface.compare import calibration_bins, compare, expected_calibration_error
 
 PRIOR = bl.Normal(2.5)
 METRICS = ["log_loss", "accuracy", "brier", "ece"]
@@ -191,7 +191,7 @@ def test_terminal_form_has_sections_and_methods(wells_split):
 def test_loo_rows_in_blocks_equal_arviz_loo(wells_split_fits, monkeypatch, method):
     """compare computes PSIS-LOO block of rows by block (memory bounded by rows x draws of one block); the sums
     equal ArviZ's loo on the whole DataTree, r_eff included, even with blocks of a few rows."""
-    from bayeslogit.fits import loo
+    from bayeslogit.fits.diagnostics import loo
 
     fit = wells_split_fits[0][method]
     reference = fit.loo()
@@ -208,7 +208,7 @@ def test_loo_subsamples_many_rows_and_stays_within_its_sampling_error(wells_spli
     """Past EXACT_ROWS rows, PSIS runs on a seeded subsample and ArviZ's difference estimator corrects every
     row's in-sample lpd by it. elpd_i = lpd_i - p_loo_i, so the estimator's error is that of a mean of p_loo_i
     over m of N rows: N sd(p_loo_i) sqrt(1 - m / N) / sqrt(m); the estimate lies within 4 of those."""
-    from bayeslogit.fits import loo
+    from bayeslogit.fits.diagnostics import loo
 
     fit = wells_split_fits[0]["laplace"]
     exact = loo.loo_rows(fit)

@@ -10,10 +10,10 @@ import pytest
 from formulaic import model_matrix
 
 import bayeslogit as bl
-from bayeslogit.fits.formula_state import check_term, spec_from_plain, spec_to_plain
-from bayeslogit.fits.formula_values import decode, encode
-from bayeslogit.fits.layout import CoefLayout
-from bayeslogit.fits.saved_diagnosis import diagnosis_from_parts, diagnosis_parts
+from bayeslogit.fits.coef_labels import CoefLayout
+from bayeslogit.fits.storage.formula_state import check_term, spec_from_plain, spec_to_plain
+from bayeslogit.fits.storage.formula_values import decode, encode
+from bayeslogit.fits.storage.saved_diagnosis import diagnosis_from_parts, diagnosis_parts
 from bayeslogit.numerics.families import Categorical
 
 

@@ -11,8 +11,8 @@ from scipy.special import expit
 
 import bayeslogit as bl
 from bayeslogit.algorithms.laplace import ImportanceWeights, MomentShifts
-from bayeslogit.fits import diagnostics
-from bayeslogit.fits.diagnostics import LaplaceDiagnosis
+from bayeslogit.fits.diagnostics import convergence
+from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis
 
 # The probit approximation's error |E[sig(a)] - sig(mu / sqrt(1 + pi s^2 / 8))|, a ~ N(mu, s^2), grows
 # with s towards its supremum over all (mu, s), the limit s -> infinity: max_t |Phi(t) - sig(sqrt(8/pi) t)|
@@ -279,7 +279,7 @@ def test_breast_cancer_sits_on_the_line_and_says_so_for_every_seed():
     map_fit = model.fit_map(prior)
     for seed in range(10):
         diagnosis = laplace(model, prior, "borderline", random_seed=seed, map_fit=map_fit).diagnosis
-        assert diagnosis.n_draws == diagnostics.SECOND_ROUND_DRAWS
+        assert diagnosis.n_draws == convergence.SECOND_ROUND_DRAWS
         assert diagnosis.khat_side != "above" and diagnosis.shift_size == "moderate"
         assert 0.25 < diagnosis.shift_max < 0.45
 
@@ -292,8 +292,8 @@ def test_a_borderline_first_round_is_settled_by_the_second():
     model = bl.LogisticModel(x[:, None], (rng.random(80) < expit(x)).astype(int))
     prior = bl.Normal(2.5)
     settled = laplace(model, prior, "ok", random_seed=1).diagnosis
-    assert settled.n_draws == diagnostics.SECOND_ROUND_DRAWS and settled.khat + 2 * settled.khat_se <= 0.7
-    assert laplace(model, prior, "ok", random_seed=0).diagnosis.n_draws == diagnostics.DIAGNOSIS_DRAWS
+    assert settled.n_draws == convergence.SECOND_ROUND_DRAWS and settled.khat + 2 * settled.khat_se <= 0.7
+    assert laplace(model, prior, "ok", random_seed=0).diagnosis.n_draws == convergence.DIAGNOSIS_DRAWS
 
 
 def test_the_check_does_not_depend_on_the_fits_draws(wells):
@@ -465,7 +465,7 @@ def test_loo_says_when_a_high_pareto_k_is_within_its_noise():
 def test_loo_pareto_k_standard_error_counts_the_effective_tail(draws, r_eff, tail):
     """ArviZ fits 3 sqrt(S / r_eff) draws (S / 5 when S r_eff <= 225), worth r_eff of as many independent ones:
     floor(3 sqrt(8000)) = 268 draws at r_eff 0.5 are worth 134."""
-    from bayeslogit.fits import loo
+    from bayeslogit.fits.diagnostics import loo
 
     k = np.array([0.2, 0.7, 1.1])
     np.testing.assert_allclose(loo._khat_se(k, draws, r_eff), (1 + k) / np.sqrt(tail), rtol=1e-12)

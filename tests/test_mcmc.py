@@ -18,8 +18,8 @@ from scipy.special import expit
 
 import bayeslogit as bl
 from bayeslogit.algorithms import pymc_backend
-from bayeslogit.fits.diagnostics import MCMCDiagnosis
-from bayeslogit.fits.posterior import laplace_whitening
+from bayeslogit.fits.diagnostics.convergence import MCMCDiagnosis
+from bayeslogit.fits.results.posterior import laplace_whitening
 
 QUIET = {"progressbar": False}
 

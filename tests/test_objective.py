@@ -9,7 +9,7 @@ from scipy.special import expit
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.families import FAMILIES
 from bayeslogit.numerics.objective import Objective
-from bayeslogit.numerics.prior_terms import GaussianTerm
+from bayeslogit.numerics.prior_densities import GaussianTerm
 
 CASES = [  # (family, n_classes, parameterization)
     ("bernoulli", 2, "reference"),

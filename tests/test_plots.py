@@ -16,8 +16,8 @@ from scipy import stats
 from scipy.special import expit
 
 import bayeslogit as bl
-from bayeslogit.compare import calibration_bins, compare
 from bayeslogit.plots import animate_optimization, plot_boundary, plot_calibration, plot_coef
+from bayeslogit.surface.compare import calibration_bins, compare
 
 PRIOR = bl.Normal(2.5)
 
@@ -474,8 +474,9 @@ def test_wrong_number_of_axes_is_explained(wells_fits):
 
 def test_importing_the_package_does_not_import_plotting_sampling_or_statistics_libraries():
     code = (
-        "import sys, bayeslogit, bayeslogit.plots, bayeslogit.compare, bayeslogit.fits.boundary; print([m for m in "
-        "('matplotlib', 'arviz', 'arviz_stats', 'pymc', 'pytensor', 'scipy.stats') if m in sys.modules])"
+        "import sys, bayeslogit, bayeslogit.plots, bayeslogit.surface.compare, bayeslogit.fits.statistics.boundary; "
+        "print([m for m in ('matplotlib', 'arviz', 'arviz_stats', 'pymc', 'pytensor', 'scipy.stats') "
+        "if m in sys.modules])"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"

@@ -185,7 +185,7 @@ def test_iris_three_classes_on_all_features_is_separated(iris):
 
 def test_large_problems_check_separation_only_when_newton_saturates(monkeypatch, wells):
     """Past the linear program's budget, ML runs Newton first and calls the LP only on signs of separation."""
-    import bayeslogit.data as data_module
+    import bayeslogit.rows.in_memory as data_module
 
     calls = []
     real = data_module.find_separation

@@ -10,7 +10,7 @@ import pytest
 from scipy.special import expit, softmax
 
 import bayeslogit as bl
-from bayeslogit.fits import prior_predictive as prior_module
+from bayeslogit.fits.diagnostics import prior_predictive as prior_module
 
 matplotlib.use("Agg")
 

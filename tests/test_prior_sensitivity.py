@@ -18,7 +18,7 @@ from scipy.special import expit
 from scipy.stats import bernoulli, norm
 
 import bayeslogit as bl
-from bayeslogit.fits import sensitivity
+from bayeslogit.fits.diagnostics import sensitivity
 
 CASES = {
     "challenger": ("damaged ~ temp", bl.datasets.load_challenger, "damaged", ["temp"], 0.05),

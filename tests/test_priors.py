@@ -12,10 +12,10 @@ from scipy import optimize, stats
 from scipy.special import log_expit
 
 import bayeslogit as bl
-from bayeslogit.algorithms.directions import modified_inverse
 from bayeslogit.algorithms.newton import newton
+from bayeslogit.algorithms.newton_directions import modified_inverse
 from bayeslogit.exceptions import SingularHessianError
-from bayeslogit.numerics.prior_terms import GaussianTerm, StudentTTerm
+from bayeslogit.numerics.prior_densities import GaussianTerm, StudentTTerm
 
 TERMS = {
     "gaussian": GaussianTerm(np.array([np.inf, 2.0, 0.5])),

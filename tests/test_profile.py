@@ -51,7 +51,7 @@ def brute_force_profile_bounds(objective, optimum, index, se, ci_prob, half_widt
 
 def assert_matches_brute_force(fit, objective, ci_prob):
     table = fit.summary(ci_prob=ci_prob, ci_kind="profile")
-    lb, ub = bl.fits.intervals.column_names("profile", ci_prob)
+    lb, ub = bl.fits.statistics.intervals.column_names("profile", ci_prob)
     optimum = fit.iterations[-1].x
     for index in range(len(optimum)):
         expected = brute_force_profile_bounds(objective, optimum, index, table["se"].iloc[index], ci_prob)

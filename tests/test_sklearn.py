@@ -321,6 +321,6 @@ def test_collinearity_error_of_ml_says_which_method_to_use(wells):
 def test_import_without_scikit_learn_says_how_to_install_it(monkeypatch):
     for name in [name for name in sys.modules if name == "sklearn" or name.startswith("sklearn.")]:
         monkeypatch.setitem(sys.modules, name, None)  # importing it now fails as if it were not installed
-    monkeypatch.delitem(sys.modules, "bayeslogit.sklearn")
+    monkeypatch.delitem(sys.modules, "bayeslogit.surface.estimator")
     with pytest.raises(ImportError, match=re.escape('pip install "bayeslogit[sklearn]"')):
-        importlib.import_module("bayeslogit.sklearn")
+        importlib.import_module("bayeslogit.surface.estimator")

@@ -17,8 +17,8 @@ import pytest
 import xarray as xr
 
 import bayeslogit as bl
-from bayeslogit.fits import storage
-from bayeslogit.fits.diagnostics import LaplaceDiagnosis
+from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis
+from bayeslogit.fits.storage import files
 
 FORMATS = [pytest.param(".nc", id="netcdf"), pytest.param(".zarr", id="zarr")]
 FORMULA = "switched ~ bs(dist100, df=4) + arsenic + C(educ > 6)"  # a spline, a number and a categorical term
@@ -298,13 +298,13 @@ def test_a_model_of_other_data_is_refused(binary_fits, multiclass, tmp_path):
 def test_a_failed_write_leaves_the_existing_file_whole(binary_fits, tmp_path, monkeypatch, suffix):
     path = tmp_path / f"fit{suffix}"
     binary_fits["ml"].save(path)
-    write, read = storage._FORMATS[suffix]
+    write, read = files._FORMATS[suffix]
 
     def write_then_fail(tree, target):
         write(tree, target)
         raise OSError("disk full")
 
-    monkeypatch.setitem(storage._FORMATS, suffix, (write_then_fail, read))
+    monkeypatch.setitem(files._FORMATS, suffix, (write_then_fail, read))
     with pytest.raises(OSError, match="disk full"):
         binary_fits["map"].save(path)
     monkeypatch.undo()
@@ -413,7 +413,7 @@ def test_the_pickle_detector_finds_pickles(binary_fits, tmp_path, suffix):
     assert not _holds_pickle(noise)
     tree = xr.load_datatree(binary_fits["ml"].save(tmp_path / f"fit{suffix}"))
     tree.attrs["bayeslogit"] = json.dumps({"formula_spec": base64.b64encode(pickled).decode()})
-    storage._FORMATS[suffix][0](tree, tmp_path / f"old{suffix}")
+    files._FORMATS[suffix][0](tree, tmp_path / f"old{suffix}")
     assert any(_holds_pickle(file.read_bytes()) for file in _files(tmp_path / f"old{suffix}"))
 
 
@@ -447,7 +447,7 @@ def test_a_saved_fit_holds_no_pickle(binary_fits, tmp_path, method, suffix):
 def _rewritten(tree, meta: dict, path: Path) -> Path:
     """``tree`` with the metadata ``meta`` under a checksum made for it, written with xarray to ``path``."""
     tree = tree.copy()
-    tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": storage._checksum(tree, meta)})
+    tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": files._checksum(tree, meta)})
     tree.to_netcdf(path, engine="h5netcdf")
     return path
 
@@ -551,7 +551,7 @@ def test_edited_metadata_is_refused_as_damage(binary_fits, tmp_path, edit, suffi
     tree = xr.load_datatree(binary_fits["ml"].save(tmp_path / f"fit{suffix}"))
     tree.attrs["bayeslogit"] = json.dumps(edit(json.loads(tree.attrs["bayeslogit"])))
     path = tmp_path / f"edited{suffix}"
-    storage._FORMATS[suffix][0](tree, path)
+    files._FORMATS[suffix][0](tree, path)
     with pytest.raises(
         bl.DataError,
         match=r"'.*edited.(nc|zarr)' is damaged: its arrays and metadata do not match "

@@ -2,7 +2,7 @@
 
 The header shows each statistic rounded to its format, so a number read back from it is compared with the
 statistic to half a unit of its last printed digit. ``table.statistics`` holds the unrounded numbers: for point
-fits exactly ``fit.statistics()``, for posterior fits the ELPD-LOO that :func:`bayeslogit.compare` reports (both
+fits exactly ``fit.statistics()``, for posterior fits the ELPD-LOO that :func:`bayeslogit.surface.compare` reports (both
 from ``loo_rows``, deterministic given the draws, so equal exactly) and the diagnosis's rows.
 """
 
@@ -17,8 +17,8 @@ import pytest
 from test_statistics import statsmodels_expected, statsmodels_null_llf
 
 import bayeslogit as bl
-from bayeslogit.fits import summary_table
-from bayeslogit.fits.summary_table import STATISTICS, SummaryTable
+from bayeslogit.fits.results import summary_table
+from bayeslogit.fits.results.summary_table import STATISTICS, SummaryTable
 
 sm = pytest.importorskip("statsmodels.api")
 
@@ -151,7 +151,7 @@ def test_posterior_header_shows_the_loo_of_compare_and_the_diagnostics(posterior
 
 
 def test_loo_is_computed_when_the_header_is_first_shown_and_once_per_fit(monkeypatch):
-    from bayeslogit.fits import posterior
+    from bayeslogit.fits.results import posterior
 
     model = bl.LogisticModel.from_formula("damaged ~ temp", bl.datasets.load_challenger())
     # Challenger's posterior is skewed

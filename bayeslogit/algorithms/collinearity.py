@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import eigh
 
-from ..checks import check_count
-from ..numerics.design import Design
+from bayeslogit.checks import check_count
+from bayeslogit.numerics.design import Design
 
 SCREEN_MIN_ROWS = 20_000
 """Designs with at least this many rows are screened on a subset of rows before the full check."""

@@ -25,10 +25,10 @@ from functools import partial
 
 import numpy as np
 
-from ..numerics.design import Design
-from ..numerics.objective import EXACT_DRAW_ROWS, Objective, taylor_values
-from ..numerics.predictive import expansion_remainder
-from ..numerics.prior_terms import flat_term
+from bayeslogit.numerics.design import Design
+from bayeslogit.numerics.objective import EXACT_DRAW_ROWS, Objective, taylor_values
+from bayeslogit.numerics.predictive import expansion_remainder
+from bayeslogit.numerics.prior_densities import flat_term
 
 _SUBSAMPLE_SEED = 20261210  # of the rows of values_of_draws, so that a Laplace fit's k-hat is reproducible
 _FAN_IN = 8  # chunk results combined per task of the reduction tree
@@ -236,7 +236,7 @@ class ChunkedObjective:
 
     @property
     def prior(self):
-        """The prior's term (:mod:`bayeslogit.numerics.priors`)."""
+        """The prior's term (:mod:`bayeslogit.numerics.prior_specs`)."""
         return self.no_rows.prior
 
     @property

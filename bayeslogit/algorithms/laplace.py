@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import LinAlgError, cholesky, solve_triangular
 
-from ..exceptions import SingularHessianError
-from ..numerics.links import logsumexp
+from bayeslogit.exceptions import SingularHessianError
+from bayeslogit.numerics.links import logsumexp
 
 
 @dataclass(frozen=True)

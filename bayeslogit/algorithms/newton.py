@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from ..exceptions import SingularHessianError, warn_convergence
-from .directions import is_positive_definite, newton_direction
+from bayeslogit.algorithms.newton_directions import is_positive_definite, newton_direction
+from bayeslogit.exceptions import SingularHessianError, warn_convergence
 
 Derivatives = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
 
@@ -172,7 +172,7 @@ def newton(
 
     Each step solves ``H d = -g`` by Cholesky. For a convex objective a failed factorisation is how a singular
     Hessian is detected; for a non-convex one (``convex=False``) an indefinite Hessian is modified to a positive
-    definite one (:mod:`bayeslogit.algorithms.directions`), and convergence to a point where the Hessian is not
+    definite one (:mod:`bayeslogit.algorithms.newton_directions`), and convergence to a point where the Hessian is not
     positive definite (a saddle) warns.
 
     Parameters

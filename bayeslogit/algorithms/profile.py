@@ -22,8 +22,8 @@ from statistics import NormalDist
 import numpy as np
 from scipy.linalg import null_space
 
-from ..exceptions import ConvergenceWarning, SingularHessianError, warn_convergence
-from .newton import newton
+from bayeslogit.algorithms.newton import newton
+from bayeslogit.exceptions import ConvergenceWarning, SingularHessianError, warn_convergence
 
 MAX_STANDARD_ERRORS = 1024.0
 """How far from the estimate, in standard errors, a bound is looked for before it is reported as infinite."""

@@ -27,9 +27,9 @@ from importlib.util import find_spec
 
 import numpy as np
 
-from ..checks import check_choice
-from ..numerics.prior_terms import GaussianTerm, StudentTTerm
-from .laplace import Gaussian
+from bayeslogit.algorithms.laplace import Gaussian
+from bayeslogit.checks import check_choice
+from bayeslogit.numerics.prior_densities import GaussianTerm, StudentTTerm
 
 SAMPLERS = {
     "auto": ("nutpie", "pymc"),

@@ -53,7 +53,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
-from ..checks import check_count
+from bayeslogit.checks import check_count
 
 _REL_TOL = 1e-6
 _FEAS_TOL = 1e-9

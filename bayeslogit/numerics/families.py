@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import null_space
 
-from ..exceptions import OptionError
-from .links import log_sigmoid_pair, log_softmax, sigmoid_pair, with_reference
+from bayeslogit.exceptions import OptionError
+from bayeslogit.numerics.links import log_sigmoid_pair, log_softmax, sigmoid_pair, with_reference
 
 PARAMETERIZATIONS = ("reference", "symmetric")
 

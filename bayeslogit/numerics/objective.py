@@ -25,9 +25,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .design import Design, add_gram
-from .predictive import expansion_remainder, total_log_likelihood
-from .prior_terms import GaussianTerm, StudentTTerm, flat_term
+from bayeslogit.numerics.design import Design, add_gram
+from bayeslogit.numerics.predictive import expansion_remainder, total_log_likelihood
+from bayeslogit.numerics.prior_densities import GaussianTerm, StudentTTerm, flat_term
 
 EXACT_DRAW_ROWS = 10_000
 """Rows up to which :meth:`Objective.values_of_draws` sums every row's log-likelihood at every draw; beyond, it

@@ -28,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .design import Design
-from .links import expit, logsumexp
+from bayeslogit.numerics.design import Design
+from bayeslogit.numerics.links import expit, logsumexp
 
 _BLOCK_ROWS = 512
 _BLOCK_ELEMENTS = 2**15  # linear predictors per chunk: 256 KB of float64, within the processor's cache

@@ -5,12 +5,12 @@ Every function imports matplotlib when it is called (so importing this package d
 Figure (or, for the animation, what it ran and wrote) and never calls ``plt.show()``.
 """
 
-from .animation import animate_optimization
-from .boundary import plot_boundary
-from .calibration import plot_calibration
-from .chains import plot_rank, plot_trace
-from .coefficients import plot_coef
-from .prior import plot_prior_predictive
+from bayeslogit.plots.animation import animate_optimization
+from bayeslogit.plots.boundary import plot_boundary
+from bayeslogit.plots.calibration import plot_calibration
+from bayeslogit.plots.chains import plot_rank, plot_trace
+from bayeslogit.plots.coefficients import plot_coef
+from bayeslogit.plots.prior import plot_prior_predictive
 
 __all__ = [
     "animate_optimization",

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..algorithms.newton import OPTIMIZERS, minimize
-from ..checks import check_count
-from ..exceptions import ConvergenceWarning, OptionError
-from ..fits.boundary import boundary_quantities, slice_directions
-from .plane import make_plane
-from .style import response_name
+from bayeslogit.algorithms.newton import OPTIMIZERS, minimize
+from bayeslogit.checks import check_count
+from bayeslogit.exceptions import ConvergenceWarning, OptionError
+from bayeslogit.fits.statistics.boundary import boundary_quantities, slice_directions
+from bayeslogit.plots.boundary_plane import make_plane
+from bayeslogit.plots.style import response_name
 
 _LOOKS = {
     "newton": {"color": "#D55E00", "linestyle": "-", "marker": "o"},

@@ -1,25 +1,24 @@
 """Decision boundaries of several fits of one model, drawn over the data.
 
 matplotlib is imported inside the functions, so that importing bayeslogit does not import it. A plot is drawn
-in a :class:`~bayeslogit.plots.plane.Plane`: features of the design (straight boundaries) or, for formula
+in a :class:`~bayeslogit.plots.boundary_plane.Plane`: features of the design (straight boundaries) or, for formula
 models, columns of the data pushed through the formula (curved boundaries).
 """
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import OptionError
-from ..fits import intervals
-from ..fits.boundary import boundary_quantities, slice_directions
-from ..fits.collection import collect_fits
-from ..fits.posterior import PosteriorFit
-from ..numerics import predictive
-from ..numerics.design import Design
-from .curves import draw_curves
-from .plane import make_plane
-from .regions import draw_regions
-from .scene import Scene, scatter_classes, winner_share
-from .style import (
+from bayeslogit.exceptions import OptionError
+from bayeslogit.fits.results.posterior import PosteriorFit
+from bayeslogit.fits.statistics import intervals
+from bayeslogit.fits.statistics.boundary import boundary_quantities, slice_directions
+from bayeslogit.numerics import predictive
+from bayeslogit.numerics.design import Design
+from bayeslogit.plots.boundary_curves import draw_curves
+from bayeslogit.plots.boundary_plane import make_plane
+from bayeslogit.plots.boundary_regions import draw_regions
+from bayeslogit.plots.boundary_scene import Scene, scatter_classes, winner_share
+from bayeslogit.plots.style import (
     CLASS_COLORS,
     DRAW_COLOR,
     MAX_SURFACE_DRAWS,
@@ -30,6 +29,7 @@ from .style import (
     new_axes,
     style,
 )
+from bayeslogit.surface.fit_collection import collect_fits
 
 
 def plot_boundary(

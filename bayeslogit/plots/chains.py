@@ -1,7 +1,7 @@
 """MCMC diagnostics plots, drawn by arviz-plots on the fit's DataTree."""
 
-from ..exceptions import OptionError
-from ..fits.posterior import MCMCFit
+from bayeslogit.exceptions import OptionError
+from bayeslogit.fits.results.posterior import MCMCFit
 
 
 def plot_trace(fit, **kwargs):

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from ..fits import intervals
-from ..fits.collection import collect_fits
-from ..fits.posterior import PosteriorFit
-from .style import add_footnote, failure_note, interval_label, new_axes, style
+from bayeslogit.fits.results.posterior import PosteriorFit
+from bayeslogit.fits.statistics import intervals
+from bayeslogit.plots.style import add_footnote, failure_note, interval_label, new_axes, style
+from bayeslogit.surface.fit_collection import collect_fits
 
 
 def coef_intervals(fit, ci_prob: float, ci_kind: str) -> tuple[np.ndarray, np.ndarray, str]:

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from ..checks import check_count
-from ..exceptions import OptionError
-from ..fits.prior_predictive import NEAR_CERTAIN, PriorPredictive
-from .style import CLASS_COLORS, add_footnote, new_axes
+from bayeslogit.checks import check_count
+from bayeslogit.exceptions import OptionError
+from bayeslogit.fits.diagnostics.prior_predictive import NEAR_CERTAIN, PriorPredictive
+from bayeslogit.plots.style import CLASS_COLORS, add_footnote, new_axes
 
 BAND_COLOR = "#D55E00"  # the near-certain bands and the share written on each panel
 

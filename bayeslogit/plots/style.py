@@ -5,8 +5,8 @@ import textwrap
 
 import numpy as np
 
-from ..exceptions import OptionError
-from ..fits import intervals
+from bayeslogit.exceptions import OptionError
+from bayeslogit.fits.statistics import intervals
 
 METHOD_STYLES = {
     "ml": {"label": "ML", "color": "black", "linestyle": "-", "marker": "o", "linewidth": 3.2, "zorder": 4},

@@ -1,0 +1,1 @@
+"""What a fit is: its coefficients, predictions, summary table and coefficient labels."""

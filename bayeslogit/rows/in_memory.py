@@ -1,0 +1,336 @@
+"""The data layer: the validated data of a model (:class:`ModelData`), its labels, class encoding and reference
+class, the data of formulas (parsed and expanded by :mod:`bayeslogit.rows.formulas`) and of new rows.
+
+Everything a user hands to :class:`bayeslogit.LogisticModel` is checked here, once (the predictors and weights by
+:mod:`bayeslogit.rows.validation`); the numerical code downstream trusts what it receives. Messages name the problem,
+the value received and the fix.
+"""
+
+from dataclasses import dataclass, replace
+from importlib import import_module
+
+import numpy as np
+import pandas as pd
+
+from bayeslogit.algorithms.collinearity import find_collinearity
+from bayeslogit.algorithms.newton import fit_newton, newton
+from bayeslogit.checks import check_flag
+from bayeslogit.exceptions import CollinearityError, DataError, DataTypeError, OptionError, SeparationError
+from bayeslogit.numerics.design import Design
+from bayeslogit.numerics.objective import Objective
+from bayeslogit.numerics.prior_specs import PRIORS
+from bayeslogit.rows.formulas import (  # noqa: F401 (split_formula: for the CLI)
+    data_names,
+    design_from_formula,
+    split_formula,
+)
+from bayeslogit.rows.validation import MESSAGES, check_finite, check_scales, describe_mask, validate_weights, validate_X
+
+LP_BUDGET = 500_000  # n_samples * n_coef * M up to which a converged ML fit is checked exactly for separation
+SATURATED_LOGIT = 30.0  # |eta| beyond which a fitted probability is within 1e-13 of 0 or 1
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Validated data of a model, in memory.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        C-contiguous float64, without an intercept column.
+    y : ndarray of shape (n_samples,)
+        Integer class codes into ``classes``.
+    weights : ndarray of shape (n_samples,)
+    classes : ndarray of shape (n_classes,)
+        The labels; ``classes[1]`` is the event of a binary model.
+    feature_names : tuple of str
+    formula_spec : formulaic ModelSpec or None
+        Re-applied to new data frames at prediction time.
+    frame : DataFrame or None
+        For a formula model, the data columns its formula reads (and the response), at the rows it kept: what
+        plots draw in the data's own variables.
+    named_features : bool
+        Whether the features were named (a DataFrame's columns, or ``feature_names``), so that a data frame
+        of new rows is read by those names; unnamed features (``x0, x1, ...``) are read by position.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray
+    classes: np.ndarray
+    feature_names: tuple
+    formula_spec: object = None
+    named_features: bool = False
+    frame: pd.DataFrame | None = None
+
+    # What differs between rows in memory and rows out of core (:class:`bayeslogit.rows.chunked.ChunkedData`).
+    def objective(self, family, intercept: bool, n_classes: int, prior, transform) -> Objective:
+        """The negative log posterior of these rows under the prior term ``prior``; see
+        :class:`~bayeslogit.numerics.objective.Objective`."""
+        return Objective(family, Design(self.X, intercept), self.y, self.weights, n_classes, prior, transform)
+
+    def class_weights(self) -> np.ndarray:
+        """The weight of each class of ``classes`` (K,): its rows' weights summed."""
+        return np.bincount(self.y, self.weights, minlength=len(self.classes))
+
+    def predictor_sd(self) -> pd.Series:
+        """Each predictor's standard deviation, indexed by feature name, the weights counting rows (divisor
+        ``sum(w) - 1``; NaN when the weights sum to 1 or less)."""
+        total = self.weights.sum()
+        mean = self.weights @ self.X / total
+        return pd.Series(frequency_sd(self.weights @ (self.X - mean) ** 2, total), index=self.feature_names)
+
+    def minimize(self, objective: Objective, tol: float, max_iter: int, name: str, start: np.ndarray | None = None):
+        """:func:`~bayeslogit.algorithms.newton.fit_newton` of ``objective``: Newton's method, on row subsamples
+        first where the rows are many; from ``start`` (n_free,), Newton's method on all rows."""
+        if start is not None:
+            return newton(
+                objective, start, value=objective.value, tol=tol, max_iter=max_iter, name=name, convex=objective.convex
+            )
+        return fit_newton(objective, tol=tol, max_iter=max_iter, name=name)
+
+    def find_collinearity(self, intercept: bool):
+        """The constant or linearly dependent columns of the design (a ``Collinearity``), or None."""
+        return find_collinearity(Design(self.X, intercept), self.weights, self.feature_names)
+
+    def shows_separation(self, fit, tol: float) -> bool:
+        """Whether a converged ML fit (a ``PointFit``) shows signs of separation: (``n_samples * n_coef * M`` up to
+        :data:`LP_BUDGET`) ``least_likely_other_class`` at most ``4 tol`` where Newton converged, or (beyond)
+        ``|eta| > 30``."""
+        if self.X.shape[0] * fit.params.size > LP_BUDGET:
+            return Design(self.X, fit.model.intercept).largest_linear_predictor(fit.params) > SATURATED_LOGIT
+        return fit.objective.least_likely_other_class(fit.iterations[-2].x) <= 4 * tol
+
+    def find_separation(self, intercept: bool, n_classes: int, fit=None):
+        """The separation that the linear program finds in these rows (a ``Separation``), or None; ``fit`` (the
+        ML fit that showed signs of it, or None when Newton failed) is not needed here."""
+        return find_separation(
+            self.X, self.y, n_classes, intercept=intercept, names=self.feature_names, weights=self.weights
+        )
+
+    def raise_if_collinear(self, intercept: bool, problem: str, advice: str) -> None:
+        """Raise :class:`CollinearityError` ("``problem``: what to drop, ``advice``") if the design lacks full rank."""
+        found = self.find_collinearity(intercept)
+        if found is not None:
+            raise CollinearityError(f"{problem}: {found.describe()}, {advice}", found.columns)
+
+    def raise_if_separated(self, intercept: bool, n_classes: int, fit=None) -> None:
+        """Raise :class:`SeparationError` if :meth:`find_separation` finds separation (``fit``: the ML fit, or None)."""
+        found = self.find_separation(intercept, n_classes, fit)
+        if found is not None:
+            raise SeparationError(
+                f"maximum likelihood does not exist: {found.describe()}, so the ML coefficients diverge to "
+                "infinity. Use fit_map(bl.Normal(sigma=2.5)) (or the posterior fits) for finite estimates",
+                found.columns,
+                found.kind,
+            )
+
+    def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``X``, ``y`` and ``weights`` of the row indices ``rows``."""
+        return self.X[rows], self.y[rows], self.weights[rows]
+
+    def require_in_memory(self, what: str, instead: str) -> None:
+        """Nothing: these rows are in memory (rows out of core refuse ``what``, suggesting ``instead``)."""
+
+
+def find_separation(*args, **kwargs):  # imported on first use: its linear programs need scipy.optimize (~0.1 s)
+    return import_module("bayeslogit.algorithms.separation").find_separation(*args, **kwargs)
+
+
+def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Class codes and labels of ``y``.
+
+    A pandas Categorical keeps its category order (unused categories dropped); other labels are
+    sorted (``False < True``, ``0 < 1``, strings alphabetically).
+
+    Returns
+    -------
+    codes : ndarray of int of shape (n_samples,)
+    classes : ndarray of shape (n_classes,)
+    """
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise DataError(f"y must be one column; got a DataFrame with {y.shape[1]} columns")
+        y = y.iloc[:, 0]
+    if not isinstance(y, pd.Series) and np.ndim(y) != 1:
+        raise DataError(MESSAGES["y_dims"].format(shape=np.shape(y)))
+    series = y if isinstance(y, pd.Series) else pd.Series(y)
+    if len(series) != n_samples:
+        raise DataError(MESSAGES["y_length"].format(n_X=n_samples, n_y=len(series)))
+    if series.isna().any():
+        raise DataError(MESSAGES["y_missing"].format(rows=describe_mask(series.isna().to_numpy())))
+    _check_label_types(series)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categorical = series.cat.remove_unused_categories()
+        codes, classes = categorical.cat.codes.to_numpy(), categorical.cat.categories.to_numpy()
+    else:
+        values = series.to_numpy()
+        if np.issubdtype(values.dtype, np.floating) and np.any(values != np.round(values)):
+            raise DataError(MESSAGES["y_fraction"].format(example=values[values != np.round(values)][0]))
+        codes, classes = pd.factorize(values, sort=True)  # as np.unique(return_inverse=True), by hashing: faster
+        classes = np.asarray(classes)
+    if len(classes) < 2:
+        raise DataError(MESSAGES["y_single"].format(label=classes.tolist()[0]))
+    return np.asarray(codes, dtype=np.intp), classes
+
+
+_MIXED_KINDS = {"mixed", "mixed-integer"}
+"""What :func:`pandas.api.types.infer_dtype` calls labels of several types (numbers and text, or others)."""
+
+
+def _check_label_types(series: pd.Series) -> None:
+    """Raise a DataError when labels (no missing ones) are infinite or mix types (``0`` and ``"a"``, or ``True``)."""
+    if pd.api.types.is_float_dtype(series.dtype) and np.isinf(series.to_numpy(dtype=float)).any():
+        raise DataError(MESSAGES["y_infinite"].format(rows=describe_mask(np.isinf(series.to_numpy(dtype=float)))))
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in _MIXED_KINDS:
+        kinds = sorted({type(label).__name__ for label in series})
+        raise DataError(
+            f"y mixes labels of types {kinds}, which would make classes such as 1 and '1' distinct; "
+            "make them one type, e.g. y.astype(str)"
+        )
+
+
+def with_reference(model_data: ModelData, reference, family) -> ModelData:
+    """``model_data`` with the class ``reference`` moved first (the others keep their order); None keeps it.
+
+    The first class is the reference of a multiclass model (its coefficients are fixed at zero) and the
+    non-event class of a binary one (the event ``classes[1]`` is then the other class). The class codes are
+    renumbered by arithmetic, so rows in memory and dask rows out of core alike stay as they are.
+
+    Raises
+    ------
+    OptionError
+        When ``family`` has no reference class (the symmetric parameterization).
+    DataError
+        When ``reference`` is not one of the classes, listing them.
+    """
+    if reference is None:
+        return model_data
+    labels = model_data.classes.tolist()
+    if family.n_linear_predictors(len(labels)) == len(labels):
+        raise OptionError(
+            f"reference={reference!r} chooses the class whose coefficients are fixed at zero, but the "
+            "symmetric parameterization has a coefficient column for every class; drop reference= or "
+            "pass parameterization='reference'"
+        )
+    if not _is_label(reference, labels):
+        raise DataError(f"reference={reference!r} is not a class of y; the classes are {labels}")
+    first = labels.index(reference)
+    order = [first, *(k for k in range(len(labels)) if k != first)]
+    codes = model_data.y  # first -> 0, the classes before it one up, those after it unchanged
+    return replace(model_data, y=codes + (codes < first) - first * (codes == first), classes=model_data.classes[order])
+
+
+def _is_label(value, labels: list) -> bool:
+    """Whether ``value`` is one of ``labels`` (an unhashable or array-like value is not)."""
+    try:
+        return bool(value in labels)
+    except (TypeError, ValueError):
+        return False
+
+
+def check_intercept(intercept, n_features: int) -> bool:
+    """``intercept`` as a bool, refusing a model without coefficients (no intercept and no features)."""
+    intercept = check_flag("intercept", intercept)
+    if not (n_features or intercept):
+        raise DataError(
+            "the model has no coefficients: no predictors and no intercept, so every class would have the "
+            "same probability everywhere; add predictors, or keep the intercept (in a formula, '- 1' and "
+            "'+ 0' remove it)"
+        )
+    return intercept
+
+
+def check_prior(prior):
+    """Return ``prior`` if it is a prior (:data:`~bayeslogit.numerics.prior_specs.PRIORS`), else raise an OptionError
+    saying how to make one."""
+    if not isinstance(prior, PRIORS):
+        raise OptionError(
+            f"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal(sigma=2.5); got {type(prior).__name__}"
+        )
+    return prior
+
+
+def frequency_sd(squares: np.ndarray, total: float) -> np.ndarray:
+    """Standard deviations from weighted sums of squared deviations (p,) under frequency weights summing to
+    ``total``: ``sqrt(squares / (total - 1))``, NaN where ``total <= 1`` (no frequency makes a sample of one row)."""
+    return np.sqrt(squares / (total - 1.0)) if total > 1 else np.full(np.shape(squares), np.nan)
+
+
+def prepare(X, y, feature_names=None, weights=None) -> ModelData:
+    """Validate arrays or data frames into :class:`ModelData`."""
+    named = isinstance(X, pd.DataFrame) or feature_names is not None
+    X, names = validate_X(X, feature_names)
+    codes, classes = encode_labels(y, X.shape[0])
+    weights = validate_weights(weights, X.shape[0])
+    unweighted = classes[np.bincount(codes, weights, minlength=len(classes)) == 0]
+    if unweighted.size:
+        raise DataError(MESSAGES["w_class"].format(classes=unweighted.tolist()))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        squares = Design(X, False).moments(weights, np.zeros(X.shape[1]))[1]
+    check_scales(squares, names, lambda j: float(np.abs(X[:, j]).max()))
+    return ModelData(X, codes, weights, classes, names, named_features=named)
+
+
+def formula_data(rhs: str, response: str, data: pd.DataFrame, weights=None) -> tuple[ModelData, bool]:
+    """The validated data of a formula's right-hand side ``rhs`` and ``response`` column, and whether the formula
+    has an intercept."""
+    X, intercept, spec = design_from_formula(rhs, data)
+    check_finite(
+        X.to_numpy(dtype=float), tuple(map(str, X.columns)), MESSAGES["term_values"], formula=f"{response} ~ {rhs}"
+    )
+    read = [column for column in data.columns if str(column) in data_names(spec) | {response}]
+    return replace(
+        prepare(X, data[response], weights=weights), formula_spec=spec, frame=data.loc[X.index, read]
+    ), intercept
+
+
+def class_codes(classes: np.ndarray, y) -> np.ndarray:
+    """Class codes (indices into a fitted model's ``classes``) of labels ``y`` of new rows, shape (n_samples,).
+
+    Unlike :func:`encode_labels`, which defines the classes from the training labels, this maps labels onto
+    the classes of a fitted model.
+
+    Raises
+    ------
+    DataError
+        When ``y`` holds labels the model was not fitted on, naming them.
+    """
+    labels = np.asarray(y)
+    if labels.ndim != 1:
+        raise DataError(f"y must be 1-D class labels; got shape {labels.shape}")
+    codes = pd.Index(classes).get_indexer(labels)
+    if np.any(codes < 0):
+        unknown = sorted({repr(label) for label in labels[codes < 0].tolist()})
+        raise DataError(
+            f"y holds labels the model was not fitted on: {', '.join(unknown)}; the model's "
+            f"classes are {classes.tolist()}. Map them onto these labels or drop those rows"
+        )
+    return codes
+
+
+def new_design(model_data: ModelData, rhs: str | None, X) -> np.ndarray:
+    """Validated predictors (n_samples, n_features) of new rows for a model fitted on ``model_data``.
+
+    A formula model expands a data frame by the spec of its formula's right-hand side ``rhs``; a model with
+    named features takes a data frame's columns by name (in any order); arrays, and data frames given to a
+    model of unnamed features, must have the model's columns in order.
+    """
+    names = list(model_data.feature_names)
+    if model_data.formula_spec is not None:
+        if not isinstance(X, pd.DataFrame):
+            raise DataTypeError(
+                "this model was built from a formula: pass new data as a DataFrame with "
+                f"the formula's columns; got {type(X).__name__}"
+            )
+        X, _, _ = design_from_formula(rhs, X, model_data.formula_spec)
+    elif isinstance(X, pd.DataFrame) and model_data.named_features:
+        missing = [name for name in names if name not in set(map(str, X.columns))]
+        if missing:
+            raise DataError(f"X lacks the column(s) {missing} that the model was fitted on ({names})")
+        X = X[names]
+    width_matches = not isinstance(X, pd.DataFrame) and np.ndim(X) == 2 and np.shape(X)[1] == len(names)
+    X, _ = validate_X(X, names if width_matches else None)
+    if X.shape[1] != len(names):
+        raise DataError(f"X has {X.shape[1]} columns but the model was fitted on {len(names)}: {names}")
+    return X
