@@ -7,18 +7,34 @@ One name per thing, throughout the package:
 * ``coef``: the coefficients, the intercept first. A coefficient matrix has shape (P, M), P coefficients per
   linear predictor and M linear predictors (1 for a Bernoulli model; K - 1 classes against a reference, or K,
   for a categorical one); ``vec(B)`` flattens it class-major (``order="F"``), labelled ``name[class]``.
-* ``draws``: draws PER CHAIN, as ``fit_mcmc(draws=...)`` and ArviZ's ``draw`` dim; ``chains`` is the number
-  of chains, so a posterior fit holds ``n_chains * n_draws`` draws in all. ``fit.coef_draws`` is the array
-  (n_chains, n_draws, P, M) (a point fit is one chain of one draw), ``fit.draws`` the same as a labelled
-  ``xarray.DataArray``, ``fit.pooled_draws()`` the chains concatenated, (n_chains * n_draws, P, M).
+* ``draws`` is a count, of draws PER CHAIN, wherever it is an argument (``fit_mcmc(draws=...)``, ``--draws``,
+  the estimator's ``draws``) as in ArviZ's ``draw`` dim, and ``fit.n_draws`` on fits; ``chains`` is the number of
+  chains, so a posterior fit holds ``n_chains * n_draws`` draws in all. The draws themselves are
+  ``fit.coef_draws``, the array (n_chains, n_draws, P, M) (a point fit is one chain of one draw);
+  ``fit.posterior`` the same as a labelled ``xarray.DataArray`` (the ``posterior`` group of ``fit.to_datatree()``,
+  as ArviZ names it); ``fit.pooled_draws()`` the chains concatenated, (n_chains * n_draws, P, M).
+* ``predict_proba(X)`` is scikit-learn's, on fits and on the estimator alike: an array of shape (n_samples, K),
+  one column per class in ``classes_`` order, binary models included; a binary model's event probability
+  ``Pr(w = classes_[1])`` is ``predict_proba(X)[:, 1]``.
+* ``fit.linear_predictor(X)``: the linear predictor at the fit's coefficients (a posterior fit's posterior mean),
+  (n_samples,) for a binary model, (n_samples, K) class logits for a multiclass one. ``decision_function(X)`` is
+  the estimator's only, with scikit-learn's meaning: the log-odds of the predicted probabilities, which
+  ``predict`` follows (for a posterior fit they average over the draws, so the two differ).
+* ``llf``: the log-likelihood at a point fit's estimate (without the prior term), ``fit.llf`` and
+  ``fit.statistics()["llf"]`` alike, as statsmodels names it.
+* ``scale``: a prior's scale (a Normal's standard deviation), ``scale`` and ``intercept_scale`` in every prior,
+  ``--prior-scale`` and ``--intercept-scale`` on the command line, ``prior_scale`` and ``intercept_scale`` in the
+  estimator; ``fit.prior_scales`` the scales a fit used.
 * ``se``: the standard error of a point fit (ML, MAP), from the inverse Hessian; ``sd``: a posterior standard
   deviation (Laplace, MCMC). Tables name them so.
 * Intervals: ``ci_prob`` (default ``arviz_base.rcParams["stats.ci_prob"]``) and ``ci_kind`` ("eti" or "hdi"
-  for posteriors, "wald" for point fits), in columns named as ArviZ names them: ``eti89_lb``, ``eti89_ub``.
+  for posteriors, "wald" or "profile" for point fits), in columns named as ArviZ names them: ``eti89_lb``, ``eti89_ub``.
 * ``iterations``: an optimiser's record of its steps, one :class:`~bayeslogit.algorithms.newton.Iteration`
   each; ``fit.history`` is the same as a table; ``n_iter`` counts the steps.
-* ``method``: how a fit was made ("ml", "map", "laplace", "mcmc"); ``likelihood``: the family
-  ("bernoulli", "categorical"). Neither string is tested anywhere but in the tables that map them to classes.
+* ``method``: how a fit was made ("ml", "map", "laplace", "mcmc"). ``model.likelihood`` and ``model.family`` are
+  one choice: ``likelihood`` its name ("bernoulli", "categorical"), ``family`` its implementation (a
+  ``Bernoulli`` or ``Categorical`` object). Neither string is tested anywhere but in the tables that map them to
+  classes.
 """
 
 from importlib import import_module
@@ -36,15 +52,15 @@ from bayeslogit.exceptions import (
     SeparationError,
     SingularHessianError,
 )
-from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis, MCMCDiagnosis
+from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis
+from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis
 from bayeslogit.fits.diagnostics.prior_predictive import PriorPredictive
-from bayeslogit.fits.results.point import FailedFit, PointFit
+from bayeslogit.fits.results.point import FailedFit, MAPFit, MLFit, PointFit
 from bayeslogit.fits.results.posterior import LaplaceFit, MCMCFit, PosteriorFit
 from bayeslogit.fits.results.summary_table import SummaryTable
 from bayeslogit.fits.statistics.boundary import Boundary, PointBoundary, PosteriorBoundary
 from bayeslogit.fits.storage import files
 from bayeslogit.numerics.prior_specs import Cauchy, Normal, StudentT
-from bayeslogit.rows import in_memory as data
 from bayeslogit.surface.compare import Comparison, compare
 from bayeslogit.surface.model import LogisticModel
 
@@ -65,6 +81,8 @@ __all__ = [
     "StudentT",
     "Cauchy",
     "PointFit",
+    "MLFit",
+    "MAPFit",
     "PosteriorFit",
     "LaplaceFit",
     "MCMCFit",
@@ -102,7 +120,8 @@ __all__ = [
 
 
 def load(path, model=None):
-    """Read a fit written by ``fit.save(path)``: a :class:`PointFit`, :class:`LaplaceFit` or :class:`MCMCFit`.
+    """Read a fit written by ``fit.save(path)``: an :class:`MLFit`, :class:`MAPFit`, :class:`LaplaceFit` or
+    :class:`MCMCFit`.
 
     Parameters
     ----------
@@ -110,21 +129,25 @@ def load(path, model=None):
         A ``.nc`` file or a ``.zarr`` directory.
     model : LogisticModel, optional
         A model of the data the fit was made on, to attach to it (or another loaded fit's ``model``, to share it).
-        Without one, ``fit.model`` is a :class:`~bayeslogit.fits.storage.saved_model.SavedModel`: predictions on new
-        rows, summaries and boundaries work, and what needs the training rows raises :class:`DataError`.
+        Without one, ``fit.model`` is a :class:`~bayeslogit.fits.model_view.ModelView` of the saved labels:
+        predictions on new rows, summaries and boundaries work, and what needs the training rows raises
+        :class:`DataError`.
 
     Raises
     ------
     DataError
         When the file is damaged, was not written by ``fit.save``, is of another format version (versions 1 and 2,
         which pickled a formula's spec, are refused: fit and save again), or does not parse into a fit.
+    ImportError
+        When the packages of the file's format are not installed (the ``io`` extra: ``pip install
+        "bayeslogit[io]"``).
 
     Notes
     -----
     A saved fit is data (arrays and JSON): loading never unpickles or evaluates anything from the file. Its
     checksum detects damage, not deliberate tampering.
     """
-    return files.load(path, model, checks=data)
+    return files.load(path, model)
 
 
 def __getattr__(name: str):

@@ -5,6 +5,7 @@ what was received and what is allowed: "`draws` must be an integer >= 1; got 0".
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -55,3 +56,9 @@ def check_flag(name: str, value) -> bool:
 def check_newton_options(tol, max_iter) -> tuple[float, int]:
     """``tol`` (positive) and ``max_iter`` (an integer >= 1) of Newton's method, checked."""
     return check_positive("tol", tol), check_count("max_iter", max_iter, 1)
+
+
+def warn_renamed(old: str, new: str, why: str) -> None:
+    """Warn DeprecationWarning that the name ``old`` (of a method or attribute, called by the user) is now ``new``;
+    the old name works for one release."""
+    warnings.warn(f"{old} is renamed {new} ({why}); {old} will be removed in the next release", DeprecationWarning, 3)

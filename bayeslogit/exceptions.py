@@ -1,16 +1,99 @@
-"""Exceptions and warnings raised by bayeslogit.
+"""Exceptions and warnings raised by bayeslogit, and their messages as data.
 
-Each one says what went wrong and what to do about it.
+Each one says what went wrong and what to do about it. What to do depends on the door the user came in by: the
+Python API says ``fit_map``, the command line ``--methods map``, the scikit-learn estimator ``method="map"``. So a
+message is an :class:`Advice`: door-free text and :class:`Remedy` values, each naming what to do, in order. The
+user surface gives each door's words for the remedies (:mod:`bayeslogit.surface.advice`, through
+:func:`give_words`, when the package is imported); an :class:`Advice` reads as its Python words, the package's own
+API, and :meth:`Advice.render` says it in another door's.
 """
 
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 _PACKAGE_DIR = str(Path(__file__).parent)
 
+DEFAULT_DOOR = "python"
+"""The door whose words a message reads as: the Python API."""
 
-class BayeslogitError(Exception):
-    """Base class of every exception the package raises on purpose."""
+_WORDS: dict[str, Callable] = {}  # door -> words(remedy) -> str, given by the user surface (give_words)
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """What to do about a problem, as data: ``name`` says what (``"use_map"``, ``"autoscale_off"``,
+    ``"raise_target_accept"``), ``value`` the figure it suggests, if any (``0.95``). Each door has its words for it.
+    """
+
+    name: str
+    value: float | int | None = None
+
+
+def give_words(door: str, words: Callable[[Remedy], str]) -> None:
+    """Let messages say remedies in ``door``'s words: ``words(remedy) -> str``."""
+    _WORDS[door] = words
+
+
+def _said(parts: tuple, door: str) -> str:
+    """The text of ``parts`` (text and remedies) with each remedy in ``door``'s words, capitalised where it starts
+    a sentence; a remedy without words reads as its name in brackets."""
+    words, text = _WORDS.get(door), ""
+    for part in parts:
+        if isinstance(part, Remedy):
+            said = words(part) if words else f"[{part.name}]"
+            part = said[:1].upper() + said[1:] if not text or text.endswith(". ") else said
+        text += part
+    return text
+
+
+class Advice(str):
+    """A message as data: its text in the Python API's words (it is that ``str``), and the parts it was said from,
+    door-free text and :class:`Remedy` values, so that another door can say it in its own words (:meth:`render`).
+
+    Parameters
+    ----------
+    *parts : str or Remedy
+        In order: ``Advice("did not converge. ", Remedy("raise_max_iter"), ", or use ", Remedy("use_map"))``.
+    """
+
+    parts: tuple
+
+    def __new__(cls, *parts: str | Remedy) -> "Advice":
+        advice = super().__new__(cls, _said(parts, DEFAULT_DOOR))
+        advice.parts = parts
+        return advice
+
+    @property
+    def remedies(self) -> tuple[Remedy, ...]:
+        """The remedies it suggests, in order."""
+        return tuple(part for part in self.parts if isinstance(part, Remedy))
+
+    def render(self, door: str) -> str:
+        """The message in ``door``'s words (``"python"``, ``"cli"``, ``"estimator"``)."""
+        return _said(self.parts, door)
+
+
+def advice_of(message) -> Advice | None:
+    """The :class:`Advice` that an exception or warning was raised with (or ``message`` itself), None if none."""
+    found = message.args[0] if isinstance(message, BaseException) and message.args else message
+    return found if isinstance(found, Advice) else None
+
+
+class Advised:
+    """What the package's exceptions and warnings share: a message (``args[0]``) that may be an :class:`Advice`."""
+
+    @property
+    def remedies(self) -> tuple[Remedy, ...]:
+        """What the message suggests doing, in order (none for a message of plain text)."""
+        advice = advice_of(self)
+        return () if advice is None else advice.remedies
+
+
+class BayeslogitError(Advised, Exception):
+    """Base class of every exception the package raises on purpose; its message is a ``str`` or an
+    :class:`Advice`."""
 
 
 class DataError(BayeslogitError, ValueError):
@@ -65,15 +148,15 @@ class SingularHessianError(BayeslogitError, ArithmeticError):
     """The Hessian of the objective is not positive definite where it must be."""
 
 
-class ConvergenceWarning(UserWarning):
+class ConvergenceWarning(Advised, UserWarning):
     """An optimiser or a sampler did not reach its convergence criteria."""
 
 
-class PriorWarning(UserWarning):
+class PriorWarning(Advised, UserWarning):
     """A prior implies near-certain predictions before seeing data (see ``LogisticModel.prior_predictive``)."""
 
 
 def warn_convergence(message: str, category: type[Warning] = ConvergenceWarning):
     """Issue a warning (a :class:`ConvergenceWarning` by default) attributed to the first caller outside the
-    package."""
+    package; an :class:`Advice` stays one, as the warning's ``args[0]``, for another door to say in its words."""
     warnings.warn(message, category, skip_file_prefixes=(_PACKAGE_DIR,))

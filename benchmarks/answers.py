@@ -30,14 +30,21 @@ def _numbers(value) -> np.ndarray:
     return np.asarray(value, dtype=float).ravel()
 
 
+def _probabilities(fit, new_rows) -> np.ndarray:
+    """``fit.predict_proba(new_rows)`` (n, K), as answers record it: of a binary model, the event's column (n,) only,
+    so that answers saved when a binary fit's ``predict_proba`` was (n,) compare with these."""
+    proba = fit.predict_proba(new_rows)
+    return proba[:, 1] if fit.model.n_classes == 2 else proba
+
+
 def _fit_answers(name: str, fit, new_rows, folder: Path) -> dict:
     """The answers of one fit, keyed ``name/what``."""
     out = {
         "coef": fit.coef,
         "cov": fit.cov,
-        "predict_proba": fit.predict_proba(new_rows),
+        "predict_proba": _probabilities(fit, new_rows),
         "log_proba": fit.log_proba(new_rows),
-        "decision": fit.decision_function(new_rows),
+        "decision": fit.linear_predictor(new_rows),
     }
     out["summary"] = fit.summary().select_dtypes("number")
     out["odds_ratios"] = fit.odds_ratios().select_dtypes("number")
@@ -51,7 +58,7 @@ def _fit_answers(name: str, fit, new_rows, folder: Path) -> dict:
     path = folder / f"{name.replace('/', '-')}.nc"
     fit.save(path)
     loaded = bl.load(path)
-    out["loaded_predict_proba"] = loaded.predict_proba(new_rows)
+    out["loaded_predict_proba"] = _probabilities(loaded, new_rows)
     out["loaded_interval"] = loaded.predict_interval(new_rows).select_dtypes("number")
     return {f"{name}/{key}": _numbers(value) for key, value in out.items()}
 
@@ -79,7 +86,7 @@ def answers() -> dict:
     with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for model_name, (model, new_rows) in models.items():
-            prior = bl.Normal(2.5, intercept_sigma=5.0, autoscale=True)
+            prior = bl.Normal(2.5, intercept_scale=5.0, autoscale=True)
             fits = model.fit_all(prior, random_seed=3, draws=200, tune=100, chains=2, progressbar=False)
             for method, fit in fits.items():
                 if hasattr(fit, "error"):

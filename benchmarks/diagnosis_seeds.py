@@ -31,7 +31,7 @@ def cases():
     yield (
         "wells",
         bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells),
-        bl.Normal(sigma=2.5, intercept_sigma=None),
+        bl.Normal(scale=2.5, intercept_scale=None),
     )
     from sklearn.datasets import load_breast_cancer
 

@@ -23,7 +23,7 @@ LAUNCH_TEMP = 31.0  # degrees Fahrenheit, 28 January 1986
 def probability_at(fit, model, frame: pd.DataFrame, ci_prob: float) -> tuple[float, float, float]:
     """Pr(damage) at the one row of ``frame``: the fit's estimate (posterior mean) and, for a posterior fit,
     the equal-tailed ``ci_prob`` interval of its draws (NaN for a point fit)."""
-    estimate = float(fit.predict_proba(frame)[0])
+    estimate = float(fit.predict_proba(frame)[0, 1])
     if not isinstance(fit, bl.PosteriorFit):
         return estimate, np.nan, np.nan
     per_draw = fit.predictive_draws(model.design_matrix(frame))[:, 0, 1]
@@ -62,7 +62,7 @@ def main(argv=None):
         print(f"  {method:<8}{estimate:.4f}{interval}  no damage 1 in {1 / (1 - estimate):,.0f}")
 
     temps = pd.DataFrame({"temp": np.arange(30.0, 83.0)})
-    curves = pd.DataFrame({method: fit.predict_proba(temps) for method, fit in fitted.items()}, index=temps.temp)
+    curves = pd.DataFrame({method: fit.predict_proba(temps)[:, 1] for method, fit in fitted.items()}, index=temps.temp)
     log_odds = np.log(curves / (1 - curves))
     spread = log_odds.max(axis=1) - log_odds.min(axis=1)
     inside = spread.loc[flights.temp.min():]

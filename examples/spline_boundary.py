@@ -28,7 +28,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     wells = bl.datasets.load_wells()
-    prior = bl.Normal(args.sigma, intercept_sigma=None)
+    prior = bl.Normal(args.sigma, intercept_scale=None)
     settings = {"random_seed": args.seed, "draws": args.draws, "chains": args.chains, "progressbar": False}
     spline = bl.LogisticModel.from_formula(SPLINE, wells)
     fits = spline.fit_all(prior, **settings)
@@ -48,7 +48,7 @@ def main(argv=None):
 
     low, high = wells.dist100.min(), wells.dist100.max()  # a B-spline is not defined beyond its data
     along = pd.DataFrame({"dist100": np.linspace(low, high, 7), "arsenic": np.full(7, wells.arsenic.median())})
-    table = pd.DataFrame({method: fit.predict_proba(along) for method, fit in fits.items()
+    table = pd.DataFrame({method: fit.predict_proba(along)[:, 1] for method, fit in fits.items()
                           if not isinstance(fit, bl.FailedFit)}, index=along.dist100.round(2).rename("dist100 (100 m)"))
     print(f"Pr(switch) along distance at the median arsenic level ({wells.arsenic.median():g}):")
     print(table.round(3).to_string())

@@ -27,15 +27,15 @@ import bayeslogit as bl
 from _common import example_parser, write_figures
 
 BEFORE = {  # label -> prior, on the ten standardised predictors: a wide intercept prior, then a narrow one
-    "Normal(10), intercept 10": bl.Normal(10, intercept_sigma=10),
+    "Normal(10), intercept 10": bl.Normal(10, intercept_scale=10),
     "StudentT(7, 2.5), intercept 10": bl.StudentT(7, 2.5, intercept_scale=10),
     "Cauchy(2.5), intercept 10": bl.Cauchy(2.5, intercept_scale=10),
-    "Normal(0.5), intercept 1": bl.Normal(0.5, intercept_sigma=1),
+    "Normal(0.5), intercept 1": bl.Normal(0.5, intercept_scale=1),
     "StudentT(7, 2.5), intercept 1": bl.StudentT(7, 2.5, intercept_scale=1),
     "Cauchy(2.5), intercept 1": bl.Cauchy(2.5, intercept_scale=1),
 }
 SEPARATED = {  # label -> prior, all autoscaled
-    "Normal(2.5)": bl.Normal(2.5, intercept_sigma=10, autoscale=True),
+    "Normal(2.5)": bl.Normal(2.5, intercept_scale=10, autoscale=True),
     "StudentT(7, 2.5)": bl.StudentT(7, 2.5, intercept_scale=10),
     "Cauchy(2.5)": bl.Cauchy(2.5, intercept_scale=10),
 }

@@ -94,7 +94,8 @@ def test_every_returned_type_is_exported(wells_split_fits):
     assert {type(obj).__name__ for obj in returned} == {
         "FailedFit",
         "Comparison",
-        "PointFit",
+        "MLFit",
+        "MAPFit",
         "LaplaceFit",
         "MCMCFit",
         "PointBoundary",

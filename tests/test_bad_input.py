@@ -122,7 +122,7 @@ def _fits_are_finite_or_refused(model: bl.LogisticModel):
     rounding)."""
     for fit, refusals in (
         (model.fit_ml, (bl.SeparationError, bl.CollinearityError)),
-        (lambda: model.fit_map(bl.Normal(sigma=2.5)), bl.CollinearityError),
+        (lambda: model.fit_map(bl.Normal(scale=2.5)), bl.CollinearityError),
     ):
         try:
             with warnings.catch_warnings():

@@ -260,7 +260,7 @@ def test_unusable_input_is_one_line_and_status_1(tmp_path, argv, words):
         ("--draws", "0", "must be an integer >= 1; got '0'"),
         ("--chains", "two", "must be an integer >= 1; got 'two'"),
         ("--methods", "ml,bayes", "must be distinct names from ml, map, laplace, mcmc"),
-        ("--prior-sigma", "-1", "must be a positive number; got '-1'"),
+        ("--prior-scale", "-1", "must be a positive number; got '-1'"),
     ],
 )
 def test_a_bad_option_value_is_one_line_naming_the_option_and_status_2(option, value, words):
@@ -276,8 +276,8 @@ def test_help_explains_every_option_with_examples():
         "--sep",
         "--encoding",
         "--drop-missing",
-        "--prior-sigma",
-        "--intercept-sigma",
+        "--prior-scale",
+        "--intercept-scale",
         "--methods",
         "--draws",
         "--chains",

@@ -9,7 +9,8 @@ from conftest import split
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss
 
 import bayeslogit as bl
-from bayeslogit.surface.compare import calibration_bins, compare, expected_calibration_error
+from bayeslogit.fits.statistics.calibration import calibration_bins, expected_calibration_error
+from bayeslogit.surface.compare import compare
 
 PRIOR = bl.Normal(2.5)
 METRICS = ["log_loss", "accuracy", "brier", "ece"]
@@ -65,7 +66,7 @@ def test_wells_held_out_table_has_every_metric_finite(wells_split):
 @pytest.mark.parametrize("method", ["ml", "map", "laplace", "mcmc"])
 def test_wells_metrics_equal_scikit_learn(wells_split, method):
     fits, test, table = wells_split
-    proba = fits[method].predict_proba(test)
+    proba = fits[method].predict_proba(test)[:, 1]
     y = test["switched"].to_numpy()
     # The table's metrics against scikit-learn's on the same predictions: only rounding separates them.
     assert table.loc[("held-out", "log_loss"), method] == pytest.approx(log_loss(y, proba), abs=1e-12)
@@ -116,10 +117,8 @@ def test_without_test_data_the_metrics_are_labelled_in_sample(wells_split):
     table = compare([fits["ml"], fits["map"]])
     assert "in-sample" in table.index.get_level_values(0) and "held-out" not in table.index.get_level_values(0)
     model = fits["ml"].model
-    proba = fits["ml"].predict_proba()
-    assert table.loc[("in-sample", "log_loss"), "ml"] == pytest.approx(
-        -fits["ml"].loglik / len(model.data.y), rel=1e-12
-    )
+    proba = fits["ml"].predict_proba()[:, 1]
+    assert table.loc[("in-sample", "log_loss"), "ml"] == pytest.approx(-fits["ml"].llf / len(model.data.y), rel=1e-12)
     assert table.loc[("in-sample", "log_loss"), "ml"] == pytest.approx(log_loss(model.data.y, proba), abs=1e-12)
 
 
@@ -191,11 +190,11 @@ def test_terminal_form_has_sections_and_methods(wells_split):
 def test_loo_rows_in_blocks_equal_arviz_loo(wells_split_fits, monkeypatch, method):
     """compare computes PSIS-LOO block of rows by block (memory bounded by rows x draws of one block); the sums
     equal ArviZ's loo on the whole DataTree, r_eff included, even with blocks of a few rows."""
-    from bayeslogit.fits.diagnostics import loo
+    from bayeslogit.numerics import blocks
 
     fit = wells_split_fits[0][method]
     reference = fit.loo()
-    monkeypatch.setattr(loo, "_BLOCK_ELEMENTS", 7 * fit.n_chains * fit.n_draws)
+    monkeypatch.setattr(blocks, "BLOCK_VALUES", 7 * fit.n_chains * fit.n_draws)  # blocks of 7 rows
     rows = fit.comparison_rows()["loo"]
     assert rows["elpd_loo"] == pytest.approx(float(reference.elpd), rel=1e-12)
     assert rows["elpd_loo_se"] == pytest.approx(float(reference.se), rel=1e-10)

@@ -38,7 +38,7 @@ def models(request):
     "fit",
     [
         lambda m: m.fit_ml(),
-        lambda m: m.fit_map(bl.Normal(0.5, intercept_sigma=2.0)),
+        lambda m: m.fit_map(bl.Normal(0.5, intercept_scale=2.0)),
         lambda m: m.fit_map(bl.Cauchy(2.5, intercept_scale=10)),
     ],
     ids=["ml", "map", "map-cauchy-autoscaled"],
@@ -48,7 +48,7 @@ def test_chunked_point_fits_equal_the_in_memory_ones(models, fit):
     assert out_of_core.converged and out_of_core.n_iter == in_memory.n_iter
     np.testing.assert_allclose(out_of_core.params, in_memory.params, rtol=0, atol=1e-8)
     np.testing.assert_allclose(out_of_core.uncertainty, in_memory.uncertainty, rtol=0, atol=1e-8)
-    np.testing.assert_allclose(out_of_core.loglik, in_memory.loglik, rtol=1e-10)
+    np.testing.assert_allclose(out_of_core.llf, in_memory.llf, rtol=1e-10)
     assert out_of_core.summary().index.tolist() == in_memory.summary().index.tolist()
     # autoscaling: the predictors' sds of the construction's pass (a Gram matrix of scaled columns), as np.std's
     np.testing.assert_allclose(out_of_core.prior_scales, in_memory.prior_scales, rtol=1e-12)
@@ -109,6 +109,18 @@ def test_laplace_khat_is_exact_when_every_row_is_in_the_subsample():
         )
     ]
     assert fits[1].diagnosis.khat == pytest.approx(fits[0].diagnosis.khat, abs=1e-6)
+
+
+def test_rows_in_one_chunk_draw_the_subsample_that_rows_in_memory_draw():
+    """Rows in memory are one block of rows to the subsample of values_of_draws: past EXACT_DRAW_ROWS rows, a dask
+    array of one chunk draws the same rows, so the log posterior at the draws, and k-hat, are those in memory."""
+    X, y, weights = simulate(12_000, 2, seed=5)
+    rows = [(X, y, weights), [da.from_array(array, chunks=(len(y),) + array.shape[1:]) for array in (X, y, weights)]]
+    fits = [
+        bl.LogisticModel(X, y, weights=weights).fit_laplace(bl.Normal(1.0), draws=1_000, random_seed=2)
+        for X, y, weights in rows
+    ]
+    assert fits[1].diagnosis.khat == pytest.approx(fits[0].diagnosis.khat, abs=1e-9)
 
 
 @pytest.mark.parametrize("models", [2], indirect=True, ids=["binary"])

@@ -41,15 +41,15 @@ def test_bad_input_is_rejected_with_a_clear_message(frame, mutate, exception, pa
 
 @pytest.mark.parametrize("sigma", [-1.0, 0.0, np.inf, np.nan])
 def test_prior_scale_must_be_positive_and_finite(sigma):
-    with pytest.raises(ValueError, match=f"`sigma` must be positive and finite; got {sigma}"):
+    with pytest.raises(ValueError, match=f"`scale` must be positive and finite; got {sigma}"):
         bl.Normal(sigma)
-    with pytest.raises(ValueError, match="`intercept_sigma` must be positive"):
-        bl.Normal(1.0, intercept_sigma=sigma)
+    with pytest.raises(ValueError, match="`intercept_scale` must be positive"):
+        bl.Normal(1.0, intercept_scale=sigma)
 
 
 def test_per_predictor_sigma_must_match_the_predictors(frame):
     model = bl.LogisticModel(frame[["a", "b"]], frame["y"])
-    with pytest.raises(ValueError, match="`sigma` has 3 values but the model has 2 predictors"):
+    with pytest.raises(ValueError, match="`scale` has 3 values but the model has 2 predictors"):
         model.fit_map(bl.Normal([1.0, 2.0, 3.0]))
     narrow_a = model.fit_map(bl.Normal([0.01, 10.0]))
     assert abs(narrow_a.coef["a"]) < 0.01 < abs(model.fit_map(bl.Normal(10.0)).coef["a"])
@@ -174,9 +174,9 @@ def test_intercept_only_model_fits_the_log_odds(frame):
     "make, exception, pattern",
     [
         (
-            lambda f: bl.LogisticModel(f[["a"]], f["y"], intercept=False).fit_map(bl.Normal(1.0, intercept_sigma=2.0)),
+            lambda f: bl.LogisticModel(f[["a"]], f["y"], intercept=False).fit_map(bl.Normal(1.0, intercept_scale=2.0)),
             ValueError,
-            "`intercept_sigma` is 2.0 but the model has no intercept",
+            "`intercept_scale` is 2.0 but the model has no intercept",
         ),
         (
             lambda f: bl.LogisticModel(f[["a"]], f["y"], intercept=False).fit_map(bl.Normal([1.0, 2.0])),
@@ -189,7 +189,7 @@ def test_intercept_only_model_fits_the_log_odds(frame):
             "is for the categorical likelihood.*likelihood='categorical'",
         ),
         (lambda f: bl.LogisticModel(f[["a"]], f[["y", "y"]].to_numpy()), bl.DataError, "y must be 1-D.*\\(20, 2\\)"),
-        (lambda f: bl.Normal("wide"), TypeError, "`sigma` must be a number.*'wide'"),
+        (lambda f: bl.Normal("wide"), TypeError, "`scale` must be a number.*'wide'"),
         (lambda f: bl.LogisticModel.from_formula(3, f), bl.OptionError, "formula must be a string"),
         (
             lambda f: bl.LogisticModel.from_formula("y ~ a", f.to_numpy()),

@@ -65,7 +65,7 @@ def test_quasi_newton_fit_has_newtons_standard_errors_and_a_history_of_full_data
     assert np.all(np.diff(history["objective"]) <= 1e-9)
     assert history["decrement"].iloc[-2] <= 1e-12  # declared at a hundredth of tol, then one more step
     np.testing.assert_allclose(history.iloc[-1][model.coef_names].to_numpy(float), fit.coef.to_numpy())
-    assert fit.loglik == pytest.approx(-exact.value, rel=1e-13)
+    assert fit.llf == pytest.approx(-exact.value, rel=1e-13)
 
 
 def test_a_failing_subsample_hands_over_to_newton_on_all_rows():
@@ -164,3 +164,20 @@ def test_ml_on_wells_imports_neither_the_linear_programs_nor_formulaic():
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.splitlines() == ["[0.0027, -0.8966, 0.4608]", "[]"]
+
+
+def test_blas_threads_are_limited_inside_the_context_and_restored_after_it():
+    """Passes that run threads of their own hold every BLAS library loaded (NumPy's and SciPy's) to one thread."""
+    from threadpoolctl import threadpool_info
+
+    from bayeslogit.numerics.blas_threads import blas_threads
+
+    def blas_pools() -> dict:
+        return {pool["filepath"]: pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    before = blas_pools()
+    with blas_threads(1):
+        assert set(blas_pools().values()) == {1} and blas_pools().keys() == before.keys()
+    with blas_threads(None):
+        assert blas_pools() == before
+    assert blas_pools() == before

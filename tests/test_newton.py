@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 import bayeslogit as bl
-from bayeslogit.algorithms.newton import _quasi_newton, gradient_descent, newton
+from bayeslogit.algorithms.gradient_descent import gradient_descent
+from bayeslogit.algorithms.newton import newton
+from bayeslogit.algorithms.quasi_newton import quasi_newton
 
 
 def quadratic(A, b):
@@ -81,7 +83,7 @@ def test_quasi_newton_from_a_rough_hessian_reaches_the_minimum():
     A = root @ root.T + 6 * np.eye(6)
     b = rng.normal(size=6)
     rough = A + 0.3 * np.diag(np.diag(A))
-    result = _quasi_newton(first_order(quadratic(A, b)), np.zeros(6), rough, tol=1e-12, gtol=1e-10, max_iter=50)
+    result = quasi_newton(first_order(quadratic(A, b)), np.zeros(6), rough, tol=1e-12, gtol=1e-10, max_iter=50)
     assert result.converged and result.hess is None and result.n_iter < 20
     # stopped where the decrement (~|x - x*|^2 A / 2) reached the rounding of f (~1e-14), then one more step
     np.testing.assert_allclose(result.x, np.linalg.solve(A, b), rtol=0, atol=1e-8)
@@ -95,5 +97,5 @@ def test_quasi_newton_stops_short_on_a_non_descent_estimate():
     the line search fail: stopped, not converged, before max_iter, for Newton's method to take over."""
     A = np.diag([1.0, 2.0])
     bad = np.array([[1.0, 0.0], [0.0, -1e-3]])  # not positive definite: the Cholesky factorisation fails
-    result = _quasi_newton(first_order(quadratic(A, np.ones(2))), np.zeros(2), bad, tol=1e-12, gtol=1e-10, max_iter=10)
+    result = quasi_newton(first_order(quadratic(A, np.ones(2))), np.zeros(2), bad, tol=1e-12, gtol=1e-10, max_iter=10)
     assert not result.converged and result.n_iter < 10

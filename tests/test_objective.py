@@ -243,7 +243,7 @@ def test_values_of_draws_on_many_rows_match_the_exact_sum(rng, family, n_classes
     importance weights see only differences between draws, and an error of 0.02 changes any weight by 2 % at
     most; measured errors are 0.002-0.005, and the expansion without the remainder misses by 0.05-0.12.
     """
-    from bayeslogit.numerics.objective import EXACT_DRAW_ROWS
+    from bayeslogit.numerics.draw_values import EXACT_DRAW_ROWS
     from bayeslogit.numerics.predictive import total_log_likelihood
 
     n = 3 * EXACT_DRAW_ROWS
@@ -257,3 +257,93 @@ def test_values_of_draws_on_many_rows_match_the_exact_sum(rng, family, n_classes
     error = objective.values_of_draws(draws) - exact
     assert np.ptp(exact) > 10
     assert np.abs(error).max() < 0.02
+
+
+def test_one_log_sigmoid_serves_every_bernoulli_quantity(rng):
+    """``log sig`` is written once (links.log_sigmoid): it equals scipy's to a few ulp across the whole range, and
+    the Bernoulli value, derivative pass and per-row log-likelihood are built on it exactly."""
+    from scipy.special import log_expit
+
+    from bayeslogit.numerics.links import log_sigmoid, log_sigmoid_pair, sigmoid_pair, softplus
+
+    eta = np.concatenate([rng.normal(scale=scale, size=500) for scale in (0.01, 1.0, 30.0, 700.0)])
+    exact = log_expit(eta)
+    np.testing.assert_allclose(log_sigmoid(eta), exact, rtol=4 * np.finfo(float).eps, atol=0)
+    np.testing.assert_array_equal(softplus(eta), -log_sigmoid(-eta))
+    np.testing.assert_array_equal(log_sigmoid_pair(eta), (log_sigmoid(eta), log_sigmoid(-eta)))
+    y = rng.integers(0, 2, eta.size)
+    weights = rng.uniform(0.5, 2.0, eta.size)
+    family = FAMILIES["bernoulli"]("reference")
+    nll = softplus(eta) - y * eta
+    value, d1, d2 = family.derivatives(eta[:, None], y, weights)
+    assert value == family.value(eta[:, None], y, weights) == family.first_derivatives(eta[:, None], y, weights)[0]
+    assert value == float(weights @ nll)
+    np.testing.assert_array_equal(family.log_likelihood(eta[:, None], y), log_sigmoid(np.where(y == 1, eta, -eta)))
+    p1, p0 = sigmoid_pair(eta)
+    np.testing.assert_array_equal(d1[:, 0], weights * (p1 - y))
+    np.testing.assert_array_equal(d2[:, 0, 0], weights * (p1 * p0))
+
+
+@pytest.mark.parametrize("parameterization", ["reference", "symmetric"])
+def test_categorical_passes_share_one_softmax(rng, parameterization):
+    """The value alone, the first derivatives and the full pass give the same value and gradient, bit for bit."""
+    family = FAMILIES["categorical"](parameterization)
+    M = family.n_linear_predictors(4)
+    eta, y, weights = rng.normal(scale=3.0, size=(300, M)), rng.integers(0, 4, 300), rng.uniform(0.5, 2.0, 300)
+    value, d1 = family.first_derivatives(eta, y, weights)
+    full_value, full_d1, d2 = family.derivatives(eta, y, weights)
+    assert value == full_value == family.value(eta, y, weights)
+    np.testing.assert_array_equal(d1, full_d1)
+    p = np.exp(family.log_probabilities(eta))[:, 4 - M :]
+    np.testing.assert_allclose(
+        d2, weights[:, None, None] * (np.einsum("ij,jk->ijk", p, np.eye(M)) - p[:, :, None] * p[:, None, :]), atol=1e-15
+    )
+
+
+@pytest.mark.parametrize("n_items, values_per_item", [(0, 3), (1, 10**9), (10, 3), (1_000, 700), (10**6, 20)])
+def test_blocks_cover_every_item_in_order_and_hold_at_most_the_block_values(n_items, values_per_item):
+    from bayeslogit.numerics.blocks import BLOCK_VALUES, block_slices
+
+    slices = list(block_slices(n_items, values_per_item))
+    assert [index for s in slices for index in range(s.start, s.stop)] == list(range(n_items))
+    assert all(0 < (s.stop - s.start) * values_per_item <= max(BLOCK_VALUES, values_per_item) for s in slices)
+    assert [s.stop - s.start for s in block_slices(10, values_per_item, length=4)] == [4, 4, 2]
+
+
+@pytest.mark.parametrize("family, n_classes, parameterization", [CASES[0], CASES[2], CASES[3]])
+def test_predictions_over_draws_do_not_depend_on_the_block_size(rng, monkeypatch, family, n_classes, parameterization):
+    """Blocks of one row and a few draws, spread over threads, give what one block gives, to rounding."""
+    from bayeslogit.numerics import blocks, predictive
+
+    objective = make_objective(rng, family, n_classes, parameterization, n=40)
+    P, M = objective.shape
+    draws = rng.normal(scale=0.5, size=(37, P, M))
+    rows = (objective.family, objective.design)
+    labelled = (*rows, objective.y, objective.weights)
+
+    def answers():
+        return [
+            predictive.average_log_proba(*rows, draws),
+            predictive.proba_moments(*rows, draws)[1],
+            predictive.proba_per_draw(*rows, draws),
+            predictive.log_likelihood_per_draw(*labelled, draws),
+            predictive.total_log_likelihood(*labelled, draws),
+            predictive.expansion_remainder(*labelled, draws.mean(axis=0), draws),
+        ]
+
+    whole = answers()
+    monkeypatch.setattr(blocks, "BLOCK_VALUES", 50)
+    for got, expected in zip(answers(), whole, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_weighted_sd_counts_a_weight_as_that_many_rows(rng):
+    """The sd of rows of integer weights is that of the rows repeated (divisor sum(w) - 1), also for a column whose
+    mean is a million times its sd; NaN when the weights sum to 1."""
+    from bayeslogit.numerics.column_moments import weighted_sd
+
+    X = rng.normal(size=(50, 3)) + [0.0, 1e6, -3.0]
+    weights = rng.integers(1, 4, size=50)
+    repeated = np.repeat(X, weights, axis=0).std(axis=0, ddof=1)
+    np.testing.assert_allclose(weighted_sd(X, weights.astype(float)), repeated, rtol=1e-9)
+    assert np.isnan(weighted_sd(X[:1], np.ones(1))).all()

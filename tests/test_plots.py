@@ -16,8 +16,9 @@ from scipy import stats
 from scipy.special import expit
 
 import bayeslogit as bl
+from bayeslogit.fits.statistics.calibration import calibration_bins
 from bayeslogit.plots import animate_optimization, plot_boundary, plot_calibration, plot_coef
-from bayeslogit.surface.compare import calibration_bins, compare
+from bayeslogit.surface.compare import compare
 
 PRIOR = bl.Normal(2.5)
 
@@ -256,7 +257,7 @@ def test_data_columns_draw_curved_boundaries_through_the_formula(spline_fits):
         (contour,) = by_gid(main, f"{method}-boundary")
         points = np.concatenate([path.vertices for path in contour.get_paths()])
         frame = pd.DataFrame({"dist100": points[:, 0], "arsenic": points[:, 1], "educ": educ})
-        np.testing.assert_allclose(fits[method].predict_proba(frame), 0.5, atol=5e-3)  # linear interpolation
+        np.testing.assert_allclose(fits[method].predict_proba(frame)[:, 1], 0.5, atol=5e-3)  # linear interpolation
     # The band's edge: where the posterior probability that Pr > 0.5 is 0.05 or 0.95, so the winning class
     # wins in 95% of the draws. The share moves in steps of 1/400 and is interpolated linearly on an 80 x 80
     # grid, over cells across which it changes by up to 0.05 where the band is narrow.
@@ -295,11 +296,11 @@ def test_one_data_column_through_a_quadratic_formula():
     ax, strip = fig.axes[:2]
     (curve,) = by_gid(ax, "map-curve")
     x, y = curve.get_data()
-    np.testing.assert_allclose(y, fits["map"].predict_proba(pd.DataFrame({"temp": x})), rtol=1e-12)
+    np.testing.assert_allclose(y, fits["map"].predict_proba(pd.DataFrame({"temp": x}))[:, 1], rtol=1e-12)
     (crossings,) = by_gid(strip, "map-threshold")
     at = crossings.get_xdata()
     assert len(at) >= 1
-    np.testing.assert_allclose(fits["map"].predict_proba(pd.DataFrame({"temp": at})), 0.5, atol=1e-3)
+    np.testing.assert_allclose(fits["map"].predict_proba(pd.DataFrame({"temp": at}))[:, 1], 0.5, atol=1e-3)
     assert fig.get_supxlabel() == ""  # nothing is held
 
 
@@ -386,8 +387,7 @@ def test_reliability_diagram_matches_the_bins_and_compare(wells_fits):
     model = wells_fits["ml"].model
     for method in ("ml", "map"):
         (line,) = by_gid(diagram, f"{method}-reliability")
-        p1 = wells_fits[method].predict_proba()
-        bins = calibration_bins(np.column_stack([1 - p1, p1]), model.data.y)
+        bins = calibration_bins(wells_fits[method].predict_proba(), model.data.y)
         np.testing.assert_allclose(line.get_xdata(), bins["confidence"], rtol=1e-12)
         np.testing.assert_allclose(line.get_ydata(), bins["frequency"], rtol=1e-12)
         assert not line.get_clip_on()
@@ -455,7 +455,7 @@ def test_animation_reports_non_convergence_instead_of_warning(tmp_path):
     with pytest.raises(
         TypeError,
         match=r"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. "
-        r"bl.Normal\(sigma=2.5\); got float",
+        r"bl.Normal\(2.5\); got float",
     ):
         animate_optimization(model, path=tmp_path / "x.gif", prior=2.5)
     with pytest.raises(ValueError, match="`max_iter` must be an integer >= 1; got 0"):

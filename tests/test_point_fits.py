@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import bayeslogit as bl
+from bayeslogit.fits.storage.checksum import checksum
 
 sklearn_linear = pytest.importorskip("sklearn.linear_model")
 sklearn_datasets = pytest.importorskip("sklearn.datasets")
@@ -55,12 +56,12 @@ def test_reference_and_symmetric_ml_give_the_same_probabilities():
     np.testing.assert_allclose(symmetric.params.sum(axis=1), 0.0, atol=1e-10)
     centred = np.column_stack([np.zeros(4), reference.params])
     np.testing.assert_allclose(symmetric.params, centred - centred.mean(axis=1, keepdims=True), atol=1e-7)
-    assert symmetric.loglik == pytest.approx(reference.loglik, abs=1e-9)
+    assert symmetric.llf == pytest.approx(reference.llf, abs=1e-9)
 
 
 def test_map_with_huge_sigma_equals_ml(wells):
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic + educ", wells)
-    ml, map_ = model.fit_ml(), model.fit_map(bl.Normal(1e8, intercept_sigma=1e8))
+    ml, map_ = model.fit_ml(), model.fit_map(bl.Normal(1e8, intercept_scale=1e8))
     np.testing.assert_allclose(map_.coef.to_numpy(), ml.coef.to_numpy(), atol=1e-6)
     np.testing.assert_allclose(map_.se.to_numpy(), ml.se.to_numpy(), rtol=1e-6)
 
@@ -93,6 +94,41 @@ def test_covariance_is_inverse_hessian_and_summary_is_consistent(wells):
     assert list(fit.cov.index) == ["Intercept", "dist100", "arsenic"]
 
 
+def test_ml_and_map_are_point_fits_that_differ_by_their_class(wells):
+    """ML tests its coefficients and profiles the likelihood; MAP, shrunk by its prior, does neither."""
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
+    ml, mp = model.fit_ml(), model.fit_map(bl.Normal(2.5))
+    assert (type(ml), type(mp)) == (bl.MLFit, bl.MAPFit) and isinstance(mp, bl.PointFit)
+    assert list(ml.summary().columns) == ["estimate", "se", "z", "p_value", "wald89_lb", "wald89_ub"]
+    assert list(mp.summary().columns) == ["estimate", "se", "wald89_lb", "wald89_ub"]
+    assert "profile interval of the likelihood" in ml.summary(ci_kind="profile").attrs["uncertainty"]
+    assert "of the log posterior" in mp.summary(ci_kind="profile").attrs["uncertainty"]
+    assert np.isnan(mp.statistics()["aic"]) and ml.statistics()["aic"] == pytest.approx(2 * (3 - ml.llf))
+    assert repr(ml).startswith("MLFit(converged in") and repr(mp).startswith("MAPFit(converged in")
+    assert f"llf={ml.statistics()['llf']:.4f}," in repr(ml)  # the attribute llf is the statistics' llf
+
+
+def test_point_fits_saved_under_the_former_class_name_load_as_ml_and_map(wells, tmp_path):
+    """Files written before ML and MAP had classes of their own say "PointFit": the method picks the class."""
+    import json
+
+    import xarray as xr
+
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
+    for fit in (model.fit_ml(), model.fit_map(bl.Normal(2.5))):
+        tree = xr.load_datatree(fit.save(tmp_path / f"{fit.method}.nc"))
+        meta = json.loads(tree.attrs["bayeslogit"])
+        assert meta["fit"] == type(fit).__name__
+        del meta["checksum"]
+        meta["fit"] = "PointFit"
+        tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": checksum(tree, meta)})
+        tree.to_netcdf(tmp_path / f"former-{fit.method}.nc", engine="h5netcdf")
+        loaded = bl.load(tmp_path / f"former-{fit.method}.nc")
+        assert type(loaded) is type(fit)
+        np.testing.assert_array_equal(loaded.predict_proba(wells.iloc[:20]), fit.predict_proba(wells.iloc[:20]))
+        pd.testing.assert_frame_equal(loaded.summary(), fit.summary(), check_exact=True)
+
+
 def test_newton_history_decreases_and_converges_quadratically(wells):
     fit = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells).fit_ml()
     history = fit.history
@@ -118,12 +154,12 @@ def test_predictions_binary(wells):
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
     fit = model.fit_ml()
     new = pd.DataFrame({"dist100": [0.0, 1.0], "arsenic": [1.0, 0.5]})
-    eta = fit.decision_function(new)
+    eta = fit.linear_predictor(new)
     c = fit.coef
     np.testing.assert_allclose(eta, c["Intercept"] + c["dist100"] * new.dist100 + c["arsenic"] * new.arsenic)
-    np.testing.assert_allclose(fit.predict_proba(new), 1 / (1 + np.exp(-eta)))
+    np.testing.assert_allclose(fit.predict_proba(new)[:, 1], 1 / (1 + np.exp(-eta)))
     np.testing.assert_array_equal(fit.predict(new), (eta > 0).astype(int))
-    assert fit.predict_proba().shape == (len(wells),)
+    assert fit.predict_proba().shape == (len(wells), 2)
 
 
 def test_predictions_multiclass_labels(iris):
@@ -132,7 +168,7 @@ def test_predictions_multiclass_labels(iris):
     proba = fit.predict_proba(iris)
     assert proba.shape == (150, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
-    logits = fit.decision_function(iris)
+    logits = fit.linear_predictor(iris)
     np.testing.assert_allclose(logits[:, 0], 0.0)
     assert np.mean(fit.predict(iris) == iris["species"].to_numpy()) > 0.9
     assert list(fit.coef.columns) == ["versicolor", "virginica"]
@@ -185,12 +221,13 @@ def test_iris_three_classes_on_all_features_is_separated(iris):
 
 def test_large_problems_check_separation_only_when_newton_saturates(monkeypatch, wells):
     """Past the linear program's budget, ML runs Newton first and calls the LP only on signs of separation."""
-    import bayeslogit.rows.in_memory as data_module
+    import bayeslogit.rows.in_memory as rows_module
+    import bayeslogit.surface.fitting as fitting_module
 
     calls = []
-    real = data_module.find_separation
-    monkeypatch.setattr(data_module, "LP_BUDGET", 0)
-    monkeypatch.setattr(data_module, "find_separation", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = rows_module.find_separation
+    monkeypatch.setattr(fitting_module, "LP_BUDGET", 0)
+    monkeypatch.setattr(rows_module, "find_separation", lambda *a, **k: calls.append(1) or real(*a, **k))
     fit = bl.LogisticModel(wells[["dist100", "arsenic"]], wells["switched"]).fit_ml()
     assert calls == [] and fit.converged
     X, y, column = SEPARATED["complete"]

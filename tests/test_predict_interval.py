@@ -89,7 +89,7 @@ def test_posterior_eti_is_the_quantiles_of_the_per_draw_probabilities(fit_name, 
     table = fit.predict_interval(rows, ci_prob=0.9, ci_kind="eti")
     assert list(table.columns) == ["mean", "eti90_lb", "eti90_ub"]
     np.testing.assert_allclose(table["mean"], per_draw.mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(table["mean"], fit.predict_proba(rows), rtol=1e-12)
+    np.testing.assert_allclose(table["mean"], fit.predict_proba(rows)[:, 1], rtol=1e-12)
     np.testing.assert_allclose(table["eti90_lb"], np.quantile(per_draw, 0.05, axis=0), rtol=1e-12)
     np.testing.assert_allclose(table["eti90_ub"], np.quantile(per_draw, 0.95, axis=0), rtol=1e-12)
 
@@ -180,7 +180,7 @@ def test_any_number_of_new_rows(n_rows, ml, wells, laplace):
     point, posterior = ml.predict_interval(rows), laplace.predict_interval(rows)
     assert point.shape == posterior.shape == (n_rows, 3)
     assert point.index.equals(rows.index) and posterior.index.equals(rows.index)
-    np.testing.assert_allclose(posterior["mean"], laplace.predict_proba(rows), rtol=1e-12)
+    np.testing.assert_allclose(posterior["mean"], laplace.predict_proba(rows)[:, 1], rtol=1e-12)
 
 
 def test_array_model_rows_get_a_range_index(rng):

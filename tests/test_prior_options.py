@@ -1,5 +1,6 @@
-"""The priors through the command line (``--prior``, ``--prior-nu``, ``--autoscale``) and the scikit-learn estimator
-(``prior_family``, ``prior_nu``, ``autoscale``): the same prior, and the same fit, as built in Python."""
+"""The priors through the command line (``--prior``, ``--prior-scale``, ``--prior-nu``, ``--autoscale``) and the
+scikit-learn estimator (``prior_family``, ``prior_scale``, ``prior_nu``, ``autoscale``): the same prior, and the same
+fit, as built in Python; the former names of the scales still work, with a deprecation note."""
 
 import re
 
@@ -15,12 +16,12 @@ FORMULA = "switched ~ dist100 + arsenic"
 @pytest.mark.parametrize(
     "options, prior",
     [
-        (["--prior", "cauchy", "--intercept-sigma", "10"], bl.Cauchy(2.5, intercept_scale=10)),
+        (["--prior", "cauchy", "--intercept-scale", "10"], bl.Cauchy(2.5, intercept_scale=10)),
         (
-            ["--prior", "student-t", "--prior-nu", "4", "--prior-sigma", "1", "--no-autoscale"],
+            ["--prior", "student-t", "--prior-nu", "4", "--prior-scale", "1", "--no-autoscale"],
             bl.StudentT(4, 1.0, autoscale=False),
         ),
-        (["--prior-sigma", "1", "--autoscale"], bl.Normal(1.0, autoscale=True)),
+        (["--prior-scale", "1", "--autoscale"], bl.Normal(1.0, autoscale=True)),
         ([], bl.Normal(2.5)),
     ],
     ids=["cauchy", "student-t", "normal-autoscaled", "default"],
@@ -52,9 +53,9 @@ def wells_arrays():
 @pytest.mark.parametrize(
     "params, prior",
     [
-        ({"prior_family": "cauchy", "intercept_sigma": 10.0}, bl.Cauchy(2.5, intercept_scale=10)),
+        ({"prior_family": "cauchy", "intercept_scale": 10.0}, bl.Cauchy(2.5, intercept_scale=10)),
         (
-            {"prior_family": "student-t", "prior_nu": 3.0, "prior_sigma": 1.0, "autoscale": False},
+            {"prior_family": "student-t", "prior_nu": 3.0, "prior_scale": 1.0, "autoscale": False},
             bl.StudentT(3, 1.0, autoscale=False),
         ),
         ({"autoscale": True}, bl.Normal(2.5, autoscale=True)),
@@ -81,13 +82,45 @@ def test_the_estimator_names_a_bad_prior(wells_arrays):
     with pytest.raises(
         ValueError,
         match=re.escape(
-            "BayesLogitClassifier(prior_family='horseshoe', prior_sigma=2.5, "
-            "intercept_sigma=None, prior_nu=7.0, autoscale=None) is not a valid "
+            "BayesLogitClassifier(prior_family='horseshoe', prior_scale=2.5, "
+            "intercept_scale=None, prior_nu=7.0, autoscale=None) is not a valid "
             "prior (unknown prior 'horseshoe'; choose one of ['normal', "
             "'student-t', 'cauchy'])"
         ),
     ):
         BayesLogitClassifier(prior_family="horseshoe").fit(*wells_arrays)
+
+
+def test_the_former_option_names_still_set_the_scales_with_a_deprecation_note(monkeypatch):
+    argv = ["compare", "wells", "--formula", FORMULA, "--methods", "map", "--test-size", "0"]
+    status, _, stderr, fits = run_command([*argv, "--prior-sigma", "1", "--intercept-sigma", "10"], monkeypatch)
+    assert status == 0 and fits["map"].prior == bl.Normal(1.0, intercept_scale=10.0)
+    for former, current in (("--prior-sigma", "--prior-scale"), ("--intercept-sigma", "--intercept-scale")):
+        note = f"bayeslogit: warning: {former} is deprecated and will be removed in a future release; use {current}\n"
+        assert stderr.count(note) == 1
+    status, _, stderr, _ = run_command([*argv, "--prior-sigma", "0"], monkeypatch)
+    assert status == 2 and "argument --prior-sigma: must be a positive number; got '0'" in stderr
+    status, stdout, _, _ = run_command(["compare", "--help"], monkeypatch)
+    assert status == 0 and "--prior-scale" in stdout and "sigma" not in stdout.lower()
+
+
+def test_the_estimators_former_scale_names_still_set_the_prior_with_a_future_warning(wells_arrays):
+    from bayeslogit.sklearn import BayesLogitClassifier
+
+    X, y = wells_arrays
+    estimator = BayesLogitClassifier(prior_sigma=0.5, intercept_sigma=3.0)
+    with pytest.warns(FutureWarning) as record:
+        estimator.fit(X, y)
+    assert [str(warning.message) for warning in record] == [
+        f"BayesLogitClassifier's `{former}` is deprecated and will be removed in a future release; use `{current}`, "
+        "the name of a prior's scale throughout bayeslogit"
+        for former, current in (("prior_sigma", "prior_scale"), ("intercept_sigma", "intercept_scale"))
+    ]
+    assert all(warning.filename == __file__ for warning in record)  # at the caller of fit
+    assert estimator.fit_.prior == bl.Normal(0.5, intercept_scale=3.0)
+    assert BayesLogitClassifier().get_params()["prior_sigma"] == "deprecated"
+    with pytest.warns(FutureWarning), pytest.raises(bl.OptionError, match="give prior_scale only"):
+        BayesLogitClassifier(prior_scale=1.0, prior_sigma=1.0).fit(X, y)
 
 
 def test_the_command_makes_the_map_fit_once_for_the_posterior_fits(monkeypatch):

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 
 WARNING = (
     "this prior implies near-certain predictions before seeing data ({share:.0%} of the prior predictive "
-    "probabilities are within 0.01 of 0 or 1); use a smaller sigma or autoscale=True"
+    "probabilities are within 0.01 of 0 or 1); use a smaller scale or autoscale=True"
 )
 Q = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -35,7 +35,7 @@ def test_a_wide_prior_on_raw_scale_predictors_warns_at_the_call(wells):
     """Distance in metres (up to 340) and arsenic (up to 9.65) under sd 2.5 slopes: |logit| is mostly huge."""
     model = bl.LogisticModel.from_formula("switched ~ dist + arsenic", wells)
     with pytest.warns(bl.PriorWarning) as caught:
-        result = model.prior_predictive(bl.Normal(2.5, intercept_sigma=2.5))
+        result = model.prior_predictive(bl.Normal(2.5, intercept_scale=2.5))
     assert result.share_near_certain > 0.5
     assert [str(w.message) for w in caught] == [WARNING.format(share=result.share_near_certain)]
     assert result.verdict == "too wide"
@@ -46,8 +46,8 @@ def test_a_wide_prior_on_raw_scale_predictors_warns_at_the_call(wells):
 @pytest.mark.parametrize(
     "formula, prior",
     [
-        ("switched ~ dist100 + arsenic", bl.Normal(0.5, intercept_sigma=1.0)),
-        ("switched ~ dist + arsenic", bl.Normal(sigma=(0.005, 0.5), intercept_sigma=1.0)),  # sigma on each one's scale
+        ("switched ~ dist100 + arsenic", bl.Normal(0.5, intercept_scale=1.0)),
+        ("switched ~ dist + arsenic", bl.Normal(scale=(0.005, 0.5), intercept_scale=1.0)),  # each one's own scale
     ],
     ids=["sd 0.5 on dist100", "sd per predictor"],
 )
@@ -62,7 +62,7 @@ def test_a_prior_on_the_predictors_scale_does_not_warn(wells, formula, prior):
 def test_quantiles_and_share_equal_the_same_seeded_draws_by_hand(wells):
     """Draws documented as ``scale * standard_normal((draws, P, M))`` from ``default_rng(seed)``."""
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
-    result = model.prior_predictive(bl.Normal(0.5, intercept_sigma=1.5), draws=300, random_seed=3)
+    result = model.prior_predictive(bl.Normal(0.5, intercept_scale=1.5), draws=300, random_seed=3)
     coef = np.random.default_rng(3).standard_normal((300, 3, 1))[..., 0] * [1.5, 0.5, 0.5]  # (S, P)
     p = expit(coef[:, :1] + coef[:, 1:] @ wells[["dist100", "arsenic"]].to_numpy().T)  # (S, n)
     np.testing.assert_allclose(result.probabilities, p, rtol=0, atol=1e-12)
@@ -73,7 +73,7 @@ def test_quantiles_and_share_equal_the_same_seeded_draws_by_hand(wells):
     assert result.share_se == pytest.approx(near.mean(axis=1).std(ddof=1) / np.sqrt(300), rel=1e-12)
     assert (result.n_draws, result.n_rows, result.classes) == (300, 3020, (1,))
     assert repr(result) == (
-        "PriorPredictive(Normal(sigma=0.5, intercept_sigma=1.5), 300 draws x 3020 rows, "
+        "PriorPredictive(Normal(scale=0.5, intercept_scale=1.5), 300 draws x 3020 rows, "
         f"{result.share_near_certain:.0%} within 0.01 of 0 or 1)"
     )
 
@@ -94,14 +94,14 @@ def test_the_verdict_does_not_depend_on_the_seed(wells, sigma, verdict, shares):
     for seed in range(10):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", bl.PriorWarning)
-            result = model.prior_predictive(bl.Normal(sigma, intercept_sigma=sigma), random_seed=seed)
+            result = model.prior_predictive(bl.Normal(sigma, intercept_scale=sigma), random_seed=seed)
         assert result.verdict == verdict and shares[0] < result.share_near_certain < shares[1]
         assert [str(w.message) for w in caught] == ([result.message] if result.message else [])
     if verdict == "borderline":
         assert result.message == (
             f"this prior may imply near-certain predictions before seeing data ({result.share_near_certain:.0%} ± "
             f"{result.share_se:.1%} of the prior predictive probabilities are within 0.01 of 0 or 1, within its noise "
-            "of the 50% above which a prior is too wide); draw more (draws=4000) to settle it, or use a smaller sigma "
+            "of the 50% above which a prior is too wide); draw more (draws=4000) to settle it, or use a smaller scale "
             "or autoscale=True"
         )
 
@@ -126,7 +126,7 @@ def test_a_flat_intercept_has_no_prior_predictive_and_the_error_says_so(wells, p
 
 
 def test_multiclass_gives_every_class_probability_by_hand(iris_model):
-    result = iris_model.prior_predictive(bl.Normal(1.0, intercept_sigma=2.0), draws=40, random_seed=5)
+    result = iris_model.prior_predictive(bl.Normal(1.0, intercept_scale=2.0), draws=40, random_seed=5)
     assert result.probabilities.shape == (40, 150, 3)
     assert result.classes == ("setosa", "versicolor", "virginica")
     coef = np.random.default_rng(5).standard_normal((40, 3, 2)) * np.array([2.0, 1.0, 1.0])[:, None]
@@ -143,17 +143,17 @@ def test_multiclass_gives_every_class_probability_by_hand(iris_model):
 def test_many_rows_are_subsampled(wells, monkeypatch):
     monkeypatch.setattr(prior_module, "MAX_ROWS", 500)
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
-    result = model.prior_predictive(bl.Normal(0.5, intercept_sigma=1.0), draws=20, random_seed=2)
+    result = model.prior_predictive(bl.Normal(0.5, intercept_scale=1.0), draws=20, random_seed=2)
     rng = np.random.default_rng(2)
     rng.standard_normal((20, 3, 1))  # the coefficient draws come first, then the rows
     rows = np.sort(rng.choice(3020, 500, replace=False))
-    again = model.prior_predictive(bl.Normal(0.5, intercept_sigma=1.0), draws=20, random_seed=2).probabilities
+    again = model.prior_predictive(bl.Normal(0.5, intercept_scale=1.0), draws=20, random_seed=2).probabilities
     assert (result.n_rows, result.n_rows_total) == (500, 3020)
     np.testing.assert_array_equal(result.probabilities, again)
     full = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells.iloc[rows])
     monkeypatch.setattr(prior_module, "MAX_ROWS", 10_000)
     np.testing.assert_allclose(
-        full.prior_predictive(bl.Normal(0.5, intercept_sigma=1.0), draws=20, random_seed=2).probabilities,
+        full.prior_predictive(bl.Normal(0.5, intercept_scale=1.0), draws=20, random_seed=2).probabilities,
         result.probabilities,
         atol=1e-14,
     )
@@ -163,12 +163,12 @@ def test_bad_input_is_refused_with_the_fix(wells):
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
     with pytest.raises(
         TypeError,
-        match=re.escape("prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal(sigma=2.5); got float"),
+        match=re.escape("prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal(2.5); got float"),
     ):
         model.prior_predictive(2.5)
     with pytest.raises(ValueError, match=re.escape("`draws` must be an integer >= 2; got 0")):
         model.prior_predictive(bl.Normal(1.0), draws=0)
-    with pytest.raises(ValueError, match="`sigma` has 3 values but the model has 2 predictors besides the intercept"):
+    with pytest.raises(ValueError, match="`scale` has 3 values but the model has 2 predictors besides the intercept"):
         model.prior_predictive(bl.Normal((1.0, 1.0, 1.0)))
     with pytest.raises(
         TypeError,
@@ -184,7 +184,7 @@ def _spans(ax):
 def test_the_binary_figure_shows_the_histogram_bands_and_share(wells):
     model = bl.LogisticModel.from_formula("switched ~ dist + arsenic", wells)
     with pytest.warns(bl.PriorWarning):
-        result = model.prior_predictive(bl.Normal(2.5, intercept_sigma=2.5), draws=200)
+        result = model.prior_predictive(bl.Normal(2.5, intercept_scale=2.5), draws=200)
     fig = bl.plot_prior_predictive(result)
     (ax,) = fig.axes
     bars = [p for p in ax.patches if p.get_gid() == "prior-predictive"]
@@ -199,8 +199,8 @@ def test_the_binary_figure_shows_the_histogram_bands_and_share(wells):
 
 
 def test_the_multiclass_figure_has_a_panel_per_class(iris_model):
-    fig = bl.plot_prior_predictive(iris_model, bl.Normal(0.3, intercept_sigma=1.0), draws=50, bins=20)
-    result = iris_model.prior_predictive(bl.Normal(0.3, intercept_sigma=1.0), draws=50)
+    fig = bl.plot_prior_predictive(iris_model, bl.Normal(0.3, intercept_scale=1.0), draws=50, bins=20)
+    result = iris_model.prior_predictive(bl.Normal(0.3, intercept_scale=1.0), draws=50)
     assert [ax.get_xlabel() for ax in fig.axes] == [f"Pr(species = {c})" for c in ("setosa", "versicolor", "virginica")]
     for k, ax in enumerate(fig.axes):
         assert len([p for p in ax.patches if p.get_gid() == "prior-predictive"]) == 20

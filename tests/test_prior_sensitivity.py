@@ -164,7 +164,7 @@ def test_standard_errors_are_batch_means_of_psense(case):
 
 def wells_sensitivity(sigma: float, seed: int):
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", bl.datasets.load_wells())
-    return model.fit_laplace(bl.Normal(sigma, intercept_sigma=sigma), random_seed=seed).prior_sensitivity()
+    return model.fit_laplace(bl.Normal(sigma, intercept_scale=sigma), random_seed=seed).prior_sensitivity()
 
 
 def test_a_sensitivity_on_the_threshold_is_never_passed_over_by_chance():

@@ -15,6 +15,7 @@ import bayeslogit as bl
 from bayeslogit.algorithms.newton import newton
 from bayeslogit.algorithms.newton_directions import modified_inverse
 from bayeslogit.exceptions import SingularHessianError
+from bayeslogit.fits.storage.checksum import checksum
 from bayeslogit.numerics.prior_densities import GaussianTerm, StudentTTerm
 
 TERMS = {
@@ -94,13 +95,13 @@ def test_autoscale_divides_the_slopes_scales_by_the_weighted_sd(wells):
 def test_an_autoscaled_normal_map_is_the_normal_map_with_scales_per_predictor(wells):
     model = bl.LogisticModel.from_formula("switched ~ dist + arsenic + educ", wells)
     sd = wells[["dist", "arsenic", "educ"]].std(ddof=1).to_numpy()
-    auto = model.fit_map(bl.Normal(1.0, intercept_sigma=5.0, autoscale=True))
-    by_hand = model.fit_map(bl.Normal(tuple(1.0 / sd), intercept_sigma=5.0))
+    auto = model.fit_map(bl.Normal(1.0, intercept_scale=5.0, autoscale=True))
+    by_hand = model.fit_map(bl.Normal(tuple(1.0 / sd), intercept_scale=5.0))
     np.testing.assert_allclose(auto.params, by_hand.params, rtol=0, atol=1e-10)
     # the autoscaled prior is invariant to the predictors' units: dist in km gives the same probabilities
     km = bl.LogisticModel.from_formula("switched ~ I(dist / 1000) + arsenic + educ", wells)
     np.testing.assert_allclose(
-        km.fit_map(bl.Normal(1.0, intercept_sigma=5.0, autoscale=True)).predict_proba(),
+        km.fit_map(bl.Normal(1.0, intercept_scale=5.0, autoscale=True)).predict_proba(),
         auto.predict_proba(),
         rtol=0,
         atol=1e-10,
@@ -140,7 +141,7 @@ def test_map_under_a_heavy_tailed_prior_is_the_mode_found_by_scipy(wells, prior)
     )
     assert fit.converged
     assert_mode(f, fit.params.ravel(), gtol=1e-5)
-    assert fit.loglik == pytest.approx(model.loglik(fit.params), rel=1e-12)
+    assert fit.llf == pytest.approx(-model.objective(None).value(fit.params.ravel(order="F")), rel=1e-12)
 
 
 def test_newton_modifies_an_indefinite_hessian_where_the_objective_is_not_convex():
@@ -252,7 +253,7 @@ def test_a_heavy_tailed_prior_is_saved_and_loaded(tmp_path, wells):
 def test_reprs_and_validation():
     assert repr(bl.Cauchy(2.5, intercept_scale=10)) == "Cauchy(scale=2.5, intercept_scale=10.0, autoscale=True)"
     assert repr(bl.StudentT(autoscale=False)) == "StudentT(nu=7.0, scale=2.5, intercept_scale=None, autoscale=False)"
-    assert repr(bl.Normal(1.0)) == "Normal(sigma=1.0, intercept_sigma=None)"
+    assert repr(bl.Normal(1.0)) == "Normal(scale=1.0, intercept_scale=None)"
     for prior in (
         bl.Normal(1.0, autoscale=True),
         bl.Normal((1.0, 2.0)),
@@ -264,9 +265,12 @@ def test_reprs_and_validation():
     assert dataclasses.replace(bl.Cauchy(), scale=1.0) == bl.Cauchy(1.0)
     with pytest.raises(ValueError, match=re.escape("`intercept_scale` must be one number; got [1.0, 2.0]")):
         bl.Cauchy(intercept_scale=(1, 2))
-    with pytest.raises(ValueError, match=re.escape("a Cauchy prior has nu = 1; got nu=3: use bl.StudentT(nu=3, ...)")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("a Cauchy prior has nu = 1; got nu=3: for other degrees of freedom, use bl.StudentT(nu=3)"),
+    ):
         bl.Cauchy(nu=3)
-    assert repr(bl.Normal(1.0, autoscale=True)) == "Normal(sigma=1.0, intercept_sigma=None, autoscale=True)"
+    assert repr(bl.Normal(1.0, autoscale=True)) == "Normal(scale=1.0, intercept_scale=None, autoscale=True)"
     assert bl.Cauchy(2.5) == bl.Cauchy(scale=2.5) != bl.StudentT(nu=1, scale=2.5)
     with pytest.raises(ValueError, match=re.escape("`nu` must be positive and finite; got 0.0")):
         bl.StudentT(nu=0)
@@ -312,12 +316,12 @@ def test_prior_predictive_of_ten_standardised_predictors():
     X = rng.normal(size=(500, 10))
     X = (X - X.mean(axis=0)) / X.std(axis=0, ddof=1)
     model = bl.LogisticModel(X, rng.random(500) < 0.5)
-    with pytest.warns(bl.PriorWarning, match=re.escape("use a smaller sigma or autoscale=True")):
-        wide = model.prior_predictive(bl.Normal(10, intercept_sigma=10))
+    with pytest.warns(bl.PriorWarning, match=re.escape("use a smaller scale or autoscale=True")):
+        wide = model.prior_predictive(bl.Normal(10, intercept_scale=10))
     assert wide.share_near_certain > 0.85  # logit sd ~ sqrt(11) * 10: |logit| < 4.6 for about 11% of the mass
     with warnings.catch_warnings():
         warnings.simplefilter("error", bl.PriorWarning)
-        narrow = model.prior_predictive(bl.Normal(0.5, intercept_sigma=1))
+        narrow = model.prior_predictive(bl.Normal(0.5, intercept_scale=1))
     assert narrow.share_near_certain < 0.05  # logit sd ~ sqrt(1 + 10 / 4): |logit| > 4.6 for about 1.4%
     with pytest.warns(bl.PriorWarning, match="use a smaller scale$") as caught:
         cauchy = model.prior_predictive(bl.Cauchy(2.5, intercept_scale=10))
@@ -434,3 +438,48 @@ def test_the_optimiser_table_copes_with_an_indefinite_hessian():
         data[["petal_length"]].to_numpy(), data.versicolor.to_numpy(), lambda b: stats.cauchy.logpdf(b[1:] / 0.05).sum()
     )  # the intercept's is flat
     assert_mode(f, result.x, gtol=1e-6)  # a mode of the posterior written independently
+
+
+def test_normal_takes_scale_and_intercept_scale_as_every_prior_and_its_former_names_with_a_warning():
+    assert bl.Normal(2.5, 10.0) == bl.Normal(scale=2.5, intercept_scale=10.0)
+    assert dataclasses.replace(bl.Normal(1.0), intercept_scale=3.0) == bl.Normal(1.0, 3.0)
+    with pytest.warns(DeprecationWarning) as caught:
+        former = bl.Normal(sigma=(1.0, 2.0), intercept_sigma=10.0, autoscale=True)
+    assert former == bl.Normal((1.0, 2.0), 10.0, autoscale=True)
+    assert [str(w.message).split(", as in")[0] for w in caught] == [
+        "Normal's `sigma` is now called `scale`",
+        "Normal's `intercept_sigma` is now called `intercept_scale`",
+    ]
+    assert caught[0].filename == __file__  # attributed to the caller
+    with pytest.raises(TypeError, match="got `scale` and its former name `sigma`"):
+        bl.Normal(1.0, sigma=2.0)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sd'"):
+        bl.Normal(sd=2.0)
+
+
+def test_a_fit_saved_under_the_former_names_of_normal_loads(tmp_path):
+    """Fits saved before the rename store a Normal's ``sigma`` and ``intercept_sigma``: they load, without warning."""
+    import json
+
+    import xarray as xr
+
+    from bayeslogit.numerics.prior_specs import prior_from_fields
+
+    wells = bl.datasets.load_wells()
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
+    fit = model.fit_map(bl.Normal(2.5, intercept_scale=10.0))
+    tree = xr.load_datatree(fit.save(tmp_path / "map.nc"))
+    meta = json.loads(tree.attrs["bayeslogit"])
+    del meta["checksum"]
+    assert meta["prior"] == {"kind": "Normal", "scale": 2.5, "intercept_scale": 10.0, "autoscale": False}
+    meta["prior"] = {"kind": "Normal", "sigma": 2.5, "intercept_sigma": 10.0, "autoscale": False}
+    tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": checksum(tree, meta)})
+    tree.to_netcdf(tmp_path / "former.nc", engine="h5netcdf")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        loaded = bl.load(tmp_path / "former.nc")
+        assert prior_from_fields({"sigma": 1.0, "intercept_sigma": None, "autoscale": True}) == bl.Normal(
+            1.0, None, True
+        )
+    assert loaded.prior == fit.prior
+    np.testing.assert_array_equal(loaded.predict_proba(wells.iloc[:20]), fit.predict_proba(wells.iloc[:20]))

@@ -102,7 +102,7 @@ def test_multiclass_profile_matches_brute_force_and_ratios_do_not_depend_on_the_
 
 
 def test_map_profiles_the_log_posterior_and_reports_no_tests(challenger):
-    prior = bl.Normal(0.1, intercept_sigma=20.0)
+    prior = bl.Normal(0.1, intercept_scale=20.0)
     fit = challenger.fit_map(prior)
     table = assert_matches_brute_force(fit, challenger.objective(prior), 0.9)
     assert list(table.columns) == ["estimate", "se", "profile90_lb", "profile90_ub"]

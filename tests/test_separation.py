@@ -362,13 +362,14 @@ def reference_kind(X, y):
     """Konis' LP and the max-min LP on all margins at once, as HiGHS solves them without help."""
     from scipy.optimize import linprog
 
-    from bayeslogit.algorithms.separation import _margin_matrix, _standardise
+    from bayeslogit.algorithms.separation import _standardise
+    from bayeslogit.algorithms.separation_lp import margin_matrix
 
     present, y = np.unique(y, return_inverse=True)
     if present.size < 2:
         return None
     z, _, _, fixed = _standardise(X, True)
-    M = _margin_matrix(z, y, present.size)[0][:, np.tile(~fixed, present.size - 1)].toarray()
+    M = margin_matrix(z, y, present.size)[0][:, np.tile(~fixed, present.size - 1)].toarray()
     n, k = M.shape
     q, box = z.shape[1], np.tile([-1.0, 1.0], (k, 1))
     first = linprog(-M.sum(axis=0), A_ub=-M, b_ub=np.zeros(n), bounds=box, method="highs")

@@ -62,8 +62,8 @@ def test_ml_fails_scikit_learns_checks_only_where_maximum_likelihood_does_not_ex
 
 def test_map_coefficients_are_the_models(wells):
     X, y = wells
-    clf = BayesLogitClassifier(prior_sigma=0.5, intercept_sigma=3.0).fit(X, y)
-    fit = bl.LogisticModel(X, y).fit_map(bl.Normal(0.5, intercept_sigma=3.0))
+    clf = BayesLogitClassifier(prior_scale=0.5, intercept_scale=3.0).fit(X, y)
+    fit = bl.LogisticModel(X, y).fit_map(bl.Normal(0.5, intercept_scale=3.0))
     assert clf.coef_.shape == (1, 4) and clf.intercept_.shape == (1,)
     np.testing.assert_allclose(clf.coef_[0], fit.coef[FEATURES], rtol=0, atol=1e-10)
     np.testing.assert_allclose(clf.intercept_, fit.coef["Intercept"], rtol=0, atol=1e-10)
@@ -111,7 +111,7 @@ def test_without_an_intercept(wells):
 
 def test_multiclass_coefficients_have_a_zero_reference_row(iris):
     X, y = iris
-    clf = BayesLogitClassifier(prior_sigma=1.0).fit(X, y)
+    clf = BayesLogitClassifier(prior_scale=1.0).fit(X, y)
     fit = bl.LogisticModel(X, y).fit_map(bl.Normal(1.0))
     assert clf.classes_.tolist() == ["setosa", "versicolor", "virginica"]
     assert clf.coef_.shape == (3, 4) and clf.intercept_.shape == (3,)
@@ -129,8 +129,8 @@ def test_laplace_predicts_the_posterior_predictive(wells):
     clf = BayesLogitClassifier(method="laplace", draws=500, random_state=1).fit(X, y)
     fit = bl.LogisticModel(X, y).fit_laplace(bl.Normal(2.5), draws=500, random_seed=1)
     np.testing.assert_allclose(clf.coef_[0], fit.map_fit.coef[FEATURES], rtol=0, atol=1e-10)  # the mean is the MAP
+    np.testing.assert_allclose(clf.predict_proba(X), fit.predict_proba(X), rtol=1e-12)
     p = clf.predict_proba(X)[:, 1]
-    np.testing.assert_allclose(p, fit.predict_proba(X), rtol=1e-12)
     np.testing.assert_allclose(clf.decision_function(X), np.log(p) - np.log1p(-p), rtol=1e-9, atol=1e-12)
 
 
@@ -146,17 +146,17 @@ def test_mcmc_with_few_draws(wells):
     assert np.all(np.abs(clf.coef_[0] - map_fit.coef[FEATURES]) < 0.3 * map_fit.se[FEATURES])
 
 
-def test_grid_search_picks_a_prior_sigma_and_refits(wells):
-    """On 60 rows a nearly flat prior overfits and a tiny sigma underfits: the held-out log loss per row is 0.61
-    at sigma 0.3 against 0.67 and 0.72, a margin far above the solver's tolerance."""
+def test_grid_search_picks_a_prior_scale_and_refits(wells):
+    """On 60 rows a nearly flat prior overfits and a tiny scale underfits: the held-out log loss per row is 0.61
+    at scale 0.3 against 0.67 and 0.72, a margin far above the solver's tolerance."""
     rows = np.random.default_rng(0).choice(len(wells[1]), 60, replace=False)
     X, y = wells[0].iloc[rows], wells[1].iloc[rows]
     grid = GridSearchCV(
-        BayesLogitClassifier(), {"prior_sigma": [0.01, 0.3, 100.0]}, scoring="neg_log_loss", cv=StratifiedKFold(3)
+        BayesLogitClassifier(), {"prior_scale": [0.01, 0.3, 100.0]}, scoring="neg_log_loss", cv=StratifiedKFold(3)
     ).fit(X, y)
     np.testing.assert_allclose(grid.cv_results_["mean_test_score"], [-0.667, -0.6116, -0.7203], atol=5e-4)
-    assert grid.best_params_ == {"prior_sigma": 0.3}
-    refit = BayesLogitClassifier(prior_sigma=0.3).fit(X, y)
+    assert grid.best_params_ == {"prior_scale": 0.3}
+    refit = BayesLogitClassifier(prior_scale=0.3).fit(X, y)
     np.testing.assert_allclose(grid.best_estimator_.coef_, refit.coef_, rtol=0, atol=1e-12)
 
 
@@ -164,7 +164,7 @@ def test_cross_val_score_in_a_pipeline_equals_a_hand_loop(wells):
     X, y = wells[0].to_numpy(), wells[1].to_numpy()
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     scores = cross_val_score(
-        make_pipeline(StandardScaler(), BayesLogitClassifier(prior_sigma=1.0)), X, y, cv=cv, scoring="neg_log_loss"
+        make_pipeline(StandardScaler(), BayesLogitClassifier(prior_scale=1.0)), X, y, cv=cv, scoring="neg_log_loss"
     )
     by_hand = []
     for train, test in cv.split(X, y):
@@ -180,9 +180,9 @@ def test_cross_val_score_in_a_pipeline_equals_a_hand_loop(wells):
     [
         ({"method": "bayes"}, ValueError, "`method` must be one of ['ml', 'map', 'laplace', 'mcmc']; got 'bayes'"),
         (
-            {"prior_sigma": -1.0},
+            {"prior_scale": -1.0},
             ValueError,
-            "prior_sigma=-1.0, intercept_sigma=None, prior_nu=7.0, autoscale=None) is not a valid prior",
+            "prior_scale=-1.0, intercept_scale=None, prior_nu=7.0, autoscale=None) is not a valid prior",
         ),
         ({"method": "laplace", "draws": 0}, ValueError, "`draws` must be an integer >= 1; got 0"),
     ],
@@ -264,12 +264,12 @@ def test_random_seed_is_the_deprecated_name_of_random_state(wells):
 
 
 def test_get_params_clone_and_set_params_round_trip():
-    estimator = BayesLogitClassifier(method="laplace", prior_sigma=[1.0, 2.0], draws=300, random_state=11, reference=1)
+    estimator = BayesLogitClassifier(method="laplace", prior_scale=[1.0, 2.0], draws=300, random_state=11, reference=1)
     params = estimator.get_params()
     assert params == {
         "method": "laplace",
-        "prior_sigma": [1.0, 2.0],
-        "intercept_sigma": None,
+        "prior_scale": [1.0, 2.0],
+        "intercept_scale": None,
         "draws": 300,
         "random_state": 11,
         "tune": 200,
@@ -280,6 +280,8 @@ def test_get_params_clone_and_set_params_round_trip():
         "prior_nu": 7.0,
         "autoscale": None,
         "random_seed": "deprecated",
+        "prior_sigma": "deprecated",
+        "intercept_sigma": "deprecated",
     }
     assert clone(estimator).get_params() == params
     assert BayesLogitClassifier(**params).get_params() == params
@@ -288,11 +290,11 @@ def test_get_params_clone_and_set_params_round_trip():
 
 # ---- messages in the estimator's words --------------------------------------------------------------------------
 def test_laplace_warns_in_the_estimators_words():
-    """15 rows and 45 features: 46 coefficients under a wide prior (sigma 10) make a posterior far from the Gaussian
+    """15 rows and 45 features: 46 coefficients under a wide prior (scale 10) make a posterior far from the Gaussian
     at its mode, whatever the draws (k-hat above 1.1 on every seed tried)."""
     X, y = np.random.default_rng(0).random((15, 45)), np.arange(15) % 2
     with pytest.warns(bl.ConvergenceWarning, match='^Pareto k-hat .*; use method="mcmc"$') as record:
-        BayesLogitClassifier(method="laplace", prior_sigma=10.0, random_state=0).fit(X, y)
+        BayesLogitClassifier(method="laplace", prior_scale=10.0, random_state=0).fit(X, y)
     assert len(record) == 1 and record[0].filename == __file__  # at the caller of fit
 
 

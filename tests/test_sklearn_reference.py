@@ -66,11 +66,11 @@ def test_a_prior_on_other_contrasts_is_the_models_under_that_reference(iris):
     """Under MAP the reference changes the answer (the prior is on the log-odds against it): the estimator's
     probabilities are the model's with that reference, reordered to ``classes_``."""
     X, y = iris
-    estimator = BayesLogitClassifier(method="map", prior_sigma=1.0, reference="versicolor").fit(X, y)
+    estimator = BayesLogitClassifier(method="map", prior_scale=1.0, reference="versicolor").fit(X, y)
     model = bl.LogisticModel(X, y, reference="versicolor")
     expected = model.fit_map(bl.Normal(1.0)).predict_proba(X)[:, [1, 0, 2]]  # model order: versicolor first
     np.testing.assert_allclose(estimator.predict_proba(X), expected, rtol=0, atol=1e-12)
-    default = BayesLogitClassifier(method="map", prior_sigma=1.0).fit(X, y)
+    default = BayesLogitClassifier(method="map", prior_scale=1.0).fit(X, y)
     assert np.abs(estimator.predict_proba(X) - default.predict_proba(X)).max() > 1e-4
 
 

@@ -63,7 +63,7 @@ def test_binary_statistics_equal_statsmodels_logit(wells):
     assert theirs.llnull == pytest.approx(fit.statistics()["llnull"], abs=1e-6)  # its own optimiser's llnull
 
 
-def test_the_null_loglik_is_the_weighted_class_frequencies(wells):
+def test_the_null_llf_is_the_weighted_class_frequencies(wells):
     """The intercept-only ML fit is the class frequencies: ``llnull = sum_k W_k log(W_k / W)``."""
     weights = np.random.default_rng(1).uniform(0.2, 3.0, len(wells))
     fit = bl.LogisticModel.from_formula("switched ~ dist100", wells, weights=weights).fit_ml()
@@ -135,7 +135,7 @@ def test_without_intercept_the_null_model_has_every_logit_zero(wells):
     assert ours["llr_pvalue"] == pytest.approx(stats.chi2.sf(2 * (theirs.llf - null), 2), rel=1e-8)
 
 
-def test_map_reports_its_loglik_and_refuses_the_ml_statistics(wells):
+def test_map_reports_its_llf_and_refuses_the_ml_statistics(wells):
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
     fit = model.fit_map(bl.Normal(0.1))
     ours = fit.statistics()
@@ -167,7 +167,7 @@ def test_lr_test_of_multiclass_fits_counts_a_slope_per_class(iris):
     smaller = bl.LogisticModel.from_formula("species ~ sepal_length", iris).fit_ml()
     statistic, df, p_value = larger.lr_test(smaller)
     assert df == 2
-    assert statistic == pytest.approx(2 * (larger.loglik - smaller.loglik), rel=1e-12)
+    assert statistic == pytest.approx(2 * (larger.llf - smaller.llf), rel=1e-12)
     assert p_value == pytest.approx(stats.chi2.sf(statistic, 2), rel=1e-12)
 
 

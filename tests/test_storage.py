@@ -18,7 +18,8 @@ import xarray as xr
 
 import bayeslogit as bl
 from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis
-from bayeslogit.fits.storage import files
+from bayeslogit.fits.storage import formats
+from bayeslogit.fits.storage.checksum import checksum
 
 FORMATS = [pytest.param(".nc", id="netcdf"), pytest.param(".zarr", id="zarr")]
 FORMULA = "switched ~ bs(dist100, df=4) + arsenic + C(educ > 6)"  # a spline, a number and a categorical term
@@ -52,7 +53,7 @@ def binary_fits(wells):
         # 2 x 100 draws cannot reach the ESS of 400 that the MCMC check asks for; the warning is not tested here.
         warnings.simplefilter("ignore", bl.ConvergenceWarning)
         return model.fit_all(
-            bl.Normal(2.5, intercept_sigma=10.0), random_seed=0, draws=100, tune=100, chains=2, progressbar=False
+            bl.Normal(2.5, intercept_scale=10.0), random_seed=0, draws=100, tune=100, chains=2, progressbar=False
         )
 
 
@@ -64,7 +65,7 @@ def multiclass():
     logits = np.column_stack([np.zeros(240), 1.0 + 2.0 * X[:, 0], -0.5 + 1.5 * X[:, 1]])
     y = np.array([rng.choice(3, p=p) for p in np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)])
     model = bl.LogisticModel(X, y * 10)
-    prior = bl.Normal(sigma=[2.0, 3.0])
+    prior = bl.Normal(scale=[2.0, 3.0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bl.ConvergenceWarning)  # the Laplace check's verdict is not tested here
         fits = {
@@ -83,8 +84,8 @@ def _round_trip(fit, tmp_path, suffix, **load_options):
 
 def _assert_same_point(loaded, fit):
     assert (type(loaded), loaded.method, loaded.prior) == (type(fit), fit.method, fit.prior)
-    assert (loaded.loglik, loaded.n_iter, loaded.converged, loaded.fit_time) == (
-        fit.loglik,
+    assert (loaded.llf, loaded.n_iter, loaded.converged, loaded.fit_time) == (
+        fit.llf,
         fit.n_iter,
         fit.converged,
         fit.fit_time,
@@ -298,13 +299,13 @@ def test_a_model_of_other_data_is_refused(binary_fits, multiclass, tmp_path):
 def test_a_failed_write_leaves_the_existing_file_whole(binary_fits, tmp_path, monkeypatch, suffix):
     path = tmp_path / f"fit{suffix}"
     binary_fits["ml"].save(path)
-    write, read = files._FORMATS[suffix]
+    write, read = formats.FORMATS[suffix]
 
     def write_then_fail(tree, target):
         write(tree, target)
         raise OSError("disk full")
 
-    monkeypatch.setitem(files._FORMATS, suffix, (write_then_fail, read))
+    monkeypatch.setitem(formats.FORMATS, suffix, (write_then_fail, read))
     with pytest.raises(OSError, match="disk full"):
         binary_fits["map"].save(path)
     monkeypatch.undo()
@@ -413,7 +414,7 @@ def test_the_pickle_detector_finds_pickles(binary_fits, tmp_path, suffix):
     assert not _holds_pickle(noise)
     tree = xr.load_datatree(binary_fits["ml"].save(tmp_path / f"fit{suffix}"))
     tree.attrs["bayeslogit"] = json.dumps({"formula_spec": base64.b64encode(pickled).decode()})
-    files._FORMATS[suffix][0](tree, tmp_path / f"old{suffix}")
+    formats.FORMATS[suffix][0](tree, tmp_path / f"old{suffix}")
     assert any(_holds_pickle(file.read_bytes()) for file in _files(tmp_path / f"old{suffix}"))
 
 
@@ -447,7 +448,7 @@ def test_a_saved_fit_holds_no_pickle(binary_fits, tmp_path, method, suffix):
 def _rewritten(tree, meta: dict, path: Path) -> Path:
     """``tree`` with the metadata ``meta`` under a checksum made for it, written with xarray to ``path``."""
     tree = tree.copy()
-    tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": files._checksum(tree, meta)})
+    tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": checksum(tree, meta)})
     tree.to_netcdf(path, engine="h5netcdf")
     return path
 
@@ -551,7 +552,7 @@ def test_edited_metadata_is_refused_as_damage(binary_fits, tmp_path, edit, suffi
     tree = xr.load_datatree(binary_fits["ml"].save(tmp_path / f"fit{suffix}"))
     tree.attrs["bayeslogit"] = json.dumps(edit(json.loads(tree.attrs["bayeslogit"])))
     path = tmp_path / f"edited{suffix}"
-    files._FORMATS[suffix][0](tree, path)
+    formats.FORMATS[suffix][0](tree, path)
     with pytest.raises(
         bl.DataError,
         match=r"'.*edited.(nc|zarr)' is damaged: its arrays and metadata do not match "

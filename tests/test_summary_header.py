@@ -17,8 +17,9 @@ import pytest
 from test_statistics import statsmodels_expected, statsmodels_null_llf
 
 import bayeslogit as bl
-from bayeslogit.fits.results import summary_table
-from bayeslogit.fits.results.summary_table import STATISTICS, SummaryTable
+from bayeslogit.fits.results import summary_render
+from bayeslogit.fits.results.summary_render import STATISTICS
+from bayeslogit.fits.results.summary_table import SummaryTable
 
 sm = pytest.importorskip("statsmodels.api")
 
@@ -28,7 +29,7 @@ MCMC_SETTINGS = {"draws": 200, "tune": 200, "chains": 2, "progressbar": False, "
 
 def header_numbers(text: str) -> dict[str, str]:
     """Statistic name -> the text of its value, for every ``Label: value`` cell of the header's two columns."""
-    block = text.split("=" * summary_table.WIDTH)[1].split("-" * summary_table.WIDTH)[0]
+    block = text.split("=" * summary_render.WIDTH)[1].split("-" * summary_render.WIDTH)[0]
     found = {}
     for label, name in LABELS.items():
         match = re.search(rf"(?:^|\s){re.escape(label)}:\s+(\S+)", block, flags=re.MULTILINE)
@@ -99,14 +100,14 @@ def test_multiclass_ml_header_equals_statsmodels_mnlogit(iris_model):
     assert "Classes: setosa (reference), versicolor, virginica" in repr(table)
 
 
-def test_map_header_shows_the_loglik_the_prior_and_why_the_rest_is_absent(wells_model):
+def test_map_header_shows_the_llf_the_prior_and_why_the_rest_is_absent(wells_model):
     prior = bl.Normal(2.5)
     fit = wells_model.fit_map(prior)
     text = repr(fit.summary())
     ours = fit.statistics()
     assert_shown(text, {name: value for name, value in ours.items() if not np.isnan(value)})
     assert set(header_numbers(text)) == {"nobs", "llf", "llnull", "prsquared"}
-    assert float(header_numbers(text)["llf"]) == pytest.approx(fit.loglik, abs=5e-5)  # printed to 4 decimals
+    assert float(header_numbers(text)["llf"]) == pytest.approx(fit.llf, abs=5e-5)  # printed to 4 decimals
     assert f"Prior: {prior!r}" in text
     assert " ".join(ours.attrs["note"].split()) in " ".join(text.split())
 
@@ -156,7 +157,7 @@ def test_loo_is_computed_when_the_header_is_first_shown_and_once_per_fit(monkeyp
     model = bl.LogisticModel.from_formula("damaged ~ temp", bl.datasets.load_challenger())
     # Challenger's posterior is skewed
     with pytest.warns(bl.ConvergenceWarning, match="the Laplace approximation may be poor here"):
-        fit = model.fit_laplace(bl.Normal(10, intercept_sigma=10), draws=500, random_seed=0)
+        fit = model.fit_laplace(bl.Normal(10, intercept_scale=10), draws=500, random_seed=0)
     calls = []
     monkeypatch.setattr(posterior, "loo_estimate", lambda each: calls.append(each) or ({"elpd_loo": -1.0}, None))
     table = fit.summary()

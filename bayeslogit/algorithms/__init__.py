@@ -1,1 +1,2 @@
-"""Layer 2: optimisers, separation detection, Laplace and the samplers' back ends."""
+"""The second layer, above numerics: optimisers, separation and rank checks, Laplace, and the samplers' and dask's
+back ends."""

@@ -17,7 +17,6 @@ While a pass runs, BLAS in this process runs on one thread: the scheduler's thre
 OpenBLAS's own threads, called from several threads at once, slow the products severalfold.
 """
 
-import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -25,12 +24,12 @@ from functools import partial
 
 import numpy as np
 
+from bayeslogit.numerics.blas_threads import blas_threads
 from bayeslogit.numerics.design import Design
-from bayeslogit.numerics.objective import EXACT_DRAW_ROWS, Objective, taylor_values
-from bayeslogit.numerics.predictive import expansion_remainder
+from bayeslogit.numerics.draw_values import subsample, subsample_size, values_of_draws
+from bayeslogit.numerics.objective import Objective
 from bayeslogit.numerics.prior_densities import flat_term
 
-_SUBSAMPLE_SEED = 20261210  # of the rows of values_of_draws, so that a Laplace fit's k-hat is reproducible
 _FAN_IN = 8  # chunk results combined per task of the reduction tree
 
 
@@ -43,9 +42,8 @@ def is_dask(obj) -> bool:
 def _compute(*collections):
     """``dask.compute`` of the collections, BLAS on one thread in this process meanwhile."""
     import dask
-    from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    with blas_threads(1):
         return dask.compute(*collections)
 
 
@@ -105,11 +103,7 @@ def _least(*values: float) -> float:
 
 def in_memory(*arrays) -> tuple:
     """``arrays`` as they are, except that dask arrays among them are computed, together (one pass)."""
-    lazy = [index for index, array in enumerate(arrays) if is_dask(array)]
-    if not lazy:
-        return arrays
-    computed = dict(zip(lazy, _compute(*(arrays[index] for index in lazy))))
-    return tuple(computed.get(index, array) for index, array in enumerate(arrays))
+    return _compute(*arrays)
 
 
 def as_dask_array(values, chunks):
@@ -188,15 +182,6 @@ def _on_chunk(objective: Objective, method: str, args: tuple, X: np.ndarray, y: 
         prior=flat_term(objective.shape[0]),
     )
     return getattr(chunk, method)(*args)
-
-
-def _sample_rows(index: int, size: int, X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple:
-    """``size`` rows of a chunk, drawn without replacement (seeded by the chunk's ``index``), their weights scaled
-    by the chunk's rows over ``size`` so that sums over them estimate the chunk's."""
-    if size >= len(y):
-        return X, y, weights
-    rows = np.sort(np.random.default_rng([_SUBSAMPLE_SEED, index]).choice(len(y), size, replace=False))
-    return X[rows], y[rows], weights[rows] * (len(y) / size)
 
 
 @dataclass(frozen=True)
@@ -283,45 +268,28 @@ class ChunkedObjective:
         """:meth:`Objective.least_likely_other_class` over every chunk, one pass."""
         return self._over_chunks("least_likely_other_class", u, combine=_least)
 
-    def _subsample_sizes(self) -> list[int]:
-        """Rows drawn from each chunk for :meth:`values_of_draws`: its share of ``EXACT_DRAW_ROWS``, at least one."""
-        share = EXACT_DRAW_ROWS / self.n_samples
-        return [min(n, math.ceil(share * n)) for n in self.X.chunks[0]]
-
     def values_of_draws(self, draws: np.ndarray) -> np.ndarray:
-        """The objective at each of ``S`` coefficient matrices ``draws`` (S, P, M), shape (S,), in one pass.
+        """The objective at each of ``S`` coefficient matrices ``draws`` (S, P, M), shape (S,), in one pass:
+        :func:`~bayeslogit.numerics.draw_values.values_of_draws`, the subsample stratified by chunk. Memory holds
+        the subsample and blocks of (rows x S) linear predictors, whatever the number of rows."""
+        return values_of_draws(self.no_rows, draws, self.n_samples, self._expansion_and_subsample)
 
-        The negative log-likelihood is its second-order expansion about the draws' mean ``c``, exact over all
-        rows (their value, gradient and Hessian at ``c``, summed by chunk), plus the expansion's remainder,
-        estimated from a stratified subsample of about ``EXACT_DRAW_ROWS`` rows (each chunk's share, seeded, weighted
-        by the chunk's rows over its draws). The remainder is third order in ``B_s - c``, so its estimate is far
-        more precise than the log-likelihood's own from the same rows, whose sampling error in each draw's value
-        would be about ``sqrt(n / rows)``; with all rows drawn (few rows), the values are exact. Memory holds the
-        subsample and blocks of (rows x S) linear predictors, whatever the number of rows.
-        """
+    def _expansion_and_subsample(self, centre: np.ndarray | None) -> tuple:
+        """The negative log-likelihood's value, gradient and Hessian in ``vec(B)`` coordinates at ``centre`` (P, M),
+        summed by chunk (None without a centre), and the subsample (``X``, ``y``, ``weights``), each chunk's share,
+        gathered in the same pass."""
         from dask import delayed
 
-        centre = draws.mean(axis=0)
-        in_vec = replace(self.no_rows, transform=None)  # the Hessian in vec(B) coordinates
+        chunks = list(zip(*map(_blocks, (self.X, self.y, self.weights))))
         samples = [
-            delayed(partial(_sample_rows, index, size))(*blocks)
-            for index, (size, *blocks) in enumerate(
-                zip(self._subsample_sizes(), *map(_blocks, (self.X, self.y, self.weights)))
-            )
+            delayed(partial(subsample, index, subsample_size(n, self.n_samples)))(*blocks)
+            for index, (n, blocks) in enumerate(zip(self.X.chunks[0], chunks))
         ]
-        tasks = [
-            delayed(partial(_on_chunk, in_vec, "__call__", (centre.ravel(order="F"),)))(*blocks)
-            for blocks in zip(*map(_blocks, (self.X, self.y, self.weights)))
-        ]
-        expansion, *parts = _compute(_tree(tasks, add), *samples)
+        if centre is None:
+            expansion, parts = None, _compute(*samples)
+        else:
+            in_vec = replace(self.no_rows, transform=None)  # the Hessian in vec(B) coordinates
+            chunk_expansion = partial(_on_chunk, in_vec, "__call__", (centre.ravel(order="F"),))
+            expansion, *parts = _compute(_tree([delayed(chunk_expansion)(*blocks) for blocks in chunks], add), *samples)
         X, y, weights = (np.concatenate(column) for column in zip(*parts))
-        remainder = expansion_remainder(
-            self.no_rows.family,
-            Design(np.ascontiguousarray(X, dtype=float), self.no_rows.design.intercept),
-            y,
-            weights,
-            centre,
-            draws,
-        )
-        quadratic = taylor_values(expansion, centre, draws)
-        return self.prior.penalties(draws) + quadratic + remainder
+        return expansion, (np.ascontiguousarray(X, dtype=float), y, weights)

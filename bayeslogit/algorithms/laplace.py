@@ -64,20 +64,27 @@ class Gaussian:
         """Free coordinates ``mean + root z`` of shape (S, n_free) for standard-normal ``z`` (S, n_free)."""
         return self.mean + z @ self.root.T
 
+    def whitening(self, transform: np.ndarray | None) -> np.ndarray:
+        """``W = T R`` of shape (P * M, n_free), ``T`` (P * M, n_free) the objective's transform (None: the identity):
+        ``vec(B) = T mean + W z`` has this Gaussian's distribution for ``z ~ N(0, I)``."""
+        return self.root if transform is None else transform @ self.root
+
 
 def coef_draws(objective, gaussian: Gaussian, z: np.ndarray) -> np.ndarray:
-    """The coefficient matrices of the draws ``u = mean + root z``, shape (S, P, M), for ``z`` of shape (S, n_free).
+    """The coefficient matrices of the points ``u = mean + root z``, shape (..., P, M), for ``z`` of shape
+    (..., n_free): Laplace draws, the draws of the check, and the sampler's whitened draws alike.
 
-    Each is ``objective.coef(u)``: ``vec(B) = T u`` (``T`` the objective's transform, the identity when None),
-    reshaped column-major to (P, M).
+    Each is ``objective.coef(u)``: ``vec(B) = T mean + W z`` (``W`` of :meth:`Gaussian.whitening`), reshaped
+    column-major to (P, M), for every draw in one matrix product.
     """
-    u = gaussian.point(z)
-    vec = u if objective.transform is None else u @ objective.transform.T
+    transform = objective.transform
+    centre = gaussian.mean if transform is None else transform @ gaussian.mean
+    vec = centre + z @ gaussian.whitening(transform).T
     P, M = objective.shape
-    return vec.reshape(len(z), M, P).transpose(0, 2, 1)
+    return np.swapaxes(vec.reshape(*z.shape[:-1], M, P), -1, -2)
 
 
-def log_ratios(objective, gaussian: Gaussian, z: np.ndarray) -> np.ndarray:
+def log_ratios(objective, draws: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Log importance ratios exact posterior / Gaussian of the draws ``u = mean + root z``, shape (S,).
 
     Each is ``-objective(u) - log q(u)`` with ``log q(u) = -|z|^2 / 2``, both up to constants, which
@@ -87,11 +94,12 @@ def log_ratios(objective, gaussian: Gaussian, z: np.ndarray) -> np.ndarray:
     ----------
     objective : Objective
         The negative log posterior (up to a constant).
-    gaussian : Gaussian
+    draws : ndarray of shape (S, P, M)
+        The coefficient matrices of the draws, :func:`coef_draws` of ``z``.
     z : ndarray of shape (S, n_free)
-        The standard-normal draws behind the Laplace draws.
+        The standard-normal draws behind them.
     """
-    return -objective.values_of_draws(coef_draws(objective, gaussian, z)) + 0.5 * np.einsum("si,si->s", z, z)
+    return -objective.values_of_draws(draws) + 0.5 * np.einsum("si,si->s", z, z)
 
 
 @dataclass(frozen=True)

@@ -1,105 +1,45 @@
-"""Newton's method, its subsampled quasi-Newton variant for many rows, and steepest descent.
+"""Newton's method, and the way fits run it: on nested row subsamples first where the rows are many.
 
-:func:`newton` and :func:`gradient_descent` are plain functions of ``fun(x) -> (value, gradient[, hessian])``
-(and ``value(x) -> float`` for the line search) and record one :class:`Iteration` per step (the
-``iterations`` of their result), so that the two can be compared iteration by iteration; :data:`OPTIMIZERS`
-maps their names to them and :func:`minimize` runs one of them on an
+:func:`newton` is a plain function of ``fun(x) -> (value, gradient, hessian)`` (and ``value(x) -> float`` for the
+line search) that records one :class:`~.descent.Iteration` per step (the ``iterations`` of its result), as
+:func:`~.gradient_descent.gradient_descent` does, so that the two can be compared iteration by iteration;
+:data:`OPTIMIZERS` maps their names to them and :func:`minimize` runs one of them on an
 :class:`~bayeslogit.numerics.objective.Objective` from zero. :func:`fit_newton` is what fits call: Newton's
 method on small problems, and on large ones (:data:`SUBSAMPLE_MIN_CELLS`) Newton on nested row subsamples
-followed by quasi-Newton steps on all rows (:func:`_quasi_newton`), whose passes need the gradient only.
-
-Convergence is judged on the gradient (``max |g| <= gtol``) and on the Newton decrement
-``lambda^2 = g^T H^-1 g`` (``lambda^2 / 2 <= tol``, an estimate of the objective's distance to its
-minimum), never on the change of the parameters.
+followed by quasi-Newton steps on all rows (:func:`~.quasi_newton.quasi_newton`), whose passes need the gradient
+only. Convergence is judged as :func:`~.descent.converged` says: on the gradient and the Newton decrement.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
+from bayeslogit.algorithms.descent import Iteration, OptimizeResult, converged, line_search, max_abs
+from bayeslogit.algorithms.gradient_descent import gradient_descent
 from bayeslogit.algorithms.newton_directions import is_positive_definite, newton_direction
-from bayeslogit.exceptions import SingularHessianError, warn_convergence
+from bayeslogit.algorithms.quasi_newton import quasi_newton
+from bayeslogit.exceptions import Advice, Remedy, SingularHessianError, warn_convergence
 
 Derivatives = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
 
-_ARMIJO = 1e-4  # sufficient-decrease constant of the backtracking line search
-_MAX_HALVINGS = 50
 SUBSAMPLE_MIN_CELLS = 500_000
-"""Problems of more rows times free coefficients (and enough rows per coefficient) end by :func:`_quasi_newton`;
+"""Problems of more rows times free coefficients (and enough rows per coefficient) end by quasi-Newton steps;
 smaller ones take :func:`newton`, whose decrement (with the exact Hessian) the separation check relies on."""
 _SUBSAMPLES = ((0.01, 20), (0.1, 20))  # nested row subsamples: (share of the rows, least rows per free coef)
 _LARGEST_SHARE = 0.1  # larger subsamples (fewer than 200 rows per free coefficient) are left to Newton
 _SUBSAMPLE_STEPS = 50  # Newton steps on a subsample before it is deemed to fail
 _QUASI_NEWTON_STEPS = 30  # quasi-Newton steps before the exact Hessian takes over
-_QUASI_NEWTON_MARGIN = 1e-2  # quasi-Newton declares convergence at this share of ``tol`` (see _quasi_newton)
 
 
-@dataclass(frozen=True)
-class Iteration:
-    """One step of an optimiser, recorded before the step is taken.
-
-    Attributes
-    ----------
-    objective : float
-        Objective at ``x``.
-    grad_norm : float
-        ``max |gradient|`` at ``x``.
-    decrement : float
-        ``lambda^2 / 2`` (Newton; quasi-Newton with its Hessian estimate) or NaN (gradient descent).
-    step_size : float
-        Line-search step taken from ``x`` (0 for the final record).
-    x : ndarray of shape (n_params,)
-    """
-
-    objective: float
-    grad_norm: float
-    decrement: float
-    step_size: float
-    x: np.ndarray
-
-
-@dataclass(frozen=True)
-class OptimizeResult:
-    """Outcome of :func:`newton`, :func:`fit_newton` or :func:`gradient_descent`.
-
-    Attributes
-    ----------
-    x : ndarray of shape (n_params,)
-    value : float
-    grad : ndarray of shape (n_params,)
-    hess : ndarray of shape (n_params, n_params) or None
-        The exact Hessian at ``x``; None when the optimiser did not compute it there.
-    n_iter : int
-        Steps taken.
-    converged : bool
-    iterations : tuple of Iteration
-        One record per step, plus one for the final point.
-    """
-
-    x: np.ndarray
-    value: float
-    grad: np.ndarray
-    hess: np.ndarray | None
-    n_iter: int
-    converged: bool
-    iterations: tuple
-
-
-def _backtrack(value: Callable, x: np.ndarray, f: float, slope: float, direction: np.ndarray, t: float = 1.0) -> float:
-    """Largest ``t * 2^-k`` with ``value(x + t d) <= f + c t slope``; 0 when none is found."""
-    for _ in range(_MAX_HALVINGS):
-        trial = value(x + t * direction)
-        if np.isfinite(trial) and trial <= f + _ARMIJO * t * slope:
-            return t
-        t *= 0.5
-    return 0.0
-
-
-def _converged(f: float, decrement: float, grad_norm: float, tol: float, gtol: float) -> bool:
-    """The decrement is below ``tol``, and so is the gradient or the decrement is lost in ``f``'s rounding."""
-    return decrement <= tol and (grad_norm <= gtol or decrement <= 100 * np.finfo(float).eps * max(1.0, abs(f)))
+def not_converged(problem: str) -> Advice:
+    """``problem`` (what did not converge, and where it stopped), then what to do about it."""
+    return Advice(
+        f"{problem}. ",
+        Remedy("raise_max_iter"),
+        ", standardise the predictors, or use a proper prior (",
+        Remedy("use_map"),
+        ")",
+    )
 
 
 def _newton(
@@ -123,17 +63,18 @@ def _newton(
     for iteration in range(max_iter):
         direction = newton_direction(H, g, name, iteration, convex)
         decrement = -0.5 * float(g @ direction)
-        grad_norm = float(np.max(np.abs(g), initial=0.0))
-        if _converged(f, decrement, grad_norm, tol, gtol):
+        grad_norm = max_abs(g)
+        if converged(f, decrement, grad_norm, tol, gtol):
             iterations.append(Iteration(f, grad_norm, decrement, 1.0, x.copy()))
             x = x + direction
             if evaluate_final:
                 f, g, H = fun(x)
             if not (convex or is_positive_definite(H)):
-                problem = (
+                problem = Advice(
                     f"{name} stopped where the gradient vanishes but the Hessian is not positive definite: "
                     "a saddle point of the posterior, not its mode. A heavy-tailed prior of small scale can "
-                    "make such a posterior: widen the prior, or use bl.Normal"
+                    "make such a posterior: widen the prior, or use ",
+                    Remedy("use_normal_prior"),
                 )
             break
         step, trial = _newton_step(fun, value, x, f, decrement, direction)
@@ -148,12 +89,11 @@ def _newton(
         x = x + step * direction
         f, g, H = trial
     else:
-        problem = (
+        problem = not_converged(
             f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}, Newton "
-            f"decrement = {decrement:.3g}. Increase max_iter, standardise the predictors, or use a proper "
-            "prior (fit_map)"
+            f"decrement = {decrement:.3g}"
         )
-    iterations.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
+    iterations.append(Iteration(f, max_abs(g), np.nan, 0.0, x.copy()))
     return OptimizeResult(x, f, g, H, len(iterations) - 1, problem is None, tuple(iterations)), problem
 
 
@@ -173,7 +113,7 @@ def newton(
     Each step solves ``H d = -g`` by Cholesky. For a convex objective a failed factorisation is how a singular
     Hessian is detected; for a non-convex one (``convex=False``) an indefinite Hessian is modified to a positive
     definite one (:mod:`bayeslogit.algorithms.newton_directions`), and convergence to a point where the Hessian is not
-    positive definite (a saddle) warns.
+    positive definite (a saddle) warns. The line search is :func:`~.descent.line_search`.
 
     Parameters
     ----------
@@ -225,11 +165,11 @@ def _newton_step(
     The full step usually passes the Armijo test, so it is evaluated with its derivatives, which the
     next iteration reuses; only when it fails does the line search backtrack on values alone.
     """
-    trial = fun(x + direction)
-    if np.isfinite(trial[0]) and trial[0] <= f - _ARMIJO * 2 * decrement:
-        return 1.0, trial
-    step = _backtrack(value, x, f, -2 * decrement, direction, t=0.5)
-    return step, (fun(x + step * direction) if step > 0.0 else None)
+    step, trial = line_search(fun, x, f, -2 * decrement, direction, trials=1)
+    if step == 0.0:
+        step, _ = line_search(lambda x: (value(x),), x, f, -2 * decrement, direction, t=0.5)
+        trial = fun(x + step * direction) if step > 0.0 else None
+    return step, trial
 
 
 def fit_newton(
@@ -247,7 +187,7 @@ def fit_newton(
     coefficients and 200 rows per free coefficient, Newton runs on nested random subsamples of 1 % and 10 %
     of the rows (at least 20 rows per free coefficient; :meth:`Objective.subset` scales them to the full
     sample) until the decrement is below ``n_free`` (a subsample's own sampling error, in the full
-    objective, is several times that), and one more step, not evaluated; then :func:`_quasi_newton` takes
+    objective, is several times that), and one more step, not evaluated; then :func:`~.quasi_newton.quasi_newton` takes
     steps on all rows with the last subsample's Hessian, corrected by BFGS updates, until ``tol`` and
     ``gtol`` hold with that estimate. Each full-data step costs one pass for the value and gradient, a
     fraction of Newton's. Should a subsample's fit fail (a separated or degenerate subsample), or the
@@ -312,15 +252,16 @@ def fit_newton(
                 convex=objective.convex,
             )
         x, hessian = fitted.x, fitted.hess
-    result = _quasi_newton(
+    result = quasi_newton(
         objective.value_and_gradient, x, hessian, tol=tol, gtol=gtol, max_iter=min(max_iter, _QUASI_NEWTON_STEPS)
     )
     if result.converged or result.n_iter == max_iter:
         if not result.converged:
             warn_convergence(
-                f"{name} did not converge in {max_iter} iterations: max |gradient| = "
-                f"{result.iterations[-1].grad_norm:.3g}. Increase max_iter, standardise the "
-                "predictors, or use a proper prior (fit_map)"
+                not_converged(
+                    f"{name} did not converge in {max_iter} iterations: max |gradient| = "
+                    f"{result.iterations[-1].grad_norm:.3g}"
+                )
             )
         return result
     exact = newton(
@@ -337,109 +278,6 @@ def fit_newton(
     return OptimizeResult(
         exact.x, exact.value, exact.grad, exact.hess, len(iterations) - 1, exact.converged, iterations
     )
-
-
-def _quasi_newton(
-    fun: Callable, x: np.ndarray, B: np.ndarray, *, tol: float, gtol: float, max_iter: int
-) -> OptimizeResult:
-    """Quasi-Newton steps ``-B^-1 g`` from ``x`` with BFGS updates of the Hessian estimate ``B`` (n, n).
-
-    ``fun(x) -> (value, gradient)``; the line search backtracks from the unit step (Armijo). Stops when
-    :func:`_converged` holds with ``B``'s decrement and ``_QUASI_NEWTON_MARGIN * tol`` (after one more step,
-    as :func:`newton` does), after ``max_iter`` steps, or when the line search fails or ``B`` cannot be
-    factorised (``converged`` False, ``n_iter < max_iter``). The margin stands in for the precision of Newton's
-    final step, which squares the error where a quasi-Newton step only scales it: with it, the estimate
-    agrees with Newton's to about 1e-9 rather than 1e-8.
-    """
-    f, g = fun(x)
-    iterations, converged = [], False
-    for _ in range(max_iter):
-        try:
-            direction = -cho_solve(cho_factor(B, lower=True), g)
-        except LinAlgError:  # the estimate lost its positive definiteness to rounding
-            break
-        decrement, grad_norm = -0.5 * float(g @ direction), float(np.max(np.abs(g), initial=0.0))
-        if _converged(f, decrement, grad_norm, _QUASI_NEWTON_MARGIN * tol, gtol):
-            iterations.append(Iteration(f, grad_norm, decrement, 1.0, x.copy()))
-            x = x + direction
-            f, g = fun(x)
-            converged = True
-            break
-        step, (f_new, g_new) = 1.0, fun(x + direction)
-        while not (np.isfinite(f_new) and f_new <= f - _ARMIJO * step * 2 * decrement) and step > 2**-_MAX_HALVINGS:
-            step *= 0.5
-            f_new, g_new = fun(x + step * direction)
-        iterations.append(Iteration(f, grad_norm, decrement, step, x.copy()))
-        if step <= 2**-_MAX_HALVINGS:
-            break
-        s, change = step * direction, g_new - g
-        curvature = float(s @ change)
-        if curvature > 0:  # BFGS: B s = change afterwards, and B stays positive definite
-            Bs = B @ s
-            B = B - np.outer(Bs, Bs) / float(s @ Bs) + np.outer(change, change) / curvature
-        x, f, g = x + s, f_new, g_new
-    iterations.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
-    return OptimizeResult(x, f, g, None, len(iterations) - 1, converged, tuple(iterations))
-
-
-def gradient_descent(
-    fun: Callable,
-    x0: np.ndarray,
-    *,
-    value: Callable | None = None,
-    gtol: float = 1e-5,
-    max_iter: int = 1000,
-    name: str = "Gradient descent",
-) -> OptimizeResult:
-    """Minimise by steepest descent with a backtracking (Armijo) line search.
-
-    The first trial step has unit length; after each accepted step the next trial step is twice the
-    one accepted, and the line search halves it as needed.
-
-    Parameters
-    ----------
-    fun : callable
-        ``fun(x) -> (value, gradient (n,))``; the Hessian is not used.
-    x0, value, max_iter, name
-        As for :func:`newton`.
-    gtol : float
-        Converged when ``max |gradient| <= gtol``.
-
-    Returns
-    -------
-    OptimizeResult
-        ``hess`` is None.
-
-    Warns
-    -----
-    ConvergenceWarning
-        When ``max_iter`` is reached (expected for ill-conditioned problems: that is the point of
-        comparing it with Newton's method).
-    """
-    value = value or (lambda x: fun(x)[0])
-    x = np.array(x0, dtype=float)
-    f, g = fun(x)
-    scale = 1.0 / max(np.linalg.norm(g), np.finfo(float).tiny)
-    iterations, converged = [], False
-    for _ in range(max_iter):
-        grad_norm = float(np.max(np.abs(g), initial=0.0))
-        if grad_norm <= gtol:
-            converged = True
-            break
-        step = _backtrack(value, x, f, -scale * float(g @ g), -scale * g)
-        iterations.append(Iteration(f, grad_norm, np.nan, step * scale, x.copy()))
-        if step == 0.0:
-            break
-        x = x - step * scale * g
-        scale *= 2 * step
-        f, g = fun(x)
-    if not converged:
-        warn_convergence(
-            f"{name} did not converge in {max_iter} iterations: max |gradient| = {grad_norm:.3g}. "
-            "Increase max_iter or use newton"
-        )
-    iterations.append(Iteration(f, float(np.max(np.abs(g), initial=0.0)), np.nan, 0.0, x.copy()))
-    return OptimizeResult(x, f, g, None, len(iterations) - 1, converged, tuple(iterations))
 
 
 OPTIMIZERS = {

@@ -10,13 +10,13 @@ When they are different modes, a :class:`~bayeslogit.ConvergenceWarning` says so
 summarised by one mode, nor by the Laplace approximation at it.
 """
 
-import warnings
 from collections.abc import Callable
 
 import numpy as np
 
 from bayeslogit.algorithms.newton import OptimizeResult
-from bayeslogit.exceptions import warn_convergence
+from bayeslogit.exceptions import Advice, Remedy, warn_convergence
+from bayeslogit.held_warnings import held_warnings, reissue
 from bayeslogit.numerics.prior_densities import GaussianTerm
 
 WIDER = 10.0
@@ -62,27 +62,28 @@ def highest_mode(objective, minimize: Callable, name: str) -> OptimizeResult:
         return _reissued(second, second_warnings)
     best, other = sorted((first, second), key=lambda result: result.value)
     warn_convergence(
-        f"{name}: the posterior has more than one mode. From zero, Newton's method reached "
-        f"{_shown(objective, first)}; from the likelihood's side, {_shown(objective, second)}. The "
-        f"higher mode (objective {best.value:.6g}, against {other.value:.6g}) is returned. A "
-        "heavy-tailed prior of small scale holds a mode near 0 apart from the likelihood's: a Laplace "
-        "approximation describes one mode only; widen the prior, or use bl.Normal"
+        Advice(
+            f"{name}: the posterior has more than one mode. From zero, Newton's method reached "
+            f"{_shown(objective, first)}; from the likelihood's side, {_shown(objective, second)}. The "
+            f"higher mode (objective {best.value:.6g}, against {other.value:.6g}) is returned. A "
+            "heavy-tailed prior of small scale holds a mode near 0 apart from the likelihood's: a Laplace "
+            "approximation describes one mode only; widen the prior, or use ",
+            Remedy("use_normal_prior"),
+        )
     )
     return best
 
 
 def _recorded(minimize: Callable, objective, start=None) -> tuple[OptimizeResult, list]:
     """``minimize(objective, start=start)`` and the warnings it raised, held back."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with held_warnings() as caught:
         result = minimize(objective, start=start)
     return result, caught
 
 
 def _reissued(result: OptimizeResult, caught: list) -> OptimizeResult:
     """``result``, its held-back warnings raised again where they were first attributed."""
-    for warning in caught:
-        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    reissue(caught)
     return result
 
 

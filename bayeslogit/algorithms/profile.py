@@ -23,7 +23,7 @@ import numpy as np
 from scipy.linalg import null_space
 
 from bayeslogit.algorithms.newton import newton
-from bayeslogit.exceptions import ConvergenceWarning, SingularHessianError, warn_convergence
+from bayeslogit.exceptions import Advice, ConvergenceWarning, Remedy, SingularHessianError, warn_convergence
 
 MAX_STANDARD_ERRORS = 1024.0
 """How far from the estimate, in standard errors, a bound is looked for before it is reported as infinite."""
@@ -88,7 +88,7 @@ class LinearProfile:
 
 def _bound(profile: LinearProfile, estimate: float, se: float, threshold: float, side: float) -> float:
     """The root of ``profile(c) = threshold`` on ``side`` (+1 or -1) of ``estimate``; raises :class:`_NotClosing`."""
-    from scipy.optimize import brentq  # on first use: importing scipy.optimize costs ~0.1 s
+    from scipy.optimize import brentq  # on first use: the fits that need no profile skip importing scipy.optimize
 
     scale = se if np.isfinite(se) and se > 0 else 1.0
     inner, step = estimate, scale
@@ -156,15 +156,19 @@ def profile_intervals(
                 bounds[index, column] = side * np.inf
                 advice = (
                     (
-                        "the likelihood is flat that way (separation-like data); use fit_map with a prior, or a "
-                        "posterior fit, for a finite interval"
+                        "the likelihood is flat that way (separation-like data); use ",
+                        Remedy("use_map"),
+                        " with a prior, or a posterior fit, for a finite interval",
                     )
                     if objective.prior.flat.all()
-                    else ("the log posterior is flat that way; use a posterior fit (its interval of the draws)")
+                    else ("the log posterior is flat that way; use a posterior fit (its interval of the draws)",)
                 )
                 warn_convergence(
-                    f"the {ci_prob:.0%} profile interval of {name!r} does not close on the "
-                    f"{'lower' if side < 0 else 'upper'} side ({reason}), so that bound is reported "
-                    f"as infinite: {advice}"
+                    Advice(
+                        f"the {ci_prob:.0%} profile interval of {name!r} does not close on the "
+                        f"{'lower' if side < 0 else 'upper'} side ({reason}), so that bound is reported "
+                        "as infinite: ",
+                        *advice,
+                    )
                 )
     return bounds[:, 0], bounds[:, 1]

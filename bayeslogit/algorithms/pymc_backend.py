@@ -27,8 +27,9 @@ from importlib.util import find_spec
 
 import numpy as np
 
-from bayeslogit.algorithms.laplace import Gaussian
+from bayeslogit.algorithms.laplace import Gaussian, coef_draws
 from bayeslogit.checks import check_choice
+from bayeslogit.numerics.blas_threads import blas_threads
 from bayeslogit.numerics.prior_densities import GaussianTerm, StudentTTerm
 
 SAMPLERS = {
@@ -46,9 +47,10 @@ PARALLEL_ELEMENTS = 250_000
 """Data elements (rows x coefficients per linear predictor x linear predictors) from which nutpie's chains run
 in parallel threads.
 
-The objective's callback holds the GIL but inside NumPy's array operations, so two threads run less than twice
-as fast: measured with fit_mcmc's defaults, one thread against two, wells (9,060 elements) 2.75 s against 2.96 s,
-5,000 x 21 (105,000) 7.7 s against 8.2 s, 20,000 x 21 (420,000) 27.8 s against 25.6 s.
+The objective's callback holds the GIL but inside NumPy's array operations, so a second thread gains only where
+one evaluation's array operations are long: below the threshold, chains in two threads were slower than in one
+(wells has 9,060 elements), above it faster. ``benchmarks/mcmc_wells.py`` and ``benchmarks/mcmc_large.py``
+(200,000 x 20) time ``fit_mcmc`` on either side of it.
 """
 
 
@@ -99,8 +101,7 @@ class WhitenedPosterior:
     @cached_property
     def whitening(self) -> np.ndarray:
         """``W = T R`` of shape (P * M, n_free): ``vec(coef) = vec(mean) + W z``."""
-        transform = self.objective.transform
-        return self.gaussian.root if transform is None else transform @ self.gaussian.root
+        return self.gaussian.whitening(self.objective.transform)
 
     def logp(self, z: np.ndarray) -> tuple[float, np.ndarray]:
         """Log density ``-objective(u)`` (up to a constant) and its gradient ``-R^T grad objective(u)``, of shape
@@ -110,9 +111,7 @@ class WhitenedPosterior:
 
     def coef(self, z: np.ndarray) -> np.ndarray:
         """Coefficient matrices of shape (..., P, M) of points ``z`` of shape (..., n_free)."""
-        P, M = self.mean.shape
-        flat = self.mean.ravel(order="F") + z @ self.whitening.T  # (..., P * M), vec(B) class-major
-        return np.swapaxes(flat.reshape(*z.shape[:-1], M, P), -1, -2)
+        return coef_draws(self.objective, self.gaussian, z)
 
     @property
     def elements(self) -> int:
@@ -188,7 +187,6 @@ def _sample_nutpie(
     """
     import nutpie
     from nutpie.compiled_pyfunc import from_pyfunc
-    from threadpoolctl import threadpool_limits
 
     failures = []
 
@@ -217,7 +215,7 @@ def _sample_nutpie(
         cores = min(chains, os.cpu_count() or 1) if posterior.elements >= PARALLEL_ELEMENTS else 1
     if random_seed is not None and not isinstance(random_seed, int | np.integer):
         random_seed = int(np.random.default_rng(random_seed).integers(2**63))
-    with threadpool_limits(1 if cores > 1 else None, user_api="blas"):
+    with blas_threads(1 if cores > 1 else None):
         tree = nutpie.sample(
             compiled,
             draws=draws,

@@ -19,8 +19,8 @@ on its own side) iff the max-min LP ``maximise t subject to m_ik >= t`` and the 
 ``t* > 0``. This is an exact test for the data given, not a heuristic; its only approximation is
 the floating-point tolerance below.
 
-Computation. The LPs are solved by HiGHS (:func:`scipy.optimize.linprog`) on the distinct rows of
-``(z, y)``, their constraints added lazily: the LP on some constraints is solved, those its
+Computation (:mod:`.separation_lp`). The LPs are solved by HiGHS (:func:`scipy.optimize.linprog`) on the
+distinct rows of ``(z, y)``, their constraints added lazily: the LP on some constraints is solved, those its
 solution violates are added, and so on until none is; that solution then solves the whole LP.
 The max-min LP is first solved on *tight* pairs only, those whose margin under the first LP's
 direction ``v`` is at most the tolerance: the tight pairs of the two classes with most of them,
@@ -34,9 +34,9 @@ half range with an intercept; divided by ``max |x|`` without), so that columns o
 treated alike; directions are mapped back to the original scale. A direction in the box then has
 margins of at most ``q`` in absolute value (``2 q`` for several classes), ``q`` being the number of
 coefficients per class. A direction counts as separating when its largest margin, recomputed from
-the data, exceeds ``_REL_TOL * q`` (1e-6 q) and its smallest is at least ``-_FEAS_TOL * q``
+the data, exceeds ``REL_TOL * q`` (1e-6 q) and its smallest is at least ``-FEAS_TOL * q``
 (-1e-9 q); separation is complete when a direction in the box has its smallest margin above
-``_REL_TOL * q``. So a separation whose best margin is below about a millionth of the data's range
+``REL_TOL * q``. So a separation whose best margin is below about a millionth of the data's range
 is reported as overlap, and an overlap of less than about 1e-9 of the range may be reported as
 quasi-complete separation. Constant columns (range below 4 ulp of their magnitude) have their
 coefficients held at 0.
@@ -50,18 +50,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
 
+from bayeslogit.algorithms.separation_lp import FEAS_TOL, MarginProblem
 from bayeslogit.checks import check_count
 
-_REL_TOL = 1e-6
-_FEAS_TOL = 1e-9
-# Presolve off: it costs more than it saves here. HiGHS's default tolerances are kept (1e-10 made it
-# fail on tall problems); the margins of its solutions are checked against _REL_TOL and _FEAS_TOL.
-_HIGHS_OPTIONS = {"presolve": False}
-_BATCH = 200  # most violated constraints added to the LP per round
-_LAZY_ABOVE = 2000  # an LP with at most this many constraints takes them all at once
 _ADVERB = {"complete": "completely", "quasi-complete": "quasi-completely"}
 _WHERE_ALL = "all are in SeparationError.columns"
 
@@ -128,132 +120,6 @@ def _group_clause(
     return f"{subject} {verb} {obj} {_ADVERB[kind]}{tail}{listing}"
 
 
-@dataclass(frozen=True)
-class _Problem:
-    """The LPs' data in standardised coordinates.
-
-    ``M`` (n_pairs, n_var) maps the stacked directions ``v`` of the non-reference classes,
-    restricted to the free coefficients, to the margins; ``classes`` (n_pairs,) says which two
-    classes each pair compares (``lo * n_cls + hi``); ``q`` is the number of coefficients per
-    class of the whole model, which sets the tolerances.
-    """
-
-    M: sparse.csr_array
-    classes: np.ndarray
-    q: int
-
-    @classmethod
-    def build(cls, z: np.ndarray, codes: np.ndarray, n_cls: int, q: int) -> "_Problem":
-        """Problem for the design ``z`` (n, q_used) and codes ``0..n_cls-1`` (n,), on its distinct rows."""
-        keys = np.ascontiguousarray(np.column_stack([z, codes]))
-        _, first = np.unique(keys.view(np.dtype((np.void, keys.itemsize * keys.shape[1]))).ravel(), return_index=True)
-        return cls(*_margin_matrix(z[first], codes[first], n_cls), q)
-
-    def separating(self, start: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray]:
-        """Direction ``v`` (n_var,) of largest total margin if it separates, else None; and the
-        mask (n_pairs,) of the constraints the LP needed, a ``start`` for a similar problem."""
-        v, _, added = _solve(self.M, complete=False, start=start)
-        margins = self.M @ v
-        separates = margins.max() > _REL_TOL * self.q and margins.min() >= -_FEAS_TOL * self.q
-        return (v if separates else None), added
-
-    def complete(self, v: np.ndarray) -> np.ndarray | None:
-        """Direction in the box with every margin above the tolerance, or None when there is none.
-
-        ``v`` (n_var,) is a separating direction; only its tight pairs enter the first max-min
-        LPs: those of the two classes with most tight pairs, then all of them.
-        """
-        tol = _REL_TOL * self.q
-        margins = self.M @ v
-        tight = np.flatnonzero(margins <= tol)
-        if tight.size == 0:
-            return v
-        busiest = tight[self.classes[tight] == np.bincount(self.classes[tight]).argmax()]
-        for rows in ([busiest] if busiest.size < tight.size else []) + [tight]:
-            w, _, _ = _solve(self.M[rows], complete=True)
-            if (self.M[rows] @ w).min() <= tol:
-                return None  # these pairs alone cannot all be strictly separated
-        mixed = _best_mixture(v, w, margins, self.M @ w)
-        if (self.M @ mixed).min() > tol:
-            return mixed
-        w, _, _ = _solve(self.M, complete=True)
-        return w if (self.M @ w).min() > tol else None
-
-
-def _best_mixture(v: np.ndarray, w: np.ndarray, m_v: np.ndarray, m_w: np.ndarray) -> np.ndarray:
-    """``(1 - a) v + a w`` for the ``a`` in [0, 1] maximising the smallest margin (concave in ``a``)."""
-    lo, hi = 0.0, 1.0
-    for _ in range(100):  # ternary search on a concave, piecewise-linear function
-        a, b = lo + (hi - lo) / 3, hi - (hi - lo) / 3
-        m_a, m_b = ((1 - a) * m_v + a * m_w).min(), ((1 - b) * m_v + b * m_w).min()
-        lo, hi = (a, hi) if m_a < m_b else (lo, b)
-    a = (lo + hi) / 2
-    return (1 - a) * v + a * w
-
-
-def _solve(
-    M: sparse.csr_array, complete: bool, start: np.ndarray | None = None
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """Konis' LP ``max sum(M v) s.t. M v >= 0, -1 <= v <= 1``, or when ``complete``
-    ``max t s.t. M v >= t`` and the same box; return ``v`` (n_var,), ``t`` (0 for the first LP)
-    and the mask (n_pairs,) of the constraints used.
-
-    Beyond ``_LAZY_ABOVE`` constraints, they are added lazily from those of the mask ``start``
-    on, the ``_BATCH`` most violated at a time, until the solution of the LP on those added
-    satisfies all of them.
-    """
-    n_pairs, n_var = M.shape
-    added = np.full(n_pairs, n_pairs <= _LAZY_ABOVE) if start is None else start.copy()
-    if n_var == 0:  # no free coefficient: only the zero direction
-        return np.zeros(0), 0.0, added
-    bounds = np.tile([-1.0, 1.0], (n_var, 1))
-    if complete:  # margins are at most n_var in the box, so t <= n_var never binds
-        c, bounds = np.r_[np.zeros(n_var), -1.0], np.vstack([bounds, [0.0, n_var]])
-    else:
-        c = -np.asarray(M.sum(axis=0)).ravel()
-    while True:
-        rows = np.flatnonzero(added)
-        A_ub = -M[rows]
-        if complete:
-            A_ub = sparse.hstack([A_ub, np.ones((rows.size, 1))], format="csr")
-        res = linprog(
-            c,
-            A_ub=A_ub if rows.size else None,
-            b_ub=np.zeros(rows.size) if rows.size else None,
-            bounds=bounds,
-            method="highs",
-            options=_HIGHS_OPTIONS,
-        )
-        if res.status != 0:
-            raise RuntimeError(f"separation LP failed: {res.message}")
-        v, t = res.x[:n_var], (res.x[n_var] if complete else 0.0)
-        margins = M @ v
-        violated = np.flatnonzero((margins < t - _FEAS_TOL) & ~added)
-        if violated.size == 0:
-            return v, t, added
-        added[violated[np.argsort(margins[violated])[:_BATCH]]] = True
-
-
-def _margin_matrix(z: np.ndarray, y: np.ndarray, n_cls: int) -> tuple[sparse.csr_array, np.ndarray]:
-    """Sparse (n * (n_cls - 1), q * (n_cls - 1)) matrix of margins, one row per pair (i, k != y_i),
-    and the classes each row compares, ``min(y_i, k) * n_cls + max(y_i, k)`` (n * (n_cls - 1),).
-
-    ``z`` is (n, q) and ``y`` (n,) holds codes ``0..n_cls-1``; class 0 is the reference
-    and has no block: row (i, k) is ``+z_i`` in the block of ``y_i`` and ``-z_i`` in that of ``k``.
-    """
-    q = z.shape[1]
-    row, rival = np.nonzero(y[:, None] != np.arange(n_cls))
-    lo, hi = np.minimum(y[row], rival), np.maximum(y[row], rival)
-    sign_lo = np.where(lo == y[row], 1.0, -1.0)
-    values = np.stack([sign_lo[:, None] * z[row], -sign_lo[:, None] * z[row]], axis=1)  # (n_pairs, 2, q)
-    blocks = np.stack([lo - 1, hi - 1], axis=1)  # lo is -1 for the reference class: no entries
-    present = blocks >= 0
-    indices = (blocks[:, :, None] * q + np.arange(q))[present].ravel()
-    indptr = np.r_[0, np.cumsum(q * present.sum(axis=1))]
-    M = sparse.csr_array((values[present].ravel(), indices, indptr), shape=(row.size, (n_cls - 1) * q))
-    return M, lo * n_cls + hi
-
-
 def _standardise(X: np.ndarray, intercept: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Design ``z`` (n, q) with columns in [-1, 1], the ``center`` and ``scale`` (p,) of the
     features, and a mask (q,) of the coefficients to fix at 0 (constant features)."""
@@ -282,18 +148,18 @@ class _Search:
     p: int  # features: the last p of the q coefficients
 
     @cached_property
-    def full(self) -> _Problem:
+    def full(self) -> MarginProblem:
         """The LPs on the intercept and all features."""
-        return _Problem.build(self.z[:, ~self.fixed], self.codes, self.n_cls, self.z.shape[1])
+        return MarginProblem.build(self.z[:, ~self.fixed], self.codes, self.n_cls, self.z.shape[1])
 
-    def single(self, j: int) -> _Problem:
+    def single(self, j: int) -> MarginProblem:
         """The LPs on the intercept and feature ``j`` alone, built on their own distinct rows."""
-        return _Problem.build(self.z[:, self._used([j])], self.codes, self.n_cls, self.z.shape[1])
+        return MarginProblem.build(self.z[:, self._used([j])], self.codes, self.n_cls, self.z.shape[1])
 
-    def subset(self, keep: Sequence[int]) -> _Problem:
+    def subset(self, keep: Sequence[int]) -> MarginProblem:
         """The LPs of ``full`` restricted to the intercept and the features ``keep``."""
         columns = np.tile(self._used(keep)[~self.fixed], self.n_cls - 1)
-        return _Problem(self.full.M[:, columns], self.full.classes, self.full.q)
+        return MarginProblem(self.full.M[:, columns], self.full.classes, self.full.q)
 
     def stacked(self, v: np.ndarray) -> np.ndarray:
         """``v`` of ``full`` as the (n_cls - 1, q) directions of all coefficients."""
@@ -322,7 +188,7 @@ def _name_columns(search: _Search, kind: str, d: np.ndarray) -> tuple[list[int],
         alone = [kind == "complete" and problem.complete(v_j) is not None for problem, v_j in single.values()]
         return list(single), tuple("complete" if a else "quasi-complete" for a in alone)
     weight = np.abs(d[:, q - p :]).max(axis=0)
-    keep, start = [int(j) for j in np.argsort(weight) if weight[j] > _FEAS_TOL], None
+    keep, start = [int(j) for j in np.argsort(weight) if weight[j] > FEAS_TOL], None
     for j in list(keep):
         trial = [k for k in keep if k != j]
         v, start = search.subset(trial).separating(start)

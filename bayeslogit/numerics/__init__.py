@@ -1,1 +1,2 @@
-"""Layer 1: links, likelihood families, the design and objective, predictions, priors. NumPy and SciPy only."""
+"""The lowest layer: links, likelihood families, the design and objective, predictions, priors, row blocks and BLAS
+threads. NumPy and SciPy only."""

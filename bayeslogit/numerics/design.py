@@ -8,40 +8,21 @@ of such an array), WITHOUT an intercept column: the intercept is handled on its 
 copied to prepend a column of ones. Coefficients ``B`` have shape (P, M) (or (P, S * M) for S stacked
 coefficient matrices), the intercept in row 0 when present.
 
-Every matrix product here is NumPy's, so a pass over the data calls one BLAS library (SciPy bundles
-another OpenBLAS with its own thread pool, and alternating the two in a loop makes their spinning threads
-fight over the cores), and passes over large data run it on one thread (:func:`one_blas_thread`): the
-products of a block are too small to gain from more, and OpenBLAS's threads, waiting on each other,
-slowed them up to twelvefold on a two-core machine with another process running.
+Every matrix product here is NumPy's, so a pass over the data calls one BLAS library: SciPy bundles another
+OpenBLAS with its own thread pool, and alternating the two in a loop makes their spinning threads fight over the
+cores. Passes over large data run it on one thread (:func:`~bayeslogit.numerics.blas_threads.one_blas_thread`).
+The rows are taken in blocks of :func:`~bayeslogit.numerics.blocks.block_slices`, each row counting its ``p`` values:
+a block, read twice in a pass (by the linear predictor, then by the gradient or Hessian), stays in the cache.
 """
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
-_BLOCK_ELEMENTS = 2**18  # 2 MB of float64 per block: a block read twice in a pass stays in the cache
-_SINGLE_THREAD_MIN = 2**16  # products of this size or more run on one BLAS thread
-
-
-@cache
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController  # a few milliseconds, paid by large data only
-
-    return ThreadpoolController()
-
-
-def one_blas_thread(size: int) -> AbstractContextManager:
-    """A context in which BLAS runs on one thread, for a pass whose products take ``size`` multiply-adds.
-
-    Below ``_SINGLE_THREAD_MIN`` (a Newton step on wells, 3,020 rows and 3 coefficients, takes 27,180) the
-    context does nothing, and threadpoolctl is not imported: OpenBLAS runs such products on one thread anyway.
-    """
-    if size < _SINGLE_THREAD_MIN:
-        return nullcontext()
-    return _blas_controller().limit(limits=1, user_api="blas")
+from bayeslogit.numerics.blas_threads import one_blas_thread
+from bayeslogit.numerics.blocks import block_slices
 
 
 @dataclass(frozen=True)
@@ -72,16 +53,10 @@ class Design:
             return X @ B
         return X @ B[1:] + B[0]
 
-    @property
-    def block_size(self) -> int:
-        """Default rows per block: about ``_BLOCK_ELEMENTS`` elements, at least 1024 rows."""
-        return max(1024, _BLOCK_ELEMENTS // max(self.X.shape[1], 1))
-
     def blocks(self, block_rows: int | None = None) -> Iterator[slice]:
-        """Row slices covering the data in blocks of ``block_rows`` (default :attr:`block_size`) rows."""
-        size = block_rows or self.block_size
-        for start in range(0, self.n_samples, size):
-            yield slice(start, min(start + size, self.n_samples))
+        """Row slices covering the data in blocks of ``block_rows`` rows (default: the package's block size,
+        :func:`~bayeslogit.numerics.blocks.block_slices`, for rows of ``p`` values)."""
+        return block_slices(self.n_samples, self.X.shape[1], block_rows)
 
     def transpose_product(self, d: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
         """``[1, X]^T @ d`` of shape (P, M) over ``rows``, for ``d`` of shape (n_rows, M)."""
@@ -91,7 +66,8 @@ class Design:
         return product.T
 
     def one_blas_thread(self, n_columns: int = 1) -> AbstractContextManager:
-        """:func:`one_blas_thread` for a pass over this design with products of ``n_columns`` columns."""
+        """:func:`~bayeslogit.numerics.blas_threads.one_blas_thread` for a pass over this design with products of
+        ``n_columns`` columns."""
         return one_blas_thread(self.n_samples * self.n_coef * n_columns)
 
     def largest_linear_predictor(self, B: np.ndarray) -> float:

@@ -32,7 +32,15 @@ import numpy as np
 from scipy.linalg import null_space
 
 from bayeslogit.exceptions import OptionError
-from bayeslogit.numerics.links import log_sigmoid_pair, log_softmax, sigmoid_pair, with_reference
+from bayeslogit.numerics.links import (
+    log_sigmoid,
+    log_sigmoid_pair,
+    log_softmax,
+    sigmoid_pair,
+    softplus,
+    softplus_tail,
+    with_reference,
+)
 
 PARAMETERIZATIONS = ("reference", "symmetric")
 
@@ -148,14 +156,12 @@ class Bernoulli(Family):
     def log_likelihood(self, eta: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``log Pr(y_i | eta)``: ``eta`` of shape (n, ..., 1), codes ``y`` (n,); shape (n, ...)."""
         signed = eta[..., 0] * (2.0 * y - 1.0).reshape(-1, *[1] * (eta.ndim - 2))  # log sig(signed) is the answer
-        tail = np.abs(signed)
-        np.negative(tail, out=tail)
-        np.log1p(np.exp(tail, out=tail), out=tail)
-        return np.subtract(np.minimum(signed, 0.0, out=signed), tail, out=tail)
+        return log_sigmoid(signed, out=signed)
 
     def value(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
+        """``sum_i w_i (log(1 + e^eta_i) - y_i eta_i)`` of ``eta`` (n, 1)."""
         eta = eta[:, 0]
-        return float(weights @ (np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta))) - y * eta))
+        return float(weights @ (softplus(eta) - y * eta))
 
     def first_derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
         """``value`` and ``d1`` (n, 1) without the Hessian's cost: one ``exp`` and one ``log1p`` a row."""
@@ -169,13 +175,12 @@ class Bernoulli(Family):
 
     @staticmethod
     def _derivative_parts(eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
-        """The value, ``d1`` (n,) and ``sig(eta) (1 - sig(eta))`` (n,) of logits ``eta`` (n,), from ``e^-|eta|``."""
-        small = np.exp(-np.abs(eta))  # e^-|eta|
-        value = float(weights @ (np.maximum(eta, 0.0) + np.log1p(small) - y * eta))
-        big = 1.0 / (1.0 + small)  # sig(|eta|)
-        small *= big  # sig(-|eta|)
-        d1 = weights * (np.where(eta >= 0, big, small) - y)
-        return value, d1, small * big
+        """The value, ``d1`` (n,) and ``sig(eta) (1 - sig(eta))`` (n,) of logits ``eta`` (n,), all from one
+        exponential, ``e^-|eta|``."""
+        decay = np.exp(-np.abs(eta))
+        value = float(weights @ (softplus(eta, softplus_tail(eta, decay)) - y * eta))
+        p1, p0 = sigmoid_pair(eta, decay)
+        return value, weights * (p1 - y), p1 * p0
 
     def collapse(self, values: np.ndarray) -> np.ndarray:
         """Drop the trailing axis of length one (linear predictors, or class pairs)."""
@@ -184,12 +189,13 @@ class Bernoulli(Family):
     def flat_labels(self, coef_names, columns) -> list[str]:
         return list(coef_names)
 
-    def decision(self, eta: np.ndarray) -> np.ndarray:
-        """The logit of ``Pr(w = 1)``, shape (n,), from ``eta`` (n, 1)."""
+    def output_linear_predictor(self, eta: np.ndarray) -> np.ndarray:
+        """A fit's ``linear_predictor``: the logit of ``Pr(w = 1)``, shape (n,), from ``eta`` (n, 1)."""
         return eta[:, 0]
 
     def output_probabilities(self, proba: np.ndarray) -> np.ndarray:
-        """``Pr(w = 1)`` of shape (n,) from the class probabilities (n, 2)."""
+        """What a table of one row's probabilities shows (``predict_interval``, the prior predictive): ``Pr(w = 1)``
+        alone, shape (n, ...), from the class probabilities (n, 2, ...). ``predict_proba`` keeps both columns."""
         return proba[:, 1]
 
     def log_likelihood_tensor(self, eta, y: np.ndarray, pt):
@@ -231,42 +237,45 @@ class Categorical(Family):
         return with_reference(eta) if self.reference else eta
 
     def value(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray) -> float:
-        log_p = self.log_probabilities(eta)
-        return float(-weights @ log_p[np.arange(len(y)), y])
+        return self._value_and_log_probabilities(eta, y, weights)[0]
 
     def first_derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
         """``value`` and ``d1`` (n, M) without the Hessian's cost."""
-        log_p = self.log_probabilities(eta)
-        rows = np.arange(len(y))
-        value = float(-weights @ log_p[rows, y])
-        residual = np.exp(log_p)
-        residual[rows, y] -= 1.0
-        return value, weights[:, None] * (residual[:, 1:] if self.reference else residual)
+        value, d1, _ = self._softmax_pass(eta, y, weights, keep_probabilities=False)
+        return value, d1
 
     def derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
-        log_p = self.log_probabilities(eta)
-        rows = np.arange(len(y))
-        value = float(-weights @ log_p[rows, y])
-        p = np.exp(log_p)
-        residual = p.copy()
-        residual[rows, y] -= 1.0
-        if self.reference:
-            p, residual = p[:, 1:], residual[:, 1:]
-        d1 = weights[:, None] * residual
+        value, d1, p = self._softmax_pass(eta, y, weights, keep_probabilities=True)
         d2 = -p[:, :, None] * p[:, None, :]
         d2[:, np.arange(p.shape[1]), np.arange(p.shape[1])] += p
         d2 *= weights[:, None, None]
         return value, d1, d2
 
+    def _value_and_log_probabilities(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
+        """``sum_i w_i nll_i`` and the class log-probabilities (n, K) of ``eta`` (n, M)."""
+        log_p = self.log_probabilities(eta)
+        return float(-weights @ log_p[np.arange(len(y)), y]), log_p
+
+    def _softmax_pass(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray, keep_probabilities: bool):
+        """What the derivatives share, from one softmax: the value, ``d1 = w (p - onehot(y))`` (n, M) and, when
+        ``keep_probabilities``, the probabilities ``p`` (n, M) of the classes with a linear predictor (else None)."""
+        value, log_p = self._value_and_log_probabilities(eta, y, weights)
+        p = np.exp(log_p)
+        residual = p.copy() if keep_probabilities else p
+        residual[np.arange(len(y)), y] -= 1.0
+        free = slice(1, None) if self.reference else slice(None)
+        return value, weights[:, None] * residual[:, free], p[:, free] if keep_probabilities else None
+
     def collapse(self, values: np.ndarray) -> np.ndarray:
         """Keep the class (or class-pair) axis."""
         return values
 
-    def decision(self, eta: np.ndarray) -> np.ndarray:
-        """The class logits (n, K), zeros for a reference class."""
+    def output_linear_predictor(self, eta: np.ndarray) -> np.ndarray:
+        """A fit's ``linear_predictor``: the class logits (n, K), zeros for a reference class."""
         return self.class_logits(eta)
 
     def output_probabilities(self, proba: np.ndarray) -> np.ndarray:
+        """Every class's probability, as they are (n, K, ...)."""
         return proba
 
     def log_likelihood_tensor(self, eta, y: np.ndarray, pt):

@@ -9,10 +9,10 @@ predictors (1 for Bernoulli, ``K - 1`` or ``K`` for Categorical; see :mod:`.fami
   column), class codes ``y`` (n,) and weights (n,).
 * Coefficients ``B``: ndarray (P, M), the intercept in row 0 when present.
 * The optimiser works on a flat vector ``u`` of free coordinates. ``vec(B) = B.ravel(order="F")``
-  (class-major: the P coefficients of predictor 0, then of predictor 1, ...) equals ``u`` or, for
+  (class-major: the P coefficients of linear predictor 0, then of linear predictor 1, ...) equals ``u`` or, for
   constrained parameterizations, ``T @ u`` with a fixed matrix ``T`` (P*M, n_free).
 * Objective: ``f(B) = sum_i w_i nll_i(B) + sum_{j,m} rho(B_jm / s_j)``, the prior's term (see
-  :mod:`.priors`: ``rho(z) = z^2 / 2`` for a Gaussian prior of sd ``s_j``); maximum likelihood is the same with
+  :mod:`.prior_densities`: ``rho(z) = z^2 / 2`` for a Gaussian prior of sd ``s_j``); maximum likelihood is the same with
   every ``s_j`` infinite (a flat prior).
 
 The data are visited in row blocks, each block's contributions accumulated, so the same code serves data
@@ -26,13 +26,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from bayeslogit.numerics.design import Design, add_gram
-from bayeslogit.numerics.predictive import expansion_remainder, total_log_likelihood
+from bayeslogit.numerics.draw_values import subsample, subsample_size, values_of_draws
 from bayeslogit.numerics.prior_densities import GaussianTerm, StudentTTerm, flat_term
-
-EXACT_DRAW_ROWS = 10_000
-"""Rows up to which :meth:`Objective.values_of_draws` sums every row's log-likelihood at every draw; beyond, it
-expands about the draws' mean on all rows and estimates the remainder from this many rows."""
-_SUBSAMPLE_SEED = 20261202  # of those rows, so that a Laplace fit's k-hat is reproducible
 
 
 @dataclass(frozen=True)
@@ -49,11 +44,12 @@ class Objective:
     weights : ndarray of shape (n_samples,)
     n_classes : int
     prior : GaussianTerm or StudentTTerm
-        The prior's term (:mod:`.priors`); for maximum likelihood a flat one (:func:`~.priors.flat_term`).
+        The prior's term (:mod:`.prior_densities`); for maximum likelihood a flat one
+        (:func:`~.prior_densities.flat_term`).
     transform : ndarray of shape (P * M, n_free) or None
         Map from free coordinates to ``vec(B)``; None for the identity.
     block_rows : int, optional
-        Rows per block; default the design's :attr:`~bayeslogit.numerics.design.Design.block_size`.
+        Rows per block; default the design's (:meth:`~bayeslogit.numerics.design.Design.blocks`).
     """
 
     family: object
@@ -143,29 +139,20 @@ class Objective:
         return float(np.exp(least))
 
     def values_of_draws(self, draws: np.ndarray) -> np.ndarray:
-        """The objective at each of ``S`` coefficient matrices ``draws`` (S, P, M), shape (S,), in bounded memory.
+        """The objective at each of ``S`` coefficient matrices ``draws`` (S, P, M), shape (S,), in bounded time and
+        memory: exact on few rows, else the expansion about the draws' mean plus a subsample's remainder
+        (:func:`~bayeslogit.numerics.draw_values.values_of_draws`, the rows drawn as one block)."""
+        return values_of_draws(self, draws, self.design.n_samples, self._expansion_and_subsample)
 
-        Up to :data:`EXACT_DRAW_ROWS` rows, every row's log-likelihood at every draw is summed. With more, the
-        cost would grow as ``n * S``: the objective is instead its second-order Taylor expansion about the draws'
-        mean ``c``, exact over all rows (their value, gradient and Hessian at ``c``, one pass), plus the
-        expansion's remainder estimated from a seeded random subsample of :data:`EXACT_DRAW_ROWS` rows whose
-        weights are scaled by ``n / EXACT_DRAW_ROWS`` (:func:`~.predictive.expansion_remainder`). The remainder is
-        of third order in ``B_s - c``, so its sampling error is far below that of a subsample's log-likelihood:
-        on 200,000 rows and 21 coefficients the values differ from the exact ones by about 1e-3, where the
-        draws' values spread over tens. The prior's term is exact at every draw in both cases.
-        """
+    def _expansion_and_subsample(self, centre: np.ndarray | None) -> tuple:
+        """The negative log-likelihood's value, gradient and Hessian in ``vec(B)`` coordinates at ``centre`` (P, M)
+        over all rows (None without a centre), and the subsample of the rows (``X``, ``y``, ``weights``)."""
         n = self.design.n_samples
-        if n <= EXACT_DRAW_ROWS:
-            loglik = total_log_likelihood(self.family, self.design, self.y, self.weights, draws)
-            return self.prior.penalties(draws) - loglik
-        centre = draws.mean(axis=0)
+        rows = subsample(0, subsample_size(n, n), self.design.X, self.y, self.weights)
+        if centre is None:
+            return None, rows
         likelihood = replace(self, prior=flat_term(self.shape[0]), transform=None)
-        quadratic = taylor_values(likelihood(centre.ravel(order="F")), centre, draws)
-        rows = np.sort(np.random.default_rng(_SUBSAMPLE_SEED).choice(n, EXACT_DRAW_ROWS, replace=False))
-        remainder = expansion_remainder(
-            self.family, self.design.take(rows), self.y[rows], self.weights[rows] * (n / EXACT_DRAW_ROWS), centre, draws
-        )
-        return self.prior.penalties(draws) + quadratic + remainder
+        return likelihood(centre.ravel(order="F")), rows
 
     def value_and_gradient(self, u: np.ndarray) -> tuple[float, np.ndarray]:
         """Value and gradient (n_free,) at ``u``, in one pass over the data without the Hessian's cost: the
@@ -203,26 +190,6 @@ class Objective:
         hess[np.diag_indices(P * M)] += self.prior.hessian_diagonal(B).ravel(order="F")
         T = self.transform
         return value, self._free(grad.ravel(order="F")), hess if T is None else T.T @ hess @ T
-
-
-def taylor_values(expansion: tuple, centre: np.ndarray, draws: np.ndarray) -> np.ndarray:
-    """The second-order Taylor expansion ``f(c) + g^T d + d^T H d / 2``, ``d = vec(B_s - c)``, at each draw.
-
-    Parameters
-    ----------
-    expansion : tuple
-        ``(f(c), g, H)``: value, gradient (P*M,) and Hessian (P*M, P*M) in ``vec(B)`` coordinates at ``centre``.
-    centre : ndarray of shape (P, M)
-    draws : ndarray of shape (S, P, M)
-
-    Returns
-    -------
-    ndarray of shape (S,)
-    """
-    value, gradient, hessian = expansion
-    S, P, M = draws.shape
-    steps = (draws - centre).transpose(0, 2, 1).reshape(S, P * M)  # vec(B_s - c), class-major
-    return value + steps @ gradient + 0.5 * np.einsum("si,ij,sj->s", steps, hessian, steps)
 
 
 def _assemble(grams: dict, M: int, P: int) -> np.ndarray:

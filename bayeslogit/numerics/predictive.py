@@ -4,10 +4,12 @@ Conventions
 -----------
 ``S`` coefficient matrices ``draws`` of shape (S, P, M) (a point fit is ``S = 1``), a design of ``n`` rows
 (:class:`~bayeslogit.numerics.design.Design`), ``K`` classes. The rows are taken in blocks of
-:data:`_BLOCK_ROWS`, spread over a pool of threads (NumPy releases the interpreter lock in its loops); in
-each block, the linear predictors of a chunk of draws are one matrix product, ``[1, X] @ [B_1 .. B_s]``,
-of about :data:`_BLOCK_ELEMENTS` entries, small enough to stay in the processor's cache, and the family
-turns them into what is asked for. Memory never grows with ``n * S`` unless the caller asks for every draw.
+:func:`~bayeslogit.numerics.blocks.block_slices`, each row counting its ``S * M`` linear predictors (what the
+routines that keep every draw hold of it), spread over a pool of threads (NumPy releases the interpreter lock in
+its loops). In a block, the draws are taken in blocks of the same policy, each draw counting
+:data:`_VALUES_PER_PREDICTOR` values for each of the block's ``n_rows * M`` linear predictors: their matrix
+product ``[1, X] @ [B_1 .. B_s]`` and what the family turns them into stay in the processor's cache. Memory never
+grows with ``n * S`` unless the caller asks for every draw.
 
 * :func:`average_log_proba`: ``log mean_s Pr(w = k | x, B_s)``, the posterior predictive. Averaged in
   probability space; a row where some class's average is below :data:`_EXACT_BELOW` (where a sum of
@@ -22,48 +24,48 @@ turns them into what is asked for. Memory never grows with ``n * S`` unless the 
 * :func:`probit_average`: the average of the sigmoid of a Gaussian log-odds, without draws.
 """
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from bayeslogit.numerics.blas_threads import blas_threads
+from bayeslogit.numerics.blocks import block_slices
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.links import expit, logsumexp
 
-_BLOCK_ROWS = 512
-_BLOCK_ELEMENTS = 2**15  # linear predictors per chunk: 256 KB of float64, within the processor's cache
+_VALUES_PER_PREDICTOR = 8  # values per linear predictor in a block: its classes' probabilities and their temporaries
 _EXACT_BELOW = 1e-6  # an average class probability below this is recomputed in log space
 
 
-def _linear_predictors(design: Design, draws: np.ndarray, rows: slice) -> Iterator[tuple[slice, np.ndarray]]:
-    """``(draw_slice, eta)`` for the ``rows`` of the design, ``eta`` of shape (n_rows, n_draws_in_chunk, M)."""
-    S, P, M = draws.shape
+def _linear_predictors(design: Design, stacked: np.ndarray, M: int, rows: slice) -> Iterator[tuple[slice, np.ndarray]]:
+    """``(draw_slice, eta)`` for the ``rows`` of the design, ``eta`` of shape (n_rows, n_draws_in_block, M), from
+    the draws ``stacked`` (P, S * M) in draw-major columns."""
     n_rows = rows.stop - rows.start
-    per_chunk = max(1, _BLOCK_ELEMENTS // (n_rows * M))
-    for start in range(0, S, per_chunk):
-        chunk = slice(start, min(start + per_chunk, S))
-        stacked = draws[chunk].transpose(1, 0, 2).reshape(P, -1)  # (P, s * M): draw-major columns
-        yield chunk, design.linear_predictor(stacked, rows).reshape(n_rows, -1, M)
+    for chunk in block_slices(stacked.shape[1] // M, n_rows * M * _VALUES_PER_PREDICTOR):
+        columns = stacked[:, chunk.start * M : chunk.stop * M]
+        yield chunk, design.linear_predictor(columns, rows).reshape(n_rows, -1, M)
 
 
 def _over_row_blocks(design: Design, draws: np.ndarray, reduce: Callable) -> list:
     """``reduce(rows, linear_predictors)`` for each block of rows, on a thread pool; results in row order.
 
-    The threads share the cores, so BLAS runs one thread per call meanwhile: OpenBLAS's own pool, called
-    from several threads at once, slows the products twentyfold.
+    The threads share the cores, so BLAS runs one thread per call meanwhile
+    (:func:`~bayeslogit.numerics.blas_threads.blas_threads`).
     """
-    from threadpoolctl import threadpool_limits
-
-    blocks = list(design.blocks(_BLOCK_ROWS))
+    S, P, M = draws.shape
+    stacked = draws.transpose(1, 0, 2).reshape(P, S * M)  # (P, S * M): draw-major columns, made once
+    blocks = list(block_slices(design.n_samples, S * M))
 
     def work(rows):
-        return reduce(rows, _linear_predictors(design, draws, rows))
+        return reduce(rows, _linear_predictors(design, stacked, M, rows))
 
     if len(blocks) == 1:
         return [work(blocks[0])]
     threads = min(len(blocks), os.cpu_count() or 1)
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+    with blas_threads(1), ThreadPoolExecutor(threads) as pool:
         return list(pool.map(work, blocks))
 
 
@@ -150,7 +152,7 @@ def total_log_likelihood(family, design: Design, y: np.ndarray, weights: np.ndar
     def partial(rows, etas):
         return np.concatenate([weights[rows] @ family.log_likelihood(eta, y[rows]) for _, eta in etas])
 
-    return np.sum(_over_row_blocks(design, draws, partial), axis=0)
+    return functools.reduce(np.add, _over_row_blocks(design, draws, partial))
 
 
 def expansion_remainder(
@@ -183,7 +185,7 @@ def expansion_remainder(
             totals.append((nll - nll_centre[:, None] - quadratic).sum(axis=0))
         return np.concatenate(totals)
 
-    return np.sum(_over_row_blocks(design, draws, partial), axis=0)
+    return functools.reduce(np.add, _over_row_blocks(design, draws, partial))
 
 
 def probit_average(mean: np.ndarray, variance: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The terms priors add to a model's objective: :class:`GaussianTerm` and :class:`StudentTTerm`.
 
-A term is a prior resolved for a model (see :mod:`.priors`): the scales ``s`` (P,) of the coefficient rows,
+A term is a prior resolved for a model (see :mod:`.prior_specs`): the scales ``s`` (P,) of the coefficient rows,
 ``inf`` where flat, and the shape of the density, ``B_jm = s_j z`` with ``z`` standard normal or Student-t. It gives
 the objective (the negative log posterior) ``sum_{j,m} rho(B_jm / s_j)`` with ``rho(0) = 0``, its gradient and its
 (diagonal) Hessian, the normalised log density that ArviZ's prior-sensitivity checks read, and draws.

@@ -1,18 +1,20 @@
 """Priors on the coefficients: what users build (:class:`Normal`, :class:`StudentT`, :class:`Cauchy`), each
-resolved for a model into the term it adds to the objective (:mod:`.prior_terms`).
+resolved for a model into the term it adds to the objective (:mod:`.prior_densities`).
 
 Every prior here is independent across coefficients, centred at zero, with one scale per coefficient row ``j``
-(intercept first). In a multiclass model the same prior applies to every class's coefficients. An infinite scale
-is a flat prior (the intercept's, by default).
+(intercept first): ``scale`` for the slopes, ``intercept_scale`` for the intercept (rstanarm's names; a Normal's
+scale is its standard deviation). In a multiclass model the same prior applies to every class's coefficients. An
+infinite scale is a flat prior (the intercept's, by default).
 """
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from bayeslogit.checks import check_flag
-from bayeslogit.exceptions import OptionError
+from bayeslogit.exceptions import Advice, OptionError, Remedy
 from bayeslogit.numerics.prior_densities import GaussianTerm, StudentTTerm, flat_term
 
 
@@ -47,21 +49,16 @@ class _Prior:
     """What :class:`Normal`, :class:`StudentT` and :class:`Cauchy` share: the scales of a model's coefficient rows."""
 
     fixed_fields = ()
-    scale_names: tuple  # the fields of the slopes' scale and of the intercept's
+    scale: float | tuple
+    intercept_scale: float | None
+    autoscale: bool
 
     def __post_init__(self):
         """Check the scales (stored as a float or a tuple of floats, so that priors compare and hash) and the flag."""
-        slope, head = self.scale_names
-        object.__setattr__(self, slope, _plain_scale(slope, getattr(self, slope)))
-        if getattr(self, head) is not None:
-            object.__setattr__(self, head, _check_number(head, getattr(self, head)))
+        object.__setattr__(self, "scale", _plain_scale("scale", self.scale))
+        if self.intercept_scale is not None:
+            object.__setattr__(self, "intercept_scale", _check_number("intercept_scale", self.intercept_scale))
         object.__setattr__(self, "autoscale", check_flag("autoscale", self.autoscale))
-
-    def _slope_scale(self):
-        return getattr(self, self.scale_names[0])
-
-    def _intercept_scale(self):
-        return getattr(self, self.scale_names[1])
 
     def scales(self, n_features: int, intercept: bool, predictor_sd: np.ndarray | None = None) -> np.ndarray:
         """The prior scale of each coefficient row, intercept first (``inf`` where flat).
@@ -78,30 +75,30 @@ class _Prior:
         -------
         ndarray of shape (n_features + intercept,)
         """
-        names = self.scale_names
-        slopes = np.asarray(self._slope_scale(), dtype=float)
+        slopes = np.asarray(self.scale, dtype=float)
         if slopes.ndim == 0:
             slopes = np.full(n_features, slopes)
         if slopes.shape != (n_features,):
             besides = " besides the intercept" if intercept else ""
             raise OptionError(
-                f"`{names[0]}` has {slopes.size} values but the model has {n_features} predictors"
+                f"`scale` has {slopes.size} values but the model has {n_features} predictors"
                 f"{besides}; give one value or one per predictor"
             )
         if self.autoscale:
             slopes = slopes / _checked_sd(predictor_sd, n_features)
-        head = self._intercept_scale()
+        head = self.intercept_scale
         if not intercept:
             if head is not None:
                 raise OptionError(
-                    f"`{names[1]}` is {head} but the model has no intercept; leave it None, or build "
+                    f"`intercept_scale` is {head} but the model has no intercept; leave it None, or build "
                     "the model with intercept=True"
                 )
             return slopes
         return np.concatenate([[np.inf if head is None else head], slopes])
 
-    tail_advice = ""
-    """What MCMC's convergence warning adds about this prior's tails (nothing for a Normal)."""
+    tail_advice: tuple = ()
+    """What MCMC's convergence warning adds about this prior's tails, as parts of an
+    :class:`~bayeslogit.exceptions.Advice` (nothing for a Normal)."""
 
     def term(self, n_features: int, intercept: bool, predictor_sd: np.ndarray | None = None):
         """The term this prior adds to a model's objective (see :meth:`scales` for the parameters)."""
@@ -129,31 +126,68 @@ def _checked_sd(predictor_sd, n_features: int) -> np.ndarray:
     if bad.any():
         names = np.asarray(getattr(predictor_sd, "index", np.arange(n_features)))[bad].tolist()
         raise OptionError(
-            f"autoscale=True divides each slope's prior scale by its predictor's standard deviation, "
-            f"which is 0 or undefined for {names}: a constant column (remove it), or weights that sum "
-            "to 1 or less (autoscale reads weights as frequencies: rescale them to the rows they "
-            "stand for); or set autoscale=False (--no-autoscale)"
+            Advice(
+                "autoscale=True divides each slope's prior scale by its predictor's standard deviation, "
+                f"which is 0 or undefined for {names}: a constant column (remove it), or weights that sum "
+                "to 1 or less (autoscale reads weights as frequencies: rescale them to the rows they "
+                "stand for); or set ",
+                Remedy("autoscale_off"),
+            )
         )
     return values
 
 
+FORMER_NAMES = {"sigma": "scale", "intercept_sigma": "intercept_scale"}
+"""A :class:`Normal`'s former keywords -> its keywords now, the names of every prior (rstanarm's)."""
+
+
+def _under_current_names(former: dict, given: dict, defaults: dict) -> dict:
+    """``given`` (keyword -> value), with the values of ``former`` keywords (:data:`FORMER_NAMES`) moved to their
+    current names, each with a DeprecationWarning; a TypeError for another keyword, or for both names of one field."""
+    unknown = sorted(set(former) - set(FORMER_NAMES))
+    if unknown:
+        raise TypeError(f"Normal() got an unexpected keyword argument {unknown[0]!r}")
+    given = dict(given)
+    for old, value in former.items():
+        new = FORMER_NAMES[old]
+        if not _is_default(given[new], defaults[new]):
+            raise TypeError(f"Normal() got `{new}` and its former name `{old}`; give `{new}` only")
+        warnings.warn(
+            f"Normal's `{old}` is now called `{new}`, as in StudentT and Cauchy; `{old}` will be removed in a "
+            f"future release: write Normal({new}=...)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        given[new] = value
+    return given
+
+
+def _is_default(value, default) -> bool:
+    """Whether ``value`` is ``default`` (None, or a number equal to it)."""
+    if value is None or default is None:
+        return value is default
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == default
+
+
 @dataclass(frozen=True, repr=False)
 class Normal(_Prior):
-    """Independent zero-mean Gaussian prior ``coef_j ~ N(0, sigma_j^2)``.
+    """Independent zero-mean Gaussian prior ``coef_j ~ N(0, scale_j^2)``.
 
-    Adds ``1/2 * sum_j (coef_j / sigma_j)^2`` to the objective (the negative log posterior, up to a constant).
+    Adds ``1/2 * sum_j (coef_j / scale_j)^2`` to the objective (the negative log posterior, up to a constant).
 
     Parameters
     ----------
-    sigma : float or sequence of float of length n_features
+    scale : float or sequence of float of length n_features
         Prior standard deviation of the slopes: one value for all, or one per predictor (in the order
         of ``model.coef_names`` without the intercept).
-    intercept_sigma : float or None
+    intercept_scale : float or None
         Prior standard deviation of the intercept; None (the default) puts a flat prior on it.
     autoscale : bool
-        Divide each slope's ``sigma`` by its predictor's standard deviation (rstanarm's convention), so that
-        ``sigma`` is the prior sd of the change in log-odds per standard deviation of the predictor; the scales
+        Divide each slope's ``scale`` by its predictor's standard deviation (rstanarm's convention), so that
+        ``scale`` is the prior sd of the change in log-odds per standard deviation of the predictor; the scales
         used are recorded on the fit (``fit.prior_scales``).
+    sigma, intercept_sigma
+        The former names of ``scale`` and ``intercept_scale``: accepted as keywords, with a DeprecationWarning.
 
     Examples
     --------
@@ -163,10 +197,16 @@ class Normal(_Prior):
     [inf, 5.0, 0.25]
     """
 
-    sigma: float | tuple = 2.5
-    intercept_sigma: float | None = None
+    scale: float | tuple = 2.5
+    intercept_scale: float | None = None
     autoscale: bool = False
-    scale_names = ("sigma", "intercept_sigma")
+
+    def __init__(self, scale=2.5, intercept_scale=None, autoscale: bool = False, **former):
+        given = {"scale": scale, "intercept_scale": intercept_scale}
+        for name, value in _under_current_names(former, given, {"scale": 2.5, "intercept_scale": None}).items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "autoscale", autoscale)
+        self.__post_init__()
 
     @staticmethod
     def term_of(scale: np.ndarray) -> GaussianTerm:
@@ -202,17 +242,18 @@ class StudentT(_Prior):
     scale: float | tuple = 2.5
     intercept_scale: float | None = None
     autoscale: bool = True
-    scale_names = ("scale", "intercept_scale")
 
     def __post_init__(self):
         object.__setattr__(self, "nu", _check_number("nu", self.nu))
         super().__post_init__()
 
     @property
-    def tail_advice(self) -> str:
+    def tail_advice(self) -> tuple:
         return (
             f"; where the classes are separated, the posterior keeps the prior's Student-t tail (nu={self.nu:g}): "
-            "a larger nu, or bl.Normal, has lighter tails"
+            "a larger nu, or ",
+            Remedy("use_normal_prior"),
+            ", has lighter tails",
         )
 
     def term_of(self, scale: np.ndarray) -> StudentTTerm:
@@ -245,34 +286,24 @@ class Cauchy(StudentT):
     fixed_fields = ("nu",)
 
     tail_advice = (
-        "; where the classes are separated, a Cauchy posterior has the prior's heavy tail and no mean: "
-        "bl.StudentT(nu=7) has lighter tails"
+        "; where the classes are separated, a Cauchy posterior has the prior's heavy tail and no mean: ",
+        Remedy("use_student_t_prior", 7),
+        " has lighter tails",
     )
 
     def __init__(self, scale=2.5, intercept_scale=None, autoscale: bool = True, nu: float = 1.0):
         if nu != 1:
-            raise OptionError(f"a Cauchy prior has nu = 1; got nu={nu!r}: use bl.StudentT(nu={nu!r}, ...)")
+            raise OptionError(
+                Advice(
+                    f"a Cauchy prior has nu = 1; got nu={nu!r}: for other degrees of freedom, use ",
+                    Remedy("use_student_t_prior", _check_number("nu", nu)),
+                )
+            )
         super().__init__(1.0, scale, intercept_scale, autoscale)
 
 
 PRIORS = (Normal, StudentT, Cauchy)
 """The prior classes a fit accepts."""
-
-
-PRIOR_FAMILIES = {
-    "normal": lambda scale, intercept_scale, nu, options: Normal(scale, intercept_scale, **options),
-    "student-t": lambda scale, intercept_scale, nu, options: StudentT(nu, scale, intercept_scale, **options),
-    "cauchy": lambda scale, intercept_scale, nu, options: Cauchy(scale, intercept_scale, **options),
-}
-"""Name -> ``(scale, intercept_scale, nu, {"autoscale": ...} or {}) ->`` the prior; see :func:`make_prior`."""
-
-
-def make_prior(family: str, scale, intercept_scale=None, nu: float = 7.0, autoscale: bool | None = None):
-    """The prior of a family named in :data:`PRIOR_FAMILIES` (as the command line and the scikit-learn estimator
-    name them), with ``nu`` for Student-t only and ``autoscale=None`` for the family's default."""
-    if family not in PRIOR_FAMILIES:
-        raise OptionError(f"unknown prior {family!r}; choose one of {list(PRIOR_FAMILIES)}")
-    return PRIOR_FAMILIES[family](scale, intercept_scale, nu, {} if autoscale is None else {"autoscale": autoscale})
 
 
 def prior_term(prior, n_coef: int, intercept: bool, predictor_sd: Callable[[], np.ndarray]):
@@ -297,10 +328,16 @@ def prior_fields(prior) -> dict | None:
     }
 
 
+def current_fields(fields: dict) -> dict:
+    """A prior's plain data (:func:`prior_fields`) under the fields' current names: a :class:`Normal` saved before
+    its ``sigma`` and ``intercept_sigma`` were named ``scale`` and ``intercept_scale`` (:data:`FORMER_NAMES`)."""
+    return {FORMER_NAMES.get(name, name): value for name, value in fields.items()}
+
+
 def prior_from_fields(fields: dict | None):
-    """The prior of :func:`prior_fields`'s output; without ``kind`` (fits saved before there were other priors), a
-    :class:`Normal`."""
+    """The prior of :func:`prior_fields`'s output, also under former names (:func:`current_fields`); without
+    ``kind`` (fits saved before there were other priors), a :class:`Normal`."""
     if fields is None:
         return None
-    fields = dict(fields)
+    fields = current_fields(fields)
     return {cls.__name__: cls for cls in PRIORS}[fields.pop("kind", "Normal")](**fields)

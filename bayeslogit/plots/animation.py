@@ -1,6 +1,5 @@
 """The learning animation: the decision boundary moving and the objective falling, optimiser beside optimiser."""
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from bayeslogit.algorithms.newton import OPTIMIZERS, minimize
 from bayeslogit.checks import check_count
 from bayeslogit.exceptions import ConvergenceWarning, OptionError
 from bayeslogit.fits.statistics.boundary import boundary_quantities, slice_directions
+from bayeslogit.held_warnings import held_warnings, reissue
 from bayeslogit.plots.boundary_plane import make_plane
 from bayeslogit.plots.style import response_name
 
@@ -67,12 +67,9 @@ def frame_schedule(n_steps: int, max_frames: int) -> tuple:
 
 def _run(method: str, objective, max_iter: int):
     """Run one optimiser from zero, catching its ConvergenceWarning (expected for steepest descent)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
+    with held_warnings(ConvergenceWarning) as caught:
         result = minimize(objective, method, max_iter=max_iter)
-    for warning in caught:
-        if not issubclass(warning.category, ConvergenceWarning):
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    reissue(warning for warning in caught if not issubclass(warning.category, ConvergenceWarning))
     messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
     return result, (messages[0] if messages else None)
 

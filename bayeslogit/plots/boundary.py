@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from bayeslogit.exceptions import OptionError
-from bayeslogit.fits.results.posterior import PosteriorFit
 from bayeslogit.fits.statistics import intervals
 from bayeslogit.fits.statistics.boundary import boundary_quantities, slice_directions
 from bayeslogit.numerics import predictive
@@ -29,7 +28,7 @@ from bayeslogit.plots.style import (
     new_axes,
     style,
 )
-from bayeslogit.surface.fit_collection import collect_fits
+from bayeslogit.surface.compare import collect_fits
 
 
 def plot_boundary(
@@ -150,7 +149,7 @@ def _draw_binary_plane(scene: Scene, ax, n_lines: int):
     main = axes[0]
     G1, G2, rows = plane.grid(scene.grid_size)
     # Without a posterior, the surface of the first fit under a prior (a MAP stays finite under separation).
-    shown = primary or next((m for m, f in scene.fitted.items() if f.prior is not None), next(iter(scene.fitted)))
+    shown = primary or next((m for m, f in scene.fitted.items() if f.penalised), next(iter(scene.fitted)))
     mean, sd = scene.fitted[shown].predictive_moments(rows, MAX_SURFACE_DRAWS)
     p_mean = mean[:, 1].reshape(G1.shape)
     event = f"Pr({scene.class_label(1)})"
@@ -210,7 +209,7 @@ def _line_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: int
         lines = boundary_quantities(directions, True)
         heights = lines["intercept"][:, :1] + lines["slope"][:, :1] * x_grid  # (S, 200)
         look = style(method)
-        if not isinstance(fit, PosteriorFit):
+        if not fit.draws_are_posterior:
             main.plot(
                 x_grid,
                 heights[0],
@@ -259,7 +258,7 @@ def _contour_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: 
     handles = []
     for method, fit in scene.fitted.items():
         look = style(method)
-        if not isinstance(fit, PosteriorFit):
+        if not fit.draws_are_posterior:
             p = np.exp(fit.log_proba_of_design(rows))[:, 1].reshape(G1.shape)
             lines = main.contour(
                 G1,

@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from bayeslogit.fits.results.posterior import PosteriorFit
 from bayeslogit.fits.statistics.boundary import boundary_quantities, slice_directions
 from bayeslogit.plots.boundary_scene import Scene, scatter_classes, winner_share
 from bayeslogit.plots.style import CLASS_COLORS, add_footnote, interval_band, interval_label, line_look, new_axes, style
@@ -39,7 +38,7 @@ def draw_curves(scene: Scene, ax):
     for row, (method, fit) in enumerate(scene.fitted.items()):
         look = style(method)
         curves = fit.predictive_draws(rows)[:, :, 1]  # (S, 300): Pr(classes_[1]) along the grid, per draw
-        if isinstance(fit, PosteriorFit):
+        if fit.draws_are_posterior:
             band = interval_band(curves, scene.ci_prob, scene.ci_kind)
             axis.fill_between(
                 x_grid,
@@ -50,12 +49,11 @@ def draw_curves(scene: Scene, ax):
                 label=f"{look['label']} {band_label}",
                 gid=f"{method}-band",
             )
-        what = "posterior mean" if isinstance(fit, PosteriorFit) else "estimate"
         axis.plot(
             x_grid,
             curves.mean(axis=0),
             **line_look(method),
-            label=f"{look['label']} {what}",
+            label=f"{look['label']} {fit.estimate_name}",
             gid=f"{method}-curve",
             zorder=look["zorder"],
         )
@@ -94,7 +92,7 @@ def _exact_threshold(scene: Scene, strip, row: int, method: str, fit) -> str:
         scene.model.layout, fit.pooled_draws(), list(scene.plane.columns), scene.plane.held_row()
     )
     threshold = boundary_quantities(directions, True)["threshold"][:, 0]
-    if not isinstance(fit, PosteriorFit):
+    if not fit.draws_are_posterior:
         strip.plot(
             threshold[:1],
             [-row],
@@ -127,7 +125,7 @@ def _crossings(scene: Scene, strip, row: int, method: str, fit, x_grid, rows, cu
     sign = np.sign(curve - 0.5)
     at = np.flatnonzero(sign[:-1] * sign[1:] < 0)
     crossings = x_grid[at] + (0.5 - curve[at]) * (x_grid[at + 1] - x_grid[at]) / (curve[at + 1] - curve[at])
-    if isinstance(fit, PosteriorFit):
+    if fit.draws_are_posterior:
         inside = winner_share(fit, rows) < (1 + scene.ci_prob) / 2
         strip.fill_between(
             x_grid,

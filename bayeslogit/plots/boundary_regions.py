@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from bayeslogit.fits.results.posterior import PosteriorFit
 from bayeslogit.plots.boundary_scene import Scene, scatter_classes, winner_share
 from bayeslogit.plots.style import CLASS_COLORS, MAX_SURFACE_DRAWS, add_footnote, new_axes, style
 
@@ -53,7 +52,7 @@ def draw_regions(scene: Scene, ax):
         )
         top.set_gid(f"{method}-confidence")
         panel.clabel(top, fmt=lambda level: f"{level:.2f}", fontsize=7)
-        if isinstance(fit, PosteriorFit):
+        if fit.draws_are_posterior:
             any_posterior = True
             share = winner_share(fit, rows).reshape(G1.shape)
             edge = (1 + scene.ci_prob) / 2
@@ -62,7 +61,7 @@ def draw_regions(scene: Scene, ax):
         scatter_classes(scene, panel, *plane.points.T, colors, size=22, alpha=0.9)
         if plane.columns is not None:
             _class_vectors(scene, panel, method, fit, colors)
-        what = "posterior mean probabilities" if isinstance(fit, PosteriorFit) else "probabilities"
+        what = "posterior mean probabilities" if fit.draws_are_posterior else "probabilities"
         panel.set(
             xlim=extent[:2],
             ylim=extent[2:],

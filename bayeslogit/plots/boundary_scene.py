@@ -4,15 +4,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bayeslogit.fits.results.posterior import PosteriorFit
 from bayeslogit.numerics import predictive
+from bayeslogit.numerics.blocks import block_slices
 from bayeslogit.numerics.design import Design
 from bayeslogit.plots.boundary_plane import Plane
 from bayeslogit.plots.style import MAX_SURFACE_DRAWS, failure_note, response_name
 
 CLASS_MARKERS = ("o", "^", "s", "v", "D", "P", "X", "*")
 SCATTER_BATCHES = 12  # the rows are drawn in this many interleaved batches per class, so no class hides another
-_BLOCK_ROWS = 2500  # grid rows per block when every draw's probabilities are held
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class Scene:
 
     def posterior_method(self) -> str | None:
         """The posterior fit whose draws are shown: the first exact one (MCMC) when present, else the first one."""
-        posteriors = [m for m, f in self.fitted.items() if isinstance(f, PosteriorFit)]
+        posteriors = [m for m, f in self.fitted.items() if f.draws_are_posterior]
         return max(posteriors, key=lambda m: self.fitted[m].exact) if posteriors else None
 
     def class_label(self, k: int) -> str:
@@ -57,8 +56,8 @@ def winner_share(fit, rows: np.ndarray) -> np.ndarray:
     """
     draws, K = thinned(fit.pooled_draws()), fit.model.n_classes
     shares = []
-    for start in range(0, len(rows), _BLOCK_ROWS):
-        design = Design(rows[start : start + _BLOCK_ROWS], fit.model.intercept)
+    for block in block_slices(len(rows), len(draws) * K):
+        design = Design(rows[block], fit.model.intercept)
         winners = predictive.proba_per_draw(fit.layout.family, design, draws).argmax(axis=2)  # (S, b)
         counts = np.stack([(winners == k).sum(axis=0) for k in range(K)], axis=1)
         shares.append(counts.max(axis=1) / len(draws))

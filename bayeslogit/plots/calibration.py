@@ -4,9 +4,9 @@ import numpy as np
 
 from bayeslogit.checks import check_count
 from bayeslogit.fits.statistics import intervals
+from bayeslogit.fits.statistics.calibration import calibration_bins, expected_calibration_error
 from bayeslogit.plots.style import add_footnote, failure_note, new_axes, response_name, style
-from bayeslogit.surface.compare import calibration_bins, expected_calibration_error
-from bayeslogit.surface.fit_collection import collect_fits
+from bayeslogit.surface.compare import collect_fits
 
 FEW_ROWS = 10  # bins with fewer rows (total weight) are drawn hollow and named under the plot
 AXIS_MARGIN = 0.03  # beyond [0, 1], so that markers at 0 or 1 are not cut
@@ -18,10 +18,10 @@ def plot_calibration(fits, X=None, y=None, ax=None, *, n_bins: int = 10, ci_prob
     Binary models: the predicted ``Pr(classes_[1])`` against the observed frequency of ``classes_[1]``.
     Multiclass models: the top-label confidence ``max_k Pr(k)`` (at least ``1/K``) against the accuracy of
     the top label. Predictions are posterior predictive for posterior fits; bins are as in
-    :func:`bayeslogit.surface.compare.calibration_bins`, and the legend gives each method's expected calibration
-    error, as reported by :func:`bayeslogit.surface.compare`. Each bin's frequency has its Jeffreys interval (the
-    ``Beta(s + 1/2, n - s + 1/2)`` quantiles for ``s`` hits in ``n`` rows), so that a bin of two rows does not
-    look alarming; bins of fewer than 10 rows are drawn hollow.
+    :func:`bayeslogit.fits.statistics.calibration.calibration_bins`, and the legend gives each method's expected
+    calibration error, as reported by :func:`bayeslogit.surface.compare`. Each bin's frequency has its Jeffreys
+    interval (the ``Beta(s + 1/2, n - s + 1/2)`` quantiles for ``s`` hits in ``n`` rows), so that a bin of two rows
+    does not look alarming; bins of fewer than 10 rows are drawn hollow.
 
     Parameters
     ----------

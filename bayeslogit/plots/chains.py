@@ -1,7 +1,6 @@
 """MCMC diagnostics plots, drawn by arviz-plots on the fit's DataTree."""
 
 from bayeslogit.exceptions import OptionError
-from bayeslogit.fits.results.posterior import MCMCFit
 
 
 def plot_trace(fit, **kwargs):
@@ -38,7 +37,7 @@ def plot_rank(fit, **kwargs):
 
 
 def _arviz_figure(name: str, fit, kwargs: dict):
-    if not isinstance(fit, MCMCFit):
+    if not getattr(fit, "markov_chains", False):  # a fit of another method, a failed fit, or no fit
         raise OptionError(
             f"{name} shows Markov chains, so it needs an MCMC fit (model.fit_mcmc(prior)); got a "
             f"{getattr(fit, 'method', type(fit).__name__)!r} fit, which has no chains to diagnose"

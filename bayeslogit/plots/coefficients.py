@@ -2,17 +2,16 @@
 
 import numpy as np
 
-from bayeslogit.fits.results.posterior import PosteriorFit
 from bayeslogit.fits.statistics import intervals
 from bayeslogit.plots.style import add_footnote, failure_note, interval_label, new_axes, style
-from bayeslogit.surface.fit_collection import collect_fits
+from bayeslogit.surface.compare import collect_fits
 
 
 def coef_intervals(fit, ci_prob: float, ci_kind: str) -> tuple[np.ndarray, np.ndarray, str]:
     """Estimates and intervals of ``vec(B)``, and the interval's name.
 
-    Point fits: the estimate and the Wald interval ``estimate -+ z se`` (``ci_kind`` concerns posteriors
-    only). Posterior fits: the posterior mean and the ``ci_kind`` interval of the draws.
+    Fits whose draws are a posterior's: the posterior mean and the ``ci_kind`` interval of the draws. Point fits:
+    the estimate and the Wald interval ``estimate -+ z se`` (``ci_kind`` concerns posteriors only).
 
     Returns
     -------
@@ -22,7 +21,7 @@ def coef_intervals(fit, ci_prob: float, ci_kind: str) -> tuple[np.ndarray, np.nd
         E.g. ``"89% Wald"`` or ``"89% ETI"``.
     """
     estimate = fit.params.ravel(order="F")
-    if not isinstance(fit, PosteriorFit):
+    if not fit.draws_are_posterior:
         bounds = intervals.wald(estimate, fit.uncertainty, ci_prob)
         return estimate, np.column_stack(bounds), interval_label(ci_prob, "wald")
     draws = fit.pooled_draws()
@@ -71,7 +70,7 @@ def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | Non
     for j, (panel, label) in enumerate(zip(axes, labels)):
         for i, (method, (estimate, interval, kind)) in enumerate(shown.items()):
             look = style(method)
-            what = "posterior mean" if isinstance(fitted[method], PosteriorFit) else "estimate"
+            what = fitted[method].estimate_name
             panel.plot(
                 interval[j],
                 [-i, -i],

@@ -5,6 +5,7 @@ import numpy as np
 from bayeslogit.checks import check_count
 from bayeslogit.exceptions import OptionError
 from bayeslogit.fits.diagnostics.prior_predictive import NEAR_CERTAIN, PriorPredictive
+from bayeslogit.numerics.prior_specs import PRIORS
 from bayeslogit.plots.style import CLASS_COLORS, add_footnote, new_axes
 
 BAND_COLOR = "#D55E00"  # the near-certain bands and the share written on each panel
@@ -42,10 +43,10 @@ def plot_prior_predictive(result, prior=None, ax=None, *, draws: int = 1000, ran
     """
     bins = check_count("bins", bins, 1)
     if not isinstance(result, PriorPredictive):
-        if prior is None or not hasattr(result, "prior_predictive"):
+        if not (isinstance(prior, PRIORS) and hasattr(result, "prior_predictive")):
             raise OptionError(
                 "plot_prior_predictive needs model.prior_predictive(prior), or a LogisticModel and its "
-                "prior: plot_prior_predictive(model, bl.Normal(sigma=1, intercept_sigma=1.5)); got "
+                "prior: plot_prior_predictive(model, bl.Normal(1, intercept_scale=1.5)); got "
                 f"{type(result).__name__} and prior={prior!r}"
             )
         result = result.prior_predictive(prior, draws=draws, random_seed=random_seed)

@@ -1,5 +1,5 @@
-"""What the plots share: how each method is drawn, their axes and footnotes, the features they show,
-and the intervals they draw."""
+"""What the plots share: how each fit is drawn (its method's style), their axes and footnotes, the features they
+show, and the intervals they draw."""
 
 import textwrap
 
@@ -7,30 +7,7 @@ import numpy as np
 
 from bayeslogit.exceptions import OptionError
 from bayeslogit.fits.statistics import intervals
-
-METHOD_STYLES = {
-    "ml": {"label": "ML", "color": "black", "linestyle": "-", "marker": "o", "linewidth": 3.2, "zorder": 4},
-    "map": {"label": "MAP", "color": "#D55E00", "linestyle": (0, (5, 2)), "marker": "s", "linewidth": 2.0, "zorder": 5},
-    "laplace": {
-        "label": "Laplace",
-        "color": "#0072B2",
-        "linestyle": (0, (1, 1.2)),
-        "marker": "^",
-        "linewidth": 2.0,
-        "zorder": 5,
-    },
-    "mcmc": {
-        "label": "MCMC",
-        "color": "#009E73",
-        "linestyle": (0, (6, 1.5, 1, 1.5)),
-        "marker": "D",
-        "linewidth": 2.0,
-        "zorder": 5,
-    },
-}
-"""Method -> how it is drawn: Okabe-Ito colours, with line styles and markers that keep the methods apart
-in grey-scale print. ML is the widest line, drawn first (lowest ``zorder``), so that the others show on it where
-they agree."""
+from bayeslogit.surface.methods import METHODS
 
 CLASS_COLORS = ("#56B4E9", "#E69F00", "#CC79A7", "#F0E442", "#999999", "#882255", "#44AA99", "#332288")
 """Class -> colour of its points (and, lightened, of its decision region); apart from the methods' colours."""
@@ -40,16 +17,19 @@ DRAW_COLOR = "#882255"  # boundaries of single posterior draws: thin, apart from
 MAX_SURFACE_DRAWS = 400  # posterior draws (evenly thinned) behind a probability surface
 
 
-def style(method: str) -> dict:
-    """Colour, line style and width, marker and label of a method (neutral outside :data:`METHOD_STYLES`)."""
-    return METHOD_STYLES.get(
-        method, {"label": method, "color": "grey", "linestyle": "-", "marker": "x", "linewidth": 2.0, "zorder": 5}
-    )
+NEUTRAL_STYLE = {"color": "grey", "linestyle": "-", "marker": "x", "linewidth": 2.0, "zorder": 5}
+"""How a fit given under a name other than a method's is drawn, labelled by that name."""
 
 
-def line_look(method: str) -> dict:
-    """matplotlib keywords of a method's line."""
-    look = style(method)
+def style(name: str) -> dict:
+    """Colour, line style and width, marker and label of the fit given under ``name``: its method's style
+    (:data:`~bayeslogit.surface.methods.METHODS`), or :data:`NEUTRAL_STYLE` labelled ``name``."""
+    return METHODS[name].style if name in METHODS else {"label": name, **NEUTRAL_STYLE}
+
+
+def line_look(name: str) -> dict:
+    """matplotlib keywords of the line of the fit given under ``name``."""
+    look = style(name)
     return {"color": look["color"], "linestyle": look["linestyle"], "linewidth": look["linewidth"]}
 
 

@@ -1,4 +1,4 @@
-"""The data layer for rows held out of core: dask arrays, and dask DataFrames through formulas.
+"""Rows held out of core: dask arrays, and dask DataFrames through formulas.
 
 A model of dask data keeps its rows as dask arrays (:class:`ChunkedData`) and reads them a chunk at a time,
 on dask's local threads or, when a ``dask.distributed`` client is active, on its cluster. Construction makes
@@ -22,23 +22,21 @@ import pandas as pd
 
 from bayeslogit.algorithms import dask_backend
 from bayeslogit.algorithms.collinearity import collinearity_of_gram
-from bayeslogit.algorithms.newton import newton
-from bayeslogit.exceptions import DataError, DataTypeError, SeparationError
+from bayeslogit.checks import check_choice
+from bayeslogit.exceptions import DataError, DataTypeError
+from bayeslogit.numerics.column_moments import frequency_sd
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.objective import Objective
 from bayeslogit.rows import in_memory as data_layer
-from bayeslogit.rows.in_memory import ModelData, design_from_formula, frequency_sd
+from bayeslogit.rows.chunk_summary import checked_classes, merge, summarize
+from bayeslogit.rows.formulas import MISSING
+from bayeslogit.rows.in_memory import ModelData, design_from_formula
 from bayeslogit.rows.validation import (
     MESSAGES,
     check_numeric,
-    check_scales,
     check_shape,
-    check_total_weight,
-    describe_rows,
     feature_names_of,
 )
-
-_NONE = np.iinfo(np.int64).max  # the "first row" of a problem that no row has
 
 
 @dataclass(frozen=True)
@@ -61,6 +59,8 @@ class ChunkedData(ModelData):
 
     gram: np.ndarray = field(default=None, kw_only=True)
     column_sd: np.ndarray = field(default=None, kw_only=True)
+
+    in_memory = False
 
     def objective(self, family, intercept: bool, n_classes: int, prior, transform) -> dask_backend.ChunkedObjective:
         """The negative log posterior of these rows under the prior term ``prior``, a pass over the chunks per
@@ -87,167 +87,36 @@ class ChunkedData(ModelData):
         (:attr:`column_sd`)."""
         return pd.Series(self.column_sd, index=self.feature_names)
 
-    def minimize(
-        self,
-        objective: dask_backend.ChunkedObjective,
-        tol: float,
-        max_iter: int,
-        name: str,
-        start: np.ndarray | None = None,
-    ):
-        """:func:`~bayeslogit.algorithms.newton.newton` from ``start`` (default zero): one pass over the rows per
-        step (row subsamples, which the in-memory fit starts with, would cost a pass each)."""
-        start = np.zeros(objective.n_free) if start is None else start
-        return newton(
-            objective, start, value=objective.value, tol=tol, max_iter=max_iter, name=name, convex=objective.convex
-        )
-
     def find_collinearity(self, intercept: bool):
         """The constant or linearly dependent columns (a ``Collinearity``), or None, from :attr:`gram`."""
         gram = self.gram if intercept else self.gram[1:, 1:]
         return collinearity_of_gram(gram, intercept, self.feature_names)
 
-    def shows_separation(self, fit, tol: float) -> bool:
-        """Whether a converged ML fit shows the sign of separation that holds wherever Newton converged with the
-        exact Hessian, as here: ``least_likely_other_class`` at most ``4 tol`` (one pass)."""
-        return fit.objective.least_likely_other_class(fit.iterations[-2].x) <= 4 * tol
+    def find_separation(self, intercept: bool, n_classes: int):
+        """Raise :class:`~bayeslogit.exceptions.DataError`: the linear program that proves separation needs the
+        rows in memory."""
+        self.require_in_memory("the linear program that proves separation", "fit an in-memory subsample")
 
-    def find_separation(self, intercept: bool, n_classes: int, fit=None):
-        """Raise :class:`SeparationError`: the ML fit shows signs of separation, and the linear program that would
-        prove it, and name the columns, needs the rows in memory."""
-        if fit is None:
-            sign = "Newton's Hessian turned singular (or overflowed)"
-        elif not fit.converged:
-            sign = f"Newton's method did not converge in {fit.n_iter} iterations"
-        else:
-            sign = "the fitted probabilities saturate (some row's probability of another class is nearly 0)"
-        raise SeparationError(
-            f"maximum likelihood shows signs of separation on these dask data: {sign}, as when some predictors "
-            "separate the classes and the ML coefficients diverge to infinity. The linear program that proves "
-            "separation and names the columns needs the rows in memory, so it was not run. Use "
-            "fit_map(bl.Normal(sigma=2.5)) for finite estimates, or fit_ml on an in-memory subsample of the rows "
-            "to find the separating columns",
-            (),
-            "unknown",
-        )
+    def training_rows(self, what: str, labels_in_memory: bool = False) -> tuple:
+        """``X``, ``y`` and ``weights`` as dask arrays; with ``labels_in_memory``, ``y`` and ``weights`` computed
+        (one pass over the chunks)."""
+        if labels_in_memory:
+            return self.X, *computed(self.y, self.weights)
+        return self.X, self.y, self.weights
+
+    def describe(self) -> str:
+        """How many rows, and that they are chunked, for a model's repr."""
+        return f"{self.X.shape[0]} observations in {len(self.X.chunks[0])} dask chunks"
 
     def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``X``, ``y`` and ``weights`` of the sorted row indices ``rows``, in memory (one pass over the chunks)."""
-        return dask_backend.in_memory(self.X[rows], self.y[rows], self.weights[rows])
+        return computed(self.X[rows], self.y[rows], self.weights[rows])
 
-    def require_in_memory(self, what: str, instead: str) -> None:
+    def require_in_memory(self, what: str, instead: str = "") -> None:
         """Raise :class:`DataError`: ``what`` needs the rows in memory; ``instead`` says what to do."""
         raise DataError(
             f"{what} needs the rows in memory, and this model's rows are dask arrays, read a chunk at a time; {instead}"
         )
-
-
-@dataclass(frozen=True)
-class _Summary:
-    """What one pass over some rows finds.
-
-    ``nan`` and ``inf``: (n_features, 2) per column, the rows with NaN (infinite values) and the first of them
-    (:data:`_NONE` when none); ``missing``: the same for the labels. ``fraction``: a non-integer float label, or
-    None. ``labels``: the distinct labels, and ``label_weights`` their weight sums. ``bad_weight``: a negative or
-    non-finite weight, or None. ``scale`` (n_features,): each column's largest absolute value; ``gram``: the
-    Gram matrix of ``[1, X / scale]`` (see :attr:`ChunkedData.gram`). ``mean`` and ``squares`` (n_features,): each
-    column's weighted mean and weighted sum of squared deviations from it, merged by Chan et al.'s pairwise update
-    (no cancellation, whatever the columns' offsets).
-    """
-
-    nan: np.ndarray
-    inf: np.ndarray
-    missing: np.ndarray
-    fraction: float | None
-    labels: np.ndarray
-    label_weights: np.ndarray
-    bad_weight: float | None
-    total_weight: float
-    scale: np.ndarray
-    gram: np.ndarray
-    mean: np.ndarray
-    squares: np.ndarray
-
-
-def _problem_rows(mask: np.ndarray, start: int) -> np.ndarray:
-    """Per column of ``mask`` (n, ...): how many rows are flagged and the first (:data:`_NONE` when none)."""
-    count = mask.sum(axis=0)
-    first = np.where(count > 0, start + mask.argmax(axis=0), _NONE)
-    return np.stack([count, first], axis=-1)
-
-
-def _summarize(start: int, X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> _Summary:
-    """The :class:`_Summary` of one chunk whose first row is ``start``."""
-    X = np.asarray(X, dtype=float)
-    with np.errstate(over="ignore", invalid="ignore"):
-        finite = np.isfinite(np.add.reduce(X.ravel()))  # a finite sum has finite terms
-        scale = np.abs(X).max(axis=0, initial=0.0)
-        gram = Design(X / np.where(scale > 0, scale, 1.0), True).gram(weights)
-        total = float(weights.sum())
-        mean = weights @ X / total if total > 0 else np.zeros(X.shape[1])
-        squares = weights @ (X - mean) ** 2
-    clean = np.zeros((X.shape[1], 2), dtype=np.int64) + [0, _NONE]
-    missing = pd.isna(y)
-    labels = y[~missing]
-    fraction = None
-    if labels.dtype.kind == "f" and np.any(labels != np.round(labels)):
-        fraction = labels[labels != np.round(labels)][0]
-    codes, distinct = pd.factorize(labels)
-    bad = ~np.isfinite(weights) | (weights < 0)
-    return _Summary(
-        clean if finite else _problem_rows(np.isnan(X), start),
-        clean if finite else _problem_rows(np.isinf(X), start),
-        _problem_rows(missing, start),
-        fraction,
-        np.asarray(distinct),
-        np.bincount(codes, weights[~missing], minlength=len(distinct)),
-        weights[bad][0] if bad.any() else None,
-        total,
-        scale,
-        gram,
-        mean,
-        squares,
-    )
-
-
-def _merge_rows(*counts: np.ndarray) -> np.ndarray:
-    stacked = np.stack(counts)
-    return np.stack([stacked[..., 0].sum(axis=0), stacked[..., 1].min(axis=0)], axis=-1)
-
-
-def _merge(*parts: _Summary) -> _Summary:
-    """The :class:`_Summary` of the rows of all ``parts``."""
-    codes, labels = pd.factorize(np.concatenate([part.labels for part in parts]))
-    label_weights = np.bincount(codes, np.concatenate([part.label_weights for part in parts]), minlength=len(labels))
-    scale = np.max([part.scale for part in parts], axis=0)
-    gram = 0.0
-    with np.errstate(over="ignore", invalid="ignore"):  # non-finite or huge values, which _check refuses
-        for part in parts:  # each part's columns were divided by its own scale; bring them to the common one
-            ratio = np.concatenate([[1.0], np.where(part.scale > 0, part.scale, 1.0) / np.where(scale > 0, scale, 1.0)])
-            gram = gram + part.gram * np.outer(ratio, ratio)
-        total, mean, squares = 0.0, parts[0].mean, parts[0].squares * 0.0
-        for part in (part for part in parts if part.total_weight > 0):  # Chan, Golub & LeVeque's pairwise update
-            combined = total + part.total_weight
-            delta = part.mean - mean
-            mean = mean + delta * part.total_weight / combined
-            squares = squares + part.squares + delta**2 * total * part.total_weight / combined
-            total = combined
-    first = next((value for value in (part.fraction for part in parts) if value is not None), None)
-    bad = next((value for value in (part.bad_weight for part in parts) if value is not None), None)
-    return _Summary(
-        _merge_rows(*(part.nan for part in parts)),
-        _merge_rows(*(part.inf for part in parts)),
-        _merge_rows(*(part.missing for part in parts)),
-        first,
-        np.asarray(labels),
-        label_weights,
-        bad,
-        sum(part.total_weight for part in parts),
-        scale,
-        gram,
-        mean,
-        squares,
-    )
 
 
 def _class_weights(n_classes: int, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -294,8 +163,8 @@ def prepare(X, y, feature_names=None, weights=None) -> ChunkedData:
     weights = (
         dask_backend.ones(chunks) if weights is None else dask_backend.as_dask_array(weights, chunks).astype(float)
     )
-    summary = dask_backend.reduce_row_chunks(_summarize, _merge, X, y, weights, first_row=True)
-    classes = _check(summary, names)
+    summary = dask_backend.reduce_row_chunks(summarize, merge, X, y, weights, first_row=True)
+    classes = checked_classes(summary, names)
     return ChunkedData(
         X.astype(float),
         dask_backend.map_blocks(_codes, y, np.intp, classes),
@@ -308,37 +177,32 @@ def prepare(X, y, feature_names=None, weights=None) -> ChunkedData:
     )
 
 
-def _check(summary: _Summary, names: tuple) -> np.ndarray:
-    """Raise the first problem of the summarised rows, in :func:`bayeslogit.rows.in_memory.prepare`'s order; else
-    return the sorted class labels."""
-    flagged = np.flatnonzero(summary.nan[:, 0] + summary.inf[:, 0])
-    if flagged.size:  # the first column with NaN or infinite values, as in memory
-        problem, rows = ("NaN", summary.nan) if summary.nan[flagged[0], 0] else ("infinite values", summary.inf)
+def computed(*arrays):
+    """Dask arrays (or NumPy arrays) computed together, one pass over their chunks; one array as itself."""
+    values = dask_backend.in_memory(*arrays)
+    return values[0] if len(arrays) == 1 else values
+
+
+def by_row_chunks(function, rows) -> np.ndarray:
+    """``function`` of each row chunk of dask ``rows`` (see :func:`~bayeslogit.algorithms.dask_backend.map_row_chunks`),
+    results concatenated."""
+    return dask_backend.map_row_chunks(function, rows)
+
+
+def handle_missing(response: str, rhs: str, frame, weights, missing: str):
+    """A dask DataFrame's rows as they are: their missing values are reported by column as the rest of their
+    values are, chunk by chunk, so ``missing="raise"`` holds; ``"drop"`` is refused.
+
+    Returns
+    -------
+    frame, weights, dropped : dask DataFrame, as given, and an empty Index
+    """
+    if check_choice("missing", missing, MISSING) != "raise":
         raise DataError(
-            MESSAGES["x_values"].format(
-                problem=problem, column=names[flagged[0]], rows=describe_rows(*rows[flagged[0]])
-            )
+            "missing='drop' needs a pandas DataFrame; drop the rows of a dask DataFrame first, "
+            "e.g. data.dropna(subset=[...the formula's columns...])"
         )
-    if summary.missing[0]:
-        raise DataError(MESSAGES["y_missing"].format(rows=describe_rows(*summary.missing)))
-    if summary.fraction is not None:
-        raise DataError(MESSAGES["y_fraction"].format(example=summary.fraction))
-    codes, classes = pd.factorize(summary.labels, sort=True)
-    classes = np.asarray(classes)
-    if len(classes) < 2:
-        raise DataError(MESSAGES["y_single"].format(label=classes.tolist()[0]))
-    if summary.bad_weight is not None:
-        raise DataError(MESSAGES["w_values"].format(example=summary.bad_weight))
-    if summary.total_weight == 0:
-        raise DataError(MESSAGES["w_zero"])
-    check_total_weight(summary.total_weight)
-    unweighted = classes[np.bincount(codes, summary.label_weights, minlength=len(classes)) == 0]
-    if unweighted.size:
-        raise DataError(MESSAGES["w_class"].format(classes=unweighted.tolist()))
-    with np.errstate(over="ignore", invalid="ignore"):
-        squares = summary.squares + summary.total_weight * summary.mean**2  # sum w x^2
-    check_scales(squares, names, lambda j: summary.scale[j])
-    return classes
+    return frame, weights, pd.Index([])
 
 
 def _expand(spec, partition: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,6 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from bayeslogit.algorithms.dask_backend import is_dask
 from bayeslogit.checks import check_choice
 from bayeslogit.exceptions import DataError, DataTypeError, FormulaError, OptionError
 from bayeslogit.rows.formula_names import (
@@ -54,7 +53,7 @@ def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
         When the formula has no single ``~``, its response is not a column, its right-hand side cannot be parsed,
         reads names that are not columns, reads the response, or uses ``.`` or ``|``.
     """
-    if not (isinstance(data, pd.DataFrame) or (is_dask(data) and hasattr(data, "columns"))):
+    if not hasattr(data, "columns"):
         raise DataTypeError(f"data must be a pandas DataFrame (or a dask DataFrame); got {type(data).__name__}")
     if not isinstance(formula, str):
         raise OptionError(f"formula must be a string such as 'y ~ a + b'; got {type(formula).__name__}")
@@ -126,17 +125,9 @@ def handle_missing(response: str, rhs: str, data: pd.DataFrame, weights, missing
     Raises
     ------
     DataError
-        ``missing="raise"`` and missing values, every row dropped, or ``missing="drop"`` for a dask DataFrame
-        (whose missing values are reported as the rest of its data are, chunk by chunk).
+        ``missing="raise"`` and missing values, or every row dropped.
     """
     policy = MISSING[check_choice("missing", missing, MISSING)]
-    if is_dask(data):
-        if policy is _drop_missing:
-            raise DataError(
-                "missing='drop' needs a pandas DataFrame; drop the rows of a dask DataFrame first, "
-                "e.g. data.dropna(subset=[...the formula's columns...])"
-            )
-        return data, weights, pd.Index([])
     isna = _read_columns(data, read_names(rhs) | {response}).isna()
     rows = isna.any(axis=1).to_numpy()
     if not rows.any():

@@ -1,4 +1,4 @@
-"""The data layer: the validated data of a model (:class:`ModelData`), its labels, class encoding and reference
+"""Rows in memory: the validated data of a model (:class:`ModelData`), its labels, class encoding and reference
 class, the data of formulas (parsed and expanded by :mod:`bayeslogit.rows.formulas`) and of new rows.
 
 Everything a user hands to :class:`bayeslogit.LogisticModel` is checked here, once (the predictors and weights by
@@ -13,21 +13,17 @@ import numpy as np
 import pandas as pd
 
 from bayeslogit.algorithms.collinearity import find_collinearity
-from bayeslogit.algorithms.newton import fit_newton, newton
 from bayeslogit.checks import check_flag
-from bayeslogit.exceptions import CollinearityError, DataError, DataTypeError, OptionError, SeparationError
+from bayeslogit.exceptions import DataError, DataTypeError, OptionError
+from bayeslogit.numerics.column_moments import weighted_sd
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.objective import Objective
-from bayeslogit.numerics.prior_specs import PRIORS
-from bayeslogit.rows.formulas import (  # noqa: F401 (split_formula: for the CLI)
+from bayeslogit.rows.formulas import (  # noqa: F401 (handle_missing: what these rows do with missing values)
     data_names,
     design_from_formula,
-    split_formula,
+    handle_missing,
 )
 from bayeslogit.rows.validation import MESSAGES, check_finite, check_scales, describe_mask, validate_weights, validate_X
-
-LP_BUDGET = 500_000  # n_samples * n_coef * M up to which a converged ML fit is checked exactly for separation
-SATURATED_LOGIT = 30.0  # |eta| beyond which a fitted probability is within 1e-13 of 0 or 1
 
 
 @dataclass(frozen=True)
@@ -63,6 +59,8 @@ class ModelData:
     named_features: bool = False
     frame: pd.DataFrame | None = None
 
+    in_memory = True
+
     # What differs between rows in memory and rows out of core (:class:`bayeslogit.rows.chunked.ChunkedData`).
     def objective(self, family, intercept: bool, n_classes: int, prior, transform) -> Objective:
         """The negative log posterior of these rows under the prior term ``prior``; see
@@ -76,65 +74,46 @@ class ModelData:
     def predictor_sd(self) -> pd.Series:
         """Each predictor's standard deviation, indexed by feature name, the weights counting rows (divisor
         ``sum(w) - 1``; NaN when the weights sum to 1 or less)."""
-        total = self.weights.sum()
-        mean = self.weights @ self.X / total
-        return pd.Series(frequency_sd(self.weights @ (self.X - mean) ** 2, total), index=self.feature_names)
-
-    def minimize(self, objective: Objective, tol: float, max_iter: int, name: str, start: np.ndarray | None = None):
-        """:func:`~bayeslogit.algorithms.newton.fit_newton` of ``objective``: Newton's method, on row subsamples
-        first where the rows are many; from ``start`` (n_free,), Newton's method on all rows."""
-        if start is not None:
-            return newton(
-                objective, start, value=objective.value, tol=tol, max_iter=max_iter, name=name, convex=objective.convex
-            )
-        return fit_newton(objective, tol=tol, max_iter=max_iter, name=name)
+        return pd.Series(weighted_sd(self.X, self.weights), index=self.feature_names)
 
     def find_collinearity(self, intercept: bool):
         """The constant or linearly dependent columns of the design (a ``Collinearity``), or None."""
         return find_collinearity(Design(self.X, intercept), self.weights, self.feature_names)
 
-    def shows_separation(self, fit, tol: float) -> bool:
-        """Whether a converged ML fit (a ``PointFit``) shows signs of separation: (``n_samples * n_coef * M`` up to
-        :data:`LP_BUDGET`) ``least_likely_other_class`` at most ``4 tol`` where Newton converged, or (beyond)
-        ``|eta| > 30``."""
-        if self.X.shape[0] * fit.params.size > LP_BUDGET:
-            return Design(self.X, fit.model.intercept).largest_linear_predictor(fit.params) > SATURATED_LOGIT
-        return fit.objective.least_likely_other_class(fit.iterations[-2].x) <= 4 * tol
-
-    def find_separation(self, intercept: bool, n_classes: int, fit=None):
-        """The separation that the linear program finds in these rows (a ``Separation``), or None; ``fit`` (the
-        ML fit that showed signs of it, or None when Newton failed) is not needed here."""
+    def find_separation(self, intercept: bool, n_classes: int):
+        """The separation that the linear program finds in these rows (a ``Separation``), or None."""
         return find_separation(
             self.X, self.y, n_classes, intercept=intercept, names=self.feature_names, weights=self.weights
         )
 
-    def raise_if_collinear(self, intercept: bool, problem: str, advice: str) -> None:
-        """Raise :class:`CollinearityError` ("``problem``: what to drop, ``advice``") if the design lacks full rank."""
-        found = self.find_collinearity(intercept)
-        if found is not None:
-            raise CollinearityError(f"{problem}: {found.describe()}, {advice}", found.columns)
-
-    def raise_if_separated(self, intercept: bool, n_classes: int, fit=None) -> None:
-        """Raise :class:`SeparationError` if :meth:`find_separation` finds separation (``fit``: the ML fit, or None)."""
-        found = self.find_separation(intercept, n_classes, fit)
-        if found is not None:
-            raise SeparationError(
-                f"maximum likelihood does not exist: {found.describe()}, so the ML coefficients diverge to "
-                "infinity. Use fit_map(bl.Normal(sigma=2.5)) (or the posterior fits) for finite estimates",
-                found.columns,
-                found.kind,
-            )
+    def training_rows(self, what: str, labels_in_memory: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``X``, ``y`` and ``weights``: these rows are at hand, whatever ``what`` needs them for."""
+        return self.X, self.y, self.weights
 
     def take(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``X``, ``y`` and ``weights`` of the row indices ``rows``."""
         return self.X[rows], self.y[rows], self.weights[rows]
 
-    def require_in_memory(self, what: str, instead: str) -> None:
+    def require_in_memory(self, what: str, instead: str = "") -> None:
         """Nothing: these rows are in memory (rows out of core refuse ``what``, suggesting ``instead``)."""
 
+    def describe(self) -> str:
+        """How many rows, for a model's repr."""
+        return f"{self.X.shape[0]} observations"
 
-def find_separation(*args, **kwargs):  # imported on first use: its linear programs need scipy.optimize (~0.1 s)
+
+def find_separation(*args, **kwargs):  # imported on first use: its linear programs need scipy.optimize
     return import_module("bayeslogit.algorithms.separation").find_separation(*args, **kwargs)
+
+
+def computed(values):
+    """``values``, which are in memory."""
+    return values
+
+
+def by_row_chunks(function, rows):
+    """``function(rows)``: rows in memory are one chunk."""
+    return function(rows)
 
 
 def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -239,22 +218,6 @@ def check_intercept(intercept, n_features: int) -> bool:
             "'+ 0' remove it)"
         )
     return intercept
-
-
-def check_prior(prior):
-    """Return ``prior`` if it is a prior (:data:`~bayeslogit.numerics.prior_specs.PRIORS`), else raise an OptionError
-    saying how to make one."""
-    if not isinstance(prior, PRIORS):
-        raise OptionError(
-            f"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal(sigma=2.5); got {type(prior).__name__}"
-        )
-    return prior
-
-
-def frequency_sd(squares: np.ndarray, total: float) -> np.ndarray:
-    """Standard deviations from weighted sums of squared deviations (p,) under frequency weights summing to
-    ``total``: ``sqrt(squares / (total - 1))``, NaN where ``total <= 1`` (no frequency makes a sample of one row)."""
-    return np.sqrt(squares / (total - 1.0)) if total > 1 else np.full(np.shape(squares), np.nan)
 
 
 def prepare(X, y, feature_names=None, weights=None) -> ModelData:

@@ -12,10 +12,8 @@ traceback, a line saying so, and exit status :data:`BUG_STATUS`. Run it as ``bay
 """
 
 import argparse
-import codecs
 import contextlib
 import logging
-import math
 import os
 import sys
 import time
@@ -26,30 +24,35 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bayeslogit.exceptions import BayeslogitError, DataError
-from bayeslogit.fits.results.point import FailedFit
-from bayeslogit.numerics.prior_specs import PRIOR_FAMILIES, make_prior
+from bayeslogit.held_warnings import held_warnings
 from bayeslogit.surface import report
+from bayeslogit.surface.advice import in_words
 from bayeslogit.surface.cli_input import (
     BUNDLED,
     MAX_CLASSES,
     PROG,
     CommandError,
+    add_former_names,
     check_outcome,
     class_label,
     complete_rows,
+    csv_separator,
+    held_out_fraction,
+    method_names,
     one_line,
+    positive_number,
+    positive_whole_number,
     read_data,
     say,
     split_rows,
+    text_encoding,
+    whole_number,
 )
 from bayeslogit.surface.compare import Comparison, compare
-from bayeslogit.surface.model import METHODS, LogisticModel
+from bayeslogit.surface.methods import METHODS, draw_settings
+from bayeslogit.surface.model import LogisticModel
+from bayeslogit.surface.priors import PRIOR_FAMILIES, make_prior
 
-DRAW_SETTINGS = {
-    "laplace": ("Laplace", lambda args: f"{args.chains * args.draws} draws"),
-    "mcmc": ("MCMC", lambda args: f"{args.chains} chains x {args.draws} draws after {args.tune} tuning steps"),
-}
-"""The posterior fits' settings, as the report lists them: method -> (label, text of the parsed arguments)."""
 BUG_STATUS = 70
 """Exit status after an unexpected exception: ``EX_SOFTWARE`` (internal software error) of BSD's sysexits.h."""
 
@@ -66,7 +69,7 @@ examples:
     bayeslogit compare wells --formula "switched ~ dist100 + arsenic" --out wells-report
 
   A CSV file, a tighter prior, point fits and Laplace only, no held-out rows:
-    bayeslogit compare data.csv --formula "y ~ x1 + np.log(x2)" --prior-sigma 1 \\
+    bayeslogit compare data.csv --formula "y ~ x1 + np.log(x2)" --prior-scale 1 \\
         --methods ml,map,laplace --test-size 0
 
   A quick look with a short MCMC run:
@@ -84,51 +87,15 @@ Exit status: 0 done, 1 input that cannot be used, 2 a malformed command line, {B
 """
 
 
+FORMER_OPTIONS = {"--prior-sigma": "--prior-scale", "--intercept-sigma": "--intercept-scale"}
+"""Former option name -> its name now: still accepted, with a deprecation note on stderr, and hidden from --help."""
+
+
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr: ``bayeslogit: error: ...``."""
 
     def error(self, message: str):
         self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
-
-
-def _option(parse, valid, wanted: str):
-    """An argparse ``type``: ``parse(text)`` if that succeeds and passes ``valid``; else "must be ``wanted``"."""
-
-    def convert(text: str):
-        try:
-            value = parse(text)
-        except (ValueError, LookupError):  # float("x"), int("x"), codecs.lookup("x")
-            value = None
-        if value is None or not valid(value):
-            raise argparse.ArgumentTypeError(f"must be {wanted}; got {text!r}")
-        return value
-
-    return convert
-
-
-_count = _option(int, lambda value: value >= 0, "an integer >= 0")
-_positive_count = _option(int, lambda value: value >= 1, "an integer >= 1")
-_positive = _option(float, lambda value: 0 < value < math.inf, "a positive number")
-_fraction = _option(float, lambda value: 0 <= value < 1, "a fraction in [0, 1), e.g. 0.25 (0: no held-out rows)")
-
-
-def _text_encoding(name: str) -> str:
-    """The codec's name, if ``name`` is a text encoding (``"".encode`` raises LookupError for hex, rot13, zlib)."""
-    "".encode(name)
-    return codecs.lookup(name).name
-
-
-_encoding = _option(_text_encoding, bool, "a text encoding such as utf-8, latin-1 or cp1252")
-_separator = _option(
-    lambda text: {"\\t": "\t", "tab": "\t"}.get(text, text),
-    lambda sep: len(sep) == 1,
-    "one character, e.g. ';' or '\\t' (a tab)",
-)
-_methods = _option(
-    lambda text: tuple(part.strip() for part in text.split(",")),
-    lambda names: set(names) <= set(METHODS) and len(set(names)) == len(names),
-    f"distinct names from {', '.join(METHODS)}, comma-separated (e.g. ml,map)",
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,14 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command.add_argument(
         "--sep",
-        type=_separator,
+        type=csv_separator,
         default=None,
         metavar="CHAR",
         help="the CSV file's separator (default: whichever of , ; and tab splits its header most)",
     )
     command.add_argument(
         "--encoding",
-        type=_encoding,
+        type=text_encoding,
         default="utf-8",
         help="the CSV file's text encoding, e.g. latin-1 or cp1252 (default utf-8)",
     )
@@ -179,22 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
         "tails) or cauchy (default normal)",
     )
     command.add_argument(
-        "--prior-sigma",
-        type=_positive,
+        "--prior-scale",
+        type=positive_number,
         default=2.5,
-        metavar="SIGMA",
+        metavar="SCALE",
         help="prior scale of the slopes (normal: the sd) (default 2.5)",
     )
     command.add_argument(
-        "--intercept-sigma",
-        type=_positive,
+        "--intercept-scale",
+        type=positive_number,
         default=None,
-        metavar="SIGMA",
+        metavar="SCALE",
         help="prior scale of the intercept (default: a flat prior on it)",
     )
     command.add_argument(
         "--prior-nu",
-        type=_positive,
+        type=positive_number,
         default=7.0,
         metavar="NU",
         help="student-t only: the degrees of freedom (default 7)",
@@ -215,32 +182,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command.add_argument(
         "--methods",
-        type=_methods,
+        type=method_names,
         default=tuple(METHODS),
         metavar="LIST",
         help=f"comma-separated fits to make, from {','.join(METHODS)} (default: all)",
     )
     command.add_argument(
         "--draws",
-        type=_positive_count,
+        type=positive_whole_number,
         default=1000,
         metavar="N",
         help="MCMC draws kept per chain; Laplace takes N x CHAINS draws (default 1000)",
     )
-    command.add_argument("--chains", type=_positive_count, default=4, metavar="C", help="MCMC chains (default 4)")
+    command.add_argument("--chains", type=positive_whole_number, default=4, metavar="C", help="MCMC chains (default 4)")
     command.add_argument(
-        "--tune", type=_count, default=200, metavar="N", help="MCMC tuning steps per chain (default 200)"
+        "--tune", type=whole_number, default=200, metavar="N", help="MCMC tuning steps per chain (default 200)"
     )
     command.add_argument(
         "--seed",
-        type=_count,
+        type=whole_number,
         default=0,
         metavar="S",
         help="seeds the split, the Laplace draws and the sampler (default 0)",
     )
     command.add_argument(
         "--test-size",
-        type=_fraction,
+        type=held_out_fraction,
         default=0.25,
         metavar="FRACTION",
         help="share of each class's rows held out for the comparison; 0 compares in-sample (default 0.25)",
@@ -252,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write DIR/report.html (DIR is created if missing; a report there is replaced)",
     )
+    add_former_names(command, FORMER_OPTIONS)
     command.set_defaults(run=run_compare)
     return parser
 
@@ -271,42 +239,38 @@ def quiet_sampler_logs():
 @contextlib.contextmanager
 def recorded_warnings(where: str, found: list):
     """Record the warnings raised inside as ``report.FitWarning`` in ``found`` (and say them on stderr)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with held_warnings() as caught:
         yield
     for warning in caught:
-        found.append(report.FitWarning(where, type(warning.message).__name__, one_line(warning.message)))
+        found.append(
+            report.FitWarning(where, type(warning.message).__name__, one_line(in_words(warning.message, "cli")))
+        )
         say(f"warning ({where}): {found[-1].message}")
 
 
 def fit_every_way(model: LogisticModel, prior, args: argparse.Namespace, found: list) -> dict:
     """``model.fit_all`` one method at a time, in the order of ``METHODS``, saying on stderr when each starts and
     ends; the warnings each raises go to ``found``. The posterior fits start from the MAP fit when it was made."""
-    settings = {
-        "random_seed": args.seed,
-        "draws": args.draws,
-        "chains": args.chains,
-        "tune": args.tune,
-        "progressbar": sys.stderr.isatty(),
-    }
+    settings = dict(random_seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune)
     fits = {}
     for method in (method for method in METHODS if method in args.methods):
         say(f"{method}: fitting ...")
-        started = time.perf_counter()
+        started, base = time.perf_counter(), fits.get(METHODS[method].built_on)  # the MAP fit, once made
         with recorded_warnings(method, found), quiet_sampler_logs():
-            fits[method] = model.fit_all(prior, methods=(method,), map_fit=fits.get("map"), **settings)[method]
+            fits |= model.fit_all(prior, methods=(method,), map_fit=base, progressbar=sys.stderr.isatty(), **settings)
         elapsed = time.perf_counter() - started
         say(
-            f"{method}: failed after {elapsed:.2f} s: {one_line(fits[method].reason)}"
-            if isinstance(fits[method], FailedFit)
+            f"{method}: failed after {elapsed:.2f} s: {type(fits[method].error).__name__}: "
+            f"{one_line(in_words(fits[method].error, 'cli'))}"
+            if fits[method].failed
             else f"{method}: done in {elapsed:.2f} s"
         )
     return {method: fits[method] for method in args.methods}
 
 
 def prior_of(args: argparse.Namespace):
-    """The prior of ``--prior``, ``--prior-sigma``, ``--intercept-sigma``, ``--prior-nu`` and ``--autoscale``."""
-    return make_prior(args.prior, args.prior_sigma, args.intercept_sigma, args.prior_nu, args.autoscale)
+    """The prior of ``--prior``, ``--prior-scale``, ``--intercept-scale``, ``--prior-nu`` and ``--autoscale``."""
+    return make_prior(args.prior, args.prior_scale, args.intercept_scale, args.prior_nu, args.autoscale)
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -339,7 +303,7 @@ def run_compare(args: argparse.Namespace) -> int:
         f"{len(train)} training rows, held out: {'none' if test is None else len(test)}"
     )
     fits = fit_every_way(model, prior, args, found)
-    if all(isinstance(fit, FailedFit) for fit in fits.values()):
+    if all(fit.failed for fit in fits.values()):
         raise CommandError(
             "every fit failed, for the reasons above, and left nothing to compare; choose other methods "
             "(--methods: a prior keeps MAP, Laplace and MCMC finite where ML diverges) or predictors"
@@ -364,7 +328,7 @@ def make_report(args: argparse.Namespace, frame, train, test, fits: dict, table:
         "held out": f"{args.test_size:.0%} of each class" if test is not None else "nothing (in-sample)",
         "seed": str(args.seed),
         **({} if args.reference is None else {"reference class": args.reference}),
-        **{label: describe(args) for method, (label, describe) in DRAW_SETTINGS.items() if method in fits},
+        **draw_settings(fits, args.draws, args.chains, args.tune),
     }
     inputs = report.ReportInputs(args.data, args.formula, settings, frame, train, test, fits, table, tuple(found))
     page = report.render_report(inputs)
@@ -383,7 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with warnings.catch_warnings():
-            warnings.showwarning = lambda text, kind, *_: say(f"warning: {kind.__name__}: {one_line(text)}")
+            warnings.showwarning = lambda text, kind, *_: say(
+                f"warning: {kind.__name__}: {one_line(in_words(text, 'cli'))}"
+            )
             return args.run(args)
     except KeyboardInterrupt:
         say("interrupted")
@@ -392,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that Python's final flush stays quiet
         raise SystemExit(1) from None
     except (CommandError, BayeslogitError) as error:
-        print(f"{PROG}: error: {one_line(error)}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(in_words(error, 'cli'))}", file=sys.stderr)
         raise SystemExit(1) from None
     except Exception:
         traceback.print_exc()

@@ -1,10 +1,15 @@
-"""What the ``bayeslogit`` command reads: a CSV file or a bundled data set, checked before anything is fitted.
+"""What the ``bayeslogit`` command reads: its options' values, and a CSV file or a bundled data set, checked before
+anything is fitted.
 
 Every problem found here is a :class:`CommandError`, one line that says what is wrong with the input and how to
-put it right; progress lines go to stderr through :func:`say`.
+put it right (an option's value that does not fit its type is argparse's one-line error); progress lines go to
+stderr through :func:`say`.
 """
 
+import argparse
+import codecs
 import csv
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -14,7 +19,8 @@ import pandas as pd
 
 from bayeslogit import datasets
 from bayeslogit.rows.formula_names import read_names
-from bayeslogit.rows.in_memory import split_formula
+from bayeslogit.rows.formulas import split_formula
+from bayeslogit.surface.methods import METHODS
 
 PROG = "bayeslogit"
 BUNDLED = {name.removeprefix("load_"): getattr(datasets, name) for name in datasets.__all__}
@@ -37,6 +43,75 @@ def say(message: str) -> None:
 def one_line(error) -> str:
     """``str(error)`` on one line, control characters (from a file's bytes, say) escaped."""
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in " ".join(str(error).split()))
+
+
+def option_type(parse, valid, wanted: str):
+    """An argparse ``type``: ``parse(text)`` if that succeeds and passes ``valid``; else "must be ``wanted``"."""
+
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except (ValueError, LookupError):  # float("x"), int("x"), codecs.lookup("x")
+            value = None
+        if value is None or not valid(value):
+            raise argparse.ArgumentTypeError(f"must be {wanted}; got {text!r}")
+        return value
+
+    return convert
+
+
+def _text_encoding(name: str) -> str:
+    """The codec's name, if ``name`` is a text encoding (``"".encode`` raises LookupError for hex, rot13, zlib)."""
+    "".encode(name)
+    return codecs.lookup(name).name
+
+
+whole_number = option_type(int, lambda value: value >= 0, "an integer >= 0")
+positive_whole_number = option_type(int, lambda value: value >= 1, "an integer >= 1")
+positive_number = option_type(float, lambda value: 0 < value < math.inf, "a positive number")
+held_out_fraction = option_type(
+    float, lambda value: 0 <= value < 1, "a fraction in [0, 1), e.g. 0.25 (0: no held-out rows)"
+)
+text_encoding = option_type(_text_encoding, bool, "a text encoding such as utf-8, latin-1 or cp1252")
+csv_separator = option_type(
+    lambda text: {"\\t": "\t", "tab": "\t"}.get(text, text),
+    lambda sep: len(sep) == 1,
+    "one character, e.g. ';' or '\\t' (a tab)",
+)
+method_names = option_type(
+    lambda text: tuple(part.strip() for part in text.split(",")),
+    lambda names: set(names) <= set(METHODS) and len(set(names)) == len(names),
+    f"distinct names from {', '.join(METHODS)}, comma-separated (e.g. ml,map)",
+)
+
+
+class _FormerName(argparse.Action):
+    """An option's former name, hidden from ``--help``: it sets the option named ``current``, and says on stderr that
+    it is deprecated."""
+
+    def __init__(self, *args, current: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current = current
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        say(f"warning: {option_string} is deprecated and will be removed in a future release; use {self.current}")
+        setattr(namespace, self.dest, values)
+
+
+def add_former_names(parser: argparse.ArgumentParser, former_names: dict) -> None:
+    """Accept each former option name of ``former_names`` (former -> current) as its current option, with a
+    deprecation note on stderr when it is used."""
+    for former, current in former_names.items():
+        option = next(action for action in parser._actions if current in action.option_strings)
+        parser.add_argument(
+            former,
+            action=_FormerName,
+            type=option.type,
+            dest=option.dest,
+            default=argparse.SUPPRESS,
+            help=argparse.SUPPRESS,
+            current=current,
+        )
 
 
 def read_data(source: str, sep: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:

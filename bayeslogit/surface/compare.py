@@ -1,4 +1,5 @@
-"""One table that puts fits side by side: coefficients, predictive metrics, ELPD-LOO and cost.
+"""One table that puts fits side by side: coefficients, predictive metrics, ELPD-LOO and cost; and the fits of one
+model as that table and the plots take them (:func:`collect_fits`).
 
 Conventions
 -----------
@@ -8,50 +9,14 @@ log space, so no probability is rounded to 0 or 1 before its logarithm is taken.
 ``K = 2`` and column 1 is ``classes_[1]``.
 """
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from bayeslogit.checks import check_count
-from bayeslogit.surface.fit_collection import collect_fits
-
-
-def calibration_bins(proba: np.ndarray, codes: np.ndarray, n_bins: int = 10, weights=None) -> pd.DataFrame:
-    """Reliability-diagram bins of predicted probabilities.
-
-    Binary models (``K = 2``) are binned on ``Pr(classes_[1])`` against the observed frequency of
-    ``classes_[1]``; multiclass models on the top-label confidence ``max_k Pr(k)`` against the accuracy of
-    the top label. Bins are ``n_bins`` equal widths of [0, 1]; empty bins are left out.
-
-    Parameters
-    ----------
-    proba : ndarray of shape (n, K)
-    codes : ndarray of int of shape (n,)
-    n_bins : int
-    weights : ndarray of shape (n,), optional
-
-    Returns
-    -------
-    DataFrame indexed by bin number with columns ``confidence`` (mean prediction), ``frequency``
-    (observed frequency or accuracy) and ``weight`` (the bin's total weight, its count when unweighted).
-    """
-    weights = np.ones(len(codes)) if weights is None else weights
-    if proba.shape[1] == 2:
-        confidence, hit = proba[:, 1], codes == 1
-    else:
-        confidence, hit = proba.max(axis=1), np.argmax(proba, axis=1) == codes
-    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
-    frame = pd.DataFrame({"bin": bins, "w": weights, "wc": weights * confidence, "wh": weights * hit})
-    sums = frame.groupby("bin").sum()
-    sums = sums[sums["w"] > 0]
-    return pd.DataFrame(
-        {"confidence": sums["wc"] / sums["w"], "frequency": sums["wh"] / sums["w"], "weight": sums["w"]}
-    )
-
-
-def expected_calibration_error(proba: np.ndarray, codes: np.ndarray, n_bins: int = 10, weights=None) -> float:
-    """``sum_b (weight_b / total) |frequency_b - confidence_b|`` over the bins of :func:`calibration_bins`."""
-    bins = calibration_bins(proba, codes, n_bins, weights)
-    return float((bins["weight"] * (bins["frequency"] - bins["confidence"]).abs()).sum() / bins["weight"].sum())
+from bayeslogit.exceptions import OptionError
+from bayeslogit.fits.statistics.calibration import expected_calibration_error
 
 
 def predictive_metrics(fit, X: np.ndarray, codes: np.ndarray, weights: np.ndarray, n_bins: int = 10) -> dict:
@@ -97,10 +62,6 @@ class Comparison(pd.DataFrame):
     sections one under the other; a slice of the table is a Comparison too.
     """
 
-    _FORMATS = {"coef": "{:.4g}", "coef_se_sd": "{:.3g}", "loo": "{:.1f}"}
-    _QUANTITY_FORMATS = {"khat": "{:.2f}", "khat_se": "{:.2f}", "shift_max": "{:.2f}", "r_hat_max": "{:.3f}"}
-    _COUNTS = ("n_iter", "chains", "draws", "ess_bulk_min", "ess_tail_min", "divergences", "high_pareto_k", "loo_rows")
-
     @property
     def _constructor(self):
         return Comparison
@@ -110,31 +71,42 @@ class Comparison(pd.DataFrame):
         """``method -> reason`` for the fits that failed."""
         return self.attrs.get("failures", {})
 
-    def _cell(self, section: str, quantity: str, value: float) -> str:
-        if pd.isna(value):
-            return "-"
-        if quantity in self._COUNTS:
-            return f"{value:.0f}"
-        return self._QUANTITY_FORMATS.get(quantity, self._FORMATS.get(section, "{:.4f}")).format(value)
-
-    def _format(self) -> str:
-        width = max(len(str(quantity)) for quantity in self.index.get_level_values(1)) + 2
-        lines = [" " * width + "".join(f"{method:>12}" for method in self.columns)]
-        for section in self.index.get_level_values(0).unique():
-            rows = self.attrs.get("n_rows") if section in ("held-out", "in-sample") else None
-            lines.append(f"{section} ({rows} rows)" if rows else section)
-            for quantity, row in self.loc[section].iterrows():
-                cells = "".join(f"{self._cell(section, quantity, value):>12}" for value in row)
-                lines.append(f"  {quantity:<{width - 2}}{cells}")
-        lines += [f"{method}: not fitted ({reason})" for method, reason in self.failures.items()]
-        return "\n".join(lines)
-
     def __repr__(self) -> str:
         if self.index.nlevels != 2 or self.columns.nlevels != 1:
             return super().__repr__()  # a slice without the (section, quantity) rows
-        return self._format()
+        return render_comparison(self)
 
     __str__ = __repr__
+
+
+FORMATS = {"coef": "{:.4g}", "coef_se_sd": "{:.3g}", "loo": "{:.1f}"}
+"""Section -> the format of its numbers; ``{:.4f}`` for the others."""
+QUANTITY_FORMATS = {"khat": "{:.2f}", "khat_se": "{:.2f}", "shift_max": "{:.2f}", "r_hat_max": "{:.3f}"}
+"""Quantity -> its format, wherever it is."""
+COUNTS = ("n_iter", "chains", "draws", "ess_bulk_min", "ess_tail_min", "divergences", "high_pareto_k", "loo_rows")
+"""Quantities printed as whole numbers."""
+
+
+def _cell(section: str, quantity: str, value: float) -> str:
+    if pd.isna(value):
+        return "-"
+    if quantity in COUNTS:
+        return f"{value:.0f}"
+    return QUANTITY_FORMATS.get(quantity, FORMATS.get(section, "{:.4f}")).format(value)
+
+
+def render_comparison(table: Comparison) -> str:
+    """The sections of ``table`` one under the other, a column of 12 characters per method, then the failures."""
+    width = max(len(str(quantity)) for quantity in table.index.get_level_values(1)) + 2
+    lines = [" " * width + "".join(f"{method:>12}" for method in table.columns)]
+    for section in table.index.get_level_values(0).unique():
+        rows = table.attrs.get("n_rows") if section in ("held-out", "in-sample") else None
+        lines.append(f"{section} ({rows} rows)" if rows else section)
+        for quantity, row in table.loc[section].iterrows():
+            cells = "".join(f"{_cell(section, quantity, value):>12}" for value in row)
+            lines.append(f"  {quantity:<{width - 2}}{cells}")
+    lines += [f"{method}: not fitted ({reason})" for method, reason in table.failures.items()]
+    return "\n".join(lines)
 
 
 SECTIONS = ("coef", "coef_se_sd", "held-out", "in-sample", "loo", "diagnostics", "cost")
@@ -146,9 +118,9 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     Parameters
     ----------
     fits : dict of str to fit, sequence of fits, or a single fit
-        E.g. ``model.fit_all(prior)``; entries may be :class:`FailedFit` (shown with their reason, in
-        columns after the fitted methods). A sequence is keyed by each fit's ``method``, which must then
-        be distinct.
+        E.g. ``model.fit_all(prior)``; entries may be :class:`~bayeslogit.fits.results.point.FailedFit` (shown with
+        their reason, in columns after the fitted methods). A sequence is keyed by each fit's ``method``, which must
+        then be distinct.
     X_test : array-like or DataFrame of shape (n_test, n_features), optional
         Held-out rows (for formula models, a data frame with the formula's columns).
     y_test : array-like of shape (n_test,), optional
@@ -193,3 +165,45 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     table.attrs["failures"] = {method: fit.reason for method, fit in failed.items()}
     table.attrs["n_rows"] = len(codes)
     return table
+
+
+def collect_fits(fits) -> tuple[dict, dict]:
+    """Split fits of one model into the usable ones and the failures.
+
+    Parameters
+    ----------
+    fits : dict of str to fit, sequence of fits, or a single fit
+        A sequence is keyed by each fit's ``method``, which must then be distinct.
+
+    Returns
+    -------
+    fitted : dict
+        name -> fit (``failed`` False), in the given order.
+    failed : dict
+        name -> FailedFit (``failed`` True).
+
+    Raises
+    ------
+    OptionError
+        When no fit is usable, two fits of a sequence share a method, or the fits come from
+        different models (a ValueError, as every OptionError is).
+    """
+    if hasattr(fits, "failed"):  # one fit
+        fits = [fits]
+    if not isinstance(fits, Mapping):
+        fits = list(fits)
+        methods = [fit.method for fit in fits]
+        if len(set(methods)) < len(methods):
+            raise OptionError(
+                f"two fits share a method ({methods}); pass a dict to name them, e.g. "
+                "{'map scale=1': fit_a, 'map scale=0.1': fit_b}"
+            )
+        fits = dict(zip(methods, fits))
+    fitted = {name: fit for name, fit in fits.items() if not fit.failed}
+    failed = {name: fit for name, fit in fits.items() if fit.failed}
+    if not fitted:
+        reasons = "; ".join(f"{name}: {fit.reason}" for name, fit in failed.items()) or "none given"
+        raise OptionError(f"no usable fit ({reasons}); pass fits such as model.fit_all(prior)")
+    if len({id(fit.model) for fit in fitted.values()}) > 1:
+        raise OptionError("these fits come from different models; put fits of one model together")
+    return fitted, failed

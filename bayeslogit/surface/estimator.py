@@ -24,12 +24,15 @@ Randomness
 every fit (and in every clone); None fresh draws on every fit, from the operating system's entropy, not from
 NumPy's global generator. A ``numpy.random.Generator`` or a ``numpy.random.RandomState`` is consumed, as
 scikit-learn consumes a ``RandomState``: each fit draws its seed from it, so two fits of one estimator differ, and
-a clone (which copies the generator in its current state) repeats the original's next fit. ``random_seed`` is the
-deprecated name of ``random_state``.
+a clone (which copies the generator in its current state) repeats the original's next fit.
+
+``random_seed``, ``prior_sigma`` and ``intercept_sigma``, the former names of ``random_state``, ``prior_scale`` and
+``intercept_scale``, are still accepted, with a warning (:data:`FORMER_NAMES`).
 
 Scikit-learn is an optional dependency: ``pip install "bayeslogit[sklearn]"``.
 """
 
+import inspect
 import numbers
 import warnings
 from collections.abc import Callable
@@ -48,35 +51,29 @@ except ImportError as error:
 
 from bayeslogit.checks import check_choice
 from bayeslogit.exceptions import BayeslogitError, OptionError, warn_convergence
-from bayeslogit.numerics.prior_specs import make_prior
+from bayeslogit.held_warnings import held_warnings, reissue
+from bayeslogit.surface.advice import in_words
+from bayeslogit.surface.methods import METHODS, FitSettings
 from bayeslogit.surface.model import LogisticModel
-
-FITS = {
-    "ml": lambda model, estimator, seed: model.fit_ml(),
-    "map": lambda model, estimator, seed: model.fit_map(estimator.prior()),
-    "laplace": lambda model, estimator, seed: model.fit_laplace(
-        estimator.prior(), draws=estimator.draws, random_seed=seed
-    ),
-    "mcmc": lambda model, estimator, seed: model.fit_mcmc(
-        estimator.prior(),
-        draws=estimator.draws,
-        tune=estimator.tune,
-        chains=estimator.chains,
-        random_seed=seed,
-        progressbar=False,
-    ),
-}
-"""``method`` -> how :meth:`BayesLogitClassifier.fit` fits a model ``(model, estimator, seed) -> fit``."""
+from bayeslogit.surface.priors import make_prior
 
 ESTIMATOR_WORDS = {
-    "fit_mcmc": 'method="mcmc"',
-    "Use fit_map(bl.Normal(sigma=2.5)) (or the posterior fits)": 'Use method="map" (or "laplace" or "mcmc")',
+    "Use fit_map(bl.Normal(2.5)) (or the posterior fits)": 'Use method="map" (or "laplace" or "mcmc")',
     "use fit_map(bl.Normal(...)), whose prior": 'use method="map", whose prior',
 }
-"""Advice of :class:`~bayeslogit.LogisticModel`'s messages -> the same advice in the estimator's parameters."""
+"""Advice of :class:`~bayeslogit.LogisticModel`'s messages written as text -> the same advice in the estimator's
+parameters (messages made of remedies are said in the estimator's words by :mod:`bayeslogit.surface.advice`)."""
 
 DEPRECATED = "deprecated"
-"""The default of ``random_seed``, the deprecated name of ``random_state``: not given."""
+"""The default of a parameter's former name (:data:`FORMER_NAMES`): not given."""
+
+FORMER_NAMES = {
+    "random_state": ("random_seed", DeprecationWarning, "scikit-learn's name for it"),
+    "prior_scale": ("prior_sigma", FutureWarning, "the name of a prior's scale throughout bayeslogit"),
+    "intercept_scale": ("intercept_sigma", FutureWarning, "the name of a prior's scale throughout bayeslogit"),
+}
+"""Parameter -> its former name, still accepted (default :data:`DEPRECATED`), the category of the warning that
+using it gives, and why the parameter is named as it is."""
 
 _MAX_SEED = np.iinfo(np.int64).max
 
@@ -112,11 +109,13 @@ def seed_of(random_state) -> int | None:
     )
 
 
-def in_estimator_words(message: str) -> str:
-    """``message`` with the model's advice (``fit_mcmc``, ``fit_map(...)``) put as the estimator's ``method``."""
+def in_estimator_words(message) -> str:
+    """The text of ``message`` (an exception or a warning) in the estimator's words: its remedies as the
+    estimator's parameters (``method="mcmc"``), then the model's advice written as text (:data:`ESTIMATOR_WORDS`)."""
+    text = in_words(message, "estimator")
     for model_words, estimator_words in ESTIMATOR_WORDS.items():
-        message = message.replace(model_words, estimator_words)
-    return message
+        text = text.replace(model_words, estimator_words)
+    return text
 
 
 def fit_in_estimator_words[Fit](make_fit: Callable[[], Fit]) -> Fit:
@@ -126,17 +125,16 @@ def fit_in_estimator_words[Fit](make_fit: Callable[[], Fit]) -> Fit:
     """
     caught = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with held_warnings() as caught:
             return make_fit()
     except BayeslogitError as error:
-        error.args = (in_estimator_words(str(error)), *error.args[1:])
+        error.args = (in_estimator_words(error), *error.args[1:])
         raise
     finally:
         for warning in caught:
-            message = in_estimator_words(str(warning.message))
+            message = in_estimator_words(warning.message)
             if message == str(warning.message):
-                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+                reissue([warning])
             else:
                 warn_convergence(message, warning.category)
 
@@ -154,12 +152,12 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         not exist); "map": the mode of the posterior under the Gaussian prior; "laplace": the Gaussian at that
         mode; "mcmc": the exact posterior by NUTS. The posterior methods predict the posterior predictive
         probabilities, averaged over their draws.
-    prior_sigma : float or array-like of shape (n_features,)
-        Prior scale of the slopes (for "normal", the standard deviation: ``coef ~ N(0, prior_sigma^2)``): one value
+    prior_scale : float or array-like of shape (n_features,)
+        Prior scale of the slopes (for "normal", the standard deviation: ``coef ~ N(0, prior_scale^2)``): one value
         for all, or one per feature. Smaller values shrink more. For two classes, a normal prior without
-        autoscaling and ``intercept_sigma=None`` the MAP is scikit-learn's ``LogisticRegression(C=prior_sigma**2)``.
+        autoscaling and ``intercept_scale=None`` the MAP is scikit-learn's ``LogisticRegression(C=prior_scale**2)``.
         Ignored by "ml".
-    intercept_sigma : float or None
+    intercept_scale : float or None
         Prior scale of the intercept; None puts a flat prior on it. Ignored by "ml".
     prior_family : {"normal", "student-t", "cauchy"}
         The prior's shape: :class:`~bayeslogit.Normal`, :class:`~bayeslogit.StudentT` (``prior_nu`` degrees of
@@ -187,12 +185,13 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         ``classes_[1]`` and only ``fit_`` changes (``fit_.coef`` is the log-odds of the class that is not
         ``reference``). ``classes_`` and the columns of ``predict_proba`` stay in sorted order. Under "ml" the
         probabilities do not depend on it; under a prior they do (the prior is on the log-odds against it).
-    random_seed : int, numpy.random.Generator, numpy.random.RandomState or None
-        Deprecated: the former name of ``random_state``, which ``fit`` uses in its stead with a DeprecationWarning.
+    random_seed, prior_sigma, intercept_sigma
+        Deprecated: the former names of ``random_state``, ``prior_scale`` and ``intercept_scale``, which ``fit`` uses
+        in their stead with a warning (a DeprecationWarning, a FutureWarning as scikit-learn's deprecations).
 
     Attributes
     ----------
-    fit_ : PointFit, LaplaceFit or MCMCFit
+    fit_ : MLFit, MAPFit, LaplaceFit or MCMCFit
         The bayeslogit fit: ``fit_.summary()``, ``fit_.boundary()``, ``fit_.model`` and the rest. Its model's
         classes start with ``reference`` when one is given.
     classes_ : ndarray of shape (n_classes,)
@@ -217,8 +216,8 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         method: str = "map",
-        prior_sigma=2.5,
-        intercept_sigma: float | None = None,
+        prior_scale=2.5,
+        intercept_scale: float | None = None,
         draws: int = 1000,
         random_state=None,
         tune: int = 200,
@@ -229,10 +228,12 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         prior_nu: float = 7.0,
         autoscale: bool | None = None,
         random_seed=DEPRECATED,
+        prior_sigma=DEPRECATED,
+        intercept_sigma=DEPRECATED,
     ):
         self.method = method
-        self.prior_sigma = prior_sigma
-        self.intercept_sigma = intercept_sigma
+        self.prior_scale = prior_scale
+        self.intercept_scale = intercept_scale
         self.prior_family = prior_family
         self.prior_nu = prior_nu
         self.autoscale = autoscale
@@ -243,24 +244,29 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         self.fit_intercept = fit_intercept
         self.reference = reference
         self.random_seed = random_seed
+        self.prior_sigma = prior_sigma
+        self.intercept_sigma = intercept_sigma
 
     def prior(self):
-        """The prior of ``prior_family``, ``prior_sigma``, ``intercept_sigma``, ``prior_nu`` and ``autoscale``.
+        """The prior of ``prior_family``, ``prior_scale``, ``intercept_scale``, ``prior_nu`` and ``autoscale``.
 
         Raises
         ------
         ValueError, TypeError
             When they do not make a prior, naming them.
         """
+        return self._prior(self._parameter("prior_scale"), self._parameter("intercept_scale"))
+
+    def _prior(self, scale, intercept_scale):
+        """:meth:`prior`, of the scales :meth:`_parameter` gives."""
         try:
-            return make_prior(self.prior_family, self.prior_sigma, self.intercept_sigma, self.prior_nu, self.autoscale)
+            return make_prior(self.prior_family, scale, intercept_scale, self.prior_nu, self.autoscale)
         except (TypeError, ValueError) as error:
             raise type(error)(
-                f"BayesLogitClassifier(prior_family={self.prior_family!r}, prior_sigma="
-                f"{self.prior_sigma!r}, intercept_sigma={self.intercept_sigma!r}, prior_nu="
-                f"{self.prior_nu!r}, autoscale={self.autoscale!r}) is not a valid prior ({error}); "
-                "prior_sigma must be a positive number or one per feature, intercept_sigma positive or "
-                "None"
+                f"BayesLogitClassifier(prior_family={self.prior_family!r}, prior_scale={scale!r}, "
+                f"intercept_scale={intercept_scale!r}, prior_nu={self.prior_nu!r}, autoscale={self.autoscale!r}) "
+                f"is not a valid prior ({error}); prior_scale must be a positive number or one per feature, "
+                "intercept_scale positive or None"
             ) from None
 
     def fit(self, X, y, sample_weight=None) -> "BayesLogitClassifier":
@@ -289,18 +295,29 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         ConvergenceWarning
             Where the fit's diagnosis is poor (see :meth:`LogisticModel.fit_laplace` and ``fit_mcmc``), its advice
             put as ``method``.
-        DeprecationWarning
-            When ``random_seed`` is given.
+        DeprecationWarning, FutureWarning
+            When ``random_seed``, or ``prior_sigma`` or ``intercept_sigma``, is given.
         """
-        check_choice("method", self.method, FITS)
-        seed = seed_of(self._random_state())
+        method = METHODS[check_choice("method", self.method, METHODS)]
+        seed = seed_of(self._parameter("random_state"))
+        scales = self._parameter("prior_scale"), self._parameter("intercept_scale")
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
         check_classification_targets(y)
         names = getattr(self, "feature_names_in_", None)
         model = LogisticModel(
             X, y, feature_names=names, intercept=self.fit_intercept, weights=sample_weight, reference=self.reference
         )
-        self.fit_ = fit_in_estimator_words(lambda: FITS[self.method](model, self, seed))
+        settings = FitSettings(
+            draws=self.draws,
+            tune=self.tune,
+            chains=self.chains,
+            independent_draws=self.draws,  # "laplace": draws, not draws per chain
+            random_seed=seed,
+            sampler_options={"progressbar": False},
+        )
+        self.fit_ = fit_in_estimator_words(
+            lambda: method.make(model, self._prior(*scales) if method.fit_class.penalised else None, None, settings)
+        )
         self.classes_ = np.sort(model.classes_)  # the model's, with the reference moved first
         theta = model.family.class_logits(self.fit_.params)[:, self._model_columns()]  # (P, K); reference's are 0
         if len(self.classes_) == 2:
@@ -309,22 +326,26 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         self.coef_ = theta[int(self.fit_intercept) :].T
         return self
 
-    def _random_state(self):
-        """``random_state``, or ``random_seed`` (its deprecated name, with a DeprecationWarning) when given."""
-        if isinstance(self.random_seed, str) and self.random_seed == DEPRECATED:
-            return self.random_state
+    def _parameter(self, name: str):
+        """Parameter ``name``, or the value of its former name (:data:`FORMER_NAMES`), with a warning, when that is
+        given; an OptionError when both are."""
+        former, category, why = FORMER_NAMES[name]
+        value = getattr(self, former)
+        if isinstance(value, str) and value == DEPRECATED:
+            return getattr(self, name)
         warnings.warn(
-            "BayesLogitClassifier's `random_seed` is deprecated and will be removed in a future release; "
-            "use `random_state`, scikit-learn's name for it",
-            DeprecationWarning,
+            f"BayesLogitClassifier's `{former}` is deprecated and will be removed in a future release; use `{name}`, "
+            f"{why}",
+            category,
             stacklevel=3,
         )
-        if self.random_state is not None:
+        current, default = getattr(self, name), inspect.signature(type(self)).parameters[name].default
+        if not (current is default or (isinstance(current, numbers.Real) and current == default)):
             raise OptionError(
-                f"BayesLogitClassifier got random_state={self.random_state!r} and its deprecated name "
-                f"random_seed={self.random_seed!r}; give random_state only"
+                f"BayesLogitClassifier got {name}={current!r} and its deprecated name {former}={value!r}; give "
+                f"{name} only"
             )
-        return self.random_seed
+        return value
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of the predicted class probabilities (posterior predictive for "laplace" and "mcmc").

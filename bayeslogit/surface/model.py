@@ -1,34 +1,33 @@
-"""LogisticModel: the data, the likelihood family and the coefficient layout shared by every fit."""
+"""LogisticModel: a model's rows, likelihood family and coefficient labels (a :class:`ModelView`), and its fits.
+
+Each fit method checks its arguments once, builds the objective, runs the algorithm (:mod:`.fitting`) and hands back
+a result, which holds the model as the :class:`~bayeslogit.fits.model_view.FittedModel` it needs and never calls
+back to fit.
+"""
 
 import time
-import warnings
-from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from bayeslogit.algorithms import pymc_backend
-from bayeslogit.algorithms.dask_backend import in_memory, is_dask
 from bayeslogit.algorithms.newton_modes import highest_mode
 from bayeslogit.checks import check_choice, check_count, check_newton_options
 from bayeslogit.exceptions import BayeslogitError, ConvergenceWarning, OptionError, SingularHessianError
-from bayeslogit.fits.coef_labels import CoefLayout
 from bayeslogit.fits.diagnostics.prior_predictive import PriorPredictive, prior_predictive
-from bayeslogit.fits.results.point import FailedFit, PointFit
+from bayeslogit.fits.model_view import ModelView
+from bayeslogit.fits.results.point import FailedFit, MAPFit, MLFit, PointFit
 from bayeslogit.fits.results.posterior import LaplaceFit, MCMCFit
-from bayeslogit.numerics import predictive
+from bayeslogit.held_warnings import held_warnings, reissue
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.families import FAMILIES, PARAMETERIZATIONS
-from bayeslogit.numerics.prior_specs import prior_term
-from bayeslogit.rows import chunked as dask_data
-from bayeslogit.rows import formulas
-from bayeslogit.rows import in_memory as data_layer
-
-METHODS = {"ml": None, "map": None, "laplace": "map", "mcmc": "map"}
-"""The methods of :meth:`LogisticModel.fit_all`, in the order they are made, and the fit each is built on."""
+from bayeslogit.rows import formulas, in_memory, sources
+from bayeslogit.surface import fitting
+from bayeslogit.surface.methods import METHODS, FitSettings
+from bayeslogit.surface.priors import checked_prior
 
 
-class LogisticModel:
+class LogisticModel(ModelView):
     """Logistic classification model: Bernoulli/sigmoid for two classes, Categorical/softmax for more.
 
     Parameters
@@ -49,7 +48,7 @@ class LogisticModel:
         Multiclass only. "reference": class ``classes_[0]`` (see ``reference``) has coefficients fixed at zero,
         the coefficients have shape (n_coef, K-1). "symmetric": one column per class, (n_coef, K); the softmax
         is unchanged by adding a vector to every class, so every coefficient row whose prior is flat (all of them
-        for ML, the intercept without ``intercept_sigma``/``intercept_scale``) is constrained to sum to zero.
+        for ML, the intercept without ``intercept_scale``) is constrained to sum to zero.
     weights : array-like of shape (n_samples,), optional
         Non-negative sample weights (a row of weight 2 counts as two identical rows).
     reference : class label, optional
@@ -59,11 +58,10 @@ class LogisticModel:
     Attributes
     ----------
     data : ModelData or ChunkedData
-        The validated predictors, class codes, weights and labels, in memory or (dask) out of core.
-    design : Design
-        The predictors with the implicit intercept column.
+        The validated predictors, class codes, weights and labels, in memory or (dask) out of core (see
+        :class:`~bayeslogit.rows.protocol.Rows`).
     family : Bernoulli or Categorical
-        The likelihood, per sample, of the linear predictor, and what follows from it.
+        The implementation of ``likelihood`` (``model.likelihood`` is its name): the per-sample likelihood.
     layout : CoefLayout
         The labels of the coefficients, classes and class pairs.
     formula, response, dropped_rows : str, str, Index or None
@@ -89,23 +87,20 @@ class LogisticModel:
         weights=None,
         reference=None,
     ):
-        prepare = dask_data.prepare if is_dask(X) else data_layer.prepare
-        self._init(prepare(X, y, feature_names, weights), intercept, likelihood, parameterization, reference)
+        rows = sources.kind_of(X).prepare(X, y, feature_names, weights)
+        self._init(rows, intercept, likelihood, parameterization, reference)
 
-    def _init(self, model_data: data_layer.ModelData, intercept: bool, likelihood, parameterization: str, reference):
+    def _init(self, rows, intercept: bool, likelihood, parameterization: str, reference, formula=None, response=None):
         if likelihood is None:
-            likelihood = "bernoulli" if len(model_data.classes) == 2 else "categorical"
+            likelihood = "bernoulli" if len(rows.classes) == 2 else "categorical"
         check_choice("likelihood", likelihood, FAMILIES)
         check_choice("parameterization", parameterization, PARAMETERIZATIONS)
-        self.family = FAMILIES[likelihood](parameterization)
-        model_data = data_layer.with_reference(model_data, reference, self.family)
-        self.family.check_classes(model_data.classes)
-        self.data = model_data
-        self.intercept = data_layer.check_intercept(intercept, len(model_data.feature_names))
-        self.parameterization = parameterization
-        self.design = Design(model_data.X, self.intercept)
-        self.layout = CoefLayout(self.family, model_data.classes, model_data.feature_names, self.intercept)
-        self.formula = self.response = self.dropped_rows = None
+        family = FAMILIES[likelihood](parameterization)
+        rows = in_memory.with_reference(rows, reference, family)
+        family.check_classes(rows.classes)
+        intercept = in_memory.check_intercept(intercept, len(rows.feature_names))
+        super().__init__(family, intercept, parameterization, rows, formula, response)
+        self.dropped_rows = None
 
     @classmethod
     def from_formula(
@@ -127,96 +122,26 @@ class LogisticModel:
         columns the formula reads, counted by column; ``"drop"`` drops their rows with a UserWarning (see
         ``dropped_rows``).
         """
+        kind = sources.frame_kind(data)
         response, rhs = formulas.split_formula(formula, data)
-        data, weights, dropped = formulas.handle_missing(response, rhs, data, weights, missing)
-        formula_data = dask_data.formula_data if is_dask(data) else data_layer.formula_data
-        model_data, intercept = formula_data(rhs, response, data, weights)
+        data, weights, dropped = kind.handle_missing(response, rhs, data, weights, missing)
+        rows, intercept = kind.formula_data(rhs, response, data, weights)
         model = cls.__new__(cls)
-        model._init(model_data, intercept, likelihood, parameterization, reference)
-        model.formula, model.response, model.dropped_rows = formula, response, dropped
+        model._init(rows, intercept, likelihood, parameterization, reference, formula, response)
+        model.dropped_rows = dropped
         return model
 
-    # ---- labels ---------------------------------------------------------------------------------
-    @property
-    def likelihood(self) -> str:
-        """``"bernoulli"`` or ``"categorical"``."""
-        return self.family.name
-
-    @property
-    def classes_(self) -> np.ndarray:
-        """Class labels, shape (n_classes,)."""
-        return self.data.classes
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.data.classes)
-
-    @property
-    def feature_names(self) -> list[str]:
-        return list(self.data.feature_names)
-
-    @property
-    def coef_names(self) -> list[str]:
-        """Names of the coefficient rows: ``"Intercept"`` first when present, then the features."""
-        return self.layout.coef_names
-
-    @property
-    def coef_classes(self) -> list:
-        """Labels of the coefficient columns: the event class, the non-reference classes, or all (symmetric)."""
-        return self.layout.columns
-
-    # ---- the objective and the data of predictions -------------------------------------------------
     def objective(self, prior=None):
         """The negative log posterior (``prior=None``: log-likelihood) of this model, an :class:`Objective` (for dask
         rows, its sum over the row chunks); an autoscaled prior's scales are divided by the predictors' sds."""
-        term = prior_term(
-            prior and data_layer.check_prior(prior), self.design.n_coef, self.intercept, self.data.predictor_sd
-        )
-        return self.data.objective(
-            self.family, self.intercept, self.n_classes, term, self.family.free_transform(term.flat, self.n_classes)
-        )
-
-    def design_matrix(self, X=None):
-        """Validated predictors (n_samples, n_features) for prediction; None gives the training data. Dask rows
-        (a dask X, or the training rows of dask data) give a dask array, validated chunk by chunk when computed."""
-        if X is None:
-            return self.data.X
-        rhs = self.formula.split("~", 1)[1].strip() if self.formula else None
-        new_design = dask_data.new_design if is_dask(X) else data_layer.new_design
-        return new_design(self.data, rhs, X)
-
-    def evaluation_data(self, X=None, y=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-        """Validated rows to evaluate on: the training data when both ``X`` and ``y`` are None.
-
-        Returns
-        -------
-        X : ndarray or dask array of shape (n, p)
-            In the model's feature space (a dask array for the training rows of a model of dask data).
-        codes : ndarray of int of shape (n,)
-        weights : ndarray of shape (n,)
-            The model's sample weights in-sample, ones for new data.
-        held_out : bool
-        """
-        if X is None and y is None:
-            return self.data.X, *in_memory(self.data.y, self.data.weights), False
-        if X is None or y is None:
-            raise OptionError(
-                "give both X and y to evaluate on new data (X as the model's features, or the raw data "
-                "frame of a formula model; y as class labels), or neither for the training data"
-            )
-        X = self.design_matrix(X)
-        codes = data_layer.class_codes(self.classes_, *in_memory(y))
-        if len(codes) != X.shape[0]:
-            raise data_layer.DataError(data_layer.MESSAGES["y_length"].format(n_X=X.shape[0], n_y=len(codes)))
-        return X, codes, np.ones(len(codes)), True
-
-    def log_probabilities(self, B: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """Class log-probabilities (n, K) at coefficients ``B`` (P, M) for a validated design ``X`` (n, p)."""
-        return predictive.average_log_proba(self.family, Design(X, self.intercept), B[None])
+        return super().objective(checked_prior(prior, flat=True))
 
     def loglik(self, B: np.ndarray) -> float:
-        """Log-likelihood of the training data at coefficients ``B`` (P, M)."""
-        return -self.family.value(self.design.linear_predictor(B), self.data.y, self.data.weights)
+        """Log-likelihood of the training rows (in memory) at coefficients ``B`` (P, M)."""
+        self.data.require_in_memory("the log-likelihood at given coefficients", "compute it on a subsample")
+        return -self.family.value(
+            Design(self.data.X, self.intercept).linear_predictor(B), self.data.y, self.data.weights
+        )
 
     # ---- point fits ---------------------------------------------------------------------------------
     def fit_ml(self, tol: float = 1e-10, max_iter: int = 100) -> PointFit:
@@ -237,22 +162,21 @@ class LogisticModel:
             When the Hessian becomes singular for another reason than separation.
         """
         tol, max_iter = check_newton_options(tol, max_iter)
-        self.data.raise_if_collinear(
+        fitting.raise_if_collinear(
+            self.data,
             self.intercept,
             "maximum likelihood is not unique",
             "or use fit_map(bl.Normal(...)), whose prior makes the estimate unique",
         )
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
+        with held_warnings(ConvergenceWarning) as caught:
             try:
-                fit = self._fit_point("ml", None, tol, max_iter)
+                fit = self._fit_point(MLFit, None, tol, max_iter)
             except (SingularHessianError, FloatingPointError):
-                self.data.raise_if_separated(self.intercept, self.n_classes, None)
+                fitting.raise_if_separated(self.data, self.intercept, self.n_classes, None)
                 raise
-        if not fit.converged or self.data.shows_separation(fit, tol):
-            self.data.raise_if_separated(self.intercept, self.n_classes, fit)
-        for warning in caught:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        if not fit.converged or fitting.shows_separation(self.data, self.intercept, fit, tol):
+            fitting.raise_if_separated(self.data, self.intercept, self.n_classes, fit)
+        reissue(caught)
         return fit
 
     def fit_map(self, prior, tol: float = 1e-10, max_iter: int = 100) -> PointFit:
@@ -260,11 +184,15 @@ class LogisticModel:
         not concave, from two starts (:func:`~bayeslogit.algorithms.newton_modes.highest_mode`: a warning if they
         differ). Dependent columns so large that the prior's curvature is lost in rounding raise
         :class:`CollinearityError`."""
-        prior, (tol, max_iter) = data_layer.check_prior(prior), check_newton_options(tol, max_iter)
+        return self._map(checked_prior(prior), *check_newton_options(tol, max_iter))
+
+    def _map(self, prior, tol: float = 1e-10, max_iter: int = 100) -> PointFit:
+        """:meth:`fit_map` under a checked ``prior``."""
         try:
-            return self._fit_point("map", prior, tol, max_iter)
+            return self._fit_point(MAPFit, prior, tol, max_iter)
         except SingularHessianError:
-            self.data.raise_if_collinear(
+            fitting.raise_if_collinear(
+                self.data,
                 self.intercept,
                 "the MAP's Hessian is singular in float64",
                 "or standardise "
@@ -273,15 +201,15 @@ class LogisticModel:
             )
             raise
 
-    def _fit_point(self, method: str, prior, tol: float, max_iter: int) -> PointFit:
+    def _fit_point(self, fit_class: type, prior, tol: float, max_iter: int) -> PointFit:
+        """A point fit of class ``fit_class`` under the checked ``prior`` (None: flat), by Newton's method from two
+        starts where the log posterior is not concave."""
         start = time.perf_counter()
-        objective = self.objective(prior)
-        name = f"Newton's method ({method.upper()})"
-        solve = partial(self.data.minimize, tol=tol, max_iter=max_iter, name=name)
-        result = highest_mode(objective, solve, name)
+        objective = super().objective(prior)
+        name = f"Newton's method ({fit_class.method.upper()})"
+        result = highest_mode(objective, fitting.minimizer(self.data, tol, max_iter, name), name)
         B = objective.coef(result.x)
-        return PointFit(
-            method,
+        return fit_class(
             self,
             prior,
             objective,
@@ -325,9 +253,10 @@ class LogisticModel:
         SingularHessianError
             When the Hessian at the MAP is not positive definite.
         """
-        data_layer.check_prior(prior)
-        draws = check_count("draws", draws, 1)
-        return LaplaceFit.from_map(self, prior, self._mode(prior, map_fit), draws, random_seed)
+        prior, draws = checked_prior(prior), check_count("draws", draws, 1)
+        mode = self._mode(prior, map_fit)
+        samples, diagnosis, latent, seconds = fitting.laplace_parts(mode, draws, random_seed)
+        return LaplaceFit(self, prior, samples, mode.fit_time + seconds, mode, diagnosis, latent)
 
     def fit_mcmc(
         self,
@@ -345,8 +274,9 @@ class LogisticModel:
 
         The sampler runs on ``z``, ``vec(coef) = vec(MAP) + T R z`` (``R R^T`` the Laplace covariance, ``T`` the
         objective's transform), from the MAP (``z = 0``, jittered per chain), where the posterior is nearly standard
-        normal: 200 tuning steps give the ESS and R-hat of 1,000 (measured over seeds and data sets). nutpie, the
-        default, samples the package's objective and compiles nothing; "pymc" and "numpyro" a PyMC model of it.
+        normal: 200 tuning steps give the ESS and R-hat of 1,000, over seeds and data sets (``benchmarks/mcmc_wells.py``
+        and ``benchmarks/mcmc_large.py`` report both). nutpie, the default, samples the package's objective and
+        compiles nothing; "pymc" and "numpyro" a PyMC model of it.
 
         Parameters
         ----------
@@ -374,7 +304,7 @@ class LogisticModel:
             from too few draws), or there are divergent transitions; each figure is compared with its threshold
             beyond twice its Monte Carlo standard error, and one within that noise is reported as borderline.
         """
-        data_layer.check_prior(prior)
+        prior = checked_prior(prior)
         self.data.require_in_memory(
             "fit_mcmc",
             "use fit_laplace(prior), whose k-hat diagnostic says whether the "
@@ -387,21 +317,17 @@ class LogisticModel:
             "chains": check_count("chains", chains, 1),
         }
         nuts_sampler = pymc_backend.resolve_sampler(sampler)
-        return MCMCFit.sample(
-            self,
-            prior,
-            self._mode(prior, map_fit),
-            nuts_sampler,
-            **counts,
-            random_seed=random_seed,
-            progressbar=progressbar,
-            **sampler_kwargs,
+        mode = self._mode(prior, map_fit)
+        samples, diagnosis, sample_stats, seconds = fitting.mcmc_parts(
+            prior, mode, nuts_sampler, **counts, random_seed=random_seed, progressbar=progressbar, **sampler_kwargs
         )
+        return MCMCFit(self, prior, samples, mode.fit_time + seconds, mode, diagnosis, sample_stats, nuts_sampler)
 
     def _mode(self, prior, map_fit: PointFit | None) -> PointFit:
-        """The MAP fit to build on: ``map_fit`` when it is this model's MAP under ``prior``, else a new one."""
+        """The MAP fit to build on: ``map_fit`` when it is this model's MAP under the checked ``prior``, else a new
+        one."""
         if map_fit is None:
-            return self.fit_map(prior)
+            return self._map(prior)
         if not isinstance(map_fit, PointFit) or map_fit.model is not self or map_fit.prior != prior:
             raise OptionError(
                 f"`map_fit` must be model.fit_map(prior) of this model under {prior!r}; got a "
@@ -412,7 +338,7 @@ class LogisticModel:
 
     def prior_predictive(self, prior, draws: int = 1000, random_seed=0) -> PriorPredictive:
         """What ``prior`` implies about the class probabilities of the rows before any data (warns PriorWarning)."""
-        return prior_predictive(self, data_layer.check_prior(prior), draws, random_seed)
+        return prior_predictive(self, checked_prior(prior), draws, random_seed)
 
     def fit_all(
         self,
@@ -435,49 +361,30 @@ class LogisticModel:
         random_seed, draws, tune, chains
             Seed of the Laplace draws and the sampler; MCMC settings (Laplace takes ``draws * chains`` draws).
         methods : tuple of {"ml", "map", "laplace", "mcmc"}
-        map_fit : PointFit or FailedFit, optional
+        map_fit : MAPFit or FailedFit, optional
             The MAP fit under ``prior`` (or its failure), when already at hand: the posterior fits start from it.
 
         Returns
         -------
         dict
-            method -> PointFit, LaplaceFit, MCMCFit or FailedFit (e.g. ML under separation), in ``methods`` order.
+            method -> MLFit, MAPFit, LaplaceFit, MCMCFit or FailedFit (e.g. ML under separation), in ``methods``
+            order (see :data:`~bayeslogit.surface.methods.METHODS`).
         """
         if isinstance(methods, str):
             raise OptionError(f"`methods` must be a sequence of method names, e.g. ('ml', 'map'); got {methods!r}")
         for method in methods:
             check_choice("methods", method, METHODS)
-        makers = {
-            "ml": self.fit_ml,
-            "map": lambda: self.fit_map(prior),
-            "laplace": lambda: self.fit_laplace(
-                prior, draws=draws * chains, random_seed=random_seed, map_fit=made["map"]
-            ),
-            "mcmc": lambda: self.fit_mcmc(
-                prior,
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                random_seed=random_seed,
-                map_fit=made["map"],
-                **mcmc_kwargs,
-            ),
-        }
-        needed = set(methods) | {METHODS[method] for method in methods} - {None}
-        made = {} if map_fit is None else {"map": map_fit}
-        for method in (m for m in METHODS if m in needed - set(made)):
-            base = made.get(METHODS[method])
-            if isinstance(base, FailedFit):
-                made[method] = FailedFit(method, base.error)
+        settings = FitSettings(draws, tune, chains, random_seed=random_seed, sampler_options=mcmc_kwargs)
+        needed = set(methods) | {METHODS[name].built_on for name in methods} - {None}
+        made = {} if map_fit is None else {MAPFit.method: map_fit}
+        for name in (name for name in METHODS if name in needed - set(made)):
+            method = METHODS[name]
+            base = made.get(method.built_on)
+            if base is not None and base.failed:
+                made[name] = FailedFit(name, base.error)
                 continue
             try:
-                made[method] = makers[method]()
+                made[name] = method.make(self, prior, base, settings)
             except (BayeslogitError, FloatingPointError) as error:
-                made[method] = FailedFit(method, error)
-        return {method: made[method] for method in methods}
-
-    def __repr__(self) -> str:
-        return (
-            f"LogisticModel({self.likelihood}, {self.data.X.shape[0]} observations, "
-            f"classes={self.classes_.tolist()}, coef={self.coef_names})"
-        )
+                made[name] = FailedFit(name, error)
+        return {name: made[name] for name in methods}

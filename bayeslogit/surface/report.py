@@ -12,7 +12,6 @@ import contextlib
 import html
 import io
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayeslogit.fits.diagnostics.convergence import ESS_THRESHOLD, RHAT_THRESHOLD, MCMCDiagnosis
-from bayeslogit.fits.results.point import FailedFit
-from bayeslogit.fits.results.posterior import PosteriorFit
+from bayeslogit.atomic import staged_write
+from bayeslogit.fits.diagnostics.mcmc_convergence import ESS_THRESHOLD, RHAT_THRESHOLD
 from bayeslogit.rows.formulas import data_names
 
 REPORT_NAME = "report.html"
@@ -112,7 +110,7 @@ class ReportInputs:
 
     @property
     def fitted(self) -> dict:
-        return {method: fit for method, fit in self.fits.items() if not isinstance(fit, FailedFit)}
+        return {method: fit for method, fit in self.fits.items() if not fit.failed}
 
     @property
     def model(self):
@@ -139,8 +137,9 @@ def render_report(inputs: ReportInputs) -> str:
 
 
 def write_report(directory: Path | str, page: str) -> Path:
-    """Write ``page`` to ``directory/report.html`` atomically: a temporary file in ``directory`` replaces the
-    report only once it is complete, so a reader never sees half a report. ``directory`` is created if missing.
+    """Write ``page`` to ``directory/report.html`` atomically (:func:`~bayeslogit.atomic.staged_write`): the new
+    report replaces the old one only once it is complete, so a reader never sees half a report. ``directory`` is
+    created if missing.
 
     Returns
     -------
@@ -156,7 +155,7 @@ def write_report(directory: Path | str, page: str) -> Path:
     created = [folder for folder in (directory, *directory.parents) if not folder.exists()]
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{REPORT_NAME}.", suffix=".tmp", dir=directory)
+        staged = staged_write(directory / REPORT_NAME)
     except OSError as error:
         _remove_folders(created)
         raise OSError(
@@ -164,12 +163,10 @@ def write_report(directory: Path | str, page: str) -> Path:
             "directory you can write to"
         ) from None
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(page)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, directory / REPORT_NAME)
+        with staged as temporary:
+            temporary.write_text(page, encoding="utf-8")
+            os.chmod(temporary, 0o644)  # readable by all, as a web page is
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
         _remove_folders(created)
         raise
     return directory / REPORT_NAME
@@ -260,7 +257,7 @@ def figure_png(fig) -> str:
 def _diagnostics_section(fitted: dict) -> str:
     parts = []
     for method, fit in fitted.items():
-        if not isinstance(fit, PosteriorFit):
+        if not fit.draws_are_posterior:  # a point fit has no diagnosis of its draws
             continue
         diagnosis = fit.diagnosis
         verdict = (
@@ -273,7 +270,7 @@ def _diagnostics_section(fitted: dict) -> str:
             f"<h3>{esc(method)}</h3>\n<p>{esc(f'{fit.n_chains} chain(s) x {fit.n_draws} draws; {figures}')}"
             f"</p>\n{verdict}"
         )
-        if isinstance(diagnosis, MCMCDiagnosis):
+        if fit.markov_chains:  # its sampler, and the chains' checks per coefficient
             criteria = f"R-hat up to {RHAT_THRESHOLD} and ESS from {ESS_THRESHOLD} pass"
             parts.append(f"<p>{esc(f'Sampler: {fit.sampler}. Per coefficient ({criteria}):')}</p>")
             parts.append(
@@ -300,7 +297,7 @@ def _warnings_section(found: Sequence[FitWarning]) -> str:
 
 
 def _failures_section(fits: dict) -> str:
-    failed = [f"{method}: {fit.reason}" for method, fit in fits.items() if isinstance(fit, FailedFit)]
+    failed = [f"{method}: {fit.reason}" for method, fit in fits.items() if fit.failed]
     return _list(failed) if failed else "<p>Every fit was made.</p>"
 
 

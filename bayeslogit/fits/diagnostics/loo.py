@@ -3,7 +3,8 @@
 PSIS-LOO treats each row on its own given the draws, so ArviZ's pointwise computation
 (``arviz_stats.base.array_stats.loo``) on blocks of rows, aggregated by ArviZ's ``loo_summary``, equals
 ``arviz_stats.loo`` on the whole DataTree, without the (n_rows, n_draws) log-likelihood array. ArviZ fits a
-Pareto tail row by row (about 0.4 ms a row here), so past :data:`EXACT_ROWS` rows the estimate subsamples
+Pareto tail row by row, a cost that grows with the rows (``benchmarks/posterior_large.py`` times ``compare``, which
+computes it, on 200,000 rows), so past :data:`EXACT_ROWS` rows the estimate subsamples
 :data:`SUBSAMPLE_ROWS` of them (seeded) and ArviZ's difference estimator (Magnusson et al. 2019, as
 ``arviz_stats.loo_subsample`` with ``method="lpd"``) corrects the in-sample log predictive density of every
 row by the subsample; its standard error includes the subsampling's.
@@ -21,15 +22,14 @@ line down to where the largest of many rows' k lies for ordinary fits.
 
 import numpy as np
 
-from bayeslogit.algorithms.dask_backend import in_memory
 from bayeslogit.exceptions import warn_convergence
 from bayeslogit.fits.diagnostics.convergence import Z
 from bayeslogit.numerics import predictive
+from bayeslogit.numerics.blocks import block_slices
 from bayeslogit.numerics.design import Design
 
 EXACT_ROWS = 10_000  # rows up to which every row's PSIS-LOO is computed
 SUBSAMPLE_ROWS = 2_000  # rows whose PSIS-LOO is computed beyond that
-_BLOCK_ELEMENTS = 2**22  # log-likelihoods (rows x draws) held at once: 32 MB
 _SEED = 20261202  # of the subsample, so that a table is reproducible
 
 
@@ -136,9 +136,7 @@ def _pointwise(fit, rows: np.ndarray, r_eff: float) -> tuple[np.ndarray, np.ndar
     X, y, weights = fit.model.data.take(rows)
     draws = fit.pooled_draws()
     out = np.empty((3, len(y)))
-    per_block = max(1, _BLOCK_ELEMENTS // len(draws))
-    for start in range(0, len(y), per_block):
-        block = slice(start, start + per_block)
+    for block in block_slices(len(y), len(draws)):  # each row's log-likelihood at every draw
         loglik = predictive.log_likelihood_per_draw(
             fit.layout.family, Design(X[block], fit.model.intercept), y[block], weights[block], draws
         )
@@ -151,5 +149,5 @@ def _in_sample_lpd(fit) -> np.ndarray:
     """Each training row's weighted log predictive density ``w_i log mean_s Pr(y_i | B_s)``, shape (n,)."""
     data = fit.model.data
     log_proba = fit.log_proba_of_design(data.X)
-    y, weights = in_memory(data.y, data.weights)
+    _, y, weights = data.training_rows("PSIS-LOO of the training rows", labels_in_memory=True)
     return weights * log_proba[np.arange(len(y)), y]

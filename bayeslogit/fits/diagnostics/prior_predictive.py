@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 
 from bayeslogit.checks import check_count
-from bayeslogit.exceptions import OptionError, PriorWarning, warn_convergence
+from bayeslogit.exceptions import Advice, OptionError, PriorWarning, Remedy, warn_convergence
 from bayeslogit.fits.diagnostics.convergence import Z
 from bayeslogit.numerics import predictive
+from bayeslogit.numerics.blocks import block_slices
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.prior_specs import prior_term
 
 NEAR_CERTAIN = 0.01  # a probability within this of 0 or 1 is a near-certain prediction
 WARN_ABOVE = 0.5  # share of near-certain probabilities above which the prior is said to be too wide
 MAX_ROWS = 10_000  # rows the check runs on; beyond, a seeded subsample of this many
-_BLOCK_ELEMENTS = 2**22  # class probabilities computed at once: 32 MB
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -35,8 +35,9 @@ class PriorPredictive:
     Attributes
     ----------
     probabilities : ndarray of shape (draws, n_rows) or (draws, n_rows, K)
-        Binary: ``Pr(w = classes[0])``, the event's probability, of each row at each prior draw. Multiclass: every
-        class's probability. At most ``draws * MAX_ROWS * K`` values (80 MB for 1,000 draws of a binary model).
+        Binary: the event's probability ``Pr(w = model.classes_[1])`` (the one label of ``classes``), of each row at
+        each prior draw. Multiclass: every class's probability. At most ``draws * MAX_ROWS * K`` values (80 MB for
+        1,000 draws of a binary model).
     classes : tuple
         Labels of what ``probabilities`` holds: the event class (binary) or the K classes.
     response : str
@@ -73,18 +74,21 @@ class PriorPredictive:
         verdict = self.verdict
         if verdict == "fine":
             return None
-        autoscale = "" if self.prior.autoscale else " or autoscale=True"
-        fix = f"use a smaller {self.prior.scale_names[0]}{autoscale}"
+        fix = ("use ", Remedy("smaller_scale"), *(() if self.prior.autoscale else (" or ", Remedy("autoscale_on"))))
         share = f"of the prior predictive probabilities are within {NEAR_CERTAIN} of 0 or 1"
         if verdict == "too wide":
-            return (
+            return Advice(
                 f"this prior implies near-certain predictions before seeing data ({self.share_near_certain:.0%} "
-                f"{share}); {fix}"
+                f"{share}); ",
+                *fix,
             )
-        return (
+        return Advice(
             f"this prior may imply near-certain predictions before seeing data ({self.share_near_certain:.0%} ± "
             f"{self.share_se:.1%} {share}, within its noise of the {WARN_ABOVE:.0%} above which a prior is too "
-            f"wide); draw more (draws={4 * self.n_draws}) to settle it, or {fix}"
+            "wide); draw more (",
+            Remedy("more_draws", 4 * self.n_draws),
+            ") to settle it, or ",
+            *fix,
         )
 
     @property
@@ -155,16 +159,18 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
         within its Monte Carlo noise of a half (see :attr:`PriorPredictive.verdict`).
     """
     draws = check_count("draws", draws, 2)  # two at least, for the Monte Carlo error of the share
-    term = prior_term(prior, model.design.n_coef, model.intercept, model.data.predictor_sd)
+    term = prior_term(prior, len(model.coef_names), model.intercept, model.data.predictor_sd)
     if term.flat.any():
         raise OptionError(
-            f"the prior on the intercept is flat ({prior!r}), and a flat prior has no prior predictive "
-            "distribution: it gives no draws of the intercept, so no distribution of the probabilities. "
-            "Give the intercept a proper prior, e.g. bl.Normal(sigma, intercept_sigma=1.5) or "
-            "bl.StudentT(intercept_scale=2.5)"
+            Advice(
+                f"the prior on the intercept is flat ({prior!r}), and a flat prior has no prior predictive "
+                "distribution: it gives no draws of the intercept, so no distribution of the probabilities. "
+                "Give the intercept a proper prior, e.g. ",
+                Remedy("intercept_prior"),
+            )
         )
     rng = np.random.default_rng(random_seed)
-    coef_draws = term.draw(rng, (draws, model.design.n_coef, len(model.coef_classes)))
+    coef_draws = term.draw(rng, (draws, len(model.coef_names), len(model.coef_classes)))
     n = model.data.X.shape[0]
     rows = np.arange(n) if n <= MAX_ROWS else np.sort(rng.choice(n, MAX_ROWS, replace=False))
     X, _, _ = model.data.take(rows)
@@ -188,11 +194,10 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
 
 def _probabilities(family, design: Design, coef_draws: np.ndarray, n_classes: int) -> np.ndarray:
     """What :attr:`PriorPredictive.probabilities` holds, computed a block of draws at a time."""
-    S, n = len(coef_draws), design.n_samples
-    per_block = max(1, _BLOCK_ELEMENTS // (n * n_classes))
+    n = design.n_samples
     blocks = []
-    for start in range(0, S, per_block):
-        proba = predictive.proba_per_draw(family, design, coef_draws[start : start + per_block])  # (s, n, K)
+    for draws in block_slices(len(coef_draws), n * n_classes):  # each draw's probabilities at every row
+        proba = predictive.proba_per_draw(family, design, coef_draws[draws])  # (s, n, K)
         kept = family.output_probabilities(proba.reshape(-1, n_classes))
         blocks.append(kept.reshape(len(proba), n, *kept.shape[1:]))
     return np.concatenate(blocks)

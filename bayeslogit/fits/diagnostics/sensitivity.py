@@ -41,7 +41,7 @@ def flat_draws(draws: np.ndarray) -> np.ndarray:
 
 
 def log_prior_group(fit):
-    """The ``log_prior`` group of a posterior fit's DataTree: variable ``coef`` with the dims of ``fit.draws``,
+    """The ``log_prior`` group of a posterior fit's DataTree: variable ``coef`` with the dims of ``fit.posterior``,
     the log prior density of each coefficient at each draw (summed over coefficients by ArviZ)."""
     import xarray as xr
 
@@ -73,7 +73,8 @@ def prior_sensitivity(fit, threshold: float = 0.05) -> pd.DataFrame:
     ValueError
         When ``threshold`` is not a positive number.
     DataError
-        When the training rows are not in memory (see :meth:`PosteriorFit.log_likelihood`).
+        When the training rows are not in memory (see
+        :meth:`~bayeslogit.fits.results.posterior.PosteriorFit.log_likelihood`).
     """
     import xarray as xr
     from arviz_stats import psense_summary

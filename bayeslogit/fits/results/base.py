@@ -7,16 +7,18 @@ point fit's probabilities and a posterior predictive.
 """
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from bayeslogit.algorithms.dask_backend import is_dask, map_row_chunks
+from bayeslogit.checks import warn_renamed
 from bayeslogit.fits.coef_labels import listing
 from bayeslogit.fits.results.prediction import predict_interval
 from bayeslogit.fits.storage import files
 from bayeslogit.numerics import predictive
 from bayeslogit.numerics.design import Design
+from bayeslogit.rows import sources
 
 
 class FitBase:
@@ -25,7 +27,40 @@ class FitBase:
     Subclasses provide ``model``, ``params`` (P, M) (the point estimate or posterior mean), ``coef_draws``
     (n_chains, n_draws, P, M), ``_cov`` (the covariance of ``vec(params)``, (P*M, P*M)) and
     ``_boundary_type``, the :class:`~bayeslogit.fits.statistics.boundary.Boundary` class of their boundaries.
+
+    Every fit class declares what it is, so that tables, plots and the command line treat a fit by what it is
+    rather than by testing its type:
+
+    method : str
+        The user's name of the way it was made: ``"ml"``, ``"map"``, ``"laplace"``, ``"mcmc"``.
+    title : str
+        Its name in a summary's header, e.g. ``"ML (Newton)"``.
+    failed : bool
+        False: a fit, not a :class:`~bayeslogit.fits.results.point.FailedFit`.
+    penalised : bool
+        Whether a prior enters it (every fit but ML).
+    draws_are_posterior : bool
+        Whether its ``coef_draws`` sample a posterior, whose spread plots draw as bands, single draws and shares of
+        draws; a point fit's one draw is its estimate, drawn as a line or a point.
+    markov_chains : bool
+        Whether its draws are Markov chains (MCMC), which trace and rank plots diagnose.
+    estimate_name : str
+        What ``params`` is: ``"estimate"`` or ``"posterior mean"``.
+    interval_kinds : tuple of str
+        The ``ci_kind`` its summary and odds ratios accept, the default first.
+    prediction : type
+        How its predictions' intervals are made (:mod:`bayeslogit.fits.results.prediction`).
     """
+
+    method: ClassVar[str]
+    title: ClassVar[str]
+    failed: ClassVar[bool] = False
+    penalised: ClassVar[bool]
+    draws_are_posterior: ClassVar[bool]
+    markov_chains: ClassVar[bool]
+    estimate_name: ClassVar[str]
+    interval_kinds: ClassVar[tuple]
+    prediction: ClassVar[type]
 
     @property
     def layout(self):
@@ -54,7 +89,7 @@ class FitBase:
         """The prior scale of each coefficient row as the fit used it: divided by the predictor's standard deviation
         where the prior autoscales, ``inf`` where the prior is flat (every row of an ML fit). Indexed by
         ``model.coef_names``."""
-        scale = self.model.objective(self.prior).prior.scale
+        scale = self.objective.prior.scale
         return pd.Series(scale, index=pd.Index(self.layout.coef_names, name="coef"), name="prior_scale")
 
     def _coef_text(self) -> str:
@@ -65,8 +100,16 @@ class FitBase:
         """All coefficient draws, chains concatenated: shape (n_chains * n_draws, P, M)."""
         return self.coef_draws.reshape(-1, *self.coef_draws.shape[2:])
 
-    def decision_function(self, X=None) -> np.ndarray:
-        """Linear predictor at the fit's coefficients (for posterior fits, the posterior mean).
+    def linear_predictor(self, X=None) -> np.ndarray:
+        """The linear predictor at the fit's coefficients ``params`` (for posterior fits, the posterior mean).
+
+        Not the estimator's ``decision_function``, the log-odds of the predicted probabilities: for a posterior fit
+        the two differ, since the probabilities average over the draws.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features), optional
+            New data (a DataFrame for formula models); default: the training data.
 
         Returns
         -------
@@ -74,7 +117,12 @@ class FitBase:
         (n_samples, K) class logits (the reference class's logit is 0).
         """
         design = Design(self.model.design_matrix(X), self.model.intercept)
-        return self.layout.family.decision(design.linear_predictor(self.params))
+        return self.layout.family.output_linear_predictor(design.linear_predictor(self.params))
+
+    def decision_function(self, X=None) -> np.ndarray:
+        """Deprecated: :meth:`linear_predictor` (the estimator's ``decision_function`` means another thing)."""
+        warn_renamed("fit.decision_function", "fit.linear_predictor", "the estimator's means the predictive log-odds")
+        return self.linear_predictor(X)
 
     def log_proba(self, X=None) -> np.ndarray:
         """Log of the predicted class probabilities, averaged over the draws in log space.
@@ -94,10 +142,10 @@ class FitBase:
     def log_proba_of_design(self, X) -> np.ndarray:
         """:meth:`log_proba` of a design already validated by ``model.design_matrix`` (n_samples, n_features): an
         ndarray, or a dask array, taken chunk by chunk."""
-        if is_dask(X):
-            return map_row_chunks(self.log_proba_of_design, X)
-        design = Design(X, self.model.intercept)
-        return predictive.average_log_proba(self.layout.family, design, self.pooled_draws())
+        draws = self.pooled_draws()
+        return sources.kind_of(X).by_row_chunks(
+            lambda rows: predictive.average_log_proba(self.layout.family, Design(rows, self.model.intercept), draws), X
+        )
 
     def predictive_moments(self, X: np.ndarray, max_draws: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Mean and sd over the draws of the class probabilities at the rows of a validated design ``X``.
@@ -124,7 +172,7 @@ class FitBase:
         return predictive.proba_per_draw(self.layout.family, Design(X, self.model.intercept), self.pooled_draws())
 
     def predict_proba(self, X=None) -> np.ndarray:
-        """Predicted probabilities, averaged over the posterior draws for posterior fits.
+        """Predicted class probabilities, averaged over the posterior draws for posterior fits.
 
         Parameters
         ----------
@@ -133,10 +181,11 @@ class FitBase:
 
         Returns
         -------
-        ndarray of shape (n_samples,), ``Pr(w = classes_[1])``, for binary models;
-        (n_samples, K) for multiclass.
+        ndarray of shape (n_samples, K)
+            One column per class of ``model.classes_``, binary models included, as scikit-learn's
+            ``predict_proba``: a binary model's ``Pr(w = classes_[1])`` is ``predict_proba(X)[:, 1]``.
         """
-        return self.layout.family.output_probabilities(np.exp(self.log_proba(X)))
+        return np.exp(self.log_proba(X))
 
     def predict(self, X=None) -> np.ndarray:
         """The most probable class label of each row, shape (n_samples,)."""
@@ -159,6 +208,9 @@ class FitBase:
         DataError
             When a formula term or a transform's state cannot be saved as plain data (a method call such as
             ``x.clip(0, 2)``, category levels that are not plain scalars); the message names it.
+        ImportError
+            When the packages of the format are not installed (the ``io`` extra: ``pip install "bayeslogit[io]"``);
+            nothing is written.
         """
         return files.save(self, path)
 

@@ -1,33 +1,37 @@
 """Point fits (maximum likelihood and MAP) and fits that could not be made.
 
 Results are immutable and hold what the fit produced (coefficients, Hessian, iterations); derived figures
-such as the covariance and standard errors are computed on demand.
+such as the covariance and standard errors are computed on demand. What differs between ML and MAP (Wald tests
+or not, what a profile interval profiles, which statistics mean something) lives on :class:`MLFit` and
+:class:`MAPFit`; :class:`PointFit` holds what they share.
 """
 
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from bayeslogit.algorithms.laplace import Gaussian
+from bayeslogit.checks import warn_renamed
 from bayeslogit.exceptions import OptionError
 from bayeslogit.fits.results.base import FitBase
-from bayeslogit.fits.results.summary_table import SummaryTable, point_summary
+from bayeslogit.fits.results.prediction import WaldPrediction
+from bayeslogit.fits.results.summary_header import point_summary
+from bayeslogit.fits.results.summary_table import SummaryTable
 from bayeslogit.fits.statistics import intervals, odds
 from bayeslogit.fits.statistics.boundary import PointBoundary
 from bayeslogit.fits.storage import files
 
 
-@files.storable
 @dataclass(frozen=True, eq=False)
 class PointFit(FitBase):
-    """Maximum-likelihood or MAP estimate.
+    """A point estimate by Newton's method: the base of :class:`MLFit` and :class:`MAPFit`.
 
     Attributes
     ----------
-    method : {"ml", "map"}
     model : LogisticModel
     prior : Normal, StudentT, Cauchy or None
         None for maximum likelihood.
@@ -35,8 +39,8 @@ class PointFit(FitBase):
         What was minimised: the negative log-likelihood (ML) or log posterior (MAP).
     params : ndarray of shape (P, M)
         The coefficient matrix (unlabelled; see ``coef``).
-    loglik : float
-        Log-likelihood at the estimate (without the prior term).
+    llf : float
+        Log-likelihood at the estimate (without the prior term), ``statistics()["llf"]``.
     n_iter : int
         Newton steps taken.
     converged : bool
@@ -46,20 +50,29 @@ class PointFit(FitBase):
         The optimiser's record of each step; :attr:`history` is the same as a table.
     _hessian : ndarray of shape (n_free, n_free) or None
         The optimiser's Hessian at the optimum, when it computed one there (see :attr:`hessian`).
+
+    The class-level declarations of every fit class are :class:`~bayeslogit.fits.results.base.FitBase`'s; a point
+    fit's ``profiled`` is what its profile intervals profile.
     """
 
-    method: str
     model: object
     prior: object
     objective: object
     params: np.ndarray
-    loglik: float
+    llf: float
     n_iter: int
     converged: bool
     fit_time: float
     iterations: tuple
     _hessian: np.ndarray | None = field(default=None, repr=False)
 
+    profiled: ClassVar[str]
+    """What a profile interval profiles: the objective the fit minimised."""
+    draws_are_posterior = False
+    markov_chains = False
+    estimate_name = "estimate"
+    interval_kinds = intervals.POINT_KINDS
+    prediction = WaldPrediction
     _boundary_type = PointBoundary
 
     @property
@@ -97,6 +110,12 @@ class PointFit(FitBase):
         return cov if transform is None else transform @ cov @ transform.T
 
     @property
+    def loglik(self) -> float:
+        """Deprecated: :attr:`llf`, as :meth:`statistics` names it."""
+        warn_renamed("fit.loglik", "fit.llf", "as statistics() and statsmodels name it")
+        return self.llf
+
+    @property
     def se(self) -> pd.Series | pd.DataFrame:
         """Standard errors, shaped like ``coef``."""
         return self.layout.labelled(self.layout.unflatten(self.uncertainty), "se")
@@ -127,7 +146,7 @@ class PointFit(FitBase):
             other coefficients, rises by ``chi2(1).ppf(ci_prob) / 2`` (see
             :mod:`bayeslogit.algorithms.profile`); for MAP this profiles the log posterior, so the interval is
             that of the penalised likelihood (a profile-posterior interval). A bound that does not close is
-            ``inf`` with a :class:`ConvergenceWarning`.
+            ``inf`` with a :class:`~bayeslogit.exceptions.ConvergenceWarning`.
 
         Returns
         -------
@@ -138,22 +157,29 @@ class PointFit(FitBase):
             what ``se`` and the interval are. Printed, it shows above the rows the response, formula, classes,
             prior and :meth:`statistics` as statsmodels' summary names them (for MAP the log-likelihood at the
             estimate, LL-Null and McFadden's pseudo R-squared, and a note on why the rest is absent); its
-            ``statistics`` attribute holds those numbers. See :mod:`bayeslogit.fits.results.summary_table`.
+            ``statistics`` attribute holds those numbers. See :mod:`bayeslogit.fits.results.summary_header`.
         """
-        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POINT_KINDS)
+        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, self.interval_kinds)
         estimate = self.params.ravel(order="F")
         se = self.uncertainty
         lower, upper = intervals.POINT_INTERVALS[ci_kind](self, np.eye(len(estimate)), self.layout.flat_labels, ci_prob)
         lb, ub = intervals.column_names(ci_kind, ci_prob)
-        tests = {} if self.prior is not None else {"z": estimate / se, "p_value": _two_sided_p(estimate / se)}
         table = pd.DataFrame(
-            {"estimate": estimate, "se": se, **tests, lb: lower, ub: upper},
+            {"estimate": estimate, "se": se, **self.wald_tests(estimate, se), lb: lower, ub: upper},
             index=pd.Index(self.layout.flat_labels, name="coef"),
         )
-        profiled = "likelihood" if self.prior is None else "log posterior (penalised likelihood)"
-        interval = {"wald": "Wald interval", "profile": f"profile interval of the {profiled}"}[ci_kind]
+        interval = {"wald": "Wald interval", "profile": f"profile interval of the {self.profiled}"}[ci_kind]
         table.attrs["uncertainty"] = f"{self.method.upper()} standard error (inverse Hessian); {interval}"
         return point_summary(self, table)
+
+    def wald_tests(self, estimate: np.ndarray, se: np.ndarray) -> dict:
+        """The summary's Wald test columns of the estimates (P*M,) and their standard errors (P*M,): ``z`` and
+        ``p_value``, or none where the estimate is shrunk by a prior."""
+        return {}
+
+    def describe_prior(self) -> str:
+        """The prior as the summary's header names it."""
+        return repr(self.prior)
 
     def odds_ratios(self, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
         """``exp`` of the slopes: odds ratios (binary) or relative risk ratios against ``classes_[0]`` (multiclass).
@@ -171,7 +197,7 @@ class PointFit(FitBase):
         :mod:`bayeslogit.fits.statistics.odds`) with ``odds_ratio`` and the interval's bounds (``wald89_lb,
         wald89_ub``).
         """
-        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POINT_KINDS)
+        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, self.interval_kinds)
         return odds.point_odds_ratios(self, ci_prob, ci_kind)
 
     def comparison_rows(self) -> dict:
@@ -180,10 +206,7 @@ class PointFit(FitBase):
 
     def __repr__(self) -> str:
         status = "converged" if self.converged else "NOT converged"
-        return (
-            f"PointFit(method={self.method!r}, {status} in {self.n_iter} iterations, "
-            f"loglik={self.loglik:.4f}, {self._coef_text()})"
-        )
+        return f"{type(self).__name__}({status} in {self.n_iter} iterations, llf={self.llf:.4f}, {self._coef_text()})"
 
     def statistics(self) -> pd.Series:
         """``llf, llnull, llr, llr_pvalue, prsquared, aic, bic, nobs, df_model, df_resid`` as statsmodels names
@@ -198,10 +221,47 @@ class PointFit(FitBase):
     def lr_test(self, other: "PointFit"):
         """Likelihood-ratio test against another ML fit of the same rows, nested in this one or containing it:
         a ``LikelihoodRatioTest(statistic, df, p_value)`` (see
-        :func:`bayeslogit.fits.statistics.likelihood.lr_test`)."""
+        :func:`bayeslogit.fits.statistics.likelihood.lr_test`).
+
+        Raises
+        ------
+        TypeError
+            When ``other`` is not a point fit (an :class:`OptionError`, a TypeError too).
+        """
         from bayeslogit.fits.statistics.likelihood import lr_test  # on first use, as statistics
 
+        if not isinstance(other, PointFit):
+            raise OptionError(f"lr_test compares two point fits (model.fit_ml()); got {type(other).__name__}")
         return lr_test(self, other)
+
+
+@files.storable
+class MLFit(PointFit):
+    """Maximum likelihood, by Newton's method: ``prior`` is None. Its summary has Wald tests, and its statistics
+    (:meth:`~PointFit.statistics`) are those of a maximised likelihood."""
+
+    method = "ml"
+    title = "ML (Newton)"
+    penalised = False
+    profiled = "likelihood"
+
+    def wald_tests(self, estimate: np.ndarray, se: np.ndarray) -> dict:
+        """``z = estimate / se`` and its two-sided ``p_value`` under a standard normal."""
+        return {"z": estimate / se, "p_value": _two_sided_p(estimate / se)}
+
+    def describe_prior(self) -> str:
+        return "none (maximum likelihood)"
+
+
+@files.storable
+class MAPFit(PointFit):
+    """The mode of the posterior under ``prior``, by Newton's method. Its estimate is shrunk towards 0 by the prior,
+    so its summary has no Wald tests, and the statistics that assume a maximised likelihood are NaN."""
+
+    method = "map"
+    title = "MAP (Newton)"
+    penalised = True
+    profiled = "log posterior (penalised likelihood)"
 
 
 def _two_sided_p(z: np.ndarray) -> np.ndarray:
@@ -222,6 +282,9 @@ class FailedFit:
 
     method: str
     error: Exception
+
+    failed: ClassVar[bool] = True
+    """True: a failed fit (fits say False), so that a collection of fits can be split without testing types."""
 
     @property
     def reason(self) -> str:

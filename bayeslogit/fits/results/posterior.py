@@ -4,13 +4,13 @@ Conventions
 -----------
 ``P`` coefficients per linear predictor, ``M`` linear predictors (see :mod:`bayeslogit.fits.coef_labels`).
 A fit holds ``coef_draws`` of shape (n_chains, n_draws, P, M): ``n_draws`` is per chain, as ArviZ's
-``draw`` dim (the Laplace fit has one chain of independent draws). What differs between the two lives on
+``draw`` dim (the Laplace fit has one chain of independent draws); ``posterior`` is the same as a labelled
+``xarray.DataArray``. What differs between the two lives on
 their classes: :class:`LaplaceFit` reports the Gaussian's mean and covariance and checks itself by Pareto
 k-hat, :class:`MCMCFit` the draws' moments and checks R-hat, ESS and divergences. ArviZ and xarray are
 imported inside the methods that need them.
 """
 
-import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
@@ -19,27 +19,24 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import eigh
 
-from bayeslogit.algorithms import pymc_backend
-from bayeslogit.algorithms.dask_backend import is_dask, map_row_chunks
-from bayeslogit.algorithms.laplace import coef_draws
-from bayeslogit.checks import check_choice
+from bayeslogit.checks import check_choice, warn_renamed
 from bayeslogit.exceptions import OptionError, warn_convergence
 from bayeslogit.fits.diagnostics import sensitivity
-from bayeslogit.fits.diagnostics.convergence import (
-    LaplaceDiagnosis,
-    MCMCDiagnosis,
-    folded_ess,
-    laplace_diagnosis,
-)
+from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis
 from bayeslogit.fits.diagnostics.loo import loo_estimate, loo_rows
+from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis
 from bayeslogit.fits.results.base import FitBase
+from bayeslogit.fits.results.draws_summary import arviz_summary
 from bayeslogit.fits.results.point import PointFit
-from bayeslogit.fits.results.summary_table import SummaryTable, arviz_summary, posterior_summary
+from bayeslogit.fits.results.prediction import DrawPrediction
+from bayeslogit.fits.results.summary_header import posterior_summary
+from bayeslogit.fits.results.summary_table import SummaryTable
 from bayeslogit.fits.statistics import intervals, odds
 from bayeslogit.fits.statistics.boundary import PosteriorBoundary
 from bayeslogit.fits.storage import files
 from bayeslogit.numerics import predictive
 from bayeslogit.numerics.design import Design
+from bayeslogit.rows import sources
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +56,10 @@ class PosteriorFit(FitBase):
         coordinates, is the Laplace approximation (and the whitening of MCMC).
     diagnosis : LaplaceDiagnosis or MCMCDiagnosis
         The fit's check, made (and warned about) when the fit was made; see :meth:`diagnose`.
+
+    The class-level declarations of every fit class are :class:`~bayeslogit.fits.results.base.FitBase`'s; a
+    posterior fit's ``exact`` says whether its draws are from the exact posterior (MCMC) rather than an
+    approximation of it.
     """
 
     model: object
@@ -68,9 +69,12 @@ class PosteriorFit(FitBase):
     map_fit: PointFit
     diagnosis: LaplaceDiagnosis | MCMCDiagnosis
 
-    method: ClassVar[str]
     exact: ClassVar[bool]
-    """Whether the draws are from the exact posterior (MCMC) rather than an approximation of it."""
+    penalised = True
+    draws_are_posterior = True
+    estimate_name = "posterior mean"
+    interval_kinds = intervals.POSTERIOR_KINDS
+    prediction = DrawPrediction
     _summary_kind: ClassVar[str]
     _uncertainty: ClassVar[str]
     _boundary_type = PosteriorBoundary
@@ -85,13 +89,25 @@ class PosteriorFit(FitBase):
         return self.coef_draws.shape[1]
 
     @property
-    def draws(self):
+    def posterior(self):
         """The draws as an ``xarray.DataArray`` named ``coef``, dims (chain, draw, predictor) for binary models
-        and (chain, draw, predictor, class) for multiclass, labelled by ``coef_names`` and classes."""
+        and (chain, draw, predictor, class) for multiclass, labelled by ``coef_names`` and classes: the variable of
+        the ``posterior`` group of :meth:`to_datatree` (``coef_draws`` is the same as an ndarray)."""
         return self.layout.dataarray(self.coef_draws)
 
+    @property
+    def draws(self):
+        """Deprecated: :attr:`posterior` (``draws`` is a count throughout bayeslogit)."""
+        warn_renamed("fit.draws", "fit.posterior", "draws is a count throughout bayeslogit")
+        return self.posterior
+
+    @property
+    def objective(self):
+        """The negative log posterior that the MAP fit minimised (its prior term, its free coordinates)."""
+        return self.map_fit.objective
+
     def diagnose(self) -> LaplaceDiagnosis | MCMCDiagnosis:
-        """The fit's check, warning :class:`ConvergenceWarning` when its verdict is not ``"ok"``.
+        """The fit's check, warning :class:`~bayeslogit.exceptions.ConvergenceWarning` when its verdict is not ``"ok"``.
 
         Laplace: Pareto k-hat of the importance ratios exact posterior / Gaussian and the moves of the means and sds
         by the weights (:class:`LaplaceDiagnosis`). MCMC: R-hat, bulk and tail ESS and divergences
@@ -121,9 +137,9 @@ class PosteriorFit(FitBase):
             formula, classes, prior, draws and chains, the ELPD-LOO of
             :func:`~bayeslogit.fits.diagnostics.loo.loo_rows` (with its SE, p_loo and the rows whose Pareto k is high)
             and the diagnosis's rows; ELPD-LOO is computed when the header is first printed (or its ``statistics``
-            read), about a second per few thousand rows. See :mod:`bayeslogit.fits.results.summary_table`.
+            read), about a second per few thousand rows. See :mod:`bayeslogit.fits.results.summary_header`.
         """
-        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
+        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, self.interval_kinds)
         table = arviz_summary(self.layout, self.coef_draws, self._summary_kind, ci_prob, ci_kind)
         table.attrs["uncertainty"] = f"{self._uncertainty} ({ci_kind.upper()})"
         return posterior_summary(self, table)
@@ -144,7 +160,7 @@ class PosteriorFit(FitBase):
         DataFrame indexed by slope (``name[k vs reference]`` for multiclass; no intercept row, see
         :mod:`bayeslogit.fits.statistics.odds`) with the ratios' posterior ``mean, median`` and the interval's bounds.
         """
-        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
+        ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, self.interval_kinds)
         return odds.posterior_odds_ratios(self, ci_prob, ci_kind)
 
     def log_likelihood(self) -> np.ndarray:
@@ -173,16 +189,16 @@ class PosteriorFit(FitBase):
     def to_datatree(self):
         """The fit as an ArviZ-ready ``xarray.DataTree``.
 
-        Groups: ``posterior`` (variable ``coef``, see :attr:`draws`), ``log_likelihood``, ``log_prior`` (``coef``,
-        see :func:`~.sensitivity.log_prior_group`) and ``observed_data`` (variable ``y``, dim ``obs``; ``y`` holds
-        the class codes ``0 .. K-1`` of ``model.classes_``), and for MCMC ``sample_stats``.
+        Groups: ``posterior`` (variable ``coef``, see :attr:`posterior`), ``log_likelihood``, ``log_prior`` (``coef``,
+        see :func:`~bayeslogit.fits.diagnostics.sensitivity.log_prior_group`) and ``observed_data`` (variable ``y``,
+        dim ``obs``; ``y`` holds the class codes ``0 .. K-1`` of ``model.classes_``), and for MCMC ``sample_stats``.
         """
         import xarray as xr
 
         obs = {"obs": np.arange(len(self.model.data.y))}
         draws = {"chain": np.arange(self.n_chains), "draw": np.arange(self.n_draws)}
         groups = {
-            "posterior": xr.Dataset({"coef": self.draws}),
+            "posterior": xr.Dataset({"coef": self.posterior}),
             "log_likelihood": xr.Dataset(
                 {"y": (("chain", "draw", "obs"), self.log_likelihood())}, coords={**draws, **obs}
             ),
@@ -196,7 +212,8 @@ class PosteriorFit(FitBase):
         return xr.DataTree.from_dict(groups | self._extra_groups())
 
     def prior_sensitivity(self, threshold: float = 0.05) -> pd.DataFrame:
-        """How much the prior matters to each coefficient: see :func:`~.sensitivity.prior_sensitivity`."""
+        """How much the prior matters to each coefficient: see
+        :func:`~bayeslogit.fits.diagnostics.sensitivity.prior_sensitivity`."""
         return sensitivity.prior_sensitivity(self, threshold)
 
     def _extra_groups(self) -> dict:
@@ -228,7 +245,7 @@ class PosteriorFit(FitBase):
 
     # ---- predictions ----------------------------------------------------------------------------
     def predict_proba(self, X=None, approximation: str = "mc") -> np.ndarray:
-        """Posterior predictive probabilities.
+        """Posterior predictive class probabilities.
 
         Parameters
         ----------
@@ -242,7 +259,9 @@ class PosteriorFit(FitBase):
 
         Returns
         -------
-        ndarray of shape (n_samples,) for binary models, (n_samples, K) for multiclass.
+        ndarray of shape (n_samples, K)
+            One column per class of ``model.classes_``, binary models included (see
+            :meth:`~bayeslogit.fits.results.base.FitBase.predict_proba`).
         """
         approximations = {"mc": super().predict_proba, "probit": self._probit_proba}
         return approximations[check_choice("approximation", approximation, approximations)](X)
@@ -265,8 +284,8 @@ class PosteriorFit(FitBase):
             return predictive.probit_average(log_odds[:, 0], (log_odds[:, 1:] ** 2).sum(axis=1))
 
         X = self.model.design_matrix(X)
-        p1 = map_row_chunks(event_proba, X) if is_dask(X) else event_proba(X)
-        return family.output_probabilities(np.column_stack([1 - p1, p1]))
+        p1 = sources.kind_of(X).by_row_chunks(event_proba, X)
+        return np.column_stack([1 - p1, p1])
 
     def __repr__(self) -> str:
         return (
@@ -288,39 +307,11 @@ class LaplaceFit(PosteriorFit):
     latent: np.ndarray
 
     method = "laplace"
+    title = "Laplace approximation"
     exact = False
+    markov_chains = False
     _summary_kind = "stats"
     _uncertainty = "Laplace posterior sd (the Gaussian at the MAP); interval of its draws"
-
-    @classmethod
-    def from_map(cls, model, prior, map_fit: PointFit, draws: int, random_seed) -> "LaplaceFit":
-        """Draw from ``map_fit.gaussian`` and check the approximation (:func:`.diagnostics.laplace_diagnosis`), warning
-        when it is poor or borderline.
-
-        Parameters
-        ----------
-        model, prior
-            Those of ``map_fit``.
-        map_fit : PointFit
-            ``model.fit_map(prior)``.
-        draws : int
-        random_seed : int, numpy.random.Generator or None
-
-        Raises
-        ------
-        SingularHessianError
-            When the Hessian at the MAP is not positive definite.
-        """
-        started = time.perf_counter()
-        rng = np.random.default_rng(random_seed)
-        latent = rng.standard_normal((draws, map_fit.objective.n_free))
-        samples = coef_draws(map_fit.objective, map_fit.gaussian, latent)
-        diagnosis = laplace_diagnosis(map_fit, latent, rng)
-        if not diagnosis.ok:
-            warn_convergence(diagnosis.message)
-        return cls(
-            model, prior, samples[None], map_fit.fit_time + time.perf_counter() - started, map_fit, diagnosis, latent
-        )
 
     @property
     def params(self) -> np.ndarray:
@@ -333,7 +324,8 @@ class LaplaceFit(PosteriorFit):
 
     @property
     def _cov_root(self) -> np.ndarray:
-        return laplace_whitening(self.map_fit)
+        """``W = T R`` (P*M, n_free) of the Gaussian (:meth:`~bayeslogit.algorithms.laplace.Gaussian.whitening`)."""
+        return self.map_fit.gaussian.whitening(self.map_fit.objective.transform)
 
 
 @files.storable
@@ -353,63 +345,11 @@ class MCMCFit(PosteriorFit):
     sampler: str
 
     method = "mcmc"
+    title = "MCMC (NUTS)"
     exact = True
+    markov_chains = True
     _summary_kind = "all"
     _uncertainty = "MCMC posterior sd; interval of the draws"
-
-    @classmethod
-    def sample(
-        cls,
-        model,
-        prior,
-        map_fit: PointFit,
-        nuts_sampler: str,
-        *,
-        draws: int,
-        tune: int,
-        chains: int,
-        random_seed,
-        progressbar: bool,
-        **sampler_kwargs,
-    ) -> "MCMCFit":
-        """Run NUTS from the MAP in the Laplace-whitened coordinates and check convergence, warning on failure.
-
-        Parameters
-        ----------
-        model, prior, map_fit
-            As for :meth:`LaplaceFit.from_map`.
-        nuts_sampler : {"nutpie", "pymc", "numpyro"}
-        draws, tune, chains, random_seed, progressbar, **sampler_kwargs
-            See :meth:`bayeslogit.LogisticModel.fit_mcmc`.
-        """
-        started = time.perf_counter()
-        posterior = pymc_backend.WhitenedPosterior(map_fit.objective, map_fit.gaussian)
-        samples, sample_stats = pymc_backend.sample(
-            posterior,
-            map_fit.layout.coords,
-            nuts_sampler,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            random_seed=random_seed,
-            progressbar=progressbar,
-            **sampler_kwargs,
-        )
-        table = arviz_summary(map_fit.layout, samples, "diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
-        table["ess_folded"] = folded_ess(samples)
-        diagnosis = MCMCDiagnosis(table, int(sample_stats["diverging"].sum()), chains, draws, prior.tail_advice)
-        if not diagnosis.ok:
-            warn_convergence(diagnosis.message)
-        return cls(
-            model,
-            prior,
-            samples,
-            map_fit.fit_time + time.perf_counter() - started,
-            map_fit,
-            diagnosis,
-            sample_stats,
-            nuts_sampler,
-        )
 
     @cached_property
     def params(self) -> np.ndarray:
@@ -434,14 +374,3 @@ class MCMCFit(PosteriorFit):
 
     def _extra_groups(self) -> dict:
         return {"sample_stats": self.sample_stats}
-
-
-def laplace_whitening(map_fit: PointFit) -> np.ndarray:
-    """``W = T R`` of shape (P*M, n_free): ``vec(MAP) + W z`` has the Laplace distribution for ``z ~ N(0, I)``.
-
-    ``R`` is the root of ``map_fit.gaussian`` (``R R^T = H^-1`` in free coordinates) and ``T`` the
-    objective's transform (the identity when None).
-    """
-    root = map_fit.gaussian.root
-    transform = map_fit.objective.transform
-    return root if transform is None else transform @ root

@@ -5,20 +5,19 @@ Conventions
 ``n`` rows of a validated design ``X`` (n, p), ``K`` classes, a coefficient matrix of shape (P, M) whose
 ``vec`` (class-major, see :mod:`bayeslogit.fits.coef_labels`) has the covariance ``fit._cov`` (P*M, P*M). Each
 kind of fit makes an array of shape (n, K, 3): per row and class the probability and the interval's lower
-and upper bounds. What differs between the kinds lives on :class:`WaldPrediction` (ML and MAP) and
-:class:`DrawPrediction` (Laplace and MCMC), looked up in :data:`PREDICTIONS` by the fit's method; both take
-the rows in blocks, so memory holds a bounded number of intermediate values whatever ``n`` is.
+and upper bounds. What differs between the kinds lives on :class:`WaldPrediction` (point fits) and
+:class:`DrawPrediction` (posterior fits), which each fit class names as its ``prediction``; both take the rows in
+blocks, so memory holds a bounded number of intermediate values whatever ``n`` is.
 """
 
 import numpy as np
 import pandas as pd
 
-from bayeslogit.algorithms.dask_backend import is_dask, map_row_chunks
 from bayeslogit.fits.statistics import intervals
+from bayeslogit.numerics.blocks import block_slices
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.links import expit, logsumexp
-
-_BLOCK_ELEMENTS = 2**22  # intermediate values per block of rows: 32 MB of float64
+from bayeslogit.rows import sources
 
 
 class WaldPrediction:
@@ -82,23 +81,17 @@ class DrawPrediction:
         return _by_row_blocks(block, X.shape[0], n_draws * fit.model.n_classes)
 
 
-PREDICTIONS = {"ml": WaldPrediction, "map": WaldPrediction, "laplace": DrawPrediction, "mcmc": DrawPrediction}
-"""Fit method -> how its predictions' intervals are made."""
-
-
 def predict_interval(fit, X=None, ci_prob: float | None = None, ci_kind: str | None = None) -> pd.DataFrame:
     """Predicted probabilities with their intervals; see
     :meth:`bayeslogit.fits.results.base.FitBase.predict_interval`."""
-    prediction = PREDICTIONS[fit.method]
+    prediction = fit.prediction
     ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, prediction.kinds)
     design = fit.model.design_matrix(X)
 
     def of_rows(rows: np.ndarray) -> np.ndarray:
         return prediction.values(fit, rows, ci_prob, ci_kind)
 
-    values = fit.layout.family.output_probabilities(
-        map_row_chunks(of_rows, design) if is_dask(design) else of_rows(design)
-    )
+    values = fit.layout.family.output_probabilities(sources.kind_of(design).by_row_chunks(of_rows, design))
     stats = [prediction.centre, *intervals.column_names(ci_kind, ci_prob)]
     index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(values))
     if values.ndim == 2:
@@ -133,6 +126,6 @@ def _log_odds_against_rest(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _by_row_blocks(block, n_rows: int, per_row: int) -> np.ndarray:
-    """``block(rows)`` (r, K, 3) over row slices of about ``_BLOCK_ELEMENTS / per_row`` rows, concatenated."""
-    size = max(1, _BLOCK_ELEMENTS // per_row)
-    return np.concatenate([block(slice(start, min(start + size, n_rows))) for start in range(0, n_rows, size)])
+    """``block(rows)`` (r, K, 3) over the row slices of :func:`~bayeslogit.numerics.blocks.block_slices` for rows
+    of ``per_row`` intermediate values, concatenated."""
+    return np.concatenate([block(rows) for rows in block_slices(n_rows, per_row)])

@@ -7,11 +7,12 @@ classes, ``P`` for a binary one); ``k_null`` those of the null model. ``nobs`` i
 weights (the number of rows when there are none), so that a row of weight 2 counts as two rows, as
 statsmodels' ``GLM(..., freq_weights=w)`` counts them in its ``df_resid`` and ``bic_llf``.
 
-The null model is the one with the intercept alone, fitted by the package's Newton on the same rows and
-weights; for a model without an intercept it is the model with no coefficients (every class logit 0), as R's
-``glm`` takes it, so that the null is nested in the model and ``llr`` has ``df_model = k`` degrees of freedom.
-statsmodels' ``Logit`` and ``MNLogit`` instead compare a model without an intercept with the intercept-only
-model, which is not nested in it; their ``aic``, ``bic`` and ``df_resid`` agree with these either way.
+The null model is the one with the intercept alone, on the same rows and weights, whose maximum likelihood is in
+closed form (each class's weighted frequency, :func:`null_llf`): nothing is fitted. For a model without an
+intercept it is the model with no coefficients (every class logit 0), as R's ``glm`` takes it, so that the null is
+nested in the model and ``llr`` has ``df_model = k`` degrees of freedom. statsmodels' ``Logit`` and ``MNLogit``
+instead compare a model without an intercept with the intercept-only model, which is not nested in it; their
+``aic``, ``bic`` and ``df_resid`` agree with these either way.
 
 A MAP fit maximises the log posterior, not the log-likelihood: its ``llf`` (the log-likelihood at the MAP),
 ``llnull`` and McFadden's ``prsquared`` are descriptive and reported, but the likelihood-ratio test's
@@ -25,8 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bayeslogit.algorithms.dask_backend import in_memory
 from bayeslogit.exceptions import OptionError
+from bayeslogit.rows import sources
 
 _UNPENALISED_ONLY = ("llr", "llr_pvalue", "aic", "bic", "df_model", "df_resid")
 """The statistics that assume a maximised likelihood: NaN for a penalised (MAP) fit."""
@@ -64,7 +65,7 @@ def statistics(fit) -> pd.Series:
         conventions). For a MAP fit the entries that assume a maximised likelihood are NaN, and
         ``attrs["note"]`` says why.
     """
-    llf, llnull = fit.loglik, null_loglik(fit)
+    llf, llnull = fit.llf, null_llf(fit)
     k, k_null = fit.objective.n_free, n_null_coef(fit.model)
     nobs = float(fit.model.data.class_weights().sum())
     llr = 2.0 * (llf - llnull)
@@ -81,7 +82,7 @@ def statistics(fit) -> pd.Series:
         "df_resid": nobs - k,
     }
     table = pd.Series(values, name=fit.method, dtype=float)
-    if fit.prior is not None:
+    if fit.penalised:
         table[list(_UNPENALISED_ONLY)] = np.nan
         table.attrs["note"] = (
             f"{fit.method.upper()} is a penalised fit: llf is the log-likelihood at its estimate; "
@@ -96,7 +97,7 @@ def n_null_coef(model) -> int:
     return (model.n_classes - 1) * int(model.intercept)
 
 
-def null_loglik(fit) -> float:
+def null_llf(fit) -> float:
     """Log-likelihood of the null model on the fit's rows and weights. With an intercept, the intercept-only ML fit
     gives each class its weighted frequency: ``sum_k W_k log(W_k / W)``, ``W_k`` the weight of class ``k`` and ``W``
     their sum. Without one, the model whose class logits are all 0: ``-W log K``."""
@@ -121,15 +122,11 @@ def lr_test(fit, other) -> LikelihoodRatioTest:
 
     Raises
     ------
-    TypeError
-        When ``other`` is not a point fit.
     ValueError
         When either fit is penalised (MAP), the fits are of different data, or they are not nested.
     """
-    if not isinstance(other, type(fit)):
-        raise OptionError(f"lr_test compares two point fits (model.fit_ml()); got {type(other).__name__}")
     for each in (fit, other):
-        if each.prior is not None:
+        if each.penalised:
             raise OptionError(
                 f"lr_test needs maximum-likelihood fits, but one is a {each.method.upper()} fit, "
                 "penalised by its prior, whose log-likelihood is not maximised; compare "
@@ -138,7 +135,7 @@ def lr_test(fit, other) -> LikelihoodRatioTest:
     smaller, larger = sorted((fit, other), key=lambda each: each.objective.n_free)
     _check_same_data(smaller.model, larger.model)
     _check_nested(smaller, larger)
-    statistic = 2.0 * (larger.loglik - smaller.loglik)
+    statistic = 2.0 * (larger.llf - smaller.llf)
     df = larger.objective.n_free - smaller.objective.n_free
     return LikelihoodRatioTest(statistic, df, float(stats.chi2.sf(statistic, df)))
 
@@ -159,9 +156,8 @@ def _check_same_data(first, second) -> None:
             f"{second.data.X.shape[0]}; a formula drops rows with missing values in its own "
             "columns); fit both models on the same rows"
         )
-    first_y, first_w, second_y, second_w = in_memory(
-        first.data.y, first.data.weights, second.data.y, second.data.weights
-    )
+    first_y, first_w = first.data.training_rows("a likelihood-ratio test", labels_in_memory=True)[1:]
+    second_y, second_w = second.data.training_rows("a likelihood-ratio test", labels_in_memory=True)[1:]
     if not (np.array_equal(first_y, second_y) and np.array_equal(first_w, second_w)):
         raise OptionError(
             "the two fits are of different rows, labels or weights (the same number of rows, but "
@@ -187,7 +183,7 @@ def _check_nested(smaller, larger) -> None:
         )
     small_names, large_names = smaller.model.feature_names, larger.model.feature_names
     for j, name in enumerate(small_names):
-        small_column, large_column = in_memory(
+        small_column, large_column = sources.in_memory_arrays(
             smaller.model.data.X[:, j], larger.model.data.X[:, large_names.index(name)]
         )
         if not np.array_equal(small_column, large_column):

@@ -7,20 +7,21 @@ from the file; what does not parse into exactly the expected shapes and types is
 Layout of a saved fit
 ---------------------
 The root node's attribute ``bayeslogit`` is a JSON object: the format and its version, the fit's class and
-method, its prior, ``fit_time`` (and a point fit's ``loglik``, ``n_iter``, ``converged``; an MCMC fit's
-``sampler``), the model's labels (likelihood, parameterization, intercept, class labels and their dtype, feature
-names, formula, response, the formula's model spec as plain data, see :mod:`.formula_state`) and a checksum.
+method, its prior, ``fit_time`` (and a point fit's ``llf``, under the key ``loglik``, ``n_iter`` and ``converged``;
+an MCMC fit's ``sampler``), the model's labels (likelihood, parameterization, intercept, class labels and their dtype,
+feature names, formula, response, the formula's model spec as plain data, see :mod:`.formula_state`) and a
+checksum.
 
 * A point fit (ML, MAP) is one node: ``coef`` (dims ``predictor`` [, ``class``], labelled as ``fit.coef``),
   ``hessian`` (``free``, ``free2``; the optimiser's free coordinates, from which ``cov`` is recomputed exactly)
   and its iterations: ``objective``, ``grad_norm``, ``decrement``, ``step_size`` (``iteration``) and ``x``
   (``iteration``, ``free``).
-* A posterior fit has ArviZ's ``posterior`` group (``coef``, see ``fit.draws``) and, for MCMC, ``sample_stats``,
+* A posterior fit has ArviZ's ``posterior`` group (``coef``, see ``fit.posterior``) and, for MCMC, ``sample_stats``,
   so that ArviZ reads the file as it is; ``map_fit``, the MAP fit it was built on, laid out as a point fit;
   ``diagnosis``, what the fit's check found (the figures labelled like ``coef``, with its dims; the others in
   the JSON); and, for Laplace, ``laplace`` with the standard-normal ``latent`` draws (``draw``, ``free``).
 
-The training rows are not saved, so a loaded fit's ``model`` is a :class:`SavedModel` that knows the labels and
+The training rows are not saved, so a loaded fit's ``model`` is a model of the labels (:mod:`.saved_model`) that knows
 how to read new rows (``predict_proba(X)``, ``summary()``, ``boundary()``, and ``compare`` of point fits on
 held-out rows work) and raises :class:`~bayeslogit.DataError`, naming what is missing, for what needs the training
 rows (``predict_proba()`` without ``X``, ``log_likelihood``, ``to_datatree``, ``loo`` and so ``compare`` of
@@ -29,29 +30,32 @@ then everything works.
 
 Integrity
 ---------
-Writes are atomic: the tree is written to a temporary directory beside ``path`` and moved into place with
-``os.replace``, so an existing file survives a failed write. The checksum is a SHA-256 of every array in the tree
-and of the metadata's canonical JSON (sorted keys, without the checksum itself), so a truncated, partly copied or
-altered file is refused rather than read in part; where the file holds a fact twice (the feature names and class
-labels, in the metadata and as the ``predictor`` and ``class`` coordinates), the two must agree. These checks
-detect damage, not deliberate tampering: anyone who edits a file can write a new checksum. Loading executes nothing
-from the file, and the formula terms that predictions on new rows evaluate are limited to computations on their
-columns (:func:`.formula_state.check_term`).
+Writes are atomic (:func:`bayeslogit.atomic.staged_write`): the tree is written to a temporary directory beside
+``path`` and moved into place with ``os.replace``, so an existing file survives a failed write. The checksum is a
+SHA-256 of every array in the tree and of the metadata's canonical JSON (sorted keys, without the checksum itself),
+so a truncated, partly copied or altered file is refused rather than read in part; where the file holds a fact
+twice (the feature names and class labels, in the metadata and as the ``predictor`` and ``class`` coordinates), the
+two must agree. These checks detect damage, not deliberate tampering: anyone who edits a file can write a new
+checksum. Loading executes nothing from the file, and the formula terms that predictions on new rows evaluate are
+limited to computations on their columns (:func:`.formula_state.check_term`).
+
+NetCDF needs h5netcdf and h5py, zarr needs zarr: the ``io`` extra (``pip install "bayeslogit[io]"``) installs them,
+and without them :func:`save` and :func:`load` raise an ImportError that says so, before writing anything.
 """
 
-import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from bayeslogit.algorithms.newton import Iteration
+from bayeslogit.atomic import staged_write
 from bayeslogit.exceptions import DataError, OptionError
-from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis, MCMCDiagnosis
+from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis
+from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis
+from bayeslogit.fits.storage.checksum import checksum
+from bayeslogit.fits.storage.formats import file_format
 from bayeslogit.fits.storage.plain import Names, checked
 from bayeslogit.fits.storage.saved_diagnosis import SCHEMA as DIAGNOSIS_SCHEMA
 from bayeslogit.fits.storage.saved_diagnosis import diagnosis_from_parts, diagnosis_parts
@@ -91,7 +95,7 @@ def save(fit, path) -> Path:
     import xarray as xr
 
     path = Path(path)
-    writer = _format(path)[0]
+    writer = file_format(path)[0]
     kind = type(fit).__name__
     if kind not in _KINDS:
         raise OptionError(f"fits of class {kind} cannot be saved; saved are {list(_KINDS)}")
@@ -106,8 +110,9 @@ def save(fit, path) -> Path:
         **meta,
     }
     meta = json.loads(json.dumps(meta, default=_plain))  # as load reads it back
-    tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": _checksum(tree, meta)})
-    _write_atomically(tree, path, writer)
+    tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": checksum(tree, meta)})
+    with staged_write(path) as temporary:
+        writer(tree, temporary)
     return path
 
 
@@ -119,7 +124,7 @@ def _point_meta(fit) -> dict:
     return {
         "method": fit.method,
         "fit_time": fit.fit_time,
-        "loglik": fit.loglik,
+        "loglik": fit.llf,
         "n_iter": fit.n_iter,
         "converged": fit.converged,
     }
@@ -145,7 +150,7 @@ def _posterior_groups(fit) -> tuple[dict, dict]:
     import xarray as xr
 
     return (
-        {"posterior": xr.Dataset({"coef": fit.draws}), "map_fit": _point_dataset(fit.map_fit)},
+        {"posterior": xr.Dataset({"coef": fit.posterior}), "map_fit": _point_dataset(fit.map_fit)},
         {"method": fit.method, "fit_time": fit.fit_time, "map_fit": _point_meta(fit.map_fit)},
     )
 
@@ -193,96 +198,24 @@ def _plain(value):
     raise OptionError(f"cannot save a value of type {type(value).__name__} ({value!r}) in a fit's metadata")
 
 
-def _checksum(tree, meta: dict) -> str:
-    """SHA-256 of every variable of every node, in a form that survives the file formats' encodings (numbers as
-    little-endian float64, anything else as text), and of the canonical JSON of ``meta`` without its checksum."""
-    digest = hashlib.sha256()
-    for node in sorted(tree.subtree, key=lambda node: node.path):
-        variables = node.to_dataset(inherit=False).variables
-        for name in sorted(variables):
-            values = np.asarray(variables[name].values)
-            digest.update(f"{node.path}/{name}{values.shape}".encode())
-            if values.dtype.kind in "biuf":
-                digest.update(values.astype("<f8").tobytes())
-            else:
-                digest.update("\x1f".join(map(str, values.ravel().tolist())).encode())
-    canonical = {key: value for key, value in meta.items() if key != "checksum"}
-    digest.update(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode())
-    return digest.hexdigest()
-
-
-def _write_atomically(tree, path: Path, writer) -> None:
-    """Write ``tree`` to a temporary path beside ``path``, then move it there (a zarr directory replaces the old
-    one by two renames: the old one aside, the new one in)."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
-    try:
-        written = staging / path.name
-        writer(tree, written)
-        if not (path.is_dir() or (written.is_dir() and path.exists())):
-            os.replace(written, path)
-            return
-        os.replace(path, staging / "previous")
-        try:
-            os.replace(written, path)
-        except OSError:
-            os.replace(staging / "previous", path)
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _write_netcdf(tree, path: Path) -> None:
-    tree.to_netcdf(path, engine="h5netcdf")
-
-
-def _read_netcdf(path: Path):
-    import xarray as xr
-
-    return xr.load_datatree(path, engine="h5netcdf")
-
-
-def _write_zarr(tree, path: Path) -> None:
-    tree.to_zarr(path, mode="w-", consolidated=True, zarr_format=2)
-
-
-def _read_zarr(path: Path):
-    import xarray as xr
-
-    return xr.load_datatree(path, engine="zarr", consolidated=True)
-
-
-_FORMATS = {".nc": (_write_netcdf, _read_netcdf), ".zarr": (_write_zarr, _read_zarr)}
-"""Suffix -> (writer, reader) of its format: NetCDF-4 with groups through h5netcdf, or zarr (format 2)."""
-
-
-def _format(path: Path) -> tuple:
-    """The writer and reader of ``path``'s format."""
-    if path.suffix not in _FORMATS:
-        raise OptionError(
-            f"a fit is saved as NetCDF or zarr, chosen by the path's suffix, one of {list(_FORMATS)}; got '{path}'"
-        )
-    return _FORMATS[path.suffix]
-
-
 # ---- reading --------------------------------------------------------------------------------------
-def load(path, model=None, *, checks):
+def load(path, model=None):
     """Read a fit written by :func:`save`.
 
     Parameters
     ----------
     path : str or Path
         A ``.nc`` file or ``.zarr`` directory.
-    model : LogisticModel or SavedModel, optional
+    model : LogisticModel or a loaded fit's model, optional
         A model of the data the fit was made on (same likelihood, parameterization, intercept, classes, features
         and formula), which the loaded fit then uses as its own: methods that need the training rows work. A
         loaded fit's ``model`` may be given, so that fits loaded one by one share it (as
-        :func:`bayeslogit.surface.compare` requires). Default: a :class:`SavedModel` without the rows.
-    checks : module
-        The data layer that checks new rows (see :class:`SavedModel`).
+        :func:`bayeslogit.surface.compare` requires). Default: a model of the saved labels, without the rows
+        (see :mod:`.saved_model`).
 
     Returns
     -------
-    PointFit, LaplaceFit or MCMCFit
+    MLFit, MAPFit, LaplaceFit or MCMCFit
 
     Raises
     ------
@@ -293,7 +226,7 @@ def load(path, model=None, *, checks):
         When ``model`` does not match the saved fit's labels.
     """
     path = Path(path)
-    reader = _format(path)[1]
+    reader = file_format(path)[1]
     if not path.exists():
         raise FileNotFoundError(f"no saved fit at '{path}'")
     try:
@@ -304,7 +237,7 @@ def load(path, model=None, *, checks):
             "(truncated?) or was not written by fit.save"
         ) from error
     meta = _metadata(tree, path)
-    saved, prior = _parsed(lambda: (saved_model(meta["model"], tree, checks), saved_prior(meta["prior"])), path)
+    saved, prior = _parsed(lambda: (saved_model(meta["model"], tree), saved_prior(meta["prior"])), path)
     model = saved if model is None else matching(model, saved, path)
     return _parsed(lambda: _KINDS[meta["fit"]][1](tree, meta, model, prior), path)
 
@@ -337,7 +270,7 @@ def _metadata(tree, path: Path) -> dict:
             "with xarray"
         )
     _check_version(meta.get("version"), path)
-    if _checksum(tree, meta) != meta.get("checksum"):
+    if checksum(tree, meta) != meta.get("checksum"):
         raise DataError(
             f"'{path}' is damaged: its arrays and metadata do not match the checksum written with them (a "
             "truncated, partly copied or altered file); save the fit again"
@@ -372,7 +305,7 @@ def _schema(kind: str) -> dict:
         "model": MODEL_SCHEMA,
         "checksum": str,
     }
-    return common | _KINDS[kind][2](_CLASSES[kind])
+    return common | _KINDS[kind][2](_CLASSES.get(kind))
 
 
 _POINT = {"method": frozenset({"ml", "map"}), "fit_time": float, "loglik": float, "n_iter": int, "converged": bool}
@@ -394,8 +327,8 @@ def _point_fit(ds, meta: dict, model, prior):
     params = np.asfortranarray(ds["coef"].values.reshape(objective.shape))
     fields = [ds[name].values for name in _ITERATION_FIELDS]
     iterations = tuple(Iteration(*(float(field[i]) for field in fields), x) for i, x in enumerate(ds["x"].values))
-    return _CLASSES["PointFit"](
-        meta["method"],
+    point_class = next(cls for cls in _CLASSES.values() if cls.method == meta["method"])
+    return point_class(
         model,
         prior,
         objective,
@@ -444,8 +377,11 @@ def _read_mcmc(tree, meta: dict, model, prior):
     return _CLASSES["MCMCFit"](model, prior, draws, meta["fit_time"], map_fit, diagnosis, stats, meta["sampler"])
 
 
+_POINT_KIND = (_point_groups, _read_point, lambda cls: _POINT)  # read as the class of its method (_point_fit)
 _KINDS = {
-    "PointFit": (_point_groups, _read_point, lambda cls: _POINT),
+    "MLFit": _POINT_KIND,
+    "MAPFit": _POINT_KIND,
+    "PointFit": _POINT_KIND,
     "LaplaceFit": (
         _laplace_groups,
         _read_laplace,
@@ -457,4 +393,5 @@ _KINDS = {
         lambda cls: _posterior_schema(cls) | {"sampler": str, "diagnosis_columns": [str], "texts": [str]},
     ),
 }
-"""Fit class name -> (the groups and metadata it is saved as, how it is read back, the shape of its metadata)."""
+"""Fit class name -> (the groups and metadata it is saved as, how it is read back, the shape of its metadata).
+"PointFit": files written before ML and MAP had classes of their own."""

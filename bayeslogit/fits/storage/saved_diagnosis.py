@@ -1,4 +1,5 @@
-"""A fit's diagnosis (a dataclass such as :class:`~.diagnostics.LaplaceDiagnosis`) as saved, field by field.
+"""A fit's diagnosis (a dataclass such as :class:`~bayeslogit.fits.diagnostics.convergence.LaplaceDiagnosis`) as
+saved, field by field.
 
 The fields are read from ``dataclasses.fields``, so a field added to the diagnosis is saved and loaded with no
 change here: a Series or DataFrame labelled like ``coef`` becomes an array with the coefficients' dims (its
