@@ -27,13 +27,15 @@ def staged_write(path: Path) -> contextlib.AbstractContextManager[Path]:
     ----------
     path : Path
         The file or directory to write; its folder must exist. A directory written in place of an existing one
-        replaces it by two renames: the old one aside into the staging directory, the new one in.
+        replaces it by two renames: the old one aside into the staging directory, the new one in. A file never
+        replaces a directory, nor a directory a file.
 
     Raises
     ------
     OSError
         When the staging directory cannot be made beside ``path``, or the move fails (the existing ``path`` is
-        then put back).
+        then put back); IsADirectoryError (NotADirectoryError) when ``path`` is a directory (a file) and what was
+        written is not, leaving ``path`` as it was.
     """
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
     return _moved_into_place(staging, path)
@@ -44,7 +46,13 @@ def _moved_into_place(staging: Path, path: Path) -> Iterator[Path]:
     written = staging / path.name
     try:
         yield written
-        if not (path.is_dir() or (written.is_dir() and path.exists())):
+        if path.exists() and path.is_dir() != written.is_dir():
+            kind = "directory" if path.is_dir() else "file"
+            error = IsADirectoryError if path.is_dir() else NotADirectoryError
+            raise error(
+                f"'{path}' is a {kind}, which what was written cannot replace; remove it or choose another path"
+            )
+        if not path.is_dir():
             os.replace(written, path)
             return
         os.replace(path, staging / "previous")

@@ -98,3 +98,12 @@ def test_renamed_names_work_for_a_release_with_a_deprecation_warning(wells_split
         np.testing.assert_array_equal(fits["map"].decision_function(test), fits["map"].linear_predictor(test))
     with pytest.warns(DeprecationWarning, match="Normal's `sigma` is now called `scale`"):
         assert bl.Normal(sigma=1.5, intercept_sigma=3.0) == bl.Normal(scale=1.5, intercept_scale=3.0)
+
+
+def test_a_normal_priors_former_names_read_and_conflict_as_the_new_ones():
+    with pytest.warns(DeprecationWarning, match="`sigma` is now called `scale`"):
+        assert bl.Normal(1.5).sigma == 1.5
+    with pytest.warns(DeprecationWarning, match="`intercept_sigma` is now called `intercept_scale`"):
+        assert bl.Normal(1.5, intercept_scale=4.0).intercept_sigma == 4.0
+    with pytest.raises(TypeError, match="got `scale` and its former name `sigma`; give `scale` only"):
+        bl.Normal(scale=2.5, sigma=1.0)  # 2.5 given, though it is the default

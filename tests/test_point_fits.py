@@ -120,7 +120,8 @@ def test_point_fits_saved_under_the_former_class_name_load_as_ml_and_map(wells, 
         meta = json.loads(tree.attrs["bayeslogit"])
         assert meta["fit"] == type(fit).__name__
         del meta["checksum"]
-        meta["fit"] = "PointFit"
+        assert meta["version"] == 4
+        meta["fit"], meta["version"] = "PointFit", 3  # as format version 3 wrote them
         tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": checksum(tree, meta)})
         tree.to_netcdf(tmp_path / f"former-{fit.method}.nc", engine="h5netcdf")
         loaded = bl.load(tmp_path / f"former-{fit.method}.nc")

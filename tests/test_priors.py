@@ -473,6 +473,7 @@ def test_a_fit_saved_under_the_former_names_of_normal_loads(tmp_path):
     del meta["checksum"]
     assert meta["prior"] == {"kind": "Normal", "scale": 2.5, "intercept_scale": 10.0, "autoscale": False}
     meta["prior"] = {"kind": "Normal", "sigma": 2.5, "intercept_sigma": 10.0, "autoscale": False}
+    meta["version"] = 3  # format version 3 wrote a Normal's scale as sigma
     tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": checksum(tree, meta)})
     tree.to_netcdf(tmp_path / "former.nc", engine="h5netcdf")
     with warnings.catch_warnings():

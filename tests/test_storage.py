@@ -522,7 +522,7 @@ def test_a_file_of_the_previous_version_is_refused_without_unpickling(binary_fit
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("version", [0, 4, "3", None])
+@pytest.mark.parametrize("version", [0, 5, "3", None, True])
 def test_an_unknown_format_version_is_refused(binary_fits, tmp_path, version):
     tree = xr.load_datatree(binary_fits["ml"].save(tmp_path / "fit.nc"))
     meta = json.loads(tree.attrs["bayeslogit"]) | {"version": version}
@@ -530,7 +530,7 @@ def test_an_unknown_format_version_is_refused(binary_fits, tmp_path, version):
     with pytest.raises(
         bl.DataError,
         match=rf"'.*other.nc' is in fit format version {version!r}, which this "
-        r"bayeslogit does not read \(it reads version 3\)",
+        r"bayeslogit does not read \(it reads versions \(3, 4\)\)",
     ):
         bl.load(path)
 

@@ -211,10 +211,11 @@ def fit_newton(
     n, n_free = objective.design.n_samples, objective.n_free
     x = np.zeros(n_free)
     shares = sorted({max(share, rows * n_free / n) for share, rows in _SUBSAMPLES}, reverse=True)
-    if n * n_free <= SUBSAMPLE_MIN_CELLS or shares[0] > _LARGEST_SHARE:
+
+    def on_all_rows(start: np.ndarray) -> OptimizeResult:
         return newton(
             objective,
-            x,
+            start,
             value=objective.value,
             tol=tol,
             gtol=gtol,
@@ -222,6 +223,9 @@ def fit_newton(
             name=name,
             convex=objective.convex,
         )
+
+    if n * n_free <= SUBSAMPLE_MIN_CELLS or shares[0] > _LARGEST_SHARE:
+        return on_all_rows(x)
     draws = np.random.default_rng(random_seed).random(n)
     largest = objective.subset(np.flatnonzero(draws < shares[0]))
     subsets = [largest.subset(np.flatnonzero(draws[draws < shares[0]] < share)) for share in shares[1:]]
@@ -241,16 +245,7 @@ def fit_newton(
         except (SingularHessianError, FloatingPointError) as error:
             problem = str(error)
         if problem:  # a separated or degenerate subsample: Newton on all rows decides
-            return newton(
-                objective,
-                np.zeros(n_free),
-                value=objective.value,
-                tol=tol,
-                gtol=gtol,
-                max_iter=max_iter,
-                name=name,
-                convex=objective.convex,
-            )
+            return on_all_rows(np.zeros(n_free))
         x, hessian = fitted.x, fitted.hess
     result = quasi_newton(
         objective.value_and_gradient, x, hessian, tol=tol, gtol=gtol, max_iter=min(max_iter, _QUASI_NEWTON_STEPS)

@@ -90,8 +90,12 @@ class _Prior:
         if not intercept:
             if head is not None:
                 raise OptionError(
-                    f"`intercept_scale` is {head} but the model has no intercept; leave it None, or build "
-                    "the model with intercept=True"
+                    Advice(
+                        f"`intercept_scale` is {head} but the model has no intercept; ",
+                        Remedy("no_intercept_scale"),
+                        ", or ",
+                        Remedy("add_intercept"),
+                    )
                 )
             return slopes
         return np.concatenate([[np.inf if head is None else head], slopes])
@@ -127,7 +131,7 @@ def _checked_sd(predictor_sd, n_features: int) -> np.ndarray:
         names = np.asarray(getattr(predictor_sd, "index", np.arange(n_features)))[bad].tolist()
         raise OptionError(
             Advice(
-                "autoscale=True divides each slope's prior scale by its predictor's standard deviation, "
+                "autoscaling divides each slope's prior scale by its predictor's standard deviation, "
                 f"which is 0 or undefined for {names}: a constant column (remove it), or weights that sum "
                 "to 1 or less (autoscale reads weights as frequencies: rescale them to the rows they "
                 "stand for); or set ",
@@ -141,16 +145,30 @@ FORMER_NAMES = {"sigma": "scale", "intercept_sigma": "intercept_scale"}
 """A :class:`Normal`'s former keywords -> its keywords now, the names of every prior (rstanarm's)."""
 
 
-def _under_current_names(former: dict, given: dict, defaults: dict) -> dict:
-    """``given`` (keyword -> value), with the values of ``former`` keywords (:data:`FORMER_NAMES`) moved to their
-    current names, each with a DeprecationWarning; a TypeError for another keyword, or for both names of one field."""
+class _Default:
+    """A keyword's default, told apart from the same value given: ``Normal(scale=2.5, sigma=1)`` is a conflict."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+_DEFAULT_SCALE, _FLAT = _Default(2.5), _Default(None)
+
+
+def _under_current_names(former: dict, given: dict) -> dict:
+    """``given`` (keyword -> value or :class:`_Default`), with the values of ``former`` keywords
+    (:data:`FORMER_NAMES`) moved to their current names, each with a DeprecationWarning, and defaults filled in; a
+    TypeError for another keyword, or for both names of one field."""
     unknown = sorted(set(former) - set(FORMER_NAMES))
     if unknown:
         raise TypeError(f"Normal() got an unexpected keyword argument {unknown[0]!r}")
     given = dict(given)
     for old, value in former.items():
         new = FORMER_NAMES[old]
-        if not _is_default(given[new], defaults[new]):
+        if not isinstance(given[new], _Default):
             raise TypeError(f"Normal() got `{new}` and its former name `{old}`; give `{new}` only")
         warnings.warn(
             f"Normal's `{old}` is now called `{new}`, as in StudentT and Cauchy; `{old}` will be removed in a "
@@ -159,14 +177,7 @@ def _under_current_names(former: dict, given: dict, defaults: dict) -> dict:
             stacklevel=3,
         )
         given[new] = value
-    return given
-
-
-def _is_default(value, default) -> bool:
-    """Whether ``value`` is ``default`` (None, or a number equal to it)."""
-    if value is None or default is None:
-        return value is default
-    return isinstance(value, int | float) and not isinstance(value, bool) and value == default
+    return {name: value.value if isinstance(value, _Default) else value for name, value in given.items()}
 
 
 @dataclass(frozen=True, repr=False)
@@ -201,12 +212,24 @@ class Normal(_Prior):
     intercept_scale: float | None = None
     autoscale: bool = False
 
-    def __init__(self, scale=2.5, intercept_scale=None, autoscale: bool = False, **former):
+    def __init__(self, scale=_DEFAULT_SCALE, intercept_scale=_FLAT, autoscale: bool = False, **former):
         given = {"scale": scale, "intercept_scale": intercept_scale}
-        for name, value in _under_current_names(former, given, {"scale": 2.5, "intercept_scale": None}).items():
+        for name, value in _under_current_names(former, given).items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "autoscale", autoscale)
         self.__post_init__()
+
+    @property
+    def sigma(self):
+        """Deprecated: :attr:`scale`."""
+        warnings.warn("Normal's `sigma` is now called `scale`", DeprecationWarning, stacklevel=2)
+        return self.scale
+
+    @property
+    def intercept_sigma(self):
+        """Deprecated: :attr:`intercept_scale`."""
+        warnings.warn("Normal's `intercept_sigma` is now called `intercept_scale`", DeprecationWarning, stacklevel=2)
+        return self.intercept_scale
 
     @staticmethod
     def term_of(scale: np.ndarray) -> GaussianTerm:

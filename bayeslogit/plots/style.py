@@ -40,7 +40,8 @@ def response_name(model) -> str:
 
 
 def failure_note(failed: dict) -> str:
-    """One line naming the missing fits (``failed``: method -> FailedFit) and why."""
+    """One line naming the missing fits (``failed``: method -> FailedFit) and why, in the words of each one's door
+    (:attr:`FailedFit.reason`)."""
     return "; ".join(f"{style(m)['label']} not shown: {fit.reason}" for m, fit in failed.items())
 
 

@@ -8,14 +8,18 @@ package does, through :mod:`bayeslogit.surface`) gives the words to :mod:`bayesl
 reads as the Python API's words; :func:`in_words` says one in another door's.
 
 Each entry is a format string of the remedy's ``value``, written for the place the remedy takes in its messages:
-``use_map`` completes "use a proper prior (...)", ``raise_target_accept`` is a noun phrase after "Try".
+``use_map`` completes "use a proper prior (...)", ``raise_target_accept`` is a noun phrase after "Try", and
+``use_posterior`` follows ``use_map_normal`` in brackets: "Use fit_map(bl.Normal(2.5)) (or the posterior fits)".
 """
 
 from bayeslogit.exceptions import Remedy, advice_of, give_words
 
 PYTHON = {
     "raise_max_iter": "increase max_iter",
+    "use_ml": "fit_ml",
     "use_map": "fit_map",
+    "use_map_normal": "fit_map(bl.Normal({value:g}))",
+    "use_posterior": "the posterior fits",
     "use_mcmc": "fit_mcmc",
     "use_normal_prior": "bl.Normal",
     "use_student_t_prior": "bl.StudentT(nu={value:g})",
@@ -23,6 +27,8 @@ PYTHON = {
     "smaller_scale": "a smaller scale",
     "autoscale_on": "autoscale=True",
     "autoscale_off": "autoscale=False",
+    "no_intercept_scale": "leave it None",
+    "add_intercept": "build the model with intercept=True",
     "more_draws": "draws={value}",
     "more_tuning": "more tuning (tune={value}) and draws",
     "raise_target_accept": "a higher target_accept (target_accept={value:g})",
@@ -31,7 +37,10 @@ PYTHON = {
 
 CLI = {
     "raise_max_iter": "increase max_iter (an option of the Python API's fits; the command has none)",
+    "use_ml": "--methods ml",
     "use_map": "--methods map",
+    "use_map_normal": "--methods map",
+    "use_posterior": "laplace or mcmc",
     "use_mcmc": "--methods mcmc",
     "use_normal_prior": "--prior normal",
     "use_student_t_prior": "--prior student-t --prior-nu {value:g}",
@@ -39,6 +48,8 @@ CLI = {
     "smaller_scale": "a smaller --prior-scale",
     "autoscale_on": "--autoscale",
     "autoscale_off": "--no-autoscale",
+    "no_intercept_scale": "leave out --intercept-scale",
+    "add_intercept": "keep the formula's intercept (no 0 + or - 1 in it)",
     "more_draws": "--draws {value}",
     "more_tuning": "more tuning (--tune {value}) and draws",
     "raise_target_accept": (
@@ -50,7 +61,10 @@ CLI = {
 
 ESTIMATOR = {
     "raise_max_iter": "increase max_iter (an option of bl.LogisticModel's fits; the estimator has none)",
+    "use_ml": 'method="ml"',
     "use_map": 'method="map"',
+    "use_map_normal": 'method="map"',
+    "use_posterior": '"laplace" or "mcmc"',
     "use_mcmc": 'method="mcmc"',
     "use_normal_prior": 'prior_family="normal"',
     "use_student_t_prior": 'prior_family="student-t", prior_nu={value:g}',
@@ -58,6 +72,8 @@ ESTIMATOR = {
     "smaller_scale": "a smaller prior_scale",
     "autoscale_on": "autoscale=True",
     "autoscale_off": "autoscale=False",
+    "no_intercept_scale": "leave it None",
+    "add_intercept": "set fit_intercept=True",
     "more_draws": "draws={value}",
     "more_tuning": "more tuning (tune={value}) and draws",
     "raise_target_accept": (

@@ -13,6 +13,7 @@ traceback, a line saying so, and exit status :data:`BUG_STATUS`. Run it as ``bay
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -250,19 +251,20 @@ def recorded_warnings(where: str, found: list):
 
 def fit_every_way(model: LogisticModel, prior, args: argparse.Namespace, found: list) -> dict:
     """``model.fit_all`` one method at a time, in the order of ``METHODS``, saying on stderr when each starts and
-    ends; the warnings each raises go to ``found``. The posterior fits start from the MAP fit when it was made."""
+    ends; the warnings each raises go to ``found``. The posterior fits start from the MAP fit when it was made. A
+    failed fit says its reason in the command's words, in the table and the report as on stderr."""
     settings = dict(random_seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune)
     fits = {}
     for method in (method for method in METHODS if method in args.methods):
         say(f"{method}: fitting ...")
         started, base = time.perf_counter(), fits.get(METHODS[method].built_on)  # the MAP fit, once made
         with recorded_warnings(method, found), quiet_sampler_logs():
-            fits |= model.fit_all(prior, methods=(method,), map_fit=base, progressbar=sys.stderr.isatty(), **settings)
-        elapsed = time.perf_counter() - started
+            made = model.fit_all(prior, methods=(method,), map_fit=base, progressbar=sys.stderr.isatty(), **settings)
+        elapsed, fit = time.perf_counter() - started, made[method]
+        fits[method] = dataclasses.replace(fit, door="cli") if fit.failed else fit
         say(
-            f"{method}: failed after {elapsed:.2f} s: {type(fits[method].error).__name__}: "
-            f"{one_line(in_words(fits[method].error, 'cli'))}"
-            if fits[method].failed
+            f"{method}: failed after {elapsed:.2f} s: {one_line(fits[method].reason)}"
+            if fit.failed
             else f"{method}: done in {elapsed:.2f} s"
         )
     return {method: fits[method] for method in args.methods}

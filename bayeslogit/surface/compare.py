@@ -58,8 +58,9 @@ class Comparison(pd.DataFrame):
       ``divergences`` (0);
     * ``cost``: ``fit_time_s``, ``n_iter`` (point fits), ``chains`` and ``draws`` per chain (posterior fits).
 
-    A method whose fit failed has NaN everywhere and its reason in :attr:`failures`. Printing shows the
-    sections one under the other; a slice of the table is a Comparison too.
+    A method whose fit failed has NaN everywhere and its reason in :attr:`failures`, in the words of the failed
+    fit's door (:attr:`~bayeslogit.fits.results.point.FailedFit.door`: the command line's in ``bayeslogit
+    compare``). Printing shows the sections one under the other; a slice of the table is a Comparison too.
     """
 
     @property
@@ -68,7 +69,7 @@ class Comparison(pd.DataFrame):
 
     @property
     def failures(self) -> dict:
-        """``method -> reason`` for the fits that failed."""
+        """``method -> reason`` for the fits that failed (:attr:`FailedFit.reason`)."""
         return self.attrs.get("failures", {})
 
     def __repr__(self) -> str:

@@ -45,7 +45,7 @@ try:
     from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as error:
     raise ImportError(
-        f"bayeslogit.surface.estimator needs scikit-learn >= 1.6 ({error}); install or upgrade it with "
+        f"bayeslogit.sklearn needs scikit-learn >= 1.9.1 ({error}); install or upgrade it with "
         'pip install "bayeslogit[sklearn]"'
     ) from error
 
@@ -56,13 +56,6 @@ from bayeslogit.surface.advice import in_words
 from bayeslogit.surface.methods import METHODS, FitSettings
 from bayeslogit.surface.model import LogisticModel
 from bayeslogit.surface.priors import make_prior
-
-ESTIMATOR_WORDS = {
-    "Use fit_map(bl.Normal(2.5)) (or the posterior fits)": 'Use method="map" (or "laplace" or "mcmc")',
-    "use fit_map(bl.Normal(...)), whose prior": 'use method="map", whose prior',
-}
-"""Advice of :class:`~bayeslogit.LogisticModel`'s messages written as text -> the same advice in the estimator's
-parameters (messages made of remedies are said in the estimator's words by :mod:`bayeslogit.surface.advice`)."""
 
 DEPRECATED = "deprecated"
 """The default of a parameter's former name (:data:`FORMER_NAMES`): not given."""
@@ -109,17 +102,9 @@ def seed_of(random_state) -> int | None:
     )
 
 
-def in_estimator_words(message) -> str:
-    """The text of ``message`` (an exception or a warning) in the estimator's words: its remedies as the
-    estimator's parameters (``method="mcmc"``), then the model's advice written as text (:data:`ESTIMATOR_WORDS`)."""
-    text = in_words(message, "estimator")
-    for model_words, estimator_words in ESTIMATOR_WORDS.items():
-        text = text.replace(model_words, estimator_words)
-    return text
-
-
 def fit_in_estimator_words[Fit](make_fit: Callable[[], Fit]) -> Fit:
-    """``make_fit()``, its bayeslogit errors re-raised and its warnings re-issued :func:`in_estimator_words`.
+    """``make_fit()``, its bayeslogit errors re-raised and its warnings re-issued in the estimator's words: their
+    remedies as the estimator's parameters (``method="mcmc"``, :mod:`bayeslogit.surface.advice`).
 
     A reworded warning is attributed to the first caller outside the package, the others where they were issued.
     """
@@ -128,11 +113,11 @@ def fit_in_estimator_words[Fit](make_fit: Callable[[], Fit]) -> Fit:
         with held_warnings() as caught:
             return make_fit()
     except BayeslogitError as error:
-        error.args = (in_estimator_words(error), *error.args[1:])
+        error.args = (in_words(error, "estimator"), *error.args[1:])
         raise
     finally:
         for warning in caught:
-            message = in_estimator_words(warning.message)
+            message = in_words(warning.message, "estimator")
             if message == str(warning.message):
                 reissue([warning])
             else:

@@ -13,7 +13,7 @@ import numpy as np
 from bayeslogit.algorithms import pymc_backend
 from bayeslogit.algorithms.laplace import coef_draws
 from bayeslogit.algorithms.newton import fit_newton, newton
-from bayeslogit.exceptions import CollinearityError, SeparationError, warn_convergence
+from bayeslogit.exceptions import Advice, CollinearityError, Remedy, SeparationError, warn_convergence
 from bayeslogit.fits.diagnostics.convergence import laplace_diagnosis
 from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis, folded_ess
 from bayeslogit.fits.results.draws_summary import arviz_summary
@@ -42,11 +42,11 @@ def minimizer(rows, tol: float, max_iter: int, name: str):
     return solve
 
 
-def raise_if_collinear(rows, intercept: bool, problem: str, advice: str) -> None:
+def raise_if_collinear(rows, intercept: bool, problem: str, advice: Advice) -> None:
     """Raise :class:`CollinearityError` ("``problem``: what to drop, ``advice``") if the design lacks full rank."""
     found = rows.find_collinearity(intercept)
     if found is not None:
-        raise CollinearityError(f"{problem}: {found.describe()}, {advice}", found.columns)
+        raise CollinearityError(Advice(f"{problem}: {found.describe()}, ", *advice.parts), found.columns)
 
 
 def shows_separation(rows, intercept: bool, fit, tol: float) -> bool:
@@ -66,8 +66,14 @@ def raise_if_separated(rows, intercept: bool, n_classes: int, fit=None) -> None:
     found = rows.find_separation(intercept, n_classes)
     if found is not None:
         raise SeparationError(
-            f"maximum likelihood does not exist: {found.describe()}, so the ML coefficients diverge to "
-            "infinity. Use fit_map(bl.Normal(2.5)) (or the posterior fits) for finite estimates",
+            Advice(
+                f"maximum likelihood does not exist: {found.describe()}, so the ML coefficients diverge to "
+                "infinity. Use ",
+                Remedy("use_map_normal", 2.5),
+                " (or ",
+                Remedy("use_posterior"),
+                ") for finite estimates",
+            ),
             found.columns,
             found.kind,
         )
@@ -82,11 +88,15 @@ def _unproven_separation(fit) -> SeparationError:
     else:
         sign = "the fitted probabilities saturate (some row's probability of another class is nearly 0)"
     return SeparationError(
-        f"maximum likelihood shows signs of separation on these dask data: {sign}, as when some predictors "
-        "separate the classes and the ML coefficients diverge to infinity. The linear program that proves "
-        "separation and names the columns needs the rows in memory, so it was not run. Use "
-        "fit_map(bl.Normal(2.5)) for finite estimates, or fit_ml on an in-memory subsample of the rows "
-        "to find the separating columns",
+        Advice(
+            f"maximum likelihood shows signs of separation on these dask data: {sign}, as when some predictors "
+            "separate the classes and the ML coefficients diverge to infinity. The linear program that proves "
+            "separation and names the columns needs the rows in memory, so it was not run. Use ",
+            Remedy("use_map_normal", 2.5),
+            " for finite estimates, or ",
+            Remedy("use_ml"),
+            " on an in-memory subsample of the rows to find the separating columns",
+        ),
         (),
         "unknown",
     )
@@ -144,9 +154,15 @@ def mcmc_parts(prior, map_fit, nuts_sampler: str, *, draws: int, tune: int, chai
     started = time.perf_counter()
     posterior = pymc_backend.WhitenedPosterior(map_fit.objective, map_fit.gaussian)
     samples, sample_stats = pymc_backend.sample(
-        posterior, map_fit.layout.coords, nuts_sampler, draws=draws, tune=tune, chains=chains,
-        random_seed=random_seed, **kwargs,
-    )  # fmt: skip
+        posterior,
+        map_fit.layout.coords,
+        nuts_sampler,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=random_seed,
+        **kwargs,
+    )
     table = arviz_summary(map_fit.layout, samples, "diagnostics")[["r_hat", "ess_bulk", "ess_tail"]]
     table["ess_folded"] = folded_ess(samples)
     diagnosis = MCMCDiagnosis(table, int(sample_stats["diverging"].sum()), chains, draws, prior.tail_advice)

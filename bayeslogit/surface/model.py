@@ -13,7 +13,7 @@ import pandas as pd
 from bayeslogit.algorithms import pymc_backend
 from bayeslogit.algorithms.newton_modes import highest_mode
 from bayeslogit.checks import check_choice, check_count, check_newton_options
-from bayeslogit.exceptions import BayeslogitError, ConvergenceWarning, OptionError, SingularHessianError
+from bayeslogit.exceptions import Advice, BayeslogitError, ConvergenceWarning, OptionError, Remedy, SingularHessianError
 from bayeslogit.fits.diagnostics.prior_predictive import PriorPredictive, prior_predictive
 from bayeslogit.fits.model_view import ModelView
 from bayeslogit.fits.results.point import FailedFit, MAPFit, MLFit, PointFit
@@ -166,7 +166,7 @@ class LogisticModel(ModelView):
             self.data,
             self.intercept,
             "maximum likelihood is not unique",
-            "or use fit_map(bl.Normal(...)), whose prior makes the estimate unique",
+            Advice("or use ", Remedy("use_map_normal", 2.5), ", whose prior makes the estimate unique"),
         )
         with held_warnings(ConvergenceWarning) as caught:
             try:
@@ -195,9 +195,11 @@ class LogisticModel(ModelView):
                 self.data,
                 self.intercept,
                 "the MAP's Hessian is singular in float64",
-                "or standardise "
-                "them (at their scale the prior's curvature is lost in rounding), or use a "
-                "prior with autoscale=True",
+                Advice(
+                    "or standardise them (at their scale the prior's curvature is lost in rounding), or use a "
+                    "prior with ",
+                    Remedy("autoscale_on"),
+                ),
             )
             raise
 

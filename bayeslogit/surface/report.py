@@ -4,7 +4,8 @@ The page holds the data summary, the comparison table, the boundary, coefficient
 inline as base64), the posterior fits' diagnostics, the warnings raised while fitting and the reasons of the
 fits that failed. It links to nothing and runs no script: the styles are inline and every string that comes
 from the data or the command line (file name, formula, column names, class labels, warnings, table cells) is
-escaped with :func:`html.escape` where it is put into the page.
+escaped with :func:`html.escape` where it is put into the page. Advice (what to do about a failed fit, a poor
+diagnosis or a plot that could not be drawn) is in the command's words (:data:`DOOR`), as on its stderr.
 """
 
 import base64
@@ -22,8 +23,12 @@ import pandas as pd
 from bayeslogit.atomic import staged_write
 from bayeslogit.fits.diagnostics.mcmc_convergence import ESS_THRESHOLD, RHAT_THRESHOLD
 from bayeslogit.rows.formulas import data_names
+from bayeslogit.surface.advice import in_words
 
 REPORT_NAME = "report.html"
+
+DOOR = "cli"
+"""The door whose words the report's advice is in: the command line's (see :mod:`bayeslogit.surface.advice`)."""
 
 PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -238,7 +243,7 @@ def _figure(name: str, caption: str, draw) -> str:
     try:
         png = figure_png(draw())
     except Exception as error:  # a plot that fails costs the report that plot only
-        return NOTE.format(text=esc(f"{name}: not drawn ({type(error).__name__}: {error})"))
+        return NOTE.format(text=esc(f"{name}: not drawn ({type(error).__name__}: {in_words(error, DOOR)})"))
     return FIGURE.format(alt=esc(name), png=png, caption=esc(f"{name}. {caption}"))
 
 
@@ -263,7 +268,7 @@ def _diagnostics_section(fitted: dict) -> str:
         verdict = (
             f'<p class="ok">{esc(method)}: the checks pass.</p>'
             if diagnosis.ok
-            else NOTE.format(text=esc(f"{method}: {diagnosis.message}"))
+            else NOTE.format(text=esc(f"{method}: {in_words(diagnosis.message, DOOR)}"))
         )
         figures = ", ".join(f"{name} = {_number(value)}" for name, value in diagnosis.rows.items())
         parts.append(
@@ -297,7 +302,7 @@ def _warnings_section(found: Sequence[FitWarning]) -> str:
 
 
 def _failures_section(fits: dict) -> str:
-    failed = [f"{method}: {fit.reason}" for method, fit in fits.items() if fit.failed]
+    failed = [f"{method}: {fit.reason_in(DOOR)}" for method, fit in fits.items() if fit.failed]
     return _list(failed) if failed else "<p>Every fit was made.</p>"
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from bayeslogit.algorithms.laplace import Gaussian
 from bayeslogit.checks import warn_renamed
-from bayeslogit.exceptions import OptionError
+from bayeslogit.exceptions import DEFAULT_DOOR, OptionError, advice_of
 from bayeslogit.fits.results.base import FitBase
 from bayeslogit.fits.results.prediction import WaldPrediction
 from bayeslogit.fits.results.summary_header import point_summary
@@ -32,7 +32,10 @@ class PointFit(FitBase):
 
     Attributes
     ----------
-    model : LogisticModel
+    model : FittedModel
+        The model it was made from (a :class:`~bayeslogit.LogisticModel`; for a loaded fit, a
+        :class:`~bayeslogit.fits.model_view.ModelView` of its labels), read through the interface of
+        :mod:`bayeslogit.fits.model_view`.
     prior : Normal, StudentT, Cauchy or None
         None for maximum likelihood.
     objective : Objective
@@ -278,18 +281,27 @@ class FailedFit:
     method : str
     error : Exception
         The exception the fit raised.
+    door : str
+        The door whose words :attr:`reason` says the error's advice in (``"python"``, ``"cli"``, ``"estimator"``;
+        see :class:`~bayeslogit.exceptions.Advice`): where the comparison, report or plot that shows it is read.
     """
 
     method: str
     error: Exception
+    door: str = DEFAULT_DOOR
 
     failed: ClassVar[bool] = True
     """True: a failed fit (fits say False), so that a collection of fits can be split without testing types."""
 
     @property
     def reason(self) -> str:
-        """The error's class and message."""
-        return f"{type(self.error).__name__}: {self.error}"
+        """The error's class and message, its advice in :attr:`door`'s words."""
+        return self.reason_in(self.door)
+
+    def reason_in(self, door: str) -> str:
+        """The error's class and message, its advice in ``door``'s words (a message of plain text as it is)."""
+        advice = advice_of(self.error)
+        return f"{type(self.error).__name__}: {self.error if advice is None else advice.render(door)}"
 
     def save(self, path):
         """Refused: a failed fit has no estimates to save.

@@ -55,16 +55,13 @@ from bayeslogit.exceptions import DataError, OptionError
 from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis
 from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis
 from bayeslogit.fits.storage.checksum import checksum
-from bayeslogit.fits.storage.formats import file_format
+from bayeslogit.fits.storage.formats import FORMAT, VERSION, check_version, file_format
 from bayeslogit.fits.storage.plain import Names, checked
 from bayeslogit.fits.storage.saved_diagnosis import SCHEMA as DIAGNOSIS_SCHEMA
 from bayeslogit.fits.storage.saved_diagnosis import diagnosis_from_parts, diagnosis_parts
 from bayeslogit.fits.storage.saved_model import MODEL_SCHEMA, matching, model_meta, saved_model, saved_prior
 from bayeslogit.numerics.prior_specs import prior_fields
 
-FORMAT = "bayeslogit-fit"
-VERSION = 3
-"""The format version written and read; versions 1 and 2 stored a formula's model spec as a pickle."""
 _ITERATION_FIELDS = ("objective", "grad_norm", "decrement", "step_size")
 _CLASSES = {}
 """Class name -> the fit class that :func:`load` rebuilds; filled by :func:`storable`."""
@@ -269,7 +266,7 @@ def _metadata(tree, path: Path) -> dict:
             f"the groups {sorted(tree.groups)}); fits are saved with fit.save(path), other files are read "
             "with xarray"
         )
-    _check_version(meta.get("version"), path)
+    check_version(meta.get("version"), path)
     if checksum(tree, meta) != meta.get("checksum"):
         raise DataError(
             f"'{path}' is damaged: its arrays and metadata do not match the checksum written with them (a "
@@ -278,21 +275,6 @@ def _metadata(tree, path: Path) -> dict:
     if not isinstance(meta.get("fit"), str) or meta["fit"] not in _KINDS:
         raise DataError(f"'{path}' holds a fit of class {meta.get('fit')!r:.40}; this bayeslogit loads {list(_KINDS)}")
     return _parsed(lambda: checked(meta, _schema(meta["fit"]), "the metadata"), path)
-
-
-def _check_version(version, path: Path) -> None:
-    if version in (1, 2):
-        raise DataError(
-            f"'{path}' is in fit format version {version}, written by an earlier bayeslogit, which stored "
-            "a formula's model spec as a pickle; this release never unpickles a file (that would run code "
-            f"from it) and reads format version {VERSION} only. Fit the model again and save the fit "
-            "again with this release"
-        )
-    if version != VERSION:
-        raise DataError(
-            f"'{path}' is in fit format version {version!r:.20}, which this bayeslogit does not read (it "
-            f"reads version {VERSION}); a newer bayeslogit wrote it, or it is damaged"
-        )
 
 
 def _schema(kind: str) -> dict:
@@ -308,13 +290,15 @@ def _schema(kind: str) -> dict:
     return common | _KINDS[kind][2](_CLASSES.get(kind))
 
 
-_POINT = {"method": frozenset({"ml", "map"}), "fit_time": float, "loglik": float, "n_iter": int, "converged": bool}
-"""The shape of a point fit's own metadata (:func:`_point_meta`)."""
+def _point_schema(cls=None) -> dict:
+    """The shape of a point fit's own metadata (:func:`_point_meta`): its method one of the point fits'."""
+    methods = frozenset(fit.method for fit in _CLASSES.values() if not fit.draws_are_posterior)
+    return {"method": methods, "fit_time": float, "loglik": float, "n_iter": int, "converged": bool}
 
 
 def _posterior_schema(cls) -> dict:
     """The shape of the metadata that Laplace and MCMC fits share (:func:`_posterior_groups`)."""
-    return {"method": frozenset({cls.method}), "fit_time": float, "map_fit": _POINT, "prior": Names(object)}
+    return {"method": frozenset({cls.method}), "fit_time": float, "map_fit": _point_schema(), "prior": Names(object)}
 
 
 def _read_point(tree, meta: dict, model, prior):
@@ -377,7 +361,7 @@ def _read_mcmc(tree, meta: dict, model, prior):
     return _CLASSES["MCMCFit"](model, prior, draws, meta["fit_time"], map_fit, diagnosis, stats, meta["sampler"])
 
 
-_POINT_KIND = (_point_groups, _read_point, lambda cls: _POINT)  # read as the class of its method (_point_fit)
+_POINT_KIND = (_point_groups, _read_point, _point_schema)  # read as the class of its method (_point_fit)
 _KINDS = {
     "MLFit": _POINT_KIND,
     "MAPFit": _POINT_KIND,
