@@ -54,8 +54,10 @@ def main(argv=None):
 
     cold = pd.DataFrame({"temp": [LAUNCH_TEMP]})
     percent = int(args.ci_prob * 100)
-    print(f"\nPr(damage at {LAUNCH_TEMP:g} F) by method (posterior fits: mean and {percent}% ETI of the draws), "
-          "and the odds against damage it implies:")
+    print(
+        f"\nPr(damage at {LAUNCH_TEMP:g} F) by method (posterior fits: mean and {percent}% ETI of the draws), "
+        "and the odds against damage it implies:"
+    )
     for method, fit in fitted.items():
         estimate, low, high = probability_at(fit, model, cold, args.ci_prob)
         interval = f"  [{low:.4f}, {high:.4f}]" if np.isfinite(low) else " " * 18
@@ -65,10 +67,12 @@ def main(argv=None):
     curves = pd.DataFrame({method: fit.predict_proba(temps)[:, 1] for method, fit in fitted.items()}, index=temps.temp)
     log_odds = np.log(curves / (1 - curves))
     spread = log_odds.max(axis=1) - log_odds.min(axis=1)
-    inside = spread.loc[flights.temp.min():]
-    print(f"\nThe methods' log-odds of damage differ most at {spread.idxmax():g} F (by {spread.max():.2f}); "
-          f"from {flights.temp.min()} F up, where the flights were, by at most {inside.max():.2f} "
-          f"(at {inside.idxmax():g} F).")
+    inside = spread.loc[flights.temp.min() :]
+    print(
+        f"\nThe methods' log-odds of damage differ most at {spread.idxmax():g} F (by {spread.max():.2f}); "
+        f"from {flights.temp.min()} F up, where the flights were, by at most {inside.max():.2f} "
+        f"(at {inside.idxmax():g} F)."
+    )
 
     curves_figure = bl.plot_boundary(fits, features=["temp"], ranges={"temp": (30, 82)}, ci_prob=args.ci_prob)
     write_figures({"challenger_curves.png": curves_figure}, args.out, "challenger", args.dpi)

@@ -28,8 +28,12 @@ def class_vectors(fit, reference) -> pd.DataFrame:
 
 def main(argv=None):
     parser = example_parser(__doc__)
-    parser.add_argument("--features", nargs=2, default=["petal_length", "petal_width"],
-                        help="two of sepal_length, sepal_width, petal_length, petal_width")
+    parser.add_argument(
+        "--features",
+        nargs=2,
+        default=["petal_length", "petal_width"],
+        help="two of sepal_length, sepal_width, petal_length, petal_width",
+    )
     parser.add_argument("--sigma", type=float, default=2.5, help="prior sd of the slopes (flat intercepts)")
     args = parser.parse_args(argv)
 
@@ -43,14 +47,18 @@ def main(argv=None):
     print(bl.compare(fits))
 
     with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(f"\nClass vectors theta_k, one column per species: the log-odds of each species against the "
-              f"reference class {reference!r}, whose coefficients are fixed at 0")
+        print(
+            f"\nClass vectors theta_k, one column per species: the log-odds of each species against the "
+            f"reference class {reference!r}, whose coefficients are fixed at 0"
+        )
         print(pd.concat({method: class_vectors(fit, reference) for method, fit in fitted.items()}, axis=1).round(3))
         shown = next((method for method in ("mcmc", "laplace") if method in fitted), None)  # exact first
         if shown:
             print(f"\n{shown} posterior of the coefficients:\n{fitted[shown].summary().round(3)}")
-            print(f"\n{shown} posterior of the pairwise boundaries "
-                  f"({args.features[1]} = intercept + slope * {args.features[0]}):")
+            print(
+                f"\n{shown} posterior of the pairwise boundaries "
+                f"({args.features[1]} = intercept + slope * {args.features[0]}):"
+            )
             print(fitted[shown].boundary().summary().round(2))
 
     regions = bl.plot_boundary(fits, features=args.features, random_seed=args.seed)

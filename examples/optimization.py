@@ -38,18 +38,27 @@ def main(argv=None):
     model = bl.LogisticModel.from_formula(args.formula, bl.datasets.load_wells())
     prior = None if args.sigma is None else bl.Normal(args.sigma)
     folder = output_folder(args.out, "optimization")
-    animation = bl.animate_optimization(model, path=folder / "optimization.gif", prior=prior,
-                                        max_iter=args.max_iter, max_frames=args.frames, dpi=args.dpi)
+    animation = bl.animate_optimization(
+        model,
+        path=folder / "optimization.gif",
+        prior=prior,
+        max_iter=args.max_iter,
+        max_frames=args.frames,
+        dpi=args.dpi,
+    )
     print(f"{model}\nobjective: negative log-{'posterior under ' + str(prior) if prior else 'likelihood'}\n")
 
     floor = min(result.value for result in animation.results.values())
     rows = {}
     for method, result in animation.results.items():
         objectives = np.array([iteration.objective for iteration in result.iterations])
-        rows[method] = {"steps": result.n_iter, "converged": result.converged,
-                        f"steps to within {args.within:g}": steps_to_reach(objectives, floor, args.within),
-                        "objective - minimum": result.value - floor,
-                        "max |gradient|": result.iterations[-1].grad_norm}
+        rows[method] = {
+            "steps": result.n_iter,
+            "converged": result.converged,
+            f"steps to within {args.within:g}": steps_to_reach(objectives, floor, args.within),
+            "objective - minimum": result.value - floor,
+            "max |gradient|": result.iterations[-1].grad_norm,
+        }
     table = pd.DataFrame.from_dict(rows, orient="index")
     print(table.to_string(na_rep="never", float_format="{:.3g}".format))
     for method, message in animation.messages.items():

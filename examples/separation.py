@@ -21,20 +21,28 @@ import bayeslogit as bl
 from _common import example_parser, write_figures
 
 FEATURE = "petal_length"
-LOOKS = {"map": ("MAP", "#D55E00", "s", 1.0), "laplace": ("Laplace", "#0072B2", "^", 0.9),
-         "mcmc": ("MCMC", "#009E73", "D", 1.1)}  # label, colour, marker, horizontal offset (factor of sigma)
+LOOKS = {
+    "map": ("MAP", "#D55E00", "s", 1.0),
+    "laplace": ("Laplace", "#0072B2", "^", 0.9),
+    "mcmc": ("MCMC", "#009E73", "D", 1.1),
+}  # label, colour, marker, horizontal offset (factor of sigma)
 
 
 def slope_row(fits: dict, ci_prob: float) -> dict:
     """The slope of ``FEATURE`` under one prior: the MAP, and each posterior's mean, interval and check."""
     row = {("map", "estimate"): fits["map"].coef[FEATURE]}
-    checks = {"laplace": ("khat", fits["laplace"].diagnosis.khat),
-              "mcmc": ("r_hat", fits["mcmc"].diagnosis.rows["r_hat_max"])}
+    checks = {
+        "laplace": ("khat", fits["laplace"].diagnosis.khat),
+        "mcmc": ("r_hat", fits["mcmc"].diagnosis.rows["r_hat_max"]),
+    }
     for method, (check, value) in checks.items():
         summary = fits[method].summary(ci_prob=ci_prob).loc[FEATURE]
         bounds = [column for column in summary.index if column.endswith(("_lb", "_ub"))]
-        row |= {(method, "mean"): summary["mean"], **{(method, name): summary[name] for name in bounds},
-                (method, check): value}
+        row |= {
+            (method, "mean"): summary["mean"],
+            **{(method, name): summary[name] for name in bounds},
+            (method, check): value,
+        }
     return row
 
 
@@ -48,11 +56,21 @@ def plot_sweep(table: pd.DataFrame, ci_prob: float):
             axis.plot(x, centre, color=colour, marker=marker, markersize=8, label=f"{label} estimate")
             continue
         low, high = (table[(method, name)] for name in table[method].columns if name.endswith(("_lb", "_ub")))
-        axis.errorbar(x, centre, yerr=[centre - low, high - centre], fmt=marker, color=colour, capsize=5,
-                      label=f"{label}: posterior mean and {int(ci_prob * 100)}% ETI")
-    axis.set(xscale="log", xlabel="prior sd sigma of the slope (log scale)",
-             ylabel=f"slope of {FEATURE} (log-odds per cm)",
-             title="Under separation the prior, not the data, sets the size of the slope")
+        axis.errorbar(
+            x,
+            centre,
+            yerr=[centre - low, high - centre],
+            fmt=marker,
+            color=colour,
+            capsize=5,
+            label=f"{label}: posterior mean and {int(ci_prob * 100)}% ETI",
+        )
+    axis.set(
+        xscale="log",
+        xlabel="prior sd sigma of the slope (log scale)",
+        ylabel=f"slope of {FEATURE} (log-odds per cm)",
+        title="Under separation the prior, not the data, sets the size of the slope",
+    )
     axis.set_xticks(table.index, [f"{sigma:g}" for sigma in table.index])
     axis.legend(loc="upper left", fontsize=9)
     return figure
@@ -75,9 +93,17 @@ def main(argv=None):
         print(f"ML refuses ({error.kind} separation by {', '.join(error.columns)}):\n  {error}\n")
 
     sigmas = sorted({float(s) for s in args.sigmas.split(",")} | {args.sigma})
-    posterior = {sigma: model.fit_all(bl.Normal(sigma), random_seed=args.seed, draws=args.draws,
-                                      chains=args.chains, methods=("map", "laplace", "mcmc"), progressbar=False)
-                 for sigma in sigmas}
+    posterior = {
+        sigma: model.fit_all(
+            bl.Normal(sigma),
+            random_seed=args.seed,
+            draws=args.draws,
+            chains=args.chains,
+            methods=("map", "laplace", "mcmc"),
+            progressbar=False,
+        )
+        for sigma in sigmas
+    }
     fits = {"ml": ml, **posterior[args.sigma]}
     print(f"The fits under {bl.Normal(args.sigma)}:\n{bl.compare(fits)}\n")
 
@@ -85,11 +111,15 @@ def main(argv=None):
     table = pd.DataFrame(rows, index=pd.Index(sigmas, name="sigma"))
     table.columns = pd.MultiIndex.from_tuples(table.columns)
     with pd.option_context("display.width", 140, "display.max_columns", 20):
-        print(f"The slope of {FEATURE} as the prior sd grows (khat: the Laplace fit's Pareto k-hat, poor above "
-              f"0.7; r_hat: the MCMC fit's worst R-hat, poor above 1.01):\n{table.round(3)}")
+        print(
+            f"The slope of {FEATURE} as the prior sd grows (khat: the Laplace fit's Pareto k-hat, poor above "
+            f"0.7; r_hat: the MCMC fit's worst R-hat, poor above 1.01):\n{table.round(3)}"
+        )
 
-    figures = {"separation_prior.png": plot_sweep(table, args.ci_prob),
-               "separation_curves.png": bl.plot_boundary(fits, ci_prob=args.ci_prob, random_seed=args.seed)}
+    figures = {
+        "separation_prior.png": plot_sweep(table, args.ci_prob),
+        "separation_curves.png": bl.plot_boundary(fits, ci_prob=args.ci_prob, random_seed=args.seed),
+    }
     write_figures(figures, args.out, "separation", args.dpi)
 
 

@@ -32,15 +32,18 @@ def main(argv=None):
     settings = {"random_seed": args.seed, "draws": args.draws, "chains": args.chains, "progressbar": False}
     spline = bl.LogisticModel.from_formula(SPLINE, wells)
     fits = spline.fit_all(prior, **settings)
-    linear = bl.LogisticModel.from_formula(LINEAR, wells).fit_mcmc(prior, draws=args.draws, chains=args.chains,
-                                                                   random_seed=args.seed, progressbar=False)
+    linear = bl.LogisticModel.from_formula(LINEAR, wells).fit_mcmc(
+        prior, draws=args.draws, chains=args.chains, random_seed=args.seed, progressbar=False
+    )
     print(f"{spline}\nprior: {prior}\n")
 
     curved, straight = fits["mcmc"].loo(), linear.loo()
     difference = curved.elpd - straight.elpd
     se = np.std(curved.elpd_i.values - straight.elpd_i.values) * np.sqrt(len(wells))
-    print(f"ELPD-LOO, MCMC fits: spline {curved.elpd:.1f} (SE {curved.se:.1f}), linear {straight.elpd:.1f} "
-          f"(SE {straight.se:.1f}); spline - linear = {difference:.1f} (SE of the difference {se:.1f})")
+    print(
+        f"ELPD-LOO, MCMC fits: spline {curved.elpd:.1f} (SE {curved.se:.1f}), linear {straight.elpd:.1f} "
+        f"(SE {straight.se:.1f}); spline - linear = {difference:.1f} (SE of the difference {se:.1f})"
+    )
     if difference > 2 * se:
         print("The spline predicts better than the straight line, by more than two SE of the difference.\n")
     else:
@@ -48,8 +51,10 @@ def main(argv=None):
 
     low, high = wells.dist100.min(), wells.dist100.max()  # a B-spline is not defined beyond its data
     along = pd.DataFrame({"dist100": np.linspace(low, high, 7), "arsenic": np.full(7, wells.arsenic.median())})
-    table = pd.DataFrame({method: fit.predict_proba(along)[:, 1] for method, fit in fits.items()
-                          if not isinstance(fit, bl.FailedFit)}, index=along.dist100.round(2).rename("dist100 (100 m)"))
+    table = pd.DataFrame(
+        {method: fit.predict_proba(along)[:, 1] for method, fit in fits.items() if not isinstance(fit, bl.FailedFit)},
+        index=along.dist100.round(2).rename("dist100 (100 m)"),
+    )
     print(f"Pr(switch) along distance at the median arsenic level ({wells.arsenic.median():g}):")
     print(table.round(3).to_string())
 

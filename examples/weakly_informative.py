@@ -58,9 +58,16 @@ def before_the_data(model: bl.LogisticModel, seed: int) -> tuple[pd.DataFrame, d
             warnings.simplefilter("always", bl.PriorWarning)
             results[label] = model.prior_predictive(prior, draws=1000, random_seed=seed)
         quantiles = results[label].quantiles((0.05, 0.5, 0.95))[results[label].classes[0]]
-        rows.append({"prior": label, "share within 0.01 of 0 or 1": results[label].share_near_certain,
-                     "p 5%": quantiles.iloc[0], "p 50%": quantiles.iloc[1], "p 95%": quantiles.iloc[2],
-                     "PriorWarning": "warns" if caught else "-"})
+        rows.append(
+            {
+                "prior": label,
+                "share within 0.01 of 0 or 1": results[label].share_near_certain,
+                "p 5%": quantiles.iloc[0],
+                "p 50%": quantiles.iloc[1],
+                "p 95%": quantiles.iloc[2],
+                "PriorWarning": "warns" if caught else "-",
+            }
+        )
     return pd.DataFrame(rows).set_index("prior"), results
 
 
@@ -70,18 +77,34 @@ def under_separation(model: bl.LogisticModel, args) -> tuple[pd.DataFrame, dict]
     for label, prior in SEPARATED.items():
         with warnings.catch_warnings(record=True):  # the table's k-hat and MCMC columns say what they would say
             warnings.simplefilter("always", bl.ConvergenceWarning)
-            made = model.fit_all(prior, random_seed=args.seed, draws=args.draws, chains=args.chains,
-                                 methods=("map", "laplace", "mcmc"), progressbar=False)
+            made = model.fit_all(
+                prior,
+                random_seed=args.seed,
+                draws=args.draws,
+                chains=args.chains,
+                methods=("map", "laplace", "mcmc"),
+                progressbar=False,
+            )
         map_fit, laplace, mcmc = made.values()
         fits[label] = mcmc
         slope = mcmc.coef_draws[..., 1, 0].ravel()
-        rows.append({"prior": label, "slope scale": map_fit.prior_scales["petal_length"],
-                     "MAP slope": map_fit.coef["petal_length"], "Laplace sd": laplace.summary().loc["petal_length", "sd"],
-                     "Laplace k-hat": laplace.diagnosis.khat, "MCMC median": np.median(slope),
-                     "MCMC 5%": np.quantile(slope, 0.05), "MCMC 95%": np.quantile(slope, 0.95),
-                     "MCMC 99%": np.quantile(slope, 0.99), "boundary (cm)": mcmc.boundary().threshold,
-                     "r_hat": mcmc.diagnosis.rows["r_hat_max"], "ess_bulk": mcmc.diagnosis.rows["ess_bulk_min"],
-                     "divergences": mcmc.diagnosis.divergences})
+        rows.append(
+            {
+                "prior": label,
+                "slope scale": map_fit.prior_scales["petal_length"],
+                "MAP slope": map_fit.coef["petal_length"],
+                "Laplace sd": laplace.summary().loc["petal_length", "sd"],
+                "Laplace k-hat": laplace.diagnosis.khat,
+                "MCMC median": np.median(slope),
+                "MCMC 5%": np.quantile(slope, 0.05),
+                "MCMC 95%": np.quantile(slope, 0.95),
+                "MCMC 99%": np.quantile(slope, 0.99),
+                "boundary (cm)": mcmc.boundary().threshold,
+                "r_hat": mcmc.diagnosis.rows["r_hat_max"],
+                "ess_bulk": mcmc.diagnosis.rows["ess_bulk_min"],
+                "divergences": mcmc.diagnosis.divergences,
+            }
+        )
     return pd.DataFrame(rows).set_index("prior"), fits
 
 
@@ -101,12 +124,23 @@ def plot_tails(fits: dict, table: pd.DataFrame):
     edges = np.geomspace(1, max(200.0, 1.05 * largest), 61)
     for label, fit in fits.items():
         slope = fit.coef_draws[..., 1, 0].ravel()
-        axis.hist(slope, bins=edges, density=True, histtype="step", linewidth=1.8, color=COLOURS[label],
-                  label=f"{label}: median {np.median(slope):.1f}, 99% quantile {np.quantile(slope, 0.99):.0f}")
+        axis.hist(
+            slope,
+            bins=edges,
+            density=True,
+            histtype="step",
+            linewidth=1.8,
+            color=COLOURS[label],
+            label=f"{label}: median {np.median(slope):.1f}, 99% quantile {np.quantile(slope, 0.99):.0f}",
+        )
         axis.axvline(table.loc[label, "MAP slope"], color=COLOURS[label], linestyle=":", linewidth=1.5)
-    axis.set(xscale="log", yscale="log", xlabel="slope of petal_length (log-odds per cm, log scale)",
-             ylabel="posterior density (log scale)",
-             title="Separated classes: the posterior tail is the prior's (dotted: MAP)")
+    axis.set(
+        xscale="log",
+        yscale="log",
+        xlabel="slope of petal_length (log-odds per cm, log scale)",
+        ylabel="posterior density (log scale)",
+        title="Separated classes: the posterior tail is the prior's (dotted: MAP)",
+    )
     axis.legend(fontsize=9, loc="upper right")
     return figure
 
@@ -126,8 +160,10 @@ def main(argv=None):
         print(f"ML refuses: {error}\n")
     table, fits = under_separation(separated, args)
     with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(f"Under separation (setosa petals <= 1.9 cm < 3.0 cm <= versicolor), autoscaled priors, MCMC "
-              f"{args.chains} x {args.draws} draws:\n{table.round(3)}")
+        print(
+            f"Under separation (setosa petals <= 1.9 cm < 3.0 cm <= versicolor), autoscaled priors, MCMC "
+            f"{args.chains} x {args.draws} draws:\n{table.round(3)}"
+        )
     figures = {"prior_predictive.png": plot_before(results), "separation_tails.png": plot_tails(fits, table)}
     write_figures(figures, args.out, "weakly-informative", args.dpi)
 

@@ -30,8 +30,15 @@ def main(argv=None):
     train, held_out = wells[~test], wells[test]
     model = bl.LogisticModel.from_formula(args.formula, train)
     prior = bl.Normal(args.sigma)
-    fits = model.fit_all(prior, random_seed=args.seed, draws=args.draws, tune=args.tune, chains=args.chains,
-                         methods=tuple(args.methods.split(",")), progressbar=False)
+    fits = model.fit_all(
+        prior,
+        random_seed=args.seed,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        methods=tuple(args.methods.split(",")),
+        progressbar=False,
+    )
     print(f"{model}\nprior: {prior}; {len(train)} training rows, {len(held_out)} held out\n")
     print(bl.compare(fits, held_out, held_out[model.response]))
     if len(model.feature_names) == 2:
@@ -41,9 +48,11 @@ def main(argv=None):
             if not isinstance(fit, bl.FailedFit):
                 print(f"\n{method}:\n{fit.boundary().summary().round(3)}")
 
-    figures = {"wells_boundary.png": bl.plot_boundary(fits),
-               "wells_coef.png": bl.plot_coef(fits),
-               "wells_calibration.png": bl.plot_calibration(fits, held_out, held_out[model.response])}
+    figures = {
+        "wells_boundary.png": bl.plot_boundary(fits),
+        "wells_coef.png": bl.plot_coef(fits),
+        "wells_calibration.png": bl.plot_calibration(fits, held_out, held_out[model.response]),
+    }
     write_figures(figures, args.out, "wells", args.dpi)
 
 

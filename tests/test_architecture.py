@@ -38,9 +38,9 @@ def test_import_contracts_hold():
 
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
 def test_code_passes_ruff(command):
-    """The package, its tests and its benchmarks are as ruff, configured in pyproject.toml, keeps them."""
+    """The package, its tests, benchmarks and examples are as ruff, configured in pyproject.toml, keeps them."""
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", *command, "bayeslogit", "tests", "benchmarks"],
+        [sys.executable, "-m", "ruff", *command, "bayeslogit", "tests", "benchmarks", "examples"],
         cwd=ROOT,
         capture_output=True,
         text=True,
