@@ -100,7 +100,7 @@ def challenger_fit():
     return model.fit_mcmc(prior, draws=1000, tune=200, chains=4, random_seed=1, **QUIET)
 
 
-@pytest.mark.parametrize(
+DENSITY_CASES = pytest.mark.parametrize(
     "case",
     [
         challenger,
@@ -123,6 +123,10 @@ def challenger_fit():
         "student-t-iris",
     ],
 )
+"""The models whose log density is checked against the objective, by PyTensor and by nutpie."""
+
+
+@DENSITY_CASES
 def test_pytensor_density_equals_the_objective(case):
     """One formula, two implementations: PyMC's log density in z minus -objective(u(z)) is a constant,
     and its gradient is -R^T grad objective(u) (chain rule through u = mean + R z)."""
@@ -144,29 +148,7 @@ def test_pytensor_density_equals_the_objective(case):
     assert np.ptp(differences) < 1e-8 * max(1.0, abs(objective.value(gaussian.mean)))
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        challenger,
-        weighted_challenger,
-        no_intercept,
-        wells,
-        iris,
-        lambda: iris("symmetric"),
-        cauchy_challenger,
-        student_t_iris,
-    ],
-    ids=[
-        "challenger",
-        "weighted",
-        "no-intercept",
-        "wells",
-        "iris-reference",
-        "iris-symmetric",
-        "cauchy",
-        "student-t-iris",
-    ],
-)
+@DENSITY_CASES
 def test_nutpie_density_is_the_objective_and_the_pymc_models(case):
     """nutpie samples WhitenedPosterior.logp: minus the objective at u = mean + R z, with the gradient of a
     central finite difference in z, mapped to the same coefficients as the PyMC model's deterministic."""

@@ -103,8 +103,8 @@ def _unproven_separation(fit) -> SeparationError:
 
 
 def laplace_parts(map_fit, draws: int, random_seed) -> tuple:
-    """Draws from ``map_fit.gaussian`` and the check of the approximation (:func:`.laplace_diagnosis`), warning
-    when it is poor or borderline.
+    """Draws from ``map_fit.gaussian`` and the check of the approximation
+    (:func:`~bayeslogit.fits.diagnostics.convergence.laplace_diagnosis`), warning when it is poor or borderline.
 
     Returns
     -------

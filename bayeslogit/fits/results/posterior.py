@@ -46,9 +46,7 @@ class PosteriorFit(FitBase):
     Attributes
     ----------
     model : FittedModel
-        The model it was made from (a :class:`~bayeslogit.LogisticModel`; for a loaded fit, a
-        :class:`~bayeslogit.fits.model_view.ModelView` of its labels), read through the interface of
-        :mod:`bayeslogit.fits.model_view`.
+        As :class:`~bayeslogit.fits.results.point.PointFit`'s.
     prior : Normal, StudentT or Cauchy
     coef_draws : ndarray of shape (n_chains, n_draws, P, M)
     fit_time : float
