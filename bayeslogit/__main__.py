@@ -1,8 +1,6 @@
 """``python -m bayeslogit``: the ``bayeslogit`` command (see :mod:`bayeslogit.surface.cli`)."""
 
-import sys
-
-from bayeslogit.surface.cli import main
+from bayeslogit.surface.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

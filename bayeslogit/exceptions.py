@@ -43,7 +43,8 @@ def _said(parts: tuple, door: str) -> str:
     for part in parts:
         if isinstance(part, Remedy):
             said = words(part) if words else f"[{part.name}]"
-            part = said[:1].upper() + said[1:] if not text or text.endswith(". ") else said
+            starts = not text or (text.endswith((". ", "? ", "! ")) and not text.endswith(("e.g. ", "i.e. ")))
+            part = said[:1].upper() + said[1:] if starts else said
         text += part
     return text
 
@@ -154,6 +155,10 @@ class ConvergenceWarning(Advised, UserWarning):
 
 class PriorWarning(Advised, UserWarning):
     """A prior implies near-certain predictions before seeing data (see ``LogisticModel.prior_predictive``)."""
+
+
+class MissingGlyphWarning(Advised, UserWarning):
+    """Names in a figure have characters that no installed font can draw; they show as boxes."""
 
 
 def warn_convergence(message: str, category: type[Warning] = ConvergenceWarning):

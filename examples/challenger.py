@@ -4,7 +4,8 @@ Challenger was launched at 31 F, colder than any of the 23 flights before it (53
 ``damaged ~ temp`` by ML, MAP, Laplace and MCMC, prints the launch-temperature threshold (where
 Pr(damage) = 0.5) with its posterior, and Pr(damage at 31 F) by method: so far below the data, their
 log-odds of damage disagree several times more than anywhere in the flights' range. It writes
-``challenger_curves.png``, the probability curves of every method from 30 to 82 F.
+``challenger_curves.png``: the probability curves of every method from 30 to 82 F, and below them each
+method's threshold with its interval (ML and MAP: the delta method's Wald interval; posteriors: the ETI).
 
 Run: ``python examples/challenger.py [--draws 1000 --chains 4 --seed 0 --out DIR]``; without ``--out`` the
 figure goes to a new temporary folder, named at the end.

@@ -5,8 +5,8 @@ Setosa is separated from the other species by its petals, so the ML estimate doe
 says why; the prior keeps the other fits finite. It prints the comparison table, the class vectors (one
 coefficient column per species, log-odds against the reference species, whose coefficients are fixed at
 zero), the posterior of every pairwise boundary, and writes ``iris_regions.png``: the regions of each fit, with
-contours where the winning species' probability reaches 0.75 and 0.95, the band where the posterior is unsure
-which species wins, and the class vectors in an inset.
+contours where the winning species' probability reaches 0.75 and 0.95, the band where the posterior draws disagree
+on which species wins, and the class vectors in a small panel beside each.
 
 Run: ``python examples/iris_softmax.py [--draws 1000 --chains 4 --seed 0 --out DIR]``; without ``--out`` the
 figure goes to a new temporary folder, named at the end.

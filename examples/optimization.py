@@ -27,7 +27,7 @@ def steps_to_reach(objectives: np.ndarray, floor: float, within: float) -> int |
 
 
 def main(argv=None):
-    parser = example_parser(__doc__, sampling=False, dpi=80)
+    parser = example_parser(__doc__, sampling=False, dpi=100)
     parser.add_argument("--formula", default="switched ~ dist100 + arsenic")
     parser.add_argument("--sigma", type=float, default=None, help="prior sd of the slopes (default: ML)")
     parser.add_argument("--max-iter", type=int, default=1000, help="step limit of each optimiser")

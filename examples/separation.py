@@ -6,8 +6,9 @@ not exist, and ``fit_ml`` says so (naming the column) instead of returning a hug
 makes the MAP and the posterior finite; how large they are is the prior's choice, not the data's. The
 script prints the ML refusal, the comparison of the fits under ``Normal(--sigma)``, and a table of the MAP
 slope and its posterior intervals (Laplace and MCMC) for each prior sd in ``--sigmas``. It writes
-``separation_prior.png`` (that table as a figure) and ``separation_curves.png`` (the fitted probability
-curves over the data).
+``separation_prior.png`` (that table as a figure; a posterior fit that fails its checks, MCMC divergences or a
+poor Laplace k-hat, hollow and annotated) and ``separation_curves.png`` (the fitted probability curves over the
+data).
 
 Run: ``python examples/separation.py [--draws 1000 --chains 4 --seed 0 --out DIR]``; without ``--out`` the
 figures go to a new temporary folder, named at the end.
@@ -17,6 +18,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import bayeslogit as bl
+from bayeslogit.plots.style import trouble_note
 
 from _common import example_parser, write_figures
 
@@ -46,25 +48,23 @@ def slope_row(fits: dict, ci_prob: float) -> dict:
     return row
 
 
-def plot_sweep(table: pd.DataFrame, ci_prob: float):
-    """The MAP slope and the posterior intervals against the prior sd, on a log scale."""
+def plot_sweep(table: pd.DataFrame, posterior: dict, ci_prob: float):
+    """The MAP slope and the posterior intervals against the prior sd, on a log scale; a posterior fit that fails
+    its checks (MCMC divergences, a poor Laplace k-hat) is drawn hollow, with what failed beside its bar."""
+    from matplotlib.lines import Line2D
+
     figure, axis = plt.subplots(figsize=(8, 5), layout="constrained")
     for method, (label, colour, marker, offset) in LOOKS.items():
         x = table.index.to_numpy() * offset
-        centre = table[(method, "estimate" if method == "map" else "mean")]
         if method == "map":
-            axis.plot(x, centre, color=colour, marker=marker, markersize=8, label=f"{label} estimate")
+            axis.plot(
+                x, table[(method, "estimate")], color=colour, marker=marker, markersize=8, label=f"{label} estimate"
+            )
             continue
-        low, high = (table[(method, name)] for name in table[method].columns if name.endswith(("_lb", "_ub")))
-        axis.errorbar(
-            x,
-            centre,
-            yerr=[centre - low, high - centre],
-            fmt=marker,
-            color=colour,
-            capsize=5,
-            label=f"{label}: posterior mean and {int(ci_prob * 100)}% ETI",
-        )
+        for i, sigma in enumerate(table.index):
+            legend = f"{label}: posterior mean and {int(ci_prob * 100)}% ETI" if i == 0 else None
+            posterior_bar(axis, table.loc[sigma, method], x[i], posterior[sigma][method], method, legend)
+    hollow = Line2D([], [], marker="o", color="0.3", markerfacecolor="white", linestyle="none")
     axis.set(
         xscale="log",
         xlabel="prior sd sigma of the slope (log scale)",
@@ -72,8 +72,42 @@ def plot_sweep(table: pd.DataFrame, ci_prob: float):
         title="Under separation the prior, not the data, sets the size of the slope",
     )
     axis.set_xticks(table.index, [f"{sigma:g}" for sigma in table.index])
-    axis.legend(loc="upper left", fontsize=9)
+    axis.margins(x=0.08, y=0.14)  # room for the notes above and below the bars
+    handles = [*axis.get_legend_handles_labels()[0], hollow]
+    labels = [*axis.get_legend_handles_labels()[1], "hollow: the fit fails its checks (what failed beside it)"]
+    axis.legend(handles, labels, loc="upper left", fontsize=9)
     return figure
+
+
+def posterior_bar(axis, row: pd.Series, x: float, fit, method: str, label: str | None):
+    """One posterior fit's mean and interval (``row``: its columns of the table) at ``x``; hollow, with its
+    :func:`trouble_note` (MCMC's above the bar, Laplace's below), where the fit fails its checks."""
+    _, colour, marker, _ = LOOKS[method]
+    low, high = (row[name] for name in row.index if name.endswith(("_lb", "_ub")))
+    note = trouble_note(fit)
+    axis.errorbar(
+        x,
+        row["mean"],
+        yerr=[[row["mean"] - low], [high - row["mean"]]],
+        fmt=marker,
+        color=colour,
+        markerfacecolor="white" if note else colour,
+        markersize=7,
+        capsize=5,
+        label=label,
+    )
+    if note:
+        above = method == "mcmc"
+        axis.annotate(
+            note.replace(", ", "\n"),
+            (x, high if above else low),
+            xytext=(0, 4 if above else -4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom" if above else "top",
+            fontsize=7.5,
+            color=colour,
+        )
 
 
 def main(argv=None):
@@ -117,7 +151,7 @@ def main(argv=None):
         )
 
     figures = {
-        "separation_prior.png": plot_sweep(table, args.ci_prob),
+        "separation_prior.png": plot_sweep(table, posterior, args.ci_prob),
         "separation_curves.png": bl.plot_boundary(fits, ci_prob=args.ci_prob, random_seed=args.seed),
     }
     write_figures(figures, args.out, "separation", args.dpi)

@@ -1,3 +1,7 @@
+import os
+import shutil
+import subprocess
+
 import matplotlib
 import numpy as np
 import pytest
@@ -17,6 +21,30 @@ def close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture
+def headless_chromium(tmp_path):
+    """``run(page, *options) -> stdout``: headless Chromium on the HTML file ``page`` with ``options`` (e.g.
+    ``--dump-dom``, ``--screenshot=FILE``), in a profile and home under ``tmp_path``; skips where Chromium is absent
+    (``.ci/run`` installs it where it can)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no chromium or chromium-browser on PATH to render the page with")
+
+    def run(page, *options) -> str:
+        done = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}"]
+            + [*options, page.resolve().as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "HOME": str(tmp_path)},
+            check=True,
+        )
+        return done.stdout
+
+    return run
 
 
 def split(frame, seed: int):

@@ -99,6 +99,37 @@ def test_every_door_has_words_for_every_remedy_the_package_names():
             assert said and "{" not in said, (door, name)
 
 
+def test_every_option_the_command_line_advises_is_one_it_has(capsys):
+    """Each remedy in the command's words names only options that ``bayeslogit compare --help`` lists (sample value
+    7), and none says that the command lacks one."""
+    from bayeslogit.surface import cli
+
+    with pytest.raises(SystemExit, match="0"):
+        cli.main(["compare", "--help"])
+    listed = re.findall(r"^  (--\S.*?)(?:\s{2,}|$)", capsys.readouterr().out, re.MULTILINE)  # the option column
+    options = {option for names in listed for option in re.findall(r"--[a-z][a-z-]*", names)}
+    assert {"--methods", "--prior", "--draws", "--tune", "--no-autoscale"} <= options
+    named = {name: re.findall(r"--[a-z][a-z-]*", advice.words("cli", Remedy(name, 7))) for name in advice.CLI}
+    assert {option for found in named.values() for option in found} >= {"--max-iter", "--target-accept"}
+    assert {name: found for name, found in named.items() if not set(found) <= options} == {}
+    assert [name for name in advice.CLI if re.search(r"has no|has none", advice.words("cli", Remedy(name, 7)))] == []
+
+
+def test_every_parameter_the_estimator_advises_is_one_it_has():
+    """Each remedy in the estimator's words names only its parameters: ``name=value`` or a snake_case name."""
+    from bayeslogit.surface.estimator import BayesLogitClassifier
+
+    parameters = set(BayesLogitClassifier().get_params())
+    said = {name: advice.words("estimator", Remedy(name, 7)) for name in advice.ESTIMATOR}
+    named = {
+        name: set(re.findall(r"\b([a-z_]+)=", text)) | set(re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", text))
+        for name, text in said.items()
+    }
+    assert named["raise_max_iter"] == {"max_iter"} and named["raise_target_accept"] == {"target_accept"}
+    assert {name: found for name, found in named.items() if not found <= parameters} == {}
+    assert [name for name, text in said.items() if re.search(r"has no|has none|bl\.", text)] == []
+
+
 def quadratic(x):
     return 0.5 * float(x @ x), x, np.eye(len(x))
 
@@ -135,7 +166,7 @@ def test_mcmc_advice_in_each_door_with_the_tails_of_the_prior():
     assert message.endswith("no mean: bl.StudentT(nu=7) has lighter tails)")
     cli = message.render("cli")
     assert "more tuning (--tune 2000) and draws" in cli and "--prior student-t --prior-nu 7 has lighter tails" in cli
-    assert "a smaller --prior-scale" in cli and "target_accept=0.95 of the Python API's fit_mcmc" in cli
+    assert "a smaller --prior-scale" in cli and "a higher target acceptance (--target-accept 0.95)" in cli
     estimator = message.render("estimator")
     assert 'prior_family="student-t", prior_nu=7 has lighter tails' in estimator
 
@@ -212,7 +243,9 @@ def run_cli(argv: list[str], capsys, monkeypatch) -> tuple[str, str, dict]:
     from bayeslogit.surface import cli, report
 
     drawn, render = {}, report.render_report
-    monkeypatch.setattr(report, "render_report", lambda inputs: drawn.update(inputs.fits) or render(inputs))
+    monkeypatch.setattr(
+        report, "render_report", lambda inputs, **options: drawn.update(inputs.fits) or render(inputs, **options)
+    )
     try:
         cli.main(["compare", *argv, "--test-size", "0"])
     except SystemExit:
@@ -231,12 +264,13 @@ def run_cli(argv: list[str], capsys, monkeypatch) -> tuple[str, str, dict]:
 )
 def test_the_command_its_table_report_and_plots_say_its_words(tmp_path, capsys, monkeypatch, columns, formula, advised):
     """ML fails (separation; a constant column): stderr, the printed table, report.html and the plots' footnote
-    say what to run, never what to call."""
+    say what to run, never what to call. (An autoscaled prior cannot scale a constant column, so that MAP fits
+    without autoscaling.)"""
     from bayeslogit.plots.style import failure_note
 
     pd.DataFrame(columns).to_csv(tmp_path / "data.csv", index=False)
     argv = [str(tmp_path / "data.csv"), "--formula", formula, "--methods", "ml,map", "--out", str(tmp_path)]
-    stdout, stderr, drawn = run_cli(argv, capsys, monkeypatch)
+    stdout, stderr, drawn = run_cli([*argv, "--no-autoscale"], capsys, monkeypatch)
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     note = failure_note({"ml": drawn["ml"]})
     for said in (stderr, stdout, page, note):
@@ -244,7 +278,8 @@ def test_the_command_its_table_report_and_plots_say_its_words(tmp_path, capsys, 
 
 
 def test_the_command_says_its_autoscale_flag(tmp_path, capsys, monkeypatch):
-    """A constant column under --autoscale: every fit fails, and stderr says which flags to change."""
+    """A constant column under the autoscaled prior (the default, --autoscale): every fit fails, and stderr says
+    which flags to change."""
     pd.DataFrame({"y": np.arange(30) % 3 == 0, "z": np.arange(30.0) % 7, "c": 1.0}).to_csv(tmp_path / "c.csv")
     argv = [str(tmp_path / "c.csv"), "--formula", "y ~ z + c", "--methods", "ml,map", "--autoscale"]
     stdout, stderr, drawn = run_cli(argv, capsys, monkeypatch)

@@ -6,7 +6,6 @@ import io
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 from importlib import import_module
@@ -104,14 +103,28 @@ def test_published_ml_coefficients_of_the_bundled_wells_data():
     assert rows["dist100"][0] == "-0.8966" and rows["arsenic"][0] == "0.4608"
 
 
-def test_progress_goes_to_stderr_one_line_per_fit_start_and_end(hostile_run):
+def test_progress_goes_to_stderr_one_line_per_step_start_and_end(hostile_run):
     _, _, stderr, out = hostile_run
     lines = stderr.splitlines()
     assert all(line.startswith("bayeslogit: ") for line in lines)  # nothing from the sampler, e.g. its variables
     started = [line.split()[1].rstrip(":") for line in lines if line.endswith("fitting ...")]
     ended = [line.split()[1].rstrip(":") for line in lines if re.match(r"bayeslogit: \w+: done in [\d.]+ s$", line)]
-    assert started == METHODS and ended == METHODS
+    assert started == METHODS and ended == [*METHODS, "comparison", "report"]
+    assert lines.index("bayeslogit: comparing the fits (held-out metrics, LOO) ...") > lines.index(
+        "bayeslogit: mcmc: fitting ..."
+    )
     assert lines[-1] == f"bayeslogit: report written to {out / 'report.html'}"
+
+
+def test_no_message_of_the_python_api_reaches_the_command(hostile_run, page):
+    """Every fit, the comparison and the report, with warnings (ESS of 2 x 100 draws): what they say names the
+    command's options, never a call of the Python API (the messages that only the Python API raises included)."""
+    from test_advice import PYTHON_API_ONLY, PYTHON_WORDS
+
+    _, stdout, stderr, _ = hostile_run
+    said = [stdout, stderr, BASE64_IMAGE.sub("", page)]
+    assert "--" in stderr and not any(PYTHON_WORDS.search(text) for text in said)
+    assert not any(known in text for text in said for knowns in PYTHON_API_ONLY.values() for known in knowns)
 
 
 def test_report_is_one_self_contained_file(hostile_run, page):
@@ -275,8 +288,15 @@ def test_help_explains_every_option_with_examples():
         "--formula",
         "--sep",
         "--encoding",
-        "--drop-missing",
+        "--missing",
+        "--prior",
         "--prior-scale",
+        "--prior-nu",
+        "--no-autoscale",
+        "--reference",
+        "--max-iter",
+        "--target-accept",
+        "--features",
         "--intercept-scale",
         "--methods",
         "--draws",
@@ -287,7 +307,7 @@ def test_help_explains_every_option_with_examples():
         "--out",
     ]
     assert status == 0
-    assert all(option in stdout for option in options)
+    assert all(option in stdout for option in options) and "--drop-missing" not in stdout  # a former name
     assert 'bayeslogit compare wells --formula "switched ~ dist100 + arsenic" --out wells-report' in stdout
     assert "Exit status: 0 done, 1 input that cannot be used, 2 a malformed command line, 70 a bug" in stdout
     status, stdout, _ = run_command(["--help"])
@@ -308,29 +328,11 @@ def test_the_package_runs_with_python_dash_m():
     )
 
 
-def test_the_report_renders_in_a_headless_browser(hostile_run, tmp_path):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("no chromium or chromium-browser on PATH to render the report with")
+def test_the_report_renders_in_a_headless_browser(hostile_run, tmp_path, headless_chromium):
     from PIL import Image
 
     screenshot = tmp_path / "report.png"
-    subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={screenshot}",
-            "--window-size=1200,3000",
-            (hostile_run[3] / "report.html").resolve().as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        env={**os.environ, "HOME": str(tmp_path)},
-        check=True,
-    )
+    headless_chromium((hostile_run[3] / "report.html"), f"--screenshot={screenshot}", "--window-size=1200,3000")
     grey = np.asarray(Image.open(screenshot).convert("L"))
     assert grey.shape == (3000, 1200)
     # text, tables and three plots darken far more than 5% of the page; a blank page darkens none of it

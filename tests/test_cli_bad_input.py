@@ -103,12 +103,12 @@ def test_missing_values_are_counted_by_column_and_can_be_left_out(tmp_path):
     argv = ["compare", str(tmp_path / "data.csv"), "--formula", "y ~ x", *CHEAP, "--test-size", "0"]
     line = refused(argv, tmp_path / "out")
     assert line == (
-        "bayeslogit: error: 2 of 40 rows have missing values in the columns the formula reads ('x': 2; the "
-        "first in data row 4); fill them in, or pass --drop-missing to leave those rows out"
+        "bayeslogit: error: 2 of 40 rows of data.csv have missing values in the columns the formula reads ('x': 2; "
+        "the first in data row 4); fill them in, or pass --missing drop to leave those rows out"
     )
-    status, stdout, stderr = run_command([*argv, "--drop-missing"])
+    status, stdout, stderr = run_command([*argv, "--missing", "drop"])
     assert status == 0 and "in-sample (38 rows)" in stdout
-    assert "bayeslogit: warning (data): 2 of 40 rows have missing values" in stderr
+    assert "bayeslogit: warning (data): 2 of 40 rows of data.csv have missing values" in stderr
 
 
 def test_a_level_seen_only_in_held_out_rows_names_the_column_and_the_fix(tmp_path):
@@ -386,7 +386,7 @@ def test_any_csv_file_gives_finite_estimates_or_one_line(tmp_path, example, sep,
             "ml,map",
             "--test-size",
             test_size,
-            *(["--drop-missing"] * drop),
+            *(["--missing", "drop"] * drop),
         ]
     )
     lines = stderr.splitlines()

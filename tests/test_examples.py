@@ -10,8 +10,12 @@ import runpy
 import sys
 import warnings
 from pathlib import Path
+from statistics import NormalDist
 
+import numpy as np
 import pytest
+import statsmodels.api as sm
+from PIL import Image
 
 import bayeslogit as bl
 
@@ -112,6 +116,15 @@ def test_challenger_prints_the_threshold_and_the_probability_at_31_f(tmp_path, m
     assert probability["mcmc"] < probability["ml"]  # averaging over the slope's uncertainty pulls it from 1
     ml_threshold = section(printed, "ml:")[2].split()
     assert ml_threshold[0] == "threshold" and float(ml_threshold[1]) == pytest.approx(15.0429 / 0.2322, abs=0.02)
+    # its delta-method SE and 89% Wald interval (the figure's error bar), from statsmodels' estimate and covariance
+    flights = bl.datasets.load_challenger()
+    reference = sm.Logit(flights["damaged"], sm.add_constant(flights["temp"])).fit(disp=0, tol=1e-12)
+    (b0, b1), cov = reference.params.to_numpy(), reference.cov_params().to_numpy()
+    gradient = np.array([-1 / b1, b0 / b1**2])  # of the threshold -b0 / b1
+    se = math.sqrt(gradient @ cov @ gradient)
+    half = NormalDist().inv_cdf(0.945) * se
+    expected = [-b0 / b1, se, -b0 / b1 - half, -b0 / b1 + half]
+    assert [float(v) for v in ml_threshold[1:]] == pytest.approx(expected, abs=0.0051)  # printed to 2 decimals
     assert "log-odds of damage differ most at 30 F" in printed  # the furthest below the flights' 53 to 81 F
     assert_figures(tmp_path, ["challenger_curves.png"], printed)
 
@@ -168,7 +181,8 @@ def test_optimization_counts_the_steps_of_each_optimiser(tmp_path, monkeypatch, 
     assert steps["newton"] <= 10 and steps["gradient_descent"] == 200
     assert "gradient_descent: Steepest descent" in printed  # its ConvergenceWarning, shown as text
     assert printed.rstrip().splitlines()[-1] == f"animation in {tmp_path}: optimization.gif (6 frames)"
-    assert (tmp_path / "optimization.gif").stat().st_size > 10_000
+    with Image.open(tmp_path / "optimization.gif") as gif:
+        assert (gif.n_frames, gif.size) == (6, (1280, 680))  # wide enough for a lecture hall's projector
 
 
 def test_spline_boundary_compares_the_curve_with_the_line_and_draws_it(tmp_path, monkeypatch, capsys):

@@ -18,6 +18,7 @@ from scipy.special import expit
 import bayeslogit as bl
 from bayeslogit.fits.statistics.calibration import calibration_bins
 from bayeslogit.plots import animate_optimization, plot_boundary, plot_calibration, plot_coef
+from bayeslogit.plots.style import trouble_note
 from bayeslogit.surface.compare import compare
 
 PRIOR = bl.Normal(2.5)
@@ -69,7 +70,7 @@ def points_of(ax) -> dict:
 def test_wells_lines_bands_and_surface(wells_fits):
     fig = plot_boundary(wells_fits, ci_prob=0.94, ci_kind="hdi")
     main, sd_panel = fig.axes[:2]
-    assert (main.get_xlabel(), main.get_ylabel()) == ("dist100", "arsenic")
+    assert (main.get_xlabel(), main.get_ylabel()) == ("dist100 (100 m)", "arsenic (100 µg/L)")  # the data's units
     assert main.get_title() == "Where each method puts Pr(switched = 1) = 0.5"
     for method in ("ml", "map"):
         (line,) = by_gid(main, f"{method}-boundary")
@@ -88,10 +89,10 @@ def test_wells_lines_bands_and_surface(wells_fits):
     # Draw lines are thin and of their own colour, apart from the MCMC band's.
     assert {line.get_linewidth() for line in draws} == {0.5}
     assert {line.get_color() for line in draws} == {"#882255"}
-    for method in ("laplace", "mcmc"):  # both bands filled, translucent
+    for method in ("laplace", "mcmc"):  # both bands filled, light, with an edge in the method's full colour
         (band,) = by_gid(main, f"{method}-band")
         assert isinstance(band, PolyCollection)
-        assert band.get_facecolor()[0][3] == pytest.approx(0.25)
+        assert band.get_facecolor()[0][3] == pytest.approx(0.15) and band.get_edgecolor()[0][3] == 1.0
     # Uncertainty grows away from the data: the MCMC band is wider at the right edge than at the data's mean.
     vertices = by_gid(main, "mcmc-band")[0].get_paths()[0].vertices
     x_mean = wells_fits["mcmc"].model.data.X[:, 0].mean()
@@ -106,10 +107,11 @@ def test_wells_lines_bands_and_surface(wells_fits):
     (ml_line,), (map_line,) = by_gid(main, "ml-boundary"), by_gid(main, "map-boundary")
     assert half.get_zorder() > map_line.get_zorder() > ml_line.get_zorder() > draws[0].get_zorder() > 2
     assert ml_line.get_linewidth() > map_line.get_linewidth()  # ML shows around MAP where they coincide
-    # 2,265 rows in small translucent points, the classes interleaved in 12 batches each.
+    # 2,265 rows in small translucent points, the classes interleaved in 12 batches each, above the bands.
     batches = [c for c in main.collections if (c.get_gid() or "").startswith("points-")]
     assert len(batches) == 24 and [c.get_gid() for c in batches[:4]] == ["points-0", "points-1"] * 2
-    assert {c.get_alpha() for c in batches} == {0.45} and {c.get_sizes()[0] for c in batches} == {9}
+    assert {c.get_alpha() for c in batches} == {0.55} and {c.get_sizes()[0] for c in batches} == {9}
+    assert min(c.get_zorder() for c in batches) > max(c.get_zorder() for c in draws + by_gid(main, "mcmc-band"))
     drawn = points_of(main)
     assert sum(len(v) for v in drawn.values()) == len(wells_fits["ml"].model.data.y)
     assert set(legend_texts(main.get_legend())) == {
@@ -122,7 +124,7 @@ def test_wells_lines_bands_and_surface(wells_fits):
         "MCMC boundary of 20 posterior draws",
         "posterior mean Pr(switched = 1) (MCMC) = 0.5",
     }
-    assert sd_panel.get_title() == "Posterior uncertainty of Pr(switched = 1) (MCMC)"
+    assert sd_panel.get_title() == "Posterior uncertainty of Pr(switched = 1): MCMC"
     assert len(contour_sets(sd_panel, [0.5])) == 1
 
 
@@ -131,7 +133,7 @@ def test_iris_regions_contours_band_and_class_vectors(iris_fits):
     panels = fig.axes[:2]
     assert [p.get_title() for p in panels] == [
         "MAP: most probable class (probabilities)",
-        "Laplace: most probable class (posterior mean probabilities)",
+        f"Laplace ({trouble_note(iris_fits['laplace'])}): most probable class (posterior mean probabilities)",
     ]
     map_fit = iris_fits["map"]
     for panel, method in zip(panels, ("map", "laplace")):
@@ -167,9 +169,10 @@ def test_iris_regions_contours_band_and_class_vectors(iris_fits):
     }
     assert len(fig.axes) == 2  # no colour bar
     assert "ML not shown: SeparationError: maximum likelihood does not exist" in fig.get_supxlabel()
-    assert "Band: where no class is the most probable one in at least 0.95 of the posterior draws." in (
-        fig.get_supxlabel().replace("\n", " ")
-    )
+    assert (  # at ci_prob 0.9, a class is the most probable one in at least (1 + 0.9) / 2 of the draws
+        "Grey band (90%): where fewer than 95.0% of the posterior draws agree on the most probable class; outside "
+        "it, at least 95.0% of them agree."
+    ) in " ".join(fig.get_supxlabel().split())
 
 
 def strip_numbers(strip) -> list[str]:
@@ -181,7 +184,7 @@ def strip_numbers(strip) -> list[str]:
 def test_challenger_curves_threshold_strip_and_range(challenger_fits):
     fig = plot_boundary(challenger_fits, ci_prob=0.94, ci_kind="hdi", ranges={"temp": (30, 82)})
     ax, strip = fig.axes[:2]
-    assert (strip.get_xlabel(), ax.get_ylabel()) == ("temp", "Pr(damaged = 1)")
+    assert (strip.get_xlabel(), ax.get_ylabel()) == ("temp (°F)", "Pr(damaged = 1)")
     assert ax.get_xlim() == strip.get_xlim() == (30, 82)  # the curves reach the 31 F of the launch
     for method in ("ml", "map"):
         c0, c1 = challenger_fits[method].params[:, 0]
@@ -192,9 +195,10 @@ def test_challenger_curves_threshold_strip_and_range(challenger_fits):
         (threshold,) = by_gid(strip, f"{method}-threshold")
         assert threshold.get_xdata()[0] == pytest.approx(-c0 / c1, rel=1e-12)
     row = challenger_fits["laplace"].boundary().summary(ci_prob=0.94, ci_kind="hdi").loc["threshold"]
-    ml, map_ = (challenger_fits[m].boundary().estimate["threshold"] for m in ("ml", "map"))
     laplace = f"median {row['median']:.4g}, 94% HDI [{row['hdi94_lb']:.4g}, {row['hdi94_ub']:.4g}]"
-    assert strip_numbers(strip) == [f"{ml:.4g}", f"{map_:.4g}", laplace]
+    points = [challenger_fits[m].boundary().summary(ci_prob=0.94).loc["threshold"] for m in ("ml", "map")]
+    wald = [f"{p['estimate']:.4g}, 94% Wald interval [{p['wald94_lb']:.4g}, {p['wald94_ub']:.4g}]" for p in points]
+    assert strip_numbers(strip) == [*wald, laplace]  # point fits with their delta-method interval
     assert [t.get_text() for t in strip.get_yticklabels()] == ["ML", "MAP", "Laplace"]
     (legend,) = fig.legends  # compact, above the panels, clear of the data
     assert legend._ncols == 4 and len(legend_texts(legend)) == 6 and ax.get_legend() is None
@@ -215,20 +219,6 @@ def test_without_an_intercept_every_threshold_is_at_zero(rng):
     assert ax.get_ylabel() == "Pr(y = True)"
 
 
-def test_more_features_are_held_at_their_means():
-    data = bl.datasets.load_wells()
-    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic + educ", data)
-    fit = model.fit_ml()
-    with pytest.raises(ValueError, match=r"pick 1 or 2 to plot with features=\[...\]"):
-        plot_boundary(fit)
-    fig = plot_boundary(fit, features=["dist100", "arsenic"])
-    c0, c1, c2, c3 = fit.params[:, 0]
-    (line,) = by_gid(fig.axes[0], "ml-boundary")
-    x, y = line.get_data()
-    np.testing.assert_allclose(y, -(c0 + c3 * data["educ"].mean() + c1 * x) / c2, rtol=1e-12)
-    assert f"Other features held at their means: educ = {data['educ'].mean():.3g}." in fig.get_supxlabel()
-
-
 @pytest.fixture(scope="module")
 def spline_fits():
     """Wells with a spline in distance and log arsenic: a curved boundary in the data's own variables."""
@@ -246,13 +236,10 @@ def test_data_columns_draw_curved_boundaries_through_the_formula(spline_fits):
         fits, X=data, features=["dist100", "arsenic"], ranges={"dist100": (0.5, 3)}, ci_prob=0.9, grid_size=80
     )
     main = fig.axes[0]
-    assert (main.get_xlabel(), main.get_ylabel()) == ("dist100", "arsenic")
+    assert (main.get_xlabel(), main.get_ylabel()) == ("dist100 (100 m)", "arsenic (100 µg/L)")
     assert main.get_xlim() == (0.5, 3)
     educ = data["educ"].mean()
-    assert (
-        f"Other variables held at their mean (numeric) or most frequent level: educ = {educ:.3g}."
-        in fig.get_supxlabel()
-    )
+    assert f"Other predictors held fixed: educ at its mean {educ:.3g} yr." in fig.get_supxlabel()
     for method in ("ml", "map"):  # each point on a fit's contour has Pr = 0.5 through the formula
         (contour,) = by_gid(main, f"{method}-boundary")
         points = np.concatenate([path.vertices for path in contour.get_paths()])
@@ -338,7 +325,7 @@ def test_plane_misuse_is_explained(spline_fits, wells_fits):
 
 def test_coefficient_forest_shows_estimates_and_two_intervals(wells_fits):
     fig = plot_coef(wells_fits, ci_prob=0.94, ci_kind="hdi")
-    labels = ["Intercept", "dist100", "arsenic"]
+    labels = ["Intercept", "dist100 (per 100 m)", "arsenic (per 100 µg/L)"]  # a slope is per unit of its column
     assert [ax.get_title(loc="left") for ax in fig.axes[:3]] == labels
     ml, mcmc = wells_fits["ml"], wells_fits["mcmc"]
     for j, ax in enumerate(fig.axes[:3]):
@@ -373,39 +360,49 @@ def test_coefficient_forest_shows_estimates_and_two_intervals(wells_fits):
 def test_multiclass_coefficients_name_the_reference_class(iris_fits):
     fig = plot_coef(iris_fits)
     assert fig.axes[1].get_title(loc="left") == (
-        "petal_length[versicolor]: log-odds of versicolor against setosa (reference)"
+        "petal_length[versicolor] (per cm): log-odds of versicolor against setosa (reference)"
     )
     assert fig.axes[5].get_title(loc="left") == (
-        "petal_width[virginica]: log-odds of virginica against setosa (reference)"
+        "petal_width[virginica] (per cm): log-odds of virginica against setosa (reference)"
     )
 
 
 def test_reliability_diagram_matches_the_bins_and_compare(wells_fits):
     fig = plot_calibration(wells_fits, ci_prob=0.9)
     diagram = fig.axes[0]
-    table = compare({m: wells_fits[m] for m in ("ml", "map")})
+    table = compare(wells_fits)
     model = wells_fits["ml"].model
-    for method in ("ml", "map"):
-        (line,) = by_gid(diagram, f"{method}-reliability")
-        bins = calibration_bins(wells_fits[method].predict_proba(), model.data.y)
-        np.testing.assert_allclose(line.get_xdata(), bins["confidence"], rtol=1e-12)
-        np.testing.assert_allclose(line.get_ydata(), bins["frequency"], rtol=1e-12)
-        assert not line.get_clip_on()
-        label = f"{method.upper()} (ECE {table.loc[('in-sample', 'ece'), method]:.3f})"
-        assert label in legend_texts(diagram.get_legend())
-        # Jeffreys intervals: the 5% and 95% quantiles of Beta(s + 1/2, n - s + 1/2) for s hits in n rows.
-        (bars,) = [c for c in diagram.collections if c.get_gid() == f"{method}-interval"]
-        hits, rows = bins["frequency"] * bins["weight"], bins["weight"]
-        ends = np.array([segment[:, 1] for segment in bars.get_segments()])
-        low = np.where(hits > 0, stats.beta.ppf(0.05, hits + 0.5, rows - hits + 0.5), 0)
-        np.testing.assert_allclose(ends[:, 0], low, rtol=1e-9)
-        np.testing.assert_allclose(ends[:, 1], stats.beta.ppf(0.95, hits + 0.5, rows - hits + 0.5), rtol=1e-9)
-        sparse = by_gid(diagram, f"{method}-sparse")[0]  # hollow markers on bins of fewer than 10 rows
-        np.testing.assert_array_equal(sparse.get_xdata(), bins["confidence"][rows < 10])
+    bins = {m: calibration_bins(fit.predict_proba(), model.data.y) for m, fit in wells_fits.items()}
+    kept = {m: b[b["weight"] >= 20] for m, b in bins.items()}  # bins of fewer than 20 rows are left out
+    # ML and MAP (Normal(2.5) on 2,265 rows) agree to within 0.005 in every bin: one curve, one legend entry.
+    np.testing.assert_allclose(kept["map"].iloc[:, :2], kept["ml"].iloc[:, :2], atol=0.005, rtol=0)
+    (line,) = by_gid(diagram, "ml+map-reliability")
+    np.testing.assert_allclose(line.get_xdata(), kept["ml"]["confidence"], rtol=1e-12)
+    np.testing.assert_allclose(line.get_ydata(), kept["ml"]["frequency"], rtol=1e-12)
+    assert not line.get_clip_on()
+    ece = {m: f"{table.loc[('in-sample', 'ece'), m]:.3f}" for m in wells_fits}
+    assert ece["ml"] == ece["map"]
+    assert line.get_label() == f"ML = MAP (ECE {ece['ml']})"
+    groups = [a.get_gid().removesuffix("-reliability").split("+") for a in diagram.lines if a.get_gid()]
+    assert sorted(m for group in groups for m in group) == sorted(wells_fits)  # each method on one curve
+    # Jeffreys intervals: the 5% and 95% quantiles of Beta(s + 1/2, n - s + 1/2) for s hits in n rows.
+    (bars,) = [c for c in diagram.collections if c.get_gid() == "ml+map-interval"]
+    hits, rows = kept["ml"]["frequency"] * kept["ml"]["weight"], kept["ml"]["weight"]
+    ends = np.array([segment[:, 1] for segment in bars.get_segments()])
+    np.testing.assert_allclose(ends[:, 0], stats.beta.ppf(0.05, hits + 0.5, rows - hits + 0.5), rtol=1e-9)
+    np.testing.assert_allclose(ends[:, 1], stats.beta.ppf(0.95, hits + 0.5, rows - hits + 0.5), rtol=1e-9)
+    counts = by_gid(fig.axes[1], "ml+map-counts")  # every non-empty bin's rows, the sparse ones too
+    assert [bar.get_height() for bar in counts] == list(bins["ml"]["weight"])
     assert diagram.get_xlim() == diagram.get_ylim() == (-0.03, 1.03)  # markers at 0 and 1 are not cut
     assert diagram.get_title() == f"Reliability diagram (in-sample, {len(model.data.y)} rows)"
     assert diagram.get_xlabel() == "predicted Pr(switched = 1)"
-    assert fig.get_supxlabel().startswith("Bars: 90% Jeffreys intervals of each bin's frequency.")
+    assert diagram.get_legend() is None and len(fig.legends) == 1  # above the panels, off the data
+    sparse = bins["ml"][bins["ml"]["weight"] < 20]
+    assert fig.get_supxlabel().replace("\n", " ") == (
+        "Bars: 90% Jeffreys intervals of each bin's frequency. Left out of the curves: "
+        f"{len(sparse)} bins of fewer than 20 rows ({sparse['weight'].sum():.0f} rows in all), whose frequency says "
+        "little; the counts show them."
+    )
 
 
 def test_multiclass_confidence_axis_starts_at_one_over_k(iris_fits):
@@ -450,6 +447,13 @@ def test_animation_reports_non_convergence_instead_of_warning(tmp_path):
     assert not [w for w in caught if issubclass(w.category, bl.ConvergenceWarning)]
     assert result.messages["gradient_descent"].startswith("Steepest descent did not converge in 200 iterations")
     assert result.messages["newton"] is None
+    objectives = [iteration.objective for iteration in result.iterations["gradient_descent"]]
+    assert objectives[-1] - result.results["newton"].value > 1  # far from the minimum, and still falling:
+    assert result.outcomes == {
+        "gradient_descent": f"stopped at the 200-step limit, still falling ({objectives[-2] - objectives[-1]:.1e} in "
+        "its last step)",
+        "newton": "converged in 6 steps",
+    }
     with pytest.raises(ValueError, match=r"`path` must end in .gif or .mp4; got 'x.png'"):
         animate_optimization(model, path=tmp_path / "x.png")
     with pytest.raises(

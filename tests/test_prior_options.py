@@ -21,10 +21,10 @@ FORMULA = "switched ~ dist100 + arsenic"
             ["--prior", "student-t", "--prior-nu", "4", "--prior-scale", "1", "--no-autoscale"],
             bl.StudentT(4, 1.0, autoscale=False),
         ),
-        (["--prior-scale", "1", "--autoscale"], bl.Normal(1.0, autoscale=True)),
-        ([], bl.Normal(2.5)),
+        (["--prior-scale", "1", "--no-autoscale"], bl.Normal(1.0)),
+        ([], bl.Normal(2.5, autoscale=True)),
     ],
-    ids=["cauchy", "student-t", "normal-autoscaled", "default"],
+    ids=["cauchy", "student-t", "normal-not-autoscaled", "default"],
 )
 def test_the_command_fits_under_the_prior_it_is_given(monkeypatch, options, prior):
     argv = ["compare", "wells", "--formula", FORMULA, "--methods", "map", "--test-size", "0", *options]
@@ -83,7 +83,7 @@ def test_the_estimator_names_a_bad_prior(wells_arrays):
         ValueError,
         match=re.escape(
             "BayesLogitClassifier(prior_family='horseshoe', prior_scale=2.5, "
-            "intercept_scale=None, prior_nu=7.0, autoscale=None) is not a valid "
+            "intercept_scale=None, prior_nu=7.0, autoscale=True) is not a valid "
             "prior (unknown prior 'horseshoe'; choose one of ['normal', "
             "'student-t', 'cauchy'])"
         ),
@@ -94,7 +94,7 @@ def test_the_estimator_names_a_bad_prior(wells_arrays):
 def test_the_former_option_names_still_set_the_scales_with_a_deprecation_note(monkeypatch):
     argv = ["compare", "wells", "--formula", FORMULA, "--methods", "map", "--test-size", "0"]
     status, _, stderr, fits = run_command([*argv, "--prior-sigma", "1", "--intercept-sigma", "10"], monkeypatch)
-    assert status == 0 and fits["map"].prior == bl.Normal(1.0, intercept_scale=10.0)
+    assert status == 0 and fits["map"].prior == bl.Normal(1.0, intercept_scale=10.0, autoscale=True)
     for former, current in (("--prior-sigma", "--prior-scale"), ("--intercept-sigma", "--intercept-scale")):
         note = f"bayeslogit: warning: {former} is deprecated and will be removed in a future release; use {current}\n"
         assert stderr.count(note) == 1
@@ -117,7 +117,7 @@ def test_the_estimators_former_scale_names_still_set_the_prior_with_a_future_war
         for former, current in (("prior_sigma", "prior_scale"), ("intercept_sigma", "intercept_scale"))
     ]
     assert all(warning.filename == __file__ for warning in record)  # at the caller of fit
-    assert estimator.fit_.prior == bl.Normal(0.5, intercept_scale=3.0)
+    assert estimator.fit_.prior == bl.Normal(0.5, intercept_scale=3.0, autoscale=True)
     assert BayesLogitClassifier().get_params()["prior_sigma"] == "deprecated"
     with pytest.warns(FutureWarning), pytest.raises(bl.OptionError, match="give prior_scale only"):
         BayesLogitClassifier(prior_scale=1.0, prior_sigma=1.0).fit(X, y)

@@ -63,7 +63,7 @@ def test_ml_fails_scikit_learns_checks_only_where_maximum_likelihood_does_not_ex
 def test_map_coefficients_are_the_models(wells):
     X, y = wells
     clf = BayesLogitClassifier(prior_scale=0.5, intercept_scale=3.0).fit(X, y)
-    fit = bl.LogisticModel(X, y).fit_map(bl.Normal(0.5, intercept_scale=3.0))
+    fit = bl.LogisticModel(X, y).fit_map(bl.Normal(0.5, intercept_scale=3.0, autoscale=True))
     assert clf.coef_.shape == (1, 4) and clf.intercept_.shape == (1,)
     np.testing.assert_allclose(clf.coef_[0], fit.coef[FEATURES], rtol=0, atol=1e-10)
     np.testing.assert_allclose(clf.intercept_, fit.coef["Intercept"], rtol=0, atol=1e-10)
@@ -102,7 +102,7 @@ def test_ml_multiclass_row_differences_equal_scikit_learns(rng):
 
 def test_without_an_intercept(wells):
     X, y = wells
-    clf = BayesLogitClassifier(fit_intercept=False).fit(X, y)
+    clf = BayesLogitClassifier(fit_intercept=False, autoscale=False).fit(X, y)
     fit = bl.LogisticModel(X, y, intercept=False).fit_map(bl.Normal(2.5))
     np.testing.assert_array_equal(clf.intercept_, [0.0])
     np.testing.assert_allclose(clf.coef_[0], fit.coef, rtol=0, atol=1e-10)
@@ -111,7 +111,7 @@ def test_without_an_intercept(wells):
 
 def test_multiclass_coefficients_have_a_zero_reference_row(iris):
     X, y = iris
-    clf = BayesLogitClassifier(prior_scale=1.0).fit(X, y)
+    clf = BayesLogitClassifier(prior_scale=1.0, autoscale=False).fit(X, y)
     fit = bl.LogisticModel(X, y).fit_map(bl.Normal(1.0))
     assert clf.classes_.tolist() == ["setosa", "versicolor", "virginica"]
     assert clf.coef_.shape == (3, 4) and clf.intercept_.shape == (3,)
@@ -127,7 +127,7 @@ def test_multiclass_coefficients_have_a_zero_reference_row(iris):
 def test_laplace_predicts_the_posterior_predictive(wells):
     X, y = wells
     clf = BayesLogitClassifier(method="laplace", draws=500, random_state=1).fit(X, y)
-    fit = bl.LogisticModel(X, y).fit_laplace(bl.Normal(2.5), draws=500, random_seed=1)
+    fit = bl.LogisticModel(X, y).fit_laplace(bl.Normal(2.5, autoscale=True), draws=500, random_seed=1)
     np.testing.assert_allclose(clf.coef_[0], fit.map_fit.coef[FEATURES], rtol=0, atol=1e-10)  # the mean is the MAP
     np.testing.assert_allclose(clf.predict_proba(X), fit.predict_proba(X), rtol=1e-12)
     p = clf.predict_proba(X)[:, 1]
@@ -142,7 +142,7 @@ def test_mcmc_with_few_draws(wells):
         clf.fit(X, y)
     assert clf.fit_.coef_draws.shape == (2, 100, 5, 1)
     np.testing.assert_allclose(clf.coef_[0], clf.fit_.coef_draws[..., 1:, 0].mean(axis=(0, 1)), rtol=1e-12)
-    map_fit = bl.LogisticModel(X, y).fit_map(bl.Normal(2.5))
+    map_fit = bl.LogisticModel(X, y).fit_map(bl.Normal(2.5, autoscale=True))
     assert np.all(np.abs(clf.coef_[0] - map_fit.coef[FEATURES]) < 0.3 * map_fit.se[FEATURES])
 
 
@@ -152,11 +152,14 @@ def test_grid_search_picks_a_prior_scale_and_refits(wells):
     rows = np.random.default_rng(0).choice(len(wells[1]), 60, replace=False)
     X, y = wells[0].iloc[rows], wells[1].iloc[rows]
     grid = GridSearchCV(
-        BayesLogitClassifier(), {"prior_scale": [0.01, 0.3, 100.0]}, scoring="neg_log_loss", cv=StratifiedKFold(3)
+        BayesLogitClassifier(autoscale=False),
+        {"prior_scale": [0.01, 0.3, 100.0]},
+        scoring="neg_log_loss",
+        cv=StratifiedKFold(3),
     ).fit(X, y)
     np.testing.assert_allclose(grid.cv_results_["mean_test_score"], [-0.667, -0.6116, -0.7203], atol=5e-4)
     assert grid.best_params_ == {"prior_scale": 0.3}
-    refit = BayesLogitClassifier(prior_scale=0.3).fit(X, y)
+    refit = BayesLogitClassifier(prior_scale=0.3, autoscale=False).fit(X, y)
     np.testing.assert_allclose(grid.best_estimator_.coef_, refit.coef_, rtol=0, atol=1e-12)
 
 
@@ -164,7 +167,11 @@ def test_cross_val_score_in_a_pipeline_equals_a_hand_loop(wells):
     X, y = wells[0].to_numpy(), wells[1].to_numpy()
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     scores = cross_val_score(
-        make_pipeline(StandardScaler(), BayesLogitClassifier(prior_scale=1.0)), X, y, cv=cv, scoring="neg_log_loss"
+        make_pipeline(StandardScaler(), BayesLogitClassifier(prior_scale=1.0, autoscale=False)),
+        X,
+        y,
+        cv=cv,
+        scoring="neg_log_loss",
     )
     by_hand = []
     for train, test in cv.split(X, y):
@@ -182,7 +189,7 @@ def test_cross_val_score_in_a_pipeline_equals_a_hand_loop(wells):
         (
             {"prior_scale": -1.0},
             ValueError,
-            "prior_scale=-1.0, intercept_scale=None, prior_nu=7.0, autoscale=None) is not a valid prior",
+            "prior_scale=-1.0, intercept_scale=None, prior_nu=7.0, autoscale=True) is not a valid prior",
         ),
         ({"method": "laplace", "draws": 0}, ValueError, "`draws` must be an integer >= 1; got 0"),
     ],
@@ -193,12 +200,64 @@ def test_bad_parameters_are_named_when_fitting(wells, params, error, match):
         BayesLogitClassifier(**params).fit(X.iloc[:50], y.iloc[:50])
 
 
+def test_the_default_prior_is_autoscaled_so_units_do_not_change_the_fit(wells):
+    """Distance in metres instead of hundreds of metres: the autoscaled MAP's slope is the same effect per metre
+    (1/100 of the slope per 100 m), to the solver's tolerance; the unscaled prior's is not, as its scale of 2.5 on
+    a slope per metre is then a far tighter prior on the effect of the distance."""
+    X, y = wells
+    in_metres = X.assign(dist100=X["dist100"] * 100)
+    per_100m = BayesLogitClassifier().fit(X, y).coef_[0, 0]
+    per_metre = BayesLogitClassifier().fit(in_metres, y).coef_[0, 0]
+    assert per_metre == pytest.approx(per_100m / 100, rel=1e-8)
+    unscaled = BayesLogitClassifier(autoscale=False)
+    assert unscaled.fit(in_metres, y).coef_[0, 0] != pytest.approx(unscaled.fit(X, y).coef_[0, 0] / 100, rel=1e-3)
+
+
+# 2 x 200 draws may give an ESS below 400, and the estimator rightly warns; the step sizes are what is tested here.
+@pytest.mark.filterwarnings("ignore:MCMC may not have converged:bayeslogit.exceptions.ConvergenceWarning")
+def test_target_accept_tunes_the_step_size_of_mcmc(wells):
+    """NUTS adapts its step size so that the mean acceptance is near the target: 0.99 gives a mean acceptance far
+    above the default target's (0.8: about 0.85 here) and smaller steps."""
+    X, y = wells[0].iloc[:300], wells[1].iloc[:300]
+    stats = {
+        accept: BayesLogitClassifier(method="mcmc", draws=200, chains=2, random_state=0, target_accept=accept)
+        .fit(X, y)
+        .fit_.sample_stats
+        for accept in (None, 0.99)
+    }
+    assert float(stats[0.99]["mean_tree_accept"].mean()) > 0.95 > float(stats[None]["mean_tree_accept"].mean())
+    assert float(stats[0.99]["step_size"].mean()) < 0.75 * float(stats[None]["step_size"].mean())
+
+
+@pytest.mark.parametrize("target_accept", [0.0, 1.0, "0.9", True])
+def test_a_target_accept_outside_0_and_1_is_refused_when_fitting(wells, target_accept):
+    estimator = BayesLogitClassifier(method="mcmc", target_accept=target_accept)  # stored as given
+    assert estimator.get_params()["target_accept"] is target_accept
+    with pytest.raises(bl.OptionError, match=re.escape(f"between 0 and 1, e.g. 0.95, or None; got {target_accept!r}")):
+        estimator.fit(*wells)
+
+
+def test_max_iter_caps_newton_and_the_warning_says_to_raise_it(wells):
+    """One Newton step from zero does not reach the MAP of wells (five do): the fit stops after one iteration and
+    says to increase max_iter, the estimator's parameter."""
+    X, y = wells
+    with pytest.warns(bl.ConvergenceWarning, match=r"Increase max_iter, .*\(method=\"map\"\)$"):
+        capped = BayesLogitClassifier(max_iter=1).fit(X, y)
+    assert capped.fit_.n_iter == capped.n_iter_ == 1 and not capped.fit_.converged
+    with pytest.warns(bl.ConvergenceWarning) as record:  # the MAP that Laplace starts from (and so the Laplace check)
+        assert BayesLogitClassifier(method="laplace", max_iter=1).fit(X, y).fit_.map_fit.n_iter == 1
+    assert any(str(warning.message).startswith("Newton's method (MAP)") for warning in record)
+    assert BayesLogitClassifier().fit(X, y).fit_.converged
+    with pytest.raises(bl.OptionError, match="max_iter"):
+        BayesLogitClassifier(max_iter=0).fit(X, y)
+
+
 # ---- random_state ---------------------------------------------------------------------------------------------------
 # Laplace fits of wells: the posterior of 3,020 rows is nearly Gaussian, and its diagnosis was ok for every seed tried
 # (k-hat at most 0.38 over 40 seeds), so the fits of fresh entropy below do not warn.
 def laplace_draws(wells, **params) -> np.ndarray:
     """``coef_draws`` of shape (1, 1000, 5, 1) of a Laplace estimator fitted to wells."""
-    return BayesLogitClassifier(method="laplace", **params).fit(*wells).fit_.coef_draws
+    return BayesLogitClassifier(method="laplace", autoscale=False, **params).fit(*wells).fit_.coef_draws
 
 
 def test_an_int_random_state_repeats_the_draws_and_none_draws_afresh(wells):
@@ -231,7 +290,7 @@ def test_mcmc_repeats_its_draws_under_an_int_random_state(wells):
     ids=["Generator", "RandomState"],
 )
 def test_a_generator_gives_one_seed_per_fit_and_a_clone_repeats_them(wells, generator, first_seed):
-    estimator = BayesLogitClassifier(method="laplace", random_state=generator())
+    estimator = BayesLogitClassifier(method="laplace", autoscale=False, random_state=generator())
     twin = clone(estimator)  # a copy of the generator in its state now
     first = estimator.fit(*wells).fit_.coef_draws
     second = estimator.fit(*wells).fit_.coef_draws
@@ -251,7 +310,7 @@ def test_a_random_state_that_cannot_seed_is_refused(wells, random_state):
 
 
 def test_random_seed_is_the_deprecated_name_of_random_state(wells):
-    estimator = BayesLogitClassifier(method="laplace", random_seed=3)
+    estimator = BayesLogitClassifier(method="laplace", autoscale=False, random_seed=3)
     with pytest.warns(DeprecationWarning, match="`random_seed` is deprecated .*; use `random_state`") as record:
         draws = estimator.fit(*wells).fit_.coef_draws
     assert len(record) == 1 and record[0].filename == __file__  # once, at the caller of fit
@@ -278,7 +337,9 @@ def test_get_params_clone_and_set_params_round_trip():
         "reference": 1,
         "prior_family": "normal",
         "prior_nu": 7.0,
-        "autoscale": None,
+        "autoscale": True,
+        "target_accept": None,
+        "max_iter": 100,
         "random_seed": "deprecated",
         "prior_sigma": "deprecated",
         "intercept_sigma": "deprecated",

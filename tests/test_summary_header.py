@@ -29,7 +29,7 @@ MCMC_SETTINGS = {"draws": 200, "tune": 200, "chains": 2, "progressbar": False, "
 
 def header_numbers(text: str) -> dict[str, str]:
     """Statistic name -> the text of its value, for every ``Label: value`` cell of the header's two columns."""
-    block = text.split("=" * summary_render.WIDTH)[1].split("-" * summary_render.WIDTH)[0]
+    block = re.search(r"^=+\n(.*?)^-+$", text, flags=re.MULTILINE | re.DOTALL).group(1)
     found = {}
     for label, name in LABELS.items():
         match = re.search(rf"(?:^|\s){re.escape(label)}:\s+(\S+)", block, flags=re.MULTILINE)
@@ -212,7 +212,18 @@ def test_to_string_and_html_show_the_header(wells_model):
     assert_shown(buffer.getvalue(), fit.statistics().to_dict())
     page = table._repr_html_()
     assert f"<th>Log-Likelihood:</th><td>{fit.statistics()['llf']:.4f}</td>" in page
-    assert page.index("Log-Likelihood") < page.index("<table border")  # the header above pandas' table
+    assert page.index("Log-Likelihood") < page.index("<thead>")  # the header above the table
+
+
+def test_the_header_is_as_wide_as_the_table_and_a_long_fact_goes_across_it(wells):
+    name = "switched_to_a_safe_well_within_the_three_years_after_the_survey"
+    model = bl.LogisticModel.from_formula(f"{name} ~ dist100", wells.rename(columns={"switched": name}))
+    text = repr(model.fit_ml().summary())
+    lines = text.splitlines()
+    assert lines[1] == "=" * summary_render.WIDTH  # the table is narrower: the header keeps its 78 columns
+    assert max(len(line) for line in lines) <= summary_render.WIDTH
+    assert f"Response: {name}" in lines  # too long for the left column: a line across the width
+    assert header_numbers(text)["llf"] == f"{model.fit_ml().llf:.4f}"
 
 
 def test_a_loaded_fit_prints_its_table_and_says_which_statistics_need_the_rows(wells_model, tmp_path):

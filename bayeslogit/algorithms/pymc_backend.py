@@ -1,4 +1,5 @@
-"""The MCMC back end: the one module of bayeslogit that imports nutpie, PyMC and PyTensor (inside its functions).
+"""The MCMC back end: with :mod:`.pymc_model`, the modules of bayeslogit that import nutpie, PyMC and PyTensor
+(inside their functions).
 
 Every sampler draws the posterior ``exp(-objective)`` in whitened coordinates: a flat vector ``z`` of shape
 (n_free,) with ``u = mean + R z`` in the objective's free coordinates, i.e. ``vec(coef) = vec(MAP) + W z`` with
@@ -28,9 +29,9 @@ from importlib.util import find_spec
 import numpy as np
 
 from bayeslogit.algorithms.laplace import Gaussian, coef_draws
+from bayeslogit.algorithms.pymc_model import PRIOR_DISTRIBUTIONS
 from bayeslogit.checks import check_choice
 from bayeslogit.numerics.blas_threads import blas_threads
-from bayeslogit.numerics.prior_densities import GaussianTerm, StudentTTerm
 
 SAMPLERS = {
     "auto": ("nutpie", "pymc"),
@@ -274,13 +275,6 @@ KERNELS = {"nutpie": _sample_nutpie, "pymc": _sample_pymc("pymc"), "numpyro": _s
 """NUTS implementation -> the function that samples a :class:`WhitenedPosterior` with it."""
 
 
-PRIOR_DISTRIBUTIONS = {
-    GaussianTerm: lambda pm, term, rows: pm.Normal.dist(mu=0.0, sigma=term.scale[rows, None]),
-    StudentTTerm: lambda pm, term, rows: pm.StudentT.dist(nu=term.nu, mu=0.0, sigma=term.scale[rows, None]),
-}
-"""Prior term class -> ``(pymc, term, rows) -> `` the PyMC distribution of the coefficient rows ``rows``."""
-
-
 def build_model(objective, mean: np.ndarray, whitening: np.ndarray, coef_coords: dict):
     """The ``pm.Model`` of the posterior ``exp(-objective)``, in whitened coordinates.
 
@@ -316,8 +310,10 @@ def build_model(objective, mean: np.ndarray, whitening: np.ndarray, coef_coords:
         z = pm.Flat("z", dims="free")
         B = (mean.ravel(order="F") + pt.dot(whitening, z)).reshape((M, P)).T
         pm.Deterministic("coef", family.collapse(B), dims=family.coef_dims)
-        distribution = PRIOR_DISTRIBUTIONS[type(objective.prior)](pm, objective.prior, proper)
-        pm.Potential("prior", pm.logp(distribution, B[proper]).sum())
+        distribution, parameters = PRIOR_DISTRIBUTIONS[type(objective.prior)](
+            pm, objective.prior, objective.prior.scale[proper, None]
+        )
+        pm.Potential("prior", pm.logp(distribution.dist(**parameters), B[proper]).sum())
         X = pt.as_tensor(design.X)
         eta = pt.dot(X, B[1:]) + B[0] if design.intercept else pt.dot(X, B)
         eta = pt.specify_shape(eta, (n, M))

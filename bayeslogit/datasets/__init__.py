@@ -1,4 +1,8 @@
-"""Data sets shipped with bayeslogit, each returned as a pandas DataFrame."""
+"""Data sets shipped with bayeslogit, each returned as a pandas DataFrame.
+
+Each frame's ``attrs["units"]`` maps its measured columns to their units as the sources give them (0/1 indicators,
+counts of flights and class labels have none); the plots write them beside the columns' names.
+"""
 
 from importlib import resources
 
@@ -6,17 +10,26 @@ import pandas as pd
 
 __all__ = ["load_wells", "load_challenger", "load_iris"]
 
+UNITS = {
+    "wells": {"arsenic": "100 µg/L", "dist": "m", "dist100": "100 m", "educ": "yr"},
+    "challenger": {"temp": "°F"},
+    "iris": {name: "cm" for name in ("sepal_length", "sepal_width", "petal_length", "petal_width")},
+}
+"""Data set -> {column: unit}: what each loader puts in its frame's ``attrs["units"]``."""
+
 
 def _read(name: str) -> pd.DataFrame:
-    with resources.files(__package__).joinpath(name).open("r") as handle:
-        return pd.read_csv(handle)
+    with resources.files(__package__).joinpath(f"{name}.csv").open("r") as handle:
+        frame = pd.read_csv(handle)
+    frame.attrs["units"] = dict(UNITS[name])
+    return frame
 
 
 def load_wells() -> pd.DataFrame:
     """Arsenic in Bangladeshi wells: did 3,020 households switch to a safe well?
 
     Columns: ``switched`` (1 if the household switched), ``arsenic`` (arsenic level of the
-    household's well, in hundreds of micrograms per litre), ``dist`` (distance in metres to the
+    household's well, in 100 µg/L: hundreds of micrograms per litre), ``dist`` (distance in metres to the
     closest known safe well), ``dist100`` (``dist / 100``, added here), ``assoc`` (1 if a member is
     active in community associations), ``educ`` (years of education of the head of household).
 
@@ -24,7 +37,7 @@ def load_wells() -> pd.DataFrame:
     Models*, Cambridge University Press, chapter 5.4. Their fit of ``switched ~ dist100 + arsenic``
     gives 0.0027, -0.8966 and 0.4608 (standard errors 0.079, 0.104, 0.041).
     """
-    frame = _read("wells.csv")
+    frame = _read("wells")
     frame.insert(frame.columns.get_loc("dist") + 1, "dist100", frame["dist"] / 100)
     return frame
 
@@ -39,7 +52,7 @@ def load_challenger() -> pd.DataFrame:
     pre-Challenger prediction of failure", *Journal of the American Statistical Association* 84,
     945-957. The ML logistic fit is 15.0429 - 0.2322 * temp (standard errors 7.379, 0.108).
     """
-    return _read("challenger.csv")
+    return _read("challenger")
 
 
 def load_iris() -> pd.DataFrame:
@@ -51,6 +64,6 @@ def load_iris() -> pd.DataFrame:
     Source: R. A. Fisher (1936), "The use of multiple measurements in taxonomic problems",
     *Annals of Eugenics* 7, 179-188.
     """
-    frame = _read("iris.csv")
+    frame = _read("iris")
     frame["species"] = pd.Categorical(frame["species"], categories=["setosa", "versicolor", "virginica"])
     return frame

@@ -2,7 +2,9 @@
 and of what a prior implies before any data.
 
 Every function imports matplotlib when it is called (so importing this package does not), returns the
-Figure (or, for the animation, what it ran and wrote) and never calls ``plt.show()``.
+Figure (or, for the animation, what it ran and wrote) and never calls ``plt.show()``. Names in any script are
+drawn in a font that has their characters where one is installed; where none is, a :class:`MissingGlyphWarning`
+says which (:mod:`bayeslogit.plots.fonts`).
 """
 
 from bayeslogit.plots.animation import animate_optimization

@@ -16,7 +16,8 @@ from bayeslogit.numerics.design import Design
 from bayeslogit.plots.boundary_curves import draw_curves
 from bayeslogit.plots.boundary_plane import make_plane
 from bayeslogit.plots.boundary_regions import draw_regions
-from bayeslogit.plots.boundary_scene import Scene, scatter_classes, winner_share
+from bayeslogit.plots.boundary_scene import Scene, points_look, scatter_classes, winner_share
+from bayeslogit.plots.fonts import draw_names
 from bayeslogit.plots.style import (
     CLASS_COLORS,
     DRAW_COLOR,
@@ -26,6 +27,7 @@ from bayeslogit.plots.style import (
     interval_label,
     line_look,
     new_axes,
+    plot_units,
     style,
 )
 from bayeslogit.surface.compare import collect_fits
@@ -39,6 +41,7 @@ def plot_boundary(
     features=None,
     *,
     ranges: dict | None = None,
+    units: dict | None = None,
     ci_prob: float | None = None,
     ci_kind: str | None = None,
     n_lines: int = 20,
@@ -63,8 +66,10 @@ def plot_boundary(
     the probability over a grid, and the band of a posterior fit is where no class is the most probable one in
     at least ``(1 + ci_prob) / 2`` of the draws, i.e. for two classes where the posterior probability that
     ``Pr(classes_[1]) > 0.5`` lies between ``(1 - ci_prob) / 2`` and ``(1 + ci_prob) / 2`` (the equal-tailed
-    interval of the probability contains 0.5, whatever ``ci_kind``). Variables not drawn are held at their
-    means (numeric) or most frequent level (categorical), as the figure says under the panels.
+    interval of the probability contains 0.5, whatever ``ci_kind``). Predictors not drawn are held at their most
+    frequent level (categorical and two-valued ones) or their mean (continuous ones), as the figure says under the
+    panels (see :mod:`bayeslogit.plots.boundary_plane`). A fit whose computation did not pass its checks (MCMC
+    divergences, a poor Pareto k-hat) is named with its trouble in the legend: ``"MCMC (53 divergences)"``.
 
     Parameters
     ----------
@@ -80,9 +85,13 @@ def plot_boundary(
         curves and the threshold strip); one per fit for a multiclass model; else one. Default: a new figure.
     features : str or sequence of str, optional
         The one (binary only) or two variables to draw, features of the model or columns of a formula model's
-        data; required when the model has more features than two.
+        data. Default: the model's features when it has one or two, else the two continuous predictors with the
+        largest standardised effect (``|coef| x sd``) in the first fit, as the figure says.
     ranges : dict of str to (float, float), optional
         Extent of plotted variables, e.g. ``{"temp": (30, 82)}``; others span their data with a 5% margin.
+    units : dict of str to str, optional
+        Units of columns, written on the axes and beside held values, e.g. ``{"income": "USD 1000"}``; they update
+        those in the data frame's ``attrs["units"]`` (where the bundled data sets keep theirs).
     ci_prob : float, optional
         Probability of the credible bands and intervals; default ``arviz_base.rcParams["stats.ci_prob"]``.
     ci_kind : {"eti", "hdi"}, optional
@@ -110,7 +119,9 @@ def plot_boundary(
     if y is None and isinstance(X, pd.DataFrame) and model.response in X.columns:
         y = X[model.response]
     design, codes, _, _ = model.evaluation_data(X, y)
-    plane = make_plane(model, design, model.data.frame if X is None else X, features, ranges, (1, 2))
+    frame = model.data.frame if X is None else X
+    first = next(iter(fitted.values()))
+    plane = make_plane(model, design, frame, features, ranges, (1, 2), fit=first, units=plot_units(model, frame, units))
     scene = Scene(model, fitted, failed, plane, codes, ci_prob, ci_kind, grid_size, np.random.default_rng(random_seed))
     if len(model.layout.pairs) > 1:  # several class pairs: regions, not one boundary
         if len(plane.names) != 2:
@@ -118,10 +129,10 @@ def plot_boundary(
                 f"a model of {model.n_classes} classes is drawn in two variables; got "
                 f"{list(plane.names)}. Give two with features=[...]"
             )
-        return draw_regions(scene, ax)
+        return draw_names(draw_regions(scene, ax))
     if len(plane.names) == 1:
-        return draw_curves(scene, ax)
-    return _draw_binary_plane(scene, ax, n_lines)
+        return draw_names(draw_curves(scene, ax))
+    return draw_names(_draw_binary_plane(scene, ax, n_lines))
 
 
 def outline(width: float) -> list:
@@ -130,6 +141,10 @@ def outline(width: float) -> list:
 
     return [patheffects.Stroke(linewidth=width + 2, foreground="black"), patheffects.Normal()]
 
+
+BAND_ALPHA = 0.15
+"""Opacity of a posterior band's fill: light, so that the points (drawn above the bands) and a second band show
+through; its edge is drawn in the full colour."""
 
 MEAN_CONTOUR = {"colors": "white", "linewidths": 1.6, "linestyles": [(0, (4, 2))]}
 """The posterior mean 0.5 contour: a dashed white line with a black outline, above every other line."""
@@ -157,12 +172,12 @@ def _draw_binary_plane(scene: Scene, ax, n_lines: int):
     # Light greys (Pr = 1 at 40% grey), so that the points and every line show on the surface.
     filled = main.contourf(G1, G2, p_mean, levels=np.linspace(0, 1, 11), cmap="Greys", vmin=0, vmax=2.5, zorder=0)
     fig.colorbar(filled, ax=main, label=where)
-    scatter_classes(scene, main, *plane.points.T, CLASS_COLORS, size=9, alpha=0.45, edgecolor="none")
+    scatter_classes(scene, main, *plane.points.T, CLASS_COLORS, **points_look(len(scene.codes)))
     draw = _line_boundaries if plane.columns is not None else _contour_boundaries
     handles = draw(scene, main, (G1, G2, rows), primary, n_lines)
     _half_contour(main, G1, G2, p_mean)
     contour_handle = Line2D([], [], path_effects=outline(1.6), label=f"{where} = 0.5", **_line_of(MEAN_CONTOUR))
-    (xlabel, ylabel), limits = plane.names, {"xlim": plane.spans[0], "ylim": plane.spans[1]}
+    (xlabel, ylabel), limits = plane.labels, {"xlim": plane.spans[0], "ylim": plane.spans[1]}
     main.set(**limits, xlabel=xlabel, ylabel=ylabel, title=f"Where each method puts {event} = 0.5")
     legend = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.1), "fontsize": 8, "ncols": 2}
     main.legend(handles=main.get_legend_handles_labels()[0][:2] + handles + [contour_handle], **legend)
@@ -176,7 +191,7 @@ def _draw_binary_plane(scene: Scene, ax, n_lines: int):
             **limits,
             xlabel=xlabel,
             ylabel=ylabel,
-            title=f"Posterior uncertainty of {event} ({style(primary)['label']})",
+            title=f"Posterior uncertainty of {event}: {scene.label(primary)}",
         )
     band_note = "" if plane.columns is not None else _band_note(scene, event)
     add_footnote(fig, [*scene.notes(), band_note])
@@ -202,6 +217,8 @@ def _band_note(scene: Scene, event: str) -> str:
 def _line_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: int) -> list:
     """Straight boundaries in a plane of two features: lines of the point fits, bands of the posteriors' lines
     (the interval of the line's height at each abscissa) and lines of single draws. Returns legend handles."""
+    from matplotlib.colors import to_rgba
+
     plane, x_grid = scene.plane, scene.plane.axis(0, 200)
     band_label = interval_label(scene.ci_prob, scene.ci_kind)
     for method, fit in scene.fitted.items():
@@ -214,7 +231,7 @@ def _line_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: int
                 x_grid,
                 heights[0],
                 **line_look(method),
-                label=f"{look['label']} boundary",
+                label=scene.label(method, "boundary"),
                 gid=f"{method}-boundary",
                 zorder=look["zorder"],
             )
@@ -224,11 +241,10 @@ def _line_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: int
             x_grid,
             band[:, 0],
             band[:, 1],
-            facecolor=look["color"],
-            alpha=0.25,
+            facecolor=to_rgba(look["color"], BAND_ALPHA),
             edgecolor=look["color"],
             linewidth=0.8,
-            label=f"{look['label']} {band_label} of the boundary",
+            label=scene.label(method, f"{band_label} of the boundary"),
             gid=f"{method}-band",
             zorder=2,
         )
@@ -251,6 +267,7 @@ def _line_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: int
 def _contour_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: int) -> list:
     """Curved boundaries in a plane of two data variables: 0.5 contours of the point fits, bands of the
     posterior fits (see :func:`plot_boundary`) and 0.5 contours of single draws. Returns legend handles."""
+    from matplotlib.colors import to_rgba
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -271,21 +288,20 @@ def _contour_boundaries(scene: Scene, main, grid, primary: str | None, n_lines: 
                 zorder=look["zorder"],
             )
             lines.set_gid(f"{method}-boundary")
-            handles.append(Line2D([], [], **line_look(method), label=f"{look['label']} boundary"))
+            handles.append(Line2D([], [], **line_look(method), label=scene.label(method, "boundary")))
             continue
         share = winner_share(fit, rows).reshape(G1.shape)
         edge = (1 + scene.ci_prob) / 2
-        band = main.contourf(G1, G2, share, levels=[0.0, edge], colors=[look["color"]], alpha=0.25, zorder=2)
+        band = main.contourf(G1, G2, share, levels=[0.0, edge], colors=[look["color"]], alpha=BAND_ALPHA, zorder=2)
         band.set_gid(f"{method}-band")
         main.contour(G1, G2, share, levels=[edge], colors=[look["color"]], linewidths=0.8, zorder=2).set_gid(
             f"{method}-band-edge"
         )
         handles.append(
             Patch(
-                facecolor=look["color"],
-                alpha=0.4,
+                facecolor=to_rgba(look["color"], BAND_ALPHA),
                 edgecolor=look["color"],
-                label=f"{look['label']} {int(scene.ci_prob * 100)}% band of the boundary",
+                label=scene.label(method, f"{int(scene.ci_prob * 100)}% band of the boundary"),
             )
         )
         if method == primary:

@@ -1,25 +1,57 @@
-"""The variables a boundary plot is drawn in, and how a grid over them becomes rows of the design.
+"""The variables a boundary plot is drawn in, what the others are held at, and how a grid over the plotted ones
+becomes rows of the design.
 
 Two kinds of plane:
 
 * features: one or two columns of the model's design (an array model's features, or a formula's plain
-  columns). The other features are held at their means over the rows drawn; boundaries are straight.
+  columns). Boundaries are straight.
 * data variables: one or two columns of a formula model's data frame (``dist100`` in
-  ``bs(dist100, df=4) + np.log(arsenic)``). A grid over them, with the formula's other variables held at
-  their mean (numeric) or most frequent level (categorical), goes through the fitted formula, so that a
-  boundary is a curve in the variables the user knows.
+  ``bs(dist100, df=4) + np.log(arsenic)``). A grid over them goes through the fitted formula, so that a boundary
+  is a curve in the variables the user knows.
+
+The predictors not drawn are held fixed, over the rows drawn: a categorical one (a string or categorical column, a
+column the formula reads through ``C(...)``, a 0/1 or other two-valued column) at its most frequent level, so that
+the boundary drawn is one of a row that exists; a continuous one at its mean. The mean rather than the median: the
+linear predictor is linear in a continuous predictor, so at its mean the predictor adds its average contribution
+over the rows, and the boundary drawn is the one of the average row (the median does so only for a symmetric
+column).
+
+Unless the user names them, the plotted variables are the two continuous predictors with the largest standardised
+effect in the first fit: the standard deviation over the rows of the predictor's contribution to the linear
+predictor, ``|coef| x sd`` for a predictor of one column (the largest over the linear predictors of a multiclass
+model).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from bayeslogit.exceptions import DataError, OptionError
+from bayeslogit.plots.style import style, with_unit
 from bayeslogit.rows.formulas import data_names
 
 SPAN_MARGIN = 0.05  # fraction of the data's range added on each side of a plotted variable
+MOST_FREQUENT, MEAN = "most frequent", "mean"
+
+
+@dataclass(frozen=True)
+class Held:
+    """The value a predictor not drawn is held at, and how it was chosen (:data:`MOST_FREQUENT` or :data:`MEAN`)."""
+
+    value: object
+    how: str
+
+    def phrase(self, name: str, units: dict) -> str:
+        """``"occupation at 3 (most frequent)"``, ``"educ at its mean 14.2 yr"``, ``"dist100 at its mean 0.483 ×
+        100 m"``."""
+        if self.how == MOST_FREQUENT:
+            return f"{name} at {_shown(self.value)} (most frequent)"
+        unit = units.get(name, "")
+        return (
+            f"{name} at its mean {_shown(self.value)}{' ×' if unit[:1].isdigit() else ''}{f' {unit}' if unit else ''}"
+        )
 
 
 @dataclass(frozen=True)
@@ -34,23 +66,31 @@ class Plane:
         The rows drawn, in the plotted variables.
     spans : tuple of (float, float)
         Extent of each plotted variable.
-    held : dict of str to object
-        The variables held fixed and their values.
-    held_how : str
-        How they were chosen, as the figure says it.
+    held : dict of str to Held
+        The predictors held fixed, and their values.
     expand : callable
         Values in the plane, ndarray (m, len(names)), to design rows (m, n_features).
     columns : tuple of int or None
         The design columns of the plotted variables; None for data variables (curved boundaries).
+    units : dict of str to str
+        Units of the columns, as :func:`~bayeslogit.plots.style.plot_units` gives them.
+    chosen : str
+        How the plotted variables were chosen, as the figure says it; empty when the user named them.
     """
 
     names: tuple
     points: np.ndarray
     spans: tuple
     held: dict
-    held_how: str
     expand: Callable[[np.ndarray], np.ndarray]
     columns: tuple | None
+    units: dict = field(default_factory=dict)
+    chosen: str = ""
+
+    @property
+    def labels(self) -> tuple:
+        """The plotted variables with their units, as axes name them: ``("dist100 (100 m)", "arsenic (100 µg/L)")``."""
+        return tuple(with_unit(name, self.units) for name in self.names)
 
     def axis(self, i: int, size: int) -> np.ndarray:
         """``size`` evenly spaced values of plotted variable ``i`` over its span."""
@@ -71,18 +111,17 @@ class Plane:
         return self.expand(np.zeros((1, len(self.names))))[0]
 
     def note(self) -> str:
-        """``"Other features held at their means: educ = 4.83."``, or empty when nothing is held."""
-        if not self.held:
-            return ""
-        values = ", ".join(f"{name} = {_shown(value)}" for name, value in self.held.items())
-        return f"Other {self.held_how}: {values}."
+        """How the plotted variables were chosen, and what the others are held at (``"Other predictors held
+        fixed: occupation at 3 (most frequent), educ at its mean 14.2."``); empty when there is nothing to say."""
+        held = ", ".join(value.phrase(name, self.units) for name, value in self.held.items())
+        return " ".join(part for part in (self.chosen, f"Other predictors held fixed: {held}." if held else "") if part)
 
 
 def _shown(value) -> str:
     return f"{value:.3g}" if isinstance(value, float | np.floating) else str(value)
 
 
-def make_plane(model, design: np.ndarray, frame, features, ranges, allowed: tuple) -> Plane:
+def make_plane(model, design: np.ndarray, frame, features, ranges, allowed: tuple, *, fit=None, units=None) -> Plane:
     """The plane of ``features`` (names of design columns, or of a formula model's data columns).
 
     Parameters
@@ -93,27 +132,35 @@ def make_plane(model, design: np.ndarray, frame, features, ranges, allowed: tupl
     frame : DataFrame or None
         The same rows as the raw data frame of a formula model (needed for data variables).
     features : str, sequence of str or None
-        None takes every feature when there are as many as ``allowed`` permits.
+        None takes every feature when there are as many as ``allowed`` permits, else (given ``fit``) the two
+        continuous predictors of largest standardised effect in ``fit``.
     ranges : dict of str to (float, float) or None
         Extent of plotted variables; the others span their data (design features with a 5% margin).
     allowed : tuple of int
         How many variables the plot can draw.
+    fit : fit, optional
+        The fit whose coefficients choose the variables when ``features`` is None.
+    units : dict of str to str, optional
+        Units of the columns (checked by the caller).
     """
-    names = model.feature_names
+    units = {} if units is None else units
+    chosen = ""
     if features is None:
-        if len(names) not in allowed:
-            raise OptionError(
-                f"the model has {len(names)} features {names}; pick {' or '.join(map(str, allowed))} "
-                "to plot with features=[...] (the others are held at their means)"
-            )
-        features = names
+        features, chosen = _default_features(model, design, allowed, fit)
     features = [features] if isinstance(features, str) else list(features)
     if len(features) not in allowed or len(set(features)) != len(features):
         raise OptionError(f"give {' or '.join(map(str, allowed))} distinct feature names; got {features}")
-    variables = formula_variables(model)
+    names, variables = model.feature_names, formula_variables(model)
     spread = {f: _columns_of(model, f) for f in features if f in variables}
     if all(f in names and spread.get(f, {f}) == {f} for f in features):
-        return _feature_plane(names, design, [names.index(f) for f in features], ranges)
+        plane = _feature_plane(model, design, frame, [names.index(f) for f in features], ranges)
+    else:
+        _check_data_variables(features, names, variables, spread, frame)
+        plane = _data_plane(model, frame, variables, features, ranges)
+    return replace(plane, units=units, chosen=chosen)
+
+
+def _check_data_variables(features: list, names: list, variables: list, spread: dict, frame) -> None:
     unknown = [f for f in features if f not in names and f not in variables]
     if unknown:
         where = f" or the formula's data columns {variables}" if variables else ""
@@ -131,7 +178,6 @@ def make_plane(model, design: np.ndarray, frame, features, ranges, allowed: tupl
             "data frame, X=data (of dask data, an in-memory sample); animations draw design features "
             "only"
         )
-    return _data_plane(model, frame, variables, features, ranges)
 
 
 def formula_variables(model) -> list[str]:
@@ -148,8 +194,98 @@ def _columns_of(model, variable: str) -> set[str]:
     return {spec.column_names[i] for i in spec.variable_indices.get(variable, [])} - {"Intercept"}
 
 
-def _feature_plane(names: list, design: np.ndarray, chosen: list[int], ranges) -> Plane:
-    fixed = design.mean(axis=0)
+def _categorical_variables(model) -> set[str]:
+    """The data columns a formula reads as categories (strings, categoricals, ``C(...)``)."""
+    spec = model.data.formula_spec
+    return set().union(*(spec.factor_variables[factor] for factor in spec.factor_contrasts)) & data_names(spec)
+
+
+def _predictor_columns(model, design: np.ndarray) -> dict[str, list[int]]:
+    """Predictor -> its design columns: a formula's data columns, or an array model's features."""
+    names = model.feature_names
+    if model.data.formula_spec is None:
+        return {name: [j] for j, name in enumerate(names)}
+    return {v: [names.index(c) for c in sorted(_columns_of(model, v))] for v in formula_variables(model)}
+
+
+def _is_categorical(model, name: str, values: np.ndarray) -> bool:
+    """Whether predictor ``name``, of ``values`` (its column in the frame, or its design columns), is categorical."""
+    spec = model.data.formula_spec
+    if spec is not None and name in _categorical_variables(model):
+        return True
+    if values.ndim == 1 and not _is_numeric(pd.Series(values)):
+        return True
+    return len(np.unique(np.asarray(values), axis=0)) <= 2
+
+
+def standardised_effects(model, design: np.ndarray, fit) -> dict[str, float]:
+    """Continuous predictor -> the standard deviation over the rows (``design``, (n, n_features)) of its
+    contribution to ``fit``'s linear predictor, ``|coef| x sd`` for a predictor of one column; the largest over
+    the linear predictors of a multiclass model. Sorted from the largest."""
+    coefs = fit.params[int(model.intercept) :]  # (n_features, M)
+    effects = {
+        name: float((design[:, columns] @ coefs[columns]).std(axis=0).max())
+        for name, columns in _predictor_columns(model, design).items()
+        if columns and not _is_categorical(model, name, design[:, columns])
+    }
+    return dict(sorted(effects.items(), key=lambda item: -item[1]))
+
+
+def _default_features(model, design: np.ndarray, allowed: tuple, fit) -> tuple[list[str], str]:
+    """Every feature when the plot can draw them all; else the two continuous predictors of largest standardised
+    effect in ``fit``, and the sentence that says so."""
+    names = model.feature_names
+    if len(names) in allowed:
+        return names, ""
+    effects = {} if fit is None else standardised_effects(model, design, fit)
+    picked = list(effects)[: max(allowed)]
+    if len(picked) not in allowed:
+        raise OptionError(
+            f"the model has {len(names)} features {names}; pick {' or '.join(map(str, allowed))} "
+            "to plot with features=[...] (the others are held at their means or most frequent levels)"
+        )
+    picked.sort(key=lambda v: _order(model, v))
+    shown = ", ".join(f"{name} {value:.2g}" for name, value in list(effects.items())[:4])
+    what = " and ".join(picked)
+    chosen = (
+        f"Drawn in {what}, the continuous predictor{'s' if len(picked) > 1 else ''} of largest standardised effect "
+        f"(|coef| × sd) in the {style(fit.method)['label']} fit: {shown}."
+    )
+    return picked, chosen
+
+
+def _order(model, name: str) -> int:
+    """Where ``name`` comes in the formula (or among the features), so that the chosen ones keep that order."""
+    return model.formula.find(name) if model.data.formula_spec is not None else model.feature_names.index(name)
+
+
+def _held_values(model, frame, variables: list[str], design: np.ndarray) -> dict[str, Held]:
+    """Each predictor among ``variables`` at its most frequent level (categorical) or mean (continuous): from
+    ``frame``'s columns where given, else from the design's columns."""
+    if isinstance(frame, pd.DataFrame):
+        return {v: _typical(model, v, frame[v]) for v in variables}
+    names = model.feature_names
+    return {v: _typical(model, v, pd.Series(design[:, names.index(v)])) for v in variables}
+
+
+def _typical(model, name: str, column: pd.Series) -> Held:
+    if _is_categorical(model, name, column.to_numpy()):
+        return Held(column.mode().iloc[0], MOST_FREQUENT)
+    return Held(float(column.mean()), MEAN)
+
+
+def _feature_plane(model, design: np.ndarray, frame, chosen: list[int], ranges) -> Plane:
+    """A plane of design features: the others held as :func:`_held_values` says, through the formula where the
+    rows' data frame is given (so that a categorical predictor's columns take one level's values)."""
+    names = model.feature_names
+    plotted = [names[j] for j in chosen]
+    variables = [v for v in formula_variables(model) if isinstance(frame, pd.DataFrame) and v in frame.columns]
+    if variables:  # those that enter a column not drawn
+        held = _held_values(model, frame, [v for v in variables if _columns_of(model, v) - set(plotted)], design)
+        fixed = model.design_matrix(_template(frame, variables, held))[0]
+    else:
+        held = _held_values(model, None, [n for n in names if n not in plotted], design)
+        fixed = np.array([held[n].value if n in held else 0.0 for n in names], dtype=float)
 
     def expand(values: np.ndarray) -> np.ndarray:
         rows = np.tile(fixed, (len(values), 1))
@@ -157,11 +293,17 @@ def _feature_plane(names: list, design: np.ndarray, chosen: list[int], ranges) -
         return rows
 
     points = design[:, chosen]
-    held = {names[j]: float(fixed[j]) for j in range(len(names)) if j not in chosen}
-    spans = _spans([names[j] for j in chosen], points, ranges, SPAN_MARGIN)
-    return Plane(
-        tuple(names[j] for j in chosen), points, spans, held, "features held at their means", expand, tuple(chosen)
-    )
+    spans = _spans(plotted, points, ranges, SPAN_MARGIN)
+    return Plane(tuple(plotted), points, spans, held, expand, tuple(chosen))
+
+
+def _template(frame: pd.DataFrame, variables: list[str], held: dict) -> pd.DataFrame:
+    """One row of ``frame``'s ``variables``, the held ones at their values (a categorical keeps its levels)."""
+    template = frame[variables].iloc[:1].reset_index(drop=True)
+    for v, value in held.items():
+        numeric = _is_numeric(frame[v])
+        template[v] = pd.Series([value.value], dtype=float if numeric else frame[v].dtype)
+    return template
 
 
 def _data_plane(model, frame: pd.DataFrame, variables: list[str], chosen: list[str], ranges) -> Plane:
@@ -172,11 +314,8 @@ def _data_plane(model, frame: pd.DataFrame, variables: list[str], chosen: list[s
             f"features {categorical} are not numeric, so they have no axis to draw; choose numeric "
             "columns and let the others be held at their most frequent level"
         )
-    held = {v: _typical(frame[v]) for v in variables if v not in chosen}
-    template = frame[variables].iloc[:1].reset_index(drop=True)
-    for v, value in held.items():  # a categorical column keeps its levels; a numeric one takes its mean
-        template[v] = pd.Series([value], dtype=float if _is_numeric(frame[v]) else frame[v].dtype)
-
+    held = _held_values(model, frame, [v for v in variables if v not in chosen], None)
+    template = _template(frame, variables, held)
     points = frame[chosen].to_numpy(float)
     # No margin: a stateful transform (a spline's knots) may refuse values beyond the data it was fitted on.
     spans = _spans(chosen, points, ranges, 0.0)
@@ -194,24 +333,11 @@ def _data_plane(model, frame: pd.DataFrame, variables: list[str], chosen: list[s
                 "was fitted on, or let the formula extrapolate, e.g. bs(x, df=4, extrapolation='extend')"
             ) from None
 
-    return Plane(
-        tuple(chosen),
-        points,
-        spans,
-        held,
-        "variables held at their mean (numeric) or most frequent level",
-        expand,
-        None,
-    )
+    return Plane(tuple(chosen), points, spans, held, expand, None)
 
 
 def _is_numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-
-
-def _typical(column: pd.Series):
-    """The mean of a numeric column, else its most frequent value."""
-    return float(column.mean()) if _is_numeric(column) else column.mode().iloc[0]
 
 
 def _spans(names: list[str], points: np.ndarray, ranges, margin: float) -> tuple:

@@ -8,7 +8,7 @@ from bayeslogit.numerics import predictive
 from bayeslogit.numerics.blocks import block_slices
 from bayeslogit.numerics.design import Design
 from bayeslogit.plots.boundary_plane import Plane
-from bayeslogit.plots.style import MAX_SURFACE_DRAWS, failure_note, response_name
+from bayeslogit.plots.style import MAX_SURFACE_DRAWS, failure_note, labelled, response_name, style
 
 CLASS_MARKERS = ("o", "^", "s", "v", "D", "P", "X", "*")
 SCATTER_BATCHES = 12  # the rows are drawn in this many interleaved batches per class, so no class hides another
@@ -32,6 +32,11 @@ class Scene:
         """The posterior fit whose draws are shown: the first exact one (MCMC) when present, else the first one."""
         posteriors = [m for m, f in self.fitted.items() if f.draws_are_posterior]
         return max(posteriors, key=lambda m: self.fitted[m].exact) if posteriors else None
+
+    def label(self, method: str, what: str = "") -> str:
+        """The fit given under ``method`` as a legend names it, followed by ``what`` and by its trouble, if any:
+        ``"MCMC 89% ETI of the boundary (53 divergences)"``."""
+        return labelled(" ".join(filter(None, (style(method)["label"], what))), self.fitted[method])
 
     def class_label(self, k: int) -> str:
         return f"{response_name(self.model)} = {self.model.classes_[k]}"
@@ -62,6 +67,17 @@ def winner_share(fit, rows: np.ndarray) -> np.ndarray:
         counts = np.stack([(winners == k).sum(axis=0) for k in range(K)], axis=1)
         shares.append(counts.max(axis=1) / len(draws))
     return np.concatenate(shares)
+
+
+MANY_POINTS = 200  # beyond this many rows, points are drawn small, translucent and without edges
+
+
+def points_look(n_rows: int) -> dict:
+    """Size, opacity and edge of the points of ``n_rows`` rows: small and translucent where many would bury each
+    other and the lines, larger and outlined where few must each be seen (over a band, say)."""
+    if n_rows > MANY_POINTS:
+        return {"size": 9, "alpha": 0.55, "edgecolor": "none"}
+    return {"size": 28, "alpha": 0.9, "edgecolor": "black"}
 
 
 def scatter_classes(

@@ -1,6 +1,7 @@
 """MCMC diagnostics plots, drawn by arviz-plots on the fit's DataTree."""
 
 from bayeslogit.exceptions import OptionError
+from bayeslogit.plots.fonts import draw_names
 
 
 def plot_trace(fit, **kwargs):
@@ -45,4 +46,4 @@ def _arviz_figure(name: str, fit, kwargs: dict):
     import arviz_plots
 
     collection = getattr(arviz_plots, name)(fit.to_datatree(), backend="matplotlib", **kwargs)
-    return collection.get_viz("figure")
+    return draw_names(collection.get_viz("figure"))

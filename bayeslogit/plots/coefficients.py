@@ -3,7 +3,8 @@
 import numpy as np
 
 from bayeslogit.fits.statistics import intervals
-from bayeslogit.plots.style import add_footnote, failure_note, interval_label, new_axes, style
+from bayeslogit.plots.fonts import draw_names
+from bayeslogit.plots.style import add_footnote, failure_note, interval_label, labelled, new_axes, plot_units, style
 from bayeslogit.surface.compare import collect_fits
 
 
@@ -32,14 +33,16 @@ def coef_intervals(fit, ci_prob: float, ci_kind: str) -> tuple[np.ndarray, np.nd
 INNER_PROB = 0.5  # the thick inner interval, as ArviZ's forest plot draws its "trunk"
 
 
-def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | None = None):
+def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | None = None, units: dict | None = None):
     """Every coefficient across the methods: one panel per coefficient, one row per method.
 
     Each coefficient has its own horizontal scale (an intercept and a slope can differ by orders of
     magnitude); a vertical line marks zero when it is in range. As in ArviZ's forest plot, each method shows
     its estimate, a thick 50% interval and a thin ``ci_prob`` interval, all solid; methods differ by colour,
     marker and row. For a multiclass model with a reference class, each panel says which class its
-    coefficient compares with the reference.
+    coefficient compares with the reference. A coefficient of a column with a unit says per what it is: a
+    slope is the change in log-odds per unit of its column (``"dist100 (per 100 m)"``). A fit whose computation
+    did not pass its checks is named with its trouble in the legend (``"... (53 divergences)"``).
 
     Parameters
     ----------
@@ -52,6 +55,9 @@ def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | Non
         ``arviz_base.rcParams["stats.ci_prob"]``.
     ci_kind : {"eti", "hdi"}, optional
         The posterior fits' intervals; default ``arviz_base.rcParams["stats.ci_kind"]``.
+    units : dict of str to str, optional
+        Units of columns, e.g. ``{"income": "USD 1000"}``; they update those in the model's data frame's
+        ``attrs["units"]`` (where the bundled data sets keep theirs).
 
     Returns
     -------
@@ -63,7 +69,7 @@ def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | Non
     ci_prob, ci_kind = intervals.resolve(ci_prob, ci_kind, intervals.POSTERIOR_KINDS)
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
-    labels = coef_titles(model)
+    labels = coef_titles(model, plot_units(model, None, units))
     fig, axes = new_axes(ax, len(labels), (7.5, 1.0 + 1.1 * len(labels) + 0.25 * len(fitted)), nrows=len(labels))
     shown = {method: coef_intervals(fit, ci_prob, ci_kind) for method, fit in fitted.items()}
     inner = {method: coef_intervals(fit, INNER_PROB, ci_kind)[1] for method, fit in fitted.items()}
@@ -95,7 +101,7 @@ def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | Non
                 markeredgecolor="white",
                 linestyle="none",
                 markersize=8,
-                label=f"{look['label']}: {what}, 50% and {kind}",
+                label=labelled(f"{look['label']}: {what}, 50% and {kind}", fitted[method]),
                 gid=f"{method}-estimate",
             )
         panel.margins(x=0.08)
@@ -115,16 +121,21 @@ def plot_coef(fits, ax=None, *, ci_prob: float | None = None, ci_kind: str | Non
         title_fontsize=10,
     )
     add_footnote(fig, [failure_note(failed)])
-    return fig
+    return draw_names(fig)
 
 
-def coef_titles(model) -> list[str]:
-    """The panels' titles: the labels of ``vec(B)``, and for a multiclass model with a reference class what each
-    column's coefficients compare (``"petal_length[versicolor]: log-odds of versicolor against setosa"``)."""
-    labels = model.layout.flat_labels
+def coef_titles(model, units: dict | None = None) -> list[str]:
+    """The panels' titles: the labels of ``vec(B)`` with the unit of their column where ``units`` has one
+    (``"dist100 (per 100 m)"``), and for a multiclass model with a reference class what each column's coefficients
+    compare (``"petal_length[versicolor] (per cm): log-odds of versicolor against setosa (reference)"``)."""
+    units, names, P = {} if units is None else units, model.coef_names, len(model.coef_names)
+    labels = [
+        f"{label} (per {units[names[i % P]]})" if names[i % P] in units else label
+        for i, label in enumerate(model.layout.flat_labels)
+    ]
     if model.n_classes == 2 or not model.family.reference:
         return labels
-    P, reference = len(model.coef_names), model.classes_[0]
+    reference = model.classes_[0]
     return [
         f"{label}: log-odds of {model.coef_classes[i // P]} against {reference} (reference)"
         for i, label in enumerate(labels)

@@ -6,6 +6,7 @@ from bayeslogit.checks import check_count
 from bayeslogit.exceptions import OptionError
 from bayeslogit.fits.diagnostics.prior_predictive import NEAR_CERTAIN, PriorPredictive
 from bayeslogit.numerics.prior_specs import PRIORS
+from bayeslogit.plots.fonts import draw_names
 from bayeslogit.plots.style import CLASS_COLORS, add_footnote, new_axes
 
 BAND_COLOR = "#D55E00"  # the near-certain bands and the share written on each panel
@@ -97,4 +98,4 @@ def plot_prior_predictive(result, prior=None, ax=None, *, draws: int = 1000, ran
             + (f" (a subsample of {result.n_rows_total})." if result.n_rows < result.n_rows_total else "."),
         ],
     )
-    return fig
+    return draw_names(fig)

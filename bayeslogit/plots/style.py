@@ -1,12 +1,14 @@
-"""What the plots share: how each fit is drawn (its method's style), their axes and footnotes, the features they
-show, and the intervals they draw."""
+"""What the plots share: how each fit is drawn (its method's style), their axes, units and footnotes, the features
+they show, the intervals they draw, and the marks of a fit whose computation did not pass its checks."""
 
 import textwrap
 
 import numpy as np
 
 from bayeslogit.exceptions import OptionError
+from bayeslogit.fits.diagnostics.mcmc_convergence import ESS_THRESHOLD, RHAT_THRESHOLD
 from bayeslogit.fits.statistics import intervals
+from bayeslogit.rows.formulas import data_names
 from bayeslogit.surface.methods import METHODS
 
 CLASS_COLORS = ("#56B4E9", "#E69F00", "#CC79A7", "#F0E442", "#999999", "#882255", "#44AA99", "#332288")
@@ -37,6 +39,54 @@ def response_name(model) -> str:
     """The formula's response, or ``"y"``."""
     formula = getattr(model, "formula", None)
     return formula.split("~")[0].strip() if formula else "y"
+
+
+def plot_units(model, frame, units) -> dict:
+    """Column -> unit of the columns a plot of ``model`` may name: ``frame.attrs["units"]`` (the bundled data sets
+    carry theirs there) updated by ``units``, which is checked.
+
+    Parameters
+    ----------
+    model : LogisticModel
+    frame : DataFrame or None
+        The rows drawn (or the model's data frame).
+    units : dict of str to str or None
+        The user's units, e.g. ``{"income": "USD 1000"}``; each key a feature or data column of the model.
+
+    Raises
+    ------
+    OptionError
+        When ``units`` is not such a dict or names a column the model does not have (the message lists them).
+    """
+    known = [*model.feature_names, *_data_columns(model)]
+    given = {} if units is None else units
+    if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+        raise OptionError(f'units must be a dict of column name to unit, e.g. {{"dist": "m"}}; got {units!r}')
+    unknown = [name for name in given if name not in known]
+    if unknown:
+        raise OptionError(
+            f"units names {unknown}, which are not columns of the model; choose from {sorted(set(known))}"
+        )
+    found = getattr(frame, "attrs", {}).get("units") or getattr(model.data.frame, "attrs", {}).get("units") or {}
+    return {**found, **given}
+
+
+def _data_columns(model) -> list[str]:
+    """The data columns a formula model reads, [] for an array model."""
+    spec = model.data.formula_spec
+    return [] if spec is None else sorted(data_names(spec))
+
+
+def with_unit(name: str, units: dict) -> str:
+    """``"dist100 (100 m)"``: ``name`` and its unit, or ``name`` alone where ``units`` has none."""
+    unit = units.get(name)
+    return f"{name} ({unit})" if unit else name
+
+
+def labelled(label: str, fit) -> str:
+    """A fit's legend ``label`` with its :func:`trouble_note`: ``"MCMC (53 divergences)"``."""
+    note = trouble_note(fit)
+    return f"{label} ({note})" if note else label
 
 
 def failure_note(failed: dict) -> str:
@@ -77,3 +127,23 @@ def interval_label(ci_prob: float, ci_kind: str) -> str:
     """``"89% ETI"``, ``"89% HDI"``, ``"89% Wald interval"``: an interval's level and kind as a legend says it."""
     kind = ci_kind.upper() if ci_kind in intervals.POSTERIOR_KINDS else f"{ci_kind.capitalize()} interval"
     return f"{int(ci_prob * 100)}% {kind}"
+
+
+def trouble_note(fit) -> str:
+    """What a legend adds to a fit whose computation its diagnosis does not pass: ``"53 divergences"``,
+    ``"k-hat 0.91, shift 0.60 sd"``, ``"R-hat 1.081, ESS 95"``, or ``""`` for a fit without a diagnosis (ML, MAP) or
+    with an ok one."""
+    diagnosis = getattr(fit, "diagnosis", None)
+    if diagnosis is None or diagnosis.ok:
+        return ""
+    rows = diagnosis.rows
+    if "khat" in rows:
+        return f"k-hat {rows['khat']:.2f}, shift {rows['shift_max']:.2f} sd"
+    count = diagnosis.divergences
+    parts = [f"{count} divergence{'s' if count > 1 else ''}"] if count else []
+    if rows.get("r_hat_max", 1.0) > RHAT_THRESHOLD:
+        parts.append(f"R-hat {rows['r_hat_max']:.3f}")
+    ess = min(rows.get("ess_bulk_min", np.inf), rows.get("ess_tail_min", np.inf))
+    if ess < ESS_THRESHOLD:
+        parts.append(f"ESS {ess:.0f}")
+    return ", ".join(parts) or diagnosis.verdict

@@ -30,13 +30,14 @@ PYTHON = {
     "no_intercept_scale": "leave it None",
     "add_intercept": "build the model with intercept=True",
     "more_draws": "draws={value}",
+    "more_chains": "chains={value}",
     "more_tuning": "more tuning (tune={value}) and draws",
     "raise_target_accept": "a higher target_accept (target_accept={value:g})",
 }
 """Remedy name -> its words in the Python API (``bl`` is ``import bayeslogit as bl``)."""
 
 CLI = {
-    "raise_max_iter": "increase max_iter (an option of the Python API's fits; the command has none)",
+    "raise_max_iter": "increase --max-iter",
     "use_ml": "--methods ml",
     "use_map": "--methods map",
     "use_map_normal": "--methods map",
@@ -51,16 +52,15 @@ CLI = {
     "no_intercept_scale": "leave out --intercept-scale",
     "add_intercept": "keep the formula's intercept (no 0 + or - 1 in it)",
     "more_draws": "--draws {value}",
+    "more_chains": "--chains {value}",
     "more_tuning": "more tuning (--tune {value}) and draws",
-    "raise_target_accept": (
-        "a higher target acceptance (target_accept={value:g} of the Python API's fit_mcmc; the command has no option "
-        "for it)"
-    ),
+    "raise_target_accept": "a higher target acceptance (--target-accept {value:g})",
 }
-"""Remedy name -> its words on the command line (``bayeslogit compare``'s options)."""
+"""Remedy name -> its words on the command line: ``bayeslogit compare``'s options
+(:mod:`bayeslogit.surface.cli_options`), every one it names."""
 
 ESTIMATOR = {
-    "raise_max_iter": "increase max_iter (an option of bl.LogisticModel's fits; the estimator has none)",
+    "raise_max_iter": "increase max_iter",
     "use_ml": 'method="ml"',
     "use_map": 'method="map"',
     "use_map_normal": 'method="map"',
@@ -75,13 +75,12 @@ ESTIMATOR = {
     "no_intercept_scale": "leave it None",
     "add_intercept": "set fit_intercept=True",
     "more_draws": "draws={value}",
+    "more_chains": "chains={value}",
     "more_tuning": "more tuning (tune={value}) and draws",
-    "raise_target_accept": (
-        "a higher target acceptance (target_accept={value:g} of bl.LogisticModel.fit_mcmc; the estimator has no "
-        "parameter for it)"
-    ),
+    "raise_target_accept": "a higher target_accept (target_accept={value:g})",
 }
-"""Remedy name -> its words as the parameters of :class:`~bayeslogit.sklearn.BayesLogitClassifier`."""
+"""Remedy name -> its words as the parameters of :class:`~bayeslogit.sklearn.BayesLogitClassifier`, every one it
+names."""
 
 DOORS = {"python": PYTHON, "cli": CLI, "estimator": ESTIMATOR}
 """Door -> its words for every remedy (each table has every remedy)."""

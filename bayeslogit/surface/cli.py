@@ -3,12 +3,16 @@
 ``bayeslogit compare DATA --formula "y ~ a + b"`` reads a CSV file (or a bundled data set), fits the model by
 ML, MAP, Laplace and MCMC on a training split, prints :func:`bayeslogit.surface.compare` of the held-out rows and, with
 ``--out DIR``, writes the self-contained HTML report of :mod:`bayeslogit.surface.report` to ``DIR/report.html``.
+Its options are :mod:`bayeslogit.surface.cli_options`'s.
 
-What goes where: the comparison table on stdout; progress (one line per fit as it starts and ends), warnings
-and the report's path on stderr, each line starting ``bayeslogit:``. A mistake in the input (a file that is no CSV,
-a formula that does not parse, missing values, a bad option) is one line ``bayeslogit: error: ...`` saying what
-and how, exit status 1 (2 for a malformed command line), and no report. Any other exception is a bug: its
-traceback, a line saying so, and exit status :data:`BUG_STATUS`. Run it as ``bayeslogit`` or ``python -m bayeslogit``.
+What goes where: the comparison table on stdout; progress (a line as each step that can take a second starts and
+ends: each fit, the comparison, each figure of the report), warnings and the report's path on stderr, each line
+starting ``bayeslogit:``. A mistake in the input (a file that is no CSV, a formula that does not parse, missing
+values, a bad option) is one line ``bayeslogit: error: ...`` saying what and how, exit status 1 (2 for a malformed
+command line), and no report. Any other exception is a bug: its traceback, a line saying so, and exit status
+:data:`~bayeslogit.surface.cli_options.BUG_STATUS`. Run it as ``bayeslogit`` or ``python -m bayeslogit``.
+
+Only what a run needs is imported, when it needs it: the sampler (nutpie) for MCMC, matplotlib for ``--out``.
 """
 
 import argparse
@@ -21,208 +25,51 @@ import time
 import traceback
 import warnings
 from collections.abc import Sequence
-from importlib.metadata import version
-from pathlib import Path
+
+import pandas as pd
 
 from bayeslogit.exceptions import BayeslogitError, DataError
 from bayeslogit.held_warnings import held_warnings
+from bayeslogit.rows.formulas import data_names
 from bayeslogit.surface import report
 from bayeslogit.surface.advice import in_words
 from bayeslogit.surface.cli_input import (
-    BUNDLED,
-    MAX_CLASSES,
     PROG,
     CommandError,
-    add_former_names,
     check_outcome,
     class_label,
     complete_rows,
-    csv_separator,
-    held_out_fraction,
-    method_names,
     one_line,
-    positive_number,
-    positive_whole_number,
     read_data,
     say,
+    source_name,
     split_rows,
-    text_encoding,
-    whole_number,
 )
+from bayeslogit.surface.cli_options import BUG_STATUS, NEWTON_MAX_ITER, build_parser
 from bayeslogit.surface.compare import Comparison, compare
 from bayeslogit.surface.methods import METHODS, draw_settings
 from bayeslogit.surface.model import LogisticModel
-from bayeslogit.surface.priors import PRIOR_FAMILIES, make_prior
-
-BUG_STATUS = 70
-"""Exit status after an unexpected exception: ``EX_SOFTWARE`` (internal software error) of BSD's sysexits.h."""
-
-DESCRIPTION = "Logistic classification by maximum likelihood, MAP, Laplace and MCMC, side by side."
-EXAMPLES = """\
-examples:
-  bayeslogit compare wells --formula "switched ~ dist100 + arsenic"
-  bayeslogit compare my_data.csv --formula "outcome ~ age + C(group)" --out report/
-  bayeslogit compare --help        (every option of the command)
-"""
-COMPARE_EXAMPLES = f"""\
-examples:
-  Wells, every way, 25% of the rows held out, report in ./wells-report/report.html:
-    bayeslogit compare wells --formula "switched ~ dist100 + arsenic" --out wells-report
-
-  A CSV file, a tighter prior, point fits and Laplace only, no held-out rows:
-    bayeslogit compare data.csv --formula "y ~ x1 + np.log(x2)" --prior-scale 1 \\
-        --methods ml,map,laplace --test-size 0
-
-  A quick look with a short MCMC run:
-    bayeslogit compare challenger --formula "damaged ~ temp" --draws 200 --chains 2
-
-  Three classes, the coefficients as log-odds against virginica:
-    bayeslogit compare iris --formula "species ~ sepal_length" --reference virginica
-
-DATA is a CSV file with a header row (separated by commas, semicolons or tabs: see --sep), or a bundled data
-set: {", ".join(BUNDLED)}. The outcome (left of ~) must be binary or categorical (at most {MAX_CLASSES} classes);
-the right-hand side is a formulaic formula (C(col) for categories, np.log(col), a:b interactions), with a name
-that holds spaces or symbols in backticks: "diagnosis ~ `mean radius` + `mean texture`".
-
-Exit status: 0 done, 1 input that cannot be used, 2 a malformed command line, {BUG_STATUS} a bug in bayeslogit.
-"""
+from bayeslogit.surface.priors import make_prior
 
 
-FORMER_OPTIONS = {"--prior-sigma": "--prior-scale", "--intercept-sigma": "--intercept-scale"}
-"""Former option name -> its name now: still accepted, with a deprecation note on stderr, and hidden from --help."""
+@dataclasses.dataclass(frozen=True)
+class Rows:
+    """The rows of one run: ``read`` (every row of DATA), ``kept`` (those with the values the formula reads), split
+    into ``train`` and ``test`` (None: nothing held out)."""
 
+    read: pd.DataFrame
+    kept: pd.DataFrame
+    train: pd.DataFrame
+    test: pd.DataFrame | None
 
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr: ``bayeslogit: error: ...``."""
-
-    def error(self, message: str):
-        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The ``bayeslogit`` parser, with its ``compare`` subcommand."""
-    parser = _Parser(
-        prog=PROG, description=DESCRIPTION, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version(PROG)}")
-    commands = parser.add_subparsers(
-        title="commands", dest="command", required=True, metavar="COMMAND", parser_class=_Parser
-    )
-    command = commands.add_parser(
-        "compare",
-        help="fit ML, MAP, Laplace and MCMC on a training split, print the comparison, write a report",
-        description="Fit the formula's logistic model every way on a training split of DATA, print the comparison\n"
-        "table (held-out metrics; in-sample ones with --test-size 0) and, with --out, write an HTML "
-        "report.",
-        epilog=COMPARE_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    command.add_argument("data", metavar="DATA", help=f"a CSV file, or a bundled data set ({', '.join(BUNDLED)})")
-    command.add_argument(
-        "--formula", required=True, help='the model, outcome ~ predictors, e.g. "switched ~ dist100 + arsenic"'
-    )
-    command.add_argument(
-        "--sep",
-        type=csv_separator,
-        default=None,
-        metavar="CHAR",
-        help="the CSV file's separator (default: whichever of , ; and tab splits its header most)",
-    )
-    command.add_argument(
-        "--encoding",
-        type=text_encoding,
-        default="utf-8",
-        help="the CSV file's text encoding, e.g. latin-1 or cp1252 (default utf-8)",
-    )
-    command.add_argument(
-        "--drop-missing",
-        action="store_true",
-        help="leave out rows with missing values in the columns the formula reads (default: refuse)",
-    )
-    command.add_argument(
-        "--prior",
-        choices=tuple(PRIOR_FAMILIES),
-        default="normal",
-        help="the prior of MAP, Laplace and MCMC on each coefficient: normal, student-t (heavier "
-        "tails) or cauchy (default normal)",
-    )
-    command.add_argument(
-        "--prior-scale",
-        type=positive_number,
-        default=2.5,
-        metavar="SCALE",
-        help="prior scale of the slopes (normal: the sd) (default 2.5)",
-    )
-    command.add_argument(
-        "--intercept-scale",
-        type=positive_number,
-        default=None,
-        metavar="SCALE",
-        help="prior scale of the intercept (default: a flat prior on it)",
-    )
-    command.add_argument(
-        "--prior-nu",
-        type=positive_number,
-        default=7.0,
-        metavar="NU",
-        help="student-t only: the degrees of freedom (default 7)",
-    )
-    command.add_argument(
-        "--autoscale",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="divide each slope's prior scale by its predictor's sd (default: on for student-t and "
-        "cauchy, off for normal)",
-    )
-    command.add_argument(
-        "--reference",
-        default=None,
-        metavar="LABEL",
-        help="the class whose coefficients are fixed at zero: the base of the others' log-odds "
-        "(binary: the non-event class). Default: the first class in sorted order",
-    )
-    command.add_argument(
-        "--methods",
-        type=method_names,
-        default=tuple(METHODS),
-        metavar="LIST",
-        help=f"comma-separated fits to make, from {','.join(METHODS)} (default: all)",
-    )
-    command.add_argument(
-        "--draws",
-        type=positive_whole_number,
-        default=1000,
-        metavar="N",
-        help="MCMC draws kept per chain; Laplace takes N x CHAINS draws (default 1000)",
-    )
-    command.add_argument("--chains", type=positive_whole_number, default=4, metavar="C", help="MCMC chains (default 4)")
-    command.add_argument(
-        "--tune", type=whole_number, default=200, metavar="N", help="MCMC tuning steps per chain (default 200)"
-    )
-    command.add_argument(
-        "--seed",
-        type=whole_number,
-        default=0,
-        metavar="S",
-        help="seeds the split, the Laplace draws and the sampler (default 0)",
-    )
-    command.add_argument(
-        "--test-size",
-        type=held_out_fraction,
-        default=0.25,
-        metavar="FRACTION",
-        help="share of each class's rows held out for the comparison; 0 compares in-sample (default 0.25)",
-    )
-    command.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="write DIR/report.html (DIR is created if missing; a report there is replaced)",
-    )
-    add_former_names(command, FORMER_OPTIONS)
-    command.set_defaults(run=run_compare)
-    return parser
+    def describe(self, source: str) -> str:
+        """``"32 rows of spector.csv: 5 left out (missing values), 21 for training, 6 held out"``."""
+        dropped = len(self.read) - len(self.kept)
+        return (
+            f"{len(self.read)} rows of {source_name(source)}: "
+            + (f"{dropped} left out (missing values), " if dropped else "")
+            + f"{len(self.train)} for training, {'none' if self.test is None else len(self.test)} held out"
+        )
 
 
 @contextlib.contextmanager
@@ -249,18 +96,33 @@ def recorded_warnings(where: str, found: list):
         say(f"warning ({where}): {found[-1].message}")
 
 
+def fit_options(args: argparse.Namespace) -> dict:
+    """``model.fit_all``'s options: ``--draws``, ``--chains``, ``--tune``, ``--seed``, ``--max-iter`` and
+    ``--target-accept``."""
+    sampler = {} if args.target_accept is None else {"target_accept": args.target_accept}
+    return dict(
+        random_seed=args.seed,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        max_iter=args.max_iter,
+        progressbar=sys.stderr.isatty(),
+        **sampler,
+    )
+
+
 def fit_every_way(model: LogisticModel, prior, args: argparse.Namespace, found: list) -> dict:
-    """``model.fit_all`` one method at a time, in the order of ``METHODS``, saying on stderr when each starts and
-    ends; the warnings each raises go to ``found``. The posterior fits start from the MAP fit when it was made. A
-    failed fit says its reason in the command's words, in the table and the report as on stderr."""
-    settings = dict(random_seed=args.seed, draws=args.draws, chains=args.chains, tune=args.tune)
-    fits = {}
+    """The fits of ``--methods``, one at a time in the order of ``METHODS``, as ``model.fit_all`` makes them, saying
+    on stderr when each starts and ends; the warnings each raises go to ``found``. The posterior fits start from the
+    MAP fit when it was made. A failed fit says its reason in the command's words, in the table and the report as on
+    stderr."""
+    options, fits = fit_options(args), {}
     for method in (method for method in METHODS if method in args.methods):
         say(f"{method}: fitting ...")
         started, base = time.perf_counter(), fits.get(METHODS[method].built_on)  # the MAP fit, once made
         with recorded_warnings(method, found), quiet_sampler_logs():
-            made = model.fit_all(prior, methods=(method,), map_fit=base, progressbar=sys.stderr.isatty(), **settings)
-        elapsed, fit = time.perf_counter() - started, made[method]
+            fit = model.fit_all(prior, methods=(method,), map_fit=base, **options)[method]
+        elapsed = time.perf_counter() - started
         fits[method] = dataclasses.replace(fit, door="cli") if fit.failed else fit
         say(
             f"{method}: failed after {elapsed:.2f} s: {one_line(fits[method].reason)}"
@@ -275,6 +137,49 @@ def prior_of(args: argparse.Namespace):
     return make_prior(args.prior, args.prior_scale, args.intercept_scale, args.prior_nu, args.autoscale)
 
 
+def describe_prior(args: argparse.Namespace, model: LogisticModel) -> str:
+    """The prior of :func:`prior_of` in the command's words; autoscaled, with the scale it gives each slope of the
+    model (``inf`` where a predictor is constant, which the fits refuse, saying why)."""
+    family = args.prior + (f" with {args.prior_nu:g} degrees of freedom" if args.prior == "student-t" else "")
+    slopes = f"{family} on the slopes, scale {args.prior_scale:g}"
+    if args.autoscale:
+        scales = args.prior_scale / model.data.predictor_sd()  # a Series: 0 gives inf without a warning
+        slopes += " divided by each predictor's sd (autoscaled): " + ", ".join(
+            f"{name} {scale:.3g}" for name, scale in scales.items()
+        )
+    else:
+        slopes += " (not autoscaled)"
+    intercept = "flat" if args.intercept_scale is None else f"scale {args.intercept_scale:g}"
+    return f"{slopes}; on the intercept {intercept}"
+
+
+def checked_features(features: list | None, model: LogisticModel, columns) -> tuple | None:
+    """``--features A B`` as a tuple, once they are two columns that the formula reads or features of its design
+    (else a CommandError naming those columns); None when not given."""
+    if features is None:
+        return None
+    read = data_names(model.data.formula_spec) - {model.response}
+    choices = [str(column) for column in columns if str(column) in read]
+    unknown = [name for name in features if name not in {*choices, *model.feature_names}]
+    if unknown or features[0] == features[1]:
+        wrong = f"{unknown[0]!r} is not a column the formula reads" if unknown else f"{features[0]!r} is named twice"
+        raise CommandError(
+            f"--features {' '.join(features)}: {wrong}; give two of the formula's predictors: "
+            f"{', '.join(map(repr, choices))}"
+        )
+    return tuple(features)
+
+
+def read_rows(args: argparse.Namespace, found: list) -> tuple[Rows, str]:
+    """The rows of DATA, checked, with the values the formula reads (``--missing``), split (``--test-size``), and
+    the formula's response."""
+    with recorded_warnings("data", found):
+        frame = read_data(args.data, args.sep, args.encoding)
+        kept, response = complete_rows(frame, args.formula, args.missing, args.data)
+    check_outcome(kept, response)
+    return Rows(frame, kept, *split_rows(kept, response, args.test_size, args.seed)), response
+
+
 def run_compare(args: argparse.Namespace) -> int:
     """``bayeslogit compare``: check the input, fit, print the comparison, write the report."""
     files = [path for path in (args.out, *args.out.parents) if path.is_file()] if args.out is not None else []
@@ -284,17 +189,14 @@ def run_compare(args: argparse.Namespace) -> int:
             "(a missing one is created)"
         )
     prior, found = prior_of(args), []
+    rows, response = read_rows(args, found)
+    reference = None if args.reference is None else class_label(args.reference, rows.train[response].unique())
     with recorded_warnings("data", found):
-        frame = read_data(args.data, args.sep, args.encoding)
-        frame, response = complete_rows(frame, args.formula, args.drop_missing)
-    check_outcome(frame, response)
-    train, test = split_rows(frame, response, args.test_size, args.seed)
-    reference = None if args.reference is None else class_label(args.reference, train[response].unique())
-    with recorded_warnings("data", found):
-        model = LogisticModel.from_formula(args.formula, train, reference=reference)
+        model = LogisticModel.from_formula(args.formula, rows.train, reference=reference)
+    features = checked_features(args.features, model, rows.kept.columns)
     try:  # before the fits: a category level that no training row has cannot be scored
-        if test is not None:
-            model.design_matrix(test)
+        if rows.test is not None:
+            model.design_matrix(rows.test)
     except DataError as error:
         raise CommandError(
             f"the model of the training rows cannot score the held-out rows: "
@@ -302,43 +204,68 @@ def run_compare(args: argparse.Namespace) -> int:
         ) from None
     say(
         f"{model.likelihood} model of {response} with coefficients {', '.join(model.coef_names)}; "
-        f"{len(train)} training rows, held out: {'none' if test is None else len(test)}"
+        f"{rows.describe(args.data)}"
     )
+    if any(METHODS[method].fit_class.penalised for method in args.methods):
+        say(f"prior: {describe_prior(args, model)}")
     fits = fit_every_way(model, prior, args, found)
     if all(fit.failed for fit in fits.values()):
         raise CommandError(
             "every fit failed, for the reasons above, and left nothing to compare; choose other methods "
             "(--methods: a prior keeps MAP, Laplace and MCMC finite where ML diverges) or predictors"
         )
-    with recorded_warnings("comparison", found):
-        table = compare(fits) if test is None else compare(fits, test, test[response])
+    table = compare_fits(fits, rows.test, response, found)
     print(table)
     if args.out is not None:
-        make_report(args, frame, train, test, fits, table, found)
+        make_report(args, rows, fits, table, found, describe_prior(args, model), features)
     return 0
 
 
-def make_report(args: argparse.Namespace, frame, train, test, fits: dict, table: Comparison, found: list) -> None:
-    """Draw and write ``args.out / report.html``."""
+def compare_fits(fits: dict, test, response: str, found: list) -> Comparison:
+    """:func:`compare` of ``fits`` on the held-out rows ``test`` (in-sample when None), said on stderr as it starts
+    and ends."""
+    posterior = any(METHODS[method].fit_class.draws_are_posterior for method, fit in fits.items() if not fit.failed)
+    say(f"comparing the fits ({'in-sample' if test is None else 'held-out'} metrics{', LOO' * posterior}) ...")
+    started = time.perf_counter()
+    with recorded_warnings("comparison", found):
+        table = compare(fits) if test is None else compare(fits, test, test[response])
+    say(f"comparison: done in {time.perf_counter() - started:.2f} s")
+    return table
+
+
+def make_report(args: argparse.Namespace, rows: Rows, fits: dict, table, found: list, prior: str, features) -> None:
+    """Draw and write ``args.out / report.html``, a line on stderr per figure."""
+    say("drawing the report ...")
+    started = time.perf_counter()
     import matplotlib
 
     matplotlib.use("Agg")  # the command draws files only, also where no display exists
-    say("drawing the report ...")
+    dropped = len(rows.read) - len(rows.kept)
     settings = {
-        "prior": repr(prior_of(args)),
+        "prior": prior,
         "methods": ", ".join(args.methods),
-        "held out": f"{args.test_size:.0%} of each class" if test is not None else "nothing (in-sample)",
+        "held out": f"{args.test_size:.0%} of each class" if rows.test is not None else "nothing (in-sample)",
+        **({"missing values": f"{dropped} of {len(rows.read)} rows left out (--missing drop)"} if dropped else {}),
         "seed": str(args.seed),
         **({} if args.reference is None else {"reference class": args.reference}),
+        **({} if args.max_iter == NEWTON_MAX_ITER else {"Newton iterations": f"at most {args.max_iter}"}),
         **draw_settings(fits, args.draws, args.chains, args.tune),
+        **({} if args.target_accept is None else {"MCMC target acceptance": f"{args.target_accept:g}"}),
     }
-    inputs = report.ReportInputs(args.data, args.formula, settings, frame, train, test, fits, table, tuple(found))
-    page = report.render_report(inputs)
+    inputs = report.ReportInputs(
+        args.data, args.formula, settings, rows.read, rows.train, rows.test, fits, table, tuple(found), features
+    )
+    page = report.render_report(inputs, progress=say)
     try:
         path = report.write_report(args.out, page)
     except OSError as error:  # its message names the directory and the fix
         raise CommandError(one_line(error)) from None
+    say(f"report: done in {time.perf_counter() - started:.2f} s")
     say(f"report written to {path}")
+
+
+COMMANDS = {"compare": run_compare}
+"""Subcommand -> what runs it, given the parsed arguments."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -352,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = lambda text, kind, *_: say(
                 f"warning: {kind.__name__}: {one_line(in_words(text, 'cli'))}"
             )
-            return args.run(args)
+            return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         say("interrupted")
         raise SystemExit(130) from None
@@ -370,3 +297,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         raise SystemExit(BUG_STATUS) from None
+
+
+def run() -> None:
+    """The ``bayeslogit`` program (``python -m bayeslogit``): :func:`main` in a process of its own, which exits with
+    its status.
+
+    The command reads its rows into memory, so dask (for rows larger than memory) is kept out of the process:
+    xarray would import it wherever it is installed, as soon as ArviZ or the sampler builds a data set. A module
+    of ``None`` in ``sys.modules`` is one that cannot be imported, so xarray finds no dask.
+    """
+    sys.modules.setdefault("dask", None)
+    sys.exit(main())

@@ -69,6 +69,7 @@ def _text_encoding(name: str) -> str:
 whole_number = option_type(int, lambda value: value >= 0, "an integer >= 0")
 positive_whole_number = option_type(int, lambda value: value >= 1, "an integer >= 1")
 positive_number = option_type(float, lambda value: 0 < value < math.inf, "a positive number")
+probability = option_type(float, lambda value: 0 < value < 1, "a probability between 0 and 1, e.g. 0.95")
 held_out_fraction = option_type(
     float, lambda value: 0 <= value < 1, "a fraction in [0, 1), e.g. 0.25 (0: no held-out rows)"
 )
@@ -86,8 +87,8 @@ method_names = option_type(
 
 
 class _FormerName(argparse.Action):
-    """An option's former name, hidden from ``--help``: it sets the option named ``current``, and says on stderr that
-    it is deprecated."""
+    """An option's former name, hidden from ``--help``: it sets the option named ``current`` (to its own argument, or
+    to ``const`` for a former flag that stands for one value of it), and says on stderr that it is deprecated."""
 
     def __init__(self, *args, current: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,23 +96,32 @@ class _FormerName(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None):
         say(f"warning: {option_string} is deprecated and will be removed in a future release; use {self.current}")
-        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest, values if self.const is None else self.const)
 
 
 def add_former_names(parser: argparse.ArgumentParser, former_names: dict) -> None:
     """Accept each former option name of ``former_names`` (former -> current) as its current option, with a
-    deprecation note on stderr when it is used."""
+    deprecation note on stderr when it is used. A current option written with a value (``"--missing drop"``) makes
+    the former name a flag that sets that value."""
     for former, current in former_names.items():
-        option = next(action for action in parser._actions if current in action.option_strings)
+        name, _, value = current.partition(" ")
+        option = next(action for action in parser._actions if name in action.option_strings)
         parser.add_argument(
             former,
             action=_FormerName,
+            nargs=0 if value else None,
+            const=value or None,
             type=option.type,
             dest=option.dest,
             default=argparse.SUPPRESS,
             help=argparse.SUPPRESS,
             current=current,
         )
+
+
+def source_name(source: str) -> str:
+    """How messages name the rows of ``source``: a file by its name (``spector.csv``), a bundled data set as given."""
+    return Path(source).name if Path(source).exists() else source
 
 
 def read_data(source: str, sep: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
@@ -186,29 +196,26 @@ def check_outcome(frame: pd.DataFrame, response: str) -> None:
         raise CommandError(f"the outcome '{response}' has {held}; logistic classification needs two classes or more")
 
 
-def complete_rows(frame: pd.DataFrame, formula: str, drop: bool) -> tuple[pd.DataFrame, str]:
-    """The rows of ``frame`` with a value in each column that ``formula`` reads, and the formula's response;
-    missing values are refused, unless ``drop`` (``--drop-missing``), which leaves their rows out with a UserWarning."""
+def complete_rows(frame: pd.DataFrame, formula: str, missing: str, source: str) -> tuple[pd.DataFrame, str]:
+    """The rows of ``frame`` (all the rows of ``source``) with a value in each column that ``formula`` reads, and the
+    formula's response. ``missing`` says what to do with the others (``--missing``): ``"raise"`` refuses them with a
+    :class:`CommandError`, ``"drop"`` leaves them out with a UserWarning; both count them among the rows of
+    ``source``."""
     response, rhs = split_formula(formula, frame)  # which raises a FormulaError saying how to correct the formula
     names = read_names(rhs) | {response}
-    missing = frame.loc[:, [str(column) in names for column in frame.columns]].isna()
-    if not (rows := missing.any(axis=1).to_numpy()).any():
+    missed = frame.loc[:, [str(column) in names for column in frame.columns]].isna()
+    if not (rows := missed.any(axis=1).to_numpy()).any():
         return frame, response
-    counts = ", ".join(f"'{column}': {count}" for column, count in missing.sum().items() if count)
+    counts = ", ".join(f"'{column}': {count}" for column, count in missed.sum().items() if count)
     what = (
-        f"{rows.sum()} of {len(frame)} rows have missing values in the columns the formula reads ({counts}; "
-        f"the first in data row {rows.argmax() + 1})"
+        f"{rows.sum()} of {len(frame)} rows of {source_name(source)} have missing values in the columns the "
+        f"formula reads ({counts}; the first in data row {rows.argmax() + 1})"
     )
-    if not drop or rows.all():
-        raise CommandError(
-            f"{what}; "
-            + (
-                "fill them in, or pass --drop-missing to leave those rows out"
-                if not drop
-                else "no row would be left: fill them in, or model other columns"
-            )
-        )
-    warnings.warn(f"{what}; they are left out (--drop-missing)", UserWarning, stacklevel=2)
+    if missing == "raise":
+        raise CommandError(f"{what}; fill them in, or pass --missing drop to leave those rows out")
+    if rows.all():
+        raise CommandError(f"{what}; no row would be left: fill them in, or model other columns")
+    warnings.warn(f"{what}; they are left out (--missing drop)", UserWarning, stacklevel=2)
     return frame[~rows], response
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from bayeslogit.checks import check_count
 from bayeslogit.exceptions import OptionError
+from bayeslogit.fits.display import cells, markup
 from bayeslogit.fits.statistics.calibration import expected_calibration_error
 
 
@@ -60,7 +61,8 @@ class Comparison(pd.DataFrame):
 
     A method whose fit failed has NaN everywhere and its reason in :attr:`failures`, in the words of the failed
     fit's door (:attr:`~bayeslogit.fits.results.point.FailedFit.door`: the command line's in ``bayeslogit
-    compare``). Printing shows the sections one under the other; a slice of the table is a Comparison too.
+    compare``). Printing shows the sections one under the other, a notebook the same cells as an HTML table
+    (``-`` where a method has no figure); a slice of the table is a Comparison too.
     """
 
     @property
@@ -73,41 +75,67 @@ class Comparison(pd.DataFrame):
         return self.attrs.get("failures", {})
 
     def __repr__(self) -> str:
-        if self.index.nlevels != 2 or self.columns.nlevels != 1:
+        if not self._sectioned:
             return super().__repr__()  # a slice without the (section, quantity) rows
         return render_comparison(self)
 
     __str__ = __repr__
 
+    def _repr_html_(self) -> str | None:
+        """IPython's rich display: the sections of ``repr``, their cells the same strings, in an HTML table."""
+        if not self._sectioned:
+            return super()._repr_html_()
+        return comparison_html(self)
+
+    @property
+    def _sectioned(self) -> bool:
+        """Whether the rows are ``(section, quantity)`` and the columns methods, as ``compare`` made them."""
+        return self.index.nlevels == 2 and self.columns.nlevels == 1
+
 
 FORMATS = {"coef": "{:.4g}", "coef_se_sd": "{:.3g}", "loo": "{:.1f}"}
-"""Section -> the format of its numbers; ``{:.4f}`` for the others."""
-QUANTITY_FORMATS = {"khat": "{:.2f}", "khat_se": "{:.2f}", "shift_max": "{:.2f}", "r_hat_max": "{:.3f}"}
-"""Quantity -> its format, wherever it is."""
-COUNTS = ("n_iter", "chains", "draws", "ess_bulk_min", "ess_tail_min", "divergences", "high_pareto_k", "loo_rows")
-"""Quantities printed as whole numbers."""
+"""Section -> the format of its numbers; ``{:.4f}`` for the others. In every section, counts are whole and R-hat
+and k-hat have their own formats (see :mod:`bayeslogit.fits.display.cells`)."""
 
 
 def _cell(section: str, quantity: str, value: float) -> str:
-    if pd.isna(value):
-        return "-"
-    if quantity in COUNTS:
-        return f"{value:.0f}"
-    return QUANTITY_FORMATS.get(quantity, FORMATS.get(section, "{:.4f}")).format(value)
+    return cells.figure(value, cells.spec_of(quantity, FORMATS.get(section, "{:.4f}")))
+
+
+def comparison_rows(table: Comparison) -> list:
+    """The rows of ``table`` as text and HTML show them: per section a
+    :class:`~bayeslogit.fits.display.markup.Section` titled by its name (with the number of rows the metrics are
+    of), then ``((quantity,), cells)`` for each of its quantities, one formatted cell per method."""
+    rows = []
+    for section in table.index.get_level_values(0).unique():
+        n_rows = table.attrs.get("n_rows") if section in ("held-out", "in-sample") else None
+        rows.append(markup.Section(f"{section} ({n_rows} rows)" if n_rows else section))
+        for quantity, values in table.loc[section].iterrows():
+            rows.append(((str(quantity),), [_cell(section, quantity, value) for value in values]))
+    return rows
+
+
+def _failure_lines(table: Comparison) -> list[str]:
+    return [f"{method}: not fitted ({reason})" for method, reason in table.failures.items()]
 
 
 def render_comparison(table: Comparison) -> str:
     """The sections of ``table`` one under the other, a column of 12 characters per method, then the failures."""
     width = max(len(str(quantity)) for quantity in table.index.get_level_values(1)) + 2
     lines = [" " * width + "".join(f"{method:>12}" for method in table.columns)]
-    for section in table.index.get_level_values(0).unique():
-        rows = table.attrs.get("n_rows") if section in ("held-out", "in-sample") else None
-        lines.append(f"{section} ({rows} rows)" if rows else section)
-        for quantity, row in table.loc[section].iterrows():
-            cells = "".join(f"{_cell(section, quantity, value):>12}" for value in row)
-            lines.append(f"  {quantity:<{width - 2}}{cells}")
-    lines += [f"{method}: not fitted ({reason})" for method, reason in table.failures.items()]
-    return "\n".join(lines)
+    for row in comparison_rows(table):
+        if isinstance(row, markup.Section):
+            lines.append(row.title)
+        else:
+            (quantity,), shown = row
+            lines.append(f"  {quantity:<{width - 2}}" + "".join(f"{cell:>12}" for cell in shown))
+    return "\n".join(lines + _failure_lines(table))
+
+
+def comparison_html(table: Comparison) -> str:
+    """The rows of :func:`render_comparison` as an HTML table (the same cells), then the failures."""
+    body = markup.table([str(method) for method in table.columns], comparison_rows(table))
+    return markup.block(body, markup.paragraphs(_failure_lines(table)))
 
 
 SECTIONS = ("coef", "coef_se_sd", "held-out", "in-sample", "loo", "diagnostics", "cost")

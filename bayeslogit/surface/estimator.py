@@ -53,6 +53,7 @@ from bayeslogit.checks import check_choice
 from bayeslogit.exceptions import BayeslogitError, OptionError, warn_convergence
 from bayeslogit.held_warnings import held_warnings, reissue
 from bayeslogit.surface.advice import in_words
+from bayeslogit.surface.estimator_parameters import sampler_options, seed_of
 from bayeslogit.surface.methods import METHODS, FitSettings
 from bayeslogit.surface.model import LogisticModel
 from bayeslogit.surface.priors import make_prior
@@ -67,39 +68,6 @@ FORMER_NAMES = {
 }
 """Parameter -> its former name, still accepted (default :data:`DEPRECATED`), the category of the warning that
 using it gives, and why the parameter is named as it is."""
-
-_MAX_SEED = np.iinfo(np.int64).max
-
-
-def seed_of(random_state) -> int | None:
-    """The seed of one fit: ``random_state`` itself for an int or None, one drawn from it for a generator.
-
-    Parameters
-    ----------
-    random_state : int, numpy.random.Generator, numpy.random.RandomState or None
-
-    Returns
-    -------
-    int or None
-        None: fresh entropy on every fit.
-
-    Raises
-    ------
-    OptionError
-        For a negative int or anything else, naming what is allowed.
-    """
-    if random_state is None:
-        return None
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and random_state >= 0:
-        return int(random_state)
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(_MAX_SEED))
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(_MAX_SEED, dtype=np.int64))
-    raise OptionError(
-        f"`random_state` must be a non-negative int, a numpy.random.Generator, a "
-        f"numpy.random.RandomState or None; got {random_state!r}"
-    )
 
 
 def fit_in_estimator_words[Fit](make_fit: Callable[[], Fit]) -> Fit:
@@ -139,9 +107,9 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         probabilities, averaged over their draws.
     prior_scale : float or array-like of shape (n_features,)
         Prior scale of the slopes (for "normal", the standard deviation: ``coef ~ N(0, prior_scale^2)``): one value
-        for all, or one per feature. Smaller values shrink more. For two classes, a normal prior without
-        autoscaling and ``intercept_scale=None`` the MAP is scikit-learn's ``LogisticRegression(C=prior_scale**2)``.
-        Ignored by "ml".
+        for all, or one per feature, before autoscaling. Smaller values shrink more. For two classes, a normal prior
+        with ``autoscale=False`` and ``intercept_scale=None`` the MAP is scikit-learn's
+        ``LogisticRegression(C=prior_scale**2)``. Ignored by "ml".
     intercept_scale : float or None
         Prior scale of the intercept; None puts a flat prior on it. Ignored by "ml".
     prior_family : {"normal", "student-t", "cauchy"}
@@ -150,14 +118,25 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
     prior_nu : float
         "student-t" only: the degrees of freedom.
     autoscale : bool or None
-        Divide each slope's prior scale by its feature's standard deviation; None: the family's default (off for
-        "normal", on for "student-t" and "cauchy").
+        Divide each slope's prior scale by its feature's standard deviation, as rstanarm's default priors do, so
+        that the fit does not depend on the features' units. False takes ``prior_scale`` as given; None: the
+        family's default (off for "normal", on for "student-t" and "cauchy").
+
+        .. versionchanged:: 0.1.0
+           The default is True. It was None, which left a normal prior unscaled, so that a feature's unit changed
+           its fit; that changes the fits of features that are not standardised, and ``autoscale=False`` gives the
+           former ones.
     draws : int
         "laplace": independent draws from the Gaussian; "mcmc": draws per chain.
     tune : int
         "mcmc" only: tuning steps per chain (the sampler starts whitened at the MAP, so 200 are enough).
     chains : int
         "mcmc" only: the number of chains.
+    target_accept : float or None
+        "mcmc" only: the acceptance rate in (0, 1) that NUTS tunes its step size to; a higher one (0.95) takes
+        smaller steps, which can remove divergent transitions. None: the sampler's default, 0.8.
+    max_iter : int
+        Most Newton iterations of "ml" and "map", and of the MAP that "laplace" and "mcmc" start from.
     random_state : int, numpy.random.Generator, numpy.random.RandomState or None
         Seeds the draws of "laplace" and "mcmc": an int gives the same draws on every fit, None fresh ones, and a
         generator is consumed, one seed per fit (see the module's Randomness).
@@ -184,6 +163,8 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
         The slopes (posterior means for "laplace", where they are the MAP, and "mcmc").
     intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : int
+        Newton iterations of the fit ("ml", "map"), or of the MAP it starts from ("laplace", "mcmc").
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         The column names of a DataFrame ``X`` with string column names; they label ``fit_`` too.
@@ -211,7 +192,9 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         reference=None,
         prior_family: str = "normal",
         prior_nu: float = 7.0,
-        autoscale: bool | None = None,
+        autoscale: bool | None = True,
+        target_accept: float | None = None,
+        max_iter: int = 100,
         random_seed=DEPRECATED,
         prior_sigma=DEPRECATED,
         intercept_sigma=DEPRECATED,
@@ -228,6 +211,8 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         self.chains = chains
         self.fit_intercept = fit_intercept
         self.reference = reference
+        self.target_accept = target_accept
+        self.max_iter = max_iter
         self.random_seed = random_seed
         self.prior_sigma = prior_sigma
         self.intercept_sigma = intercept_sigma
@@ -298,16 +283,17 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
             chains=self.chains,
             independent_draws=self.draws,  # "laplace": draws, not draws per chain
             random_seed=seed,
-            sampler_options={"progressbar": False},
+            sampler_options=sampler_options(self.target_accept),
+            max_iter=self.max_iter,
         )
-        self.fit_ = fit_in_estimator_words(
-            lambda: method.make(model, self._prior(*scales) if method.fit_class.penalised else None, None, settings)
-        )
+        prior = self._prior(*scales) if method.fit_class.penalised else None
+        self.fit_ = fit_in_estimator_words(lambda: method.make(model, prior, None, settings))
         self.classes_ = np.sort(model.classes_)  # the model's, with the reference moved first
         theta = model.family.class_logits(self.fit_.params)[:, self._model_columns()]  # (P, K); reference's are 0
         if len(self.classes_) == 2:
             theta = theta[:, 1:] - theta[:, :1]  # scikit-learn's binary layout: one row, the log-odds of classes_[1]
         self.intercept_ = theta[0] if self.fit_intercept else np.zeros(theta.shape[1])
+        self.n_iter_ = (self.fit_.map_fit if method.built_on else self.fit_).n_iter
         self.coef_ = theta[int(self.fit_intercept) :].T
         return self
 

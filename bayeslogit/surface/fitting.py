@@ -13,10 +13,12 @@ import numpy as np
 from bayeslogit.algorithms import pymc_backend
 from bayeslogit.algorithms.laplace import coef_draws
 from bayeslogit.algorithms.newton import fit_newton, newton
-from bayeslogit.exceptions import Advice, CollinearityError, Remedy, SeparationError, warn_convergence
+from bayeslogit.algorithms.newton_modes import highest_mode
+from bayeslogit.exceptions import Advice, CollinearityError, OptionError, Remedy, SeparationError, warn_convergence
 from bayeslogit.fits.diagnostics.convergence import laplace_diagnosis
 from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis, folded_ess
 from bayeslogit.fits.results.draws_summary import arviz_summary
+from bayeslogit.fits.results.point import PointFit
 from bayeslogit.numerics.design import Design
 
 LP_BUDGET = 500_000  # n_samples * n_coef * M up to which a converged ML fit is checked exactly for separation
@@ -42,11 +44,69 @@ def minimizer(rows, tol: float, max_iter: int, name: str):
     return solve
 
 
+def point_fit(model, fit_class: type, prior, objective, tol: float, max_iter: int):
+    """A point fit of class ``fit_class`` of ``model`` under the checked ``prior`` (None: flat), whose ``objective``
+    it minimises by Newton's method (from two starts where the log posterior is not concave: see
+    :func:`~bayeslogit.algorithms.newton_modes.highest_mode`)."""
+    start = time.perf_counter()
+    name = f"Newton's method ({fit_class.method.upper()})"
+    result = highest_mode(objective, minimizer(model.data, tol, max_iter, name), name)
+    B = objective.coef(result.x)
+    return fit_class(
+        model,
+        prior,
+        objective,
+        B,
+        objective.penalty(B) - result.value,
+        result.n_iter,
+        result.converged,
+        time.perf_counter() - start,
+        result.iterations,
+        result.hess,
+    )
+
+
+def checked_map_fit(model, prior, map_fit):
+    """``map_fit`` if it is ``model.fit_map(prior)``, the fit a posterior fit may build on, else an OptionError."""
+    if not isinstance(map_fit, PointFit) or map_fit.model is not model or map_fit.prior != prior:
+        raise OptionError(
+            f"`map_fit` must be model.fit_map(prior) of this model under {prior!r}; got a "
+            f"{getattr(map_fit, 'method', type(map_fit).__name__)!r} fit with prior "
+            f"{getattr(map_fit, 'prior', None)!r}"
+        )
+    return map_fit
+
+
 def raise_if_collinear(rows, intercept: bool, problem: str, advice: Advice) -> None:
     """Raise :class:`CollinearityError` ("``problem``: what to drop, ``advice``") if the design lacks full rank."""
     found = rows.find_collinearity(intercept)
     if found is not None:
         raise CollinearityError(Advice(f"{problem}: {found.describe()}, ", *advice.parts), found.columns)
+
+
+def raise_if_ml_not_unique(rows, intercept: bool) -> None:
+    """Raise :class:`CollinearityError` before an ML fit of a design that lacks full rank: its estimate is not
+    unique."""
+    raise_if_collinear(
+        rows,
+        intercept,
+        "maximum likelihood is not unique",
+        Advice("or use ", Remedy("use_map_normal", 2.5), ", whose prior makes the estimate unique"),
+    )
+
+
+def raise_if_map_lost_in_rounding(rows, intercept: bool) -> None:
+    """Raise :class:`CollinearityError` where the MAP's Hessian turned singular on a design that lacks full rank: at
+    the scale of its columns the prior's curvature was lost in rounding."""
+    raise_if_collinear(
+        rows,
+        intercept,
+        "the MAP's Hessian is singular in float64",
+        Advice(
+            "or standardise them (at their scale the prior's curvature is lost in rounding), or use a prior with ",
+            Remedy("autoscale_on"),
+        ),
+    )
 
 
 def shows_separation(rows, intercept: bool, fit, tol: float) -> bool:

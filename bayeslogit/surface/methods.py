@@ -27,6 +27,8 @@ class FitSettings:
         Seeds the Laplace draws and the sampler.
     sampler_options : dict
         Passed to :meth:`~bayeslogit.LogisticModel.fit_mcmc` (``progressbar``, ``sampler``, the sampler's own).
+    max_iter : int
+        Most Newton iterations of the ML and MAP fits, and of the MAP fit a posterior fit makes to start from.
     """
 
     draws: int = 1000
@@ -35,6 +37,7 @@ class FitSettings:
     independent_draws: int | None = None
     random_seed: object = None
     sampler_options: dict = field(default_factory=dict)
+    max_iter: int = 100
 
     @property
     def laplace_draws(self) -> int:
@@ -71,8 +74,18 @@ class Method:
         return self.fit_class.method
 
 
+def _mode(model, prior, base, settings: FitSettings):
+    """The MAP fit a posterior fit starts from: ``base``, or one made with the settings' ``max_iter``."""
+    return base if base is not None else model.fit_map(prior, max_iter=settings.max_iter)
+
+
 def _laplace(model, prior, base, settings: FitSettings):
-    return model.fit_laplace(prior, draws=settings.laplace_draws, random_seed=settings.random_seed, map_fit=base)
+    return model.fit_laplace(
+        prior,
+        draws=settings.laplace_draws,
+        random_seed=settings.random_seed,
+        map_fit=_mode(model, prior, base, settings),
+    )
 
 
 def _mcmc(model, prior, base, settings: FitSettings):
@@ -82,7 +95,7 @@ def _mcmc(model, prior, base, settings: FitSettings):
         tune=settings.tune,
         chains=settings.chains,
         random_seed=settings.random_seed,
-        map_fit=base,
+        map_fit=_mode(model, prior, base, settings),
         **settings.sampler_options,
     )
 
@@ -92,13 +105,13 @@ METHODS = {
     for method in (
         Method(
             MLFit,
-            lambda model, prior, base, settings: model.fit_ml(),
+            lambda model, prior, base, settings: model.fit_ml(max_iter=settings.max_iter),
             None,
             {"label": "ML", "color": "black", "linestyle": "-", "marker": "o", "linewidth": 3.2, "zorder": 4},
         ),
         Method(
             MAPFit,
-            lambda model, prior, base, settings: model.fit_map(prior),
+            lambda model, prior, base, settings: model.fit_map(prior, max_iter=settings.max_iter),
             None,
             {
                 "label": "MAP",

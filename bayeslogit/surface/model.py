@@ -5,15 +5,12 @@ a result, which holds the model as the :class:`~bayeslogit.fits.model_view.Fitte
 back to fit.
 """
 
-import time
-
 import numpy as np
 import pandas as pd
 
-from bayeslogit.algorithms import pymc_backend
-from bayeslogit.algorithms.newton_modes import highest_mode
+from bayeslogit.algorithms import pymc_backend, pymc_model
 from bayeslogit.checks import check_choice, check_count, check_newton_options
-from bayeslogit.exceptions import Advice, BayeslogitError, ConvergenceWarning, OptionError, Remedy, SingularHessianError
+from bayeslogit.exceptions import BayeslogitError, ConvergenceWarning, OptionError, SingularHessianError
 from bayeslogit.fits.diagnostics.prior_predictive import PriorPredictive, prior_predictive
 from bayeslogit.fits.model_view import ModelView
 from bayeslogit.fits.results.point import FailedFit, MAPFit, MLFit, PointFit
@@ -162,12 +159,7 @@ class LogisticModel(ModelView):
             When the Hessian becomes singular for another reason than separation.
         """
         tol, max_iter = check_newton_options(tol, max_iter)
-        fitting.raise_if_collinear(
-            self.data,
-            self.intercept,
-            "maximum likelihood is not unique",
-            Advice("or use ", Remedy("use_map_normal", 2.5), ", whose prior makes the estimate unique"),
-        )
+        fitting.raise_if_ml_not_unique(self.data, self.intercept)
         with held_warnings(ConvergenceWarning) as caught:
             try:
                 fit = self._fit_point(MLFit, None, tol, max_iter)
@@ -191,38 +183,12 @@ class LogisticModel(ModelView):
         try:
             return self._fit_point(MAPFit, prior, tol, max_iter)
         except SingularHessianError:
-            fitting.raise_if_collinear(
-                self.data,
-                self.intercept,
-                "the MAP's Hessian is singular in float64",
-                Advice(
-                    "or standardise them (at their scale the prior's curvature is lost in rounding), or use a "
-                    "prior with ",
-                    Remedy("autoscale_on"),
-                ),
-            )
+            fitting.raise_if_map_lost_in_rounding(self.data, self.intercept)
             raise
 
     def _fit_point(self, fit_class: type, prior, tol: float, max_iter: int) -> PointFit:
-        """A point fit of class ``fit_class`` under the checked ``prior`` (None: flat), by Newton's method from two
-        starts where the log posterior is not concave."""
-        start = time.perf_counter()
-        objective = super().objective(prior)
-        name = f"Newton's method ({fit_class.method.upper()})"
-        result = highest_mode(objective, fitting.minimizer(self.data, tol, max_iter, name), name)
-        B = objective.coef(result.x)
-        return fit_class(
-            self,
-            prior,
-            objective,
-            B,
-            objective.penalty(B) - result.value,
-            result.n_iter,
-            result.converged,
-            time.perf_counter() - start,
-            result.iterations,
-            result.hess,
-        )
+        """A point fit of class ``fit_class`` under the checked ``prior`` (None: flat), :func:`.fitting.point_fit`."""
+        return fitting.point_fit(self, fit_class, prior, super().objective(prior), tol, max_iter)
 
     # ---- posterior fits ------------------------------------------------------------------------------
     def fit_laplace(self, prior, draws: int = 4000, random_seed=None, map_fit: PointFit | None = None) -> LaplaceFit:
@@ -326,17 +292,9 @@ class LogisticModel(ModelView):
         return MCMCFit(self, prior, samples, mode.fit_time + seconds, mode, diagnosis, sample_stats, nuts_sampler)
 
     def _mode(self, prior, map_fit: PointFit | None) -> PointFit:
-        """The MAP fit to build on: ``map_fit`` when it is this model's MAP under the checked ``prior``, else a new
-        one."""
-        if map_fit is None:
-            return self._map(prior)
-        if not isinstance(map_fit, PointFit) or map_fit.model is not self or map_fit.prior != prior:
-            raise OptionError(
-                f"`map_fit` must be model.fit_map(prior) of this model under {prior!r}; got a "
-                f"{getattr(map_fit, 'method', type(map_fit).__name__)!r} fit with prior "
-                f"{getattr(map_fit, 'prior', None)!r}"
-            )
-        return map_fit
+        """The MAP fit to build on: ``map_fit`` when it is this model's MAP under the checked ``prior`` (else an
+        OptionError, :func:`.fitting.checked_map_fit`); a new one when None."""
+        return self._map(prior) if map_fit is None else fitting.checked_map_fit(self, prior, map_fit)
 
     def prior_predictive(self, prior, draws: int = 1000, random_seed=0) -> PriorPredictive:
         """What ``prior`` implies about the class probabilities of the rows before any data (warns PriorWarning)."""
@@ -351,6 +309,7 @@ class LogisticModel(ModelView):
         chains: int = 4,
         methods: tuple = tuple(METHODS),
         map_fit=None,
+        max_iter: int = 100,
         **mcmc_kwargs,
     ) -> dict:
         """Fit the model every way, in order; a fit that fails is kept as a :class:`FailedFit`, and so are the
@@ -365,6 +324,8 @@ class LogisticModel(ModelView):
         methods : tuple of {"ml", "map", "laplace", "mcmc"}
         map_fit : MAPFit or FailedFit, optional
             The MAP fit under ``prior`` (or its failure), when already at hand: the posterior fits start from it.
+        max_iter : int
+            Most Newton iterations of the ML and MAP fits (the MAP fit the posterior fits start from included).
 
         Returns
         -------
@@ -376,7 +337,7 @@ class LogisticModel(ModelView):
             raise OptionError(f"`methods` must be a sequence of method names, e.g. ('ml', 'map'); got {methods!r}")
         for method in methods:
             check_choice("methods", method, METHODS)
-        settings = FitSettings(draws, tune, chains, random_seed=random_seed, sampler_options=mcmc_kwargs)
+        settings = FitSettings(draws, tune, chains, None, random_seed, mcmc_kwargs, max_iter)
         needed = set(methods) | {METHODS[name].built_on for name in methods} - {None}
         made = {} if map_fit is None else {MAPFit.method: map_fit}
         for name in (name for name in METHODS if name in needed - set(made)):
@@ -390,3 +351,50 @@ class LogisticModel(ModelView):
             except (BayeslogitError, FloatingPointError) as error:
                 made[name] = FailedFit(name, error)
         return {name: made[name] for name in methods}
+
+    def to_pymc(self, prior, observed: bool = True):
+        """This model as a ``pymc.Model`` in its own coordinates, to sample, predict and extend in PyMC.
+
+        Parameters
+        ----------
+        prior : Normal, StudentT, Cauchy or None
+            The prior of ``coef``: ``pm.Normal``, ``pm.StudentT`` or ``pm.Cauchy``, ``pm.Flat`` where flat (None: all).
+        observed : bool
+            False leaves out the likelihood (``y``), for one's own.
+
+        Returns
+        -------
+        pymc.Model
+            ``pm.Data`` ``X`` (dims ``obs, feature``: for new rows, ``model.design_matrix(rows)``, no column of ones),
+            ``y_codes`` (codes of ``classes_``) and ``weights`` (if any); ``coef`` (dims ``predictor``, and ``class``
+            for more than two classes); ``y``, Bernoulli or Categorical (the reference class's logit 0), weighted by
+            the potential ``weighting``. A fit's DataTree has these names, so its draws attach. The log density is
+            ``-model.objective(prior)`` plus the prior's normalising constant (:mod:`bayeslogit.algorithms.pymc_model`).
+
+        Raises
+        ------
+        DataError
+            For dask rows.
+
+        Examples
+        --------
+        >>> import pymc as pm
+        >>> m = model.to_pymc(bl.Normal(2.5))
+        >>> tree = pm.sample(model=m)  # or model.fit_mcmc(bl.Normal(2.5)).to_datatree()
+        >>> with m:
+        ...     pm.set_data({"X": model.design_matrix(new_frame)})
+        ...     new = pm.sample_posterior_predictive(tree, predictions=True).predictions["y"]
+
+        A group intercept (column ``group`` of the model's data frame ``df``) and a probit likelihood:
+
+        >>> m, (codes, groups) = model.to_pymc(bl.Normal(2.5), observed=False), pd.factorize(df["group"])
+        >>> with m:
+        ...     m.add_coord("group", groups)
+        ...     offset = pm.Normal("offset", 0.0, pm.HalfNormal("spread", 1.0), dims="group")
+        ...     eta = m["coef"][0] + m["X"] @ m["coef"][1:] + offset[pm.Data("group_codes", codes, dims="obs")]
+        ...     y = pm.Bernoulli("y", p=pm.math.invprobit(eta), observed=m["y_codes"], dims="obs")
+        """
+        self.data.require_in_memory(
+            "to_pymc", "build it from a model of an in-memory subsample, e.g. LogisticModel(X[:100_000].compute(), ...)"
+        )
+        return pymc_model.logistic_model(self.objective(prior), self.layout.coords, self.feature_names, observed)

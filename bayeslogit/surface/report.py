@@ -1,11 +1,13 @@
 """The HTML report of ``bayeslogit compare``: one self-contained file.
 
-The page holds the data summary, the comparison table, the boundary, coefficient and calibration plots (PNG,
-inline as base64), the posterior fits' diagnostics, the warnings raised while fitting and the reasons of the
-fits that failed. It links to nothing and runs no script: the styles are inline and every string that comes
-from the data or the command line (file name, formula, column names, class labels, warnings, table cells) is
-escaped with :func:`html.escape` where it is put into the page. Advice (what to do about a failed fit, a poor
-diagnosis or a plot that could not be drawn) is in the command's words (:data:`DOOR`), as on its stderr.
+The page holds the data summary (with the fits' settings, the prior among them), the comparison table, the
+boundary, coefficient and calibration plots (PNG, inline as base64, captioned with their notes), the posterior
+fits' diagnostics, the warnings raised while fitting and the reasons of the fits that failed; a fit whose draws did
+not pass their checks is named above the plots, whose legends say its trouble. It links to nothing and runs no
+script: the styles are inline and every string that comes from the data or the command line (file name, formula,
+column names, class labels, warnings, table cells) is escaped with :func:`html.escape` where it is put into the
+page. Advice (what to do about a failed fit, a poor diagnosis or a plot that could not be drawn) is in the
+command's words (:data:`DOOR`), as on its stderr.
 """
 
 import base64
@@ -13,7 +15,8 @@ import contextlib
 import html
 import io
 import os
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from bayeslogit.atomic import staged_write
 from bayeslogit.fits.diagnostics.mcmc_convergence import ESS_THRESHOLD, RHAT_THRESHOLD
 from bayeslogit.rows.formulas import data_names
 from bayeslogit.surface.advice import in_words
+from bayeslogit.surface.methods import METHODS
 
 REPORT_NAME = "report.html"
 
@@ -101,6 +105,9 @@ class ReportInputs:
     table : Comparison
         :func:`bayeslogit.surface.compare` of ``fits`` on ``test`` (in-sample when ``test`` is None).
     warnings : tuple of FitWarning
+    features : tuple of str, optional
+        The two predictors of the boundary plot; None lets the plot choose (see
+        :func:`bayeslogit.plots.plot_boundary`).
     """
 
     source: str
@@ -112,6 +119,7 @@ class ReportInputs:
     fits: dict
     table: pd.DataFrame
     warnings: tuple
+    features: tuple | None = None
 
     @property
     def fitted(self) -> dict:
@@ -127,12 +135,19 @@ def esc(value) -> str:
     return html.escape(str(value), quote=True)
 
 
-def render_report(inputs: ReportInputs) -> str:
-    """The report's HTML page, as one string."""
+def render_report(inputs: ReportInputs, progress: Callable[[str], None] | None = None) -> str:
+    """The report's HTML page, as one string.
+
+    Parameters
+    ----------
+    inputs : ReportInputs
+    progress : callable, optional
+        Called with one short line per figure drawn, with its time (``"boundary plot drawn in 1.3 s"``).
+    """
     sections = [
         ("data", "Data", _data_section(inputs)),
         ("comparison", "Comparison", f"<pre>{esc(inputs.table)}</pre>"),
-        ("plots", "Plots", _plots_section(inputs)),
+        ("plots", "Plots", _plots_section(inputs, progress or (lambda line: None))),
         ("diagnostics", "Posterior diagnostics", _diagnostics_section(inputs.fitted)),
         ("warnings", "Warnings", _warnings_section(inputs.warnings)),
         ("failures", "Failed fits", _failures_section(inputs.fits)),
@@ -188,6 +203,7 @@ def _remove_folders(folders: list[Path]) -> None:
 def _data_section(inputs: ReportInputs) -> str:
     model = inputs.model
     used = data_names(model.data.formula_spec) | {model.response}
+    units = inputs.data.attrs.get("units", {})  # the bundled data sets' units: "dist100 (100 m)"
     rows = [
         ("data", inputs.source),
         ("formula", inputs.formula),
@@ -196,7 +212,10 @@ def _data_section(inputs: ReportInputs) -> str:
             f"{len(inputs.data)} read: {len(inputs.train)} for training, "
             f"{0 if inputs.test is None else len(inputs.test)} held out",
         ),
-        ("columns used", ", ".join(str(c) for c in inputs.data.columns if c in used)),
+        (
+            "columns used",
+            ", ".join(f"{c} ({units[c]})" if c in units else str(c) for c in inputs.data.columns if c in used),
+        ),
         ("columns in the data", ", ".join(str(c) for c in inputs.data.columns)),
         ("model", f"{model.likelihood}, coefficients {', '.join(model.coef_names)}"),
         *inputs.settings.items(),
@@ -214,19 +233,19 @@ def _data_section(inputs: ReportInputs) -> str:
     )
 
 
-def _plots_section(inputs: ReportInputs) -> str:
+def _plots_section(inputs: ReportInputs, progress: Callable[[str], None]) -> str:
     import bayeslogit as bl  # the plots load on first use, inside _figure, so that their failure is a note
 
-    fits, model = inputs.fits, inputs.model
-    features = model.feature_names[:2] if len(model.feature_names) > 2 else None
+    fits, model, features = inputs.fits, inputs.model, inputs.features
+    chosen_by_plot = features is None and len(model.feature_names) > 2  # see plot_boundary's ``features``
     X, y = (None, None) if inputs.test is None else (inputs.test, inputs.test[model.response])
     where = "the training rows" if inputs.test is None else "the held-out rows"
     drawings = [
         (
             "Decision boundary",
-            f"Where each fit puts the decision boundary, over the training rows"
-            f"{'' if features is None else ' (the first two features; others at their means)'}.",
-            lambda: bl.plot_boundary(fits, features=features),
+            "Where each fit puts the decision boundary, over the training rows"
+            + (" (choose the two predictors drawn with --features A B)." if chosen_by_plot else "."),
+            lambda: bl.plot_boundary(fits, features=None if features is None else list(features)),
         ),
         ("Coefficients", "Every coefficient by method: estimate and interval.", lambda: bl.plot_coef(fits)),
         (
@@ -235,16 +254,39 @@ def _plots_section(inputs: ReportInputs) -> str:
             lambda: bl.plot_calibration(fits, X, y),
         ),
     ]
-    return "\n".join(_figure(name, caption, draw) for name, caption, draw in drawings)
+    figures = []
+    for name, caption, draw in drawings:
+        start = time.perf_counter()
+        figure, drawn = _figure(name, caption, draw)
+        progress(f"{name.lower()} plot {'drawn' if drawn else 'not drawn'} in {time.perf_counter() - start:.1f} s")
+        figures.append(figure)
+    return _trouble_note(inputs.fitted) + "\n".join(figures)
 
 
-def _figure(name: str, caption: str, draw) -> str:
-    """The figure ``draw()`` makes as an inline PNG, or a note saying why it could not be drawn."""
+def _figure(name: str, caption: str, draw) -> tuple[str, bool]:
+    """The figure ``draw()`` makes as an inline PNG captioned with ``caption`` and the figure's notes, or a note
+    saying why it could not be drawn; and whether it was drawn."""
     try:
-        png = figure_png(draw())
+        fig = draw()
+        notes = " ".join(fig.get_supxlabel().split())  # the footnote under the panels, on one line
+        png = figure_png(fig)
     except Exception as error:  # a plot that fails costs the report that plot only
-        return NOTE.format(text=esc(f"{name}: not drawn ({type(error).__name__}: {in_words(error, DOOR)})"))
-    return FIGURE.format(alt=esc(name), png=png, caption=esc(f"{name}. {caption}"))
+        return NOTE.format(text=esc(f"{name}: not drawn ({type(error).__name__}: {in_words(error, DOOR)})")), False
+    return FIGURE.format(
+        alt=esc(name), png=png, caption=esc(" ".join(filter(None, (f"{name}.", caption, notes))))
+    ), True
+
+
+def _trouble_note(fitted: dict) -> str:
+    """A note naming the posterior fits whose draws did not pass their checks (their figures' legends say how),
+    or ""."""
+    marked = ", ".join(
+        METHODS[method].style["label"] if method in METHODS else method
+        for method, fit in fitted.items()
+        if fit.draws_are_posterior and not fit.diagnosis.ok
+    )
+    why = "Their bands and curves come from draws that did not pass their checks; see the posterior diagnostics."
+    return NOTE.format(text=esc(f"Marked in the figures: {marked}. {why}")) if marked else ""
 
 
 def figure_png(fig) -> str:

@@ -205,6 +205,14 @@ class LaplaceDiagnosis(Diagnosis):
             f"shift_max={self.shift_max:.2f} sd, {self.n_draws} draws)"
         )
 
+    def _repr_html_(self) -> str:
+        """IPython's rich display: the verdict, the draws and the figures :func:`bayeslogit.surface.compare` shows
+        (formatted as there), and the message when the verdict is not ok."""
+        from bayeslogit.fits.display import frame
+
+        facts = [("verdict", self.verdict), ("draws", str(self.n_draws))]
+        return frame.figures_html(type(self).__name__, facts, self.rows, [self.message] if self.message else [])
+
 
 def laplace_diagnosis(map_fit, latent: np.ndarray, draws: np.ndarray, rng: np.random.Generator) -> LaplaceDiagnosis:
     """The check of the Laplace approximation ``map_fit.gaussian`` from its draws and more.

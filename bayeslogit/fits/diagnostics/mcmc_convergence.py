@@ -13,6 +13,7 @@ import pandas as pd
 
 from bayeslogit.exceptions import Advice, Remedy
 from bayeslogit.fits.diagnostics.convergence import Diagnosis, side
+from bayeslogit.fits.display import cells
 
 RHAT_THRESHOLD = 1.01
 ESS_THRESHOLD = 400
@@ -128,10 +129,8 @@ class MCMCDiagnosis(Diagnosis):
             shown = ", ".join(f"{name} ({self._figures(name, row == state)})" for name, row in rows.iterrows())
             problems.append(f"{criteria} {where} their Monte Carlo noise for {shown}")
         if self.n_chains == 1 and self.concerned:
-            problems.append(
-                "with one chain R-hat cannot be computed (it compares chains), so convergence is "
-                "judged on ESS alone; run chains=4"
-            )
+            one_chain = "with one chain R-hat cannot be computed (it compares chains), so convergence is judged on ESS "
+            problems.append((one_chain + "alone; run ", Remedy("more_chains", 4)))
         if self.divergences:
             problems.append(f"{self.divergences} divergent transitions")
         remedies = (Remedy("more_tuning", 2000), ", ", Remedy("raise_target_accept", 0.95), ", or a stronger prior (")
@@ -142,7 +141,10 @@ class MCMCDiagnosis(Diagnosis):
             settle = ("These figures are within their noise of the thresholds, so convergence is uncertain: run more ",)
             settle += ("draws (", Remedy("more_draws", 2 * self.n_draws), ") to settle it, and if it persists try ")
             remedies = (*settle, *remedies)
-        return Advice("MCMC may not have converged: " + "; ".join(problems) + ". ", *remedies)
+        said = [
+            part for problem in problems for part in ("; ", *(problem if isinstance(problem, tuple) else (problem,)))
+        ]
+        return Advice("MCMC may not have converged: ", *said[1:], ". ", *remedies)
 
     def _figures(self, name: str, shown: pd.Series) -> str:
         """``r_hat=1.020 ± 0.004, ess_tail=280 ± 50`` for the figures of coefficient ``name`` marked in ``shown``."""
@@ -154,8 +156,19 @@ class MCMCDiagnosis(Diagnosis):
         return ", ".join(texts)
 
     def __repr__(self) -> str:
-        figures = ", ".join(f"{name}={value:.4g}" for name, value in self.rows.items())
+        figures = ", ".join(
+            f"{name}={cells.figure(value, cells.spec_of(name, '{:.4g}'))}" for name, value in self.rows.items()
+        )
         return f"MCMCDiagnosis({self.verdict}, {self.n_chains} x {self.n_draws} draws, {figures})"
+
+    def _repr_html_(self) -> str:
+        """IPython's rich display: the verdict, the draws and the figures :func:`bayeslogit.surface.compare` shows
+        (formatted as there), the message when the verdict is not ok, and R-hat and ESS per coefficient."""
+        from bayeslogit.fits.display import frame
+
+        facts = [("verdict", self.verdict), ("draws", f"{self.n_chains} x {self.n_draws}")]
+        notes = [self.message] if self.message else []
+        return frame.figures_html(type(self).__name__, facts, self.rows, notes, self.table)
 
     @property
     def rows(self) -> dict:

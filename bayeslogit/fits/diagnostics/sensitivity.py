@@ -23,6 +23,7 @@ import pandas as pd
 
 from bayeslogit.checks import check_positive
 from bayeslogit.fits.diagnostics.convergence import Z
+from bayeslogit.fits.display.frame import FormattedFrame
 
 ALPHAS = (0.99, 1.01)  # ArviZ's power-scaling of the prior or likelihood, either side of 1
 BATCHES = 10  # contiguous batches of the draws behind the standard error of each sensitivity
@@ -115,7 +116,9 @@ def prior_sensitivity(fit, threshold: float = 0.05) -> pd.DataFrame:
     table.attrs["prior_data_conflict"], table.attrs["prior_dominated"] = flagged.values()
     table.attrs["uncertain"] = uncertain
     table.attrs["note"] = _note(fit.method, flagged, threshold) + _uncertain_note(table.loc[uncertain], threshold)
-    return table
+    shown = FormattedFrame(table)
+    shown.attrs = table.attrs
+    return shown
 
 
 def _sensitivities(draws: np.ndarray, log_density: np.ndarray) -> np.ndarray:

@@ -96,6 +96,10 @@ class FitBase:
         """``coef: name=value, ...``, a few coefficients for a one-line repr."""
         return "coef: " + listing(self.layout.flat_labels, self.params.ravel(order="F"))
 
+    def _repr_html_(self) -> str:
+        """IPython's rich display: the fit's :meth:`summary` (its header of statistics above the table), as HTML."""
+        return self.summary()._repr_html_()
+
     def pooled_draws(self) -> np.ndarray:
         """All coefficient draws, chains concatenated: shape (n_chains * n_draws, P, M)."""
         return self.coef_draws.reshape(-1, *self.coef_draws.shape[2:])

@@ -318,3 +318,9 @@ class FailedFit:
 
     def __repr__(self) -> str:
         return f"FailedFit(method={self.method!r}, {self.reason})"
+
+    def _repr_html_(self) -> str:
+        """IPython's rich display: the method and the reason ``repr`` shows, as a table."""
+        from bayeslogit.fits.display import markup
+
+        return markup.block(markup.key_values([("method", self.method), ("reason", self.reason)], "FailedFit"))

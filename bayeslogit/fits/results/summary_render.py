@@ -3,16 +3,19 @@
 What the header holds is a :class:`HeaderContent` (made by :mod:`bayeslogit.fits.results.summary_header`); this
 module only lays it out: the facts (method, response, ...) in the left column, the statistics (labelled and
 formatted by :data:`STATISTICS`, NaN ones left out) on the right, those that do not fit there under the facts,
-and the formula, classes, prior, uncertainty and notes across the width.
+and the formula, classes, prior, uncertainty and notes across the width (with a fact too long for its column).
+The text is :data:`WIDTH` columns wide, or as wide as the table under it; the HTML shows the same strings, escaped
+(:mod:`bayeslogit.fits.display.markup`).
 """
 
-import html
 import textwrap
 from dataclasses import dataclass
 from itertools import zip_longest
 
 import numpy as np
 import pandas as pd
+
+from bayeslogit.fits.display import markup
 
 WIDTH = 78
 STATISTICS = {
@@ -80,12 +83,12 @@ def shown_statistics(content: HeaderContent) -> list[tuple[str, str]]:
     ]
 
 
-def _columns(content: HeaderContent) -> tuple[list, list]:
-    """The two columns of equal length (the left one a row longer): the facts on the left, the statistics on the
+def _columns(content: HeaderContent, facts: list) -> tuple[list, list]:
+    """The two columns of equal length (the left one a row longer): ``facts`` on the left, the statistics on the
     right, the statistics that do not fit there under the facts."""
     statistics = shown_statistics(content)
-    right = (len(content.facts) + len(statistics)) // 2
-    return [*content.facts, *statistics[right:]], statistics[:right]
+    right = (len(facts) + len(statistics)) // 2
+    return [*facts, *statistics[right:]], statistics[:right]
 
 
 def _wide(content: HeaderContent, uncertainty: str | None) -> list[tuple[str, str]]:
@@ -96,42 +99,43 @@ def _wide(content: HeaderContent, uncertainty: str | None) -> list[tuple[str, st
     ]
 
 
-def render_text(content: HeaderContent, uncertainty: str | None) -> str:
-    """The header block: a title, two columns of ``label: value``, then the long lines wrapped to :data:`WIDTH`."""
-    half = WIDTH // 2
+def render_text(content: HeaderContent, uncertainty: str | None, width: int = WIDTH) -> str:
+    """The header block, ``width`` columns wide: a title, two columns of ``label: value``, then the long lines
+    wrapped to ``width`` (with the facts too long for their column, such as a long response's name)."""
+    half = width // 2
 
-    def cell(pair, width: int) -> str:
+    def cell(pair, size: int) -> str:
         label, text = pair
-        return f"{label + ':':<{max(width - len(text), len(label) + 2)}}{text}"
+        return f"{label + ':':<{max(size - len(text), len(label) + 2)}}{text}"
 
-    left, right = _columns(content)
+    fits = [len(label) + 2 + len(text) <= half - 2 for label, text in content.facts]
+    long = [fact for fact, fitting in zip(content.facts, fits) if not fitting]
+    left, right = _columns(content, [fact for fact, fitting in zip(content.facts, fits) if fitting])
     rows = [
         f"{cell(a, half - 2) if a else '':<{half}}{cell(b, half) if b else ''}".rstrip()
         for a, b in zip_longest(left, right)
     ]
     wide = [
-        textwrap.fill(f"{label}: {text}", WIDTH, subsequent_indent="    ")
-        for label, text in _wide(content, uncertainty)
+        textwrap.fill(f"{label}: {text}", width, subsequent_indent="    ")
+        for label, text in [*long, *_wide(content, uncertainty)]
     ]
     return "\n".join(
-        ["Logistic Regression Results".center(WIDTH).rstrip(), "=" * WIDTH, *rows, "-" * WIDTH, *wide, "=" * WIDTH]
+        ["Logistic Regression Results".center(width).rstrip(), "=" * width, *rows, "-" * width, *wide, "=" * width]
     )
 
 
 def render_html(content: HeaderContent, uncertainty: str | None) -> str:
-    """The header block as an HTML table (two columns of label and value) and paragraphs, escaped."""
+    """The header block as HTML: a caption, a table of two columns of label and value, then a paragraph per long
+    line; every text escaped."""
 
     def cells(pair) -> str:
-        return (
-            "<th></th><td></td>" if pair is None else f"<th>{html.escape(pair[0])}:</th><td>{html.escape(pair[1])}</td>"
-        )
+        if pair is None:
+            return "<th></th><td></td>"
+        return f"<th>{markup.escape(pair[0])}:</th><td>{markup.escape(pair[1])}</td>"
 
-    left, right = _columns(content)
+    left, right = _columns(content, list(content.facts))
     rows = "".join(f"<tr>{cells(a)}{cells(b)}</tr>" for a, b in zip_longest(left, right))
     wide = "".join(
-        f"<p><b>{html.escape(label)}:</b> {html.escape(text)}</p>" for label, text in _wide(content, uncertainty)
+        f"<p><b>{markup.escape(label)}:</b> {markup.escape(text)}</p>" for label, text in _wide(content, uncertainty)
     )
-    return (
-        f'<div class="bayeslogit-summary"><table><caption>Logistic Regression Results</caption>{rows}</table>'
-        f"{wide}</div>"
-    )
+    return f'<table class="header"><caption>Logistic Regression Results</caption>{rows}</table>{wide}'

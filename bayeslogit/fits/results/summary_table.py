@@ -6,7 +6,10 @@ above the table: the method, response, formula, classes and prior, the fit's sta
 :meth:`~bayeslogit.fits.results.point.PointFit.statistics`; a posterior fit's draws, ELPD-LOO and diagnostics), the
 ``attrs["uncertainty"]`` line and any note saying why a statistic is absent (what it holds:
 :mod:`~bayeslogit.fits.results.summary_header`; how it is laid out: :mod:`~bayeslogit.fits.results.summary_render`).
-:attr:`SummaryTable.statistics` holds the header's numbers as a Series.
+:attr:`SummaryTable.statistics` holds the header's numbers as a Series. The table prints as a
+:class:`~bayeslogit.fits.display.frame.FormattedFrame` does: every column, its digits chosen per column (ESS whole,
+R-hat to 3 decimals, ``-`` for a missing value), wrapped past 100 columns; the header is as wide as the table's
+lines, from 78 to 100 columns. Text and HTML show the same cells.
 
 Derived frames
 --------------
@@ -14,20 +17,23 @@ The subclass uses the hooks pandas documents for subclassing: ``_metadata`` name
 to the frames it derives, and ``_constructor`` makes them SummaryTables. So selections keep the header: ``.loc``,
 ``.iloc``, ``table[[...]]``, ``.round()``, ``.head()``, sorting and copies are SummaryTables of the same fit, since
 their cells are the summary's. Computed frames (the arithmetic, comparison and logical operators, unary operators,
-NumPy ufuncs) are plain DataFrames, since their numbers are no longer the fit's summary: each operator is pandas'
-own, applied to :meth:`SummaryTable.plain`, so they keep ``attrs`` as pandas keeps them. ``pd.concat`` of summaries
-is a SummaryTable without a header, printed as a DataFrame. The statistics are not kept in ``attrs``, which pandas
-deep-copies on every operation and which ``pd.concat`` compares with ``==``, an error when they hold a Series.
+NumPy ufuncs) are plain DataFrames, since their numbers are no longer the fit's summary (see
+:mod:`bayeslogit.fits.display.frame`). ``pd.concat`` of summaries is a SummaryTable without a header, printed as
+its table alone. The statistics are not kept in ``attrs``, which pandas deep-copies on every operation and which
+``pd.concat`` compares with ``==``, an error when they hold a Series.
 """
 
 from collections.abc import Callable
 from functools import cached_property
-from pathlib import Path
 
 import pandas as pd
 
 from bayeslogit.exceptions import OptionError
-from bayeslogit.fits.results.summary_render import HeaderContent, render_html, render_text
+from bayeslogit.fits.display import markup
+from bayeslogit.fits.display.frame import WIDTH as FRAME_WIDTH
+from bayeslogit.fits.display.frame import FormattedFrame
+from bayeslogit.fits.display.frame import html as frame_html
+from bayeslogit.fits.results.summary_render import WIDTH, HeaderContent, render_html, render_text
 
 
 class Header:
@@ -45,7 +51,7 @@ class Header:
         return {"content": self.content}
 
 
-class SummaryTable(pd.DataFrame):
+class SummaryTable(FormattedFrame):
     """A fit's summary: a DataFrame that prints a header of the fit's statistics above its rows.
 
     See the module's docstring for what the header holds, when it is computed and what derived frames keep.
@@ -84,62 +90,30 @@ class SummaryTable(pd.DataFrame):
 
     def header_text(self) -> str:
         """The header block as text, ``""`` for a table without one: what ``repr`` and ``to_string`` put above
-        the rows."""
+        the rows, as wide as they are (from :data:`~.summary_render.WIDTH` to
+        :data:`~bayeslogit.fits.display.frame.WIDTH` columns)."""
+        return self._header_text(table_width(self._table_text()))
+
+    def _header_text(self, width: int) -> str:
         header = getattr(self, "_header", None)
-        return "" if header is None else render_text(header.content, self.attrs.get("uncertainty"))
+        return "" if header is None else render_text(header.content, self.attrs.get("uncertainty"), width)
 
-    def plain(self) -> pd.DataFrame:
-        """The table as a plain DataFrame (the same cells and ``attrs``), without the header."""
-        frame = pd.DataFrame(self)
-        frame.attrs = dict(self.attrs)
-        return frame
+    def _table_text(self, **kwargs) -> str:
+        return super()._text(**kwargs)
 
-    def to_string(self, buf=None, **kwargs) -> str | None:
-        """:meth:`pandas.DataFrame.to_string` with the header above the table; ``repr`` and ``print`` show this."""
-        encoding = kwargs.pop("encoding", None) or "utf-8"
-        text = "\n".join(part for part in (self.header_text(), super().to_string(**kwargs)) if part)
-        if buf is None:
-            return text
-        if hasattr(buf, "write"):
-            buf.write(text)
-        else:
-            Path(buf).write_text(text, encoding=encoding)
-        return None
+    def _text(self, **kwargs) -> str:
+        """The header above the table, as wide as the table's lines."""
+        table = self._table_text(**kwargs)
+        return "\n".join(part for part in (self._header_text(table_width(table)), table) if part)
 
-    def _repr_html_(self) -> str | None:
-        """IPython's rich display: the header above pandas' HTML table."""
-        table = super()._repr_html_()
+    def _repr_html_(self) -> str:
+        """IPython's rich display: the header above the table, their cells those ``repr`` shows."""
         header = getattr(self, "_header", None)
-        if table is None or header is None:
-            return table
-        return render_html(header.content, self.attrs.get("uncertainty")) + table
-
-    def __array_ufunc__(self, ufunc, method: str, *inputs, **kwargs):
-        """NumPy ufuncs compute on the plain table: ``np.exp(table)`` is a DataFrame without the header."""
-        inputs = tuple(value.plain() if isinstance(value, SummaryTable) else value for value in inputs)
-        return getattr(ufunc, method)(*inputs, **kwargs)
+        top = "" if header is None else render_html(header.content, self.attrs.get("uncertainty"))
+        return markup.block(top, frame_html(self))
 
 
-COMPUTED = (
-    *("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__"),
-    *("__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__divmod__", "__rdivmod__", "__pow__", "__rpow__"),
-    *("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"),
-    *("__and__", "__rand__", "__or__", "__ror__", "__xor__", "__rxor__"),
-    *("__neg__", "__pos__", "__abs__", "__invert__"),
-)
-"""The operators whose results are computed frames: pandas' own, applied to the plain table."""
-
-
-def _on_plain(name: str):
-    """DataFrame's operator ``name``, applied to the table's :meth:`~SummaryTable.plain` frame."""
-
-    def operator(self, *operands):
-        return getattr(pd.DataFrame, name)(self.plain(), *operands)
-
-    operator.__name__ = operator.__qualname__ = name
-    operator.__doc__ = f"``DataFrame.{name}`` of the plain table: a computed frame, without the header."
-    return operator
-
-
-for _name in COMPUTED:
-    setattr(SummaryTable, _name, _on_plain(_name))
+def table_width(table: str) -> int:
+    """The width of a summary's header above the lines of ``table``: theirs, within ``[WIDTH, frame.WIDTH]``."""
+    widest = max((len(line) for line in table.splitlines()), default=0)
+    return min(max(widest, WIDTH), FRAME_WIDTH)

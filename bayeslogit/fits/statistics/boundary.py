@@ -32,6 +32,7 @@ import pandas as pd
 from bayeslogit.checks import check_probability
 from bayeslogit.exceptions import OptionError
 from bayeslogit.fits.coef_labels import listing
+from bayeslogit.fits.display.frame import FormattedFrame
 from bayeslogit.fits.statistics import intervals
 
 _COMPLEX_STEP = 1e-30  # step of the complex-step derivative: exact to rounding for any step this small
@@ -204,6 +205,14 @@ class Boundary:
         values = listing(self.estimate.index, self.estimate.to_numpy())
         return f"{type(self).__name__}({self.fit.method}, level={self.level}, {values})"
 
+    def _repr_html_(self) -> str:
+        """IPython's rich display: :meth:`summary` as a table (digits per column, ``-`` where a figure is missing),
+        captioned by the fit's method and the level."""
+        from bayeslogit.fits.display import frame, markup
+
+        caption = f"{type(self).__name__}({self.fit.method}, level={self.level})"
+        return markup.block(frame.html(self.summary(), caption))
+
 
 class PointBoundary(Boundary):
     """The boundary of a point fit, with delta-method standard errors."""
@@ -243,7 +252,7 @@ class PointBoundary(Boundary):
         estimate = self.estimate.to_numpy()
         lb, ub = intervals.column_names(ci_kind, ci_prob)
         lower, upper = intervals.wald(estimate, se, ci_prob)
-        return pd.DataFrame(
+        return FormattedFrame(
             {"estimate": estimate, "se": se, lb: lower, ub: upper}, index=pd.Index(self.names, name="quantity")
         )
 
@@ -282,7 +291,7 @@ class PosteriorBoundary(Boundary):
             table = summary(self.to_datatree(), ci_prob=ci_prob, ci_kind=ci_kind, round_to="none")
         table = pd.DataFrame(table).reindex(self.names)
         table.insert(2, "median", self.estimate)
-        return table
+        return FormattedFrame(table)
 
     def to_datatree(self):
         """The per-draw quantities as an ArviZ DataTree (group ``posterior``, dims ``chain, draw[, feature]
