@@ -21,7 +21,16 @@ from common import HEADLINE_COLUMNS, Table, machine, read_json, write_markdown
 
 HERE = Path(__file__).parent
 
-BENCHMARKS = ["ml_speed", "whole_process", "mcmc_wells", "mcmc_large", "posterior_large", "dask_large", "animation"]
+BENCHMARKS = [
+    "ml_speed",
+    "whole_process",
+    "mcmc_wells",
+    "mcmc_large",
+    "posterior_large",
+    "dask_large",
+    "animation",
+    "command_line",
+]
 QUICK = {
     "ml_speed": ["--repeats", "1", "--scale", "0.02"],
     "whole_process": ["--repeats", "1"],
@@ -30,6 +39,7 @@ QUICK = {
     "posterior_large": ["--n", "20000", "--p", "5", "--repeats", "1"],
     "dask_large": ["--rows", "200000", "--repeats", "1"],
     "animation": ["--repeats", "1"],
+    "command_line": ["--repeats", "1"],
 }
 """Arguments of each benchmark under ``--quick``."""
 

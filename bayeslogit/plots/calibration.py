@@ -83,7 +83,8 @@ def plot_calibration(fits, X=None, y=None, ax=None, *, n_bins: int = 10, ci_prob
     groups = _coinciding(curves)
     for i, group in enumerate(groups):
         names = " = ".join(labelled(style(m)["label"], fitted[m]) for m in group)
-        shown = ", ".join(dict.fromkeys(f"{eces[m]:.3f}" for m in group))  # one figure where they agree
+        shown = sorted({f"{eces[m]:.3f}" for m in group})  # one figure where they agree, else their range
+        shown = shown[0] if len(shown) == 1 else f"{shown[0]} to {shown[-1]}"
         slot = (i, len(groups), drawn)
         _draw_group((diagram, counts), group, curves[group[0]], f"{names} (ECE {shown})", slot, ci_prob)
     notes = _bin_notes(curves, n_bins, drawn, total, ci_prob)

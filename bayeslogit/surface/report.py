@@ -25,6 +25,7 @@ import pandas as pd
 
 from bayeslogit.atomic import staged_write
 from bayeslogit.fits.diagnostics.mcmc_convergence import ESS_THRESHOLD, RHAT_THRESHOLD
+from bayeslogit.fits.display import cells
 from bayeslogit.rows.formulas import data_names
 from bayeslogit.surface.advice import in_words
 from bayeslogit.surface.methods import METHODS
@@ -146,7 +147,7 @@ def render_report(inputs: ReportInputs, progress: Callable[[str], None] | None =
     """
     sections = [
         ("data", "Data", _data_section(inputs)),
-        ("comparison", "Comparison", f"<pre>{esc(inputs.table)}</pre>"),
+        ("comparison", "Comparison", inputs.table._repr_html_()),  # the notebook's table: its cells escaped
         ("plots", "Plots", _plots_section(inputs, progress or (lambda line: None))),
         ("diagnostics", "Posterior diagnostics", _diagnostics_section(inputs.fitted)),
         ("warnings", "Warnings", _warnings_section(inputs.warnings)),
@@ -312,7 +313,9 @@ def _diagnostics_section(fitted: dict) -> str:
             if diagnosis.ok
             else NOTE.format(text=esc(f"{method}: {in_words(diagnosis.message, DOOR)}"))
         )
-        figures = ", ".join(f"{name} = {_number(value)}" for name, value in diagnosis.rows.items())
+        figures = ", ".join(
+            f"{name} = {cells.figure(value, cells.spec_of(name, '{:.4g}'))}" for name, value in diagnosis.rows.items()
+        )
         parts.append(
             f"<h3>{esc(method)}</h3>\n<p>{esc(f'{fit.n_chains} chain(s) x {fit.n_draws} draws; {figures}')}"
             f"</p>\n{verdict}"
