@@ -4,7 +4,7 @@ A binary problem of ``--n`` rows and ``--p`` Gaussian predictors (the data of ``
 ``Normal(2.5)``, sampled by ``fit_mcmc`` with ``--chains`` x ``--draws`` and the package's defaults otherwise,
 in a fresh process per run, timed from outside. The table gives per run the wall time, the fit's own time,
 the smallest bulk ESS, the largest R-hat and a profile: the MAP's seconds, the gradient evaluations the sampler
-asked for (tuning included), the milliseconds one evaluation of the objective takes alone on one BLAS thread,
+asked for (tuning included), the milliseconds one evaluation of the objective takes alone on one thread,
 and their product halved: the sampling time if two chain threads ran the objective side by side at that speed.
 ``--peer`` adds the same posterior as a plain PyMC model sampled by nutpie
 (``pm.sample(cores=2, nuts_sampler="nutpie")``, PyMC's defaults otherwise), which takes about ten minutes at
@@ -34,6 +34,7 @@ import json, sys, time
     + DATA
     + r"""
 import bayeslogit as bl
+from bayeslogit.numerics.fused import in_this_thread
 from bayeslogit.numerics.objective import Objective
 from threadpoolctl import threadpool_limits
 
@@ -55,7 +56,7 @@ fit = model.fit_mcmc(prior, draws=draws, chains=chains, random_seed=0, progressb
 fit_s = time.perf_counter() - start
 Objective.value_and_gradient = value_and_gradient
 u = map_fit.gaussian.mean
-with threadpool_limits(1, user_api="blas"):
+with threadpool_limits(1, user_api="blas"), in_this_thread():
     times = []
     for _ in range(20):
         tick = time.perf_counter()
@@ -91,7 +92,7 @@ print(json.dumps({"fit_s": fit_s, "ess_bulk_min": min(float(ess[name].min()) for
 )
 
 
-GOAL_S = 150.0
+GOAL_S = 75.0
 """The whole process's wall time, at most this many seconds."""
 
 
@@ -152,7 +153,7 @@ def measure(args) -> tuple[Table, list[Headline]]:
         f"PyMC + nutpie {np.median(peers):.0f} s" if peers else "",
         f"{wall / np.median(peers):.2f}x" if peers else "",
         f"<= {GOAL_S:.0f} s",
-        wall <= GOAL_S and min(r["ess_bulk_min"] for r in ours) >= 1000,
+        wall <= GOAL_S and min(r["ess_bulk_min"] for r in ours) >= 1000 and max(r["r_hat_max"] for r in ours) <= 1.01,
         "ESS_bulk {:.0f}, R-hat {:.3f}".format(min(r["ess_bulk_min"] for r in ours), max(r["r_hat_max"] for r in ours)),
     )
     return table, [headline]

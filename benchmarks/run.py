@@ -23,6 +23,7 @@ HERE = Path(__file__).parent
 
 BENCHMARKS = [
     "ml_speed",
+    "ml_seeds",
     "whole_process",
     "mcmc_wells",
     "mcmc_large",
@@ -33,6 +34,7 @@ BENCHMARKS = [
 ]
 QUICK = {
     "ml_speed": ["--repeats", "1", "--scale", "0.02"],
+    "ml_seeds": ["--repeats", "1", "--seeds", "2", "--scale", "0.01"],
     "whole_process": ["--repeats", "1"],
     "mcmc_wells": ["--repeats", "1", "--draws", "200", "--chains", "2"],
     "mcmc_large": ["--n", "2000", "--p", "3", "--draws", "200", "--chains", "2"],

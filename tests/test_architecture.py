@@ -145,7 +145,8 @@ def test_import_and_ml_fit_load_no_heavy_modules():
         "import sys, numpy as np, bayeslogit as bl\n"
         "rng = np.random.default_rng(0); X = rng.normal(size=(200, 2))\n"
         "bl.LogisticModel(X, (X[:, 0] + rng.normal(size=200) > 0).astype(int)).fit_ml()\n"
-        "heavy = ['pymc', 'pytensor', 'arviz', 'arviz_base', 'arviz_stats', 'matplotlib', 'formulaic', 'xarray']\n"
+        "heavy = ['pymc', 'pytensor', 'arviz', 'arviz_base', 'arviz_stats', 'matplotlib', 'formulaic', 'xarray',\n"
+        "         'numba']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 import bayeslogit as bl
+from bayeslogit.algorithms.descent import lost_in_rounding
 from bayeslogit.algorithms.gradient_descent import gradient_descent
 from bayeslogit.algorithms.newton import newton
-from bayeslogit.algorithms.quasi_newton import quasi_newton
+from bayeslogit.algorithms.quasi_newton import MAX_TRIALS, quasi_newton
 
 
 def quadratic(A, b):
@@ -99,3 +100,58 @@ def test_quasi_newton_stops_short_on_a_non_descent_estimate():
     bad = np.array([[1.0, 0.0], [0.0, -1e-3]])  # not positive definite: the Cholesky factorisation fails
     result = quasi_newton(first_order(quadratic(A, np.ones(2))), np.zeros(2), bad, tol=1e-12, gtol=1e-10, max_iter=10)
     assert not result.converged and result.n_iter < 10
+
+
+def test_quasi_newton_steps_below_the_objectives_rounding_without_backtracking():
+    """An objective of size 1e6 rounds at about 1e-10, above the decrements where quasi-Newton stops (1e-12). Its
+    values cannot judge such steps: they are taken whole and judged by the next decrement, so the steps go on to
+    the minimum at one evaluation each, never halving through evaluations that compare rounding errors."""
+    rng = np.random.default_rng(1)
+    root = rng.normal(size=(5, 5))
+    A = root @ root.T + 5 * np.eye(5)
+    b = rng.normal(size=5)
+    calls = []
+
+    def fun(x):
+        calls.append(x)
+        value, grad, _ = quadratic(A, b)(x)
+        return 1e6 + value, grad
+
+    rough = A + 0.05 * np.diag(np.diag(A))
+    result = quasi_newton(fun, np.zeros(5), rough, tol=1e-10, gtol=1e-12, max_iter=30)
+    assert result.converged
+    assert len(calls) == result.n_iter + 1  # every step its unit step: one evaluation each, no halving
+    assert any(lost_in_rounding(it.objective, it.decrement) for it in result.iterations[:-1])
+    # before the last step the decrement (<= 1e-12) bounds the error by sqrt(2e-12 / lambda_min) < 1e-6; the
+    # last step, with an estimate 5 % off, cuts that about tenfold or more
+    np.testing.assert_allclose(result.x, np.linalg.solve(A, b), rtol=0, atol=1e-7)
+
+
+def test_quasi_newton_gives_up_after_a_few_halvings():
+    """A Hessian estimate 1,000 times too small asks for steps 1,000 times too long: after MAX_TRIALS halvings
+    the steps stop unconverged (for Newton's method to take over) rather than halve on through the rows."""
+    A = np.diag([1.0, 2.0])
+    calls = []
+
+    def fun(x):
+        calls.append(x)
+        return quadratic(A, np.ones(2))(x)[:2]
+
+    result = quasi_newton(fun, np.zeros(2), A / 1000, tol=1e-12, gtol=1e-10, max_iter=10)
+    assert not result.converged and result.n_iter == 1
+    assert len(calls) == 1 + MAX_TRIALS
+
+
+@pytest.mark.slow
+def test_many_rows_where_the_decrement_is_below_rounding_do_not_stall():
+    """2,000,000 rows, the objective about 1e6: once, this seed took 31 iterations of backtracking line searches
+    (30 s). Now as many iterations as the other seeds, and the answer is Newton's with the exact Hessian."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((2_000_000, 10))
+    uniforms = rng.random(len(X))
+    y = (uniforms < 1.0 / (1.0 + np.exp(-(X @ np.linspace(-1.0, 1.0, 10) - 0.3)))).astype(int)
+    fit = bl.LogisticModel(X, y).fit_ml()
+    objective = bl.LogisticModel(X, y).objective()
+    exact = newton(objective, np.zeros(objective.n_free), value=objective.value)
+    assert fit.n_iter <= 8
+    np.testing.assert_allclose(np.ravel(fit.params), exact.x, rtol=0, atol=1e-8)

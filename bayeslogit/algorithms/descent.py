@@ -16,6 +16,8 @@ ARMIJO = 1e-4
 """Sufficient-decrease constant of the backtracking line search."""
 MAX_HALVINGS = 50
 """Trial steps of the line search (the first, then halvings) before it gives up."""
+ROUNDING_ULPS = 100
+"""Multiples of ``eps * |f|`` below which a change of the objective is rounding (see :func:`lost_in_rounding`)."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,18 @@ def line_search(
 
 def converged(f: float, decrement: float, grad_norm: float, tol: float, gtol: float) -> bool:
     """The decrement is below ``tol``, and so is the gradient or the decrement is lost in ``f``'s rounding."""
-    return decrement <= tol and (grad_norm <= gtol or decrement <= 100 * np.finfo(float).eps * max(1.0, abs(f)))
+    return decrement <= tol and (grad_norm <= gtol or lost_in_rounding(f, decrement))
+
+
+def lost_in_rounding(f: float, decrease: float) -> bool:
+    """Whether a decrease of the objective from ``f`` is below what ``f``'s value can show.
+
+    An objective summed over ``n`` rows carries a rounding error of several ``eps * |f|`` (the chunked and
+    pairwise sums of :mod:`bayeslogit.numerics` keep it near ``eps * |f|`` times a small factor; ``ROUNDING_ULPS``
+    bounds it). A line search cannot judge a step whose predicted decrease is below that: its Armijo test would
+    compare rounding errors and backtrack through passes over the data for nothing.
+    """
+    return decrease <= ROUNDING_ULPS * np.finfo(float).eps * max(1.0, abs(f))
 
 
 def max_abs(g: np.ndarray) -> float:

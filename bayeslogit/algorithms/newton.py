@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bayeslogit.algorithms.descent import Iteration, OptimizeResult, converged, line_search, max_abs
+from bayeslogit.algorithms.descent import Iteration, OptimizeResult, converged, line_search, lost_in_rounding, max_abs
 from bayeslogit.algorithms.gradient_descent import gradient_descent
 from bayeslogit.algorithms.newton_directions import is_positive_definite, newton_direction
 from bayeslogit.algorithms.quasi_newton import quasi_newton
@@ -64,7 +64,7 @@ def _newton(
         direction = newton_direction(H, g, name, iteration, convex)
         decrement = -0.5 * float(g @ direction)
         grad_norm = max_abs(g)
-        if converged(f, decrement, grad_norm, tol, gtol):
+        if converged(f, decrement, grad_norm, tol, gtol) or lost_in_rounding(f, decrement):
             iterations.append(Iteration(f, grad_norm, decrement, 1.0, x.copy()))
             x = x + direction
             if evaluate_final:
@@ -125,8 +125,9 @@ def newton(
     tol : float
         Converged when the Newton decrement ``lambda^2 / 2 <= tol`` ...
     gtol : float
-        ... and ``max |gradient| <= gtol``, or when the decrement is below the objective's rounding
-        error. The final Newton step is then still taken (it squares the error).
+        ... and ``max |gradient| <= gtol``; or when the decrement is below the objective's rounding
+        error (:func:`~.descent.lost_in_rounding`), whatever ``tol``. The final Newton step is then still taken
+        (it squares the error).
     max_iter : int
         Largest number of Newton steps.
     name : str

@@ -14,6 +14,8 @@ The NUTS implementations are a table, :data:`KERNELS`:
   only for importing nutpie and for the gradients, and the density sampled is the objective itself. The
   callback holds the GIL except inside NumPy's array operations, so chains run in parallel threads only when
   one evaluation touches at least :data:`PARALLEL_ELEMENTS` data elements, each chain then with one BLAS thread.
+  On large data the objective's passes are compiled kernels that release the GIL (:mod:`bayeslogit.numerics.fused`);
+  chains in parallel threads then each run their passes on their own thread, a single chain over every core.
 * ``"pymc"`` and ``"numpyro"``: ``pymc.sample`` on the PyTensor model of :func:`build_model`, whose log density
   is tested equal to the objective; PyTensor compiles it and keeps what it compiled in its own compiledir.
 
@@ -32,6 +34,7 @@ from bayeslogit.algorithms.laplace import Gaussian, coef_draws
 from bayeslogit.algorithms.pymc_model import PRIOR_DISTRIBUTIONS
 from bayeslogit.checks import check_choice
 from bayeslogit.numerics.blas_threads import blas_threads
+from bayeslogit.numerics.fused import in_this_thread
 
 SAMPLERS = {
     "auto": ("nutpie", "pymc"),
@@ -190,10 +193,12 @@ def _sample_nutpie(
     from nutpie.compiled_pyfunc import from_pyfunc
 
     failures = []
+    if cores is None:
+        cores = min(chains, os.cpu_count() or 1) if posterior.elements >= PARALLEL_ELEMENTS else 1
 
     def logp(z, **_):
-        try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a non-finite value diverges
+        try:  # chains in parallel threads each run their passes alone; one chain shares them over the cores
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"), in_this_thread(cores > 1):
                 return posterior.logp(z)
         except Exception as error:
             failures.append(error)
@@ -212,8 +217,6 @@ def _sample_nutpie(
         coords={"free": np.arange(posterior.n_free)},
         dims={"z": ("free",)},
     )
-    if cores is None:
-        cores = min(chains, os.cpu_count() or 1) if posterior.elements >= PARALLEL_ELEMENTS else 1
     if random_seed is not None and not isinstance(random_seed, int | np.integer):
         random_seed = int(np.random.default_rng(random_seed).integers(2**63))
     with blas_threads(1 if cores > 1 else None):

@@ -6,10 +6,14 @@ from collections.abc import Callable
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
-from bayeslogit.algorithms.descent import Iteration, OptimizeResult, converged, line_search, max_abs
+from bayeslogit.algorithms.descent import Iteration, OptimizeResult, converged, line_search, lost_in_rounding, max_abs
 
 MARGIN = 1e-2
 """Quasi-Newton declares convergence at this share of ``tol`` (see :func:`quasi_newton`)."""
+MAX_TRIALS = 6
+"""Trial steps of one line search (the unit step, then halvings to 1/32): a quasi-Newton direction that needs a
+shorter step has a poor Hessian estimate, and :func:`~.newton.fit_newton` hands over to Newton's method rather than
+spend more passes over the rows on it."""
 
 
 def quasi_newton(
@@ -18,7 +22,10 @@ def quasi_newton(
     """Quasi-Newton steps ``-B^-1 g`` from ``x`` with BFGS updates of the Hessian estimate ``B`` (n, n).
 
     ``fun(x) -> (value, gradient)``; the line search (:func:`~.descent.line_search`) backtracks from the unit
-    step, evaluating the gradient with each trial value, as the update needs it at the step taken. Stops when
+    step (at most :data:`MAX_TRIALS` trials), evaluating the gradient with each trial value, as the update needs it
+    at the step taken; where the predicted decrease is below the objective's rounding
+    (:func:`~.descent.lost_in_rounding`) the unit step is taken untested, and judged by the next decrement (which
+    must be smaller, else the steps stop unconverged). Stops when
     :func:`~.descent.converged` holds with ``B``'s decrement and ``MARGIN * tol`` (after one more step, as
     :func:`~.newton.newton` does), after ``max_iter`` steps, or when the line search fails or ``B`` cannot be
     factorised (``converged`` False, ``n_iter < max_iter``). The margin stands in for the precision of Newton's
@@ -31,20 +38,26 @@ def quasi_newton(
         ``hess`` is None; each record's ``decrement`` is the one of the Hessian estimate.
     """
     f, g = fun(x)
-    iterations, done = [], False
+    iterations, done, untested = [], False, None
     for _ in range(max_iter):
         try:
             direction = -cho_solve(cho_factor(B, lower=True), g)
         except LinAlgError:  # the estimate lost its positive definiteness to rounding
             break
         decrement, grad_norm = -0.5 * float(g @ direction), max_abs(g)
+        if untested is not None and decrement >= untested:  # an untested step that did not bring the mode nearer
+            break
         if converged(f, decrement, grad_norm, MARGIN * tol, gtol):
             iterations.append(Iteration(f, grad_norm, decrement, 1.0, x.copy()))
             x = x + direction
             f, g = fun(x)
             done = True
             break
-        step, trial = line_search(fun, x, f, -2 * decrement, direction)
+        untested = decrement if lost_in_rounding(f, decrement) else None
+        if untested is not None:  # the values cannot judge the step: the next decrement will
+            step, trial = 1.0, fun(x + direction)
+        else:
+            step, trial = line_search(fun, x, f, -2 * decrement, direction, trials=MAX_TRIALS)
         iterations.append(Iteration(f, grad_norm, decrement, step, x.copy()))
         if step == 0.0:
             break

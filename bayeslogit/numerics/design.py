@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bayeslogit.numerics import fused
 from bayeslogit.numerics.blas_threads import one_blas_thread
 from bayeslogit.numerics.blocks import block_slices
 
@@ -51,7 +52,9 @@ class Design:
         X = self.X[rows]
         if not self.intercept:
             return X @ B
-        return X @ B[1:] + B[0]
+        eta = X @ B[1:]
+        eta += B[0]
+        return eta
 
     def blocks(self, block_rows: int | None = None) -> Iterator[slice]:
         """Row slices covering the data in blocks of ``block_rows`` rows (default: the package's block size,
@@ -72,6 +75,8 @@ class Design:
 
     def largest_linear_predictor(self, B: np.ndarray) -> float:
         """``max |eta|`` over the rows and linear predictors of ``eta = [1, X] @ B``, ``B`` of shape (P, M)."""
+        if fused.fused_applies(self.X.size * B.shape[1]):
+            return fused.largest_linear_predictor(self.X, self.intercept, B)
         with self.one_blas_thread(B.shape[1]):
             return max(float(np.abs(self.linear_predictor(B, rows)).max()) for rows in self.blocks())
 
@@ -89,6 +94,8 @@ class Design:
         With a centre near the weighted mean, the sum of squared deviations from the mean,
         ``second - first^2 / sum(w)``, does not suffer the cancellation of ``sum w x^2 - (sum w x)^2 / sum w``.
         """
+        if fused.fused_applies(self.X.size):
+            return fused.column_moments(self.X, weights, center)
         first, second = np.zeros(self.X.shape[1]), np.zeros(self.X.shape[1])
         with self.one_blas_thread():
             for rows in self.blocks():

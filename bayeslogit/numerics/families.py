@@ -149,8 +149,11 @@ class Bernoulli(Family):
     def probability_sums(self, eta: np.ndarray) -> np.ndarray:
         """``sum_s Pr(w = 0)`` and ``sum_s Pr(w = 1)`` over the draws of ``eta`` (n, s, 1), shape (n, 2); the
         sum for class 0 is ``s`` less that for class 1, accurate to ``s * eps`` in absolute terms."""
+        ones = np.negative(eta[..., 0])  # then 1 / (1 + e^-eta) in place: no other temporary
         with np.errstate(over="ignore"):  # exp(-eta) = inf for eta < -709 gives Pr(w = 1) = 0, as it should
-            ones = (1.0 / (1.0 + np.exp(-eta[..., 0]))).sum(axis=1)
+            np.exp(ones, out=ones)
+        ones += 1.0
+        ones = np.reciprocal(ones, out=ones).sum(axis=1)
         return np.column_stack([eta.shape[1] - ones, ones])
 
     def log_likelihood(self, eta: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -164,9 +167,21 @@ class Bernoulli(Family):
         return float(weights @ (softplus(eta) - y * eta))
 
     def first_derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
-        """``value`` and ``d1`` (n, 1) without the Hessian's cost: one ``exp`` and one ``log1p`` a row."""
-        value, d1, _ = self._derivative_parts(eta[:, 0], y, weights)
-        return value, d1[:, None]
+        """``value`` and ``d1`` (n, 1) without the Hessian's cost: one ``exp`` and one ``log1p`` a row, and few
+        temporaries (the sampler's gradient on small data costs about its NumPy calls)."""
+        eta = eta[:, 0]
+        decay = np.abs(eta)
+        np.negative(decay, out=decay)
+        np.exp(decay, out=decay)  # e^-|eta|
+        inverse = decay + 1.0
+        np.reciprocal(inverse, out=inverse)  # sig(|eta|)
+        positive = eta >= 0
+        value = float(weights @ (np.maximum(eta, 0.0) + np.log1p(decay) - y * eta))
+        decay *= inverse  # sig(-|eta|)
+        p1 = np.where(positive, inverse, decay)
+        p1 -= y
+        p1 *= weights
+        return value, p1[:, None]
 
     def derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
         """``value``, ``d1`` (n, 1) and ``d2 = w sig(eta) (1 - sig(eta))`` (n, 1, 1), from the same exponential."""

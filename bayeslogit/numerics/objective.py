@@ -18,13 +18,18 @@ predictors (1 for Bernoulli, ``K - 1`` or ``K`` for Categorical; see :mod:`.fami
 The data are visited in row blocks, each block's contributions accumulated, so the same code serves data
 evaluated piece by piece, or a subset of rows (:meth:`Objective.subset`). A pass for the gradient alone
 (:meth:`Objective.value_and_gradient`) costs a fraction of one with the Hessian (:meth:`Objective.__call__`):
-two matrix-vector products per block against ``P^2 M (M + 1) / 2`` multiply-adds per row.
+two matrix-vector products per block against ``P^2 M (M + 1) / 2`` multiply-adds per row. On many rows
+(:data:`~.fused.FUSED_MIN_ELEMENTS` data elements) the passes for the value and gradient are :mod:`.fused`'s
+compiled kernels, which read each row once on every core, and the Hessian's blocks are shared over the cores
+(:func:`~.fused.map_in_order`); both add their parts in a fixed order, so results do not depend on the threads.
 """
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
+from bayeslogit.numerics import fused
 from bayeslogit.numerics.design import Design, add_gram
 from bayeslogit.numerics.draw_values import subsample, subsample_size, values_of_draws
 from bayeslogit.numerics.prior_densities import GaussianTerm, StudentTTerm, flat_term
@@ -102,6 +107,19 @@ class Objective:
         """The same likelihood under another prior term with the same flat rows (so the same free coordinates)."""
         return replace(self, prior=prior)
 
+    @property
+    def _fused(self) -> bool:
+        """Whether the value and gradient passes run fused (:mod:`.fused`): on large data, in the package's blocks."""
+        P, M = self.shape
+        return self.block_rows is None and fused.fused_applies(self.design.n_samples * P * M, self.family)
+
+    @cached_property
+    def _fused_data(self) -> tuple:
+        """The leading arguments of :func:`.fused.value_and_gradient`."""
+        unit_weights = bool(np.all(self.weights == 1.0))
+        codes = self.y.astype(np.int64, copy=False)  # the kernels' type, converted once (labels' codes may be int8)
+        return self.family, self.design.X, self.design.intercept, codes, self.weights, unit_weights
+
     def penalty(self, B: np.ndarray) -> float:
         """The prior term of coefficients ``B`` (P, M): minus the log prior up to a constant; 0 for ML."""
         return self.prior.penalty(B)
@@ -114,6 +132,8 @@ class Objective:
         """The objective at ``u``."""
         B = self.coef(u)
         total = self.penalty(B)
+        if self._fused:
+            return total + fused.value_and_gradient(*self._fused_data, B, with_gradient=False)[0]
         with self.design.one_blas_thread(B.shape[1]):
             for rows in self.design.blocks(self.block_rows):
                 eta = self.design.linear_predictor(B, rows)
@@ -161,6 +181,9 @@ class Objective:
         B = self.coef(u)
         value = self.penalty(B)
         grad = self.prior.gradient(B)
+        if self._fused:
+            likelihood, likelihood_grad = fused.value_and_gradient(*self._fused_data, B, with_gradient=True)
+            return value + likelihood, self._free((grad + likelihood_grad).ravel(order="F"))
         with self.design.one_blas_thread(B.shape[1]):
             for rows in self.design.blocks(self.block_rows):
                 eta = self.design.linear_predictor(B, rows)
@@ -170,22 +193,30 @@ class Objective:
         return value, self._free(grad.ravel(order="F"))
 
     def __call__(self, u: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Value, gradient (n_free,) and Hessian (n_free, n_free) at ``u``, in one pass over the data."""
+        """Value, gradient (n_free,) and Hessian (n_free, n_free) at ``u``, in one pass over the data, its blocks
+        shared by the threads of :func:`.fused.map_in_order` and added in the blocks' order."""
         B = self.coef(u)
         P, M = self.shape
         value = self.penalty(B)
         grad = self.prior.gradient(B)
         grams = {(m, k): np.zeros((P, P)) for m in range(M) for k in range(m, M)}
+
+        def block_terms(rows: slice) -> tuple:
+            """The block's value, gradient (P, M) and Gram blocks, on one BLAS thread."""
+            v, d1, d2 = self.family.derivatives(self.design.linear_predictor(B, rows), self.y[rows], self.weights[rows])
+            block_grams = {key: np.zeros((P, P)) for key in grams}
+            for (m, k), gram in block_grams.items():
+                add_gram(gram, self.design.X[rows], d2[:, m, k], self.design.intercept, symmetric=m == k)
+            return v, self.design.transpose_product(d1, rows), block_grams
+
         with self.design.one_blas_thread(P * M):
-            for rows in self.design.blocks(self.block_rows):
-                X = self.design.X[rows]
-                v, d1, d2 = self.family.derivatives(
-                    self.design.linear_predictor(B, rows), self.y[rows], self.weights[rows]
-                )
+            for v, block_grad, block_grams in fused.map_in_order(
+                block_terms, list(self.design.blocks(self.block_rows))
+            ):
                 value += v
-                grad += self.design.transpose_product(d1, rows)
-                for (m, k), gram in grams.items():
-                    add_gram(gram, X, d2[:, m, k], self.design.intercept, symmetric=m == k)
+                grad += block_grad
+                for key, gram in block_grams.items():
+                    grams[key] += gram
         hess = _assemble(grams, M, P)
         hess[np.diag_indices(P * M)] += self.prior.hessian_diagonal(B).ravel(order="F")
         T = self.transform

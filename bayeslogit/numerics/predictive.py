@@ -32,11 +32,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from bayeslogit.numerics.blas_threads import blas_threads
-from bayeslogit.numerics.blocks import block_slices
+from bayeslogit.numerics.blocks import block_length, block_slices
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.links import expit, logsumexp
 
-_VALUES_PER_PREDICTOR = 8  # values per linear predictor in a block: its classes' probabilities and their temporaries
+_VALUES_PER_PREDICTOR = 1  # values per linear predictor in a block: its classes' probabilities and their temporaries
 _EXACT_BELOW = 1e-6  # an average class probability below this is recomputed in log space
 
 
@@ -57,7 +57,7 @@ def _over_row_blocks(design: Design, draws: np.ndarray, reduce: Callable) -> lis
     """
     S, P, M = draws.shape
     stacked = draws.transpose(1, 0, 2).reshape(P, S * M)  # (P, S * M): draw-major columns, made once
-    blocks = list(block_slices(design.n_samples, S * M))
+    blocks = list(block_slices(design.n_samples, S * M, max(256, block_length(S * M))))
 
     def work(rows):
         return reduce(rows, _linear_predictors(design, stacked, M, rows))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bayeslogit.exceptions import DataError, DataTypeError, OptionError
+from bayeslogit.numerics.fused import sum_is_finite
 from bayeslogit.rows.formula_names import quote
 
 SQUARES_RANGE = (np.finfo(float).tiny, np.finfo(float).max)
@@ -201,9 +202,8 @@ def _object_columns(X: np.ndarray, names: tuple) -> np.ndarray:
 def check_finite(X: np.ndarray, names: tuple, message: str = MESSAGES["x_values"], **fields) -> None:
     """Raise a DataError naming the first column of ``X`` (n_samples, n_features) with NaN or infinite values (NaN
     first) and their rows, by ``message``: a template of ``problem``, ``column``, ``rows`` and the other ``fields``."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(X.ravel())):  # one pass: a finite sum has finite terms
-            return
+    if sum_is_finite(X):  # one pass: a finite sum has finite terms
+        return
     flagged = np.flatnonzero((~np.isfinite(X)).any(axis=0))
     if flagged.size:  # else the sum overflowed
         values = X[:, flagged[0]]

@@ -1,0 +1,120 @@
+"""The fused passes (one read of each row, on every core) against NumPy's block passes, and their determinism."""
+
+import multiprocessing
+
+import numpy as np
+import pytest
+
+from bayeslogit.numerics import fused
+from bayeslogit.numerics.design import Design
+from bayeslogit.numerics.families import FAMILIES
+from bayeslogit.numerics.objective import Objective
+from bayeslogit.numerics.prior_densities import GaussianTerm
+
+CASES = [  # (family, n_classes, parameterization)
+    ("bernoulli", 2, "reference"),
+    ("categorical", 3, "reference"),
+    ("categorical", 4, "symmetric"),
+]
+N_ROWS = 3 * fused.CHUNK_ROWS + 77  # several chunks, the last one short, and a last batch shorter than the others
+
+
+def objectives(rng, family, n_classes, parameterization, intercept=True, unit_weights=False, every=1):
+    """The same objective twice: passes fused (at any size), and NumPy's blocks (``block_rows`` given)."""
+    X = rng.normal(size=(N_ROWS * every, 6))[::every]  # every > 1: rows that are not contiguous in memory
+    y = rng.integers(0, n_classes, len(X))
+    weights = np.ones(len(X)) if unit_weights else rng.uniform(0.5, 2.0, len(X))
+    common = (FAMILIES[family](parameterization), Design(X, intercept), y, weights, n_classes)
+    prior = GaussianTerm(np.full(6 + intercept, 2.0))
+    return Objective(*common, prior), Objective(*common, prior, block_rows=1000)
+
+
+@pytest.fixture
+def fused_at_any_size(monkeypatch):
+    monkeypatch.setattr(fused, "FUSED_MIN_ELEMENTS", 0)
+
+
+@pytest.mark.usefixtures("fused_at_any_size")
+@pytest.mark.parametrize("family, n_classes, parameterization", CASES)
+@pytest.mark.parametrize("intercept, unit_weights, every", [(True, False, 1), (False, True, 1), (True, True, 3)])
+def test_fused_value_and_gradient_equal_the_block_passes(rng, family, n_classes, parameterization, intercept,
+                                                         unit_weights, every):  # fmt: skip
+    """Two summation orders of about 12,000 terms of size ~1: they agree to a few hundred eps of the total."""
+    fast, blocks = objectives(rng, family, n_classes, parameterization, intercept, unit_weights, every)
+    assert fast._fused and not blocks._fused
+    for u in rng.normal(scale=0.7, size=(3, fast.n_free)):
+        value, grad = fast.value_and_gradient(u)
+        reference_value, reference_grad = blocks.value_and_gradient(u)
+        assert value == pytest.approx(reference_value, rel=1e-13)
+        assert fast.value(u) == pytest.approx(reference_value, rel=1e-13)
+        np.testing.assert_allclose(grad, reference_grad, rtol=0, atol=1e-11 * np.abs(reference_grad).max())
+
+
+@pytest.mark.usefixtures("fused_at_any_size")
+def test_fused_passes_stay_exact_at_extreme_logits(rng):
+    """Logits of |800| and beyond: the value is the sum of |eta| over the wrongly classified rows, the gradient
+    finite, as in the block passes."""
+    fast, blocks = objectives(rng, "bernoulli", 2, "reference")
+    u = rng.choice([-1.0, 1.0], size=fast.n_free) * 300.0
+    value, grad = fast.value_and_gradient(u)
+    reference_value, reference_grad = blocks.value_and_gradient(u)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    assert value == pytest.approx(reference_value, rel=1e-13)
+    np.testing.assert_allclose(grad, reference_grad, rtol=1e-12)
+
+
+@pytest.mark.usefixtures("fused_at_any_size")
+@pytest.mark.parametrize("family, n_classes, parameterization", CASES)
+def test_fused_results_do_not_depend_on_the_threads(rng, monkeypatch, family, n_classes, parameterization):
+    """Each chunk's sums kept apart and added in order: one thread or two give the same bits."""
+    fast, _ = objectives(rng, family, n_classes, parameterization)
+    u = rng.normal(scale=0.5, size=fast.n_free)
+    shared = fast.value_and_gradient(u)
+    monkeypatch.setattr(fused, "_n_workers", lambda: 1)
+    alone = fast.value_and_gradient(u)
+    assert shared[0] == alone[0]
+    np.testing.assert_array_equal(shared[1], alone[1])
+
+
+def test_passes_switch_to_fused_only_on_large_data(rng):
+    """Below the threshold no compiled kernel is used (so small fits never import the compiler)."""
+    small, _ = objectives(rng, "bernoulli", 2, "reference")
+    assert small.design.n_samples * small.n_free < fused.FUSED_MIN_ELEMENTS and not small._fused
+    assert fused.fused_applies(fused.FUSED_MIN_ELEMENTS, small.family)
+    assert not fused.fused_applies(fused.FUSED_MIN_ELEMENTS - 1, small.family)
+
+
+@pytest.mark.usefixtures("fused_at_any_size")
+def test_fused_moments_and_largest_predictor_equal_numpy(rng):
+    X = rng.normal(loc=3.0, size=(N_ROWS, 5))
+    weights = rng.uniform(0.0, 2.0, N_ROWS)
+    center = X.mean(axis=0)
+    first, second = Design(X, False).moments(weights, center)
+    np.testing.assert_allclose(first, weights @ (X - center), rtol=1e-10, atol=1e-10 * N_ROWS)
+    np.testing.assert_allclose(second, weights @ (X - center) ** 2, rtol=1e-12)
+    B = rng.normal(size=(6, 2))
+    largest = Design(X, True).largest_linear_predictor(B)
+    assert largest == pytest.approx(np.abs(X @ B[1:] + B[0]).max(), rel=1e-14)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_sum_is_finite_finds_one_bad_value_in_any_chunk(rng, bad):
+    X = rng.normal(size=(N_ROWS, 4))
+    assert fused.sum_is_finite(X)
+    X[N_ROWS - 3, 2] = bad
+    assert not fused.sum_is_finite(X)
+
+
+def _value_in_child(objective, u) -> float:
+    return objective.value(u)
+
+
+@pytest.mark.usefixtures("fused_at_any_size")
+def test_a_process_forked_after_a_fused_pass_runs_its_own(rng):
+    """The parent's pool threads do not exist in a forked child: the child makes its own pool instead of waiting
+    on threads that will never run."""
+    fast, _ = objectives(rng, "bernoulli", 2, "reference")
+    u = rng.normal(scale=0.5, size=fast.n_free)
+    expected = fast.value(u)  # the parent's pool now has threads
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_value_in_child, (fast, u)).get(timeout=120) == expected
