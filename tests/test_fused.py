@@ -118,3 +118,36 @@ def test_a_process_forked_after_a_fused_pass_runs_its_own(rng):
     expected = fast.value(u)  # the parent's pool now has threads
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply_async(_value_in_child, (fast, u)).get(timeout=120) == expected
+
+
+def test_shared_work_keeps_few_results_ahead_of_the_caller(monkeypatch):
+    """The Hessian's blocks each make P x P matrices per class pair: however many blocks, at most two per thread
+    are computed ahead of the one the caller adds next."""
+    monkeypatch.setattr(fused, "_n_workers", lambda: 2)
+    started = []
+    for taken, result in enumerate(fused.map_in_order(lambda item: started.append(item) or item, list(range(40)))):
+        assert result == taken
+        assert len(started) <= taken + 1 + 2 * 2
+
+
+def test_kernels_compile_without_a_writable_cache(monkeypatch):
+    """Where Numba finds no writable place for its cache (a read-only installation), the kernels are compiled in
+    the process instead of failing."""
+    import numba
+
+    njit = numba.njit
+
+    def no_cache(*args, cache=False, **options):
+        if cache:
+            raise RuntimeError("cannot cache function '_moment_chunks': no locator available for file fused.py")
+        return njit(*args, **options)
+
+    monkeypatch.setattr(numba, "njit", no_cache)
+    fused._compile.cache_clear()
+    try:
+        X = np.arange(12.0).reshape(6, 2)
+        first, second = fused.column_moments(X, np.ones(6), np.zeros(2))
+        np.testing.assert_array_equal(first, X.sum(axis=0))
+        np.testing.assert_array_equal(second, (X**2).sum(axis=0))
+    finally:
+        fused._compile.cache_clear()

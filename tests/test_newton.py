@@ -155,3 +155,16 @@ def test_many_rows_where_the_decrement_is_below_rounding_do_not_stall():
     exact = newton(objective, np.zeros(objective.n_free), value=objective.value)
     assert fit.n_iter <= 8
     np.testing.assert_allclose(np.ravel(fit.params), exact.x, rtol=0, atol=1e-8)
+
+
+def test_quasi_newton_stops_where_an_untested_step_is_not_finite():
+    """A step taken untested (its decrease below the rounding of f ~ 1e6) that lands where the objective is not
+    finite stops the steps unconverged, for Newton's method to take over, instead of failing in the next solve."""
+
+    def fun(x):
+        if np.abs(x).max() > 10:
+            return np.nan, np.full(2, np.nan)
+        return 1e6 + 0.5 * x @ x, x
+
+    result = quasi_newton(fun, np.array([0.0, 1e-10]), np.diag([1.0, 1e-12]), tol=1e-10, gtol=1e-7, max_iter=10)
+    assert not result.converged and np.all(np.isfinite(result.x))

@@ -405,3 +405,16 @@ def test_kind_agrees_with_the_lps_in_one_piece(seed):
     X, y, n_classes = random_problem(seed)
     sep = find_separation(X, y, n_classes)
     assert (None if sep is None else sep.kind) == reference_kind(X, y)
+
+
+def test_quasi_separation_is_found_where_the_objective_is_large():
+    """150,000 rows (the objective about 1e5, its rounding near the decrements where Newton stops): a dummy present
+    on one row of class 1 only is still reported, not returned as a coefficient of 21."""
+    rng = np.random.default_rng(0)
+    n = 150_000
+    x = rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-x))).astype(int)
+    dummy = np.zeros(n)
+    dummy[0], y[0] = 1.0, 1
+    with pytest.raises(bl.SeparationError):
+        bl.LogisticModel(np.column_stack([x, dummy]), y).fit_ml()

@@ -64,7 +64,7 @@ def _newton(
         direction = newton_direction(H, g, name, iteration, convex)
         decrement = -0.5 * float(g @ direction)
         grad_norm = max_abs(g)
-        if converged(f, decrement, grad_norm, tol, gtol) or lost_in_rounding(f, decrement):
+        if converged(f, decrement, grad_norm, tol, gtol):
             iterations.append(Iteration(f, grad_norm, decrement, 1.0, x.copy()))
             x = x + direction
             if evaluate_final:
@@ -125,9 +125,10 @@ def newton(
     tol : float
         Converged when the Newton decrement ``lambda^2 / 2 <= tol`` ...
     gtol : float
-        ... and ``max |gradient| <= gtol``; or when the decrement is below the objective's rounding
-        error (:func:`~.descent.lost_in_rounding`), whatever ``tol``. The final Newton step is then still taken
-        (it squares the error).
+        ... and ``max |gradient| <= gtol``, or when the decrement is below the objective's rounding
+        error. The final Newton step is then still taken (it squares the error). A step whose decrement is
+        below the rounding but above ``tol`` is taken whole, untested by the line search
+        (:func:`~.descent.lost_in_rounding`).
     max_iter : int
         Largest number of Newton steps.
     name : str
@@ -164,8 +165,14 @@ def _newton_step(
     """Step size along the Newton direction and the derivatives there (None when no step is found).
 
     The full step usually passes the Armijo test, so it is evaluated with its derivatives, which the
-    next iteration reuses; only when it fails does the line search backtrack on values alone.
+    next iteration reuses; only when it fails does the line search backtrack on values alone. Where the decrement
+    is below what the objective's value can show, the Armijo test would compare rounding errors: the full step is
+    taken if its value and derivatives are finite.
     """
+    if lost_in_rounding(f, decrement):
+        trial = fun(x + direction)
+        if all(np.all(np.isfinite(part)) for part in trial):
+            return 1.0, trial
     step, trial = line_search(fun, x, f, -2 * decrement, direction, trials=1)
     if step == 0.0:
         step, _ = line_search(lambda x: (value(x),), x, f, -2 * decrement, direction, t=0.5)

@@ -25,7 +25,7 @@ def quasi_newton(
     step (at most :data:`MAX_TRIALS` trials), evaluating the gradient with each trial value, as the update needs it
     at the step taken; where the predicted decrease is below the objective's rounding
     (:func:`~.descent.lost_in_rounding`) the unit step is taken untested, and judged by the next decrement (which
-    must be smaller, else the steps stop unconverged). Stops when
+    must be smaller, and the value and gradient there finite, else the steps stop unconverged). Stops when
     :func:`~.descent.converged` holds with ``B``'s decrement and ``MARGIN * tol`` (after one more step, as
     :func:`~.newton.newton` does), after ``max_iter`` steps, or when the line search fails or ``B`` cannot be
     factorised (``converged`` False, ``n_iter < max_iter``). The margin stands in for the precision of Newton's
@@ -56,6 +56,8 @@ def quasi_newton(
         untested = decrement if lost_in_rounding(f, decrement) else None
         if untested is not None:  # the values cannot judge the step: the next decrement will
             step, trial = 1.0, fun(x + direction)
+            if not all(np.all(np.isfinite(part)) for part in trial):
+                break
         else:
             step, trial = line_search(fun, x, f, -2 * decrement, direction, trials=MAX_TRIALS)
         iterations.append(Iteration(f, grad_norm, decrement, step, x.copy()))

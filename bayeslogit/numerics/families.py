@@ -149,7 +149,7 @@ class Bernoulli(Family):
     def probability_sums(self, eta: np.ndarray) -> np.ndarray:
         """``sum_s Pr(w = 0)`` and ``sum_s Pr(w = 1)`` over the draws of ``eta`` (n, s, 1), shape (n, 2); the
         sum for class 0 is ``s`` less that for class 1, accurate to ``s * eps`` in absolute terms."""
-        ones = np.negative(eta[..., 0])  # then 1 / (1 + e^-eta) in place: no other temporary
+        ones = np.negative(eta[..., 0], dtype=np.result_type(eta.dtype, np.float64))  # then 1 / (1 + e^-eta) in place
         with np.errstate(over="ignore"):  # exp(-eta) = inf for eta < -709 gives Pr(w = 1) = 0, as it should
             np.exp(ones, out=ones)
         ones += 1.0
@@ -169,7 +169,7 @@ class Bernoulli(Family):
     def first_derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
         """``value`` and ``d1`` (n, 1) without the Hessian's cost: one ``exp`` and one ``log1p`` a row, and few
         temporaries (the sampler's gradient on small data costs about its NumPy calls)."""
-        eta = eta[:, 0]
+        eta = eta[:, 0].astype(np.result_type(eta.dtype, np.float64), copy=False)
         decay = np.abs(eta)
         np.negative(decay, out=decay)
         np.exp(decay, out=decay)  # e^-|eta|

@@ -21,6 +21,7 @@ intercept in row 0 when present, class codes ``y`` (n,), weights (n,).
 
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ BATCH_ROWS = 64
 """Rows of a batch inside a chunk (see :func:`_bernoulli_chunks`)."""
 
 _SERIAL = threading.local()  # .active is True in threads whose passes run alone: the pool's own, and callers'
+_COMPILING = threading.Lock()  # held while a kernel is compiled or loaded
 
 
 def fused_applies(n_elements: int, family=None) -> bool:
@@ -101,7 +103,7 @@ def sum_is_finite(X: np.ndarray) -> bool:
     rows summed in blocks shared by the pool's threads."""
     blocks = [slice(start, start + CHUNK_ROWS * 4) for start in range(0, X.shape[0], CHUNK_ROWS * 4)]
     with np.errstate(over="ignore", invalid="ignore"):
-        partial = map_in_order(lambda rows: np.add.reduce(X[rows].ravel()), blocks)
+        partial = list(map_in_order(lambda rows: np.add.reduce(X[rows].ravel()), blocks))
         return bool(np.isfinite(np.add.reduce(np.asarray(partial, dtype=float))))
 
 
@@ -129,13 +131,22 @@ def _over_chunks(kernel: str, X: np.ndarray, *args) -> None:
         future.result()
 
 
-def map_in_order(function, items: list) -> list:
-    """``[function(item) for item in items]``, the calls shared by the pool's threads when there are several (and
-    this is not one of them): for work that releases the interpreter lock (NumPy's products), each call on its own
-    BLAS thread (the caller limits BLAS to one)."""
-    if len(items) < 2 or getattr(_SERIAL, "active", False) or _n_workers() == 1:
-        return [function(item) for item in items]
-    return list(row_pool().map(function, items))
+def map_in_order(function, items: list) -> Iterator:
+    """``function(item)`` of each item, in order, the calls shared by the pool's threads when there are several
+    (and this is not one of them): for work that releases the interpreter lock (NumPy's products), each call on
+    its own BLAS thread (the caller limits BLAS to one). At most two calls per thread are ahead of the one the
+    caller takes next, so memory holds a few results whatever the number of items."""
+    workers = _n_workers()
+    if len(items) < 2 or getattr(_SERIAL, "active", False) or workers == 1:
+        yield from map(function, items)
+        return
+    pending = deque()
+    for item in items:
+        pending.append(row_pool().submit(function, item))
+        if len(pending) > 2 * workers:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _n_workers() -> int:
@@ -174,12 +185,23 @@ def row_pool() -> ThreadPoolExecutor:
 os.register_at_fork(after_in_child=_forget_pool)
 
 
-@cache
 def _compiled(name: str):
-    """The Numba kernel of family ``name``, compiled (or loaded from Numba's cache) on first use."""
+    """The Numba kernel ``name``, compiled (or loaded from Numba's cache) on first use, once for all threads."""
+    with _COMPILING:
+        return _compile(name)
+
+
+@cache
+def _compile(name: str):
+    """:func:`_compiled`'s work: the kernel, cached on disk where Numba finds a writable place (the package's
+    folder, or the user's cache folder), else compiled in each process."""
     import numba
 
-    return numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"reassoc", "contract"})(_KERNELS[name])
+    options = {"nogil": True, "error_model": "numpy", "fastmath": {"reassoc", "contract"}}
+    try:
+        return numba.njit(cache=True, **options)(_KERNELS[name])
+    except RuntimeError:  # "cannot cache function ...: no locator available": a read-only installation
+        return numba.njit(**options)(_KERNELS[name])
 
 
 def _bernoulli_chunks(

@@ -36,7 +36,9 @@ from bayeslogit.numerics.blocks import block_length, block_slices
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.links import expit, logsumexp
 
-_VALUES_PER_PREDICTOR = 1  # values per linear predictor in a block: its classes' probabilities and their temporaries
+_VALUES_PER_PREDICTOR = 2  # a block's linear predictors fill half the block's values; the family's temporaries add
+# a few times that, so a block of a summing routine holds a few BLOCK_VALUES at most
+_SUMMED_ROWS = 256  # rows of a block at least where only sums over the draws are kept: fewer, larger products
 _EXACT_BELOW = 1e-6  # an average class probability below this is recomputed in log space
 
 
@@ -49,15 +51,18 @@ def _linear_predictors(design: Design, stacked: np.ndarray, M: int, rows: slice)
         yield chunk, design.linear_predictor(columns, rows).reshape(n_rows, -1, M)
 
 
-def _over_row_blocks(design: Design, draws: np.ndarray, reduce: Callable) -> list:
+def _over_row_blocks(design: Design, draws: np.ndarray, reduce: Callable, summed: bool = False) -> list:
     """``reduce(rows, linear_predictors)`` for each block of rows, on a thread pool; results in row order.
 
-    The threads share the cores, so BLAS runs one thread per call meanwhile
-    (:func:`~bayeslogit.numerics.blas_threads.blas_threads`).
+    Blocks hold :func:`~bayeslogit.numerics.blocks.block_length` rows of ``S * M`` values, or at least
+    :data:`_SUMMED_ROWS` where ``reduce`` keeps only sums over the draws (``summed``), whose linear predictors
+    come in chunks of draws (:func:`_linear_predictors`) and are never kept whole. The threads share the cores, so
+    BLAS runs one thread per call meanwhile (:func:`~bayeslogit.numerics.blas_threads.blas_threads`).
     """
     S, P, M = draws.shape
     stacked = draws.transpose(1, 0, 2).reshape(P, S * M)  # (P, S * M): draw-major columns, made once
-    blocks = list(block_slices(design.n_samples, S * M, max(256, block_length(S * M))))
+    rows = max(_SUMMED_ROWS, block_length(S * M)) if summed else None
+    blocks = list(block_slices(design.n_samples, S * M, rows))
 
     def work(rows):
         return reduce(rows, _linear_predictors(design, stacked, M, rows))
@@ -87,7 +92,7 @@ def average_log_proba(family, design: Design, draws: np.ndarray) -> np.ndarray:
     def sums(rows, etas):
         return sum(family.probability_sums(eta) for _, eta in etas)
 
-    mean = np.concatenate(_over_row_blocks(design, draws, sums)) / len(draws)
+    mean = np.concatenate(_over_row_blocks(design, draws, sums, summed=True)) / len(draws)
     with np.errstate(divide="ignore"):
         log_mean = np.log(mean)
     inexact = np.flatnonzero((mean < _EXACT_BELOW).any(axis=1))
@@ -115,7 +120,7 @@ def proba_moments(family, design: Design, draws: np.ndarray) -> tuple[np.ndarray
             total, square = total + p.sum(axis=1), square + (p**2).sum(axis=1)
         return np.stack([total, square])
 
-    total, square = np.concatenate(_over_row_blocks(design, draws, sums), axis=1) / len(draws)
+    total, square = np.concatenate(_over_row_blocks(design, draws, sums, summed=True), axis=1) / len(draws)
     return total, np.sqrt(np.maximum(square - total**2, 0.0))
 
 
@@ -152,7 +157,7 @@ def total_log_likelihood(family, design: Design, y: np.ndarray, weights: np.ndar
     def partial(rows, etas):
         return np.concatenate([weights[rows] @ family.log_likelihood(eta, y[rows]) for _, eta in etas])
 
-    return functools.reduce(np.add, _over_row_blocks(design, draws, partial))
+    return functools.reduce(np.add, _over_row_blocks(design, draws, partial, summed=True))
 
 
 def expansion_remainder(
@@ -185,7 +190,7 @@ def expansion_remainder(
             totals.append((nll - nll_centre[:, None] - quadratic).sum(axis=0))
         return np.concatenate(totals)
 
-    return functools.reduce(np.add, _over_row_blocks(design, draws, partial))
+    return functools.reduce(np.add, _over_row_blocks(design, draws, partial, summed=True))
 
 
 def probit_average(mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
