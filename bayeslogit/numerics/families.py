@@ -20,6 +20,10 @@ weights of shape (n_samples,). :meth:`derivatives` returns, in one pass and in l
 * ``d1``: ndarray (n_samples, M), the derivative of ``w_i * nll_i`` with respect to ``eta[i]``,
 * ``d2``: ndarray (n_samples, M, M), its Hessian with respect to ``eta[i]``.
 
+:meth:`hessian_parts` gives the same Hessian as ``diag(a_i) - b_i b_i^T`` (``a``, ``b`` of shape (n_samples, M)),
+the form in which the objective's pass sums it against the rows (one Gram matrix per linear predictor, and one for
+the rank-one parts of every pair at once).
+
 The families are also what the rest of the package asks where the two differ: the labels of the
 coefficient columns, whether outputs keep a class axis (:meth:`collapse`), the PyTensor log-likelihood of
 the sampler (:meth:`log_likelihood_tensor`, written with the tensor module it is handed, so that this
@@ -188,6 +192,11 @@ class Bernoulli(Family):
         value, d1, variance = self._derivative_parts(eta[:, 0], y, weights)
         return value, d1[:, None], (weights * variance)[:, None, None]
 
+    def hessian_parts(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
+        """``value``, ``d1`` (n, 1) and the Hessian in ``eta`` as ``diag(a) - b b^T``: ``a = d2`` (n, 1), ``b`` None."""
+        value, d1, variance = self._derivative_parts(eta[:, 0], y, weights)
+        return value, d1[:, None], (weights * variance)[:, None], None
+
     @staticmethod
     def _derivative_parts(eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
         """The value, ``d1`` (n,) and ``sig(eta) (1 - sig(eta))`` (n,) of logits ``eta`` (n,), all from one
@@ -258,6 +267,13 @@ class Categorical(Family):
         """``value`` and ``d1`` (n, M) without the Hessian's cost."""
         value, d1, _ = self._softmax_pass(eta, y, weights, keep_probabilities=False)
         return value, d1
+
+    def hessian_parts(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
+        """``value``, ``d1`` (n, M) and the Hessian in ``eta`` as ``diag(a) - b b^T`` per row: ``a = w p`` and
+        ``b = sqrt(w) p`` (n, M), ``p`` the probabilities of the classes with a linear predictor. Summed over rows
+        against ``z z^T``, the two parts are a Gram matrix per class and one of all classes at once."""
+        value, d1, p = self._softmax_pass(eta, y, weights, keep_probabilities=True)
+        return value, d1, weights[:, None] * p, np.sqrt(weights)[:, None] * p
 
     def derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
         value, d1, p = self._softmax_pass(eta, y, weights, keep_probabilities=True)

@@ -199,34 +199,54 @@ class Objective:
         P, M = self.shape
         value = self.penalty(B)
         grad = self.prior.gradient(B)
-        grams = {(m, k): np.zeros((P, P)) for m in range(M) for k in range(m, M)}
+        hess = np.zeros((M * P, M * P))
 
         def block_terms(rows: slice) -> tuple:
-            """The block's value, gradient (P, M) and Gram blocks, on one BLAS thread."""
-            v, d1, d2 = self.family.derivatives(self.design.linear_predictor(B, rows), self.y[rows], self.weights[rows])
-            block_grams = {key: np.zeros((P, P)) for key in grams}
-            for (m, k), gram in block_grams.items():
-                add_gram(gram, self.design.X[rows], d2[:, m, k], self.design.intercept, symmetric=m == k)
-            return v, self.design.transpose_product(d1, rows), block_grams
+            """The block's value, gradient (P, M) and Hessian (M * P, M * P), on one BLAS thread."""
+            eta = self.design.linear_predictor(B, rows)
+            v, d1, a, b = self.family.hessian_parts(eta, self.y[rows], self.weights[rows])
+            return (
+                v,
+                self.design.transpose_product(d1, rows),
+                block_hessian(self.design.X[rows], a, b, self.design.intercept),
+            )
 
         with self.design.one_blas_thread(P * M):
-            for v, block_grad, block_grams in fused.map_in_order(
-                block_terms, list(self.design.blocks(self.block_rows))
-            ):
+            for v, block_grad, block_hess in fused.map_in_order(block_terms, list(self.design.blocks(self.block_rows))):
                 value += v
                 grad += block_grad
-                for key, gram in block_grams.items():
-                    grams[key] += gram
-        hess = _assemble(grams, M, P)
+                hess += block_hess
         hess[np.diag_indices(P * M)] += self.prior.hessian_diagonal(B).ravel(order="F")
         T = self.transform
         return value, self._free(grad.ravel(order="F")), hess if T is None else T.T @ hess @ T
 
 
-def _assemble(grams: dict, M: int, P: int) -> np.ndarray:
-    """The (M*P, M*P) Hessian from its (P, P) blocks ``(m, k)``, ``m <= k``, exactly symmetric."""
-    hess = np.empty((M, P, M, P))
-    for (m, k), gram in grams.items():
-        hess[m, :, k, :] = gram
-        hess[k, :, m, :] = gram.T
-    return hess.reshape(M * P, M * P)
+def block_hessian(X: np.ndarray, a: np.ndarray, b: np.ndarray | None, intercept: bool) -> np.ndarray:
+    """``sum_i (diag(a_i) - b_i b_i^T) kron z_i z_i^T`` of shape (M * P, M * P), ``z_i = [1, x_i]``, linear
+    predictor major (the ``(m, k)`` block is rows ``m P ..``, columns ``k P ..``), exactly symmetric.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, p)
+    a : ndarray of shape (n, M), non-negative
+        Each linear predictor's own weights: a symmetric Gram matrix per linear predictor.
+    b : ndarray of shape (n, M) or None
+        The rank-one part of every row (None: none): one Gram matrix of the rows ``b_i kron z_i``, for all the
+        class pairs at once (the categorical likelihood's ``w (diag(p) - p p^T)``).
+    """
+    n, M = a.shape
+    P = X.shape[1] + intercept
+    hess = np.zeros((M, P, M, P))
+    for m in range(M):
+        add_gram(hess[m, :, m, :], X, a[:, m], intercept, symmetric=True)
+    hess = hess.reshape(M * P, M * P)
+    if b is not None:
+        rows = np.empty((n, M, P))
+        if intercept:
+            rows[:, :, 0] = b
+        np.multiply(b[:, :, None], X[:, None, :], out=rows[:, :, int(intercept) :])
+        rows = rows.reshape(n, M * P)
+        with np.errstate(over="ignore", invalid="ignore"):
+            outer = rows.T @ rows  # NumPy's symmetric rank-k update
+        hess -= np.triu(outer) + np.triu(outer, 1).T  # exactly symmetric
+    return hess
