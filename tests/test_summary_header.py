@@ -243,3 +243,22 @@ def test_a_summary_pickles_with_its_header(wells_model):
     assert isinstance(copy, SummaryTable) and copy.loc["arsenic", "estimate"] == table.loc["arsenic", "estimate"]
     pd.testing.assert_series_equal(copy.statistics, table.statistics, check_exact=True)
     assert copy.header_text() == table.header_text()
+
+
+def test_an_autoscaled_prior_lists_the_scales_it_came_to():
+    """As rstanarm's prior_summary shows its adjusted prior: each slope's scale over its predictor's sd, by name;
+    past eight coefficients the rest are counted. A prior of fixed scales shows its scales in its own repr."""
+    wells = bl.datasets.load_wells()
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic + educ", wells)
+    fit = model.fit_map(bl.Normal(2.5, autoscale=True))
+    line = [text for text in str(fit.summary()).splitlines() if text.startswith("Scales (scale / sd):")]
+    expected = [2.5 / wells[name].std(ddof=1) for name in ("dist100", "arsenic", "educ")]
+    assert line == [
+        "Scales (scale / sd): Intercept flat, "
+        + ", ".join(f"{name} {value:.3g}" for name, value in zip(("dist100", "arsenic", "educ"), expected))
+    ]
+    assert "Scales (scale / sd)" not in str(model.fit_map(bl.Normal(2.5)).summary())
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 11))
+    wide = bl.LogisticModel(X, (X[:, 0] + rng.normal(size=200) > 0).astype(int)).fit_map(bl.Cauchy(2.5))
+    assert "x6 " in str(wide.summary()) and "and 4 more (fit.prior_scales)" in str(wide.summary())

@@ -10,9 +10,11 @@ loaded without its training rows prints the header without the statistics that n
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from bayeslogit.exceptions import DataError
+from bayeslogit.fits.display import cells
 from bayeslogit.fits.results.summary_render import HeaderContent
 from bayeslogit.fits.results.summary_table import SummaryTable
 
@@ -91,10 +93,30 @@ def _model_facts(fit) -> tuple:
     return (*response, ("Method", fit.title), ("Likelihood", model.likelihood))
 
 
+SHOWN_SCALES = 8
+"""Autoscaled prior scales the header lists by name; the rest are counted (``fit.prior_scales`` has them all)."""
+
+
 def _model_lines(fit, prior: str) -> tuple:
-    """Formula, classes (those without a coefficient column marked as the reference) and ``prior``, as shown."""
+    """Formula, classes (those without a coefficient column marked as the reference), ``prior`` and, where the
+    prior autoscales, the scales it came to (as rstanarm's ``prior_summary`` shows its adjusted prior)."""
     model = fit.model
     columns = [str(label) for label in model.coef_classes]
     classes = ", ".join(str(label) if str(label) in columns else f"{label} (reference)" for label in model.classes_)
     formula = () if model.formula is None else (("Formula", model.formula),)
-    return (*formula, ("Classes", classes), ("Prior", prior))
+    return (*formula, ("Classes", classes), ("Prior", prior), *_scale_line(fit))
+
+
+def _scale_line(fit) -> tuple:
+    """``("Scales (scale / sd)", "Intercept flat, dist100 6.5, ...")`` for an autoscaled prior (each slope's scale
+    divided by its predictor's sd), else nothing."""
+    if not getattr(fit.prior, "autoscale", False):
+        return ()
+    scales = fit.prior_scales
+    named = [
+        f"{name} {'flat' if np.isinf(scale) else cells.figure(scale, '{:.3g}')}"
+        for name, scale in scales.iloc[:SHOWN_SCALES].items()
+    ]
+    rest = len(scales) - SHOWN_SCALES
+    more = f" and {rest} more (fit.prior_scales)" if rest > 0 else ""
+    return (("Scales (scale / sd)", ", ".join(named) + more),)
