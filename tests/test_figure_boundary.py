@@ -187,3 +187,20 @@ def test_trouble_notes_count_divergences_and_chains_that_do_not_mix():
     assert trouble_note(fit(False, 0, r_hat_max=1.0812, ess_bulk_min=95, ess_tail_min=300)) == "R-hat 1.081, ESS 95"
     assert trouble_note(fit(False, 1, r_hat_max=1.0, ess_bulk_min=900, ess_tail_min=800)) == "1 divergence"
     assert trouble_note(fit(True, 0)) == ""
+
+
+def test_points_on_a_lattice_are_jittered_and_the_footnote_says_so(rng):
+    """A 1-5 rating against a continuous predictor: the rating's points spread within 0.3 of their value (so rows
+    at one point do not hide each other), the continuous one's are drawn where they are, and the footnote says
+    which axis moved."""
+    n = 500
+    frame = pd.DataFrame({"rating": rng.integers(1, 6, n).astype(float), "dose": rng.normal(size=n)})
+    frame["y"] = (rng.random(n) < expit(0.6 * (frame.rating - 3) + frame.dose)).astype(int)
+    fig = plot_boundary({"ml": bl.LogisticModel.from_formula("y ~ rating + dose", frame).fit_ml()})
+    main = fig.axes[0]
+    drawn = np.concatenate([c.get_offsets() for c in main.collections if (c.get_gid() or "").startswith("points-")])
+    rating_axis = 0 if main.get_xlabel().startswith("rating") else 1
+    offsets = drawn[:, rating_axis] - np.round(drawn[:, rating_axis])
+    assert np.abs(offsets).max() <= 0.3 and offsets.std() > 0.1  # uniform on +-0.3: sd 0.17
+    np.testing.assert_array_equal(np.sort(drawn[:, 1 - rating_axis]), np.sort(frame.dose.to_numpy()))
+    assert "Points jittered along rating by up to 0.3 of the spacing" in footnote(fig)

@@ -82,8 +82,9 @@ def test_the_features_asked_for_are_drawn(wells_inputs):
     mean = wells_inputs.train.dist100.mean()
     assert boundary == (
         "Decision boundary. Where each fit puts the decision boundary, over the training rows. Other predictors "
-        f"held fixed: dist100 at its mean {mean:.3g} × 100 m."
-    )
+        f"held fixed: dist100 at its mean {mean:.3g} × 100 m. Points jittered along educ (yr) by up to 0.3 of the "
+        "spacing of the values, which lie on a lattice; the surfaces and boundaries are not."
+    )  # years of schooling: whole numbers, each on many rows
 
 
 def test_fits_that_fail_their_checks_are_marked_and_too_few_rows_are_explained():

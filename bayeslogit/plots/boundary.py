@@ -16,7 +16,7 @@ from bayeslogit.numerics.design import Design
 from bayeslogit.plots.boundary_curves import draw_curves
 from bayeslogit.plots.boundary_plane import make_plane
 from bayeslogit.plots.boundary_regions import draw_regions
-from bayeslogit.plots.boundary_scene import Scene, points_look, scatter_classes, winner_share
+from bayeslogit.plots.boundary_scene import JITTER, Scene, jitter_lattice, points_look, scatter_classes, winner_share
 from bayeslogit.plots.fonts import draw_names
 from bayeslogit.plots.style import (
     CLASS_COLORS,
@@ -172,7 +172,8 @@ def _draw_binary_plane(scene: Scene, ax, n_lines: int):
     # Light greys (Pr = 1 at 40% grey), so that the points and every line show on the surface.
     filled = main.contourf(G1, G2, p_mean, levels=np.linspace(0, 1, 11), cmap="Greys", vmin=0, vmax=2.5, zorder=0)
     fig.colorbar(filled, ax=main, label=where)
-    scatter_classes(scene, main, *plane.points.T, CLASS_COLORS, **points_look(len(scene.codes)))
+    (x, x_jittered), (y, y_jittered) = (jitter_lattice(values, scene.rng) for values in plane.points.T)
+    scatter_classes(scene, main, x, y, CLASS_COLORS, **points_look(len(scene.codes)))
     draw = _line_boundaries if plane.columns is not None else _contour_boundaries
     handles = draw(scene, main, (G1, G2, rows), primary, n_lines)
     _half_contour(main, G1, G2, p_mean)
@@ -194,7 +195,14 @@ def _draw_binary_plane(scene: Scene, ax, n_lines: int):
             title=f"Posterior uncertainty of {event}: {scene.label(primary)}",
         )
     band_note = "" if plane.columns is not None else _band_note(scene, event)
-    add_footnote(fig, [*scene.notes(), band_note])
+    jittered = [label for label, moved in zip(plane.labels, (x_jittered, y_jittered), strict=True) if moved]
+    jitter_note = (
+        f"Points jittered along {' and '.join(jittered)} by up to {JITTER:g} of the spacing of the values, which "
+        "lie on a lattice; the surfaces and boundaries are not."
+        if jittered
+        else ""
+    )
+    add_footnote(fig, [*scene.notes(), band_note, jitter_note])
     return fig
 
 

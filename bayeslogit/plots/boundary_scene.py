@@ -70,6 +70,19 @@ def winner_share(fit, rows: np.ndarray) -> np.ndarray:
 
 
 MANY_POINTS = 200  # beyond this many rows, points are drawn small, translucent and without edges
+LATTICE_VALUES = 20  # a drawn column of at most this many distinct values (each on several rows) is jittered
+JITTER = 0.3  # ... by up to this share of the smallest spacing of its values, either way
+
+
+def jitter_lattice(values: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
+    """``values`` (n,) with uniform jitter of up to :data:`JITTER` of their smallest spacing where they lie on a
+    lattice (rating scales, counts: at most :data:`LATTICE_VALUES` distinct values, on two rows each on average),
+    so that rows at one point do not hide each other; else as they are. Whether they were jittered comes second."""
+    distinct = np.unique(values)
+    if not 2 <= len(distinct) <= LATTICE_VALUES or len(values) < 2 * len(distinct):
+        return values, False
+    spacing = float(np.diff(distinct).min())
+    return values + rng.uniform(-JITTER, JITTER, len(values)) * spacing, True
 
 
 def points_look(n_rows: int) -> dict:
