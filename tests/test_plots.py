@@ -418,6 +418,8 @@ def test_trace_and_rank_plots_are_arviz_plots_of_the_chains(wells_fits):
     assert len(traces) == 3 * 2  # a line per chain for each of the 3 coefficients
     values = np.sort(np.concatenate([line.get_ydata() for line in traces]))
     np.testing.assert_allclose(values, np.sort(mcmc.pooled_draws()[:, :, 0].ravel()), rtol=1e-12)
+    # each panel titled by its coefficient on one line (a second line would run into the row above)
+    assert [ax.get_title() for ax in fig.axes] == list(mcmc.model.coef_names)
     assert len(bl.plot_rank(mcmc).axes) == 3
     with pytest.raises(
         TypeError,

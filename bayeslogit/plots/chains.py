@@ -46,4 +46,8 @@ def _arviz_figure(name: str, fit, kwargs: dict):
     import arviz_plots
 
     collection = getattr(arviz_plots, name)(fit.to_datatree(), backend="matplotlib", **kwargs)
-    return draw_names(collection.get_viz("figure"))
+    fig = collection.get_viz("figure")
+    for ax in fig.axes:  # "coef\n<name>": the variable is always coef, and a second line runs into the row above
+        ax.set_title(ax.get_title().removeprefix("coef\n"), fontsize="medium")
+    fig.set_layout_engine("constrained")
+    return draw_names(fig)
