@@ -39,15 +39,16 @@ def fused_at_any_size(monkeypatch):
 @pytest.mark.parametrize("intercept, unit_weights, every", [(True, False, 1), (False, True, 1), (True, True, 3)])
 def test_fused_value_and_gradient_equal_the_block_passes(rng, family, n_classes, parameterization, intercept,
                                                          unit_weights, every):  # fmt: skip
-    """Two summation orders of about 12,000 terms of size ~1: they agree to a few hundred eps of the total."""
+    """Two summation orders of about 12,000 terms of size ~1 (and the kernels' vector width depends on the
+    processor): they agree within n eps of the total, 1.4e-12, in value, and likewise in the gradient."""
     fast, blocks = objectives(rng, family, n_classes, parameterization, intercept, unit_weights, every)
     assert fast._fused and not blocks._fused
     for u in rng.normal(scale=0.7, size=(3, fast.n_free)):
         value, grad = fast.value_and_gradient(u)
         reference_value, reference_grad = blocks.value_and_gradient(u)
-        assert value == pytest.approx(reference_value, rel=1e-13)
-        assert fast.value(u) == pytest.approx(reference_value, rel=1e-13)
-        np.testing.assert_allclose(grad, reference_grad, rtol=0, atol=1e-11 * np.abs(reference_grad).max())
+        assert value == pytest.approx(reference_value, rel=2e-12)
+        assert fast.value(u) == pytest.approx(reference_value, rel=2e-12)
+        np.testing.assert_allclose(grad, reference_grad, rtol=0, atol=2e-12 * np.abs(reference_grad).sum())
 
 
 @pytest.mark.usefixtures("fused_at_any_size")
@@ -59,8 +60,8 @@ def test_fused_passes_stay_exact_at_extreme_logits(rng):
     value, grad = fast.value_and_gradient(u)
     reference_value, reference_grad = blocks.value_and_gradient(u)
     assert np.isfinite(value) and np.all(np.isfinite(grad))
-    assert value == pytest.approx(reference_value, rel=1e-13)
-    np.testing.assert_allclose(grad, reference_grad, rtol=1e-12)
+    assert value == pytest.approx(reference_value, rel=2e-12)
+    np.testing.assert_allclose(grad, reference_grad, rtol=0, atol=2e-12 * np.abs(reference_grad).sum())
 
 
 @pytest.mark.usefixtures("fused_at_any_size")
@@ -91,10 +92,10 @@ def test_fused_moments_and_largest_predictor_equal_numpy(rng):
     center = X.mean(axis=0)
     first, second = Design(X, False).moments(weights, center)
     np.testing.assert_allclose(first, weights @ (X - center), rtol=1e-10, atol=1e-10 * N_ROWS)
-    np.testing.assert_allclose(second, weights @ (X - center) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(second, weights @ (X - center) ** 2, rtol=2e-12)  # sums of 12,000 positive terms: n eps
     B = rng.normal(size=(6, 2))
     largest = Design(X, True).largest_linear_predictor(B)
-    assert largest == pytest.approx(np.abs(X @ B[1:] + B[0]).max(), rel=1e-14)
+    assert largest == pytest.approx(np.abs(X @ B[1:] + B[0]).max(), rel=1e-13)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
