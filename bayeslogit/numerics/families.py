@@ -42,7 +42,6 @@ from bayeslogit.numerics.links import (
     log_softmax,
     sigmoid_pair,
     softplus,
-    softplus_tail,
     with_reference,
 )
 
@@ -171,21 +170,9 @@ class Bernoulli(Family):
         return float(weights @ (softplus(eta) - y * eta))
 
     def first_derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
-        """``value`` and ``d1`` (n, 1) without the Hessian's cost: one ``exp`` and one ``log1p`` a row, and few
-        temporaries (the sampler's gradient on small data costs about its NumPy calls)."""
-        eta = eta[:, 0].astype(np.result_type(eta.dtype, np.float64), copy=False)
-        decay = np.abs(eta)
-        np.negative(decay, out=decay)
-        np.exp(decay, out=decay)  # e^-|eta|
-        inverse = decay + 1.0
-        np.reciprocal(inverse, out=inverse)  # sig(|eta|)
-        positive = eta >= 0
-        value = float(weights @ (np.maximum(eta, 0.0) + np.log1p(decay) - y * eta))
-        decay *= inverse  # sig(-|eta|)
-        p1 = np.where(positive, inverse, decay)
-        p1 -= y
-        p1 *= weights
-        return value, p1[:, None]
+        """``value`` and ``d1`` (n, 1) without the Hessian's cost: one ``exp`` and one ``log1p`` a row."""
+        value, d1, _ = self._derivative_parts(eta[:, 0], y, weights, with_variance=False)
+        return value, d1[:, None]
 
     def derivatives(self, eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
         """``value``, ``d1`` (n, 1) and ``d2 = w sig(eta) (1 - sig(eta))`` (n, 1, 1), from the same exponential."""
@@ -198,13 +185,24 @@ class Bernoulli(Family):
         return value, d1[:, None], (weights * variance)[:, None], None
 
     @staticmethod
-    def _derivative_parts(eta: np.ndarray, y: np.ndarray, weights: np.ndarray):
-        """The value, ``d1`` (n,) and ``sig(eta) (1 - sig(eta))`` (n,) of logits ``eta`` (n,), all from one
-        exponential, ``e^-|eta|``."""
-        decay = np.exp(-np.abs(eta))
-        value = float(weights @ (softplus(eta, softplus_tail(eta, decay)) - y * eta))
-        p1, p0 = sigmoid_pair(eta, decay)
-        return value, weights * (p1 - y), p1 * p0
+    def _derivative_parts(eta: np.ndarray, y: np.ndarray, weights: np.ndarray, with_variance: bool = True):
+        """The value, ``d1`` (n,) and ``sig(eta) (1 - sig(eta))`` (n,; None unless ``with_variance``) of logits
+        ``eta`` (n,), all from one
+        exponential, ``e^-|eta|``: :func:`~.links.softplus` and :func:`~.links.sigmoid_pair` written in place, with
+        few temporaries (the sampler's gradient on small data costs about its NumPy calls)."""
+        eta = eta.astype(np.result_type(eta.dtype, np.float64), copy=False)
+        decay = np.abs(eta)
+        np.negative(decay, out=decay)
+        np.exp(decay, out=decay)  # e^-|eta|: never overflows
+        value = float(weights @ (np.maximum(eta, 0.0) + np.log1p(decay) - y * eta))  # softplus(eta) - y eta
+        big = decay + 1.0
+        np.reciprocal(big, out=big)  # sig(|eta|)
+        decay *= big  # sig(-|eta|)
+        p1 = np.where(eta >= 0, big, decay)
+        variance = big * decay if with_variance else None
+        p1 -= y
+        p1 *= weights
+        return value, p1, variance
 
     def collapse(self, values: np.ndarray) -> np.ndarray:
         """Drop the trailing axis of length one (linear predictors, or class pairs)."""

@@ -66,6 +66,7 @@ def value_and_gradient(
         Rows need not be contiguous in memory (a view of every k-th row is read as it is).
     intercept : bool
     y : ndarray of shape (n,), integer class codes
+        Of one integer type throughout (the kernels are compiled once per type; the objective passes int64).
     weights : ndarray of shape (n,)
     unit_weights : bool
         Whether every weight is 1.
@@ -76,9 +77,8 @@ def value_and_gradient(
     values = _per_chunk(X, ())
     grads = _per_chunk(X, (P, M) if with_gradient else (0, 0))
     reference = bool(getattr(family, "reference", True))
-    codes = y if y.dtype == np.int64 else y.astype(np.int64)
     B = np.ascontiguousarray(B, dtype=np.float64)
-    _over_chunks(family.name, X, codes, weights, unit_weights, B, intercept, reference, values, grads, with_gradient)
+    _over_chunks(family.name, X, y, weights, unit_weights, B, intercept, reference, values, grads, with_gradient)
     return float(values.sum()), (grads.sum(axis=0) if with_gradient else None)
 
 
