@@ -52,6 +52,32 @@ def test_fused_value_and_gradient_equal_the_block_passes(rng, family, n_classes,
 
 
 @pytest.mark.usefixtures("fused_at_any_size")
+@pytest.mark.parametrize("family, n_classes, parameterization", CASES)
+def test_a_fused_pass_hands_over_the_largest_linear_predictor(rng, monkeypatch, family, n_classes, parameterization):
+    """The pass's max |eta| is NumPy's at the coefficients of that pass (the same products, summed in another order:
+    1e-13), and the objective answers from it without a pass of its own; at other coefficients it passes anew."""
+    fast, _ = objectives(rng, family, n_classes, parameterization)
+    u, elsewhere = rng.normal(scale=0.5, size=(2, fast.n_free))
+    fast.value_and_gradient(u)
+    B = fast.coef(u)
+    expected = float(np.abs(fast.design.linear_predictor(B)).max())
+    passes = []
+    own_pass = Design.largest_linear_predictor
+    monkeypatch.setattr(Design, "largest_linear_predictor", lambda self, B: passes.append(B) or own_pass(self, B))
+    assert fast.largest_linear_predictor(B) == pytest.approx(expected, rel=1e-13) and not passes
+    other = fast.coef(elsewhere)
+    assert fast.largest_linear_predictor(other) == pytest.approx(
+        np.abs(fast.design.linear_predictor(other)).max(), rel=1e-13
+    )
+    assert len(passes) == 1
+    X = fast.design.X.copy()
+    X[5, 2] = np.nan
+    poisoned = Objective(fast.family, Design(X, True), fast.y, fast.weights, n_classes, fast.prior)
+    poisoned.value(u)
+    assert np.isnan(poisoned.largest_linear_predictor(B))
+
+
+@pytest.mark.usefixtures("fused_at_any_size")
 def test_fused_passes_stay_exact_at_extreme_logits(rng):
     """Logits of |800| and beyond: the value is the sum of |eta| over the wrongly classified rows, the gradient
     finite, as in the block passes."""

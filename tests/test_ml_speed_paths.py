@@ -105,6 +105,7 @@ def designs(rng: np.random.Generator) -> dict:
     varies_off_screen = np.where(screened, 1.0, 1.0 + 1e-8 * c)  # constant by the full check's criterion
     return {
         "full rank": ([a, b, c], None),
+        "full rank far from zero": ([1e6 + a, b, c], None),  # sums about zero lose 12 digits of a's variance
         "exact dependence": ([a, b, a - 2 * b], ("x0", "x1", "x2")),
         "dependent on the screen only": ([a, twice_on_screen], None),
         "near copy beside outliers": ([outliers, near_copy, c], ("x0", "x1")),
@@ -113,13 +114,17 @@ def designs(rng: np.random.Generator) -> dict:
     }
 
 
+@pytest.mark.parametrize("given_sums", [False, True], ids=["own pass", "column sums given"])
 @pytest.mark.parametrize("name", list(designs(np.random.default_rng(0))))
-def test_rank_screen_cannot_miss_a_dependence_nor_report_a_false_one(monkeypatch, name):
+def test_rank_screen_cannot_miss_a_dependence_nor_report_a_false_one(monkeypatch, name, given_sums):
+    """Alike whether the screen takes the columns' variances from a pass of its own or from their sums about zero
+    (as a model's construction hands them over), which it must not trust where they cancel."""
     columns, expected = designs(np.random.default_rng(5))[name]
     design = Design(np.ascontiguousarray(np.column_stack(columns)))
     weights = np.ones(design.n_samples)
     names = tuple(f"x{j}" for j in range(len(columns)))
-    screened = collinearity.find_collinearity(design, weights, names)
+    sums = design.moments(weights, np.zeros(len(columns))) if given_sums else None
+    screened = collinearity.find_collinearity(design, weights, names, sums)
     monkeypatch.setattr(collinearity, "SCREEN_MIN_ROWS", np.inf)
     full = collinearity.find_collinearity(design, weights, names)
     assert screened == full

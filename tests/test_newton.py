@@ -7,7 +7,7 @@ import bayeslogit as bl
 from bayeslogit.algorithms.descent import lost_in_rounding
 from bayeslogit.algorithms.gradient_descent import gradient_descent
 from bayeslogit.algorithms.newton import newton
-from bayeslogit.algorithms.quasi_newton import MAX_TRIALS, quasi_newton
+from bayeslogit.algorithms.quasi_newton import MARGIN, MAX_TRIALS, quasi_newton
 
 
 def quadratic(A, b):
@@ -78,7 +78,8 @@ def test_gradient_descent_and_newton_agree_on_wells():
 
 def test_quasi_newton_from_a_rough_hessian_reaches_the_minimum():
     """On a quadratic, steps with a Hessian estimate 30 % off converge linearly, helped by BFGS; the result
-    records every step with the estimate's decrement, and the final point's exact gradient."""
+    records every step with the estimate's decrement, and at the final point, reached by a step below the
+    rounding of f, the value the quadratic model predicts and no gradient."""
     rng = np.random.default_rng(0)
     root = rng.normal(size=(6, 6))
     A = root @ root.T + 6 * np.eye(6)
@@ -90,7 +91,8 @@ def test_quasi_newton_from_a_rough_hessian_reaches_the_minimum():
     np.testing.assert_allclose(result.x, np.linalg.solve(A, b), rtol=0, atol=1e-8)
     objectives = [it.objective for it in result.iterations]
     assert np.all(np.diff(objectives) <= 1e-15)
-    np.testing.assert_allclose(result.grad, A @ result.x - b, atol=1e-15)
+    assert np.all(np.isnan(result.grad))
+    assert result.value == pytest.approx(quadratic(A, b)(result.x)[0], rel=0, abs=result.iterations[-2].decrement)
 
 
 def test_quasi_newton_stops_short_on_a_non_descent_estimate():
@@ -105,7 +107,8 @@ def test_quasi_newton_stops_short_on_a_non_descent_estimate():
 def test_quasi_newton_steps_below_the_objectives_rounding_without_backtracking():
     """An objective of size 1e6 rounds at about 1e-10, above the decrements where quasi-Newton stops (1e-12). Its
     values cannot judge such steps: they are taken whole and judged by the next decrement, so the steps go on to
-    the minimum at one evaluation each, never halving through evaluations that compare rounding errors."""
+    the minimum at one evaluation each, never halving through evaluations that compare rounding errors. The last
+    step is not evaluated at all: its record has the quadratic model's value and no gradient."""
     rng = np.random.default_rng(1)
     root = rng.normal(size=(5, 5))
     A = root @ root.T + 5 * np.eye(5)
@@ -120,8 +123,13 @@ def test_quasi_newton_steps_below_the_objectives_rounding_without_backtracking()
     rough = A + 0.05 * np.diag(np.diag(A))
     result = quasi_newton(fun, np.zeros(5), rough, tol=1e-10, gtol=1e-12, max_iter=30)
     assert result.converged
-    assert len(calls) == result.n_iter + 1  # every step its unit step: one evaluation each, no halving
+    assert len(calls) == result.n_iter  # every step its unit step: one evaluation each (none after the last)
     assert any(lost_in_rounding(it.objective, it.decrement) for it in result.iterations[:-1])
+    declared = result.iterations[-2]
+    assert declared.decrement <= MARGIN * 1e-10 and lost_in_rounding(declared.objective, declared.decrement)
+    assert np.isnan(result.iterations[-1].grad_norm) and np.all(np.isnan(result.grad))
+    # the model's prediction is off by the estimate's error times the last decrement, below f's rounding (2e-8)
+    assert result.value == pytest.approx(fun(result.x)[0], rel=0, abs=declared.decrement)
     # before the last step the decrement (<= 1e-12) bounds the error by sqrt(2e-12 / lambda_min) < 1e-6; the
     # last step, with an estimate 5 % off, cuts that about tenfold or more
     np.testing.assert_allclose(result.x, np.linalg.solve(A, b), rtol=0, atol=1e-7)

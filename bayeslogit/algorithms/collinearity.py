@@ -104,7 +104,9 @@ def _names(columns: tuple[str, ...], max_names: int) -> str:
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
-def find_collinearity(design: Design, weights: np.ndarray, names: tuple[str, ...]) -> Collinearity | None:
+def find_collinearity(
+    design: Design, weights: np.ndarray, names: tuple[str, ...], column_sums: tuple | None = None
+) -> Collinearity | None:
     """Columns of the design that are constant, or linearly dependent on each other.
 
     Parameters
@@ -115,6 +117,10 @@ def find_collinearity(design: Design, weights: np.ndarray, names: tuple[str, ...
         Case weights, non-negative.
     names : tuple of str of length n_features
         Column names.
+    column_sums : tuple of two ndarrays of shape (n_features,), optional
+        ``sum_i w_i x_ij`` and ``sum_i w_i x_ij^2`` where already at hand: the screen of many rows then takes the
+        columns' variances from them rather than from a pass of its own, where that is exact enough (see
+        :func:`_variances`).
 
     Returns
     -------
@@ -122,7 +128,7 @@ def find_collinearity(design: Design, weights: np.ndarray, names: tuple[str, ...
         None when the design (intercept included) has full column rank. Constant (or zero)
         columns are reported first; the dependences among the others only once they are gone.
     """
-    if not names or (design.n_samples >= SCREEN_MIN_ROWS and _screen_proves_full_rank(design, weights)):
+    if not names or (design.n_samples >= SCREEN_MIN_ROWS and _screen_proves_full_rank(design, weights, column_sums)):
         return None
     gram = design.gram(weights)
     if not np.all(np.isfinite(gram)):  # squares of huge columns overflow; the rank does not depend on their scale
@@ -180,7 +186,7 @@ def collinearity_of_gram(gram: np.ndarray, intercept: bool, names: tuple[str, ..
     )
 
 
-def _screen_proves_full_rank(design: Design, weights: np.ndarray) -> bool:
+def _screen_proves_full_rank(design: Design, weights: np.ndarray, column_sums: tuple | None = None) -> bool:
     """Whether every k-th row (a share ``_SCREEN_SHARE`` of them) proves that :func:`find_collinearity` finds nothing.
 
     With ``S`` the Gram matrix of the centred columns (with an intercept; of the columns without one) and
@@ -201,10 +207,7 @@ def _screen_proves_full_rank(design: Design, weights: np.ndarray) -> bool:
         center = gram[0, 1:] / gram[0, 0] if design.intercept and gram[0, 0] > 0 else np.zeros(inner.shape[0])
         if design.intercept:
             inner = inner - np.outer(gram[0, 1:], center)
-        first, second = design.moments(weights, center)
-        total = weights.sum()
-        variance = second - first**2 / total if design.intercept else second  # exact diag(S) over all rows
-        squares = second + 2 * center * first + total * center**2  # sum w x^2 over all rows
+        variance, squares = _variances(design, weights, center, column_sums)
     if not (np.all(np.isfinite(inner)) and np.all(np.isfinite(squares))):
         return False
     if np.any(variance <= 1e-12 * np.maximum(squares, np.finfo(float).tiny)):
@@ -212,3 +215,25 @@ def _screen_proves_full_rank(design: Design, weights: np.ndarray) -> bool:
     scale = 1.0 / np.sqrt(variance)
     smallest = eigh(inner * np.outer(scale, scale), eigvals_only=True, subset_by_index=[0, 0])[0]
     return smallest > _RELATIVE_EIGENVALUE * len(scale)
+
+
+_CANCELLATION = 1e4
+"""Largest ``sum w x^2 / (sum w) / variance`` (about ``1 + mean^2 / variance``) at which a column's variance is taken
+from its sums about zero: their rounding, a few ``eps`` of ``sum w x^2``, is then below ``1e-11`` of the variance."""
+
+
+def _variances(design: Design, weights: np.ndarray, center: np.ndarray, column_sums: tuple | None) -> tuple:
+    """``diag(S)`` over all rows (n_features,): the columns' weighted sums of squared deviations from their means
+    (with an intercept; of squares without one), and their weighted sums of squares ``sum w x^2``.
+
+    From ``column_sums`` (sums of ``w x`` and ``w x^2``) where no column loses more than ``1 / _CANCELLATION`` of
+    its digits to cancellation; else from a pass over the rows about ``center``, near the means."""
+    total = weights.sum()
+    if column_sums is not None:
+        first, squares = column_sums
+        variance = squares - first**2 / total if design.intercept else squares
+        if np.all(squares <= _CANCELLATION * variance):
+            return variance, squares
+    first, second = design.moments(weights, center)
+    variance = second - first**2 / total if design.intercept else second
+    return variance, second + 2 * center * first + total * center**2

@@ -56,8 +56,9 @@ def value_and_gradient(
     unit_weights: bool,
     B: np.ndarray,
     with_gradient: bool,
-) -> tuple[float, np.ndarray | None]:
-    """``sum_i w_i nll_i(B)`` and its gradient with respect to ``B`` (P, M), None unless ``with_gradient``.
+) -> tuple[float, np.ndarray | None, float]:
+    """``sum_i w_i nll_i(B)``, its gradient with respect to ``B`` (P, M) (None unless ``with_gradient``) and the
+    largest ``|eta|`` of the rows' linear predictors (NaN if any is), which the pass computes anyway.
 
     Parameters
     ----------
@@ -74,12 +75,13 @@ def value_and_gradient(
     with_gradient : bool
     """
     P, M = B.shape
-    values = _per_chunk(X, ())
+    values = _per_chunk(X, (2,))  # each chunk's value and largest |eta|
     grads = _per_chunk(X, (P, M) if with_gradient else (0, 0))
     reference = bool(getattr(family, "reference", True))
     B = np.ascontiguousarray(B, dtype=np.float64)
     _over_chunks(family.name, X, y, weights, unit_weights, B, intercept, reference, values, grads, with_gradient)
-    return float(values.sum()), (grads.sum(axis=0) if with_gradient else None)
+    largest = values[:, 1].max() if not np.isnan(values[:, 1]).any() else np.nan
+    return float(values[:, 0].sum()), (grads.sum(axis=0) if with_gradient else None), float(largest)
 
 
 def column_moments(X: np.ndarray, weights: np.ndarray, center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -207,8 +209,9 @@ def _compile(name: str):
 def _bernoulli_chunks(
     X, y, w, unit_weights, B, intercept, reference, values, grads, with_gradient, first, stop, chunk_rows
 ):
-    """Chunks ``first .. stop - 1``: each chunk's ``sum w (log(1 + e^eta) - y eta)`` into ``values[c]`` and its
-    gradient into ``grads[c, :, 0]`` (when ``with_gradient``), each row read once from memory.
+    """Chunks ``first .. stop - 1``: each chunk's ``sum w (log(1 + e^eta) - y eta)`` into ``values[c, 0]``, its
+    largest ``|eta|`` into ``values[c, 1]`` and its gradient into ``grads[c, :, 0]`` (when ``with_gradient``), each
+    row read once from memory.
 
     The rows go in batches of :data:`BATCH_ROWS`: their linear predictors, then their exponentials in a loop of
     their own (which the processor overlaps, where one exponential per row between two products stalls it), then
@@ -224,7 +227,7 @@ def _bernoulli_chunks(
     eta = np.empty(BATCH_ROWS)
     decay = np.empty(BATCH_ROWS)
     for c in range(first, stop):
-        total, g0 = 0.0, 0.0
+        total, g0, most = 0.0, 0.0, 0.0
         g[:] = 0.0
         for start in range(c * chunk_rows, min((c + 1) * chunk_rows, n), BATCH_ROWS):
             batch = min(BATCH_ROWS, n - start, (c + 1) * chunk_rows - start)
@@ -236,6 +239,7 @@ def _bernoulli_chunks(
                 eta[r] = linear
             for r in range(batch):
                 decay[r] = np.exp(-abs(eta[r]))
+                most = max(most, abs(eta[r])) if not np.isnan(eta[r]) else np.nan
             if unit_weights:  # sum log(1 + d) = log prod (1 + d): one logarithm a batch (each factor in [1, 2])
                 product = 1.0
                 for r in range(batch):
@@ -254,7 +258,8 @@ def _bernoulli_chunks(
                     x = X[i]
                     for j in range(p):
                         g[j] += d1 * x[j]
-        values[c] = total
+        values[c, 0] = total
+        values[c, 1] = most
         if with_gradient:
             if intercept:
                 grads[c, 0, 0] = g0
@@ -273,10 +278,11 @@ def _categorical_chunks(
     coef = B[offset:].T.copy()  # (M, p): each linear predictor's coefficients contiguous
     base = B[0].copy() if intercept else np.zeros(M)
     logits = np.zeros(M + shift)
+    scaled = np.zeros(M + shift)  # e^(logit - largest logit), each row's class probabilities times their sum
     G = np.zeros((M, p))
     g0 = np.zeros(M)
     for c in range(first, stop):
-        total = 0.0
+        total, most = 0.0, 0.0
         G[:] = 0.0
         g0[:] = 0.0
         for i in range(c * chunk_rows, min((c + 1) * chunk_rows, n)):
@@ -286,22 +292,24 @@ def _categorical_chunks(
                 for j in range(p):
                     eta += x[j] * coef[m, j]
                 logits[m + shift] = eta
+                most = max(most, abs(eta)) if not np.isnan(eta) else np.nan
             largest = logits.max()
             norm = 0.0
             for k in range(M + shift):
-                norm += np.exp(logits[k] - largest)
-            log_norm = largest + np.log(norm)
-            total += w[i] * (log_norm - logits[y[i]])
+                scaled[k] = np.exp(logits[k] - largest)
+                norm += scaled[k]
+            total += w[i] * (largest + np.log(norm) - logits[y[i]])
             if with_gradient:
                 for m in range(M):
-                    d1 = np.exp(logits[m + shift] - log_norm)
+                    d1 = scaled[m + shift] / norm
                     if y[i] == m + shift:
                         d1 -= 1.0
                     d1 *= w[i]
                     g0[m] += d1
                     for j in range(p):
                         G[m, j] += d1 * x[j]
-        values[c] = total
+        values[c, 0] = total
+        values[c, 1] = most
         if with_gradient:
             if intercept:
                 grads[c, 0] = g0

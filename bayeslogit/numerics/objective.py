@@ -65,6 +65,8 @@ class Objective:
     prior: GaussianTerm | StudentTTerm
     transform: np.ndarray | None = None
     block_rows: int | None = field(default=None, compare=False)
+    _last_pass: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+    """``"largest"``: ``(B, max |eta|)`` of the last fused pass, which computes it anyway."""
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -120,6 +122,14 @@ class Objective:
         codes = self.y.astype(np.int64, copy=False)  # the kernels' type, converted once (labels' codes may be int8)
         return self.family, self.design.X, self.design.intercept, codes, self.weights, unit_weights
 
+    def largest_linear_predictor(self, B: np.ndarray) -> float:
+        """``max |eta|`` over the rows and linear predictors at ``B`` (P, M) (NaN if any is): from the last pass where
+        it was at ``B``, else from a pass of its own."""
+        at, largest = self._last_pass.get("largest", (None, None))
+        if at is not None and np.array_equal(at, B):
+            return largest
+        return self.design.largest_linear_predictor(B)
+
     def penalty(self, B: np.ndarray) -> float:
         """The prior term of coefficients ``B`` (P, M): minus the log prior up to a constant; 0 for ML."""
         return self.prior.penalty(B)
@@ -133,7 +143,9 @@ class Objective:
         B = self.coef(u)
         total = self.penalty(B)
         if self._fused:
-            return total + fused.value_and_gradient(*self._fused_data, B, with_gradient=False)[0]
+            likelihood, _, largest = fused.value_and_gradient(*self._fused_data, B, with_gradient=False)
+            self._last_pass["largest"] = (B.copy(), largest)
+            return total + likelihood
         with self.design.one_blas_thread(B.shape[1]):
             for rows in self.design.blocks(self.block_rows):
                 eta = self.design.linear_predictor(B, rows)
@@ -182,7 +194,8 @@ class Objective:
         value = self.penalty(B)
         grad = self.prior.gradient(B)
         if self._fused:
-            likelihood, likelihood_grad = fused.value_and_gradient(*self._fused_data, B, with_gradient=True)
+            likelihood, likelihood_grad, largest = fused.value_and_gradient(*self._fused_data, B, with_gradient=True)
+            self._last_pass["largest"] = (B.copy(), largest)
             return value + likelihood, self._free((grad + likelihood_grad).ravel(order="F"))
         with self.design.one_blas_thread(B.shape[1]):
             for rows in self.design.blocks(self.block_rows):

@@ -48,6 +48,9 @@ class ModelData:
     named_features : bool
         Whether the features were named (a DataFrame's columns, or ``feature_names``), so that a data frame
         of new rows is read by those names; unnamed features (``x0, x1, ...``) are read by position.
+    column_sums : tuple of two ndarrays of shape (n_features,), or None
+        ``sum_i w_i x_ij`` and ``sum_i w_i x_ij^2``, from the pass that checked the values: the rank check reuses
+        them.
     """
 
     X: np.ndarray
@@ -58,6 +61,7 @@ class ModelData:
     formula_spec: object = None
     named_features: bool = False
     frame: pd.DataFrame | None = None
+    column_sums: tuple | None = None
 
     in_memory = True
 
@@ -78,7 +82,7 @@ class ModelData:
 
     def find_collinearity(self, intercept: bool):
         """The constant or linearly dependent columns of the design (a ``Collinearity``), or None."""
-        return find_collinearity(Design(self.X, intercept), self.weights, self.feature_names)
+        return find_collinearity(Design(self.X, intercept), self.weights, self.feature_names, self.column_sums)
 
     def find_separation(self, intercept: bool, n_classes: int):
         """The separation that the linear program finds in these rows (a ``Separation``), or None."""
@@ -146,11 +150,25 @@ def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
         values = series.to_numpy()
         if np.issubdtype(values.dtype, np.floating) and np.any(values != np.round(values)):
             raise DataError(MESSAGES["y_fraction"].format(example=values[values != np.round(values)][0]))
-        codes, classes = pd.factorize(values, sort=True)  # as np.unique(return_inverse=True), by hashing: faster
-        classes = np.asarray(classes)
+        codes, classes = _factorized(values)
     if len(classes) < 2:
         raise DataError(MESSAGES["y_single"].format(label=classes.tolist()[0]))
     return np.asarray(codes, dtype=np.intp), classes
+
+
+def _factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (n_samples,) and sorted distinct values (n_classes,) of the labels ``values`` (n_samples,), as
+    ``np.unique(return_inverse=True)`` gives them: by counting where the labels are small non-negative integers,
+    else by hashing (:func:`pandas.factorize`)."""
+    if values.dtype.kind not in "iu" or not values.size or values.min() < 0 or values.max() >= values.size:
+        codes, classes = pd.factorize(values, sort=True)
+        return codes, np.asarray(classes)
+    classes = np.flatnonzero(np.bincount(values))
+    if classes[-1] == len(classes) - 1:  # the labels 0, 1, ..., K - 1 are their own codes
+        return values, classes.astype(values.dtype)
+    lookup = np.zeros(classes[-1] + 1, dtype=np.intp)
+    lookup[classes] = np.arange(len(classes))
+    return lookup[values], classes.astype(values.dtype)
 
 
 _MIXED_KINDS = {"mixed", "mixed-integer"}
@@ -223,16 +241,23 @@ def check_intercept(intercept, n_features: int) -> bool:
 def prepare(X, y, feature_names=None, weights=None) -> ModelData:
     """Validate arrays or data frames into :class:`ModelData`."""
     named = isinstance(X, pd.DataFrame) or feature_names is not None
-    X, names = validate_X(X, feature_names)
+    X, names = validate_X(X, feature_names, finite=False)  # its values are checked by their sums, below
+    try:
+        weights, refused = validate_weights(weights, X.shape[0]), None
+    except DataError as problem:  # told after the labels' problems, in the order of the arguments
+        weights, refused = np.ones(X.shape[0]), problem
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        sums, squares = Design(X, False).moments(weights, np.zeros(X.shape[1]))
+    if not np.all(np.isfinite(sums)):  # a finite sum has finite terms (0 * inf is NaN, so rows of weight 0 count)
+        check_finite(X, names)
     codes, classes = encode_labels(y, X.shape[0])
-    weights = validate_weights(weights, X.shape[0])
+    if refused is not None:
+        raise refused
     unweighted = classes[np.bincount(codes, weights, minlength=len(classes)) == 0]
     if unweighted.size:
         raise DataError(MESSAGES["w_class"].format(classes=unweighted.tolist()))
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        squares = Design(X, False).moments(weights, np.zeros(X.shape[1]))[1]
     check_scales(squares, names, lambda j: float(np.abs(X[:, j]).max()))
-    return ModelData(X, codes, weights, classes, names, named_features=named)
+    return ModelData(X, codes, weights, classes, names, named_features=named, column_sums=(sums, squares))
 
 
 def formula_data(rhs: str, response: str, data: pd.DataFrame, weights=None) -> tuple[ModelData, bool]:

@@ -82,7 +82,7 @@ def describe_mask(mask: np.ndarray) -> str:
     return describe_rows(rows.size, rows[0])
 
 
-def validate_X(X, feature_names=None) -> tuple[np.ndarray, tuple]:
+def validate_X(X, feature_names=None, finite: bool = True) -> tuple[np.ndarray, tuple]:
     """Check a predictor matrix and return it as a C-contiguous float64 array with its column names.
 
     Object columns of real numbers (and None) are read as numbers; missing values (None, NaN, pandas' NA) are refused
@@ -93,6 +93,9 @@ def validate_X(X, feature_names=None) -> tuple[np.ndarray, tuple]:
     X : array-like or DataFrame of shape (n_samples, n_features)
     feature_names : sequence of str, optional
         Overrides the DataFrame's column names; default ``x0, x1, ...`` for arrays.
+    finite : bool
+        Whether to check here that the values are finite (:func:`check_finite`); a caller that passes over the
+        values anyway may check their sums instead.
 
     Returns
     -------
@@ -108,7 +111,8 @@ def validate_X(X, feature_names=None) -> tuple[np.ndarray, tuple]:
         names = None
     names = feature_names_of(feature_names, names, X.shape[1])
     X = np.ascontiguousarray(_object_columns(X, names) if X.dtype == object else X, dtype=float)
-    check_finite(X, names)
+    if finite:
+        check_finite(X, names)
     return X, names
 
 

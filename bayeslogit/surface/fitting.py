@@ -19,7 +19,6 @@ from bayeslogit.fits.diagnostics.convergence import laplace_diagnosis
 from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis, folded_ess
 from bayeslogit.fits.results.draws_summary import arviz_summary
 from bayeslogit.fits.results.point import PointFit
-from bayeslogit.numerics.design import Design
 
 LP_BUDGET = 500_000  # n_samples * n_coef * M up to which a converged ML fit is checked exactly for separation
 SATURATED_LOGIT = 30.0  # |eta| beyond which a fitted probability is within 1e-13 of 0 or 1
@@ -112,9 +111,13 @@ def raise_if_map_lost_in_rounding(rows, intercept: bool) -> None:
 def shows_separation(rows, intercept: bool, fit, tol: float) -> bool:
     """Whether a converged ML fit shows signs of separation: ``least_likely_other_class`` at most ``4 tol`` where
     Newton converged with the exact Hessian (chunked rows, or in memory up to :data:`LP_BUDGET` elements), else
-    ``|eta| > 30`` (Newton's last steps on many rows in memory may be quasi-Newton)."""
+    ``|eta| > 30`` (Newton's last steps on many rows in memory may be quasi-Newton) where the objective was last
+    evaluated: at the estimate, or before a final quasi-Newton step too small to evaluate (its record has no
+    gradient; it moves the estimate within the objective's rounding, far less than the margin of the threshold)."""
     if rows.in_memory and rows.X.shape[0] * fit.params.size > LP_BUDGET:
-        return Design(rows.X, intercept).largest_linear_predictor(fit.params) > SATURATED_LOGIT
+        final = fit.iterations[-1]
+        evaluated = fit.iterations[-2].x if np.isnan(final.grad_norm) and len(fit.iterations) > 1 else final.x
+        return fit.objective.largest_linear_predictor(fit.objective.coef(evaluated)) > SATURATED_LOGIT
     return fit.objective.least_likely_other_class(fit.iterations[-2].x) <= 4 * tol
 
 
