@@ -24,9 +24,9 @@ Names in the model and in the DataTree that :func:`sample_multilevel` returns. A
 The free variables besides ``coef`` and ``group_sd`` (``z__<label>``, and ``corr_free__<label>``, the reals that
 :func:`cholesky_correlation` maps to ``L``) are left out of the DataTree. ``L`` is not a ``pm.LKJCorr`` variable but
 a function of ``corr_free__<label>`` (``pm.Flat``), with the potential ``corr_prior__<label>``: PyMC's LKJ density
-of ``L`` plus the map's log Jacobian. It is the same density, but a model with a ``pm.LKJCorr`` variable took
-nutpie's Numba compilation 6 to 15 s longer. ``pm.sample_prior_predictive`` cannot draw it, as it cannot draw the
-flat coefficients.
+of ``L`` plus the map's log Jacobian. It is the same density, but a ``pm.LKJCorr`` variable (its random graph and
+PyMC's transform) makes nutpie's Numba compilation take several times as long as the rest of the model.
+``pm.sample_prior_predictive`` cannot draw it, as it cannot draw the flat coefficients.
 """
 
 import numpy as np
