@@ -1,0 +1,277 @@
+"""Maximum likelihood and MAP for multilevel logistic models, in the two stages of lme4's ``glmer``.
+
+Stage 1 optimises the thetas alone, the fixed effects found with the group effects by penalised IRLS (glmer's
+``nAGQ = 0``); stage 2 optimises thetas and fixed effects together on the Laplace (or adaptive Gauss-Hermite)
+deviance, penalised IRLS finding the group effects alone. Both stages run L-BFGS-B on central-difference gradients,
+the thetas on ``T``'s diagonal bounded below at 0 (glmer uses bobyqa). The fixed effects' covariance is glmer's
+``vcov``: twice the fixed-effect block of the inverse Hessian of the deviance in (theta, beta), by finite differences
+(:mod:`.group_hessian`). MAP (blme's ``bglmer``) adds ``-2`` log prior to the deviance: a Gaussian prior of given
+precisions on the fixed effects and a :class:`~bayeslogit.numerics.group_design.GroupPrior` on each term's sds and
+correlations, whose mode is taken in that parameterisation (blme's ``posterior.scale = "sd"``).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.optimize
+
+from bayeslogit.algorithms.group_hessian import fd_gradient, fd_hessian
+from bayeslogit.algorithms.group_result import GroupFit, group_fit_result
+from bayeslogit.algorithms.separation import find_separation
+from bayeslogit.exceptions import ConvergenceError, SeparationError
+from bayeslogit.numerics.group_covariance import (
+    relative_factor,
+    sd_corr,
+    theta_on_diagonal,
+    theta_size,
+    theta_start,
+)
+from bayeslogit.numerics.group_design import GroupPrior, GroupTerm
+from bayeslogit.numerics.group_laplace import GroupData, Mode, agq_deviance, laplace_deviance, pirls
+from bayeslogit.numerics.group_systems import group_system
+
+__all__ = ["fit_group_ml", "fit_group_map", "GroupFit"]
+
+HESSIAN_MAX_ROWS = 10_000
+"""glmer computes the Hessian for ``vcov`` by finite differences below this many rows; above it (and here too) the
+fixed effects' covariance is the inverse of their penalised IRLS Schur complement at the optimum."""
+
+_OPTIONS = {"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-6, "maxcor": 20}
+
+
+class MarginalDeviance:
+    """The Laplace or AGQ deviance of a multilevel model as a function of its parameters, for an optimiser.
+
+    Penalised IRLS starts each evaluation from the previous one's mode, so the object holds that mode; every
+    evaluation converges to the Newton decrement :data:`~bayeslogit.numerics.group_laplace.PIRLS_TOL`, so the
+    values do not depend on the order of the evaluations beyond rounding.
+    """
+
+    def __init__(self, data: GroupData, n_agq: int = 1):
+        self.data, self.n_agq = data, n_agq
+        self.last = None  # the last Mode
+
+    def _start(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.last is None:
+            return np.zeros(self.data.system.n_effects), beta
+        return self.last.u, beta
+
+    def _pirls(self, theta: np.ndarray, beta: np.ndarray, joint: bool) -> Mode:
+        at = self.data.system.at(theta)
+        u, beta = self._start(beta)
+        try:
+            mode = pirls(self.data, at, u, beta, joint=joint)
+        except ConvergenceError:
+            if self.last is None:
+                raise
+            mode = pirls(self.data, at, np.zeros_like(u), beta, joint=joint)
+        self.last = mode
+        return mode
+
+    def stage1(self, theta: np.ndarray) -> float:
+        """The deviance at ``theta``, the fixed effects at the joint mode (glmer's ``nAGQ = 0``)."""
+        beta = self.last.beta if self.last is not None else np.zeros(self.data.X.shape[1])
+        return laplace_deviance(self.data, self._pirls(theta, beta, joint=True))
+
+    def mode(self, theta: np.ndarray, beta: np.ndarray) -> Mode:
+        """The conditional mode of the group effects at (theta, beta)."""
+        return self._pirls(theta, beta, joint=False)
+
+    def __call__(self, params: np.ndarray) -> float:
+        """The deviance at ``params = (theta, beta)``."""
+        n_theta = len(params) - self.data.X.shape[1]
+        theta, beta = params[:n_theta], params[n_theta:]
+        mode = self.mode(theta, beta)
+        if self.n_agq == 1:
+            return laplace_deviance(self.data, mode)
+        return agq_deviance(self.data, mode, float(abs(theta[0])), self.n_agq)
+
+
+@dataclass(frozen=True)
+class _Penalty:
+    """``-2`` log prior of (theta, beta): Gaussian on beta with ``precision`` (p,), ``priors`` on each term's sds and
+    correlations (None for maximum likelihood: no penalty)."""
+
+    terms: tuple[GroupTerm, ...]
+    priors: tuple[GroupPrior, ...] | None
+    precision: np.ndarray | None
+
+    def theta_part(self, theta: np.ndarray) -> float:
+        if self.priors is None:
+            return 0.0
+        value, start = 0.0, 0
+        for term, prior in zip(self.terms, self.priors):
+            size = theta_size(term.n_columns, term.correlated)
+            T = relative_factor(theta[start : start + size], term.n_columns, term.correlated)
+            sd, corr = sd_corr(T)
+            value -= 2.0 * prior.log_density(sd, corr if term.correlated else None)
+            start += size
+        return value
+
+    def __call__(self, params: np.ndarray) -> float:
+        n_theta = len(params) - (0 if self.precision is None else len(self.precision))
+        value = self.theta_part(params[:n_theta])
+        if self.precision is not None:
+            beta = params[n_theta:]
+            value += float(np.sum(self.precision * beta**2))
+        return value
+
+
+def _bounds(terms: tuple[GroupTerm, ...], lower: float) -> list[tuple[float | None, None]]:
+    diagonal = np.concatenate([theta_on_diagonal(t.n_columns, t.correlated) for t in terms])
+    return [(lower, None) if d else (None, None) for d in diagonal]
+
+
+def _minimize(fun, x0: np.ndarray, bounds: list) -> scipy.optimize.OptimizeResult:
+    def value_and_gradient(x):
+        return fun(x), fd_gradient(fun, x)
+
+    x0 = np.array([max(x, b[0]) if b[0] is not None else x for x, b in zip(x0, bounds)])
+    return scipy.optimize.minimize(value_and_gradient, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=_OPTIONS)
+
+
+def _separation_error(data: GroupData, names: Sequence[str]) -> SeparationError | None:
+    """A SeparationError naming the fixed-effect columns that separate successes from failures, if any do."""
+    y, m = data.successes, data.trials
+    X = np.concatenate([data.X[y > 0], data.X[m - y > 0]])
+    labels = np.concatenate([np.ones(np.sum(y > 0), int), np.zeros(np.sum(m - y > 0), int)])
+    separation = find_separation(X, labels, 2, intercept=False, names=names)
+    if separation is None:
+        return None
+    return SeparationError(
+        f"the fixed effects separate the successes from the failures ({separation.describe()}), so their maximum "
+        "likelihood estimate is infinite: drop or merge those columns, or fit MAP with a prior on the fixed effects",
+        columns=separation.columns,
+        kind=separation.kind,
+    )
+
+
+def _fit(data: GroupData, penalty: _Penalty, n_agq: int, names: Sequence[str], hessian: bool | None) -> GroupFit:
+    terms, p = data.system.terms, data.X.shape[1]
+    theta0 = np.concatenate([theta_start(t.n_columns, t.correlated) for t in terms])
+    lower = 0.0 if penalty.priors is None else 1e-6
+    deviance = MarginalDeviance(data, n_agq)
+    try:
+        first = _minimize(
+            lambda theta: deviance.stage1(theta) + penalty.theta_part(theta), theta0, _bounds(terms, lower)
+        )
+    except ConvergenceError:
+        error = _separation_error(data, names) if penalty.precision is None else None
+        if error is None:
+            raise
+        raise error from None
+    deviance.stage1(first.x)
+    start = np.concatenate([first.x, deviance.last.beta])
+    bounds = _bounds(terms, lower) + [(None, None)] * p
+    second = _minimize(lambda params: deviance(params) + penalty(params), start, bounds)
+    params = second.x
+    value = deviance(params)
+    mode = deviance.last
+    if hessian is None:
+        hessian = len(data.successes) < HESSIAN_MAX_ROWS
+    curvature = fd_hessian(lambda x: deviance(x) + penalty(x), params) if hessian else None
+    deviance(params)  # leave the mode at the optimum
+    return group_fit_result(
+        data,
+        data.system.at(params[: len(theta0)]),
+        mode,
+        params,
+        curvature,
+        value,
+        value + penalty(params),
+        iterations=(first.nit, second.nit),
+        converged=bool(first.success and second.success),
+    )
+
+
+def _group_data(X, successes, trials, terms) -> GroupData:
+    X = np.asarray(X, float)
+    successes = np.asarray(successes, float)
+    trials = np.ones_like(successes) if trials is None else np.asarray(trials, float)
+    return GroupData(X, successes, trials, group_system(tuple(terms)))
+
+
+def fit_group_ml(
+    X: np.ndarray,
+    successes: np.ndarray,
+    trials: np.ndarray | None,
+    terms: Sequence[GroupTerm],
+    *,
+    n_agq: int = 1,
+    names: Sequence[str] | None = None,
+    hessian: bool | None = None,
+) -> GroupFit:
+    """Maximum likelihood for a multilevel logistic model, as glmer computes it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, p)
+        The fixed effects' design, an intercept column included where there is one.
+    successes : ndarray of shape (n,)
+        Successes per row (the 0/1 response for Bernoulli rows).
+    trials : ndarray of shape (n,) or None
+        Trials per row; None for Bernoulli rows (one trial each).
+    terms : sequence of GroupTerm
+        The group terms (:func:`bayeslogit.rows.group_terms.group_terms`).
+    n_agq : int
+        Adaptive Gauss-Hermite nodes per level (glmer's ``nAGQ``): 1 is the Laplace approximation; more need a
+        single scalar term.
+    names : sequence of str, optional
+        The fixed effects' names, for messages.
+    hessian : bool, optional
+        Whether the fixed effects' covariance comes from the finite-difference Hessian in (theta, beta); default
+        as glmer: below :data:`HESSIAN_MAX_ROWS` rows.
+
+    Returns
+    -------
+    GroupFit
+
+    Raises
+    ------
+    SeparationError
+        When the fixed effects separate successes from failures.
+    ConvergenceError
+        When penalised IRLS finds no conditional mode.
+    """
+    data = _group_data(X, successes, trials, terms)
+    if n_agq > 1 and (len(data.system.terms) > 1 or data.system.terms[0].n_columns > 1):
+        raise ValueError(f"n_agq > 1 needs a single scalar group term; got n_agq={n_agq} with other terms")
+    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(data.X.shape[1]))
+    return _fit(data, _Penalty(data.system.terms, None, None), n_agq, names, hessian)
+
+
+def fit_group_map(
+    X: np.ndarray,
+    successes: np.ndarray,
+    trials: np.ndarray | None,
+    terms: Sequence[GroupTerm],
+    prior: GroupPrior | Sequence[GroupPrior] | None = None,
+    beta_precision: float | np.ndarray = 0.0,
+    *,
+    names: Sequence[str] | None = None,
+    hessian: bool | None = None,
+) -> GroupFit:
+    """The posterior mode of a multilevel logistic model under a prior, on the Laplace marginal likelihood.
+
+    Parameters
+    ----------
+    X, successes, trials, terms, names, hessian
+        As :func:`fit_group_ml`.
+    prior : GroupPrior or sequence of GroupPrior, optional
+        The prior on each term's sds and correlations (one for all terms, or one per term); default ``GroupPrior()``.
+    beta_precision : float or ndarray of shape (p,)
+        The Gaussian prior's precision ``1 / sigma_j^2`` of each fixed effect; 0 for a flat prior.
+
+    Returns
+    -------
+    GroupFit
+        Its ``deviance`` and ``loglik`` are the marginal likelihood's at the mode; ``objective`` adds ``-2`` log
+        prior.
+    """
+    data = _group_data(X, successes, trials, terms)
+    prior = GroupPrior() if prior is None else prior
+    priors = (prior,) * len(data.system.terms) if isinstance(prior, GroupPrior) else tuple(prior)
+    precision = np.broadcast_to(np.asarray(beta_precision, float), (data.X.shape[1],)).copy()
+    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(data.X.shape[1]))
+    return _fit(data, _Penalty(data.system.terms, priors, precision), 1, names, hessian)
