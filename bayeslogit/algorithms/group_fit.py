@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
-from bayeslogit.algorithms.group_hessian import fd_gradient, fd_hessian
+from bayeslogit.algorithms.group_hessian import fd_gradient, fd_hessian, fd_jacobian
 from bayeslogit.algorithms.group_result import GroupFit, group_fit_result
 from bayeslogit.algorithms.separation import find_separation
 from bayeslogit.exceptions import ConvergenceError, SeparationError
+from bayeslogit.numerics.blas_threads import blas_threads
 from bayeslogit.numerics.group_covariance import (
     relative_factor,
     sd_corr,
@@ -28,7 +29,14 @@ from bayeslogit.numerics.group_covariance import (
     theta_start,
 )
 from bayeslogit.numerics.group_design import GroupPrior, GroupTerm
-from bayeslogit.numerics.group_laplace import GroupData, Mode, agq_deviance, laplace_deviance, pirls
+from bayeslogit.numerics.group_laplace import (
+    GroupData,
+    Mode,
+    agq_deviance,
+    laplace_beta_gradient,
+    laplace_deviance,
+    pirls,
+)
 from bayeslogit.numerics.group_systems import group_system
 
 __all__ = ["fit_group_ml", "fit_group_map", "GroupFit"]
@@ -41,32 +49,31 @@ _OPTIONS = {"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-6, "maxcor": 20}
 
 
 class MarginalDeviance:
-    """The Laplace or AGQ deviance of a multilevel model as a function of its parameters, for an optimiser.
+    """The Laplace or AGQ deviance of a multilevel model as a function of its parameters, with its gradient and
+    Hessian, for an optimiser.
 
     Penalised IRLS starts each evaluation from the previous one's mode, so the object holds that mode; every
     evaluation converges to the Newton decrement :data:`~bayeslogit.numerics.group_laplace.PIRLS_TOL`, so the
-    values do not depend on the order of the evaluations beyond rounding.
+    values do not depend on the order of the evaluations beyond rounding. The Laplace deviance's gradient in the
+    fixed effects is exact (:func:`~bayeslogit.numerics.group_laplace.laplace_beta_gradient`); in the thetas, and
+    for AGQ in all, it is by central differences.
     """
 
     def __init__(self, data: GroupData, n_agq: int = 1):
         self.data, self.n_agq = data, n_agq
         self.last = None  # the last Mode
-
-    def _start(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self.last is None:
-            return np.zeros(self.data.system.n_effects), beta
-        return self.last.u, beta
+        self.last_at = None  # the system at the last thetas
 
     def _pirls(self, theta: np.ndarray, beta: np.ndarray, joint: bool) -> Mode:
         at = self.data.system.at(theta)
-        u, beta = self._start(beta)
+        u = np.zeros(self.data.system.n_effects) if self.last is None else self.last.u
         try:
             mode = pirls(self.data, at, u, beta, joint=joint)
         except ConvergenceError:
             if self.last is None:
                 raise
             mode = pirls(self.data, at, np.zeros_like(u), beta, joint=joint)
-        self.last = mode
+        self.last, self.last_at = mode, at
         return mode
 
     def stage1(self, theta: np.ndarray) -> float:
@@ -74,18 +81,45 @@ class MarginalDeviance:
         beta = self.last.beta if self.last is not None else np.zeros(self.data.X.shape[1])
         return laplace_deviance(self.data, self._pirls(theta, beta, joint=True))
 
-    def mode(self, theta: np.ndarray, beta: np.ndarray) -> Mode:
-        """The conditional mode of the group effects at (theta, beta)."""
-        return self._pirls(theta, beta, joint=False)
-
     def __call__(self, params: np.ndarray) -> float:
         """The deviance at ``params = (theta, beta)``."""
         n_theta = len(params) - self.data.X.shape[1]
         theta, beta = params[:n_theta], params[n_theta:]
-        mode = self.mode(theta, beta)
+        mode = self._pirls(theta, beta, joint=False)
         if self.n_agq == 1:
             return laplace_deviance(self.data, mode)
         return agq_deviance(self.data, mode, float(abs(theta[0])), self.n_agq)
+
+    def _beta_gradient(self, params: np.ndarray) -> np.ndarray:
+        self(params)
+        return laplace_beta_gradient(self.data, self.last_at, self.last)
+
+    def value_and_gradient(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """The deviance and its gradient (d,) at ``params`` (d,)."""
+        if self.n_agq > 1:
+            return self(params), fd_gradient(self, params)
+        n_theta = len(params) - self.data.X.shape[1]
+        theta_gradient = fd_gradient(lambda theta: self(np.concatenate([theta, params[n_theta:]])), params[:n_theta])
+        value = self(params)
+        beta_gradient = laplace_beta_gradient(self.data, self.last_at, self.last)
+        return value, np.concatenate([theta_gradient, beta_gradient])
+
+    def hessian(self, params: np.ndarray) -> np.ndarray:
+        """The Hessian (d, d) at ``params``: the thetas' block by second differences of the deviance (lme4's
+        ``deriv12``), the fixed effects' rows by central differences of their exact gradient (all of it by second
+        differences for AGQ)."""
+        if self.n_agq > 1:
+            return fd_hessian(self, params)
+        n_theta, d = len(params) - self.data.X.shape[1], len(params)
+        H = np.empty((d, d))
+        H[:n_theta, :n_theta] = fd_hessian(
+            lambda theta: self(np.concatenate([theta, params[n_theta:]])), params[:n_theta]
+        )
+        rows = fd_jacobian(self._beta_gradient, params)  # (p, d)
+        H[n_theta:, :] = rows
+        H[:n_theta, n_theta:] = rows[:, :n_theta].T
+        H[n_theta:, n_theta:] = 0.5 * (rows[:, n_theta:] + rows[:, n_theta:].T)
+        return H
 
 
 @dataclass(frozen=True)
@@ -109,13 +143,27 @@ class _Penalty:
             start += size
         return value
 
-    def __call__(self, params: np.ndarray) -> float:
-        n_theta = len(params) - (0 if self.precision is None else len(self.precision))
+    def __call__(self, params: np.ndarray, n_theta: int) -> float:
         value = self.theta_part(params[:n_theta])
         if self.precision is not None:
-            beta = params[n_theta:]
-            value += float(np.sum(self.precision * beta**2))
+            value += float(np.sum(self.precision * params[n_theta:] ** 2))
         return value
+
+    def gradient(self, params: np.ndarray, n_theta: int) -> np.ndarray:
+        gradient = np.zeros(len(params))
+        if self.priors is not None:
+            gradient[:n_theta] = fd_gradient(self.theta_part, params[:n_theta])
+        if self.precision is not None:
+            gradient[n_theta:] = 2.0 * self.precision * params[n_theta:]
+        return gradient
+
+    def hessian(self, params: np.ndarray, n_theta: int) -> np.ndarray:
+        H = np.zeros((len(params), len(params)))
+        if self.priors is not None:
+            H[:n_theta, :n_theta] = fd_hessian(self.theta_part, params[:n_theta])
+        if self.precision is not None:
+            H[n_theta:, n_theta:] = np.diag(2.0 * self.precision)
+        return H
 
 
 def _bounds(terms: tuple[GroupTerm, ...], lower: float) -> list[tuple[float | None, None]]:
@@ -124,11 +172,42 @@ def _bounds(terms: tuple[GroupTerm, ...], lower: float) -> list[tuple[float | No
 
 
 def _minimize(fun, x0: np.ndarray, bounds: list) -> scipy.optimize.OptimizeResult:
-    def value_and_gradient(x):
-        return fun(x), fd_gradient(fun, x)
-
+    """L-BFGS-B on ``fun(x) -> (value, gradient)`` from ``x0`` moved inside its bounds."""
     x0 = np.array([max(x, b[0]) if b[0] is not None else x for x, b in zip(x0, bounds)])
-    return scipy.optimize.minimize(value_and_gradient, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=_OPTIONS)
+    return scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=_OPTIONS)
+
+
+def _stage1(deviance: MarginalDeviance, penalty: _Penalty, theta0: np.ndarray, bounds: list):
+    """Stage 1's optimum thetas, the fixed effects at the joint mode."""
+
+    def fun(theta):
+        def value(t):
+            return deviance.stage1(t) + penalty.theta_part(t)
+
+        return value(theta), fd_gradient(value, theta)
+
+    return _minimize(fun, theta0, bounds)
+
+
+def _stage2(deviance: MarginalDeviance, penalty: _Penalty, start: np.ndarray, bounds: list, scale: np.ndarray):
+    """Stage 2's optimum (theta, beta) from ``start``, the fixed effects' coordinates ``z`` with
+    ``beta = beta_start + scale @ z``: ``scale`` (p, p) makes the Hessian in them near the identity, so that
+    L-BFGS-B meets a problem of one scale."""
+    n_theta = len(start) - len(scale)
+
+    def params_of(z):
+        return np.concatenate([z[:n_theta], start[n_theta:] + scale @ z[n_theta:]])
+
+    def fun(z):
+        params = params_of(z)
+        value, gradient = deviance.value_and_gradient(params)
+        value += penalty(params, n_theta)
+        gradient = gradient + penalty.gradient(params, n_theta)
+        return value, np.concatenate([gradient[:n_theta], scale.T @ gradient[n_theta:]])
+
+    z0 = np.concatenate([start[:n_theta], np.zeros(len(scale))])
+    result = _minimize(fun, z0, bounds)
+    return params_of(result.x), result
 
 
 def _separation_error(data: GroupData, names: Sequence[str]) -> SeparationError | None:
@@ -148,41 +227,53 @@ def _separation_error(data: GroupData, names: Sequence[str]) -> SeparationError 
 
 
 def _fit(data: GroupData, penalty: _Penalty, n_agq: int, names: Sequence[str], hessian: bool | None) -> GroupFit:
+    """Both stages and the result, BLAS on one thread: its products here are small, and NumPy's and SciPy's
+    OpenBLAS pools, alternating, would fight over the cores."""
+    with blas_threads(1):
+        return _fit_stages(data, penalty, n_agq, names, hessian)
+
+
+def _fit_stages(data: GroupData, penalty: _Penalty, n_agq: int, names: Sequence[str], hessian: bool | None) -> GroupFit:
     terms, p = data.system.terms, data.X.shape[1]
     theta0 = np.concatenate([theta_start(t.n_columns, t.correlated) for t in terms])
+    n_theta = len(theta0)
     lower = 0.0 if penalty.priors is None else 1e-6
     deviance = MarginalDeviance(data, n_agq)
     try:
-        first = _minimize(
-            lambda theta: deviance.stage1(theta) + penalty.theta_part(theta), theta0, _bounds(terms, lower)
-        )
+        first = _stage1(deviance, penalty, theta0, _bounds(terms, lower))
+        deviance.stage1(first.x)
     except ConvergenceError:
         error = _separation_error(data, names) if penalty.precision is None else None
         if error is None:
             raise
         raise error from None
-    deviance.stage1(first.x)
     start = np.concatenate([first.x, deviance.last.beta])
-    bounds = _bounds(terms, lower) + [(None, None)] * p
-    second = _minimize(lambda params: deviance(params) + penalty(params), start, bounds)
-    params = second.x
-    value = deviance(params)
-    mode = deviance.last
+    scale = np.linalg.inv(np.linalg.cholesky(2.0 * _schur(data, deviance.last_at, deviance.last))).T
+    params, second = _stage2(deviance, penalty, start, _bounds(terms, lower) + [(None, None)] * p, scale)
     if hessian is None:
         hessian = len(data.successes) < HESSIAN_MAX_ROWS
-    curvature = fd_hessian(lambda x: deviance(x) + penalty(x), params) if hessian else None
-    deviance(params)  # leave the mode at the optimum
+    curvature = deviance.hessian(params) + penalty.hessian(params, n_theta) if hessian else None
+    value = deviance(params)  # the mode at the optimum
     return group_fit_result(
         data,
-        data.system.at(params[: len(theta0)]),
-        mode,
+        deviance.last_at,
+        deviance.last,
         params,
         curvature,
+        _schur(data, deviance.last_at, deviance.last),
         value,
-        value + penalty(params),
+        value + penalty(params, n_theta),
         iterations=(first.nit, second.nit),
         converged=bool(first.success and second.success),
     )
+
+
+def _schur(data: GroupData, at, mode: Mode) -> np.ndarray:
+    """The fixed effects' Schur complement ``X^T W X - C^T H^-1 C`` (p, p), ``C = Lambda^T Z^T W X``: half the
+    Hessian of the penalised deviance in ``beta`` with ``u`` at its mode."""
+    WX = mode.w[:, None] * data.X
+    C = at.adjoint(WX)
+    return data.X.T @ WX - C.T @ mode.factor.solve(C)
 
 
 def _group_data(X, successes, trials, terms) -> GroupData:

@@ -34,3 +34,9 @@ def fd_hessian(fun: Callable[[np.ndarray], float], x: np.ndarray, delta: float =
                 + fun(x - eye[j] - eye[k])
             ) / (4.0 * delta**2)
     return H
+
+
+def fd_jacobian(fun: Callable[[np.ndarray], np.ndarray], x: np.ndarray, delta: float = 1e-4) -> np.ndarray:
+    """The central-difference Jacobian (m, d) of ``fun`` (d,) -> (m,) at ``x``, steps ``delta`` in each coordinate."""
+    eye = delta * np.eye(len(x))
+    return np.stack([(fun(x + e) - fun(x - e)) / (2.0 * delta) for e in eye], axis=1)

@@ -76,13 +76,15 @@ def group_fit_result(
     mode: Mode,
     params: np.ndarray,
     hessian: np.ndarray | None,
+    schur: np.ndarray,
     deviance: float,
     objective: float,
     iterations: tuple[int, int],
     converged: bool,
 ) -> GroupFit:
     """The :class:`GroupFit` at the optimum ``params = (theta, beta)``, the conditional mode ``mode`` there and the
-    system ``at`` its thetas; ``hessian`` (d, d) of the objective in ``params``, or None."""
+    system ``at`` its thetas; ``hessian`` (d, d) of the objective in ``params``, or None to take the fixed effects'
+    covariance from their Schur complement ``schur`` (p, p) in penalised IRLS."""
     terms = data.system.terms
     n_theta = len(params) - data.X.shape[1]
     theta = params[:n_theta]
@@ -90,9 +92,7 @@ def group_fit_result(
         inverse = np.linalg.inv(hessian)[n_theta:, n_theta:]
         beta_cov = inverse + inverse.T
     else:
-        WX = mode.w[:, None] * data.X
-        C = at.adjoint(WX)
-        beta_cov = np.linalg.inv(data.X.T @ WX - C.T @ mode.factor.solve(C))
+        beta_cov = np.linalg.inv(schur)
     b = at.term_effects(mode.u)
     cond_cov = mode.factor.cond_cov()
     sds, corrs, ranef, ranef_sd, singular, start = [], [], [], [], [], 0

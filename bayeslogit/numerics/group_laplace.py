@@ -154,6 +154,20 @@ def laplace_deviance(data: GroupData, mode: Mode) -> float:
     return mode.penalised + mode.factor.log_det - 2.0 * data.log_choose
 
 
+def laplace_beta_gradient(data: GroupData, at, mode: Mode) -> np.ndarray:
+    """The gradient (p,) in ``beta`` of :func:`laplace_deviance`, ``u*`` following ``beta``.
+
+    ``D(u*)`` changes as at fixed ``u`` (``u*`` is its minimum): ``-2 X^T r``, ``r = y - m p``. ``log det H`` changes
+    through the weights: ``sum_i h_i w'_i d eta_i / d beta``, with ``h`` the leverages ``diag(Z Lambda H^-1 Lambda^T
+    Z^T)``, ``w' = w (1 - 2p)`` and ``d eta / d beta = X - Z Lambda H^-1 Lambda^T Z^T W X``.
+    """
+    p = np.exp(-np.logaddexp(0.0, -mode.eta))
+    r = data.successes - data.trials * p
+    c = mode.factor.leverage() * mode.w * (1.0 - 2.0 * p)
+    C = at.adjoint(mode.w[:, None] * data.X)
+    return data.X.T @ (c - 2.0 * r) - C.T @ mode.factor.solve(at.adjoint(c))
+
+
 def agq_deviance(data: GroupData, mode: Mode, sd: float, n_agq: int) -> float:
     """``-2`` times the adaptive Gauss-Hermite approximation (``n_agq`` nodes) of the log marginal likelihood, for
     one scalar term of relative sd ``sd``, at a converged conditional mode (fixed ``beta``).

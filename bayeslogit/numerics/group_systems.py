@@ -11,8 +11,9 @@ A system fixed at the relative factors, :meth:`BlockSystem.at` or :meth:`SparseS
 linear predictor (``effect(u) = Z Lambda u``, (q,) -> (n,)), rows back to effects (``adjoint(r) = Lambda^T Z^T r``,
 (n,) or (n, p) -> (q,) or (q, p)), splits ``Lambda u`` by term (``term_effects(u)``, a list of (n_levels, k)) and
 factors the penalised Hessian ``H = Lambda^T Z^T diag(w) Z Lambda + I``
-(``factor(w)``, returning an object with ``solve(rhs)`` for rhs (q,) or (q, p), ``log_det`` the log determinant
-and ``cond_cov()`` the conditional covariance blocks ``Lambda H^-1 Lambda^T`` of each term's levels).
+(``factor(w)``, returning an object with ``solve(rhs)`` for rhs (q,) or (q, p), ``log_det`` the log determinant,
+``cond_cov()`` the conditional covariance blocks ``Lambda H^-1 Lambda^T`` of each term's levels, and ``leverage()``
+the rows' ``diag(Z Lambda H^-1 Lambda^T Z^T)`` (n,)).
 
 One grouping factor makes ``H`` block diagonal, a ``k x k`` block per level: :class:`BlockSystem` treats all blocks
 at once, as arrays of shape (n_levels, k, k). Several (crossed or nested) need the whole matrix:
@@ -96,11 +97,12 @@ class _BlocksAt:
         S[:, cols, rows] = cross
         H = np.einsum("jl,gjm,mn->gln", self.T, S, self.T) + np.eye(k)
         inverse = np.linalg.inv(H)
-        return _BlockFactor(self.T, inverse, float(np.sum(np.linalg.slogdet(H)[1])))
+        return _BlockFactor(self.term, self.T, inverse, float(np.sum(np.linalg.slogdet(H)[1])))
 
 
 @dataclass(frozen=True, eq=False)
 class _BlockFactor:
+    term: GroupTerm
     T: np.ndarray
     inverse: np.ndarray  # (n_levels, k, k)
     log_det: float
@@ -113,10 +115,17 @@ class _BlockFactor:
     def cond_cov(self) -> list[np.ndarray]:
         return [np.einsum("jl,glm,nm->gjn", self.T, self.inverse, self.T)]
 
+    def leverage(self) -> np.ndarray:
+        """``diag(Z Lambda H^-1 Lambda^T Z^T)`` of shape (n,)."""
+        values = self.term.values
+        return np.einsum("ij,ijl,il->i", values, self.cond_cov()[0][self.term.codes], values)
+
 
 @dataclass(frozen=True, eq=False)
 class SparseSystem:
-    """Several grouping factors: ``Z`` sparse (n, q), ``H`` factored dense."""
+    """Several grouping factors. The term of most effects, ``a``, keeps its blocks; the others, ``r``, are sparse
+    (``Z_r Lambda_r``). ``H``'s ``a`` blocks are eliminated, and their Schur complement in the ``r`` effects,
+    ``H_rr - H_ra H_aa^-1 H_ar``, is factored dense: small where one factor has many levels and the others few."""
 
     terms: tuple[GroupTerm, ...]
 
@@ -125,76 +134,135 @@ class SparseSystem:
         return sum(term.n_levels * term.n_columns for term in self.terms)
 
     @cached_property
-    def Z(self) -> scipy.sparse.csr_matrix:
-        """``Z`` of shape (n, q): row ``i`` holds term ``t``'s values in the columns of its level."""
-        blocks = []
-        for term in self.terms:
-            n, k = term.values.shape
-            cols = term.codes[:, None] * k + np.arange(k)
-            blocks.append(
-                scipy.sparse.csr_matrix(
-                    (term.values.ravel(), cols.ravel(), np.arange(0, n * k + 1, k)), shape=(n, term.n_levels * k)
-                )
-            )
-        return scipy.sparse.hstack(blocks, format="csr")
+    def _split(self) -> tuple[int, list[np.ndarray], np.ndarray, np.ndarray]:
+        """The eliminated term's index, each term's effect indices (n_levels, k), and the ``a`` and ``r`` indices."""
+        sizes = [term.n_levels * term.n_columns for term in self.terms]
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        index = [start + np.arange(size).reshape(-1, t.n_columns) for start, size, t in zip(starts, sizes, self.terms)]
+        a = int(np.argmax(sizes))
+        rest = np.concatenate([index[t].ravel() for t in range(len(self.terms)) if t != a])
+        return a, index, index[a].ravel(), rest
+
+    @cached_property
+    def _Z(self) -> tuple[scipy.sparse.csr_matrix, scipy.sparse.csr_matrix]:
+        """``Z_a`` (n, q_a) and ``Z_r`` (n, q_r)."""
+        a = self._split[0]
+        blocks = [_term_Z(term) for term in self.terms]
+        return blocks[a], scipy.sparse.hstack([z for t, z in enumerate(blocks) if t != a], format="csr")
 
     def at(self, theta: np.ndarray) -> "_SparseAt":
         """The system at the thetas (n_theta,)."""
         factors = _term_factors(self.terms, theta)
-        Lambda = scipy.sparse.block_diag(
-            [scipy.sparse.kron(scipy.sparse.identity(term.n_levels), T) for term, T in zip(self.terms, factors)],
-            format="csr",
+        a = self._split[0]
+        Z_a, Z_r = self._Z
+        Lambda = [scipy.sparse.kron(scipy.sparse.identity(t.n_levels), T) for t, T in zip(self.terms, factors)]
+        Lambda_r = scipy.sparse.block_diag([L for t, L in enumerate(Lambda) if t != a], format="csr")
+        return _SparseAt(
+            self, factors, _BlocksAt(self.terms[a], factors[a]), (Z_a @ Lambda[a]).tocsr(), (Z_r @ Lambda_r).tocsr()
         )
-        return _SparseAt(self.terms, factors, Lambda, (self.Z @ Lambda).tocsr())
+
+
+def _term_Z(term: GroupTerm) -> scipy.sparse.csr_matrix:
+    """A term's ``Z`` of shape (n, n_levels k): row ``i`` holds its values in the columns of its level."""
+    n, k = term.values.shape
+    cols = term.codes[:, None] * k + np.arange(k)
+    return scipy.sparse.csr_matrix(
+        (term.values.ravel(), cols.ravel(), np.arange(0, n * k + 1, k)), shape=(n, term.n_levels * k)
+    )
 
 
 @dataclass(frozen=True, eq=False)
 class _SparseAt:
-    terms: tuple[GroupTerm, ...]
+    system: SparseSystem
     factors: list
-    Lambda: scipy.sparse.csr_matrix
-    ZL: scipy.sparse.csr_matrix
+    block: _BlocksAt
+    ZL_a: scipy.sparse.csr_matrix
+    ZL_r: scipy.sparse.csr_matrix
 
     def effect(self, u: np.ndarray) -> np.ndarray:
-        return self.ZL @ u
+        _, _, ia, ir = self.system._split
+        return self.block.effect(u[ia]) + self.ZL_r @ u[ir]
 
     def term_effects(self, u: np.ndarray) -> list[np.ndarray]:
-        b, out, start = self.Lambda @ u, [], 0
-        for term in self.terms:
-            size = term.n_levels * term.n_columns
-            out.append(b[start : start + size].reshape(term.n_levels, -1))
-            start += size
-        return out
+        return [u[index] @ T.T for index, T in zip(self.system._split[1], self.factors)]
 
     def adjoint(self, r: np.ndarray) -> np.ndarray:
-        return self.ZL.T @ r
+        _, _, ia, ir = self.system._split
+        out = np.empty((len(ia) + len(ir),) + r.shape[1:])
+        out[ia] = self.block.adjoint(r)
+        out[ir] = self.ZL_r.T @ r
+        return out
 
-    def factor(self, w: np.ndarray) -> "_DenseFactor":
-        H = (self.ZL.T @ self.ZL.multiply(w[:, None]).tocsr()).toarray()
-        H[np.diag_indices_from(H)] += 1.0
-        chol = scipy.linalg.cho_factor(H, lower=True, check_finite=False)
-        return _DenseFactor(self, chol, float(2.0 * np.sum(np.log(np.diag(chol[0])))))
+    def factor(self, w: np.ndarray) -> "_SchurFactor":
+        blocks = self.block.factor(w)
+        WZ_r = self.ZL_r.multiply(w[:, None]).tocsr()
+        H_ar = (self.ZL_a.T @ WZ_r).toarray()
+        H_rr = (self.ZL_r.T @ WZ_r).toarray()
+        H_rr[np.diag_indices_from(H_rr)] += 1.0
+        E = blocks.solve(H_ar)
+        chol = scipy.linalg.cho_factor(H_rr - H_ar.T @ E, lower=True, check_finite=False)
+        log_det = blocks.log_det + float(2.0 * np.sum(np.log(np.diag(chol[0]))))
+        return _SchurFactor(self, blocks, H_ar, E, chol, log_det)
 
 
 @dataclass(frozen=True, eq=False)
-class _DenseFactor:
-    system: _SparseAt
-    chol: tuple
+class _SchurFactor:
+    at: _SparseAt
+    blocks: _BlockFactor
+    H_ar: np.ndarray
+    E: np.ndarray  # H_aa^-1 H_ar, (q_a, q_r)
+    chol: tuple  # of the Schur complement (q_r, q_r)
     log_det: float
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
-        return scipy.linalg.cho_solve(self.chol, rhs, check_finite=False)
+        _, _, ia, ir = self.at.system._split
+        y_a = self.blocks.solve(rhs[ia])
+        x_r = scipy.linalg.cho_solve(self.chol, rhs[ir] - self.H_ar.T @ y_a, check_finite=False)
+        out = np.empty_like(rhs)
+        out[ia] = y_a - self.E @ x_r
+        out[ir] = x_r
+        return out
+
+    def inverse(self) -> np.ndarray:
+        """``H^-1`` of shape (q, q)."""
+        _, _, ia, ir = self.at.system._split
+        S_inv = scipy.linalg.cho_solve(self.chol, np.eye(len(ir)), check_finite=False)
+        ES = self.E @ S_inv
+        out = np.empty((len(ia) + len(ir),) * 2)
+        out[np.ix_(ir, ir)] = S_inv
+        out[np.ix_(ia, ir)] = -ES
+        out[np.ix_(ir, ia)] = -ES.T
+        inner = ES @ self.E.T
+        n_levels, k, _ = self.blocks.inverse.shape
+        diagonal = inner.reshape(n_levels, k, n_levels, k)
+        diagonal[np.arange(n_levels), :, np.arange(n_levels), :] += self.blocks.inverse
+        out[np.ix_(ia, ia)] = inner
+        return out
+
+    def _blocks_of(self, inverse: np.ndarray) -> list[np.ndarray]:
+        """Each term's conditional covariance blocks ``T H^-1_gg T^T`` (n_levels, k, k)."""
+        index = self.at.system._split[1]
+        return [
+            np.einsum("jl,glm,nm->gjn", T, inverse[idx[:, :, None], idx[:, None, :]], T)
+            for idx, T in zip(index, self.at.factors)
+        ]
 
     def cond_cov(self) -> list[np.ndarray]:
-        inverse = self.solve(np.eye(len(self.chol[0])))
-        cov = self.system.Lambda @ (self.system.Lambda @ inverse).T
-        blocks, start = [], 0
-        for term in self.system.terms:
-            k, n_levels = term.n_columns, term.n_levels
-            index = start + np.arange(n_levels)[:, None] * k + np.arange(k)
-            blocks.append(cov[index[:, :, None], index[:, None, :]])
-            start += n_levels * k
-        return blocks
+        return self._blocks_of(self.inverse())
+
+    def leverage(self) -> np.ndarray:
+        """``diag(Z Lambda H^-1 Lambda^T Z^T)`` of shape (n,)."""
+        inverse, system = self.inverse(), self.at.system
+        rows = [
+            (idx[term.codes], term.values @ T) for term, idx, T in zip(system.terms, system._split[1], self.at.factors)
+        ]
+        h = 0.0
+        for cols_t, z_t in rows:
+            for cols_s, z_s in rows:
+                for j in range(cols_t.shape[1]):
+                    for m in range(cols_s.shape[1]):
+                        h = h + z_t[:, j] * z_s[:, m] * inverse[cols_t[:, j], cols_s[:, m]]
+        return h
 
 
 def group_system(terms: tuple[GroupTerm, ...]) -> BlockSystem | SparseSystem:
