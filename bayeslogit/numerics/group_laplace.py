@@ -16,12 +16,13 @@ adaptive Gauss-Hermite quadrature for one scalar term.
 """
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
 from bayeslogit.exceptions import ConvergenceError
-from bayeslogit.numerics.group_systems import BlockSystem, SparseSystem
+from bayeslogit.numerics.group_systems import BlockSystem, CrossedSystem
 
 PIRLS_MAX_ITER = 50
 PIRLS_TOL = 1e-10  # the Newton decrement below which one last full step ends the iterations
@@ -38,16 +39,16 @@ class GroupData:
         The fixed effects' design, an intercept column included where there is one.
     successes, trials : ndarray of shape (n,)
         ``0 <= successes <= trials``.
-    system : BlockSystem or SparseSystem
+    system : BlockSystem or CrossedSystem
         The group terms (:func:`~.group_systems.group_system`).
     """
 
     X: np.ndarray
     successes: np.ndarray
     trials: np.ndarray
-    system: BlockSystem | SparseSystem
+    system: BlockSystem | CrossedSystem
 
-    @property
+    @cached_property
     def log_choose(self) -> float:
         """The sum over rows of the log binomial coefficients."""
         y, m = self.successes, self.trials
@@ -57,13 +58,15 @@ class GroupData:
 @dataclass(frozen=True, eq=False)
 class Mode:
     """The state of penalised IRLS: effects ``u`` (q,), ``beta`` (p,), and at them the linear predictor ``eta``
-    (n,), the summed deviance ``deviance`` of the rows (without the binomial coefficients), the weights ``w`` (n,),
+    (n,), the summed deviance ``deviance`` of the rows (without the binomial coefficients), the probabilities ``p``
+and weights ``w = m p (1 - p)`` (n,),
     and the factor of ``H`` (None until converged)."""
 
     u: np.ndarray
     beta: np.ndarray
     eta: np.ndarray
     deviance: float
+    p: np.ndarray
     w: np.ndarray
     factor: object = None
 
@@ -79,17 +82,18 @@ def row_deviance(eta: np.ndarray, successes: np.ndarray, trials: np.ndarray) -> 
 
 def _state(data: GroupData, at, u: np.ndarray, beta: np.ndarray) -> Mode:
     eta = data.X @ beta + at.effect(u)
-    p = np.exp(-np.logaddexp(0.0, -eta))
+    log1pexp = np.logaddexp(0.0, eta)
+    p = np.exp(eta - log1pexp)
     w = data.trials * p * (1.0 - p)
-    deviance = float(np.sum(row_deviance(eta, data.successes, data.trials)))
-    return Mode(u, beta, eta, deviance, w)
+    deviance = -2.0 * float(data.successes @ eta - data.trials @ log1pexp)
+    return Mode(u, beta, eta, deviance, p, w)
 
 
 def _newton_step(data: GroupData, at, mode: Mode, joint: bool) -> tuple[Mode, np.ndarray, np.ndarray, float]:
     """The factored state, the Newton steps on ``u`` and ``beta`` (zero unless ``joint``) and the decrement."""
     factor = at.factor(mode.w)
     mode = replace(mode, factor=factor)
-    r = data.successes - data.trials * np.exp(-np.logaddexp(0.0, -mode.eta))
+    r = data.successes - data.trials * mode.p
     g_u = mode.u - at.adjoint(r)
     if not joint:
         step_u = -factor.solve(g_u)
@@ -161,9 +165,8 @@ def laplace_beta_gradient(data: GroupData, at, mode: Mode) -> np.ndarray:
     through the weights: ``sum_i h_i w'_i d eta_i / d beta``, with ``h`` the leverages ``diag(Z Lambda H^-1 Lambda^T
     Z^T)``, ``w' = w (1 - 2p)`` and ``d eta / d beta = X - Z Lambda H^-1 Lambda^T Z^T W X``.
     """
-    p = np.exp(-np.logaddexp(0.0, -mode.eta))
-    r = data.successes - data.trials * p
-    c = mode.factor.leverage() * mode.w * (1.0 - 2.0 * p)
+    r = data.successes - data.trials * mode.p
+    c = mode.factor.leverage() * mode.w * (1.0 - 2.0 * mode.p)
     C = at.adjoint(mode.w[:, None] * data.X)
     return data.X.T @ (c - 2.0 * r) - C.T @ mode.factor.solve(at.adjoint(c))
 

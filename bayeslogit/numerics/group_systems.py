@@ -7,7 +7,7 @@ within a term as lme4 orders them: level 0's ``k`` effects, then level 1's), ``p
 ``Lambda`` is block diagonal, each level of a term carrying its term's relative factor ``T`` (see
 :mod:`.group_covariance`); ``Z`` holds each row's term values in its levels' columns.
 
-A system fixed at the relative factors, :meth:`BlockSystem.at` or :meth:`SparseSystem.at`, maps effects to the
+A system fixed at the relative factors, :meth:`BlockSystem.at` or :meth:`CrossedSystem.at`, maps effects to the
 linear predictor (``effect(u) = Z Lambda u``, (q,) -> (n,)), rows back to effects (``adjoint(r) = Lambda^T Z^T r``,
 (n,) or (n, p) -> (q,) or (q, p)), splits ``Lambda u`` by term (``term_effects(u)``, a list of (n_levels, k)) and
 factors the penalised Hessian ``H = Lambda^T Z^T diag(w) Z Lambda + I``
@@ -16,8 +16,8 @@ factors the penalised Hessian ``H = Lambda^T Z^T diag(w) Z Lambda + I``
 the rows' ``diag(Z Lambda H^-1 Lambda^T Z^T)`` (n,)).
 
 One grouping factor makes ``H`` block diagonal, a ``k x k`` block per level: :class:`BlockSystem` treats all blocks
-at once, as arrays of shape (n_levels, k, k). Several (crossed or nested) need the whole matrix:
-:class:`SparseSystem` builds ``Z Lambda`` sparse and factors ``H`` dense (up to a few thousand effects).
+at once, as arrays of shape (n_levels, k, k). Several (crossed or nested) couple the levels of different terms:
+:class:`CrossedSystem` eliminates the blocks of the term of most levels and factors the rest of ``H`` dense.
 """
 
 from dataclasses import dataclass
@@ -25,7 +25,6 @@ from functools import cached_property
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse
 
 from bayeslogit.numerics.group_covariance import relative_factor, theta_size
 from bayeslogit.numerics.group_design import GroupTerm
@@ -122,10 +121,11 @@ class _BlockFactor:
 
 
 @dataclass(frozen=True, eq=False)
-class SparseSystem:
-    """Several grouping factors. The term of most effects, ``a``, keeps its blocks; the others, ``r``, are sparse
-    (``Z_r Lambda_r``). ``H``'s ``a`` blocks are eliminated, and their Schur complement in the ``r`` effects,
-    ``H_rr - H_ra H_aa^-1 H_ar``, is factored dense: small where one factor has many levels and the others few."""
+class CrossedSystem:
+    """Several grouping factors. The term of most effects, ``a``, keeps its blocks; the others, ``r``, are gathered
+    (each row's effects in them are its levels' columns). ``H``'s ``a`` blocks are eliminated, and their Schur
+    complement in the ``r`` effects, ``H_rr - H_ra H_aa^-1 H_ar``, is factored dense: small where one factor has
+    many levels and the others few; up to a few thousand effects either way."""
 
     terms: tuple[GroupTerm, ...]
 
@@ -144,60 +144,74 @@ class SparseSystem:
         return a, index, index[a].ravel(), rest
 
     @cached_property
-    def _Z(self) -> tuple[scipy.sparse.csr_matrix, scipy.sparse.csr_matrix]:
-        """``Z_a`` (n, q_a) and ``Z_r`` (n, q_r)."""
-        a = self._split[0]
-        blocks = [_term_Z(term) for term in self.terms]
-        return blocks[a], scipy.sparse.hstack([z for t, z in enumerate(blocks) if t != a], format="csr")
+    def _columns(self) -> list[np.ndarray]:
+        """Each term's rows' effect columns (n, k) among the ``a`` effects (for ``a``) or the ``r`` effects."""
+        a, columns, start = self._split[0], [], 0
+        for t, term in enumerate(self.terms):
+            local = term.codes[:, None] * term.n_columns + np.arange(term.n_columns)
+            columns.append(local if t == a else start + local)
+            start += 0 if t == a else term.n_levels * term.n_columns
+        return columns
 
-    def at(self, theta: np.ndarray) -> "_SparseAt":
+    def at(self, theta: np.ndarray) -> "_CrossedAt":
         """The system at the thetas (n_theta,)."""
         factors = _term_factors(self.terms, theta)
         a = self._split[0]
-        Z_a, Z_r = self._Z
-        Lambda = [scipy.sparse.kron(scipy.sparse.identity(t.n_levels), T) for t, T in zip(self.terms, factors)]
-        Lambda_r = scipy.sparse.block_diag([L for t, L in enumerate(Lambda) if t != a], format="csr")
-        return _SparseAt(
-            self, factors, _BlocksAt(self.terms[a], factors[a]), (Z_a @ Lambda[a]).tocsr(), (Z_r @ Lambda_r).tocsr()
-        )
+        gathered = [(cols, term.values @ T) for cols, term, T in zip(self._columns, self.terms, factors)]
+        rest = [g for t, g in enumerate(gathered) if t != a]
+        return _CrossedAt(self, factors, _BlocksAt(self.terms[a], factors[a]), gathered[a], rest)
 
 
-def _term_Z(term: GroupTerm) -> scipy.sparse.csr_matrix:
-    """A term's ``Z`` of shape (n, n_levels k): row ``i`` holds its values in the columns of its level."""
-    n, k = term.values.shape
-    cols = term.codes[:, None] * k + np.arange(k)
-    return scipy.sparse.csr_matrix(
-        (term.values.ravel(), cols.ravel(), np.arange(0, n * k + 1, k)), shape=(n, term.n_levels * k)
-    )
+def _cross(first: tuple, second: tuple, w: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``sum_i w_i z1_i z2_i^T`` placed at the rows' columns: shape ``shape``, from ``(columns, values)`` (n, k)."""
+    (cols1, z1), (cols2, z2) = first, second
+    out = np.zeros(shape[0] * shape[1])
+    for j in range(z1.shape[1]):
+        for m in range(z2.shape[1]):
+            out += np.bincount(cols1[:, j] * shape[1] + cols2[:, m], w * z1[:, j] * z2[:, m], shape[0] * shape[1])
+    return out.reshape(shape)
 
 
 @dataclass(frozen=True, eq=False)
-class _SparseAt:
-    system: SparseSystem
+class _CrossedAt:
+    system: CrossedSystem
     factors: list
     block: _BlocksAt
-    ZL_a: scipy.sparse.csr_matrix
-    ZL_r: scipy.sparse.csr_matrix
+    gathered_a: tuple  # (columns (n, k_a), Lambda-scaled values (n, k_a)) of the eliminated term
+    rest: list  # the same for each other term, columns among the r effects
+
+    @property
+    def n_rest(self) -> int:
+        return len(self.system._split[3])
 
     def effect(self, u: np.ndarray) -> np.ndarray:
         _, _, ia, ir = self.system._split
-        return self.block.effect(u[ia]) + self.ZL_r @ u[ir]
+        u_r = u[ir]
+        eta = self.block.effect(u[ia])
+        for cols, z in self.rest:
+            eta = eta + np.einsum("ij,ij->i", z, u_r[cols])
+        return eta
 
     def term_effects(self, u: np.ndarray) -> list[np.ndarray]:
         return [u[index] @ T.T for index, T in zip(self.system._split[1], self.factors)]
 
     def adjoint(self, r: np.ndarray) -> np.ndarray:
         _, _, ia, ir = self.system._split
-        out = np.empty((len(ia) + len(ir),) + r.shape[1:])
-        out[ia] = self.block.adjoint(r)
-        out[ir] = self.ZL_r.T @ r
-        return out
+        cols_r = r[:, None] if r.ndim == 1 else r
+        out = np.zeros((len(ia) + len(ir), cols_r.shape[1]))
+        out[ia] = self.block.adjoint(cols_r)
+        rest = np.zeros((len(ir), cols_r.shape[1]))
+        for cols, z in self.rest:
+            for j in range(z.shape[1]):
+                weighted = z[:, j, None] * cols_r
+                rest += np.stack([np.bincount(cols[:, j], c, len(ir)) for c in weighted.T], axis=1)
+        out[ir] = rest
+        return out[:, 0] if r.ndim == 1 else out
 
     def factor(self, w: np.ndarray) -> "_SchurFactor":
-        blocks = self.block.factor(w)
-        WZ_r = self.ZL_r.multiply(w[:, None]).tocsr()
-        H_ar = (self.ZL_a.T @ WZ_r).toarray()
-        H_rr = (self.ZL_r.T @ WZ_r).toarray()
+        blocks, q_a, q_r = self.block.factor(w), len(self.system._split[2]), self.n_rest
+        H_ar = sum(_cross(self.gathered_a, other, w, (q_a, q_r)) for other in self.rest)
+        H_rr = sum(_cross(one, other, w, (q_r, q_r)) for one in self.rest for other in self.rest)
         H_rr[np.diag_indices_from(H_rr)] += 1.0
         E = blocks.solve(H_ar)
         chol = scipy.linalg.cho_factor(H_rr - H_ar.T @ E, lower=True, check_finite=False)
@@ -207,7 +221,7 @@ class _SparseAt:
 
 @dataclass(frozen=True, eq=False)
 class _SchurFactor:
-    at: _SparseAt
+    at: _CrossedAt
     blocks: _BlockFactor
     H_ar: np.ndarray
     E: np.ndarray  # H_aa^-1 H_ar, (q_a, q_r)
@@ -265,6 +279,6 @@ class _SchurFactor:
         return h
 
 
-def group_system(terms: tuple[GroupTerm, ...]) -> BlockSystem | SparseSystem:
-    """The system for ``terms``: blocks for one term, sparse for several."""
-    return BlockSystem(terms[0]) if len(terms) == 1 else SparseSystem(tuple(terms))
+def group_system(terms: tuple[GroupTerm, ...]) -> BlockSystem | CrossedSystem:
+    """The system for ``terms``: blocks for one term, crossed for several."""
+    return BlockSystem(terms[0]) if len(terms) == 1 else CrossedSystem(tuple(terms))
