@@ -46,6 +46,7 @@ HESSIAN_MAX_ROWS = 10_000
 fixed effects' covariance is the inverse of their penalised IRLS Schur complement at the optimum."""
 
 _OPTIONS = {"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-6, "maxcor": 20}
+_STAGE1_OPTIONS = {"maxiter": 1000, "ftol": 1e-9, "gtol": 1e-3}  # a start for stage 2, which refines the thetas
 
 
 class MarginalDeviance:
@@ -171,10 +172,10 @@ def _bounds(terms: tuple[GroupTerm, ...], lower: float) -> list[tuple[float | No
     return [(lower, None) if d else (None, None) for d in diagonal]
 
 
-def _minimize(fun, x0: np.ndarray, bounds: list) -> scipy.optimize.OptimizeResult:
+def _minimize(fun, x0: np.ndarray, bounds: list, options: dict = _OPTIONS) -> scipy.optimize.OptimizeResult:
     """L-BFGS-B on ``fun(x) -> (value, gradient)`` from ``x0`` moved inside its bounds."""
     x0 = np.array([max(x, b[0]) if b[0] is not None else x for x, b in zip(x0, bounds)])
-    return scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=_OPTIONS)
+    return scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
 
 
 def _stage1(deviance: MarginalDeviance, penalty: _Penalty, theta0: np.ndarray, bounds: list):
@@ -186,7 +187,7 @@ def _stage1(deviance: MarginalDeviance, penalty: _Penalty, theta0: np.ndarray, b
 
         return value(theta), fd_gradient(value, theta)
 
-    return _minimize(fun, theta0, bounds)
+    return _minimize(fun, theta0, bounds, _STAGE1_OPTIONS)
 
 
 def _stage2(deviance: MarginalDeviance, penalty: _Penalty, start: np.ndarray, bounds: list, scale: np.ndarray):
