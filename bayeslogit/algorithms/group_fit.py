@@ -46,6 +46,9 @@ HESSIAN_MAX_ROWS = 10_000
 fixed effects' covariance is the inverse of their penalised IRLS Schur complement at the optimum."""
 
 _OPTIONS = {"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-6, "maxcor": 20}
+_RESTARTS = 5
+_ESCAPE = 0.01  # how far a theta at its bound 0 is moved to see whether the value falls off the bound
+_RESTART_GTOL = 1e-3  # a projected gradient above this where L-BFGS-B stopped restarts it
 _STAGE1_OPTIONS = {"maxiter": 1000, "ftol": 1e-9, "gtol": 1e-3}  # a start for stage 2, which refines the thetas
 
 
@@ -173,9 +176,40 @@ def _bounds(terms: tuple[GroupTerm, ...], lower: float) -> list[tuple[float | No
 
 
 def _minimize(fun, x0: np.ndarray, bounds: list, options: dict = _OPTIONS) -> scipy.optimize.OptimizeResult:
-    """L-BFGS-B on ``fun(x) -> (value, gradient)`` from ``x0`` moved inside its bounds."""
-    x0 = np.array([max(x, b[0]) if b[0] is not None else x for x, b in zip(x0, bounds)])
-    return scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+    """L-BFGS-B on ``fun(x) -> (value, gradient)`` from ``x0`` moved inside its bounds, restarted where it stops
+    short (up to :data:`_RESTARTS` times).
+
+    A point where penalised IRLS finds no mode (a line search's trial far out, where the linear predictors are
+    hundreds) has an infinite value, which makes the line search step back; L-BFGS-B may then stop before the
+    gradient vanishes, and starts again from where it stopped. A theta on ``T``'s diagonal is even in the deviance, so
+    that at its bound 0 its derivative vanishes whether 0 is a minimum or a maximum: a theta that ends there is moved
+    off by :data:`_ESCAPE` and the optimiser restarted when that lowers the value (glmer's derivative-free bobyqa
+    meets no such saddle)."""
+
+    def finite(x):
+        try:
+            return fun(x)
+        except ConvergenceError:
+            return np.inf, np.zeros(len(x))
+
+    lower = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
+    x, iterations = np.maximum(x0, lower), 0
+    for _ in range(_RESTARTS):
+        result = scipy.optimize.minimize(finite, x, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+        iterations += result.nit
+        x, at_bound = result.x, result.x - lower < 1e-8
+        projected = np.where(at_bound, np.minimum(result.jac, 0.0), result.jac)
+        escaped = False
+        for j in np.flatnonzero(at_bound):
+            trial = x.copy()
+            trial[j] = lower[j] + _ESCAPE
+            if finite(trial)[0] < result.fun:
+                x, escaped = trial, True
+                break
+        if not escaped and np.max(np.abs(projected), initial=0.0) < _RESTART_GTOL:
+            break
+    result.x, result.nit = x, iterations
+    return result
 
 
 def _stage1(deviance: MarginalDeviance, penalty: _Penalty, theta0: np.ndarray, bounds: list):
