@@ -149,6 +149,11 @@ class SingularHessianError(BayeslogitError, ArithmeticError):
     """The Hessian of the objective is not positive definite where it must be."""
 
 
+class ConvergenceError(BayeslogitError, ArithmeticError):
+    """An iterative solver that a fit cannot go on without did not converge (penalised IRLS for the conditional
+    modes of a multilevel model's group effects)."""
+
+
 class ConvergenceWarning(Advised, UserWarning):
     """An optimiser or a sampler did not reach its convergence criteria."""
 

@@ -8,12 +8,14 @@ from importlib import resources
 
 import pandas as pd
 
-__all__ = ["load_wells", "load_challenger", "load_iris"]
+__all__ = ["load_wells", "load_challenger", "load_iris", "load_cbpp", "load_verbagg"]
 
 UNITS = {
     "wells": {"arsenic": "100 µg/L", "dist": "m", "dist100": "100 m", "educ": "yr"},
     "challenger": {"temp": "°F"},
     "iris": {name: "cm" for name in ("sepal_length", "sepal_width", "petal_length", "petal_width")},
+    "cbpp": {},
+    "verbagg": {},
 }
 """Data set -> {column: unit}: what each loader puts in its frame's ``attrs["units"]``."""
 
@@ -67,3 +69,57 @@ def load_iris() -> pd.DataFrame:
     frame = _read("iris")
     frame["species"] = pd.Categorical(frame["species"], categories=["setosa", "versicolor", "virginica"])
     return frame
+
+
+def _factors(frame: pd.DataFrame, levels: dict) -> pd.DataFrame:
+    """``frame`` with each column of ``levels`` a pandas Categorical of those levels, in that order (R's)."""
+    for column, categories in levels.items():
+        frame[column] = pd.Categorical(frame[column], categories=categories, ordered=column == "resp")
+    return frame
+
+
+def load_cbpp() -> pd.DataFrame:
+    """Contagious bovine pleuropneumonia: new cases in 15 herds of zebu cattle, over four periods (56 rows).
+
+    Columns: ``herd`` (Categorical, levels "1" to "15"), ``incidence`` (new serological cases in the period),
+    ``size`` (the herd's size at the start of the period) and ``period`` (Categorical, "1" to "4"). A binomial
+    model takes ``incidence`` successes in ``size`` trials; lme4's example is
+    ``cbind(incidence, size - incidence) ~ period + (1 | herd)``.
+
+    Source: lme4's ``cbpp`` (written from R's lme4 1.1-31); the data of F. Lesnoff et al. (2004), "Within-herd
+    spread of contagious bovine pleuropneumonia in Ethiopian highlands", *Preventive Veterinary Medicine* 64,
+    27-40.
+    """
+    frame = _read("cbpp")
+    return _factors(
+        frame.astype({"herd": str, "period": str}),
+        {"herd": [str(i) for i in range(1, 16)], "period": ["1", "2", "3", "4"]},
+    )
+
+
+def load_verbagg() -> pd.DataFrame:
+    """Verbal aggression: 316 people's answers to 24 items on what they would want or do (7,584 rows).
+
+    Columns: ``Anger`` (the person's trait anger score), ``Gender`` ("F", "M"), ``item`` (the 24 items, e.g.
+    "S1WantCurse"), ``resp`` (ordered "no" < "perhaps" < "yes"), ``id`` (the person, "1" to "316"), ``btype``
+    (behaviour: "curse", "scold", "shout"), ``situ`` (situation: "other", "self"), ``mode`` ("want", "do") and
+    ``r2`` (the dichotomised response, R's coding kept: "N" for no, "Y" for perhaps or yes). All but ``Anger`` are
+    pandas Categoricals with R's levels in R's order; a binary model's event is ``r2 == "Y"``. lme4's example is
+    ``r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)``.
+
+    Source: lme4's ``VerbAgg`` (written from R's lme4 1.1-31); the data of P. De Boeck and M. Wilson (2004),
+    *Explanatory Item Response Models*, Springer.
+    """
+    frame = _read("verbagg")
+    items = list(dict.fromkeys(frame["item"]))  # R's level order is the order of first appearance here
+    levels = {
+        "Gender": ["F", "M"],
+        "item": items,
+        "resp": ["no", "perhaps", "yes"],
+        "id": [str(i) for i in range(1, 317)],
+        "btype": ["curse", "scold", "shout"],
+        "situ": ["other", "self"],
+        "mode": ["want", "do"],
+        "r2": ["N", "Y"],
+    }
+    return _factors(frame.astype({"id": str}), levels)

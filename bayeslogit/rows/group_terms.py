@@ -1,0 +1,187 @@
+"""Group terms of lme4-style formulas: ``"y ~ x + (1 + x | g)"`` split into its fixed part and its bar terms, and
+each bar term built on a data frame as a :class:`~bayeslogit.numerics.group_design.GroupTerm`.
+
+The bar terms are lme4's: ``(1 | g)``, ``(1 + x | g)`` (correlated effects), ``(0 + x | g)`` or ``(-1 + x | g)``
+(no intercept), ``(1 + x || g)`` (independent effects: one term per formula term, as lme4's ``expandDoubleVerts``
+writes it, ``(1 | g) + (0 + x | g)``), ``(1 | a:b)`` (the groups of the combinations of ``a`` and ``b`` that occur)
+and ``(1 | a/b)`` (nested: ``(1 | a) + (1 | a:b)``). Crossed factors are separate terms, ``(1 | a) + (1 | b)``. The
+left side of a bar is a formulaic formula; its columns become the term's values. A factor's levels are ordered as
+pandas orders them: a categorical's categories (the ones that occur), otherwise the sorted values; an interaction's
+by its first factor, then its second. formulaic is imported on first use.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bayeslogit.exceptions import FormulaError
+from bayeslogit.numerics.group_design import GroupTerm
+from bayeslogit.rows.formula_names import split_outside_quotes, unquote
+
+
+@dataclass(frozen=True)
+class BarTerm:
+    """One bar term as written: ``(lhs | factor)``, or ``(lhs || factor)`` when not ``correlated``."""
+
+    lhs: str
+    factor: str
+    correlated: bool = True
+
+
+def _top_level_pieces(rhs: str) -> list[str]:
+    """``rhs`` split at the ``+`` signs outside parentheses (and outside backticks)."""
+    pieces, depth, current = [], 0, ""
+    for i, part in enumerate(split_outside_quotes(rhs, "`")):
+        if i % 2:  # inside backticks
+            current += f"`{part}`"
+            continue
+        for char in part:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if char == "+" and depth == 0:
+                pieces.append(current)
+                current = ""
+            else:
+                current += char
+    pieces.append(current)
+    return [piece.strip() for piece in pieces]
+
+
+def _bar_term(piece: str, formula: str) -> list[BarTerm]:
+    """The bar terms of ``(lhs | factor)`` (several for a nested factor ``a/b``)."""
+    inner = piece[1:-1]
+    correlated = "||" not in inner
+    lhs, _, factor = inner.partition("|" if correlated else "||")
+    lhs, factor = lhs.strip(), factor.strip()
+    if not lhs:
+        raise FormulaError(
+            f"the group term {piece} in {formula!r} has nothing left of '|': write (1 | {factor or 'g'}) for a "
+            "group intercept, or (1 + x | g) for an intercept and a slope"
+        )
+    if not factor:
+        raise FormulaError(
+            f"the group term {piece} in {formula!r} names no grouping factor right of '|': write (1 | g)"
+        )
+    nested = [name.strip() for name in factor.split("/")]
+    factors = [":".join(nested[: i + 1]) for i in range(len(nested))]
+    return [BarTerm(lhs, name, correlated) for name in factors]
+
+
+def split_group_formula(formula: str) -> tuple[str, tuple[BarTerm, ...]]:
+    """The fixed part of an lme4-style formula and its bar terms.
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x + (1 + x | g)"`` or a right-hand side alone.
+
+    Returns
+    -------
+    fixed : str
+        The formula without its bar terms (``"y ~ x"``; ``"y ~ 1"`` when nothing else is left), for formulaic.
+    bars : tuple of BarTerm
+        The bar terms in order, nested factors expanded.
+
+    Raises
+    ------
+    FormulaError
+        When a bar term has nothing left or right of its bar.
+    """
+    response, tilde, rhs = formula.rpartition("~") if "~" in formula else ("", "", formula)
+    fixed, bars = [], []
+    for piece in _top_level_pieces(rhs):
+        if piece.startswith("(") and piece.endswith(")") and "|" in piece:
+            bars.extend(_bar_term(piece, formula))
+        elif piece:
+            fixed.append(piece)
+    left = f"{response.strip()} ~ " if tilde else ""
+    return left + (" + ".join(fixed) or "1"), tuple(bars)
+
+
+def _factor_codes(name: str, data: pd.DataFrame, formula: str) -> tuple[np.ndarray, tuple]:
+    """Codes (n,) int64 and levels of the grouping factor ``name`` (``"a:b"`` an interaction) in ``data``."""
+    codes, levels = None, None
+    for part in (unquote(p.strip()) for p in name.split(":")):
+        if part not in data.columns:
+            raise FormulaError(
+                f"the grouping factor {part!r} in {formula!r} is not a column of the data; the columns are "
+                f"{', '.join(map(str, data.columns))}"
+            )
+        column = data[part]
+        if column.isna().any():
+            raise FormulaError(f"the grouping factor {part!r} has missing values: drop those rows before fitting")
+        part_codes, part_levels = pd.factorize(column, sort=True)
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            part_levels = [level for level in column.cat.categories if level in set(column)]
+            part_codes = pd.Categorical(column, categories=part_levels).codes
+        if codes is None:
+            codes, levels = np.asarray(part_codes, np.int64), [str(level) for level in part_levels]
+            continue
+        combined = codes * len(part_levels) + part_codes
+        used, codes = np.unique(combined, return_inverse=True)
+        levels = [f"{levels[c // len(part_levels)]}:{part_levels[c % len(part_levels)]}" for c in used]
+    return codes.astype(np.int64), tuple(levels)
+
+
+def _columns(lhs: str, data: pd.DataFrame, formula: str) -> pd.DataFrame:
+    from formulaic import model_matrix
+    from formulaic.errors import FormulaicError
+
+    try:
+        return model_matrix(lhs, data, na_action="raise")
+    except (FormulaicError, NameError, KeyError, ValueError, SyntaxError) as error:
+        raise FormulaError(
+            f"the left side {lhs!r} of a group term in {formula!r} cannot be evaluated on the data "
+            f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); write columns of the "
+            "data, as in (1 + x | g)"
+        ) from None
+
+
+def _term_formulas(bar: BarTerm, data: pd.DataFrame, formula: str) -> list[str]:
+    """The left sides of the terms a bar term makes: itself, or for ``||`` one per formula term."""
+    if bar.correlated:
+        return [bar.lhs]
+    spec = _columns(bar.lhs, data, formula).model_spec
+    return [str(term) if str(term) == "1" else f"0 + {term}" for term in spec.term_indices]
+
+
+def group_terms(formula: str, data: pd.DataFrame) -> tuple[str, tuple[GroupTerm, ...]]:
+    """The fixed part of ``formula`` and its group terms built on ``data``.
+
+    Parameters
+    ----------
+    formula : str
+        An lme4-style formula, ``"y ~ x + (1 + x | g)"``.
+    data : pandas DataFrame
+        Without missing values in the columns the group terms read.
+
+    Returns
+    -------
+    fixed : str
+        The formula without its bar terms (:func:`split_group_formula`).
+    terms : tuple of GroupTerm
+        One per term, ``||`` terms and nested factors expanded.
+
+    Raises
+    ------
+    FormulaError
+        When a bar term has nothing left of its bar, its left side cannot be evaluated, its factor is not a column
+        or has missing values, or its factor has a single level.
+    """
+    fixed, bars = split_group_formula(formula)
+    if not bars:
+        raise FormulaError(f"{formula!r} has no group term: add one such as (1 | g), or fit a model without groups")
+    terms = []
+    for bar in bars:
+        codes, levels = _factor_codes(bar.factor, data, formula)
+        if len(levels) < 2:
+            raise FormulaError(
+                f"the grouping factor {bar.factor!r} in {formula!r} has a single level ({levels[0]!r}): its groups' "
+                "spread cannot be estimated; drop the term"
+            )
+        for lhs in _term_formulas(bar, data, formula):
+            matrix = _columns(lhs, data, formula)
+            columns = tuple(str(c) for c in matrix.columns)
+            values = np.asarray(matrix, dtype=float).reshape(len(data), -1)
+            terms.append(GroupTerm(bar.factor, columns, levels, codes, values, bar.correlated or len(columns) > 1))
+    return fixed, tuple(terms)
