@@ -61,11 +61,13 @@ from bayeslogit.fits.results.posterior import LaplaceFit, MCMCFit, PosteriorFit
 from bayeslogit.fits.results.summary_table import SummaryTable
 from bayeslogit.fits.statistics.boundary import Boundary, PointBoundary, PosteriorBoundary
 from bayeslogit.fits.storage import files
+from bayeslogit.numerics.group_design import GroupPrior
 from bayeslogit.numerics.prior_specs import Cauchy, Normal, StudentT
 from bayeslogit.surface.compare import Comparison, compare
 from bayeslogit.surface.model import LogisticModel
 
 _LAZY = {  # public names whose modules load on first use, so that `import bayeslogit` does not pay for them
+    "MultilevelModel": "bayeslogit.surface.multilevel",
     "plot_boundary": "bayeslogit.plots",
     "plot_coef": "bayeslogit.plots",
     "plot_calibration": "bayeslogit.plots",
@@ -78,6 +80,8 @@ _LAZY = {  # public names whose modules load on first use, so that `import bayes
 
 __all__ = [
     "LogisticModel",
+    "MultilevelModel",
+    "GroupPrior",
     "Normal",
     "StudentT",
     "Cauchy",

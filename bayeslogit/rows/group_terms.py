@@ -185,3 +185,18 @@ def group_terms(formula: str, data: pd.DataFrame) -> tuple[str, tuple[GroupTerm,
             values = np.asarray(matrix, dtype=float).reshape(len(data), -1)
             terms.append(GroupTerm(bar.factor, columns, levels, codes, values, bar.correlated or len(columns) > 1))
     return fixed, tuple(terms)
+
+
+def term_specs(formula: str, data: pd.DataFrame) -> tuple:
+    """The formulaic model spec of each group term's columns, in :func:`group_terms`' order: what builds the same
+    columns on new rows."""
+    _, bars = split_group_formula(formula)
+    return tuple(_columns(lhs, data, formula).model_spec for bar in bars for lhs in _term_formulas(bar, data, formula))
+
+
+def new_level_codes(term: GroupTerm, data: pd.DataFrame) -> np.ndarray:
+    """Each new row's code (n,) in ``term.levels``: -1 where its level is not one of them (a group not seen)."""
+    parts = [data[unquote(part.strip())].astype(str).to_numpy() for part in term.factor.split(":")]
+    labels = parts[0] if len(parts) == 1 else np.array([":".join(values) for values in zip(*parts)])
+    lookup = {level: code for code, level in enumerate(term.levels)}
+    return np.array([lookup.get(label, -1) for label in labels], dtype=np.int64)

@@ -1,0 +1,427 @@
+"""What a fit of a multilevel logistic model holds: the fixed effects, the group-level sds and correlations, and the
+groups' own effects, from maximum likelihood, MAP (:class:`MultilevelPointFit`) or the posterior's draws
+(:class:`MultilevelMCMCFit`), with the same names.
+
+Labels. A group term is labelled by its factor (``"herd"``; a factor's second and third terms ``"herd.1"``,
+``"herd.2"``, as lme4's ``VarCorr`` does); a term's sd by ``"herd: Intercept"``; a correlation by
+``"g: Intercept, x"``. The groups' effects (:meth:`ranef`) are a long table of term, level, column.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+from scipy.stats import norm
+
+from bayeslogit.exceptions import OptionError
+from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis, folded_ess
+from bayeslogit.fits.statistics import intervals
+
+NEW_GROUPS = ("population", "integrate")
+"""How rows of a group the fit has not seen are predicted (see :meth:`MultilevelFitBase.predict_proba`)."""
+_INTEGRATION_DRAWS = 2000  # draws of a new group's effects per row (point fits), or per posterior draw (MCMC)
+
+
+@dataclass(frozen=True)
+class GroupLayout:
+    """The names of a multilevel model's parts.
+
+    Attributes
+    ----------
+    coef_names : tuple of str
+        The fixed effects' names (p), the intercept first where there is one.
+    labels : tuple of str
+        Each group term's label.
+    columns : tuple of tuple of str
+        Each term's columns.
+    levels : tuple of tuple
+        Each term's levels, in the order of the model's codes.
+    correlated : tuple of bool
+        Whether each term's columns are correlated.
+    """
+
+    coef_names: tuple
+    labels: tuple
+    columns: tuple
+    levels: tuple
+    correlated: tuple
+
+    @property
+    def sd_labels(self) -> list[str]:
+        """``"herd: Intercept"`` for every term's every column."""
+        return [f"{label}: {column}" for label, columns in zip(self.labels, self.columns) for column in columns]
+
+    @property
+    def corr_labels(self) -> list[str]:
+        """``"g: Intercept, x"`` for every pair of columns ``c < d`` of every correlated term."""
+        return [
+            f"{label}: {columns[c]}, {columns[d]}"
+            for label, columns, correlated in zip(self.labels, self.columns, self.correlated)
+            if correlated
+            for c in range(len(columns))
+            for d in range(c + 1, len(columns))
+        ]
+
+
+NewRows = Callable[[pd.DataFrame], tuple[np.ndarray, tuple]]
+"""``new_rows(data) -> (X (n, p), ((codes (n,), values (n, k)), ...) per term)``: the design of new rows, each row's
+level code in the term's levels (-1 for a level the fit has not seen)."""
+
+
+class MultilevelFitBase:
+    """What every multilevel fit derives from its estimates: tables, predictions and the random-effects block.
+
+    Subclasses provide ``method``, ``layout``, ``new_rows``, ``n_obs``, :attr:`coef`, :attr:`cov`,
+    :attr:`group_sd`, :attr:`group_corr`, :meth:`ranef` and ``_linear_predictor_draws``.
+    """
+
+    method: str
+    layout: GroupLayout
+    new_rows: NewRows
+    n_obs: int
+
+    def random_effects(self) -> pd.DataFrame:
+        """lme4's random-effects block: a row per term column, ``groups`` (the term), ``name`` (the column),
+        ``variance``, ``sd``, ``n_levels`` and, for a correlated term's second column on, its correlation with each
+        earlier column (``corr_<column>``)."""
+        rows = []
+        sds, corr = self.group_sd, self.group_corr
+        for label, columns, levels, correlated in zip(
+            self.layout.labels, self.layout.columns, self.layout.levels, self.layout.correlated
+        ):
+            for d, column in enumerate(columns):
+                sd = float(sds[f"{label}: {column}"])
+                row = {"groups": label, "name": column, "variance": sd**2, "sd": sd, "n_levels": len(levels)}
+                if correlated:
+                    for c in range(d):
+                        row[f"corr_{columns[c]}"] = float(corr[f"{label}: {columns[c]}, {column}"])
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def predict_proba(self, data: pd.DataFrame, new_groups: str = "population") -> np.ndarray:
+        """The probability of success (the event) of each row of ``data``, shape (n,).
+
+        Rows of groups the fit has seen use those groups' effects (their estimates for a point fit; each draw's for
+        MCMC, averaged over the draws). Rows of a group it has not seen take, by ``new_groups``:
+
+        * ``"population"`` (the default): the group effects at zero, their mean, as lme4's
+          ``predict(re.form = NA)`` and ``allow.new.levels`` do: the typical group, not the average over groups;
+        * ``"integrate"``: the average over the group distribution, ``Normal(0, diag(sd) R diag(sd))`` (Monte Carlo
+          with 2,000 draws per row and fit draw): the chance of success in a new group drawn at random.
+
+        Raises
+        ------
+        OptionError
+            When ``new_groups`` is neither.
+        """
+        if new_groups not in NEW_GROUPS:
+            raise OptionError(f"new_groups must be one of {NEW_GROUPS}; got {new_groups!r}")
+        X, parts = self.new_rows(data)
+        return self._probability(X, parts, new_groups)
+
+    def _probability(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _term_slices(layout: GroupLayout) -> list[slice]:
+    """Each term's columns' positions among all the terms' sd labels."""
+    sizes = [len(columns) for columns in layout.columns]
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    return [slice(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:])]
+
+
+def _group_shift(parts: tuple, effects: list[np.ndarray], known_only: bool = True) -> np.ndarray:
+    """``sum_terms values[i] @ effects[codes[i]]`` (n,), zero for rows whose level is unknown (code -1)."""
+    total = np.zeros(len(parts[0][0]) if parts else 0)
+    for (codes, values), b in zip(parts, effects):
+        known = codes >= 0
+        total[known] += np.einsum("ik,ik->i", values[known], b[codes[known]])
+    return total
+
+
+def _new_group_draws(parts: tuple, covariances: list[np.ndarray], rng: np.random.Generator, draws: int) -> np.ndarray:
+    """Draws (draws, n) of ``sum_terms values[i] @ b`` with ``b ~ Normal(0, covariance)`` for the rows of unknown
+    levels (zero elsewhere)."""
+    n = len(parts[0][0])
+    total = np.zeros((draws, n))
+    for (codes, values), covariance in zip(parts, covariances):
+        unknown = codes < 0
+        if unknown.any():
+            root = np.linalg.cholesky(covariance + 1e-300 * np.eye(len(covariance)))
+            b = rng.standard_normal((draws, unknown.sum(), len(covariance))) @ root.T
+            total[:, unknown] += np.einsum("ik,dik->di", values[unknown], b)
+    return total
+
+
+def covariance_of(sd: np.ndarray, corr: np.ndarray) -> np.ndarray:
+    """``diag(sd) corr diag(sd)`` (k, k)."""
+    return corr * np.outer(sd, sd)
+
+
+class MultilevelPointFit(MultilevelFitBase):
+    """A multilevel model's ML or MAP estimate (glmer's, or blme's under a prior).
+
+    Attributes
+    ----------
+    method : {"ml", "map"}
+    result : GroupFit
+        The estimate's arrays (:class:`~bayeslogit.algorithms.group_result.GroupFit`).
+    layout : GroupLayout
+    prior : object
+        The fixed effects' prior (None for ML) and ``group_prior``, the group-level prior (None for ML).
+    n_agq : int
+        Gauss-Hermite nodes per level of the marginal likelihood (1: the Laplace approximation).
+    """
+
+    def __init__(self, method, result, layout, new_rows, n_obs, prior=None, group_prior=None, n_agq=1, seconds=0.0):
+        self.method, self.result, self.layout, self.new_rows, self.n_obs = method, result, layout, new_rows, n_obs
+        self.prior, self.group_prior, self.n_agq, self.seconds = prior, group_prior, n_agq, seconds
+
+    @property
+    def coef(self) -> pd.Series:
+        """The fixed effects, by name."""
+        return pd.Series(self.result.beta, index=list(self.layout.coef_names), name=self.method)
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        """The fixed effects' covariance (glmer's ``vcov``)."""
+        names = list(self.layout.coef_names)
+        return pd.DataFrame(self.result.beta_cov, index=names, columns=names)
+
+    @property
+    def group_sd(self) -> pd.Series:
+        """Each term column's group-level sd, labelled ``"herd: Intercept"``."""
+        return pd.Series(np.concatenate(self.result.sd), index=self.layout.sd_labels, name=self.method)
+
+    @property
+    def group_corr(self) -> pd.Series:
+        """The correlated terms' correlations, labelled ``"g: Intercept, x"``."""
+        values = [
+            corr[c, d]
+            for corr, correlated in zip(self.result.corr, self.layout.correlated)
+            if correlated
+            for c in range(len(corr))
+            for d in range(c + 1, len(corr))
+        ]
+        return pd.Series(values, index=self.layout.corr_labels, name=self.method, dtype=float)
+
+    @property
+    def singular(self) -> list[str]:
+        """The labels of the terms whose estimate lies on the boundary (an sd at 0 or a correlation at +-1)."""
+        return [label for label, flag in zip(self.layout.labels, self.result.singular) if flag]
+
+    @property
+    def loglik(self) -> float:
+        """The log marginal likelihood at the estimate (Laplace or quadrature), binomial coefficients included."""
+        return float(self.result.loglik)
+
+    def ranef(self) -> pd.DataFrame:
+        """The groups' effects: a row per term, level and column with the conditional mode ``estimate`` and its
+        conditional sd ``sd`` given the estimates (lme4's ``ranef(condVar = TRUE)``)."""
+        frames = []
+        for label, columns, levels, modes, sds in zip(
+            self.layout.labels, self.layout.columns, self.layout.levels, self.result.ranef, self.result.ranef_sd
+        ):
+            for c, column in enumerate(columns):
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "term": label,
+                            "level": list(levels),
+                            "column": column,
+                            "estimate": modes[:, c],
+                            "sd": sds[:, c],
+                        }  # fmt: skip
+                    )
+                )
+        return pd.concat(frames, ignore_index=True)
+
+    def summary(self, ci_prob: float | None = None) -> pd.DataFrame:
+        """The fixed effects (``estimate``, ``se``, for ML the Wald ``z`` and ``p_value``, and the Wald interval)
+        and, below them, the group-level sds (``sd[herd: Intercept]``) and correlations (``corr[g: Intercept, x]``),
+        whose ``se`` is not estimated (NaN), as lme4 reports them."""
+        ci_prob, _ = intervals.resolve(ci_prob, "wald", ("wald",))
+        lb, ub = intervals.column_names("wald", ci_prob)
+        z = norm.ppf(0.5 + ci_prob / 2)
+        estimate, se = self.coef, pd.Series(self.result.beta_se, index=self.coef.index)
+        table = pd.DataFrame({"estimate": estimate, "se": se})
+        if self.method == "ml":
+            table["z"] = estimate / se
+            table["p_value"] = 2 * norm.sf(np.abs(table["z"]))
+        table[lb], table[ub] = estimate - z * se, estimate + z * se
+        group = pd.concat(
+            [self.group_sd.rename(lambda label: f"sd[{label}]"), self.group_corr.rename(lambda label: f"corr[{label}]")]
+        )
+        return pd.concat([table, group.to_frame("estimate")])
+
+    def _probability(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
+        eta = X @ self.result.beta + _group_shift(parts, list(self.result.ranef))
+        if new_groups == "population" or all(np.all(codes >= 0) for codes, _ in parts):
+            return expit(eta)
+        covariances = [covariance_of(sd, corr) for sd, corr in zip(self.result.sd, self.result.corr)]
+        draws = _new_group_draws(parts, covariances, np.random.default_rng(0), _INTEGRATION_DRAWS)
+        return expit(eta + draws).mean(axis=0)
+
+
+def multilevel_diagnosis(posterior, layout: GroupLayout) -> MCMCDiagnosis:
+    """R-hat, bulk and tail ESS (ArviZ's) and the folded ESS of the fixed effects, the group sds and the
+    correlations, indexed as :meth:`MultilevelMCMCFit.summary` names them, and the divergent transitions."""
+    from arviz_stats.base import array_stats
+
+    names = [*layout.coef_names, *(f"sd[{label}]" for label in layout.sd_labels)]
+    parts = [posterior.posterior["coef"].values, posterior.posterior["group_sd"].values]
+    if layout.corr_labels:
+        names += [f"corr[{label}]" for label in layout.corr_labels]
+        parts.append(posterior.posterior["group_corr"].values)
+    draws = np.concatenate(parts, axis=2)  # (chains, draws, K)
+    by_quantity = draws.transpose(2, 0, 1)
+    table = pd.DataFrame(
+        {
+            "r_hat": array_stats.rhat(by_quantity, method="rank"),
+            "ess_bulk": array_stats.ess(by_quantity, method="bulk"),
+            "ess_tail": array_stats.ess(by_quantity, method="tail", prob=(0.05, 0.95)),
+            "ess_folded": folded_ess(draws[..., None]),
+        },
+        index=names,
+    )
+    divergences = int(posterior.sample_stats["diverging"].values.sum())
+    return MCMCDiagnosis(table, divergences, draws.shape[0], draws.shape[1])
+
+
+class MultilevelMCMCFit(MultilevelFitBase):
+    """A multilevel model's posterior, drawn by NUTS in the non-centred parameterisation.
+
+    Attributes
+    ----------
+    posterior : xarray.DataTree
+        :func:`~bayeslogit.algorithms.pymc_multilevel.sample_multilevel`'s draws: ``coef``, ``group_sd``,
+        ``group_corr``, ``b__<label>``, and the sampler's statistics.
+    diagnosis : MCMCDiagnosis
+        R-hat, ESS and divergences of the fixed effects, sds and correlations.
+    """
+
+    method = "mcmc"
+
+    def __init__(self, posterior, diagnosis, layout, new_rows, n_obs, prior, group_prior, seconds=0.0):
+        self.posterior, self.diagnosis, self.layout, self.new_rows = posterior, diagnosis, layout, new_rows
+        self.n_obs, self.prior, self.group_prior, self.seconds = n_obs, prior, group_prior, seconds
+
+    def draws(self, name: str) -> np.ndarray:
+        """The draws of posterior variable ``name`` with chains and draws flattened first: (S, ...)."""
+        values = self.posterior.posterior[name].values
+        return values.reshape(-1, *values.shape[2:])
+
+    @cached_property
+    def _coef(self) -> np.ndarray:
+        return self.draws("coef")
+
+    @property
+    def coef(self) -> pd.Series:
+        """The fixed effects' posterior means."""
+        return pd.Series(self._coef.mean(axis=0), index=list(self.layout.coef_names), name=self.method)
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        """The fixed effects' posterior covariance."""
+        names = list(self.layout.coef_names)
+        return pd.DataFrame(
+            np.cov(self._coef, rowvar=False).reshape(len(names), len(names)), index=names, columns=names
+        )
+
+    @property
+    def group_sd(self) -> pd.Series:
+        """Each term column's group-level sd, posterior mean."""
+        return pd.Series(self.draws("group_sd").mean(axis=0), index=self.layout.sd_labels, name=self.method)
+
+    @property
+    def group_corr(self) -> pd.Series:
+        """The correlated terms' correlations, posterior mean."""
+        if not self.layout.corr_labels:
+            return pd.Series([], index=[], name=self.method, dtype=float)
+        return pd.Series(self.draws("group_corr").mean(axis=0), index=self.layout.corr_labels, name=self.method)
+
+    def _effects(self, label: str) -> np.ndarray:
+        """Draws (S, n_levels, k) of term ``label``'s group effects."""
+        return self.draws(f"b__{label}")
+
+    def ranef(self, ci_prob: float | None = None) -> pd.DataFrame:
+        """The groups' effects: a row per term, level and column with the posterior ``estimate`` (mean), ``sd`` and
+        equal-tailed interval (``eti89_lb``, ``eti89_ub`` at the default ``ci_prob``)."""
+        ci_prob, _ = intervals.resolve(ci_prob, "eti", ("eti",))
+        lb, ub = intervals.column_names("eti", ci_prob)
+        frames = []
+        for label, columns, levels in zip(self.layout.labels, self.layout.columns, self.layout.levels):
+            effects = self._effects(label)
+            low, high = np.quantile(effects, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
+            for c, column in enumerate(columns):
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "term": label,
+                            "level": list(levels),
+                            "column": column,
+                            "estimate": effects[:, :, c].mean(axis=0),
+                            "sd": effects[:, :, c].std(axis=0, ddof=1),
+                            lb: low[:, c],
+                            ub: high[:, c],
+                        }  # fmt: skip
+                    )
+                )
+        return pd.concat(frames, ignore_index=True)
+
+    def summary(self, ci_prob: float | None = None) -> pd.DataFrame:
+        """Posterior mean, sd, equal-tailed interval, R-hat and bulk and tail ESS of the fixed effects, then of the
+        group-level sds (``sd[herd: Intercept]``) and correlations (``corr[g: Intercept, x]``)."""
+        ci_prob, _ = intervals.resolve(ci_prob, "eti", ("eti",))
+        lb, ub = intervals.column_names("eti", ci_prob)
+        parts = [(self._coef, list(self.layout.coef_names)), (self.draws("group_sd"), [
+            f"sd[{label}]" for label in self.layout.sd_labels])]  # fmt: skip
+        if self.layout.corr_labels:
+            parts.append((self.draws("group_corr"), [f"corr[{label}]" for label in self.layout.corr_labels]))
+        draws = np.concatenate([values for values, _ in parts], axis=1)
+        names = [name for _, labels in parts for name in labels]
+        low, high = np.quantile(draws, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
+        table = pd.DataFrame(
+            {"estimate": draws.mean(axis=0), "sd": draws.std(axis=0, ddof=1), lb: low, ub: high}, index=names
+        )
+        return table.join(self.diagnosis.table[["r_hat", "ess_bulk", "ess_tail"]])
+
+    def _probability(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
+        coef, sds = self._coef, self.draws("group_sd")
+        effects = [self._effects(label) for label in self.layout.labels]
+        corr = self.draws("group_corr") if self.layout.corr_labels else None
+        rng = np.random.default_rng(0)
+        unknown = any(np.any(codes < 0) for codes, _ in parts)
+        total = np.zeros(len(X))
+        slices = _term_slices(self.layout)
+        for s in range(len(coef)):
+            eta = X @ coef[s] + _group_shift(parts, [b[s] for b in effects])
+            if new_groups == "population" or not unknown:
+                total += expit(eta)
+                continue
+            covariances = [
+                covariance_of(sds[s, where], _term_corr(self.layout, t, corr[s] if corr is not None else None))
+                for t, where in enumerate(slices)
+            ]
+            total += expit(eta + _new_group_draws(parts, covariances, rng, 1)[0])
+        return total / len(coef)
+
+
+def _term_corr(layout: GroupLayout, term: int, corr_draw: np.ndarray | None) -> np.ndarray:
+    """Term ``term``'s correlation matrix (k, k) from one draw of all the correlations (in ``corr_labels`` order)."""
+    k = len(layout.columns[term])
+    matrix = np.eye(k)
+    if not layout.correlated[term] or corr_draw is None:
+        return matrix
+    offset = sum(
+        len(columns) * (len(columns) - 1) // 2
+        for columns, correlated in zip(layout.columns[:term], layout.correlated[:term])
+        if correlated
+    )
+    upper = np.triu_indices(k, 1)
+    matrix[upper] = corr_draw[offset : offset + len(upper[0])]
+    matrix.T[upper] = matrix[upper]
+    return matrix

@@ -1,0 +1,302 @@
+"""Multilevel logistic models: fixed effects and group terms written as lme4 writes them, fitted three ways.
+
+``MultilevelModel.from_formula("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp)`` (or a 0/1 or
+two-class response, ``"r2 ~ Anger + (1 | id) + (1 | item)"``) builds the model; :meth:`~MultilevelModel.fit_ml` is
+glmer's maximum likelihood (the Laplace approximation of the marginal likelihood, or adaptive Gauss-Hermite
+quadrature), :meth:`~MultilevelModel.fit_map` blme's posterior mode, :meth:`~MultilevelModel.fit_mcmc` the full
+posterior by NUTS in the non-centred parameterisation. A Gaussian approximation at the joint mode of fixed and group
+effects degenerates as a group sd goes to zero, so :meth:`~MultilevelModel.fit_laplace` refuses and says so.
+"""
+
+import re
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from bayeslogit.algorithms.group_fit import fit_group_map, fit_group_ml
+from bayeslogit.exceptions import Advice, ConvergenceWarning, DataError, DataTypeError, OptionError, Remedy
+from bayeslogit.fits.results.multilevel import (
+    GroupLayout,
+    MultilevelMCMCFit,
+    MultilevelPointFit,
+    multilevel_diagnosis,
+)
+from bayeslogit.numerics.group_design import GroupPrior
+from bayeslogit.numerics.prior_specs import Normal, prior_term
+from bayeslogit.rows.formulas import design_from_formula
+from bayeslogit.rows.group_terms import group_terms, new_level_codes, split_group_formula, term_specs
+from bayeslogit.rows.in_memory import encode_labels
+
+DEFAULT_PRIOR = Normal(2.5)
+"""The fixed effects' prior of MAP and MCMC when none is given: Normal(0, 2.5) on the slopes, a flat intercept."""
+_CBIND = re.compile(r"^cbind\((.*)\)$", re.DOTALL)
+
+
+def _split_arguments(inner: str) -> list[str]:
+    """``inner`` split at its commas outside parentheses."""
+    pieces, depth, current = [], 0, ""
+    for char in inner:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            pieces.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return [*pieces, current.strip()]
+
+
+def _counts(expression: str, data: pd.DataFrame, formula: str) -> np.ndarray:
+    """The non-negative whole counts (n,) that ``expression`` (a column, or arithmetic of columns) gives."""
+    try:
+        values = np.asarray(data.eval(expression, engine="python"), dtype=float)
+    except Exception as error:  # pandas raises several kinds for a bad expression
+        raise DataError(
+            f"{expression!r} in the response of {formula!r} cannot be evaluated on the data ({error}); write columns "
+            "of the data, as in cbind(successes, trials - successes)"
+        ) from None
+    values = np.broadcast_to(values, (len(data),))
+    bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{expression!r} in the response of {formula!r} must be whole non-negative counts; row {row} has "
+            f"{values[row]!r}"
+        )
+    return values
+
+
+def binomial_response(response: str, data: pd.DataFrame, formula: str) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Successes (n,), trials (n,) and the two outcome names of a response: ``cbind(successes, failures)`` as lme4
+    writes it, or a column of two classes (the second, in sorted order, the success)."""
+    match = _CBIND.match(response.strip())
+    if match is not None:
+        arguments = _split_arguments(match.group(1))
+        if len(arguments) != 2 or not all(arguments):
+            raise DataError(
+                f"cbind() in {formula!r} takes two counts, successes and failures; got {len(arguments)}: write "
+                "cbind(successes, trials - successes)"
+            )
+        successes, failures = (_counts(argument, data, formula) for argument in arguments)
+        return successes, successes + failures, ("failure", "success")
+    column = response.strip().strip("`")
+    if column not in data.columns:
+        raise DataError(f"the response {column!r} of {formula!r} is not a column of the data")
+    codes, classes = encode_labels(data[column], len(data))
+    if len(classes) != 2:
+        raise DataError(
+            f"a multilevel model needs a response of two classes; {column!r} has {len(classes)} "
+            f"({classes.tolist()[:5]}): recode it as 0/1, or write cbind(successes, failures)"
+        )
+    return codes.astype(float), np.ones(len(codes)), tuple(classes.tolist())
+
+
+class MultilevelModel:
+    """A logistic model with group terms: fixed effects ``X beta`` plus each group's own effects, drawn from a
+    zero-mean Normal whose sds (and correlations) are estimated.
+
+    Build it with :meth:`from_formula`. Attributes: ``formula``, ``coef_names`` (fixed effects), ``terms`` (the
+    :class:`~bayeslogit.numerics.group_design.GroupTerm` s), ``outcomes`` (failure and success labels), ``X``
+    (n, p), ``successes`` and ``trials`` (n,).
+    """
+
+    def __init__(self, formula, X, successes, trials, terms, fixed_spec, term_specs_, outcomes, frame):
+        self.formula, self.X, self.successes, self.trials = formula, X, successes, trials
+        self.terms, self._fixed_spec, self._term_specs, self.outcomes = terms, fixed_spec, term_specs_, outcomes
+        self.frame = frame
+        labels, seen = [], {}
+        for term in terms:
+            count = seen.get(term.factor, 0)
+            seen[term.factor] = count + 1
+            labels.append(term.factor if count == 0 else f"{term.factor}.{count}")
+        self.layout = GroupLayout(
+            tuple(fixed_spec.column_names),
+            tuple(labels),
+            tuple(term.columns for term in terms),
+            tuple(term.levels for term in terms),
+            tuple(term.correlated for term in terms),
+        )
+
+    @classmethod
+    def from_formula(cls, formula: str, data: pd.DataFrame) -> "MultilevelModel":
+        """A model from an lme4-style formula on a data frame.
+
+        Parameters
+        ----------
+        formula : str
+            ``"y ~ x + (1 | g)"``, ``"cbind(successes, failures) ~ x + (1 + x | g)"``; group terms as lme4 writes
+            them: ``(1 | g)``, ``(1 + x | g)``, ``(1 + x || g)``, crossed ``(1 | a) + (1 | b)``, nested ``(1 | a/b)``.
+        data : pandas DataFrame
+            Without missing values in the columns the formula reads.
+
+        Raises
+        ------
+        DataTypeError
+            When ``data`` is not a data frame.
+        FormulaError, DataError
+            When a term cannot be built, or the response is not two classes or counts.
+        """
+        if not isinstance(data, pd.DataFrame):
+            raise DataTypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+        if "~" not in formula:
+            raise DataError(f"{formula!r} has no response: write it as 'y ~ x + (1 | g)'")
+        fixed, terms = group_terms(formula, data)
+        response, _, rhs = fixed.partition("~")
+        successes, trials, outcomes = binomial_response(response, data, formula)
+        X, intercept, spec = design_from_formula(rhs.strip(), data)
+        design = np.column_stack([np.ones(len(X)), X.to_numpy(dtype=float)]) if intercept else X.to_numpy(float)
+        if not np.all(np.isfinite(design)):
+            raise DataError(f"the fixed effects of {formula!r} have missing or infinite values: drop those rows")
+        return cls(formula, design, successes, trials, terms, spec, term_specs(formula, data), outcomes, data)
+
+    @property
+    def coef_names(self) -> list[str]:
+        return list(self.layout.coef_names)
+
+    def _new_rows(self, data: pd.DataFrame) -> tuple[np.ndarray, tuple]:
+        """The fixed design (n, p) of new rows and each term's (codes, values); codes -1 for unseen levels."""
+        if not isinstance(data, pd.DataFrame):
+            raise DataTypeError(f"new rows must be a pandas DataFrame; got {type(data).__name__}")
+        rhs = split_group_formula(self.formula)[0].partition("~")[2].strip()
+        X, intercept, _ = design_from_formula(rhs, data, self._fixed_spec)
+        design = np.column_stack([np.ones(len(X)), X.to_numpy(dtype=float)]) if intercept else X.to_numpy(float)
+        parts = tuple(
+            (new_level_codes(term, data), np.asarray(spec.get_model_matrix(data), dtype=float).reshape(len(data), -1))
+            for term, spec in zip(self.terms, self._term_specs)
+        )
+        return design, parts
+
+    def _fixed_precision(self, prior) -> np.ndarray:
+        """The fixed effects' prior precision ``1 / scale^2`` (p,) under a Normal prior (0 where flat)."""
+        if not isinstance(prior, Normal):
+            raise OptionError(
+                f"the fixed effects' prior of a multilevel model must be a bl.Normal; got {type(prior).__name__}"
+            )
+        intercept = self.layout.coef_names[:1] == ("Intercept",)
+        X = self.X[:, int(intercept) :]
+        term = prior_term(prior, self.X.shape[1], intercept, lambda: X.std(axis=0, ddof=1))
+        return 1.0 / np.asarray(term.scale, dtype=float) ** 2
+
+    def _point_fit(self, method: str, result, prior, group_prior, n_agq: int, started: float) -> MultilevelPointFit:
+        fit = MultilevelPointFit(
+            method, result, self.layout, self._new_rows, len(self.X), prior, group_prior, n_agq,
+            time.perf_counter() - started,
+        )  # fmt: skip
+        if fit.singular:
+            warnings.warn(
+                ConvergenceWarning(
+                    Advice(
+                        f"boundary (singular) fit: the {method.upper()} estimate of the group-level covariance of "
+                        f"{', '.join(repr(label) for label in fit.singular)} is singular (an sd at 0, or a correlation "
+                        "at +-1): the data cannot tell that term's spread from none. Its sd is reported as estimated; "
+                        "a prior on the group sds keeps it off zero: ",
+                        Remedy("use_map"),
+                    )
+                ),
+                stacklevel=3,
+            )
+        return fit
+
+    def fit_ml(self, n_agq: int = 1) -> MultilevelPointFit:
+        """Maximum likelihood, as lme4's ``glmer``: the marginal likelihood of the fixed effects and the group-level
+        covariance, the group effects integrated out by the Laplace approximation (``n_agq=1``) or by adaptive
+        Gauss-Hermite quadrature with ``n_agq`` nodes per level (a single scalar group term only).
+
+        Warns ConvergenceWarning, naming the term, where the estimate is on the boundary (a singular fit)."""
+        if not isinstance(n_agq, int | np.integer) or isinstance(n_agq, bool) or not 1 <= n_agq <= 100:
+            raise OptionError(f"n_agq must be a whole number of nodes from 1 to 100; got {n_agq!r}")
+        if n_agq > 1 and (len(self.terms) > 1 or self.terms[0].n_columns > 1):
+            raise OptionError(
+                f"n_agq={n_agq} (adaptive Gauss-Hermite quadrature) needs a single scalar group term such as (1 | g); "
+                "this model has more: use the Laplace approximation, n_agq=1"
+            )
+        started = time.perf_counter()
+        result = fit_group_ml(self.X, self.successes, self.trials, self.terms, n_agq=n_agq, names=self.coef_names)
+        return self._point_fit("ml", result, None, None, n_agq, started)
+
+    def fit_map(self, prior=DEFAULT_PRIOR, group_prior: GroupPrior | None = None) -> MultilevelPointFit:
+        """The posterior mode on the Laplace marginal likelihood (blme's ``bglmer``): the fixed effects' ``prior``
+        (a :class:`~bayeslogit.Normal`) and ``group_prior`` on each term's sds and correlations (default
+        ``GroupPrior()``: Gamma(2, 1) on each sd, which vanishes at zero and so keeps the mode off the boundary,
+        and LKJ(2) on correlations)."""
+        group_prior = _checked_group_prior(group_prior)
+        started = time.perf_counter()
+        result = fit_group_map(
+            self.X, self.successes, self.trials, self.terms, group_prior, self._fixed_precision(prior),
+            names=self.coef_names,
+        )  # fmt: skip
+        return self._point_fit("map", result, prior, group_prior, 1, started)
+
+    def fit_laplace(self, *args, **kwargs):
+        """Refused: see the error's message."""
+        raise OptionError(
+            Advice(
+                "a multilevel model has no Laplace fit here: a Gaussian at the joint mode of the fixed and group "
+                "effects degenerates as a group sd approaches zero (the mode's curvature in the group effects grows "
+                "without bound), so its intervals would be too narrow exactly where the data say least. Use ",
+                Remedy("use_mcmc"),
+                " for the posterior, or fit_map() for its mode",
+            )
+        )
+
+    def fit_mcmc(
+        self,
+        prior=DEFAULT_PRIOR,
+        group_prior: GroupPrior | None = None,
+        *,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        random_seed=None,
+        target_accept: float = 0.9,
+        progressbar: bool = False,
+    ) -> MultilevelMCMCFit:
+        """The posterior by NUTS, the group effects non-centred (``sd * z``, ``z`` standard normal), with R-hat, ESS
+        and divergences checked (a ConvergenceWarning when they are poor). ``prior`` and ``group_prior`` as for
+        :meth:`fit_map`, which must be proper: a Gamma rate above zero."""
+        from bayeslogit.algorithms.pymc_multilevel import sample_multilevel
+
+        group_prior = _checked_group_prior(group_prior)
+        started = time.perf_counter()
+        with np.errstate(divide="ignore"):  # a flat prior's precision 0: an infinite sd
+            coef_sd = 1.0 / np.sqrt(self._fixed_precision(prior))
+        posterior = sample_multilevel(
+            self.X, self.coef_names, self.successes, self.trials, list(self.terms), coef_sd, group_prior,
+            draws=draws, tune=tune, chains=chains, random_seed=random_seed, target_accept=target_accept,
+            progressbar=progressbar,
+        )  # fmt: skip
+        diagnosis = multilevel_diagnosis(posterior, self.layout)
+        if not diagnosis.ok:
+            warnings.warn(ConvergenceWarning(diagnosis.message), stacklevel=2)
+        return MultilevelMCMCFit(
+            posterior, diagnosis, self.layout, self._new_rows, len(self.X), prior, group_prior,
+            time.perf_counter() - started,
+        )  # fmt: skip
+
+    def fit_all(self, prior=DEFAULT_PRIOR, group_prior: GroupPrior | None = None, random_seed=0, **mcmc) -> dict:
+        """``{"ml": ..., "map": ..., "mcmc": ...}``: the three fits under one ``prior`` and ``group_prior``."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            fits = {
+                "ml": self.fit_ml(),
+                "map": self.fit_map(prior, group_prior),
+                "mcmc": self.fit_mcmc(prior, group_prior, random_seed=random_seed, **mcmc),
+            }
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        return fits
+
+    def __repr__(self) -> str:
+        groups = ", ".join(
+            f"{label} ({len(levels)} levels)" for label, levels in zip(self.layout.labels, self.layout.levels)
+        )
+        return f"MultilevelModel({self.formula!r}; {len(self.X)} rows; groups: {groups})"
+
+
+def _checked_group_prior(group_prior) -> GroupPrior:
+    if group_prior is None:
+        return GroupPrior()
+    if not isinstance(group_prior, GroupPrior):
+        raise OptionError(f"group_prior must be a bl.GroupPrior; got {type(group_prior).__name__}")
+    return group_prior

@@ -1,0 +1,144 @@
+"""The multilevel model as users meet it: formulas with group terms, the three fits, their tables and predictions,
+and the refusals that say what to do instead."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+import bayeslogit as bl
+from bayeslogit.algorithms.group_fit import fit_group_map, fit_group_ml
+
+CBPP = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
+
+
+@pytest.fixture(scope="module")
+def cbpp():
+    return bl.datasets.load_cbpp()
+
+
+@pytest.fixture(scope="module")
+def model(cbpp):
+    return bl.MultilevelModel.from_formula(CBPP, cbpp)
+
+
+@pytest.fixture(scope="module")
+def ml(model):
+    return model.fit_ml()
+
+
+def test_the_model_reads_cbind_and_group_terms_as_lme4(model, cbpp):
+    assert model.coef_names == ["Intercept", "period[T.2]", "period[T.3]", "period[T.4]"]
+    np.testing.assert_array_equal(model.successes, cbpp["incidence"])
+    np.testing.assert_array_equal(model.trials, cbpp["size"])
+    (term,) = model.terms
+    assert term.factor == "herd" and term.columns == ("Intercept",) and term.n_levels == 15
+    assert model.layout.sd_labels == ["herd: Intercept"]
+
+
+def test_ml_tables_hold_the_engines_estimates(model, ml):
+    """The fit's tables are the engine's arrays under the model's names (the engine is checked against glmer in
+    the reference tests)."""
+    direct = fit_group_ml(model.X, model.successes, model.trials, model.terms)
+    np.testing.assert_allclose(ml.coef.to_numpy(), direct.beta, rtol=1e-10)
+    table = ml.summary()
+    np.testing.assert_allclose(table.loc[model.coef_names, "se"], np.sqrt(np.diag(direct.beta_cov)), rtol=1e-10)
+    np.testing.assert_allclose(table.loc[model.coef_names, "z"], direct.beta / np.sqrt(np.diag(direct.beta_cov)))
+    assert table.loc["sd[herd: Intercept]", "estimate"] == pytest.approx(direct.sd[0][0], rel=1e-10)
+    assert np.isnan(table.loc["sd[herd: Intercept]", "se"])
+    block = ml.random_effects()
+    assert block.loc[0, "variance"] == pytest.approx(block.loc[0, "sd"] ** 2, rel=1e-14)
+    assert block.loc[0, "n_levels"] == 15
+    effects = ml.ranef()
+    np.testing.assert_allclose(effects["estimate"], direct.ranef[0][:, 0], rtol=1e-10)
+    np.testing.assert_allclose(effects["sd"], direct.ranef_sd[0][:, 0], rtol=1e-10)
+    assert ml.loglik == pytest.approx(direct.loglik, rel=1e-12) and ml.singular == []
+
+
+def test_map_is_the_engines_mode_under_the_default_priors(model):
+    fit = model.fit_map()
+    scale = 2.5 * np.ones(3)  # Normal(2.5) on the slopes, flat intercept
+    direct = fit_group_map(
+        model.X, model.successes, model.trials, model.terms, bl.GroupPrior(), np.r_[0.0, 1 / scale**2]
+    )
+    np.testing.assert_allclose(fit.coef.to_numpy(), direct.beta, rtol=1e-10)
+    assert fit.group_sd.iloc[0] == pytest.approx(direct.sd[0][0], rel=1e-10)
+
+
+def test_predictions_use_known_groups_and_say_how_they_treat_new_ones(model, ml, cbpp):
+    """Known herds: sigmoid(X beta + b_herd). A new herd: at b = 0 ("population"), or averaged over
+    b ~ Normal(0, sd^2) ("integrate"), which Gauss-Hermite quadrature gives to 1e-12; 2,000 Monte Carlo draws of b
+    have a standard error below 0.15 / sqrt(2000) = 0.0034 on a probability."""
+    rows = cbpp.iloc[[0, 5, 20]]
+    codes = [int(np.flatnonzero(np.array(model.terms[0].levels) == str(h))[0]) for h in rows["herd"]]
+    X = model.X[[0, 5, 20]]
+    b = ml.result.ranef[0][codes, 0]
+    np.testing.assert_allclose(ml.predict_proba(rows), expit(X @ ml.result.beta + b), rtol=1e-12)
+    new = rows.assign(herd="a new herd")
+    np.testing.assert_allclose(ml.predict_proba(new), expit(X @ ml.result.beta), rtol=1e-12)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+    sd = ml.group_sd.iloc[0]
+    expected = expit(X @ ml.result.beta + sd * nodes[:, None]).T @ weights / weights.sum()
+    np.testing.assert_allclose(ml.predict_proba(new, new_groups="integrate"), expected, atol=0.012)
+    with pytest.raises(bl.OptionError, match="new_groups must be one of"):
+        ml.predict_proba(new, new_groups="mean")
+
+
+def test_a_singular_ml_fit_warns_and_map_keeps_the_sd_off_zero():
+    """Four groups with the same success rate: ML puts the group sd on its boundary (lme4's "boundary (singular)
+    fit"), reports it and warns naming the term; the default Gamma(2, 1) prior on the sd keeps the mode off zero."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=240)
+    y = (rng.random(240) < expit(0.2 + 0.7 * x)).astype(int)
+    data = pd.DataFrame({"y": y, "x": x, "g": np.tile(list("abcd"), 60)})
+    model = bl.MultilevelModel.from_formula("y ~ x + (1 | g)", data)
+    with pytest.warns(bl.ConvergenceWarning, match=r"boundary \(singular\) fit.*'g'"):
+        fit = model.fit_ml()
+    assert fit.singular == ["g"] and fit.group_sd.iloc[0] < 1e-3
+    assert model.fit_map().group_sd.iloc[0] > 0.05
+
+
+def test_refusals_name_the_problem_and_the_fix(model, cbpp):
+    with pytest.raises(bl.FormulaError, match="bl.MultilevelModel.from_formula"):
+        bl.LogisticModel.from_formula(CBPP, cbpp)
+    with pytest.raises(bl.OptionError, match="degenerates as a group sd approaches zero.*fit_mcmc"):
+        model.fit_laplace(bl.Normal(2.5))
+    with pytest.raises(bl.OptionError, match="n_agq must be a whole number"):
+        model.fit_ml(n_agq=0)
+    crossed = cbpp.assign(pen=np.arange(len(cbpp)) % 4)
+    two_terms = bl.MultilevelModel.from_formula(CBPP.replace("(1 | herd)", "(1 | herd) + (1 | pen)"), crossed)
+    with pytest.raises(bl.OptionError, match="single scalar group term"):
+        two_terms.fit_ml(n_agq=5)
+    with pytest.raises(bl.DataError, match="two counts"):
+        bl.MultilevelModel.from_formula("cbind(incidence) ~ period + (1 | herd)", cbpp)
+    with pytest.raises(bl.DataError, match="whole non-negative counts; row 0"):
+        bl.MultilevelModel.from_formula("cbind(incidence - 9, size) ~ period + (1 | herd)", cbpp)
+    with pytest.raises(bl.DataError, match="two classes"):
+        bl.MultilevelModel.from_formula("period ~ size + (1 | herd)", cbpp)
+    with pytest.raises(bl.OptionError, match="GroupPrior"):
+        model.fit_map(group_prior=bl.Normal(1.0))
+    with pytest.raises(bl.OptionError, match="`sd_rate` must be positive"):
+        model.fit_mcmc(group_prior=bl.GroupPrior(sd_rate=0.0))
+
+
+def test_mcmc_converges_on_cbpp_and_its_tables_come_from_the_draws(model, cbpp):
+    """A short run (2 x 300): its own tables and predictions from its draws; the posterior sd of the herds is near
+    ML's (0.64; the Gamma(2, 1) prior and the posterior's right skew put its mean near 0.8)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bl.ConvergenceWarning)  # 600 draws can leave the ESS short of 400
+        fit = model.fit_mcmc(draws=300, tune=300, chains=2, random_seed=3)
+    table = fit.summary()
+    assert list(table.index) == [*model.coef_names, "sd[herd: Intercept]"]
+    assert table["r_hat"].max() < 1.05 and fit.diagnosis.divergences == 0
+    sd_draws = fit.draws("group_sd")[:, 0]
+    assert table.loc["sd[herd: Intercept]", "estimate"] == pytest.approx(sd_draws.mean(), rel=1e-12)
+    assert 0.5 < sd_draws.mean() < 1.1
+    effects = fit.ranef()
+    assert effects["eti89_lb"].lt(effects["estimate"]).all() and effects["estimate"].lt(effects["eti89_ub"]).all()
+    coef, b = fit.draws("coef"), fit.draws("b__herd")[:, :, 0]
+    row = cbpp.iloc[[0]]
+    code = list(model.terms[0].levels).index(str(row["herd"].iloc[0]))
+    expected = expit(coef @ model.X[0] + b[:, code]).mean()
+    assert fit.predict_proba(row)[0] == pytest.approx(expected, rel=1e-12)
