@@ -1,6 +1,7 @@
 """The multilevel model as users meet it: formulas with group terms, the three fits, their tables and predictions,
 and the refusals that say what to do instead."""
 
+import re
 import warnings
 
 import numpy as np
@@ -142,3 +143,25 @@ def test_mcmc_converges_on_cbpp_and_its_tables_come_from_the_draws(model, cbpp):
     code = list(model.terms[0].levels).index(str(row["herd"].iloc[0]))
     expected = expit(coef @ model.X[0] + b[:, code]).mean()
     assert fit.predict_proba(row)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_compare_puts_fixed_effects_sds_fit_and_diagnostics_side_by_side(model, ml, cbpp):
+    """The binomial log-likelihood of held-out rows is scipy's, with known herds at their effects and a new herd
+    at the group mean; log loss is per trial, without the binomial coefficients."""
+    from scipy.stats import binom
+
+    fits = {"ml": ml, "map": model.fit_map()}
+    held_out = pd.concat([cbpp.iloc[:6], cbpp.iloc[6:9].assign(herd="new")])
+    table = bl.compare(fits, held_out)
+    for method, fit in fits.items():
+        p = fit.predict_proba(held_out)
+        k, n = held_out["incidence"].to_numpy(), held_out["size"].to_numpy()
+        assert table.loc[("held-out", "loglik"), method] == pytest.approx(binom.logpmf(k, n, p).sum(), rel=1e-12)
+        per_trial = -(k * np.log(p) + (n - k) * np.log1p(-p)).sum() / n.sum()
+        assert table.loc[("held-out", "log_loss"), method] == pytest.approx(per_trial, rel=1e-12)
+        assert table.loc[("group_sd", "herd: Intercept"), method] == fit.group_sd.iloc[0]
+        assert table.loc[("coef", "period[T.2]"), method] == fit.coef["period[T.2]"]
+    assert table.loc[("diagnostics", "marginal_loglik"), "ml"] == ml.loglik
+    assert table.loc[("diagnostics", "singular_terms"), "ml"] == 0
+    shown = str(table)
+    assert "held-out (9 rows)" in shown and re.search(r"singular_terms +0 +0\n", shown)

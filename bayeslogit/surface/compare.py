@@ -138,7 +138,7 @@ def comparison_html(table: Comparison) -> str:
     return markup.block(body, markup.paragraphs(_failure_lines(table)))
 
 
-SECTIONS = ("coef", "coef_se_sd", "held-out", "in-sample", "loo", "diagnostics", "cost")
+SECTIONS = ("coef", "coef_se_sd", "group_sd", "group_corr", "held-out", "in-sample", "loo", "diagnostics", "cost")
 
 
 def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
@@ -151,7 +151,8 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
         their reason, in columns after the fitted methods). A sequence is keyed by each fit's ``method``, which must
         then be distinct.
     X_test : array-like or DataFrame of shape (n_test, n_features), optional
-        Held-out rows (for formula models, a data frame with the formula's columns).
+        Held-out rows (for formula models, a data frame with the formula's columns; for multilevel fits, see
+        :func:`compare_multilevel`).
     y_test : array-like of shape (n_test,), optional
         Their class labels, as in ``model.classes_``.
     n_bins : int
@@ -174,6 +175,8 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     >>> print(bl.compare(fits, X_test, y_test))         # doctest: +SKIP
     """
     n_bins = check_count("n_bins", n_bins, 1)
+    if _multilevel(fits):
+        return compare_multilevel(fits, X_test)
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model
     X, codes, weights, held_out = model.evaluation_data(X_test, y_test)
@@ -236,3 +239,71 @@ def collect_fits(fits) -> tuple[dict, dict]:
     if len({id(fit.model) for fit in fitted.values()}) > 1:
         raise OptionError("these fits come from different models; put fits of one model together")
     return fitted, failed
+
+
+def _multilevel(fits) -> bool:
+    """Whether ``fits`` (a dict, a sequence or one fit) are fits of a multilevel model."""
+    from bayeslogit.fits.results.multilevel import MultilevelFitBase
+
+    values = list(fits.values()) if isinstance(fits, Mapping) else fits if isinstance(fits, list | tuple) else [fits]
+    return any(isinstance(fit, MultilevelFitBase) for fit in values)
+
+
+def compare_multilevel(fits, data=None) -> Comparison:
+    """Fits of one multilevel model side by side, a column per method, in :func:`compare`'s table.
+
+    Sections: ``coef`` and ``coef_se_sd`` (the fixed effects), ``group_sd`` and ``group_corr`` (the group-level
+    sds and correlations, by term), ``in-sample`` or ``held-out`` (``data``, a data frame with the formula's
+    columns and response: rows of groups the fits have not seen at the group mean, ``new_groups="population"``):
+    ``log_loss`` per trial and ``loglik`` (the binomial log-likelihood of the rows, coefficients included);
+    ``diagnostics``: a point fit's log marginal likelihood ``marginal_loglik`` and the count of ``singular_terms``, the
+    MCMC fit's ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min`` and ``divergences``; ``cost``: ``fit_time_s``.
+    """
+    from scipy.special import gammaln
+
+    from bayeslogit.surface.multilevel import binomial_response
+
+    fitted = dict(fits) if isinstance(fits, Mapping) else {fit.method: fit for fit in fits}
+    source = next(iter(fitted.values())).source
+    held_out = data is not None
+    frame = data if held_out else source.frame
+    successes, trials, _ = binomial_response(source.formula.partition("~")[0], frame, source.formula)
+    X, parts = source.new_rows(frame)
+    constant = gammaln(trials + 1) - gammaln(successes + 1) - gammaln(trials - successes + 1)
+    columns = {}
+    for method, fit in fitted.items():
+        p = np.clip(fit.proba_of_design(X, parts, "population"), 1e-300, 1 - 1e-16)
+        loglik = successes * np.log(p) + (trials - successes) * np.log1p(-p)
+        table = fit.summary()
+        uncertainty = table["se"] if "se" in table else table["sd"]
+        rows = {
+            "coef": dict(fit.coef),
+            "coef_se_sd": dict(uncertainty[list(fit.coef.index)]),
+            "group_sd": dict(fit.group_sd),
+            "group_corr": dict(fit.group_corr),
+            "held-out" if held_out else "in-sample": {
+                "log_loss": float(-loglik.sum() / trials.sum()),
+                "loglik": float((loglik + constant).sum()),
+            },
+            "diagnostics": _multilevel_diagnostics(fit),
+            "cost": {"fit_time_s": fit.seconds},
+        }
+        columns[method] = {(section, name): value for section, values in rows.items() for name, value in values.items()}
+    result = pd.DataFrame(columns, dtype=float)
+    order = sorted(range(len(result)), key=lambda i: SECTIONS.index(result.index[i][0]))
+    table = Comparison(result.iloc[order])
+    table.index.names = ["section", "quantity"]
+    table.attrs["n_rows"] = len(frame)
+    return table
+
+
+def _multilevel_diagnostics(fit) -> dict:
+    if fit.method == "mcmc":
+        diagnosis = fit.diagnosis.table
+        return {
+            "r_hat_max": float(diagnosis["r_hat"].max()),
+            "ess_bulk_min": float(diagnosis["ess_bulk"].min()),
+            "ess_tail_min": float(diagnosis["ess_tail"].min()),
+            "divergences": float(fit.diagnosis.divergences),
+        }
+    return {"marginal_loglik": fit.loglik, "singular_terms": float(len(fit.singular))}

@@ -18,6 +18,7 @@ import pandas as pd
 from bayeslogit.algorithms.group_fit import fit_group_map, fit_group_ml
 from bayeslogit.exceptions import Advice, ConvergenceWarning, DataError, DataTypeError, OptionError, Remedy
 from bayeslogit.fits.results.multilevel import (
+    FitSource,
     GroupLayout,
     MultilevelMCMCFit,
     MultilevelPointFit,
@@ -151,6 +152,11 @@ class MultilevelModel:
         return cls(formula, design, successes, trials, terms, spec, term_specs(formula, data), outcomes, data)
 
     @property
+    def source(self) -> FitSource:
+        """What the fits of this model keep of it."""
+        return FitSource(self.formula, self.frame, self._new_rows)
+
+    @property
     def coef_names(self) -> list[str]:
         return list(self.layout.coef_names)
 
@@ -180,8 +186,7 @@ class MultilevelModel:
 
     def _point_fit(self, method: str, result, prior, group_prior, n_agq: int, started: float) -> MultilevelPointFit:
         fit = MultilevelPointFit(
-            method, result, self.layout, self._new_rows, len(self.X), prior, group_prior, n_agq,
-            time.perf_counter() - started,
+            method, result, self.layout, self.source, prior, group_prior, n_agq, time.perf_counter() - started,
         )  # fmt: skip
         if fit.singular:
             warnings.warn(
@@ -270,8 +275,7 @@ class MultilevelModel:
         if not diagnosis.ok:
             warnings.warn(ConvergenceWarning(diagnosis.message), stacklevel=2)
         return MultilevelMCMCFit(
-            posterior, diagnosis, self.layout, self._new_rows, len(self.X), prior, group_prior,
-            time.perf_counter() - started,
+            posterior, diagnosis, self.layout, self.source, prior, group_prior, time.perf_counter() - started,
         )  # fmt: skip
 
     def fit_all(self, prior=DEFAULT_PRIOR, group_prior: GroupPrior | None = None, random_seed=0, **mcmc) -> dict:

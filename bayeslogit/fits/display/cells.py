@@ -20,7 +20,7 @@ MISSING = "-"
 COUNTS = frozenset(
     {
         *("ess_bulk", "ess_tail", "ess_folded", "ess_mean", "ess_sd", "ess_median", "ess_bulk_min", "ess_tail_min"),
-        *("n_iter", "chains", "draws", "divergences", "high_pareto_k", "loo_rows"),
+        *("n_iter", "chains", "draws", "divergences", "high_pareto_k", "loo_rows", "singular_terms"),
     }
 )
 """Quantities shown as whole numbers, wherever they appear."""

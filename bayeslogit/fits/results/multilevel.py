@@ -66,22 +66,37 @@ class GroupLayout:
         ]
 
 
-NewRows = Callable[[pd.DataFrame], tuple[np.ndarray, tuple]]
-"""``new_rows(data) -> (X (n, p), ((codes (n,), values (n, k)), ...) per term)``: the design of new rows, each row's
-level code in the term's levels (-1 for a level the fit has not seen)."""
+@dataclass(frozen=True, eq=False)
+class FitSource:
+    """What a multilevel fit needs of its model.
+
+    Attributes
+    ----------
+    formula : str
+        The model's formula.
+    frame : DataFrame
+        The rows it was fitted on.
+    new_rows : callable
+        ``new_rows(data) -> (X (n, p), ((codes (n,), values (n, k)), ...) per term)``: the design of new rows, each
+        row's level code in the term's levels (-1 for a level the fit has not seen).
+    """
+
+    formula: str
+    frame: pd.DataFrame
+    new_rows: Callable[[pd.DataFrame], tuple[np.ndarray, tuple]]
 
 
 class MultilevelFitBase:
     """What every multilevel fit derives from its estimates: tables, predictions and the random-effects block.
 
-    Subclasses provide ``method``, ``layout``, ``new_rows``, ``n_obs``, :attr:`coef`, :attr:`cov`,
-    :attr:`group_sd`, :attr:`group_corr`, :meth:`ranef` and ``_linear_predictor_draws``.
+    Subclasses provide ``method``, ``layout``, ``source`` (a :class:`FitSource`), ``seconds``, :attr:`coef`,
+    :attr:`cov`, :attr:`group_sd`, :attr:`group_corr`, :meth:`ranef`, :meth:`summary` and :meth:`proba_of_design`.
     """
 
     method: str
     layout: GroupLayout
-    new_rows: NewRows
-    n_obs: int
+    source: FitSource
+    seconds: float
 
     def random_effects(self) -> pd.DataFrame:
         """lme4's random-effects block: a row per term column, ``groups`` (the term), ``name`` (the column),
@@ -119,10 +134,11 @@ class MultilevelFitBase:
         """
         if new_groups not in NEW_GROUPS:
             raise OptionError(f"new_groups must be one of {NEW_GROUPS}; got {new_groups!r}")
-        X, parts = self.new_rows(data)
-        return self._probability(X, parts, new_groups)
+        X, parts = self.source.new_rows(data)
+        return self.proba_of_design(X, parts, new_groups)
 
-    def _probability(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
+    def proba_of_design(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
+        """:meth:`predict_proba` of the rows' designs: fixed ``X`` (n, p) and each term's ``(codes, values)``."""
         raise NotImplementedError
 
 
@@ -176,8 +192,8 @@ class MultilevelPointFit(MultilevelFitBase):
         Gauss-Hermite nodes per level of the marginal likelihood (1: the Laplace approximation).
     """
 
-    def __init__(self, method, result, layout, new_rows, n_obs, prior=None, group_prior=None, n_agq=1, seconds=0.0):
-        self.method, self.result, self.layout, self.new_rows, self.n_obs = method, result, layout, new_rows, n_obs
+    def __init__(self, method, result, layout, source, prior=None, group_prior=None, n_agq=1, seconds=0.0):
+        self.method, self.result, self.layout, self.source = method, result, layout, source
         self.prior, self.group_prior, self.n_agq, self.seconds = prior, group_prior, n_agq, seconds
 
     @property
@@ -257,7 +273,7 @@ class MultilevelPointFit(MultilevelFitBase):
         )
         return pd.concat([table, group.to_frame("estimate")])
 
-    def _probability(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
+    def proba_of_design(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
         eta = X @ self.result.beta + _group_shift(parts, list(self.result.ranef))
         if new_groups == "population" or all(np.all(codes >= 0) for codes, _ in parts):
             return expit(eta)
@@ -305,9 +321,9 @@ class MultilevelMCMCFit(MultilevelFitBase):
 
     method = "mcmc"
 
-    def __init__(self, posterior, diagnosis, layout, new_rows, n_obs, prior, group_prior, seconds=0.0):
-        self.posterior, self.diagnosis, self.layout, self.new_rows = posterior, diagnosis, layout, new_rows
-        self.n_obs, self.prior, self.group_prior, self.seconds = n_obs, prior, group_prior, seconds
+    def __init__(self, posterior, diagnosis, layout, source, prior, group_prior, seconds=0.0):
+        self.posterior, self.diagnosis, self.layout, self.source = posterior, diagnosis, layout, source
+        self.prior, self.group_prior, self.seconds = prior, group_prior, seconds
 
     def draws(self, name: str) -> np.ndarray:
         """The draws of posterior variable ``name`` with chains and draws flattened first: (S, ...)."""
@@ -389,7 +405,7 @@ class MultilevelMCMCFit(MultilevelFitBase):
         )
         return table.join(self.diagnosis.table[["r_hat", "ess_bulk", "ess_tail"]])
 
-    def _probability(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
+    def proba_of_design(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
         coef, sds = self._coef, self.draws("group_sd")
         effects = [self._effects(label) for label in self.layout.labels]
         corr = self.draws("group_corr") if self.layout.corr_labels else None
