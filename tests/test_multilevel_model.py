@@ -104,7 +104,10 @@ def test_a_singular_ml_fit_warns_and_map_keeps_the_sd_off_zero():
 def test_refusals_name_the_problem_and_the_fix(model, cbpp):
     with pytest.raises(bl.FormulaError, match="bl.MultilevelModel.from_formula"):
         bl.LogisticModel.from_formula(CBPP, cbpp)
-    with pytest.raises(bl.OptionError, match="degenerates as a group sd approaches zero.*fit_mcmc"):
+    with pytest.raises(
+        bl.OptionError,
+        match="degenerates as a group sd approaches zero.*fit_mcmc for the posterior, or fit_map for its mode",
+    ):
         model.fit_laplace(bl.Normal(2.5))
     with pytest.raises(bl.OptionError, match="n_agq must be a whole number"):
         model.fit_ml(n_agq=0)

@@ -45,6 +45,7 @@ from bayeslogit.surface.cli_input import (
     source_name,
     split_rows,
 )
+from bayeslogit.surface.cli_multilevel import has_group_terms, run_multilevel
 from bayeslogit.surface.cli_options import BUG_STATUS, NEWTON_MAX_ITER, build_parser
 from bayeslogit.surface.compare import Comparison, compare
 from bayeslogit.surface.methods import METHODS, draw_settings
@@ -189,6 +190,8 @@ def run_compare(args: argparse.Namespace) -> int:
             "(a missing one is created)"
         )
     prior, found = prior_of(args), []
+    if has_group_terms(args.formula):
+        return run_multilevel(args, prior)
     rows, response = read_rows(args, found)
     reference = None if args.reference is None else class_label(args.reference, rows.train[response].unique())
     with recorded_warnings("data", found):

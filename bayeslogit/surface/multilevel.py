@@ -241,7 +241,9 @@ class MultilevelModel:
                 "effects degenerates as a group sd approaches zero (the mode's curvature in the group effects grows "
                 "without bound), so its intervals would be too narrow exactly where the data say least. Use ",
                 Remedy("use_mcmc"),
-                " for the posterior, or fit_map() for its mode",
+                " for the posterior, or ",
+                Remedy("use_map"),
+                " for its mode",
             )
         )
 

@@ -1,0 +1,97 @@
+"""``bayeslogit compare`` of a formula with group terms (``"y ~ x + (1 | g)"``, ``"cbind(s, f) ~ x + (1 | g)"``):
+the multilevel model fitted by the methods of ``--methods`` that it has (ML, MAP and MCMC; Laplace is refused, its
+reason said on stderr), :func:`~bayeslogit.surface.compare.compare_multilevel` of the held-out rows printed, then
+each fit's random-effects block, as lme4 prints it."""
+
+import argparse
+import re
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from bayeslogit.exceptions import OptionError
+from bayeslogit.rows.group_terms import split_group_formula
+from bayeslogit.surface.advice import in_words
+from bayeslogit.surface.cli_input import CommandError, one_line, read_data, say, source_name
+from bayeslogit.surface.compare import compare
+from bayeslogit.surface.multilevel import MultilevelModel
+
+
+def has_group_terms(formula: str) -> bool:
+    """Whether ``formula`` has a group term such as ``(1 | g)``."""
+    return bool(split_group_formula(formula)[1])
+
+
+def _read_columns(formula: str, frame: pd.DataFrame) -> list:
+    """The columns of ``frame`` that ``formula`` names."""
+    names = set(re.findall(r"`([^`]+)`|([A-Za-z_][A-Za-z0-9_.]*)", formula))
+    named = {quoted or bare for quoted, bare in names}
+    return [column for column in frame.columns if str(column) in named]
+
+
+def _complete_rows(frame: pd.DataFrame, formula: str, missing: str, source: str) -> pd.DataFrame:
+    """The rows with a value in every column the formula names; ``--missing`` says what to do with the others."""
+    missed = frame[_read_columns(formula, frame)].isna()
+    rows = missed.any(axis=1).to_numpy()
+    if not rows.any():
+        return frame
+    counts = ", ".join(f"'{column}': {count}" for column, count in missed.sum().items() if count)
+    what = f"{rows.sum()} of {len(frame)} rows of {source_name(source)} have missing values ({counts})"
+    if missing == "raise" or rows.all():
+        raise CommandError(f"{what}; fill them in, or pass --missing drop to leave those rows out")
+    warnings.warn(f"{what}; they are left out (--missing drop)", UserWarning, stacklevel=2)
+    return frame[~rows]
+
+
+def _split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """``round(test_size * n)`` random rows held out (rows of any group: a group seen in training keeps its
+    effect, a new one is predicted at the group mean); ``test_size=0`` holds out none."""
+    if test_size == 0:
+        return frame, None
+    held_out = np.zeros(len(frame), dtype=bool)
+    held_out[np.random.default_rng(seed).choice(len(frame), round(test_size * len(frame)), replace=False)] = True
+    if not held_out.any() or held_out.all():
+        raise CommandError(f"--test-size {test_size} leaves no rows to hold out or to fit; give another fraction")
+    return frame[~held_out], frame[held_out]
+
+
+def run_multilevel(args: argparse.Namespace, prior) -> int:
+    """Fit the multilevel model of ``args.formula`` by each method of ``--methods`` it has, print the comparison and
+    the random-effects blocks."""
+    if args.out is not None:
+        raise CommandError(
+            "--out: the HTML report draws models without group terms; for a multilevel model the comparison and "
+            "random effects are printed: leave out --out"
+        )
+    frame = _complete_rows(read_data(args.data, args.sep, args.encoding), args.formula, args.missing, args.data)
+    train, test = _split(frame, args.test_size, args.seed)
+    model = MultilevelModel.from_formula(args.formula, train)
+    held = "in-sample" if test is None else f"{len(test)} rows held out"
+    say(f"{model!r}; {held}")
+    fitters = {
+        "ml": model.fit_ml,
+        "map": lambda: model.fit_map(prior),
+        "laplace": model.fit_laplace,
+        "mcmc": lambda: model.fit_mcmc(
+            prior, draws=args.draws, tune=args.tune, chains=args.chains, random_seed=args.seed,
+            **({} if args.target_accept is None else {"target_accept": args.target_accept}),
+        ),
+    }  # fmt: skip
+    fits = {}
+    for method in args.methods:
+        started = time.perf_counter()
+        say(f"{method}: fitting ...")
+        try:
+            fits[method] = fitters[method]()
+        except OptionError as refused:
+            say(f"{method}: not fitted: {one_line(in_words(refused, 'cli'))}")
+            continue
+        say(f"{method}: done in {time.perf_counter() - started:.2f} s")
+    if not fits:
+        raise CommandError("no method of --methods fits a multilevel model; choose among ml, map and mcmc")
+    print(compare(fits, test))
+    for method, fit in fits.items():
+        print(f"\nrandom effects ({method}):\n{fit.random_effects().to_string(index=False)}")
+    return 0

@@ -1,0 +1,50 @@
+"""``bayeslogit compare`` of a formula with group terms: the multilevel fits, their comparison and random-effects
+blocks on stdout, progress and refusals in the command's words on stderr."""
+
+import subprocess
+import sys
+
+import pytest
+
+import bayeslogit as bl
+
+FORMULA = "cbind(incidence, size - incidence) ~ C(period) + (1 | herd)"
+
+
+def run(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "bayeslogit", "compare", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def cbpp_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "cbpp.csv"
+    bl.datasets.load_cbpp().to_csv(path, index=False)
+    return path
+
+
+def test_a_grouped_formula_prints_the_multilevel_comparison(cbpp_csv):
+    """In-sample ML and MAP: the printed estimates are the Python API's, Laplace's refusal is said on stderr in the
+    command's words."""
+    done = run(
+        str(cbpp_csv), "--formula", FORMULA, "--methods", "ml,map,laplace", "--test-size", "0", cwd=cbpp_csv.parent
+    )
+    assert done.returncode == 0, done.stderr
+    model = bl.MultilevelModel.from_formula(FORMULA, bl.datasets.load_cbpp().astype({"herd": str}))
+    ml = model.fit_ml()
+    lines = {}  # each quantity's first row: the estimates, before the section of their uncertainty
+    for line in done.stdout.splitlines():
+        if line.strip():
+            lines.setdefault(line.split()[0], line.split()[1:])
+    assert float(lines["herd:"][-2]) == pytest.approx(ml.group_sd.iloc[0], abs=5e-5)  # ml, map columns
+    assert float(lines["C(period)[T.4]"][0]) == pytest.approx(ml.coef["C(period)[T.4]"], abs=5e-4)
+    assert "in-sample (56 rows)" in done.stdout and "random effects (ml):" in done.stdout
+    assert "laplace: not fitted" in done.stderr and "--methods mcmc" in done.stderr and "fit_mcmc" not in done.stderr
+
+
+def test_a_multilevel_run_refuses_a_report_in_one_line(cbpp_csv, tmp_path):
+    done = run(str(cbpp_csv), "--formula", FORMULA, "--out", str(tmp_path / "report"), cwd=cbpp_csv.parent)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("bayeslogit: error: --out: the HTML report draws models")
+    assert not (tmp_path / "report").exists()
