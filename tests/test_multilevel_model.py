@@ -168,3 +168,17 @@ def test_compare_puts_fixed_effects_sds_fit_and_diagnostics_side_by_side(model, 
     assert table.loc[("diagnostics", "singular_terms"), "ml"] == 0
     shown = str(table)
     assert "held-out (9 rows)" in shown and re.search(r"singular_terms +0 +0\n", shown)
+
+
+def test_the_summary_prints_the_random_effects_block_and_the_likelihoods_as_lme4(model, ml):
+    """AIC and BIC from the marginal log-likelihood with lme4's parameter count (fixed effects + covariance
+    parameters: 4 + 1 on cbpp) and its 56 observations."""
+    table = ml.summary()
+    statistics = table.statistics
+    assert statistics["llf"] == ml.loglik
+    assert statistics["aic"] == pytest.approx(2 * 5 - 2 * ml.loglik, rel=1e-14)
+    assert statistics["bic"] == pytest.approx(np.log(56) * 5 - 2 * ml.loglik, rel=1e-14)
+    shown = str(table)
+    sd = ml.group_sd.iloc[0]
+    assert f"Random effects, herd: Intercept: variance {sd**2:.4g}, sd {sd:.4g} (15 levels)" in shown
+    assert "Method: ML, marginal likelihood by Laplace" in shown

@@ -18,6 +18,8 @@ from scipy.stats import norm
 
 from bayeslogit.exceptions import OptionError
 from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis, folded_ess
+from bayeslogit.fits.results.summary_render import HeaderContent
+from bayeslogit.fits.results.summary_table import SummaryTable
 from bayeslogit.fits.statistics import intervals
 
 NEW_GROUPS = ("population", "integrate")
@@ -115,6 +117,37 @@ class MultilevelFitBase:
                         row[f"corr_{columns[c]}"] = float(corr[f"{label}: {columns[c]}, {column}"])
                 rows.append(row)
         return pd.DataFrame(rows)
+
+    def random_effects_lines(self) -> tuple:
+        """The random-effects block as the summary's header shows it: ``(label, text)`` per term column, e.g.
+        ``("herd", "Intercept: variance 0.4125, sd 0.6423 (15 levels)")``, a correlated column's correlations after."""
+        lines = []
+        for row in self.random_effects().to_dict("records"):
+            corr = ", ".join(
+                f"corr with {key[5:]} {value:.3f}" for key, value in row.items() if key.startswith("corr_")
+            )
+            text = f"{row['name']}: variance {row['variance']:.4g}, sd {row['sd']:.4g} ({row['n_levels']} levels)"
+            lines.append((f"Random effects, {row['groups']}", text + (f"; {corr}" if corr else "")))
+        return tuple(lines)
+
+    def _summary_table(self, table: pd.DataFrame, statistics: dict, notes: tuple = ()) -> SummaryTable:
+        """``table`` under a header of the method, formula, observations, groups, ``statistics`` and the
+        random-effects block (:meth:`random_effects_lines`)."""
+
+        def header() -> HeaderContent:
+            groups = ", ".join(
+                f"{label} {len(levels)}" for label, levels in zip(self.layout.labels, self.layout.levels)
+            )
+            facts = (("Method", self.describe_method()), ("Groups", groups))
+            lines = (("Formula", self.source.formula), *self.random_effects_lines())
+            values = {"nobs": float(len(self.source.frame)), **statistics}
+            return HeaderContent(facts, pd.Series(values, dtype=float), lines, notes)
+
+        return SummaryTable.of(table, header)
+
+    def describe_method(self) -> str:
+        """The method as the summary's header names it."""
+        raise NotImplementedError
 
     def predict_proba(self, data: pd.DataFrame, new_groups: str = "population") -> np.ndarray:
         """The probability of success (the event) of each row of ``data``, shape (n,).
@@ -271,7 +304,18 @@ class MultilevelPointFit(MultilevelFitBase):
         group = pd.concat(
             [self.group_sd.rename(lambda label: f"sd[{label}]"), self.group_corr.rename(lambda label: f"corr[{label}]")]
         )
-        return pd.concat([table, group.to_frame("estimate")])
+        parameters = len(self.coef) + len(self.result.theta)
+        statistics = {"llf": self.loglik, "aic": 2 * parameters - 2 * self.loglik}
+        statistics["bic"] = np.log(len(self.source.frame)) * parameters - 2 * self.loglik
+        notes = tuple(
+            f"boundary (singular) fit: the covariance of {label!r} is singular (an sd at 0 or a correlation at +-1)"
+            for label in self.singular
+        )
+        return self._summary_table(pd.concat([table, group.to_frame("estimate")]), statistics, notes)
+
+    def describe_method(self) -> str:
+        approximation = "Laplace" if self.n_agq == 1 else f"adaptive Gauss-Hermite, {self.n_agq} nodes"
+        return f"{self.method.upper()}, marginal likelihood by {approximation}"
 
     def proba_of_design(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
         eta = X @ self.result.beta + _group_shift(parts, list(self.result.ranef))
@@ -403,7 +447,21 @@ class MultilevelMCMCFit(MultilevelFitBase):
         table = pd.DataFrame(
             {"estimate": draws.mean(axis=0), "sd": draws.std(axis=0, ddof=1), lb: low, ub: high}, index=names
         )
-        return table.join(self.diagnosis.table[["r_hat", "ess_bulk", "ess_tail"]])
+        statistics = {
+            "chains": self.diagnosis.n_chains,
+            "draws": self.diagnosis.n_draws,
+            "r_hat_max": self.diagnosis.table["r_hat"].max(),
+            "ess_bulk_min": self.diagnosis.table["ess_bulk"].min(),
+            "ess_tail_min": self.diagnosis.table["ess_tail"].min(),
+            "divergences": self.diagnosis.divergences,
+        }
+        notes = () if self.diagnosis.ok else (str(self.diagnosis.message),)
+        return self._summary_table(
+            table.join(self.diagnosis.table[["r_hat", "ess_bulk", "ess_tail"]]), statistics, notes
+        )
+
+    def describe_method(self) -> str:
+        return "MCMC (NUTS, group effects non-centred)"
 
     def proba_of_design(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
         coef, sds = self._coef, self.draws("group_sd")
