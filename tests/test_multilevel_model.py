@@ -182,3 +182,60 @@ def test_the_summary_prints_the_random_effects_block_and_the_likelihoods_as_lme4
     sd = ml.group_sd.iloc[0]
     assert f"Random effects, herd: Intercept: variance {sd**2:.4g}, sd {sd:.4g} (15 levels)" in shown
     assert "Method: ML, marginal likelihood by Laplace" in shown
+
+
+@pytest.fixture(scope="module")
+def slopes():
+    """30 groups of 40 rows with group intercepts and slopes of x, and a second predictor z."""
+    rng = np.random.default_rng(1)
+    g = np.repeat(np.arange(30), 40)
+    x, z = rng.normal(size=(2, len(g)))
+    b0, b1 = rng.normal(scale=0.8, size=30), rng.normal(scale=0.5, size=30)
+    eta = -0.3 + b0[g] + (1.0 + b1[g]) * x + 0.5 * z
+    data = pd.DataFrame({"y": (rng.random(len(g)) < expit(eta)).astype(int), "x": x, "z": z, "g": g})
+    return bl.MultilevelModel.from_formula("y ~ x + z + (1 + x | g)", data), data
+
+
+def test_group_boundaries_of_a_point_fit_by_hand(slopes):
+    """x* = (0 - c_g) / s_g with z at its mean; the delta method's variance from the fixed effects' covariance and
+    the group effects' conditional variances; the correlation printed once, with the column before it."""
+    model, data = slopes
+    fit = model.fit_ml()
+    table = fit.group_boundaries("x")
+    beta, b, sd = fit.result.beta, fit.result.ranef[0], fit.result.ranef_sd[0]
+    a = np.array([1.0, 0.0, data["z"].mean()])
+    c, s = a @ beta + b[:, 0], beta[1] + b[:, 1]
+    np.testing.assert_allclose(table["boundary"], -c / s, rtol=1e-12)
+    cov = fit.result.beta_cov
+    x = -c / s
+    variance = a @ cov @ a + sd[:, 0] ** 2 + x**2 * (cov[1, 1] + sd[:, 1] ** 2) + 2 * x * (cov @ a)[1]
+    np.testing.assert_allclose(table["se"], np.sqrt(variance) / np.abs(s), rtol=1e-12)
+    shown = str(fit.summary())
+    assert len(re.findall(r"corr with\s+Intercept", shown)) == 1 and "nan" not in shown
+    with pytest.raises(bl.OptionError, match=r"feature must be a fixed-effect column .*\['x', 'z'\]"):
+        fit.group_boundaries("w")
+    with pytest.raises(bl.OptionError, match=r"term must be one of the group terms \['g'\]"):
+        fit.group_boundaries("x", term="h")
+
+
+def test_group_boundaries_of_mcmc_come_with_their_diagnostics(slopes):
+    """Per level: the median and interval of the draws' boundaries, ArviZ's R-hat and ESS of them, and the share of
+    draws whose slope has the minority sign (the boundary on the far side of infinity)."""
+    from arviz_stats.base import array_stats
+
+    model, data = slopes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bl.ConvergenceWarning)
+        fit = model.fit_mcmc(draws=200, tune=300, chains=2, random_seed=2)
+    table = fit.group_boundaries("x", level=0.8)
+    coef, b = fit.posterior.posterior["coef"].values, fit.posterior.posterior["b__g"].values
+    c = coef[..., 0, None] + coef[..., 2, None] * data["z"].mean() + b[..., 0]
+    s = coef[..., 1, None] + b[..., 1]
+    draws = (np.log(4.0) - c) / s  # (chains, draws, levels)
+    np.testing.assert_allclose(table["boundary"], np.median(draws.reshape(-1, 30), axis=0), rtol=1e-12)
+    # the same draws to 1e-13; the folded half of rank R-hat ranks |x - median|, where the two middle draws tie
+    # exactly and rounding orders them: R-hat moves by up to ~1 / (number of draws)
+    np.testing.assert_allclose(table["r_hat"], array_stats.rhat(np.moveaxis(draws, -1, 0), method="rank"), atol=3e-3)
+    share = (s > 0).reshape(-1, 30).mean(axis=0)
+    np.testing.assert_allclose(table["sign_flips"], np.minimum(share, 1 - share))
+    assert table["eti89_lb"].le(table["boundary"]).all() and table["boundary"].le(table["eti89_ub"]).all()

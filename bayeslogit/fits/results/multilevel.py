@@ -123,8 +123,10 @@ class MultilevelFitBase:
         ``("herd", "Intercept: variance 0.4125, sd 0.6423 (15 levels)")``, a correlated column's correlations after."""
         lines = []
         for row in self.random_effects().to_dict("records"):
-            corr = ", ".join(
-                f"corr with {key[5:]} {value:.3f}" for key, value in row.items() if key.startswith("corr_")
+            corr = ", ".join(  # the correlations with the columns before this one (NaN for the others)
+                f"corr with {key[5:]} {value:.3f}"
+                for key, value in row.items()
+                if key.startswith("corr_") and value == value
             )
             text = f"{row['name']}: variance {row['variance']:.4g}, sd {row['sd']:.4g} ({row['n_levels']} levels)"
             lines.append((f"Random effects, {row['groups']}", text + (f"; {corr}" if corr else "")))
@@ -148,6 +150,47 @@ class MultilevelFitBase:
     def describe_method(self) -> str:
         """The method as the summary's header names it."""
         raise NotImplementedError
+
+    def group_boundaries(self, feature: str, term: str | None = None, level: float = 0.5, ci_prob=None):
+        """Each group's decision boundary along ``feature``: the value where its probability of success is
+        ``level``, the other fixed-effect columns held at their training means and the other terms' effects at zero.
+
+        For group ``g`` of ``term`` (default the first), ``eta(x) = c_g + s_g x`` with ``c_g`` the fixed part at the
+        means plus the group's intercept effect (where the term has one) and ``s_g`` the slope of ``feature`` plus
+        the group's slope effect (where the term has one), so the boundary is ``(logit(level) - c_g) / s_g``.
+
+        Returns
+        -------
+        DataFrame
+            A row per level: ``boundary`` (MCMC: the median of the draws, which stays finite where a few draws'
+            slope is near zero), the interval (``wald89_*`` for a point fit, by the delta method with the fixed
+            effects' covariance and the group effects' conditional variances taken as independent; ``eti89_*`` of
+            the draws for MCMC), and for MCMC ArviZ's ``r_hat`` and ``ess_bulk`` of the boundary's draws and
+            ``sign_flips``, the share of draws whose slope ``s_g`` has the other sign than most (where the boundary
+            lies on the other side of infinity: a boundary that is not there).
+        """
+        names = list(self.layout.coef_names)
+        if feature not in names or feature == "Intercept":
+            raise OptionError(f"feature must be a fixed-effect column other than the intercept: one of {names[1:]}")
+        labels = list(self.layout.labels)
+        term = labels[0] if term is None else term
+        if term not in labels:
+            raise OptionError(f"term must be one of the group terms {labels}; got {term!r}")
+        t = labels.index(term)
+        X, _ = self.source.new_rows(self.source.frame)
+        means = X.mean(axis=0)
+        j = names.index(feature)
+        beta, effects = self._coefficient_draws(term)  # (chains, draws, p), (chains, draws, n_levels, k)
+        columns = list(self.layout.columns[t])
+        at_intercept = columns.index("Intercept") if "Intercept" in columns else None
+        at_feature = columns.index(feature) if feature in columns else None
+        a = means.copy()
+        a[j] = 0.0
+        constant = (beta @ a)[..., None] + (effects[..., at_intercept] if at_intercept is not None else 0.0)
+        slope = beta[..., j][..., None] + (effects[..., at_feature] if at_feature is not None else 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            boundary = (np.log(level / (1 - level)) - constant) / slope  # (chains, draws, n_levels)
+        return self._boundary_table(boundary, constant, slope, (a, j, at_intercept, at_feature), t, ci_prob)
 
     def predict_proba(self, data: pd.DataFrame, new_groups: str = "population") -> np.ndarray:
         """The probability of success (the event) of each row of ``data``, shape (n,).
@@ -313,6 +356,30 @@ class MultilevelPointFit(MultilevelFitBase):
         )
         return self._summary_table(pd.concat([table, group.to_frame("estimate")]), statistics, notes)
 
+    def _coefficient_draws(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The estimate as a single draw: fixed effects (1, 1, p) and ``term``'s group effects (1, 1, n_levels, k)."""
+        t = list(self.layout.labels).index(term)
+        return self.result.beta[None, None], self.result.ranef[t][None, None]
+
+    def _boundary_table(self, boundary, constant, slope, combination, t, ci_prob) -> pd.DataFrame:
+        """Point boundaries with delta-method intervals: ``var(x*) = (var(c) + x*^2 var(s) + 2 x* cov(c, s)) / s^2``,
+        ``c = a^T beta + b_intercept``, ``s = beta_j + b_feature`` (``combination``: ``a``, ``j`` and the positions of
+        the term's intercept and feature columns, None where it has none)."""
+        ci_prob, _ = intervals.resolve(ci_prob, "wald", ("wald",))
+        lb, ub = intervals.column_names("wald", ci_prob)
+        a, j, at_intercept, at_feature = combination
+        cov, conditional = self.result.beta_cov, self.result.ranef_sd[t] ** 2  # (p, p), (n_levels, k)
+        var_c = a @ cov @ a + (conditional[:, at_intercept] if at_intercept is not None else 0.0)
+        var_s = cov[j, j] + (conditional[:, at_feature] if at_feature is not None else 0.0)
+        cov_cs = (cov @ a)[j]
+        x, s = boundary[0, 0], slope[0, 0]
+        se = np.sqrt(var_c + x**2 * var_s + 2 * x * cov_cs) / np.abs(s)
+        z = norm.ppf(0.5 + ci_prob / 2)
+        levels = list(self.layout.levels[t])
+        return pd.DataFrame(
+            {"boundary": x, "se": se, lb: x - z * se, ub: x + z * se}, index=pd.Index(levels, name="level")
+        )
+
     def describe_method(self) -> str:
         approximation = "Laplace" if self.n_agq == 1 else f"adaptive Gauss-Hermite, {self.n_agq} nodes"
         return f"{self.method.upper()}, marginal likelihood by {approximation}"
@@ -459,6 +526,32 @@ class MultilevelMCMCFit(MultilevelFitBase):
         return self._summary_table(
             table.join(self.diagnosis.table[["r_hat", "ess_bulk", "ess_tail"]]), statistics, notes
         )
+
+    def _coefficient_draws(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The draws by chain: fixed effects (chains, draws, p), ``term``'s group effects (chains, draws, L, k)."""
+        posterior = self.posterior.posterior
+        return posterior["coef"].values, posterior[f"b__{term}"].values
+
+    def _boundary_table(self, boundary, constant, slope, combination, t, ci_prob) -> pd.DataFrame:
+        """The draws' median and equal-tailed interval, ArviZ's R-hat and bulk ESS per level, and the share of
+        draws whose slope has the minority sign."""
+        from arviz_stats.base import array_stats
+
+        ci_prob, _ = intervals.resolve(ci_prob, "eti", ("eti",))
+        lb, ub = intervals.column_names("eti", ci_prob)
+        flat = boundary.reshape(-1, boundary.shape[-1])
+        positive = (slope > 0).reshape(-1, slope.shape[-1]).mean(axis=0)
+        by_level = np.moveaxis(boundary, -1, 0)  # (n_levels, chains, draws)
+        low, high = np.quantile(flat, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
+        table = {
+            "boundary": np.median(flat, axis=0),
+            lb: low,
+            ub: high,
+            "r_hat": array_stats.rhat(by_level, method="rank"),
+            "ess_bulk": array_stats.ess(by_level, method="bulk"),
+            "sign_flips": np.minimum(positive, 1 - positive),
+        }
+        return pd.DataFrame(table, index=pd.Index(list(self.layout.levels[t]), name="level"))
 
     def describe_method(self) -> str:
         return "MCMC (NUTS, group effects non-centred)"
