@@ -87,14 +87,20 @@ def test_predictions_use_known_groups_and_say_how_they_treat_new_ones(model, ml,
         ml.predict_proba(new, new_groups="mean")
 
 
-def test_a_singular_ml_fit_warns_and_map_keeps_the_sd_off_zero():
-    """Four groups with the same success rate: ML puts the group sd on its boundary (lme4's "boundary (singular)
-    fit"), reports it and warns naming the term; the default Gamma(2, 1) prior on the sd keeps the mode off zero."""
+@pytest.fixture(scope="module")
+def few_groups():
+    """Four groups with the same success rate: the data cannot tell their spread from none."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=240)
     y = (rng.random(240) < expit(0.2 + 0.7 * x)).astype(int)
     data = pd.DataFrame({"y": y, "x": x, "g": np.tile(list("abcd"), 60)})
-    model = bl.MultilevelModel.from_formula("y ~ x + (1 | g)", data)
+    return bl.MultilevelModel.from_formula("y ~ x + (1 | g)", data)
+
+
+def test_a_singular_ml_fit_warns_and_map_keeps_the_sd_off_zero(few_groups):
+    """ML puts the group sd on its boundary (lme4's "boundary (singular) fit"), reports it and warns naming the
+    term; the default Gamma(2, 1) prior on the sd keeps the mode off zero."""
+    model = few_groups
     with pytest.warns(bl.ConvergenceWarning, match=r"boundary \(singular\) fit.*'g'"):
         fit = model.fit_ml()
     assert fit.singular == ["g"] and fit.group_sd.iloc[0] < 1e-3
@@ -239,3 +245,15 @@ def test_group_boundaries_of_mcmc_come_with_their_diagnostics(slopes):
     share = (s > 0).reshape(-1, 30).mean(axis=0)
     np.testing.assert_allclose(table["sign_flips"], np.minimum(share, 1 - share))
     assert table["eti89_lb"].le(table["boundary"]).all() and table["boundary"].le(table["eti89_ub"]).all()
+
+
+@pytest.mark.slow
+def test_mcmc_converges_where_ml_is_singular(few_groups):
+    """The posterior of the sd of four groups is wide, from near 0 to over 1, and NUTS on the non-centred effects
+    samples it without divergences (4 x 2000 draws: an ESS well above 400)."""
+    fit = few_groups.fit_mcmc(draws=2000, random_seed=1)
+    table = fit.diagnosis.table
+    assert table["r_hat"].max() <= 1.01 and fit.diagnosis.divergences == 0
+    assert table.loc["sd[g: Intercept]", "ess_bulk"] >= 400
+    low, high = np.quantile(fit.draws("group_sd")[:, 0], [0.05, 0.95])
+    assert low < 0.2 and high > 1.0
