@@ -134,11 +134,11 @@ class LogisticModel(ModelView):
         return super().objective(checked_prior(prior, flat=True))
 
     def loglik(self, B: np.ndarray) -> float:
-        """Log-likelihood of the training rows (in memory) at coefficients ``B`` (P, M)."""
+        """Log-likelihood of the training rows (in memory) at coefficients ``B`` (P, M); of a binomial model, with
+        the binomial coefficients (see :mod:`bayeslogit.numerics.observations`)."""
         self.data.require_in_memory("the log-likelihood at given coefficients", "compute it on a subsample")
-        return -self.family.value(
-            Design(self.data.X, self.intercept).linear_predictor(B), self.data.y, self.data.weights
-        )
+        eta = Design(self.data.X, self.intercept).linear_predictor(B)
+        return self.data.observations.log_constant - self.family.value(eta, self.data.y, self.data.weights)
 
     # ---- point fits ---------------------------------------------------------------------------------
     def fit_ml(self, tol: float = 1e-10, max_iter: int = 100) -> PointFit:

@@ -17,6 +17,7 @@ from bayeslogit.exceptions import DataError
 from bayeslogit.fits.display import cells
 from bayeslogit.fits.results.summary_render import HeaderContent
 from bayeslogit.fits.results.summary_table import SummaryTable
+from bayeslogit.fits.statistics.likelihood import n_observations
 
 
 def point_summary(fit, table: pd.DataFrame) -> SummaryTable:
@@ -72,8 +73,8 @@ def _loo_statistics(fit) -> pd.Series:
 
 
 def _nobs(fit) -> float:
-    """The sum of the weights, as :func:`bayeslogit.fits.statistics.likelihood.statistics` counts ``nobs``."""
-    return float(fit.model.data.class_weights().sum())
+    """The number of observations, as :func:`bayeslogit.fits.statistics.likelihood.statistics` counts ``nobs``."""
+    return n_observations(fit.model.data)
 
 
 def _or_missing(compute: Callable[[], pd.Series]) -> tuple[pd.Series, tuple]:
@@ -90,7 +91,8 @@ def _or_missing(compute: Callable[[], pd.Series]) -> tuple[pd.Series, tuple]:
 def _model_facts(fit) -> tuple:
     model = fit.model
     response = () if model.response is None else (("Response", str(model.response)),)
-    return (*response, ("Method", fit.title), ("Likelihood", model.likelihood))
+    likelihood = "binomial" if model.data.observations.grouped else model.likelihood  # Bernoulli trials, by counts
+    return (*response, ("Method", fit.title), ("Likelihood", likelihood))
 
 
 SHOWN_SCALES = 8
