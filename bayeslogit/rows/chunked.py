@@ -39,7 +39,6 @@ from bayeslogit.rows.validation import (
     feature_names_of,
 )
 
-
 _BINOMIAL_IN_MEMORY = (
     "a binomial response (successes and failures) needs its rows in memory; compute them first, e.g. "
     "LogisticModel.from_formula('cbind(s, f) ~ x', frame.compute()): aggregated counts are few rows"

@@ -83,6 +83,15 @@ def response_values(formula: str, response: str, data: pd.DataFrame):
     return pd.DataFrame({argument: _evaluate(formula, argument, data) for argument in arguments}, index=data.index)
 
 
+def class_totals(formula: str, response: str, data: pd.DataFrame) -> pd.Series:
+    """How many of each class ``data`` holds, indexed by label: its rows of each label, or of a binomial response
+    its failures and successes (trials)."""
+    values = response_values(formula, response, data)
+    if isinstance(values, pd.Series):
+        return values.value_counts()
+    return pd.Series(values.sum().to_numpy()[::-1], index=CLASSES)
+
+
 def _evaluate(formula: str, argument: str, data: pd.DataFrame) -> np.ndarray:
     """The values (n,) of one argument of ``cbind`` in ``data``."""
     from formulaic import model_matrix
@@ -191,7 +200,10 @@ def expand(y, n_samples: int, weights: np.ndarray) -> tuple[BinomialCounts, np.n
         would diverge).
     """
     successes, failures, names = read_counts(y, n_samples)
-    for total, name, other in ((weights @ successes, names[0], "successes"), (weights @ failures, names[1], "failures")):
+    for total, name, other in (
+        (weights @ successes, names[0], "successes"),
+        (weights @ failures, names[1], "failures"),
+    ):
         if total == 0:
             raise DataError(
                 f"no trial is counted among the {other} (the counts '{name}' are 0 in every row of positive weight), "

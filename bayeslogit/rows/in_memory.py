@@ -255,7 +255,9 @@ def formula_data(rhs: str, response: str, data: pd.DataFrame, weights=None) -> t
     formula = f"{response} ~ {rhs}"
     X, intercept, spec = design_from_formula(rhs, data)
     check_finite(X.to_numpy(dtype=float), tuple(map(str, X.columns)), MESSAGES["term_values"], formula=formula)
-    read = [column for column in data.columns if str(column) in data_names(spec) | counts.response_names(formula, response)]
+    read = [
+        column for column in data.columns if str(column) in data_names(spec) | counts.response_names(formula, response)
+    ]
     y = counts.response_values(formula, response, data)
     return replace(prepare(X, y, weights=weights), formula_spec=spec, frame=data.loc[X.index, read]), intercept
 

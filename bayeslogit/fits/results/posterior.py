@@ -210,7 +210,10 @@ class PosteriorFit(FitBase):
                 {"y": (("chain", "draw", "obs"), self.log_likelihood())}, coords={**draws, **obs}
             ),
             "observed_data": xr.Dataset(
-                {name: ("obs", values) for name, values in self.model.data.observations.observed(self.model.data.y).items()},
+                {
+                    name: ("obs", values)
+                    for name, values in self.model.data.observations.observed(self.model.data.y).items()
+                },
                 coords=obs,
                 attrs={"classes": [str(label) for label in self.model.classes_]},
             ),
