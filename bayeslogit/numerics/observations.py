@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.special import gammaln
 
 
 class EachRow:
@@ -97,6 +96,8 @@ class BinomialCounts:
     @cached_property
     def log_coefficients(self) -> np.ndarray:
         """``w log C(s + f, s)`` of each observation, shape (n_obs,)."""
+        from scipy.special import gammaln  # here: the package's import and label models need not load scipy.special
+
         s, f = self.successes, self.failures
         return self.weights * (gammaln(s + f + 1.0) - gammaln(s + 1.0) - gammaln(f + 1.0))
 

@@ -16,6 +16,7 @@ import pandas as pd
 from bayeslogit.exceptions import DataError, FormulaError
 from bayeslogit.numerics.observations import BinomialCounts
 from bayeslogit.rows.formula_names import first_line, read_names
+from bayeslogit.rows.validation import describe_mask
 
 CLASSES = np.array(["failure", "success"], dtype=object)
 """The classes of a binomial model: ``classes_[1]``, the event, is a success."""
@@ -140,7 +141,7 @@ def read_counts(y, n_samples: int) -> tuple[np.ndarray, np.ndarray, tuple[str, s
     trials = values.sum(axis=1)
     if np.any(trials == 0):
         raise DataError(
-            f"{_rows(trials == 0)} have no trials ({names[0]} and {names[1]} both 0), which say nothing of the "
+            f"{describe_mask(trials == 0)} have no trials ({names[0]} and {names[1]} both 0), which say nothing of the "
             "probability of success; drop those rows, e.g. data[data.successes + data.failures > 0]"
         )
     return values[:, 0], values[:, 1], names
@@ -161,13 +162,7 @@ def _check_count_column(values: np.ndarray, name: str) -> None:
     for mask, problem, fix in problems:
         if mask.any():
             example = "" if problem == "missing values" else f", such as {values[mask][0]:g}"
-            raise DataError(f"the counts '{name}' hold {problem} ({_rows(mask)}{example}); {fix}")
-
-
-def _rows(mask: np.ndarray) -> str:
-    """``"3 rows, first at row 17"`` of the rows marked in ``mask``."""
-    rows = np.flatnonzero(mask)
-    return f"{rows.size} row{'s' if rows.size > 1 else ''}, first at row {rows[0]}"
+            raise DataError(f"the counts '{name}' hold {problem} ({describe_mask(mask)}{example}); {fix}")
 
 
 def held_out(y, n_samples: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -83,9 +83,10 @@ def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
     read = response_names(formula, response)
     check_names(formula, variables | read, data)
     if read & variables:
+        what = f"response '{response}'" if read == {response} else f"response's columns {sorted(read & variables)}"
         raise FormulaError(
-            f"the formula {formula!r} reads its response {sorted(read & variables)} among the predictors, which "
-            "would predict the outcome from itself; remove it from the right-hand side"
+            f"the formula {formula!r} reads its {what} among the predictors, which would predict the classes from "
+            "themselves; remove it from the right-hand side"
         )
     return response, rhs
 

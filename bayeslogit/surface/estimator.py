@@ -273,7 +273,7 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         method = METHODS[check_choice("method", self.method, METHODS)]
         seed = seed_of(self._parameter("random_state"))
         scales = self._parameter("prior_scale"), self._parameter("intercept_scale")
-        if counts.is_counts(y):
+        if (isinstance(y, np.ndarray) or hasattr(y, "columns")) and counts.is_counts(y):
             raise DataError(
                 f"y has shape {np.shape(y)}: BayesLogitClassifier takes one class label per row, and scikit-learn "
                 "scores predictions against labels. For binomial counts (successes, failures) use "

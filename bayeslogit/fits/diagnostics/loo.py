@@ -21,13 +21,13 @@ line down to where the largest of many rows' k lies for ordinary fits.
 """
 
 import numpy as np
-from scipy.special import logsumexp
 
 from bayeslogit.exceptions import warn_convergence
 from bayeslogit.fits.diagnostics.convergence import Z
 from bayeslogit.numerics import predictive
 from bayeslogit.numerics.blocks import block_slices
 from bayeslogit.numerics.design import Design
+from bayeslogit.numerics.links import logsumexp
 
 EXACT_ROWS = 10_000  # rows up to which every row's PSIS-LOO is computed
 SUBSAMPLE_ROWS = 2_000  # rows whose PSIS-LOO is computed beyond that

@@ -17,7 +17,6 @@ from bayeslogit.exceptions import DataError
 from bayeslogit.fits.display import cells
 from bayeslogit.fits.results.summary_render import HeaderContent
 from bayeslogit.fits.results.summary_table import SummaryTable
-from bayeslogit.fits.statistics.likelihood import n_observations
 
 
 def point_summary(fit, table: pd.DataFrame) -> SummaryTable:
@@ -73,8 +72,10 @@ def _loo_statistics(fit) -> pd.Series:
 
 
 def _nobs(fit) -> float:
-    """The number of observations, as :func:`bayeslogit.fits.statistics.likelihood.statistics` counts ``nobs``."""
-    return n_observations(fit.model.data)
+    """The number of observations, as :func:`bayeslogit.fits.statistics.likelihood.n_observations` counts it (not
+    imported: its module loads scipy.stats)."""
+    data = fit.model.data
+    return float(data.observations.nobs(data.class_weights().sum()))
 
 
 def _or_missing(compute: Callable[[], pd.Series]) -> tuple[pd.Series, tuple]:
