@@ -100,6 +100,19 @@ def test_aggregated_wells_has_the_coefficients_of_its_households():
     assert fit.llf - each.llf == pytest.approx(constant, abs=1e-8)
 
 
+def test_trials_may_be_a_predictor(data):
+    """The predictors may read the trials (a column of the failures only); the frame the plots draw is per row of the
+    likelihood, as the design is."""
+    model = bl.LogisticModel.from_formula("cbind(incidence, size - incidence) ~ x + np.log(size)", data)
+    glm = statsmodels_glm(data.assign(log_size=np.log(data["size"])), ["x", "log_size"])
+    np.testing.assert_allclose(model.fit_ml().coef.to_numpy(), glm.params, rtol=0, atol=1e-8)
+    assert (
+        len(model.data.frame)
+        == len(model.data.X)
+        == (data["incidence"] > 0).sum() + (data["incidence"] < data["size"]).sum()
+    )
+
+
 def test_array_door_and_weights(data, models):
     """``LogisticModel(X, counts)`` is the formula's model; a weight multiplies the counts, and the log-likelihood."""
     fit = models[0].fit_ml()
@@ -255,7 +268,7 @@ def test_bad_counts_are_refused(data, change, match):
         ("cbind(incidence) ~ x", "gives cbind 1 argument"),
         ("cbind(incidence, size, x) ~ z", "gives cbind 3 argument"),
         ("cbind(incidence, trials - incidence) ~ x", r"reads \['trials'\], which are not columns"),
-        ("cbind(incidence, size - incidence) ~ x + incidence", "reads its response"),
+        ("cbind(incidence, size - incidence) ~ x + incidence", r"reads its successes' column\(s\) \['incidence'\]"),
     ],
 )
 def test_bad_cbind_formulas_are_refused(data, formula, match):

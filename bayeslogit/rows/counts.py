@@ -5,7 +5,9 @@ array of two columns; checked here, once, and expanded into the rows of the like
 A binomial model is a Bernoulli model of the classes :data:`CLASSES`, the event ``"success"``. A row of zero trials
 is refused (it says nothing of the probability; drop it), as are negative, fractional, missing and infinite counts,
 each error naming the column, the rows and the fix. formulaic evaluates the arguments of ``cbind`` (a column, or an
-expression of columns such as ``size - incidence``) and is imported on first use.
+expression of columns such as ``size - incidence``) and is imported on first use. The predictors may read the columns
+of the failures (the trials, ``size``), not those of the successes. Counts of new rows score a binary model's
+predictions per trial (:func:`held_out`).
 """
 
 import re
@@ -69,6 +71,13 @@ def response_names(formula: str, response: str) -> set[str]:
     return set().union(*(read_names(f"I({argument})") for argument in arguments))
 
 
+def outcome_names(formula: str, response: str) -> set[str]:
+    """The data names that the outcome is made of, which the predictors may not read: the response's column, or the
+    names that the successes of ``cbind`` read (the trials, which only the failures read, may be a predictor)."""
+    arguments = cbind_arguments(formula, response)
+    return {response} if arguments is None else read_names(f"I({arguments[0]})")
+
+
 def response_values(formula: str, response: str, data: pd.DataFrame):
     """The response of ``data``: its column, or for ``cbind`` a DataFrame of the two counts (n, 2), its columns
     named by the arguments.
@@ -123,8 +132,8 @@ def read_counts(y, n_samples: int) -> tuple[np.ndarray, np.ndarray, tuple[str, s
     Raises
     ------
     DataError
-        For as many rows as ``n_samples``, values that are not numbers, and counts that are missing, infinite,
-        negative or fractional, or rows of no trials; each message names the column, the rows and the fix.
+        For a number of rows other than ``n_samples``, values that are not numbers, and counts that are missing,
+        infinite, negative or fractional, or rows of no trials; each message names the column, the rows and the fix.
     """
     names = tuple(map(str, y.columns)) if isinstance(y, pd.DataFrame) else ("successes", "failures")
     try:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from bayeslogit.checks import check_choice
 from bayeslogit.exceptions import DataError, DataTypeError, FormulaError, OptionError
-from bayeslogit.rows.counts import cbind_arguments, response_names
+from bayeslogit.rows.counts import cbind_arguments, outcome_names, response_names
 from bayeslogit.rows.formula_names import (
     check_names,
     checked_names,
@@ -80,10 +80,10 @@ def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
     elif response not in columns:
         raise FormulaError(not_a_column_message(formula, response, columns))
     variables = checked_names(formula, rhs, columns, response)
-    read = response_names(formula, response)
-    check_names(formula, variables | read, data)
-    if read & variables:
-        what = f"response '{response}'" if read == {response} else f"response's columns {sorted(read & variables)}"
+    check_names(formula, variables | response_names(formula, response), data)
+    outcome = outcome_names(formula, response)
+    if outcome & variables:
+        what = f"response '{response}'" if outcome == {response} else f"successes' column(s) {sorted(outcome)}"
         raise FormulaError(
             f"the formula {formula!r} reads its {what} among the predictors, which would predict the classes from "
             "themselves; remove it from the right-hand side"

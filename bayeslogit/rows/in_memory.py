@@ -45,8 +45,8 @@ class ModelData:
     formula_spec : formulaic ModelSpec or None
         Re-applied to new data frames at prediction time.
     frame : DataFrame or None
-        For a formula model, the data columns its formula reads (and the response), at the rows it kept: what
-        plots draw in the data's own variables.
+        For a formula model, the data columns its formula reads (and the response), at the rows it kept (of a
+        binomial response, at each row of the likelihood): what plots draw in the data's own variables.
     named_features : bool
         Whether the features were named (a DataFrame's columns, or ``feature_names``), so that a data frame
         of new rows is read by those names; unnamed features (``x0, x1, ...``) are read by position.
@@ -258,8 +258,11 @@ def formula_data(rhs: str, response: str, data: pd.DataFrame, weights=None) -> t
     read = [
         column for column in data.columns if str(column) in data_names(spec) | counts.response_names(formula, response)
     ]
-    y = counts.response_values(formula, response, data)
-    return replace(prepare(X, y, weights=weights), formula_spec=spec, frame=data.loc[X.index, read]), intercept
+    rows = prepare(X, counts.response_values(formula, response, data), weights=weights)
+    frame = data.loc[X.index, read]
+    if rows.observations.grouped:  # the frame's rows as the likelihood's: a binomial row's success and failure rows
+        frame = frame.iloc[rows.observations.row_observation]
+    return replace(rows, formula_spec=spec, frame=frame), intercept
 
 
 def class_codes(classes: np.ndarray, y) -> np.ndarray:
