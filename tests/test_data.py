@@ -188,7 +188,7 @@ def test_intercept_only_model_fits_the_log_odds(frame):
             ValueError,
             "is for the categorical likelihood.*likelihood='categorical'",
         ),
-        (lambda f: bl.LogisticModel(f[["a"]], f[["y", "y"]].to_numpy()), bl.DataError, "y must be 1-D.*\\(20, 2\\)"),
+        (lambda f: bl.LogisticModel(f[["a"]], f[["y"] * 3].to_numpy()), bl.DataError, "y must be 1-D.*\\(20, 3\\)"),
         (lambda f: bl.Normal("wide"), TypeError, "`scale` must be a number.*'wide'"),
         (lambda f: bl.LogisticModel.from_formula(3, f), bl.OptionError, "formula must be a string"),
         (

@@ -12,13 +12,14 @@ the algorithms and back as a result. A loaded fit's model is a ModelView of
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+import pandas as pd
 
 from bayeslogit.exceptions import DataError, OptionError
 from bayeslogit.fits.coef_labels import CoefLayout
 from bayeslogit.numerics import predictive
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.prior_specs import prior_term
-from bayeslogit.rows import sources
+from bayeslogit.rows import counts, sources
 from bayeslogit.rows.in_memory import class_codes
 from bayeslogit.rows.protocol import Rows
 from bayeslogit.rows.validation import MESSAGES
@@ -151,13 +152,17 @@ class ModelView:
     def evaluation_data(self, X=None, y=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
         """Validated rows to evaluate on: the training rows when both ``X`` and ``y`` are None.
 
+        For a binary model, ``y`` may be counts of two columns, of ``classes_[1]`` and ``classes_[0]`` (a binomial
+        model's successes and failures): each row of ``X`` is then evaluated as many times as it has trials, a
+        success row and a failure row weighted by their counts, so that metrics are per trial.
+
         Returns
         -------
         X : ndarray or dask array of shape (n, p)
             In the model's feature space (a dask array for the training rows of a model of dask data).
         codes : ndarray of int of shape (n,)
         weights : ndarray of shape (n,)
-            The model's sample weights in-sample, ones for new data.
+            The model's sample weights in-sample, ones for new data (counts, for counts).
         held_out : bool
 
         Raises
@@ -175,6 +180,9 @@ class ModelView:
                 "formula model; y as class labels), or neither for the training data"
             )
         X = self.design_matrix(X)
+        if counts.is_counts(y) and self.n_classes == 2:
+            rows, codes, weights = counts.held_out(y if isinstance(y, pd.DataFrame) else np.asarray(y), X.shape[0])
+            return X[rows], codes, weights, True
         codes = class_codes(self.classes_, *sources.in_memory_arrays(y))
         if len(codes) != X.shape[0]:
             raise DataError(MESSAGES["y_length"].format(n_X=X.shape[0], n_y=len(codes)))

@@ -27,6 +27,7 @@ from bayeslogit.exceptions import DataError, DataTypeError
 from bayeslogit.numerics.column_moments import frequency_sd
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.objective import Objective
+from bayeslogit.rows import counts
 from bayeslogit.rows import in_memory as data_layer
 from bayeslogit.rows.chunk_summary import checked_classes, merge, summarize
 from bayeslogit.rows.formulas import MISSING
@@ -36,6 +37,11 @@ from bayeslogit.rows.validation import (
     check_numeric,
     check_shape,
     feature_names_of,
+)
+
+_BINOMIAL_IN_MEMORY = (
+    "a binomial response (successes and failures) needs its rows in memory; compute them first, e.g. "
+    "LogisticModel.from_formula('cbind(s, f) ~ x', frame.compute()): aggregated counts are few rows"
 )
 
 
@@ -153,6 +159,8 @@ def prepare(X, y, feature_names=None, weights=None) -> ChunkedData:
     names = feature_names_of(feature_names, None, X.shape[1])
     X = X.rechunk({1: -1})
     chunks = (X.chunks[0],)
+    if counts.is_counts(y):
+        raise DataError(_BINOMIAL_IN_MEMORY)
     if np.ndim(y) != 1:
         raise DataError(MESSAGES["y_dims"].format(shape=np.shape(y)))
     if np.shape(y)[0] != X.shape[0]:
@@ -225,6 +233,8 @@ def formula_data(rhs: str, response: str, frame, weights=None) -> tuple[ChunkedD
     DataError
         For such a formula, or as :func:`prepare` does.
     """
+    if counts.cbind_arguments(f"{response} ~ {rhs}", response) is not None:
+        raise DataError(_BINOMIAL_IN_MEMORY)
     first = frame.partitions[0].compute()
     head, intercept, spec = design_from_formula(rhs, first, na_action="ignore")
     learnt = [name for name, (kind, _) in spec.encoder_state.items() if kind is type(kind).CATEGORICAL]

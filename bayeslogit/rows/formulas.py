@@ -16,6 +16,7 @@ import pandas as pd
 
 from bayeslogit.checks import check_choice
 from bayeslogit.exceptions import DataError, DataTypeError, FormulaError, OptionError
+from bayeslogit.rows.counts import cbind_arguments, outcome_names, response_names
 from bayeslogit.rows.formula_names import (
     check_names,
     checked_names,
@@ -39,7 +40,8 @@ def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
     Returns
     -------
     response : str
-        The response column's name, without backticks.
+        The response column's name, without backticks; or a binomial response ``cbind(successes, failures)`` as
+        written (see :mod:`bayeslogit.rows.counts`).
     rhs : str
         The right-hand side, parsed by formulaic without error.
 
@@ -50,7 +52,8 @@ def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
     OptionError
         When ``formula`` is not a string.
     FormulaError
-        When the formula has no single ``~``, its response is not a column, its right-hand side cannot be parsed,
+        When the formula has no single ``~``, its response is not a column (nor ``cbind`` of two expressions of
+        columns), its right-hand side cannot be parsed,
         reads names that are not columns, reads the response, or uses ``.`` or ``|``.
     """
     if not hasattr(data, "columns"):
@@ -66,14 +69,24 @@ def split_formula(formula: str, data: pd.DataFrame) -> tuple[str, str]:
         )
     response, rhs = unquote(sides[0].strip()), sides[1].strip()
     columns = [str(column) for column in data.columns]
-    if response not in columns:
+    if cbind_arguments(formula, response) is not None:
+        response = sides[0].strip()
+        unknown = sorted(response_names(formula, response) - set(columns))
+        if unknown:
+            raise FormulaError(
+                f"the response {response!r} of the formula {formula!r} reads {unknown}, which are not columns of "
+                f"the data; columns are {columns}"
+            )
+    elif response not in columns:
         raise FormulaError(not_a_column_message(formula, response, columns))
     variables = checked_names(formula, rhs, columns, response)
-    check_names(formula, variables | {response}, data)
-    if response in variables:
+    check_names(formula, variables | response_names(formula, response), data)
+    outcome = outcome_names(formula, response)
+    if outcome & variables:
+        what = f"response '{response}'" if outcome == {response} else f"successes' column(s) {sorted(outcome)}"
         raise FormulaError(
-            f"the formula {formula!r} reads its response '{response}' among the predictors, which "
-            "would predict the classes from themselves; remove it from the right-hand side"
+            f"the formula {formula!r} reads its {what} among the predictors, which would predict the classes from "
+            "themselves; remove it from the right-hand side"
         )
     return response, rhs
 
@@ -128,7 +141,7 @@ def handle_missing(response: str, rhs: str, data: pd.DataFrame, weights, missing
         ``missing="raise"`` and missing values, or every row dropped.
     """
     policy = MISSING[check_choice("missing", missing, MISSING)]
-    isna = _read_columns(data, read_names(rhs) | {response}).isna()
+    isna = _read_columns(data, read_names(rhs) | response_names(f"{response} ~ {rhs}", response)).isna()
     rows = isna.any(axis=1).to_numpy()
     if not rows.any():
         return data, weights, data.index[:0]

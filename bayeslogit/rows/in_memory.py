@@ -18,6 +18,8 @@ from bayeslogit.exceptions import DataError, DataTypeError, OptionError
 from bayeslogit.numerics.column_moments import weighted_sd
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.objective import Objective
+from bayeslogit.numerics.observations import EACH_ROW, BinomialCounts, EachRow
+from bayeslogit.rows import counts
 from bayeslogit.rows.formulas import (  # noqa: F401 (handle_missing: what these rows do with missing values)
     data_names,
     design_from_formula,
@@ -43,11 +45,15 @@ class ModelData:
     formula_spec : formulaic ModelSpec or None
         Re-applied to new data frames at prediction time.
     frame : DataFrame or None
-        For a formula model, the data columns its formula reads (and the response), at the rows it kept: what
-        plots draw in the data's own variables.
+        For a formula model, the data columns its formula reads (and the response), at the rows it kept (of a
+        binomial response, at each row of the likelihood): what plots draw in the data's own variables.
     named_features : bool
         Whether the features were named (a DataFrame's columns, or ``feature_names``), so that a data frame
         of new rows is read by those names; unnamed features (``x0, x1, ...``) are read by position.
+    observations : EachRow or BinomialCounts
+        Which rows make up each observation: every row one (class labels), or the success and failure rows of a
+        binomial observation (:mod:`bayeslogit.numerics.observations`), whose ``X``, ``y`` and ``weights`` then
+        hold those rows.
     column_sums : tuple of two ndarrays of shape (n_features,), or None
         ``sum_i w_i x_ij`` and ``sum_i w_i x_ij^2``, from the pass that checked the values: the rank check reuses
         them.
@@ -61,6 +67,7 @@ class ModelData:
     formula_spec: object = None
     named_features: bool = False
     frame: pd.DataFrame | None = None
+    observations: EachRow | BinomialCounts = EACH_ROW
     column_sums: tuple | None = None
 
     in_memory = True
@@ -103,7 +110,8 @@ class ModelData:
 
     def describe(self) -> str:
         """How many rows, for a model's repr."""
-        return f"{self.X.shape[0]} observations"
+        n = self.observations.count(self.X.shape[0])
+        return f"{n} binomial observations" if self.observations.grouped else f"{n} observations"
 
 
 def find_separation(*args, **kwargs):  # imported on first use: its linear programs need scipy.optimize
@@ -239,38 +247,51 @@ def check_intercept(intercept, n_features: int) -> bool:
 
 
 def prepare(X, y, feature_names=None, weights=None) -> ModelData:
-    """Validate arrays or data frames into :class:`ModelData`."""
+    """Validate arrays or data frames into :class:`ModelData`; a ``y`` of two columns is a binomial response,
+    expanded into the rows of the likelihood (:func:`bayeslogit.rows.counts.expand`)."""
     named = isinstance(X, pd.DataFrame) or feature_names is not None
     X, names = validate_X(X, feature_names, finite=False)  # its values are checked by their sums, below
-    try:
-        weights, refused = validate_weights(weights, X.shape[0]), None
-    except DataError as problem:  # told after the labels' problems, in the order of the arguments
-        weights, refused = np.ones(X.shape[0]), problem
+    observations, refused = EACH_ROW, None
+    if counts.is_counts(y):
+        check_finite(X, names)  # before the rows are expanded, so that the message counts the data's rows
+        observations, codes, weights = counts.expand(y, X.shape[0], validate_weights(weights, X.shape[0]))
+        X, classes = np.ascontiguousarray(X[observations.row_observation]), counts.CLASSES
+    else:
+        try:
+            weights = validate_weights(weights, X.shape[0])
+        except DataError as problem:  # told after the labels' problems, in the order of the arguments
+            weights, refused = np.ones(X.shape[0]), problem
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         sums, squares = Design(X, False).moments(weights, np.zeros(X.shape[1]))
     if not np.all(np.isfinite(sums)):  # a finite sum has finite terms (0 * inf is NaN, so rows of weight 0 count)
         check_finite(X, names)
-    codes, classes = encode_labels(y, X.shape[0])
+    if observations is EACH_ROW:
+        codes, classes = encode_labels(y, X.shape[0])
     if refused is not None:
         raise refused
     unweighted = classes[np.bincount(codes, weights, minlength=len(classes)) == 0]
     if unweighted.size:
         raise DataError(MESSAGES["w_class"].format(classes=unweighted.tolist()))
     check_scales(squares, names, lambda j: float(np.abs(X[:, j]).max()))
-    return ModelData(X, codes, weights, classes, names, named_features=named, column_sums=(sums, squares))
+    return ModelData(
+        X, codes, weights, classes, names, named_features=named, observations=observations, column_sums=(sums, squares)
+    )
 
 
 def formula_data(rhs: str, response: str, data: pd.DataFrame, weights=None) -> tuple[ModelData, bool]:
-    """The validated data of a formula's right-hand side ``rhs`` and ``response`` column, and whether the formula
-    has an intercept."""
+    """The validated data of a formula's right-hand side ``rhs`` and ``response`` (a column, or ``cbind`` of counts),
+    and whether the formula has an intercept."""
+    formula = f"{response} ~ {rhs}"
     X, intercept, spec = design_from_formula(rhs, data)
-    check_finite(
-        X.to_numpy(dtype=float), tuple(map(str, X.columns)), MESSAGES["term_values"], formula=f"{response} ~ {rhs}"
-    )
-    read = [column for column in data.columns if str(column) in data_names(spec) | {response}]
-    return replace(
-        prepare(X, data[response], weights=weights), formula_spec=spec, frame=data.loc[X.index, read]
-    ), intercept
+    check_finite(X.to_numpy(dtype=float), tuple(map(str, X.columns)), MESSAGES["term_values"], formula=formula)
+    read = [
+        column for column in data.columns if str(column) in data_names(spec) | counts.response_names(formula, response)
+    ]
+    rows = prepare(X, counts.response_values(formula, response, data), weights=weights)
+    frame = data.loc[X.index, read]
+    if rows.observations.grouped:  # the frame's rows as the likelihood's: a binomial row's success and failure rows
+        frame = frame.iloc[rows.observations.row_observation]
+    return replace(rows, formula_spec=spec, frame=frame), intercept
 
 
 def class_codes(classes: np.ndarray, y) -> np.ndarray:

@@ -29,6 +29,9 @@ class Rows(Protocol):
     frame : DataFrame or None
         For a formula model's rows in memory, the data columns its formula reads, at the rows it kept: what plots
         draw in the data's own variables.
+    observations : EachRow or BinomialCounts
+        Which rows make up each observation (:mod:`bayeslogit.numerics.observations`): every row one, or the two
+        rows of a binomial observation; what reports a log-likelihood adds its ``log_constant``.
     """
 
     classes: np.ndarray
@@ -37,6 +40,7 @@ class Rows(Protocol):
     named_features: bool
     in_memory: bool
     frame: object
+    observations: object
 
     @property
     def X(self):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bayeslogit.exceptions import DataError
+from bayeslogit.numerics.observations import EACH_ROW
 
 _ATTACH = "load the fit with bl.load(path, model=model), a model of the same data, to attach them"
 
@@ -41,6 +42,7 @@ class SavedRows:
 
     in_memory = False
     frame = None
+    observations = EACH_ROW
 
     def predictor_sd(self) -> np.ndarray | None:
         """The predictors' standard deviations (n_features,), saved with the fit; None when not saved."""

@@ -47,7 +47,9 @@ MESSAGES = {
         "Hessian would overflow or lose its digits; rescale the column, e.g. standardise it (subtract its "
         "mean, divide by its sd)"
     ),
-    "y_dims": "y must be 1-D (one label per observation); got shape {shape}",
+    "y_dims": (
+        "y must be 1-D (one label per observation), or two columns of counts (successes, failures); got shape {shape}"
+    ),
     "y_length": "X has {n_X} rows but y has {n_y}; they must have one entry per observation",
     "y_missing": "y contains missing values ({rows}); drop those rows",
     "y_infinite": "y contains infinite values ({rows}); class labels must be finite, so drop or relabel those rows",

@@ -30,6 +30,7 @@ import pandas as pd
 
 from bayeslogit.exceptions import BayeslogitError, DataError
 from bayeslogit.held_warnings import held_warnings
+from bayeslogit.rows import counts
 from bayeslogit.rows.formulas import data_names
 from bayeslogit.surface import report
 from bayeslogit.surface.advice import in_words
@@ -159,7 +160,7 @@ def checked_features(features: list | None, model: LogisticModel, columns) -> tu
     (else a CommandError naming those columns); None when not given."""
     if features is None:
         return None
-    read = data_names(model.data.formula_spec) - {model.response}
+    read = data_names(model.data.formula_spec) - counts.response_names(model.formula, model.response)
     choices = [str(column) for column in columns if str(column) in read]
     unknown = [name for name in features if name not in {*choices, *model.feature_names}]
     if unknown or features[0] == features[1]:
@@ -193,7 +194,8 @@ def run_compare(args: argparse.Namespace) -> int:
     if has_group_terms(args.formula):
         return run_multilevel(args, prior)
     rows, response = read_rows(args, found)
-    reference = None if args.reference is None else class_label(args.reference, rows.train[response].unique())
+    labels = counts.class_totals(args.formula, response, rows.train).index
+    reference = None if args.reference is None else class_label(args.reference, labels)
     with recorded_warnings("data", found):
         model = LogisticModel.from_formula(args.formula, rows.train, reference=reference)
     features = checked_features(args.features, model, rows.kept.columns)
@@ -217,21 +219,22 @@ def run_compare(args: argparse.Namespace) -> int:
             "every fit failed, for the reasons above, and left nothing to compare; choose other methods "
             "(--methods: a prior keeps MAP, Laplace and MCMC finite where ML diverges) or predictors"
         )
-    table = compare_fits(fits, rows.test, response, found)
+    table = compare_fits(fits, rows.test, model, found)
     print(table)
     if args.out is not None:
         make_report(args, rows, fits, table, found, describe_prior(args, model), features)
     return 0
 
 
-def compare_fits(fits: dict, test, response: str, found: list) -> Comparison:
+def compare_fits(fits: dict, test, model: LogisticModel, found: list) -> Comparison:
     """:func:`compare` of ``fits`` on the held-out rows ``test`` (in-sample when None), said on stderr as it starts
     and ends."""
     posterior = any(METHODS[method].fit_class.draws_are_posterior for method, fit in fits.items() if not fit.failed)
     say(f"comparing the fits ({'in-sample' if test is None else 'held-out'} metrics{', LOO' * posterior}) ...")
     started = time.perf_counter()
     with recorded_warnings("comparison", found):
-        table = compare(fits) if test is None else compare(fits, test, test[response])
+        y_test = None if test is None else counts.response_values(model.formula, model.response, test)
+        table = compare(fits) if test is None else compare(fits, test, y_test)
     say(f"comparison: done in {time.perf_counter() - started:.2f} s")
     return table
 
@@ -244,10 +247,13 @@ def make_report(args: argparse.Namespace, rows: Rows, fits: dict, table, found: 
 
     matplotlib.use("Agg")  # the command draws files only, also where no display exists
     dropped = len(rows.read) - len(rows.kept)
+    binomial = any(fit.model.data.observations.grouped for fit in fits.values() if not fit.failed)
     settings = {
         "prior": prior,
         "methods": ", ".join(args.methods),
-        "held out": f"{args.test_size:.0%} of each class" if rows.test is not None else "nothing (in-sample)",
+        "held out": f"{args.test_size:.0%} of {'the rows' if binomial else 'each class'}"
+        if rows.test is not None
+        else "nothing (in-sample)",
         **({"missing values": f"{dropped} of {len(rows.read)} rows left out (--missing drop)"} if dropped else {}),
         "seed": str(args.seed),
         **({} if args.reference is None else {"reference class": args.reference}),

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bayeslogit import datasets
+from bayeslogit.rows.counts import cbind_arguments, response_names
 from bayeslogit.rows.formula_names import read_names
 from bayeslogit.rows.formulas import split_formula
 from bayeslogit.surface.methods import METHODS
@@ -175,7 +176,10 @@ def read_data(source: str, sep: str | None = None, encoding: str = "utf-8") -> p
 
 
 def check_outcome(frame: pd.DataFrame, response: str) -> None:
-    """Raise :class:`CommandError` unless the column ``response`` looks binary or categorical."""
+    """Raise :class:`CommandError` unless the column ``response`` looks binary or categorical; a binomial response,
+    ``cbind(successes, failures)``, is checked by the model."""
+    if cbind_arguments(response, response) is not None:
+        return
     values = frame[response].dropna()
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     fractions = values[values != values.round()] if numeric else values[:0]
@@ -202,7 +206,7 @@ def complete_rows(frame: pd.DataFrame, formula: str, missing: str, source: str) 
     :class:`CommandError`, ``"drop"`` leaves them out with a UserWarning; both count them among the rows of
     ``source``."""
     response, rhs = split_formula(formula, frame)  # which raises a FormulaError saying how to correct the formula
-    names = read_names(rhs) | {response}
+    names = read_names(rhs) | response_names(formula, response)
     missed = frame.loc[:, [str(column) in names for column in frame.columns]].isna()
     if not (rows := missed.any(axis=1).to_numpy()).any():
         return frame, response
@@ -232,12 +236,15 @@ def class_label(text: str, labels) -> object:
 
 def split_rows(frame: pd.DataFrame, response: str, test_size: float, seed: int):
     """Training and held-out rows: ``round(test_size * n_k)`` random rows of each class ``k`` held out (at least
-    one row of each class stays for training). ``test_size=0`` gives ``(frame, None)``."""
+    one row of each class stays for training); of a binomial response, ``cbind(successes, failures)``, whose rows
+    hold both classes, of all the rows. ``test_size=0`` gives ``(frame, None)``."""
     if test_size == 0:
         return frame, None
     rng = np.random.default_rng(seed)
     held_out = np.zeros(len(frame), dtype=bool)
-    for rows in frame.groupby(response, observed=True, sort=True).indices.values():
+    binomial = cbind_arguments(response, response) is not None
+    groups = [np.arange(len(frame))] if binomial else frame.groupby(response, observed=True, sort=True).indices.values()
+    for rows in groups:
         held_out[rng.choice(rows, min(round(test_size * len(rows)), len(rows) - 1), replace=False)] = True
     if not held_out.any():
         raise CommandError(

@@ -112,7 +112,10 @@ def _add_data_options(command: argparse.ArgumentParser) -> None:
     """DATA, the formula and how the file is read."""
     command.add_argument("data", metavar="DATA", help=f"a CSV file, or a bundled data set ({', '.join(BUNDLED)})")
     command.add_argument(
-        "--formula", required=True, help='the model, outcome ~ predictors, e.g. "switched ~ dist100 + arsenic"'
+        "--formula",
+        required=True,
+        help='the model, outcome ~ predictors, e.g. "switched ~ dist100 + arsenic"; counts of successes and failures '
+        'as "cbind(successes, failures) ~ predictors"',
     )
     command.add_argument(
         "--sep",

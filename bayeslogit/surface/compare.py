@@ -153,8 +153,11 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     X_test : array-like or DataFrame of shape (n_test, n_features), optional
         Held-out rows (for formula models, a data frame with the formula's columns; for multilevel fits, see
         :func:`compare_multilevel`).
-    y_test : array-like of shape (n_test,), optional
-        Their class labels, as in ``model.classes_``.
+    y_test : array-like of shape (n_test,) or (n_test, 2), optional
+        Their class labels, as in ``model.classes_``; for a binary model (a binomial one above all), also counts of
+        ``classes_[1]`` and ``classes_[0]`` (successes and failures), which score each trial: the held-out log loss,
+        accuracy, Brier score and calibration are then means over the trials (the log loss, the binomial
+        log-likelihood without its coefficients, over the trials).
     n_bins : int
         Bins of the expected calibration error.
 
@@ -195,7 +198,7 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     table = Comparison(frame.iloc[order])
     table.index.names = ["section", "quantity"]
     table.attrs["failures"] = {method: fit.reason for method, fit in failed.items()}
-    table.attrs["n_rows"] = len(codes)
+    table.attrs["n_rows"] = model.data.observations.count(len(codes)) if y_test is None else len(X_test)
     return table
 
 

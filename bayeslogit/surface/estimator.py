@@ -50,8 +50,9 @@ except ImportError as error:
     ) from error
 
 from bayeslogit.checks import check_choice
-from bayeslogit.exceptions import BayeslogitError, OptionError, warn_convergence
+from bayeslogit.exceptions import BayeslogitError, DataError, OptionError, warn_convergence
 from bayeslogit.held_warnings import held_warnings, reissue
+from bayeslogit.rows import counts
 from bayeslogit.surface.advice import in_words
 from bayeslogit.surface.estimator_parameters import sampler_options, seed_of
 from bayeslogit.surface.methods import METHODS, FitSettings
@@ -247,7 +248,8 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         X : array-like or DataFrame of shape (n_samples, n_features)
             Numeric features, without a column of ones.
         y : array-like of shape (n_samples,)
-            Class labels, at least two distinct ones.
+            Class labels, at least two distinct ones (binomial counts of two columns are refused: see
+            :class:`~bayeslogit.LogisticModel`).
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; a row of weight 2 counts as two identical rows (the prior is not rescaled).
 
@@ -271,6 +273,13 @@ class BayesLogitClassifier(ClassifierMixin, BaseEstimator):
         method = METHODS[check_choice("method", self.method, METHODS)]
         seed = seed_of(self._parameter("random_state"))
         scales = self._parameter("prior_scale"), self._parameter("intercept_scale")
+        if (isinstance(y, np.ndarray) or hasattr(y, "columns")) and counts.is_counts(y):
+            raise DataError(
+                f"y has shape {np.shape(y)}: BayesLogitClassifier takes one class label per row, and scikit-learn "
+                "scores predictions against labels. For binomial counts (successes, failures) use "
+                "bl.LogisticModel(X, counts) or LogisticModel.from_formula('cbind(successes, failures) ~ x', data); "
+                "here, give a row per class with its count as sample_weight"
+            )
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
         check_classification_targets(y)
         names = getattr(self, "feature_names_in_", None)

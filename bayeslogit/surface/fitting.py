@@ -56,7 +56,7 @@ def point_fit(model, fit_class: type, prior, objective, tol: float, max_iter: in
         prior,
         objective,
         B,
-        objective.penalty(B) - result.value,
+        model.data.observations.log_constant + objective.penalty(B) - result.value,
         result.n_iter,
         result.converged,
         time.perf_counter() - start,

@@ -33,9 +33,10 @@ class LogisticModel(ModelView):
     X : array-like, DataFrame or dask array of shape (n_samples, n_features)
         Numeric predictors, without a column of ones (see ``intercept``). A dask array keeps the rows out of
         core: the fits read them a chunk at a time (see :mod:`bayeslogit.rows.chunked`).
-    y : array-like or dask array of shape (n_samples,)
-        Class labels: 0/1, bool, strings or a pandas Categorical (whose category order is kept;
-        other labels are sorted). For two classes, ``classes_[1]`` is the event ``w = 1``.
+    y : array-like or dask array of shape (n_samples,), or array-like or DataFrame of shape (n_samples, 2)
+        Class labels: 0/1, bool, strings or a pandas Categorical (whose category order is kept; other labels are
+        sorted); for two classes, ``classes_[1]`` is the event ``w = 1``. Two columns are a binomial response,
+        counts of successes and failures (R's ``cbind``; see :mod:`bayeslogit.rows.counts`).
     feature_names : sequence of str, optional
         Default: the DataFrame's columns, else ``x0, x1, ...``.
     intercept : bool
@@ -118,7 +119,7 @@ class LogisticModel(ModelView):
         are expanded by the same model spec. A dask DataFrame is expanded partition by partition and kept out of
         core (see :func:`bayeslogit.rows.chunked.formula_data`). ``missing="raise"`` refuses missing values in the
         columns the formula reads, counted by column; ``"drop"`` drops their rows with a UserWarning (see
-        ``dropped_rows``).
+        ``dropped_rows``). Counts of successes and failures, as R writes them: ``"cbind(s, size - s) ~ x"``.
         """
         if isinstance(formula, str) and split_group_formula(formula)[1]:
             raise FormulaError(
@@ -140,11 +141,10 @@ class LogisticModel(ModelView):
         return super().objective(checked_prior(prior, flat=True))
 
     def loglik(self, B: np.ndarray) -> float:
-        """Log-likelihood of the training rows (in memory) at coefficients ``B`` (P, M)."""
+        """Log-likelihood of the training rows (in memory) at ``B`` (P, M), any binomial coefficients included."""
         self.data.require_in_memory("the log-likelihood at given coefficients", "compute it on a subsample")
-        return -self.family.value(
-            Design(self.data.X, self.intercept).linear_predictor(B), self.data.y, self.data.weights
-        )
+        eta = Design(self.data.X, self.intercept).linear_predictor(B)
+        return self.data.observations.log_constant - self.family.value(eta, self.data.y, self.data.weights)
 
     # ---- point fits ---------------------------------------------------------------------------------
     def fit_ml(self, tol: float = 1e-10, max_iter: int = 100) -> PointFit:

@@ -26,6 +26,7 @@ import pandas as pd
 from bayeslogit.atomic import staged_write
 from bayeslogit.fits.diagnostics.mcmc_convergence import ESS_THRESHOLD, RHAT_THRESHOLD
 from bayeslogit.fits.display import cells
+from bayeslogit.rows import counts
 from bayeslogit.rows.formulas import data_names
 from bayeslogit.surface.advice import in_words
 from bayeslogit.surface.methods import METHODS
@@ -203,7 +204,7 @@ def _remove_folders(folders: list[Path]) -> None:
 # ---- sections -----------------------------------------------------------------------------------------------
 def _data_section(inputs: ReportInputs) -> str:
     model = inputs.model
-    used = data_names(model.data.formula_spec) | {model.response}
+    used = data_names(model.data.formula_spec) | counts.response_names(model.formula, model.response)
     units = inputs.data.attrs.get("units", {})  # the bundled data sets' units: "dist100 (100 m)"
     rows = [
         ("data", inputs.source),
@@ -221,10 +222,11 @@ def _data_section(inputs: ReportInputs) -> str:
         ("model", f"{model.likelihood}, coefficients {', '.join(model.coef_names)}"),
         *inputs.settings.items(),
     ]
-    counts = {"training rows": inputs.train[model.response].value_counts()}
+    what = "trials" if model.data.observations.grouped else "rows"
+    totals = {f"training {what}": counts.class_totals(model.formula, model.response, inputs.train)}
     if inputs.test is not None:
-        counts["held-out rows"] = inputs.test[model.response].value_counts()
-    classes = pd.DataFrame(counts).reindex(model.classes_).fillna(0).astype(int)
+        totals[f"held-out {what}"] = counts.class_totals(model.formula, model.response, inputs.test)
+    classes = pd.DataFrame(totals).reindex(model.classes_).fillna(0).astype(int)
     class_rows = [(label, *row) for label, row in zip(model.classes_, classes.to_numpy())]
     event = f"; the event of the binary model is {model.classes_[1]}" if model.n_classes == 2 else ""
     return (
@@ -239,7 +241,9 @@ def _plots_section(inputs: ReportInputs, progress: Callable[[str], None]) -> str
 
     fits, model, features = inputs.fits, inputs.model, inputs.features
     chosen_by_plot = features is None and len(model.feature_names) > 2  # see plot_boundary's ``features``
-    X, y = (None, None) if inputs.test is None else (inputs.test, inputs.test[model.response])
+    X, y = (None, None)
+    if inputs.test is not None:
+        X, y = inputs.test, counts.response_values(model.formula, model.response, inputs.test)
     where = "the training rows" if inputs.test is None else "the held-out rows"
     drawings = [
         (

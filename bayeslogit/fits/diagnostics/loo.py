@@ -27,6 +27,7 @@ from bayeslogit.fits.diagnostics.convergence import Z
 from bayeslogit.numerics import predictive
 from bayeslogit.numerics.blocks import block_slices
 from bayeslogit.numerics.design import Design
+from bayeslogit.numerics.links import logsumexp
 
 EXACT_ROWS = 10_000  # rows up to which every row's PSIS-LOO is computed
 SUBSAMPLE_ROWS = 2_000  # rows whose PSIS-LOO is computed beyond that
@@ -63,7 +64,7 @@ def loo_estimate(fit) -> tuple[dict, str | None]:
     """What :func:`loo_rows` returns, and what it warns of (None when every Pareto k is good): computed here."""
     from arviz_stats.base import array_stats
 
-    n, S = fit.model.data.X.shape[0], fit.n_chains * fit.n_draws
+    n, S = fit.model.data.observations.count(fit.model.data.X.shape[0]), fit.n_chains * fit.n_draws
     r_eff = 1.0  # as ArviZ: the mean ESS of the coefficients over the number of draws, 1 for one chain
     if fit.n_chains > 1:
         ess = array_stats.ess(fit.coef_draws.transpose(2, 3, 0, 1), method="mean", chain_axis=-2, draw_axis=-1)
@@ -130,24 +131,45 @@ def _problem(method: str, pareto_k: np.ndarray, good_k: float, se: np.ndarray) -
 
 
 def _pointwise(fit, rows: np.ndarray, r_eff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ArviZ's pointwise ``elpd_i, pareto_k, p_loo_i`` of the sorted training ``rows``, each of shape (len(rows),)."""
+    """ArviZ's pointwise ``elpd_i, pareto_k, p_loo_i`` of the sorted training observations ``rows``, each of shape
+    (len(rows),)."""
     from arviz_stats.base import array_stats
 
-    X, y, weights = fit.model.data.take(rows)
-    draws = fit.pooled_draws()
-    out = np.empty((3, len(y)))
-    for block in block_slices(len(y), len(draws)):  # each row's log-likelihood at every draw
-        loglik = predictive.log_likelihood_per_draw(
-            fit.layout.family, Design(X[block], fit.model.intercept), y[block], weights[block], draws
-        )
-        values = loglik.T.reshape(len(y[block]), fit.n_chains, fit.n_draws)
+    out = np.empty((3, len(rows)))
+    for block, loglik in _observation_loglik(fit, rows):
+        values = loglik.T.reshape(loglik.shape[1], fit.n_chains, fit.n_draws)
         out[:, block] = array_stats.loo(values, r_eff=r_eff)
     return out[0], out[1], out[2]
 
 
+def _observation_loglik(fit, rows: np.ndarray):
+    """Blocks of the sorted training observations ``rows``, and their log-likelihood at every draw, shape (S, block):
+    of a binomial observation, the sum over its rows of the likelihood with its binomial coefficient
+    (:mod:`bayeslogit.numerics.observations`)."""
+    observations = fit.model.data.observations
+    expanded, starts = observations.rows_of(rows)
+    X, y, weights = fit.model.data.take(expanded)
+    ends = np.append(starts[1:], len(expanded))
+    draws = fit.pooled_draws()
+    for block in block_slices(len(rows), len(draws)):
+        first, last = starts[block][0], ends[block][-1]
+        loglik = predictive.log_likelihood_per_draw(
+            fit.layout.family, Design(X[first:last], fit.model.intercept), y[first:last], weights[first:last], draws
+        )
+        yield block, observations.pointwise(loglik, rows[block], starts[block] - first)
+
+
 def _in_sample_lpd(fit) -> np.ndarray:
-    """Each training row's weighted log predictive density ``w_i log mean_s Pr(y_i | B_s)``, shape (n,)."""
+    """Each training observation's weighted log predictive density, shape (n,): ``w_i log mean_s Pr(y_i | B_s)`` of a
+    row of class ``y_i``, ``log mean_s Pr(s_i, f_i | B_s)`` of a binomial one (its weight inside the probability, as
+    in its PSIS-LOO)."""
     data = fit.model.data
+    if data.observations.grouped:
+        every, S = np.arange(data.observations.count(len(data.y))), fit.n_chains * fit.n_draws
+        lpd = np.empty(len(every))
+        for block, loglik in _observation_loglik(fit, every):
+            lpd[block] = logsumexp(loglik, axis=0) - np.log(S)
+        return lpd
     log_proba = fit.log_proba_of_design(data.X)
     _, y, weights = data.training_rows("PSIS-LOO of the training rows", labels_in_memory=True)
     return weights * log_proba[np.arange(len(y)), y]

@@ -171,9 +171,11 @@ def prior_predictive(model, prior, draws: int = 1000, random_seed=0) -> PriorPre
         )
     rng = np.random.default_rng(random_seed)
     coef_draws = term.draw(rng, (draws, len(model.coef_names), len(model.coef_classes)))
-    n = model.data.X.shape[0]
+    observations = model.data.observations  # a binomial observation's predictors once, not once per row of it
+    n = observations.count(model.data.X.shape[0])
     rows = np.arange(n) if n <= MAX_ROWS else np.sort(rng.choice(n, MAX_ROWS, replace=False))
-    X, _, _ = model.data.take(rows)
+    expanded, starts = observations.rows_of(rows)
+    X, _, _ = model.data.take(expanded[starts])
     probabilities = _probabilities(model.family, Design(X, model.intercept), coef_draws, model.n_classes)
     shown = model.family.output_probabilities(np.asarray(model.classes_)[None])
     per_draw = _near_certain(probabilities).reshape(draws, -1).mean(axis=1)

@@ -165,11 +165,13 @@ class PosteriorFit(FitBase):
         return odds.posterior_odds_ratios(self, ci_prob, ci_kind)
 
     def log_likelihood(self) -> np.ndarray:
-        """Log-likelihood of each training observation (times its weight) at each draw.
+        """Log-likelihood of each training observation (times its weight) at each draw: of a binomial model, of each
+        observation of successes and failures, its binomial coefficient included (one per row of the data, not per
+        trial; see :mod:`bayeslogit.numerics.observations`).
 
         Returns
         -------
-        ndarray of shape (n_chains, n_draws, n_samples)
+        ndarray of shape (n_chains, n_draws, n_observations)
 
         Raises
         ------
@@ -185,6 +187,8 @@ class PosteriorFit(FitBase):
         values = predictive.log_likelihood_per_draw(
             self.layout.family, Design(data.X, self.model.intercept), data.y, data.weights, self.pooled_draws()
         )
+        every = np.arange(data.observations.count(len(data.y)))
+        values = data.observations.pointwise(values, every, data.observations.rows_of(every)[1])
         return values.reshape(self.n_chains, self.n_draws, -1)
 
     def to_datatree(self):
@@ -192,11 +196,13 @@ class PosteriorFit(FitBase):
 
         Groups: ``posterior`` (variable ``coef``, see :attr:`posterior`), ``log_likelihood``, ``log_prior`` (``coef``,
         see :func:`~bayeslogit.fits.diagnostics.sensitivity.log_prior_group`) and ``observed_data`` (variable ``y``,
-        dim ``obs``; ``y`` holds the class codes ``0 .. K-1`` of ``model.classes_``), and for MCMC ``sample_stats``.
+        dim ``obs``; ``y`` holds the class codes ``0 .. K-1`` of ``model.classes_``; of a binomial model, the
+        successes, and ``trials``), and for MCMC ``sample_stats``. ``obs`` counts observations: a binomial model's
+        rows of counts, one log-likelihood each (:meth:`log_likelihood`).
         """
         import xarray as xr
 
-        obs = {"obs": np.arange(len(self.model.data.y))}
+        obs = {"obs": np.arange(self.model.data.observations.count(len(self.model.data.y)))}
         draws = {"chain": np.arange(self.n_chains), "draw": np.arange(self.n_draws)}
         groups = {
             "posterior": xr.Dataset({"coef": self.posterior}),
@@ -204,7 +210,10 @@ class PosteriorFit(FitBase):
                 {"y": (("chain", "draw", "obs"), self.log_likelihood())}, coords={**draws, **obs}
             ),
             "observed_data": xr.Dataset(
-                {"y": ("obs", self.model.data.y)},
+                {
+                    name: ("obs", values)
+                    for name, values in self.model.data.observations.observed(self.model.data.y).items()
+                },
                 coords=obs,
                 attrs={"classes": [str(label) for label in self.model.classes_]},
             ),

@@ -72,8 +72,10 @@ def _loo_statistics(fit) -> pd.Series:
 
 
 def _nobs(fit) -> float:
-    """The sum of the weights, as :func:`bayeslogit.fits.statistics.likelihood.statistics` counts ``nobs``."""
-    return float(fit.model.data.class_weights().sum())
+    """The number of observations, as :func:`bayeslogit.fits.statistics.likelihood.n_observations` counts it (not
+    imported: its module loads scipy.stats)."""
+    data = fit.model.data
+    return float(data.observations.nobs(data.class_weights().sum()))
 
 
 def _or_missing(compute: Callable[[], pd.Series]) -> tuple[pd.Series, tuple]:
@@ -90,7 +92,8 @@ def _or_missing(compute: Callable[[], pd.Series]) -> tuple[pd.Series, tuple]:
 def _model_facts(fit) -> tuple:
     model = fit.model
     response = () if model.response is None else (("Response", str(model.response)),)
-    return (*response, ("Method", fit.title), ("Likelihood", model.likelihood))
+    likelihood = "binomial" if model.data.observations.grouped else model.likelihood  # Bernoulli trials, by counts
+    return (*response, ("Method", fit.title), ("Likelihood", likelihood))
 
 
 SHOWN_SCALES = 8

@@ -5,7 +5,9 @@ Conventions
 ``k`` counts the free coefficients of a fit (``P * (K - 1)`` for a model of ``P`` coefficient rows and ``K``
 classes, ``P`` for a binary one); ``k_null`` those of the null model. ``nobs`` is the sum of the sample
 weights (the number of rows when there are none), so that a row of weight 2 counts as two rows, as
-statsmodels' ``GLM(..., freq_weights=w)`` counts them in its ``df_resid`` and ``bic_llf``.
+statsmodels' ``GLM(..., freq_weights=w)`` counts them in its ``df_resid`` and ``bic_llf``. A binomial model
+(successes of trials) counts its observations, not its trials, and its ``llf`` and ``llnull`` include the binomial
+coefficients, as statsmodels' ``GLM(Binomial)`` and glmer report them.
 
 The null model is the one with the intercept alone, on the same rows and weights, whose maximum likelihood is in
 closed form (each class's weighted frequency, :func:`null_llf`): nothing is fitted. For a model without an
@@ -67,7 +69,7 @@ def statistics(fit) -> pd.Series:
     """
     llf, llnull = fit.llf, null_llf(fit)
     k, k_null = fit.objective.n_free, n_null_coef(fit.model)
-    nobs = float(fit.model.data.class_weights().sum())
+    nobs = n_observations(fit.model.data)
     llr = 2.0 * (llf - llnull)
     values = {
         "llf": llf,
@@ -92,6 +94,12 @@ def statistics(fit) -> pd.Series:
     return table
 
 
+def n_observations(rows) -> float:
+    """The number of observations as the statistics count them: the rows' summed weight, or of a binomial model the
+    observations' (not the trials), as statsmodels' ``GLM(Binomial)`` and R count them."""
+    return float(rows.observations.nobs(rows.class_weights().sum()))
+
+
 def n_null_coef(model) -> int:
     """Free coefficients of the null model: ``K - 1`` intercepts (one for a binary model), or none."""
     return (model.n_classes - 1) * int(model.intercept)
@@ -100,11 +108,13 @@ def n_null_coef(model) -> int:
 def null_llf(fit) -> float:
     """Log-likelihood of the null model on the fit's rows and weights. With an intercept, the intercept-only ML fit
     gives each class its weighted frequency: ``sum_k W_k log(W_k / W)``, ``W_k`` the weight of class ``k`` and ``W``
-    their sum. Without one, the model whose class logits are all 0: ``-W log K``."""
+    their sum. Without one, the model whose class logits are all 0: ``-W log K``. A binomial model's adds its
+    binomial coefficients, as its ``llf`` does."""
     totals = fit.model.data.class_weights()
+    constant = fit.model.data.observations.log_constant
     if not fit.model.intercept:
-        return -float(totals.sum()) * np.log(fit.model.n_classes)
-    return float(totals @ np.log(totals / totals.sum()))
+        return constant - float(totals.sum()) * np.log(fit.model.n_classes)
+    return constant + float(totals @ np.log(totals / totals.sum()))
 
 
 def lr_test(fit, other) -> LikelihoodRatioTest:
