@@ -69,6 +69,11 @@ def checked_names(formula: str, rhs: str, columns: list[str], response: str) -> 
     from formulaic import Formula, SimpleFormula
 
     _refuse_what_formulaic_misreads(formula, rhs, columns, response)
+    if re.search(r"\([^()]*\|[^()]*\)", rhs):  # "(1 | g)": lme4's group terms
+        raise FormulaError(
+            f"{formula!r} has group terms such as (1 | g): a multilevel model; build it with "
+            "bl.MultilevelModel.from_formula(formula, data)"
+        )
     try:
         parsed = Formula(rhs)
     except Exception as error:  # formulaic's errors, Python's SyntaxError, and on some text ("[)") its internal ones

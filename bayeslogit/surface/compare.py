@@ -288,7 +288,7 @@ def compare_multilevel(fits, data=None) -> Comparison:
                 "log_loss": float(-loglik.sum() / trials.sum()),
                 "loglik": float((loglik + constant).sum()),
             },
-            "diagnostics": _multilevel_diagnostics(fit),
+            "diagnostics": fit.comparison_diagnostics(),
             "cost": {"fit_time_s": fit.seconds},
         }
         columns[method] = {(section, name): value for section, values in rows.items() for name, value in values.items()}
@@ -298,15 +298,3 @@ def compare_multilevel(fits, data=None) -> Comparison:
     table.index.names = ["section", "quantity"]
     table.attrs["n_rows"] = len(frame)
     return table
-
-
-def _multilevel_diagnostics(fit) -> dict:
-    if fit.method == "mcmc":
-        diagnosis = fit.diagnosis.table
-        return {
-            "r_hat_max": float(diagnosis["r_hat"].max()),
-            "ess_bulk_min": float(diagnosis["ess_bulk"].min()),
-            "ess_tail_min": float(diagnosis["ess_tail"].min()),
-            "divergences": float(fit.diagnosis.divergences),
-        }
-    return {"marginal_loglik": fit.loglik, "singular_terms": float(len(fit.singular))}

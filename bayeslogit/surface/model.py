@@ -10,7 +10,7 @@ import pandas as pd
 
 from bayeslogit.algorithms import pymc_backend, pymc_model
 from bayeslogit.checks import check_choice, check_count, check_newton_options
-from bayeslogit.exceptions import BayeslogitError, ConvergenceWarning, FormulaError, OptionError, SingularHessianError
+from bayeslogit.exceptions import BayeslogitError, ConvergenceWarning, OptionError, SingularHessianError
 from bayeslogit.fits.diagnostics.prior_predictive import PriorPredictive, prior_predictive
 from bayeslogit.fits.model_view import ModelView
 from bayeslogit.fits.results.point import FailedFit, MAPFit, MLFit, PointFit
@@ -19,7 +19,6 @@ from bayeslogit.held_warnings import held_warnings, reissue
 from bayeslogit.numerics.design import Design
 from bayeslogit.numerics.families import FAMILIES, PARAMETERIZATIONS
 from bayeslogit.rows import formulas, in_memory, sources
-from bayeslogit.rows.group_terms import split_group_formula
 from bayeslogit.surface import fitting
 from bayeslogit.surface.methods import METHODS, FitSettings
 from bayeslogit.surface.priors import checked_prior
@@ -121,11 +120,6 @@ class LogisticModel(ModelView):
         columns the formula reads, counted by column; ``"drop"`` drops their rows with a UserWarning (see
         ``dropped_rows``). Counts of successes and failures, as R writes them: ``"cbind(s, size - s) ~ x"``.
         """
-        if isinstance(formula, str) and split_group_formula(formula)[1]:
-            raise FormulaError(
-                f"{formula!r} has group terms such as (1 | g): a multilevel model; build it with "
-                "bl.MultilevelModel.from_formula(formula, data)"
-            )
         kind = sources.frame_kind(data)
         response, rhs = formulas.split_formula(formula, data)
         data, weights, dropped = kind.handle_missing(response, rhs, data, weights, missing)

@@ -17,13 +17,9 @@ import pandas as pd
 
 from bayeslogit.algorithms.group_fit import fit_group_map, fit_group_ml
 from bayeslogit.exceptions import Advice, ConvergenceWarning, DataError, DataTypeError, OptionError, Remedy
-from bayeslogit.fits.results.multilevel import (
-    FitSource,
-    GroupLayout,
-    MultilevelMCMCFit,
-    MultilevelPointFit,
-    multilevel_diagnosis,
-)
+from bayeslogit.fits.results.multilevel import FitSource, GroupLayout
+from bayeslogit.fits.results.multilevel_mcmc import MultilevelMCMCFit, multilevel_diagnosis
+from bayeslogit.fits.results.multilevel_point import MultilevelMAPFit, MultilevelMLFit, MultilevelPointFit
 from bayeslogit.numerics.group_design import GroupPrior
 from bayeslogit.numerics.prior_specs import Normal, prior_term
 from bayeslogit.rows.formulas import design_from_formula
@@ -184,15 +180,14 @@ class MultilevelModel:
         term = prior_term(prior, self.X.shape[1], intercept, lambda: X.std(axis=0, ddof=1))
         return 1.0 / np.asarray(term.scale, dtype=float) ** 2
 
-    def _point_fit(self, method: str, result, prior, group_prior, n_agq: int, started: float) -> MultilevelPointFit:
-        fit = MultilevelPointFit(
-            method, result, self.layout, self.source, prior, group_prior, n_agq, time.perf_counter() - started,
-        )  # fmt: skip
+    def _point_fit(self, kind: type, result, prior, group_prior, n_agq: int, started: float) -> MultilevelPointFit:
+        """A point fit of class ``kind`` of the engine's ``result``, warned of where it is singular."""
+        fit = kind(result, self.layout, self.source, prior, group_prior, n_agq, time.perf_counter() - started)
         if fit.singular:
             warnings.warn(
                 ConvergenceWarning(
                     Advice(
-                        f"boundary (singular) fit: the {method.upper()} estimate of the group-level covariance of "
+                        f"boundary (singular) fit: the {fit.method.upper()} estimate of the group-level covariance of "
                         f"{', '.join(repr(label) for label in fit.singular)} is singular (an sd at 0, or a correlation "
                         "at +-1): the data cannot tell that term's spread from none. Its sd is reported as estimated; "
                         "a prior on the group sds keeps it off zero: ",
@@ -218,7 +213,7 @@ class MultilevelModel:
             )
         started = time.perf_counter()
         result = fit_group_ml(self.X, self.successes, self.trials, self.terms, n_agq=n_agq, names=self.coef_names)
-        return self._point_fit("ml", result, None, None, n_agq, started)
+        return self._point_fit(MultilevelMLFit, result, None, None, n_agq, started)
 
     def fit_map(self, prior=DEFAULT_PRIOR, group_prior: GroupPrior | None = None) -> MultilevelPointFit:
         """The posterior mode on the Laplace marginal likelihood (blme's ``bglmer``): the fixed effects' ``prior``
@@ -231,7 +226,7 @@ class MultilevelModel:
             self.X, self.successes, self.trials, self.terms, group_prior, self._fixed_precision(prior),
             names=self.coef_names,
         )  # fmt: skip
-        return self._point_fit("map", result, prior, group_prior, 1, started)
+        return self._point_fit(MultilevelMAPFit, result, prior, group_prior, 1, started)
 
     def fit_laplace(self, *args, **kwargs):
         """Refused: see the error's message."""
