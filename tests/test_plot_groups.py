@@ -211,23 +211,34 @@ def test_caterpillar_sorts_by_the_first_fit_and_draws_each_interval(cbpp_fits):
     assert ax.get_xlabel() == "group effect on Intercept (log-odds)"
 
 
-def many_groups_fit(n_levels: int, rng):
+def many_groups(n_levels: int, rng):
+    """A model of ``n_levels`` groups of 4 Bernoulli rows, and its ML fit."""
     data = pd.DataFrame({"g": np.repeat([f"level{i:02d}" for i in range(n_levels)], 4)})
     effect = rng.normal(0, 1, n_levels)
     data["y"] = rng.binomial(1, 1 / (1 + np.exp(-np.repeat(effect, 4))))
-    return bl.MultilevelModel.from_formula("y ~ 1 + (1 | g)", data).fit_ml()
+    model = bl.MultilevelModel.from_formula("y ~ 1 + (1 | g)", data)
+    return model, model.fit_ml()
 
 
 def test_caterpillar_names_every_second_level_past_30_and_none_past_60(rng):
-    ax = bl.plot_caterpillar(many_groups_fit(45, rng)).axes[0]
+    ax = bl.plot_caterpillar(many_groups(45, rng)[1]).axes[0]
     assert ax.get_yticks().tolist() == list(range(0, 45, 2))
     assert len(ax.get_yticklabels()) == 23 and "every second named" in ax.get_ylabel()
-    ax = bl.plot_caterpillar([many_groups_fit(70, rng)]).axes[0]
-    assert (
-        len(ax.get_yticks()) == 0 and ax.get_ylabel() == "70 levels of g, sorted by the ML estimate (too many to name)"
-    )
+    ax = bl.plot_caterpillar([many_groups(70, rng)[1]]).axes[0]
+    assert len(ax.get_yticks()) == 0
+    assert ax.get_ylabel() == "70 levels of g, sorted by the ML estimate (too many to name)"
     (line,) = by_gid(ax, "ml-estimate")
     assert len(line.get_xdata()) == 70
+
+
+def test_shrinkage_counts_the_groups_that_share_a_point(rng):
+    """Groups of 4 Bernoulli rows have 5 possible counts, so 45 of them share a handful of points."""
+    model, ml = many_groups(45, rng)
+    ax = bl.plot_shrinkage(ml, model).axes[0]
+    successes = np.bincount(model.terms[0].codes, model.successes)
+    _, shared = np.unique(successes, return_counts=True)
+    counts = sorted(int(text.get_text().lstrip("\u00d7")) for text in by_gid(ax, "tie-count"))
+    assert counts == sorted(shared[shared > 1].tolist())
 
 
 def test_unknown_terms_columns_models_and_fits_are_refused(cbpp_model, cbpp_fits):

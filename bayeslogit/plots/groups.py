@@ -230,6 +230,7 @@ def plot_shrinkage(fits, model, term: str | None = None, column: str = "Intercep
     area = np.maximum(MAX_MARKER_AREA * trials / trials.max(), MIN_MARKER_AREA)
     for i, (name, group) in enumerate(effects.items()):
         draw_fit_groups(ax, name, group, x, drawn_x, area, zorder=3 + i)
+    tied = annotate_ties(ax, drawn_x, effects[first].estimate)
     unit = effect_unit(column)
     ax.set_xlabel(f"no-pooling estimate: the group's own ML fit ({unit})")
     ax.set_ylabel(f"the fits' estimate of the group effect ({unit})")
@@ -245,6 +246,7 @@ def plot_shrinkage(fits, model, term: str | None = None, column: str = "Intercep
             f"No-pooling estimate: each group's maximum-likelihood {column} effect from its own rows, the {held} held "
             f"at the {style(first)['label']} fit's. Marker area is proportional to the group's trials.",
             f"{silent} group(s) whose rows say nothing of the {column} effect are not shown." if silent else "",
+            f"\u00d7k: k groups share the point (of the {style(first)['label']} fit)." if tied else "",
         ],
     )
     return draw_names(fig)
@@ -286,6 +288,17 @@ def shrinkage_axes(ax, x: np.ndarray, effects) -> np.ndarray:
     for sign, position in edge.items():
         drawn[x == sign * np.inf] = position
     return drawn
+
+
+def annotate_ties(ax, drawn_x: np.ndarray, estimate: np.ndarray) -> bool:
+    """Write ``"\u00d7k"`` by each point of the first fit that k > 1 groups share (groups with the same counts, common
+    in small Bernoulli groups), which the markers alone would hide; return whether there was any."""
+    shown = ~np.isnan(drawn_x)
+    points, counts = np.unique(np.round(np.column_stack([drawn_x, estimate])[shown], 9), axis=0, return_counts=True)
+    for (px, py), count in zip(points[counts > 1], counts[counts > 1]):
+        ax.annotate(f"\u00d7{count}", (px, py), xytext=(8, 6), textcoords="offset points", fontsize=8, color="0.3",
+                    gid="tie-count")  # fmt: skip
+    return bool(np.any(counts > 1))
 
 
 def draw_fit_groups(ax, name: str, group: Effects, x: np.ndarray, drawn_x: np.ndarray, area: np.ndarray, zorder: int):
