@@ -16,7 +16,7 @@ from scipy.special import logit
 
 import bayeslogit as bl
 from bayeslogit.numerics.no_pooling import no_pooling_effects
-from bayeslogit.plots import groups
+from bayeslogit.plots import group_fits
 
 CBPP = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
 EXAMPLES = Path(__file__).parents[1] / "examples"
@@ -111,7 +111,7 @@ def test_the_no_pooling_estimate_is_the_logit_of_the_groups_proportion_without_o
     codes = model.terms[0].codes
     proportion = np.bincount(codes, model.successes) / np.bincount(codes, model.trials)
     expected = logit(proportion) - ml.coef["Intercept"]
-    assert groups.no_pooling(model, ml, 0, 0) == pytest.approx(expected, abs=1e-10)
+    assert group_fits.no_pooling(model, ml, 0, 0) == pytest.approx(expected, abs=1e-10)
     (points,) = by_gid(bl.plot_shrinkage([ml], model).axes[0], "ml-estimate")
     assert points.get_offsets().data[:, 0] == pytest.approx(expected, abs=1e-10)
 
@@ -122,7 +122,7 @@ def test_all_success_and_all_failure_groups_are_drawn_at_the_edges(separated):
     ax = fig.axes[0]
     levels = list(model.layout.levels[0])
     high, low = levels.index("14"), levels.index("9")
-    own = groups.no_pooling(model, fits["ml"], 0, 0)
+    own = group_fits.no_pooling(model, fits["ml"], 0, 0)
     assert own[high] == np.inf and own[low] == -np.inf and np.isfinite(np.delete(own, [high, low])).all()
     x_limits = ax.get_xlim()
     for method, fit in fits.items():
