@@ -74,6 +74,8 @@ _LAZY = {  # public names whose modules load on first use, so that `import bayes
     "plot_trace": "bayeslogit.plots",
     "plot_rank": "bayeslogit.plots",
     "plot_prior_predictive": "bayeslogit.plots",
+    "plot_shrinkage": "bayeslogit.plots",
+    "plot_caterpillar": "bayeslogit.plots",
     "animate_optimization": "bayeslogit.plots",
     "OptimizationAnimation": "bayeslogit.plots.animation",
 }
@@ -108,6 +110,8 @@ __all__ = [
     "plot_trace",
     "plot_rank",
     "plot_prior_predictive",
+    "plot_shrinkage",
+    "plot_caterpillar",
     "animate_optimization",
     "OptimizationAnimation",
     "datasets",

@@ -225,6 +225,7 @@ def test_every_example_has_a_test(script):
         "optimization.py",
         "spline_boundary.py",
         "weakly_informative.py",
+        "multilevel.py",
     }
     assert script in tested, f"examples/{script} has no test running it; add one here"
 
@@ -240,3 +241,40 @@ def test_weakly_informative_checks_priors_before_the_data_and_under_separation(t
     map_slopes = [float(row[1 + (name == "StudentT(7,")]) for name, row in rows.items()]
     assert map_slopes == sorted(map_slopes)  # heavier tails shrink the separating slope less
     assert_figures(tmp_path, ["prior_predictive.png", "separation_tails.png"], printed)
+
+
+SINGULAR = (
+    bl.ConvergenceWarning,
+    r"^boundary \(singular\) fit: the ML estimate of the group-level covariance of 'group'",
+)
+
+
+def test_multilevel_prints_three_fits_side_by_side_and_a_singular_ml_sd(tmp_path, monkeypatch, capsys):
+    printed = run_example(
+        "multilevel.py",
+        [*TINY, "--tune", "100", "--out", str(tmp_path)],
+        monkeypatch,
+        capsys,
+        warned=(MCMC_TOO_SHORT, SINGULAR),
+    )
+    header = section(printed, "Fixed effects (log-odds")
+    assert header[0].split() == ["ml", "map", "mcmc"] and header[1].split() == ["estimate", "se"] * 2 + [
+        "estimate",
+        "sd",
+    ]
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in header[2:]}
+    assert list(rows) == ["Intercept", "period[T.2]", "period[T.3]", "period[T.4]"]
+    # glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), family = binomial, data = cbpp) as lme4 prints it
+    glmer = {"Intercept": -1.3983, "period[T.2]": -0.9919, "period[T.3]": -1.1282, "period[T.4]": -1.5797}
+    assert [row[0] for row in rows.values()] == pytest.approx(list(glmer.values()), abs=2e-3)
+    (herd,) = section(printed, "Random effects:")[3:]
+    ml_sd = float(herd.split()[3])
+    assert herd.split()[:2] == ["herd", "Intercept"] and ml_sd == pytest.approx(0.6421, abs=1e-3)  # glmer's 0.642
+    sds = {line.split()[0]: float(line.split()[1]) for line in section(printed, "The group sd by method:")}
+    assert sds["ml"] == 0 and "singular: True" in printed
+    assert 0.05 < sds["map"] < sds["mcmc"]  # the prior's mode off zero; the posterior's mean further out still
+    assert_figures(
+        tmp_path,
+        ["multilevel_shrinkage.png", "multilevel_caterpillar.png", "multilevel_singular_shrinkage.png"],
+        printed,
+    )
