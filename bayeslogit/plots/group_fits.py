@@ -12,7 +12,9 @@ from typing import NamedTuple
 import numpy as np
 
 from bayeslogit.exceptions import OptionError
-from bayeslogit.fits.results.multilevel import MultilevelFitBase, MultilevelMCMCFit, MultilevelPointFit
+from bayeslogit.fits.results.multilevel import MultilevelFitBase
+from bayeslogit.fits.results.multilevel_mcmc import MultilevelMCMCFit
+from bayeslogit.fits.results.multilevel_point import MultilevelPointFit
 from bayeslogit.fits.statistics import intervals
 from bayeslogit.numerics.no_pooling import no_pooling_effects
 
@@ -68,7 +70,8 @@ EFFECTS = {MultilevelPointFit: point_effects, MultilevelMCMCFit: posterior_effec
 
 def group_effects(fit, label: str, column: str, ci_prob: float) -> Effects:
     """Term ``label``'s group effects on ``column`` of ``fit``, with ``ci_prob`` intervals."""
-    return EFFECTS[type(fit)](fit, label, column, ci_prob)
+    kind = next(kind for kind in type(fit).__mro__ if kind in EFFECTS)  # ML and MAP fits are point fits
+    return EFFECTS[kind](fit, label, column, ci_prob)
 
 
 def collect_group_fits(fits) -> dict:
