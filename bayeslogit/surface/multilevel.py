@@ -251,12 +251,14 @@ class MultilevelModel:
         tune: int = 1000,
         chains: int = 4,
         random_seed=None,
-        target_accept: float = 0.9,
+        target_accept: float = 0.95,
         progressbar: bool = False,
     ) -> MultilevelMCMCFit:
         """The posterior by NUTS, the group effects non-centred (``sd * z``, ``z`` standard normal), with R-hat, ESS
         and divergences checked (a ConvergenceWarning when they are poor). ``prior`` and ``group_prior`` as for
-        :meth:`fit_map`, which must be proper: a Gamma rate above zero."""
+        :meth:`fit_map`, which must be proper: a Gamma rate above zero. ``target_accept`` is 0.95 by default, as
+        rstanarm's ``stan_glmer`` sets it: where groups carry much data the non-centred effects form a funnel of
+        their own, which smaller steps cross without diverging."""
         from bayeslogit.algorithms.pymc_multilevel import sample_multilevel
 
         group_prior = _checked_group_prior(group_prior)
