@@ -250,8 +250,10 @@ def test_group_boundaries_of_mcmc_come_with_their_diagnostics(slopes):
 @pytest.mark.slow
 def test_mcmc_converges_where_ml_is_singular(few_groups):
     """The posterior of the sd of four groups is wide, from near 0 to over 1, and NUTS on the non-centred effects
-    samples it without divergences (4 x 2000 draws: an ESS well above 400)."""
-    fit = few_groups.fit_mcmc(draws=2000, random_seed=1)
+    samples it without divergences (4 x 2000 draws: an ESS well above 400) at the target acceptance the diagnosis
+    advises, 0.99: at 0.95 the tail of the sd near zero leaves a few divergences and a short tail ESS for some seeds
+    (two of four tried), which the diagnosis reports."""
+    fit = few_groups.fit_mcmc(draws=2000, random_seed=1, target_accept=0.99)
     table = fit.diagnosis.table
     assert table["r_hat"].max() <= 1.01 and fit.diagnosis.divergences == 0
     assert table.loc["sd[g: Intercept]", "ess_bulk"] >= 400

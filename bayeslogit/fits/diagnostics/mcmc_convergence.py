@@ -52,6 +52,8 @@ class MCMCDiagnosis(Diagnosis):
     tail_advice : tuple
         What :attr:`message` adds about the prior's tails: the prior's ``tail_advice``, parts of an
         :class:`~bayeslogit.exceptions.Advice` (none for a Normal).
+    higher_target_accept : float
+        The target acceptance :attr:`message` suggests: above the one the chains ran at.
     """
 
     table: pd.DataFrame
@@ -59,6 +61,7 @@ class MCMCDiagnosis(Diagnosis):
     n_chains: int
     n_draws: int
     tail_advice: tuple = ()
+    higher_target_accept: float = 0.95
 
     @cached_property
     def checks(self) -> pd.DataFrame:
@@ -133,7 +136,12 @@ class MCMCDiagnosis(Diagnosis):
             problems.append((one_chain + "alone; run ", Remedy("more_chains", 4)))
         if self.divergences:
             problems.append(f"{self.divergences} divergent transitions")
-        remedies = (Remedy("more_tuning", 2000), ", ", Remedy("raise_target_accept", 0.95), ", or a stronger prior (")
+        remedies = (
+            Remedy("more_tuning", 2000),
+            ", ",
+            Remedy("raise_target_accept", self.higher_target_accept),
+            ", or a stronger prior (",
+        )
         remedies += (Remedy("smaller_scale"), *self.tail_advice, ")")
         if verdict == "poor":
             remedies = ("Try ", *remedies)
