@@ -46,6 +46,7 @@ HESSIAN_MAX_ROWS = 10_000
 fixed effects' covariance is the inverse of their penalised IRLS Schur complement at the optimum."""
 
 _OPTIONS = {"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-6, "maxcor": 20}
+_DIVERGED_ETA = 25.0  # fixed effects' linear predictors this large after stage 1 are checked for separation
 _RESTARTS = 5
 _ESCAPE = 0.01  # how far a theta at its bound 0 is moved to see whether the value falls off the bound
 _RESTART_GTOL = 1e-3  # a projected gradient above this where L-BFGS-B stopped restarts it
@@ -282,6 +283,10 @@ def _fit_stages(data: GroupData, penalty: _Penalty, n_agq: int, names: Sequence[
         if error is None:
             raise
         raise error from None
+    if penalty.precision is None and np.max(np.abs(data.X @ deviance.last.beta)) > _DIVERGED_ETA:
+        error = _separation_error(data, names)
+        if error is not None:
+            raise error
     start = np.concatenate([first.x, deviance.last.beta])
     scale = np.linalg.inv(np.linalg.cholesky(2.0 * _schur(data, deviance.last_at, deviance.last))).T
     params, second = _stage2(deviance, penalty, start, _bounds(terms, lower) + [(None, None)] * p, scale)

@@ -110,10 +110,11 @@ def _factor_codes(name: str, data: pd.DataFrame, formula: str) -> tuple[np.ndarr
         column = data[part]
         if column.isna().any():
             raise FormulaError(f"the grouping factor {part!r} has missing values: drop those rows before fitting")
-        part_codes, part_levels = pd.factorize(column, sort=True)
         if isinstance(column.dtype, pd.CategoricalDtype):
-            part_levels = [level for level in column.cat.categories if level in set(column)]
-            part_codes = pd.Categorical(column, categories=part_levels).codes
+            used = column.cat.remove_unused_categories()
+            part_codes, part_levels = used.cat.codes.to_numpy(), list(used.cat.categories)
+        else:
+            part_codes, part_levels = pd.factorize(column, sort=True)
         if codes is None:
             codes, levels = np.asarray(part_codes, np.int64), [str(level) for level in part_levels]
             continue
