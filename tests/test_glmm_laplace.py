@@ -124,7 +124,9 @@ def test_beta_gradient_equals_finite_differences(rng, case):
     expected = fd_gradient(deviance, params, 1e-5)
     np.testing.assert_allclose(gradient, expected, rtol=1e-6, atol=1e-6)
     deviance(params)
-    np.testing.assert_allclose(laplace_beta_gradient(data, deviance.last_at, deviance.last), expected[len(theta) :], 1e-6)
+    np.testing.assert_allclose(
+        laplace_beta_gradient(data, deviance.last_at, deviance.last), expected[len(theta) :], 1e-6
+    )
 
 
 def test_one_quadrature_node_is_laplace(rng):

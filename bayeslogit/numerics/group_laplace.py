@@ -58,9 +58,9 @@ class GroupData:
 @dataclass(frozen=True, eq=False)
 class Mode:
     """The state of penalised IRLS: effects ``u`` (q,), ``beta`` (p,), and at them the linear predictor ``eta``
-    (n,), the summed deviance ``deviance`` of the rows (without the binomial coefficients), the probabilities ``p``
-and weights ``w = m p (1 - p)`` (n,),
-    and the factor of ``H`` (None until converged)."""
+        (n,), the summed deviance ``deviance`` of the rows (without the binomial coefficients), the probabilities ``p``
+    and weights ``w = m p (1 - p)`` (n,),
+        and the factor of ``H`` (None until converged)."""
 
     u: np.ndarray
     beta: np.ndarray
