@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from bayeslogit.algorithms.group_fit import MarginalDeviance, fit_group_map, fit_group_ml
+from bayeslogit.algorithms.group_fit import fit_group_map, fit_group_ml
 from bayeslogit.algorithms.group_hessian import fd_gradient
+from bayeslogit.algorithms.group_objective import MarginalDeviance
 from bayeslogit.exceptions import SeparationError
 from bayeslogit.numerics.group_design import GroupPrior, GroupTerm
 from bayeslogit.numerics.group_laplace import GroupData, agq_deviance, laplace_beta_gradient
