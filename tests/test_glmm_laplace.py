@@ -7,7 +7,7 @@ from scipy.special import gammaln
 from bayeslogit.algorithms.group_fit import fit_group_map, fit_group_ml
 from bayeslogit.algorithms.group_hessian import fd_gradient
 from bayeslogit.algorithms.group_objective import MarginalDeviance
-from bayeslogit.exceptions import SeparationError
+from bayeslogit.exceptions import CollinearityError, OptionError, SeparationError
 from bayeslogit.numerics.group_design import GroupPrior, GroupTerm
 from bayeslogit.numerics.group_laplace import GroupData, agq_deviance, laplace_beta_gradient
 from bayeslogit.numerics.group_systems import group_system
@@ -201,3 +201,14 @@ def test_separation_in_the_fixed_effects_is_an_error(rng):
     with pytest.raises(SeparationError, match="separate") as error:
         fit_group_ml(X, y, None, terms, names=("Intercept", "x"))
     assert "x" in error.value.columns
+
+
+def test_collinear_fixed_effects_and_options_are_errors(rng):
+    X, y, m, terms = simulate(rng, **CASES["scalar"])
+    with pytest.raises(CollinearityError, match="'x' and 'x2' are linearly dependent") as error:
+        fit_group_ml(np.column_stack([X, 2 * X[:, 1]]), y, m, terms, names=("Intercept", "x", "x2"))
+    assert set(error.value.columns) == {"x", "x2"}
+    with pytest.raises(OptionError, match="single scalar group term"):
+        fit_group_ml(X, y, m, simulate(rng, **CASES["crossed"])[3], n_agq=5)
+    with pytest.raises(OptionError, match="positive integer"):
+        fit_group_ml(X, y, m, terms, n_agq=0)

@@ -18,11 +18,12 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.optimize
 
+from bayeslogit.algorithms.collinearity import collinearity_of_gram
 from bayeslogit.algorithms.group_hessian import fd_gradient
 from bayeslogit.algorithms.group_objective import MarginalDeviance, Penalty
 from bayeslogit.algorithms.group_result import GroupFit, group_fit_result
 from bayeslogit.algorithms.separation import find_separation
-from bayeslogit.exceptions import ConvergenceError, OptionError, SeparationError
+from bayeslogit.exceptions import CollinearityError, ConvergenceError, OptionError, SeparationError
 from bayeslogit.numerics.blas_threads import blas_threads
 from bayeslogit.numerics.group_covariance import theta_on_diagonal, theta_start
 from bayeslogit.numerics.group_design import GroupPrior, GroupTerm
@@ -143,6 +144,13 @@ def _fit(data: GroupData, penalty: Penalty, n_agq: int, names: Sequence[str], he
 
 def _fit_stages(data: GroupData, penalty: Penalty, n_agq: int, names: Sequence[str], hessian: bool | None) -> GroupFit:
     terms, p = data.system.terms, data.X.shape[1]
+    flat = penalty.precision is None or np.any(penalty.precision == 0)
+    collinear = collinearity_of_gram(data.X.T @ data.X, False, tuple(names)) if flat else None
+    if collinear is not None:
+        raise CollinearityError(
+            f"the fixed effects' columns are not linearly independent: {collinear.describe()}",
+            columns=collinear.columns,
+        )
     theta0 = np.concatenate([theta_start(t.n_columns, t.correlated) for t in terms])
     n_theta = len(theta0)
     lower = 0.0 if penalty.priors is None else 1e-6
@@ -234,6 +242,8 @@ def fit_group_ml(
     ------
     SeparationError
         When the fixed effects separate successes from failures.
+    CollinearityError
+        When the fixed effects' columns are linearly dependent.
     ConvergenceError
         When penalised IRLS finds no conditional mode.
     OptionError
