@@ -82,6 +82,8 @@ def _minimize(fun, x0: np.ndarray, bounds: list, options: dict = _OPTIONS) -> sc
                 break
         if not escaped and np.max(np.abs(projected), initial=0.0) < _RESTART_GTOL:
             break
+    else:
+        result.success = False
     result.x, result.nit = x, iterations
     return result
 
