@@ -41,6 +41,13 @@ def test_split(formula, fixed, bars):
     assert split_group_formula(formula) == (fixed, tuple(bars))
 
 
+def test_names_in_backticks(data):
+    data = data.rename(columns={"g": "my (g)", "x": "x + 1"})
+    fixed, (term,) = group_terms("y ~ `x + 1` + (1 + `x + 1` | `my (g)`)", data)
+    assert fixed == "y ~ `x + 1`"
+    assert term.factor == "`my (g)`" and term.columns == ("Intercept", "x + 1") and term.levels == ("r", "q", "p")
+
+
 def test_intercept_and_slope(data):
     fixed, (term,) = group_terms("y ~ x + (1 + x | g)", data)
     assert fixed == "y ~ x"
