@@ -212,3 +212,7 @@ def test_collinear_fixed_effects_and_options_are_errors(rng):
         fit_group_ml(X, y, m, simulate(rng, **CASES["crossed"])[3], n_agq=5)
     with pytest.raises(OptionError, match="positive integer"):
         fit_group_ml(X, y, m, terms, n_agq=0)
+    with pytest.raises(OptionError, match="one per term"):
+        fit_group_map(X, y, m, terms, [GroupPrior(), GroupPrior()])
+    with pytest.raises(OptionError, match="non-negative"):
+        fit_group_map(X, y, m, terms, GroupPrior(), -1.0)

@@ -290,10 +290,21 @@ def fit_group_map(
     GroupFit
         Its ``deviance`` and ``loglik`` are the marginal likelihood's at the mode; ``objective`` adds ``-2`` log
         prior.
+
+    Raises
+    ------
+    OptionError
+        When ``prior`` is neither one GroupPrior nor one per term, or a precision is negative.
+    CollinearityError, ConvergenceError
+        As :func:`fit_group_ml` (collinearity only where some fixed effect's prior is flat).
     """
     data = _group_data(X, successes, trials, terms)
     prior = GroupPrior() if prior is None else prior
     priors = (prior,) * len(data.system.terms) if isinstance(prior, GroupPrior) else tuple(prior)
+    if len(priors) != len(data.system.terms):
+        raise OptionError(f"prior must be one GroupPrior or one per term ({len(data.system.terms)}); got {len(priors)}")
     precision = np.broadcast_to(np.asarray(beta_precision, float), (data.X.shape[1],)).copy()
+    if not np.all(precision >= 0):
+        raise OptionError(f"beta_precision must be non-negative (0 for a flat prior); got {beta_precision!r}")
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(data.X.shape[1]))
     return _fit(data, Penalty(data.system.terms, priors, precision), 1, names, hessian)
