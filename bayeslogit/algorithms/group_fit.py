@@ -2,41 +2,32 @@
 
 Stage 1 optimises the thetas alone, the fixed effects found with the group effects by penalised IRLS (glmer's
 ``nAGQ = 0``); stage 2 optimises thetas and fixed effects together on the Laplace (or adaptive Gauss-Hermite)
-deviance, penalised IRLS finding the group effects alone. Both stages run L-BFGS-B on central-difference gradients,
-the thetas on ``T``'s diagonal bounded below at 0 (glmer uses bobyqa). The fixed effects' covariance is glmer's
-``vcov``: twice the fixed-effect block of the inverse Hessian of the deviance in (theta, beta), by finite differences
-(:mod:`.group_hessian`). MAP (blme's ``bglmer``) adds ``-2`` log prior to the deviance: a Gaussian prior of given
-precisions on the fixed effects and a :class:`~bayeslogit.numerics.group_design.GroupPrior` on each term's sds and
-correlations, whose mode is taken in that parameterisation (blme's ``posterior.scale = "sd"``).
+deviance, penalised IRLS finding the group effects alone. Both stages run L-BFGS-B, the thetas on ``T``'s diagonal
+bounded below at 0 (glmer uses bobyqa, then Nelder-Mead); the gradient in the thetas is by central differences, in
+the fixed effects exact for the Laplace deviance, and stage 2 scales the fixed effects by their curvature at stage 1's
+end. The fixed effects' covariance is glmer's ``vcov``: twice the fixed-effect block of the inverse Hessian of the
+deviance in (theta, beta), by finite differences (:mod:`.group_hessian`), below :data:`HESSIAN_MAX_ROWS` rows.
+
+MAP (blme's ``bglmer``) adds ``-2`` log prior to the deviance: a Gaussian prior of given precisions on the fixed
+effects and a :class:`~bayeslogit.numerics.group_design.GroupPrior` on each term's sds and correlations, whose mode is
+taken in that parameterisation (blme's ``posterior.scale = "sd"``).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
 
-from bayeslogit.algorithms.group_hessian import fd_gradient, fd_hessian, fd_jacobian
+from bayeslogit.algorithms.collinearity import collinearity_of_gram
+from bayeslogit.algorithms.group_hessian import fd_gradient
+from bayeslogit.algorithms.group_objective import MarginalDeviance, Penalty
 from bayeslogit.algorithms.group_result import GroupFit, group_fit_result
 from bayeslogit.algorithms.separation import find_separation
-from bayeslogit.exceptions import ConvergenceError, SeparationError
+from bayeslogit.exceptions import CollinearityError, ConvergenceError, OptionError, SeparationError
 from bayeslogit.numerics.blas_threads import blas_threads
-from bayeslogit.numerics.group_covariance import (
-    relative_factor,
-    sd_corr,
-    theta_on_diagonal,
-    theta_size,
-    theta_start,
-)
+from bayeslogit.numerics.group_covariance import theta_on_diagonal, theta_start
 from bayeslogit.numerics.group_design import GroupPrior, GroupTerm
-from bayeslogit.numerics.group_laplace import (
-    GroupData,
-    Mode,
-    agq_deviance,
-    laplace_beta_gradient,
-    laplace_deviance,
-    pirls,
-)
+from bayeslogit.numerics.group_laplace import GroupData, Mode
 from bayeslogit.numerics.group_systems import group_system
 
 __all__ = ["fit_group_ml", "fit_group_map", "GroupFit"]
@@ -46,128 +37,11 @@ HESSIAN_MAX_ROWS = 10_000
 fixed effects' covariance is the inverse of their penalised IRLS Schur complement at the optimum."""
 
 _OPTIONS = {"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-6, "maxcor": 20}
+_DIVERGED_ETA = 25.0  # fixed effects' linear predictors this large after stage 1 are checked for separation
 _RESTARTS = 5
 _ESCAPE = 0.01  # how far a theta at its bound 0 is moved to see whether the value falls off the bound
 _RESTART_GTOL = 1e-3  # a projected gradient above this where L-BFGS-B stopped restarts it
 _STAGE1_OPTIONS = {"maxiter": 1000, "ftol": 1e-9, "gtol": 1e-3}  # a start for stage 2, which refines the thetas
-
-
-class MarginalDeviance:
-    """The Laplace or AGQ deviance of a multilevel model as a function of its parameters, with its gradient and
-    Hessian, for an optimiser.
-
-    Penalised IRLS starts each evaluation from the previous one's mode, so the object holds that mode; every
-    evaluation converges to the Newton decrement :data:`~bayeslogit.numerics.group_laplace.PIRLS_TOL`, so the
-    values do not depend on the order of the evaluations beyond rounding. The Laplace deviance's gradient in the
-    fixed effects is exact (:func:`~bayeslogit.numerics.group_laplace.laplace_beta_gradient`); in the thetas, and
-    for AGQ in all, it is by central differences.
-    """
-
-    def __init__(self, data: GroupData, n_agq: int = 1):
-        self.data, self.n_agq = data, n_agq
-        self.last = None  # the last Mode
-        self.last_at = None  # the system at the last thetas
-
-    def _pirls(self, theta: np.ndarray, beta: np.ndarray, joint: bool) -> Mode:
-        at = self.data.system.at(theta)
-        u = np.zeros(self.data.system.n_effects) if self.last is None else self.last.u
-        try:
-            mode = pirls(self.data, at, u, beta, joint=joint)
-        except ConvergenceError:
-            if self.last is None:
-                raise
-            mode = pirls(self.data, at, np.zeros_like(u), beta, joint=joint)
-        self.last, self.last_at = mode, at
-        return mode
-
-    def stage1(self, theta: np.ndarray) -> float:
-        """The deviance at ``theta``, the fixed effects at the joint mode (glmer's ``nAGQ = 0``)."""
-        beta = self.last.beta if self.last is not None else np.zeros(self.data.X.shape[1])
-        return laplace_deviance(self.data, self._pirls(theta, beta, joint=True))
-
-    def __call__(self, params: np.ndarray) -> float:
-        """The deviance at ``params = (theta, beta)``."""
-        n_theta = len(params) - self.data.X.shape[1]
-        theta, beta = params[:n_theta], params[n_theta:]
-        mode = self._pirls(theta, beta, joint=False)
-        if self.n_agq == 1:
-            return laplace_deviance(self.data, mode)
-        return agq_deviance(self.data, mode, float(abs(theta[0])), self.n_agq)
-
-    def _beta_gradient(self, params: np.ndarray) -> np.ndarray:
-        self(params)
-        return laplace_beta_gradient(self.data, self.last_at, self.last)
-
-    def value_and_gradient(self, params: np.ndarray) -> tuple[float, np.ndarray]:
-        """The deviance and its gradient (d,) at ``params`` (d,)."""
-        if self.n_agq > 1:
-            return self(params), fd_gradient(self, params)
-        n_theta = len(params) - self.data.X.shape[1]
-        theta_gradient = fd_gradient(lambda theta: self(np.concatenate([theta, params[n_theta:]])), params[:n_theta])
-        value = self(params)
-        beta_gradient = laplace_beta_gradient(self.data, self.last_at, self.last)
-        return value, np.concatenate([theta_gradient, beta_gradient])
-
-    def hessian(self, params: np.ndarray) -> np.ndarray:
-        """The Hessian (d, d) at ``params``: the thetas' block by second differences of the deviance (lme4's
-        ``deriv12``), the fixed effects' rows by central differences of their exact gradient (all of it by second
-        differences for AGQ)."""
-        if self.n_agq > 1:
-            return fd_hessian(self, params)
-        n_theta, d = len(params) - self.data.X.shape[1], len(params)
-        H = np.empty((d, d))
-        H[:n_theta, :n_theta] = fd_hessian(
-            lambda theta: self(np.concatenate([theta, params[n_theta:]])), params[:n_theta]
-        )
-        rows = fd_jacobian(self._beta_gradient, params)  # (p, d)
-        H[n_theta:, :] = rows
-        H[:n_theta, n_theta:] = rows[:, :n_theta].T
-        H[n_theta:, n_theta:] = 0.5 * (rows[:, n_theta:] + rows[:, n_theta:].T)
-        return H
-
-
-@dataclass(frozen=True)
-class _Penalty:
-    """``-2`` log prior of (theta, beta): Gaussian on beta with ``precision`` (p,), ``priors`` on each term's sds and
-    correlations (None for maximum likelihood: no penalty)."""
-
-    terms: tuple[GroupTerm, ...]
-    priors: tuple[GroupPrior, ...] | None
-    precision: np.ndarray | None
-
-    def theta_part(self, theta: np.ndarray) -> float:
-        if self.priors is None:
-            return 0.0
-        value, start = 0.0, 0
-        for term, prior in zip(self.terms, self.priors):
-            size = theta_size(term.n_columns, term.correlated)
-            T = relative_factor(theta[start : start + size], term.n_columns, term.correlated)
-            sd, corr = sd_corr(T)
-            value -= 2.0 * prior.log_density(sd, corr if term.correlated else None)
-            start += size
-        return value
-
-    def __call__(self, params: np.ndarray, n_theta: int) -> float:
-        value = self.theta_part(params[:n_theta])
-        if self.precision is not None:
-            value += float(np.sum(self.precision * params[n_theta:] ** 2))
-        return value
-
-    def gradient(self, params: np.ndarray, n_theta: int) -> np.ndarray:
-        gradient = np.zeros(len(params))
-        if self.priors is not None:
-            gradient[:n_theta] = fd_gradient(self.theta_part, params[:n_theta])
-        if self.precision is not None:
-            gradient[n_theta:] = 2.0 * self.precision * params[n_theta:]
-        return gradient
-
-    def hessian(self, params: np.ndarray, n_theta: int) -> np.ndarray:
-        H = np.zeros((len(params), len(params)))
-        if self.priors is not None:
-            H[:n_theta, :n_theta] = fd_hessian(self.theta_part, params[:n_theta])
-        if self.precision is not None:
-            H[n_theta:, n_theta:] = np.diag(2.0 * self.precision)
-        return H
 
 
 def _bounds(terms: tuple[GroupTerm, ...], lower: float) -> list[tuple[float | None, None]]:
@@ -208,11 +82,13 @@ def _minimize(fun, x0: np.ndarray, bounds: list, options: dict = _OPTIONS) -> sc
                 break
         if not escaped and np.max(np.abs(projected), initial=0.0) < _RESTART_GTOL:
             break
+    else:
+        result.success = False
     result.x, result.nit = x, iterations
     return result
 
 
-def _stage1(deviance: MarginalDeviance, penalty: _Penalty, theta0: np.ndarray, bounds: list):
+def _stage1(deviance: MarginalDeviance, penalty: Penalty, theta0: np.ndarray, bounds: list):
     """Stage 1's optimum thetas, the fixed effects at the joint mode."""
 
     def fun(theta):
@@ -224,7 +100,7 @@ def _stage1(deviance: MarginalDeviance, penalty: _Penalty, theta0: np.ndarray, b
     return _minimize(fun, theta0, bounds, _STAGE1_OPTIONS)
 
 
-def _stage2(deviance: MarginalDeviance, penalty: _Penalty, start: np.ndarray, bounds: list, scale: np.ndarray):
+def _stage2(deviance: MarginalDeviance, penalty: Penalty, start: np.ndarray, bounds: list, scale: np.ndarray):
     """Stage 2's optimum (theta, beta) from ``start``, the fixed effects' coordinates ``z`` with
     ``beta = beta_start + scale @ z``: ``scale`` (p, p) makes the Hessian in them near the identity, so that
     L-BFGS-B meets a problem of one scale."""
@@ -261,15 +137,22 @@ def _separation_error(data: GroupData, names: Sequence[str]) -> SeparationError 
     )
 
 
-def _fit(data: GroupData, penalty: _Penalty, n_agq: int, names: Sequence[str], hessian: bool | None) -> GroupFit:
+def _fit(data: GroupData, penalty: Penalty, n_agq: int, names: Sequence[str], hessian: bool | None) -> GroupFit:
     """Both stages and the result, BLAS on one thread: its products here are small, and NumPy's and SciPy's
     OpenBLAS pools, alternating, would fight over the cores."""
     with blas_threads(1):
         return _fit_stages(data, penalty, n_agq, names, hessian)
 
 
-def _fit_stages(data: GroupData, penalty: _Penalty, n_agq: int, names: Sequence[str], hessian: bool | None) -> GroupFit:
+def _fit_stages(data: GroupData, penalty: Penalty, n_agq: int, names: Sequence[str], hessian: bool | None) -> GroupFit:
     terms, p = data.system.terms, data.X.shape[1]
+    flat = penalty.precision is None or np.any(penalty.precision == 0)
+    collinear = collinearity_of_gram(data.X.T @ data.X, False, tuple(names)) if flat else None
+    if collinear is not None:
+        raise CollinearityError(
+            f"the fixed effects' columns are not linearly independent: {collinear.describe()}",
+            columns=collinear.columns,
+        )
     theta0 = np.concatenate([theta_start(t.n_columns, t.correlated) for t in terms])
     n_theta = len(theta0)
     lower = 0.0 if penalty.priors is None else 1e-6
@@ -282,6 +165,10 @@ def _fit_stages(data: GroupData, penalty: _Penalty, n_agq: int, names: Sequence[
         if error is None:
             raise
         raise error from None
+    if penalty.precision is None and np.max(np.abs(data.X @ deviance.last.beta)) > _DIVERGED_ETA:
+        error = _separation_error(data, names)
+        if error is not None:
+            raise error
     start = np.concatenate([first.x, deviance.last.beta])
     scale = np.linalg.inv(np.linalg.cholesky(2.0 * _schur(data, deviance.last_at, deviance.last))).T
     params, second = _stage2(deviance, penalty, start, _bounds(terms, lower) + [(None, None)] * p, scale)
@@ -357,14 +244,23 @@ def fit_group_ml(
     ------
     SeparationError
         When the fixed effects separate successes from failures.
+    CollinearityError
+        When the fixed effects' columns are linearly dependent.
     ConvergenceError
         When penalised IRLS finds no conditional mode.
+    OptionError
+        When ``n_agq`` is not a positive integer, or above 1 with other than one scalar term.
     """
     data = _group_data(X, successes, trials, terms)
+    if not isinstance(n_agq, int) or n_agq < 1:
+        raise OptionError(f"n_agq must be a positive integer; got {n_agq!r}")
     if n_agq > 1 and (len(data.system.terms) > 1 or data.system.terms[0].n_columns > 1):
-        raise ValueError(f"n_agq > 1 needs a single scalar group term; got n_agq={n_agq} with other terms")
+        raise OptionError(
+            f"n_agq > 1 (adaptive Gauss-Hermite quadrature) needs a single scalar group term such as (1 | g); got "
+            f"n_agq={n_agq} with {len(data.system.terms)} terms: use n_agq=1, the Laplace approximation"
+        )
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(data.X.shape[1]))
-    return _fit(data, _Penalty(data.system.terms, None, None), n_agq, names, hessian)
+    return _fit(data, Penalty(data.system.terms, None, None), n_agq, names, hessian)
 
 
 def fit_group_map(
@@ -394,10 +290,21 @@ def fit_group_map(
     GroupFit
         Its ``deviance`` and ``loglik`` are the marginal likelihood's at the mode; ``objective`` adds ``-2`` log
         prior.
+
+    Raises
+    ------
+    OptionError
+        When ``prior`` is neither one GroupPrior nor one per term, or a precision is negative.
+    CollinearityError, ConvergenceError
+        As :func:`fit_group_ml` (collinearity only where some fixed effect's prior is flat).
     """
     data = _group_data(X, successes, trials, terms)
     prior = GroupPrior() if prior is None else prior
     priors = (prior,) * len(data.system.terms) if isinstance(prior, GroupPrior) else tuple(prior)
+    if len(priors) != len(data.system.terms):
+        raise OptionError(f"prior must be one GroupPrior or one per term ({len(data.system.terms)}); got {len(priors)}")
     precision = np.broadcast_to(np.asarray(beta_precision, float), (data.X.shape[1],)).copy()
+    if not np.all(precision >= 0):
+        raise OptionError(f"beta_precision must be non-negative (0 for a flat prior); got {beta_precision!r}")
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(data.X.shape[1]))
-    return _fit(data, _Penalty(data.system.terms, priors, precision), 1, names, hessian)
+    return _fit(data, Penalty(data.system.terms, priors, precision), 1, names, hessian)

@@ -27,6 +27,8 @@ class GroupFit:
         The relative Cholesky factors' entries, term by term (:mod:`~bayeslogit.numerics.group_covariance`).
     factors : tuple of str
         Each term's grouping factor.
+    columns : tuple of tuple of str
+        Each term's columns.
     sd : tuple of ndarray of shape (k,)
         Each term's group-effect sds.
     corr : tuple of ndarray of shape (k, k)
@@ -53,6 +55,7 @@ class GroupFit:
     beta_cov: np.ndarray
     theta: np.ndarray
     factors: tuple
+    columns: tuple
     sd: tuple
     corr: tuple
     ranef: tuple
@@ -111,6 +114,7 @@ def group_fit_result(
         beta_cov=beta_cov,
         theta=theta.copy(),
         factors=tuple(term.factor for term in terms),
+        columns=tuple(term.columns for term in terms),
         sd=tuple(sds),
         corr=tuple(corrs),
         ranef=tuple(ranef),

@@ -10,6 +10,7 @@ pandas orders them: a categorical's categories (the ones that occur), otherwise 
 by its first factor, then its second. formulaic is imported on first use.
 """
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 
 from bayeslogit.exceptions import FormulaError
 from bayeslogit.numerics.group_design import GroupTerm
-from bayeslogit.rows.formula_names import split_outside_quotes, unquote
+from bayeslogit.rows.formula_names import unquote
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,11 @@ class BarTerm:
 
 
 def _top_level_pieces(rhs: str) -> list[str]:
-    """``rhs`` split at the ``+`` signs outside parentheses (and outside backticks)."""
+    """``rhs`` split at the ``+`` signs outside parentheses and backticks."""
     pieces, depth, current = [], 0, ""
-    for i, part in enumerate(split_outside_quotes(rhs, "`")):
-        if i % 2:  # inside backticks
-            current += f"`{part}`"
+    for i, part in enumerate(re.split(r"(`[^`]*`)", rhs)):
+        if i % 2:  # a name in backticks
+            current += part
             continue
         for char in part:
             depth += {"(": 1, ")": -1}.get(char, 0)
@@ -110,10 +111,11 @@ def _factor_codes(name: str, data: pd.DataFrame, formula: str) -> tuple[np.ndarr
         column = data[part]
         if column.isna().any():
             raise FormulaError(f"the grouping factor {part!r} has missing values: drop those rows before fitting")
-        part_codes, part_levels = pd.factorize(column, sort=True)
         if isinstance(column.dtype, pd.CategoricalDtype):
-            part_levels = [level for level in column.cat.categories if level in set(column)]
-            part_codes = pd.Categorical(column, categories=part_levels).codes
+            used = column.cat.remove_unused_categories()
+            part_codes, part_levels = used.cat.codes.to_numpy(), list(used.cat.categories)
+        else:
+            part_codes, part_levels = pd.factorize(column, sort=True)
         if codes is None:
             codes, levels = np.asarray(part_codes, np.int64), [str(level) for level in part_levels]
             continue
