@@ -43,6 +43,7 @@ from bayeslogit import datasets
 from bayeslogit.exceptions import (
     BayeslogitError,
     CollinearityError,
+    ConvergenceError,
     ConvergenceWarning,
     DataError,
     DataTypeError,
@@ -117,6 +118,7 @@ __all__ = [
     "datasets",
     "BayeslogitError",
     "CollinearityError",
+    "ConvergenceError",
     "ConvergenceWarning",
     "DataError",
     "DataTypeError",

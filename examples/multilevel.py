@@ -86,9 +86,9 @@ def main(argv=None):
     print(f"  mcmc  {sd_draws.mean():.3f}  89% ETI [{low:.3f}, {high:.3f}]")
 
     figures = {
-        "multilevel_shrinkage.png": bl.plot_shrinkage(fits, model),
+        "multilevel_shrinkage.png": bl.plot_shrinkage(fits),
         "multilevel_caterpillar.png": bl.plot_caterpillar(fits),
-        "multilevel_singular_shrinkage.png": bl.plot_shrinkage(small_fits, small),
+        "multilevel_singular_shrinkage.png": bl.plot_shrinkage(small_fits),
     }
     write_figures(figures, args.out, "multilevel", args.dpi)
 

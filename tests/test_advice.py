@@ -41,6 +41,7 @@ PYTHON_API_ONLY = {
     "fits/statistics/likelihood.py": ("Use model.fit_ml().statistics()", "compare model.fit_ml() fits"),
     "plots/chains.py": ("it needs an MCMC fit (model.fit_mcmc(prior))",),  # bl.plot_trace
     "plots/prior.py": ("plot_prior_predictive(model, bl.Normal(1,",),  # bl.plot_prior_predictive
+    "rows/formula_names.py": ("bl.MultilevelModel.from_formula(formula, data)",),  # LogisticModel.from_formula
 }
 """Module -> messages in the Python API's words that only a call of the Python API can raise (a fit's method, a
 plot, a loaded fit): neither the command nor the estimator makes that call, so no other door reads them."""

@@ -2,16 +2,14 @@
 posterior against quadrature and against simulated truths, convergence on lme4's cbpp, and the refusal of an
 improper prior."""
 
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
 from arviz_stats import ess, mcse, rhat
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import stats
 from scipy.special import log_expit, logsumexp
 
+import bayeslogit as bl
 from bayeslogit.algorithms.pymc_multilevel import (
     cholesky_correlation,
     multilevel_model,
@@ -20,8 +18,6 @@ from bayeslogit.algorithms.pymc_multilevel import (
 )
 from bayeslogit.exceptions import OptionError
 from bayeslogit.numerics.group_design import GroupPrior, GroupTerm
-
-CBPP = Path(__file__).parent / "data" / "cbpp.csv"  # lme4's cbpp, written by R's write.csv(cbpp)
 
 
 def factor_term(factor: str, groups: np.ndarray, values: np.ndarray, columns: tuple, correlated: bool = True):
@@ -33,9 +29,9 @@ def factor_term(factor: str, groups: np.ndarray, values: np.ndarray, columns: tu
 @pytest.fixture(scope="module")
 def cbpp():
     """``cbind(incidence, size - incidence) ~ period + (1 | herd)`` as arrays: ``(X, names, y, m, [herd])``."""
-    frame = pd.read_csv(CBPP)
+    frame = bl.datasets.load_cbpp()
     n = len(frame)
-    X = np.column_stack([np.ones(n)] + [(frame["period"] == k).to_numpy(float) for k in (2, 3, 4)])
+    X = np.column_stack([np.ones(n)] + [(frame["period"] == str(k)).to_numpy(float) for k in (2, 3, 4)])
     herd = factor_term("herd", frame["herd"].to_numpy(), np.ones((n, 1)), ("Intercept",))
     names = ["Intercept", "period2", "period3", "period4"]
     return X, names, frame["incidence"].to_numpy(), frame["size"].to_numpy(), [herd]

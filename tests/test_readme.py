@@ -102,6 +102,13 @@ def test_the_warning_and_the_error_are_the_ones_printed():
     assert shown.split() == f"SeparationError: {error.value}".split()
 
 
+def test_the_multilevel_summary_is_the_one_printed():
+    cbpp = bl.datasets.load_cbpp()
+    model = bl.MultilevelModel.from_formula("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp)
+    printed = str(model.fit_ml().summary())
+    assert comparable(printed) == comparable(output_after("print(ml.summary())\n```"))
+
+
 EXAMPLE_QUOTES = {
     "challenger.py": [
         (r"ML puts the odds against\s+damage at 1 in", r"ml .*no damage 1 in"),
@@ -124,6 +131,16 @@ EXAMPLE_QUOTES = {
         (r"the Cauchy's slope reaches", r"Cauchy\(2\.5\)(?:\s+[-\d.]+){7}\s+"),
         (r"the Normal's stops at", r"Normal\(2\.5\)(?:\s+[-\d.]+){7}\s+"),
     ],
+    "multilevel.py": [
+        (r"the herd sd is", r"herd\s+Intercept\s+[\d.]+\s+"),
+        (r"the herd sd is [\d.]+ by ML,", r"herd\s+Intercept(?:\s+[\d.]+){3}\s+"),
+        (r"by MAP and", r"herd\s+Intercept(?:\s+[\d.]+){5}\s+"),
+        (r"ML's sd is", r"\n  ml\s+"),
+        (r"MAP's", r"\n  map\s+"),
+        (r"the posterior's mean", r"\n  mcmc\s+"),
+        (r"89% interval from", r"89% ETI \["),
+        (r"89% interval from [\d.]+ to", r"89% ETI \[[\d.]+,"),
+    ],
 }
 """Script -> (the README's phrase before a number, the script's printed text before the same number)."""
 
@@ -141,6 +158,9 @@ NOT_PRINTED = (
     r"Cauchy\(2\.5\)",
     r"Normal\(10\)",
     r"its 99% quantile",
+    r"true sd 0\.3",
+    r"On five simulated groups",
+    r"\(a singular\s+fit",
 )
 """Numbers in the README's "Examples" prose that are settings or a figure's content, not printed figures."""
 

@@ -130,7 +130,7 @@ def effect_unit(column: str) -> str:
     return "log-odds" if column == "Intercept" else f"log-odds per unit of {column}"
 
 
-def no_pooling(model, fit, t: int, c: int) -> np.ndarray:
+def no_pooling(fit, t: int, c: int) -> np.ndarray:
     """Each group's own maximum-likelihood effect on column ``c`` of term ``t``, from its rows alone, with the fixed
     effects and every other group effect held at ``fit``'s estimates (:mod:`bayeslogit.numerics.no_pooling`).
 
@@ -140,15 +140,14 @@ def no_pooling(model, fit, t: int, c: int) -> np.ndarray:
         Infinite for a group whose rows are all successes or all failures (on an intercept), NaN for one whose rows
         say nothing of the effect.
     """
-    offset = model.X @ fit.coef.to_numpy()
-    for s, (term, label) in enumerate(zip(model.terms, model.layout.labels)):
+    rows = fit.source
+    offset = rows.X @ fit.coef.to_numpy()
+    for s, (term, label) in enumerate(zip(rows.terms, fit.layout.labels)):
         for d, name in enumerate(term.columns):
             if (s, d) != (t, c):
                 offset += term.values[:, d] * group_effects(fit, label, name, 0.5).estimate[term.codes]
-    term = model.terms[t]
-    return no_pooling_effects(
-        offset, term.values[:, c], model.successes, model.trials, term.codes, term.n_levels
-    )  # fmt: skip
+    term = rows.terms[t]
+    return no_pooling_effects(offset, term.values[:, c], rows.successes, rows.trials, term.codes, term.n_levels)
 
 
 def sd_note(fit, label: str, column: str) -> str:

@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 
-from bayeslogit.exceptions import DataError
 from bayeslogit.fits.statistics import intervals
 from bayeslogit.plots.fonts import draw_names
 from bayeslogit.plots.group_fits import (
@@ -28,7 +27,7 @@ MAX_MARKER_AREA = 260.0  # points^2 of the largest group's marker in the shrinka
 MIN_MARKER_AREA = 12.0  # and of the smallest, at least, so that a group of one trial stays visible
 
 
-def plot_shrinkage(fits, model, term: str | None = None, column: str = "Intercept", *, ci_prob: float | None = None):
+def plot_shrinkage(fits, term: str | None = None, column: str = "Intercept", *, ci_prob: float | None = None):
     """Each group's own estimate against each fit's: how far the fits pull the groups towards zero.
 
     The horizontal axis is the no-pooling estimate: each group's maximum-likelihood effect from its rows alone, with
@@ -44,9 +43,8 @@ def plot_shrinkage(fits, model, term: str | None = None, column: str = "Intercep
     Parameters
     ----------
     fits : dict of str to fit, sequence of fits, or a fit
-        Fits of ``model`` (``model.fit_all()``, or a list of its ``fit_ml()``, ``fit_map()``, ``fit_mcmc()``).
-    model : MultilevelModel
-        The model the fits were made of: its rows give the no-pooling estimates and the groups' trials.
+        Fits of one multilevel model (``model.fit_all()``, or a list of its fits); the rows they were fitted on
+        give the no-pooling estimates and the groups' trials.
     term : str, optional
         The group term's label (``"herd"``); default the model's first.
     column : str
@@ -67,24 +65,18 @@ def plot_shrinkage(fits, model, term: str | None = None, column: str = "Intercep
     ------
     OptionError
         For fits that are not of one multilevel model, an unknown ``term`` or ``column``.
-    DataError
-        When ``model`` is not the fits' model.
     """
     import matplotlib.pyplot as plt
 
     fitted = collect_group_fits(fits)
     layout = next(iter(fitted.values())).layout
-    if getattr(model, "layout", None) != layout:
-        raise DataError(
-            "`model` is not the model these fits were made of (its fixed effects, group terms or levels differ); "
-            "pass the MultilevelModel whose fit_ml(), fit_map() or fit_mcmc() made them"
-        )
     ci_prob, _ = intervals.resolve(ci_prob, "eti", ("eti",))
     t, c = term_position(layout, term, column)
     label, column = layout.labels[t], layout.columns[t][c]
     first = next(iter(fitted))
-    x = no_pooling(model, fitted[first], t, c)
-    trials = np.bincount(model.terms[t].codes, weights=model.trials, minlength=len(x))
+    x = no_pooling(fitted[first], t, c)
+    rows = fitted[first].source
+    trials = np.bincount(rows.terms[t].codes, weights=rows.trials, minlength=len(x))
     effects = {name: group_effects(fit, label, column, ci_prob) for name, fit in fitted.items()}
 
     fig, ax = plt.subplots(figsize=(10.0, 6.4), layout="constrained")

@@ -150,7 +150,7 @@ class MultilevelModel:
     @property
     def source(self) -> FitSource:
         """What the fits of this model keep of it."""
-        return FitSource(self.formula, self.frame, self._new_rows)
+        return FitSource(self.formula, self.frame, self._new_rows, self.X, self.successes, self.trials, self.terms)
 
     @property
     def coef_names(self) -> list[str]:

@@ -76,11 +76,21 @@ class FitSource:
     new_rows : callable
         ``new_rows(data) -> (X (n, p), ((codes (n,), values (n, k)), ...) per term)``: the design of new rows, each
         row's level code in the term's levels (-1 for a level the fit has not seen).
+    X : ndarray of shape (n, p)
+        The fixed effects' design of the rows it was fitted on.
+    successes, trials : ndarray of shape (n,)
+        Their responses.
+    terms : tuple of GroupTerm
+        Their group terms.
     """
 
     formula: str
     frame: pd.DataFrame
     new_rows: Callable[[pd.DataFrame], tuple[np.ndarray, tuple]]
+    X: np.ndarray
+    successes: np.ndarray
+    trials: np.ndarray
+    terms: tuple
 
 
 class MultilevelFitBase:

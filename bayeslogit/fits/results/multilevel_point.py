@@ -3,8 +3,7 @@
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
-from scipy.stats import norm
+from scipy.special import expit, ndtr, ndtri
 
 from bayeslogit.fits.results.multilevel import (
     INTEGRATION_DRAWS,
@@ -104,12 +103,12 @@ class MultilevelPointFit(MultilevelFitBase):
         whose ``se`` is not estimated (NaN), as lme4 reports them."""
         ci_prob, _ = intervals.resolve(ci_prob, "wald", ("wald",))
         lb, ub = intervals.column_names("wald", ci_prob)
-        z = norm.ppf(0.5 + ci_prob / 2)
+        z = ndtri(0.5 + ci_prob / 2)
         estimate, se = self.coef, pd.Series(self.result.beta_se, index=self.coef.index)
         table = pd.DataFrame({"estimate": estimate, "se": se})
         if self.wald_test:
             table["z"] = estimate / se
-            table["p_value"] = 2 * norm.sf(np.abs(table["z"]))
+            table["p_value"] = 2 * ndtr(-np.abs(table["z"]))
         table[lb], table[ub] = estimate - z * se, estimate + z * se
         group = pd.concat(
             [self.group_sd.rename(lambda label: f"sd[{label}]"), self.group_corr.rename(lambda label: f"corr[{label}]")]
@@ -141,7 +140,7 @@ class MultilevelPointFit(MultilevelFitBase):
         cov_cs = (cov @ a)[j]
         x, s = boundary[0, 0], slope[0, 0]
         se = np.sqrt(var_c + x**2 * var_s + 2 * x * cov_cs) / np.abs(s)
-        z = norm.ppf(0.5 + ci_prob / 2)
+        z = ndtri(0.5 + ci_prob / 2)
         levels = list(self.layout.levels[t])
         return pd.DataFrame(
             {"boundary": x, "se": se, lb: x - z * se, ub: x + z * se}, index=pd.Index(levels, name="level")
