@@ -1,46 +1,35 @@
 """NUTS on multilevel logistic models in whole fresh processes: lme4's cbpp and a simulated correlated term.
 
 Each run is a new Python process, timed from outside from its start to its exit (imports, data, building the PyMC
-model, nutpie's Numba compilation, sampling, diagnostics); inside, ``sample_s`` times the call of
-:func:`bayeslogit.algorithms.pymc_multilevel.sample_multilevel` alone. Cases:
+model, nutpie's Numba compilation, sampling, diagnostics); inside, ``sample_s`` times what a user times,
+``bl.MultilevelModel.from_formula(formula, data).fit_mcmc(...)``, at its defaults otherwise. Cases:
 
 * cbpp: ``cbind(incidence, size - incidence) ~ period + (1 | herd)`` (56 rows, 15 herds), a flat intercept,
   ``Normal(0, 2.5)`` slopes, the default ``GroupPrior()``;
 * correlated: ``(1 + x | g)`` on 40 groups of 8 rows of 10 trials drawn from ``beta = (-0.4, 0.8)``,
   ``sd = (0.9, 0.6)``, correlation 0.5 (the data of ``tests/test_group_mcmc.py``).
 
-The table gives, per case, the median wall and sampling times, the largest R-hat over every posterior variable,
-the smallest bulk ESS of the group sds and the divergences. There is no peer: lme4's ``glmer`` fits by Laplace,
-not MCMC, and rstanarm is not installed here.
+The table gives, per case, the median wall and fit times, the largest R-hat of the fixed effects, sds and
+correlations, the smallest bulk ESS of the group sds and the divergences. There is no peer: lme4's ``glmer``
+fits by Laplace, not MCMC, and rstanarm is not installed here.
 
 Run: ``python benchmarks/mcmc_multilevel.py --repeats 3``.
 """
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 from common import Headline, Table, machine, run_process, script_main
 
 CODE = r"""
 import json, sys, time
-from pathlib import Path
 import numpy as np
 import pandas as pd
-from arviz_stats import ess, rhat
-from bayeslogit.algorithms.pymc_multilevel import sample_multilevel
-from bayeslogit.numerics.group_design import GroupTerm
+import bayeslogit as bl
 
 case, draws, chains, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 if case == "cbpp":
-    frame = pd.read_csv(Path(sys.argv[5]) / "tests" / "data" / "cbpp.csv")
-    n = len(frame)
-    X = np.column_stack([np.ones(n)] + [(frame["period"] == k).to_numpy(float) for k in (2, 3, 4)])
-    levels, codes = np.unique(frame["herd"], return_inverse=True)
-    terms = [GroupTerm("herd", ("Intercept",), tuple(levels.tolist()), codes, np.ones((n, 1)))]
-    names = ["Intercept", "period2", "period3", "period4"]
-    y, m = frame["incidence"].to_numpy(), frame["size"].to_numpy()
-    coef_sd = np.array([np.inf, 2.5, 2.5, 2.5])
+    formula, data = "cbind(incidence, size - incidence) ~ period + (1 | herd)", bl.datasets.load_cbpp()
 else:
     rng = np.random.default_rng(11)
     G, rows, trials = 40, 8, 10
@@ -50,17 +39,17 @@ else:
     x = rng.standard_normal(len(codes))
     X = np.column_stack([np.ones_like(x), x])
     y = rng.binomial(trials, 1 / (1 + np.exp(-(X @ np.array([-0.4, 0.8]) + np.sum(X * b[codes], axis=1)))))
-    m, names, coef_sd = np.full(len(y), trials), ["Intercept", "x"], np.array([np.inf, 2.5])
-    terms = [GroupTerm("g", ("Intercept", "x"), tuple(range(G)), codes, X)]
+    formula = "cbind(y, trials - y) ~ x + (1 + x | g)"
+    data = pd.DataFrame({"y": y, "trials": trials, "x": x, "g": codes})
 start = time.perf_counter()
-tree = sample_multilevel(X, names, y, m, terms, coef_sd, draws=draws, chains=chains, random_seed=seed)
+fit = bl.MultilevelModel.from_formula(formula, data).fit_mcmc(draws=draws, chains=chains, random_seed=seed)
 seconds = time.perf_counter() - start
-posterior = tree["posterior"].to_dataset()
+table = fit.diagnosis.table
 print(json.dumps({
     "sample_s": seconds,
-    "r_hat_max": max(float(v.max()) for v in rhat(posterior).data_vars.values()),
-    "ess_sd_min": float(ess(posterior["group_sd"], method="bulk").min()),
-    "divergences": int(tree["sample_stats"]["diverging"].sum()),
+    "r_hat_max": float(table["r_hat"].max()),
+    "ess_sd_min": float(table.loc[[name for name in table.index if name.startswith("sd[")], "ess_bulk"].min()),
+    "divergences": fit.diagnosis.divergences,
 }))
 """
 
@@ -74,11 +63,10 @@ no divergences."""
 
 def measure(args) -> tuple[Table, list[Headline]]:
     """Per case, medians over the runs; the headline of cbpp against :data:`GOAL`."""
-    root = Path(__file__).resolve().parent.parent
     runs = {label: [] for label in CASES}
     for repeat in range(args.repeats):
         for label, case in CASES.items():
-            runs[label].append(run_process(CODE, case, args.draws, args.chains, args.seed + repeat, root))
+            runs[label].append(run_process(CODE, case, args.draws, args.chains, args.seed + repeat))
     rows = {
         label: {
             "wall_s": float(np.median([r["wall_s"] for r in results])),
@@ -95,7 +83,7 @@ def measure(args) -> tuple[Table, list[Headline]]:
     )
     table = Table(
         header,
-        ["case", "wall s", "sample_multilevel s", "R-hat max", "ESS_bulk sd min", "divergences max"],
+        ["case", "wall s", "fit_mcmc s", "R-hat max", "ESS_bulk sd min", "divergences max"],
         [
             [label, f"{r['wall_s']:.1f}", f"{r['sample_s']:.1f}", f"{r['r_hat_max']:.4f}", f"{r['ess_sd_min']:.0f}"]
             + [str(r["divergences"])]

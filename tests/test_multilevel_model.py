@@ -121,9 +121,9 @@ def test_refusals_name_the_problem_and_the_fix(model, cbpp):
     two_terms = bl.MultilevelModel.from_formula(CBPP.replace("(1 | herd)", "(1 | herd) + (1 | pen)"), crossed)
     with pytest.raises(bl.OptionError, match="single scalar group term"):
         two_terms.fit_ml(n_agq=5)
-    with pytest.raises(bl.DataError, match="two counts"):
+    with pytest.raises(bl.FormulaError, match=r"gives cbind 1 argument\(s\); a binomial response is cbind"):
         bl.MultilevelModel.from_formula("cbind(incidence) ~ period + (1 | herd)", cbpp)
-    with pytest.raises(bl.DataError, match="whole non-negative counts; row 0"):
+    with pytest.raises(bl.DataError, match="negative"):
         bl.MultilevelModel.from_formula("cbind(incidence - 9, size) ~ period + (1 | herd)", cbpp)
     with pytest.raises(bl.DataError, match="two classes"):
         bl.MultilevelModel.from_formula("period ~ size + (1 | herd)", cbpp)

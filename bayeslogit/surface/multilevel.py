@@ -8,7 +8,6 @@ posterior by NUTS in the non-centred parameterisation. A Gaussian approximation 
 effects degenerates as a group sd goes to zero, so :meth:`~MultilevelModel.fit_laplace` refuses and says so.
 """
 
-import re
 import time
 import warnings
 
@@ -22,60 +21,20 @@ from bayeslogit.fits.results.multilevel_mcmc import MultilevelMCMCFit, multileve
 from bayeslogit.fits.results.multilevel_point import MultilevelMAPFit, MultilevelMLFit, MultilevelPointFit
 from bayeslogit.numerics.group_design import GroupPrior
 from bayeslogit.numerics.prior_specs import Normal, prior_term
+from bayeslogit.rows.counts import cbind_arguments, read_counts, response_values
 from bayeslogit.rows.formulas import design_from_formula
 from bayeslogit.rows.group_terms import group_terms, new_level_codes, split_group_formula, term_specs
 from bayeslogit.rows.in_memory import encode_labels
 
 DEFAULT_PRIOR = Normal(2.5)
 """The fixed effects' prior of MAP and MCMC when none is given: Normal(0, 2.5) on the slopes, a flat intercept."""
-_CBIND = re.compile(r"^cbind\((.*)\)$", re.DOTALL)
-
-
-def _split_arguments(inner: str) -> list[str]:
-    """``inner`` split at its commas outside parentheses."""
-    pieces, depth, current = [], 0, ""
-    for char in inner:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            pieces.append(current.strip())
-            current = ""
-        else:
-            current += char
-    return [*pieces, current.strip()]
-
-
-def _counts(expression: str, data: pd.DataFrame, formula: str) -> np.ndarray:
-    """The non-negative whole counts (n,) that ``expression`` (a column, or arithmetic of columns) gives."""
-    try:
-        values = np.asarray(data.eval(expression, engine="python"), dtype=float)
-    except Exception as error:  # pandas raises several kinds for a bad expression
-        raise DataError(
-            f"{expression!r} in the response of {formula!r} cannot be evaluated on the data ({error}); write columns "
-            "of the data, as in cbind(successes, trials - successes)"
-        ) from None
-    values = np.broadcast_to(values, (len(data),))
-    bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{expression!r} in the response of {formula!r} must be whole non-negative counts; row {row} has "
-            f"{values[row]!r}"
-        )
-    return values
 
 
 def binomial_response(response: str, data: pd.DataFrame, formula: str) -> tuple[np.ndarray, np.ndarray, tuple]:
     """Successes (n,), trials (n,) and the two outcome names of a response: ``cbind(successes, failures)`` as lme4
     writes it, or a column of two classes (the second, in sorted order, the success)."""
-    match = _CBIND.match(response.strip())
-    if match is not None:
-        arguments = _split_arguments(match.group(1))
-        if len(arguments) != 2 or not all(arguments):
-            raise DataError(
-                f"cbind() in {formula!r} takes two counts, successes and failures; got {len(arguments)}: write "
-                "cbind(successes, trials - successes)"
-            )
-        successes, failures = (_counts(argument, data, formula) for argument in arguments)
+    if cbind_arguments(formula, response.strip()) is not None:
+        successes, failures, _ = read_counts(response_values(formula, response.strip(), data), len(data))
         return successes, successes + failures, ("failure", "success")
     column = response.strip().strip("`")
     if column not in data.columns:
@@ -278,17 +237,13 @@ class MultilevelModel:
         )  # fmt: skip
 
     def fit_all(self, prior=DEFAULT_PRIOR, group_prior: GroupPrior | None = None, random_seed=0, **mcmc) -> dict:
-        """``{"ml": ..., "map": ..., "mcmc": ...}``: the three fits under one ``prior`` and ``group_prior``."""
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            fits = {
-                "ml": self.fit_ml(),
-                "map": self.fit_map(prior, group_prior),
-                "mcmc": self.fit_mcmc(prior, group_prior, random_seed=random_seed, **mcmc),
-            }
-        for warning in caught:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-        return fits
+        """``{"ml": ..., "map": ..., "mcmc": ...}``: the three fits under one ``prior`` and ``group_prior``
+        (``mcmc``: :meth:`fit_mcmc`'s options)."""
+        return {
+            "ml": self.fit_ml(),
+            "map": self.fit_map(prior, group_prior),
+            "mcmc": self.fit_mcmc(prior, group_prior, random_seed=random_seed, **mcmc),
+        }
 
     def __repr__(self) -> str:
         groups = ", ".join(
