@@ -43,8 +43,20 @@ def test_a_grouped_formula_prints_the_multilevel_comparison(cbpp_csv):
     assert "laplace: not fitted" in done.stderr and "--methods mcmc" in done.stderr and "fit_mcmc" not in done.stderr
 
 
-def test_a_multilevel_run_refuses_a_report_in_one_line(cbpp_csv, tmp_path):
-    done = run(str(cbpp_csv), "--formula", FORMULA, "--out", str(tmp_path / "report"), cwd=cbpp_csv.parent)
-    assert done.returncode == 1
-    assert done.stderr.strip().splitlines()[-1].startswith("bayeslogit: error: --out: the HTML report draws models")
-    assert not (tmp_path / "report").exists()
+def test_a_multilevel_run_writes_its_report(cbpp_csv, tmp_path):
+    """The page: settings, the comparison, each fit's summary with its random-effects block, the two group plots
+    inline, no boundaries (cbpp's predictors are indicators of the period), Laplace's refusal in the command's
+    words."""
+    out = tmp_path / "report"
+    done = run(
+        str(cbpp_csv), "--formula", FORMULA, "--methods", "ml,map,laplace", "--test-size", "0", "--out", str(out),
+        cwd=cbpp_csv.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == 2 and "not drawn" not in page
+    assert page.count("<b>Random effects, herd:</b> Intercept: variance") == 2  # the ML and MAP summaries
+    assert page.count("<h3>ml</h3>") == 1 and page.count("<h3>map</h3>") == 1  # summaries; no boundary along dummies
+    assert "no predictor of more than two values" in page
+    assert "--methods mcmc" in page and "fit_mcmc" not in page
+    assert "shrinkage plot drawn in" in done.stderr and f"report written to {out / 'report.html'}" in done.stderr

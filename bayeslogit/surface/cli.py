@@ -32,6 +32,7 @@ from bayeslogit.exceptions import BayeslogitError, DataError
 from bayeslogit.held_warnings import held_warnings
 from bayeslogit.rows import counts
 from bayeslogit.rows.formulas import data_names
+from bayeslogit.rows.group_terms import split_group_formula
 from bayeslogit.surface import report
 from bayeslogit.surface.advice import in_words
 from bayeslogit.surface.cli_input import (
@@ -46,7 +47,6 @@ from bayeslogit.surface.cli_input import (
     source_name,
     split_rows,
 )
-from bayeslogit.surface.cli_multilevel import has_group_terms, run_multilevel
 from bayeslogit.surface.cli_options import BUG_STATUS, NEWTON_MAX_ITER, build_parser
 from bayeslogit.surface.compare import Comparison, compare
 from bayeslogit.surface.methods import METHODS, draw_settings
@@ -191,7 +191,9 @@ def run_compare(args: argparse.Namespace) -> int:
             "(a missing one is created)"
         )
     prior, found = prior_of(args), []
-    if has_group_terms(args.formula):
+    if split_group_formula(args.formula)[1]:  # group terms such as (1 | g): a multilevel model
+        from bayeslogit.surface.cli_multilevel import run_multilevel  # imported when a run needs it
+
         return run_multilevel(args, prior)
     rows, response = read_rows(args, found)
     labels = counts.class_totals(args.formula, response, rows.train).index

@@ -1,7 +1,8 @@
 """``bayeslogit compare`` of a formula with group terms (``"y ~ x + (1 | g)"``, ``"cbind(s, f) ~ x + (1 | g)"``):
 the multilevel model fitted by the methods of ``--methods`` that it has (ML, MAP and MCMC; Laplace is refused, its
 reason said on stderr), :func:`~bayeslogit.surface.compare.compare_multilevel` of the held-out rows printed, then
-each fit's random-effects block, as lme4 prints it."""
+each fit's random-effects block, as lme4 prints it; with ``--out DIR`` the report of
+:mod:`bayeslogit.surface.report_multilevel` written to ``DIR/report.html``."""
 
 import argparse
 import re
@@ -12,16 +13,10 @@ import numpy as np
 import pandas as pd
 
 from bayeslogit.exceptions import OptionError
-from bayeslogit.rows.group_terms import split_group_formula
 from bayeslogit.surface.advice import in_words
 from bayeslogit.surface.cli_input import CommandError, one_line, read_data, say, source_name
 from bayeslogit.surface.compare import compare
 from bayeslogit.surface.multilevel import MultilevelModel
-
-
-def has_group_terms(formula: str) -> bool:
-    """Whether ``formula`` has a group term such as ``(1 | g)``."""
-    return bool(split_group_formula(formula)[1])
 
 
 def _read_columns(formula: str, frame: pd.DataFrame) -> list:
@@ -60,11 +55,6 @@ def _split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFra
 def run_multilevel(args: argparse.Namespace, prior) -> int:
     """Fit the multilevel model of ``args.formula`` by each method of ``--methods`` it has, print the comparison and
     the random-effects blocks."""
-    if args.out is not None:
-        raise CommandError(
-            "--out: the HTML report draws models without group terms; for a multilevel model the comparison and "
-            "random effects are printed: leave out --out"
-        )
     frame = _complete_rows(read_data(args.data, args.sep, args.encoding), args.formula, args.missing, args.data)
     train, test = _split(frame, args.test_size, args.seed)
     model = MultilevelModel.from_formula(args.formula, train)
@@ -79,19 +69,48 @@ def run_multilevel(args: argparse.Namespace, prior) -> int:
             **({} if args.target_accept is None else {"target_accept": args.target_accept}),
         ),
     }  # fmt: skip
-    fits = {}
+    fits, refused, found = {}, {}, []
     for method in args.methods:
         started = time.perf_counter()
         say(f"{method}: fitting ...")
         try:
-            fits[method] = fitters[method]()
-        except OptionError as refused:
-            say(f"{method}: not fitted: {one_line(in_words(refused, 'cli'))}")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                fits[method] = fitters[method]()
+        except OptionError as error:
+            refused[method] = one_line(in_words(error, "cli"))
+            say(f"{method}: not fitted: {refused[method]}")
             continue
+        for warning in caught:
+            found.append(f"{method} ({warning.category.__name__}): {one_line(in_words(warning.message, 'cli'))}")
+            say(f"warning: {found[-1]}")
         say(f"{method}: done in {time.perf_counter() - started:.2f} s")
     if not fits:
         raise CommandError("no method of --methods fits a multilevel model; choose among ml, map and mcmc")
-    print(compare(fits, test))
+    table = compare(fits, test)
+    print(table)
     for method, fit in fits.items():
         print(f"\nrandom effects ({method}):\n{fit.random_effects().to_string(index=False)}")
+    if args.out is not None:
+        _write_report(args, fits, table, found, refused, held)
     return 0
+
+
+def _write_report(args: argparse.Namespace, fits: dict, table, found: list, refused: dict, held: str) -> None:
+    """Draw and write ``args.out / report.html``, a line on stderr per figure."""
+    from bayeslogit.surface.report import write_report
+    from bayeslogit.surface.report_multilevel import render_multilevel_report
+
+    say("drawing the report ...")
+    started = time.perf_counter()
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command draws files only, also where no display exists
+    settings = {"rows": held, "methods": ", ".join(fits), "seed": str(args.seed)}
+    page = render_multilevel_report(args.formula, source_name(args.data), settings, fits, table, found, refused, say)
+    try:
+        path = write_report(args.out, page)
+    except OSError as error:  # its message names the directory and the fix
+        raise CommandError(one_line(error)) from None
+    say(f"report: done in {time.perf_counter() - started:.2f} s")
+    say(f"report written to {path}")

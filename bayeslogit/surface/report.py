@@ -230,14 +230,14 @@ def _data_section(inputs: ReportInputs) -> str:
     class_rows = [(label, *row) for label, row in zip(model.classes_, classes.to_numpy())]
     event = f"; the event of the binary model is {model.classes_[1]}" if model.n_classes == 2 else ""
     return (
-        _key_values(rows)
+        key_values_html(rows)
         + f"<h3>Classes of {esc(model.response)}{esc(event)}</h3>"
         + _table(["class", *classes.columns], class_rows)
     )
 
 
 def _plots_section(inputs: ReportInputs, progress: Callable[[str], None]) -> str:
-    import bayeslogit as bl  # the plots load on first use, inside _figure, so that their failure is a note
+    import bayeslogit as bl  # the plots load on first use, inside figure_html, so that their failure is a note
 
     fits, model, features = inputs.fits, inputs.model, inputs.features
     chosen_by_plot = features is None and len(model.feature_names) > 2  # see plot_boundary's ``features``
@@ -262,13 +262,13 @@ def _plots_section(inputs: ReportInputs, progress: Callable[[str], None]) -> str
     figures = []
     for name, caption, draw in drawings:
         start = time.perf_counter()
-        figure, drawn = _figure(name, caption, draw)
+        figure, drawn = figure_html(name, caption, draw)
         progress(f"{name.lower()} plot {'drawn' if drawn else 'not drawn'} in {time.perf_counter() - start:.1f} s")
         figures.append(figure)
     return _trouble_note(inputs.fitted) + "\n".join(figures)
 
 
-def _figure(name: str, caption: str, draw) -> tuple[str, bool]:
+def figure_html(name: str, caption: str, draw) -> tuple[str, bool]:
     """The figure ``draw()`` makes as an inline PNG captioned with ``caption`` and the figure's notes, or a note
     saying why it could not be drawn; and whether it was drawn."""
     try:
@@ -347,12 +347,12 @@ def _diagnostics_section(fitted: dict) -> str:
 def _warnings_section(found: Sequence[FitWarning]) -> str:
     if not found:
         return "<p>No warnings were raised.</p>"
-    return _list(f"{warning.where} ({warning.category}): {warning.message}" for warning in found)
+    return list_html(f"{warning.where} ({warning.category}): {warning.message}" for warning in found)
 
 
 def _failures_section(fits: dict) -> str:
     failed = [f"{method}: {fit.reason_in(DOOR)}" for method, fit in fits.items() if fit.failed]
-    return _list(failed) if failed else "<p>Every fit was made.</p>"
+    return list_html(failed) if failed else "<p>Every fit was made.</p>"
 
 
 # ---- HTML pieces --------------------------------------------------------------------------------------------
@@ -385,10 +385,10 @@ def _table(header: Sequence, rows: Iterable[Sequence]) -> str:
     return f"<table>\n<tr>{head}</tr>\n{body}\n</table>"
 
 
-def _key_values(rows: Iterable[tuple]) -> str:
+def key_values_html(rows: Iterable[tuple]) -> str:
     body = "\n".join(f"<tr><th>{esc(key)}</th><td>{esc(value)}</td></tr>" for key, value in rows)
     return f"<table>\n{body}\n</table>"
 
 
-def _list(items: Iterable[str]) -> str:
+def list_html(items: Iterable[str]) -> str:
     return "<ul>\n" + "\n".join(f"<li>{esc(item)}</li>" for item in items) + "\n</ul>"
