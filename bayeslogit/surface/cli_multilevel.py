@@ -90,7 +90,7 @@ def run_multilevel(args: argparse.Namespace, prior) -> int:
     table = compare(fits, test)
     print(table)
     for method, fit in fits.items():
-        print(f"\nrandom effects ({method}):\n{fit.random_effects().to_string(index=False, na_rep="")}")
+        print(f"\nrandom effects ({method}):\n{fit.random_effects().to_string(index=False, na_rep='')}")
     if args.out is not None:
         _write_report(args, fits, table, found, refused, held)
     return 0
