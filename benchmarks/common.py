@@ -50,8 +50,12 @@ class Table:
         return "\n".join([self.header, *lines])
 
     def markdown(self) -> str:
-        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---|" * len(self.columns)]
-        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        """A Markdown table, the bars inside cells (``(1 | g)``) escaped."""
+
+        def row_of(cells: list[str]) -> str:
+            return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+        lines = [row_of(self.columns), "|" + "---|" * len(self.columns), *(row_of(row) for row in self.rows)]
         return "\n".join([self.header, "", *lines])
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bayeslogit.algorithms.group_fit import fit_group_map, fit_group_ml
+from bayeslogit.algorithms.pymc_multilevel import term_labels
 from bayeslogit.exceptions import Advice, ConvergenceWarning, DataError, DataTypeError, OptionError, Remedy
 from bayeslogit.fits.results.multilevel import FitSource, GroupLayout
 from bayeslogit.fits.results.multilevel_mcmc import MultilevelMCMCFit, multilevel_diagnosis
@@ -61,14 +62,9 @@ class MultilevelModel:
         self.formula, self.X, self.successes, self.trials = formula, X, successes, trials
         self.terms, self._fixed_spec, self._term_specs, self.outcomes = terms, fixed_spec, term_specs_, outcomes
         self.frame = frame
-        labels, seen = [], {}
-        for term in terms:
-            count = seen.get(term.factor, 0)
-            seen[term.factor] = count + 1
-            labels.append(term.factor if count == 0 else f"{term.factor}.{count}")
         self.layout = GroupLayout(
             tuple(fixed_spec.column_names),
-            tuple(labels),
+            tuple(term_labels(terms)),
             tuple(term.columns for term in terms),
             tuple(term.levels for term in terms),
             tuple(term.correlated for term in terms),
@@ -100,8 +96,7 @@ class MultilevelModel:
         fixed, terms = group_terms(formula, data)
         response, _, rhs = fixed.partition("~")
         successes, trials, outcomes = binomial_response(response, data, formula)
-        X, intercept, spec = design_from_formula(rhs.strip(), data)
-        design = np.column_stack([np.ones(len(X)), X.to_numpy(dtype=float)]) if intercept else X.to_numpy(float)
+        design, spec = _fixed_design(rhs.strip(), data)
         if not np.all(np.isfinite(design)):
             raise DataError(f"the fixed effects of {formula!r} have missing or infinite values: drop those rows")
         return cls(formula, design, successes, trials, terms, spec, term_specs(formula, data), outcomes, data)
@@ -120,8 +115,7 @@ class MultilevelModel:
         if not isinstance(data, pd.DataFrame):
             raise DataTypeError(f"new rows must be a pandas DataFrame; got {type(data).__name__}")
         rhs = split_group_formula(self.formula)[0].partition("~")[2].strip()
-        X, intercept, _ = design_from_formula(rhs, data, self._fixed_spec)
-        design = np.column_stack([np.ones(len(X)), X.to_numpy(dtype=float)]) if intercept else X.to_numpy(float)
+        design, _ = _fixed_design(rhs, data, self._fixed_spec)
         parts = tuple(
             (new_level_codes(term, data), np.asarray(spec.get_model_matrix(data), dtype=float).reshape(len(data), -1))
             for term, spec in zip(self.terms, self._term_specs)
@@ -250,6 +244,14 @@ class MultilevelModel:
             f"{label} ({len(levels)} levels)" for label, levels in zip(self.layout.labels, self.layout.levels)
         )
         return f"MultilevelModel({self.formula!r}; {len(self.X)} rows; groups: {groups})"
+
+
+def _fixed_design(rhs: str, data: pd.DataFrame, spec=None) -> tuple[np.ndarray, object]:
+    """The fixed effects' design (n, p) of ``data``, its intercept column first where the formula has one, and the
+    formulaic spec that made it (``spec`` given: re-applied to new rows)."""
+    X, intercept, spec = design_from_formula(rhs, data, spec)
+    values = X.to_numpy(dtype=float)
+    return (np.column_stack([np.ones(len(values)), values]) if intercept else values), spec
 
 
 def _checked_group_prior(group_prior) -> GroupPrior:
