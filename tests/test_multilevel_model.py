@@ -131,6 +131,10 @@ def test_refusals_name_the_problem_and_the_fix(model, cbpp):
         model.fit_map(group_prior=bl.Normal(1.0))
     with pytest.raises(bl.OptionError, match="`sd_rate` must be positive"):
         model.fit_mcmc(group_prior=bl.GroupPrior(sd_rate=0.0))
+    with pytest.raises(bl.OptionError, match="draws"):
+        model.fit_mcmc(draws=0)
+    with pytest.raises(bl.OptionError, match=r"`target_accept` must be a probability in \(0, 1\)"):
+        model.fit_mcmc(target_accept=1.5)
 
 
 def test_mcmc_converges_on_cbpp_and_its_tables_come_from_the_draws(model, cbpp):
@@ -259,3 +263,12 @@ def test_mcmc_converges_where_ml_is_singular(few_groups):
     assert table.loc["sd[g: Intercept]", "ess_bulk"] >= 400
     low, high = np.quantile(fit.draws("group_sd")[:, 0], [0.05, 0.95])
     assert low < 0.2 and high > 1.0
+
+
+def test_new_rows_without_their_group_are_refused_naming_the_column(ml, cbpp):
+    with pytest.raises(bl.DataError, match="lack the column 'herd' of the grouping factor 'herd'"):
+        ml.predict_proba(cbpp.drop(columns="herd"))
+    rows = cbpp.head(3).astype({"herd": object})
+    rows.loc[1, "herd"] = None
+    with pytest.raises(bl.DataError, match=r"missing values in 'herd', the grouping factor 'herd', in 1 row"):
+        ml.predict_proba(rows)

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayeslogit.exceptions import FormulaError
+from bayeslogit.exceptions import DataError, FormulaError
 from bayeslogit.numerics.group_design import GroupTerm
 from bayeslogit.rows.formula_names import unquote
+from bayeslogit.rows.validation import describe_mask
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,27 @@ def term_specs(formula: str, data: pd.DataFrame) -> tuple:
 
 
 def new_level_codes(term: GroupTerm, data: pd.DataFrame) -> np.ndarray:
-    """Each new row's code (n,) in ``term.levels``: -1 where its level is not one of them (a group not seen)."""
-    parts = [data[unquote(part.strip())].astype(str).to_numpy() for part in term.factor.split(":")]
+    """Each new row's code (n,) in ``term.levels``: -1 where its level is not one of them (a group not seen).
+
+    Raises
+    ------
+    DataError
+        When the rows lack a column of the grouping factor, or have missing values in one.
+    """
+    names = [unquote(part.strip()) for part in term.factor.split(":")]
+    for name in names:
+        if name not in data.columns:
+            raise DataError(
+                f"the new rows lack the column {name!r} of the grouping factor {term.factor!r}; give each row its "
+                "group (a group the model has not seen is predicted as a new one)"
+            )
+        if data[name].isna().any():
+            raise DataError(
+                f"the new rows have missing values in {name!r}, the grouping factor {term.factor!r}, in "
+                f"{describe_mask(data[name].isna().to_numpy())}; give each row its group, or a new label for a group "
+                "the model has not seen"
+            )
+    parts = [data[name].astype(str).to_numpy() for name in names]
     labels = parts[0] if len(parts) == 1 else np.array([":".join(values) for values in zip(*parts)])
     lookup = {level: code for code, level in enumerate(term.levels)}
     return np.array([lookup.get(label, -1) for label in labels], dtype=np.int64)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from bayeslogit.algorithms.group_fit import fit_group_map, fit_group_ml
 from bayeslogit.algorithms.pymc_multilevel import term_labels
+from bayeslogit.checks import check_count, check_probability
 from bayeslogit.exceptions import Advice, ConvergenceWarning, DataError, DataTypeError, OptionError, Remedy
 from bayeslogit.fits.results.multilevel import FitSource, GroupLayout
 from bayeslogit.fits.results.multilevel_mcmc import MultilevelMCMCFit, multilevel_diagnosis
@@ -215,6 +216,12 @@ class MultilevelModel:
         from bayeslogit.algorithms.pymc_multilevel import sample_multilevel
 
         group_prior = _checked_group_prior(group_prior)
+        draws, tune, chains = (
+            check_count("draws", draws, 1),
+            check_count("tune", tune, 0),
+            check_count("chains", chains, 1),
+        )
+        target_accept = check_probability("target_accept", target_accept)
         started = time.perf_counter()
         with np.errstate(divide="ignore"):  # a flat prior's precision 0: an infinite sd
             coef_sd = 1.0 / np.sqrt(self._fixed_precision(prior))
