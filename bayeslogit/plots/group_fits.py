@@ -125,6 +125,31 @@ def term_position(layout, term: str | None, column: str) -> tuple[int, int]:
     return t, columns.index(column)
 
 
+class Plotted(NamedTuple):
+    """What both group plots draw: the fits by name, their layout, the term's and column's positions ``t`` and
+    ``c``, label and name, and each fit's :class:`Effects` of them with ``ci_prob`` intervals."""
+
+    fitted: dict
+    layout: object
+    t: int
+    c: int
+    label: str
+    column: str
+    effects: dict
+
+
+def plotted_effects(fits, term: str | None, column: str, ci_prob: float | None) -> Plotted:
+    """:class:`Plotted` of ``fits`` (checked by :func:`collect_group_fits`) for ``term``'s ``column``, with intervals
+    of ``ci_prob`` (default ArviZ's)."""
+    fitted = collect_group_fits(fits)
+    layout = next(iter(fitted.values())).layout
+    ci_prob, _ = intervals.resolve(ci_prob, "eti", ("eti",))
+    t, c = term_position(layout, term, column)
+    label, column = layout.labels[t], layout.columns[t][c]
+    effects = {name: group_effects(fit, label, column, ci_prob) for name, fit in fitted.items()}
+    return Plotted(fitted, layout, t, c, label, column, effects)
+
+
 def effect_unit(column: str) -> str:
     """What a group effect on ``column`` is measured in."""
     return "log-odds" if column == "Intercept" else f"log-odds per unit of {column}"

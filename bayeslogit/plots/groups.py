@@ -8,17 +8,8 @@ import math
 
 import numpy as np
 
-from bayeslogit.fits.statistics import intervals
 from bayeslogit.plots.fonts import draw_names
-from bayeslogit.plots.group_fits import (
-    Effects,
-    collect_group_fits,
-    effect_unit,
-    group_effects,
-    no_pooling,
-    sd_note,
-    term_position,
-)
+from bayeslogit.plots.group_fits import Effects, effect_unit, no_pooling, plotted_effects, sd_note
 from bayeslogit.plots.style import add_footnote, labelled, style
 
 NAMED_LEVELS = 30  # a caterpillar plot names every level up to this many, every second one up to MAX_NAMED_LEVELS
@@ -68,16 +59,11 @@ def plot_shrinkage(fits, term: str | None = None, column: str = "Intercept", *, 
     """
     import matplotlib.pyplot as plt
 
-    fitted = collect_group_fits(fits)
-    layout = next(iter(fitted.values())).layout
-    ci_prob, _ = intervals.resolve(ci_prob, "eti", ("eti",))
-    t, c = term_position(layout, term, column)
-    label, column = layout.labels[t], layout.columns[t][c]
+    fitted, layout, t, c, label, column, effects = plotted_effects(fits, term, column, ci_prob)
     first = next(iter(fitted))
     x = no_pooling(fitted[first], t, c)
     rows = fitted[first].source
     trials = np.bincount(rows.terms[t].codes, weights=rows.trials, minlength=len(x))
-    effects = {name: group_effects(fit, label, column, ci_prob) for name, fit in fitted.items()}
 
     fig, ax = plt.subplots(figsize=(10.0, 6.4), layout="constrained")
     ax.axline((0, 0), slope=1, color="grey", linestyle=(0, (4, 3)), linewidth=1, zorder=1, gid="identity")
@@ -269,12 +255,8 @@ def plot_caterpillar(fits, term: str | None = None, column: str = "Intercept", c
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
 
-    fitted = collect_group_fits(fits)
-    layout = next(iter(fitted.values())).layout
-    ci_prob, _ = intervals.resolve(ci_prob, "eti", ("eti",))
-    t, c = term_position(layout, term, column)
-    label, column, levels = layout.labels[t], layout.columns[t][c], layout.levels[t]
-    effects = {name: group_effects(fit, label, column, ci_prob) for name, fit in fitted.items()}
+    fitted, layout, t, c, label, column, effects = plotted_effects(fits, term, column, ci_prob)
+    levels = layout.levels[t]
     first = next(iter(fitted))
     order = np.argsort(effects[first][0], kind="stable")
     n, k = len(levels), len(fitted)

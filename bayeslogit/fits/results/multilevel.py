@@ -253,6 +253,24 @@ def new_group_draws(parts: tuple, covariances: list[np.ndarray], rng: np.random.
     return total
 
 
+def ranef_table(layout: GroupLayout, values: dict) -> pd.DataFrame:
+    """The groups' effects as a long table: a row per term, level and column, with a column per entry of
+    ``values`` (name -> one array (n_levels, k) per term)."""
+    frames = [
+        pd.DataFrame(
+            {
+                "term": label,
+                "level": list(levels),
+                "column": column,
+                **{name: arrays[t][:, c] for name, arrays in values.items()},
+            }
+        )
+        for t, (label, columns, levels) in enumerate(zip(layout.labels, layout.columns, layout.levels))
+        for c, column in enumerate(columns)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
 def covariance_of(sd: np.ndarray, corr: np.ndarray) -> np.ndarray:
     """``diag(sd) corr diag(sd)`` (k, k)."""
     return corr * np.outer(sd, sd)

@@ -14,6 +14,7 @@ from bayeslogit.fits.results.multilevel import (
     covariance_of,
     group_shift,
     new_group_draws,
+    ranef_table,
     term_slices,
 )
 from bayeslogit.fits.statistics import intervals
@@ -106,25 +107,17 @@ class MultilevelMCMCFit(MultilevelFitBase):
         equal-tailed interval (``eti89_lb``, ``eti89_ub`` at the default ``ci_prob``)."""
         ci_prob, _ = intervals.resolve(ci_prob, "eti", ("eti",))
         lb, ub = intervals.column_names("eti", ci_prob)
-        frames = []
-        for label, columns, levels in zip(self.layout.labels, self.layout.columns, self.layout.levels):
-            effects = self._effects(label)
-            low, high = np.quantile(effects, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
-            for c, column in enumerate(columns):
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "term": label,
-                            "level": list(levels),
-                            "column": column,
-                            "estimate": effects[:, :, c].mean(axis=0),
-                            "sd": effects[:, :, c].std(axis=0, ddof=1),
-                            lb: low[:, c],
-                            ub: high[:, c],
-                        }  # fmt: skip
-                    )
-                )
-        return pd.concat(frames, ignore_index=True)
+        effects = [self._effects(label) for label in self.layout.labels]  # each (S, n_levels, k)
+        bounds = [np.quantile(draws, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0) for draws in effects]
+        return ranef_table(
+            self.layout,
+            {
+                "estimate": [draws.mean(axis=0) for draws in effects],
+                "sd": [draws.std(axis=0, ddof=1) for draws in effects],
+                lb: [low for low, _ in bounds],
+                ub: [high for _, high in bounds],
+            },
+        )
 
     def summary(self, ci_prob: float | None = None) -> pd.DataFrame:
         """Posterior mean, sd, equal-tailed interval, R-hat and bulk and tail ESS of the fixed effects, then of the

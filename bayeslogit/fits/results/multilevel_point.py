@@ -11,6 +11,7 @@ from bayeslogit.fits.results.multilevel import (
     covariance_of,
     group_shift,
     new_group_draws,
+    ranef_table,
 )
 from bayeslogit.fits.statistics import intervals
 
@@ -79,23 +80,7 @@ class MultilevelPointFit(MultilevelFitBase):
     def ranef(self) -> pd.DataFrame:
         """The groups' effects: a row per term, level and column with the conditional mode ``estimate`` and its
         conditional sd ``sd`` given the estimates (lme4's ``ranef(condVar = TRUE)``)."""
-        frames = []
-        for label, columns, levels, modes, sds in zip(
-            self.layout.labels, self.layout.columns, self.layout.levels, self.result.ranef, self.result.ranef_sd
-        ):
-            for c, column in enumerate(columns):
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "term": label,
-                            "level": list(levels),
-                            "column": column,
-                            "estimate": modes[:, c],
-                            "sd": sds[:, c],
-                        }  # fmt: skip
-                    )
-                )
-        return pd.concat(frames, ignore_index=True)
+        return ranef_table(self.layout, {"estimate": self.result.ranef, "sd": self.result.ranef_sd})
 
     def summary(self, ci_prob: float | None = None) -> pd.DataFrame:
         """The fixed effects (``estimate``, ``se``, for ML the Wald ``z`` and ``p_value``, and the Wald interval)
