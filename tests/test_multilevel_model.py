@@ -108,6 +108,10 @@ def test_a_singular_ml_fit_warns_and_map_keeps_the_sd_off_zero(few_groups):
 
 
 def test_refusals_name_the_problem_and_the_fix(model, cbpp):
+    with pytest.raises(bl.OptionError, match="formula must be a string"):
+        bl.MultilevelModel.from_formula(None, cbpp)
+    with pytest.raises(bl.OptionError, match="without y_test"):
+        bl.compare({"ml": model.fit_ml()}, cbpp, cbpp["incidence"])
     with pytest.raises(bl.FormulaError, match="bl.MultilevelModel.from_formula"):
         bl.LogisticModel.from_formula(CBPP, cbpp)
     with pytest.raises(

@@ -179,6 +179,11 @@ def compare(fits, X_test=None, y_test=None, n_bins: int = 10) -> Comparison:
     """
     n_bins = check_count("n_bins", n_bins, 1)
     if _multilevel(fits):
+        if y_test is not None:
+            raise OptionError(
+                "multilevel fits read the held-out responses from the rows themselves: pass them as one data frame "
+                "with the formula's columns and response, compare(fits, held_out), without y_test"
+            )
         return compare_multilevel(fits, X_test)
     fitted, failed = collect_fits(fits)
     model = next(iter(fitted.values())).model

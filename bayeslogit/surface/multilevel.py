@@ -92,6 +92,8 @@ class MultilevelModel:
         """
         if not isinstance(data, pd.DataFrame):
             raise DataTypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+        if not isinstance(formula, str):
+            raise OptionError(f"formula must be a string such as 'y ~ x + (1 | g)'; got {type(formula).__name__}")
         if "~" not in formula:
             raise DataError(f"{formula!r} has no response: write it as 'y ~ x + (1 | g)'")
         fixed, terms = group_terms(formula, data)
