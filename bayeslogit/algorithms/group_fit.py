@@ -122,24 +122,24 @@ def _stage2(deviance: MarginalDeviance, penalty: Penalty, start: np.ndarray, bou
 
 
 def _separation_error(data: GroupData, names: Sequence[str]) -> SeparationError | None:
-    """A SeparationError naming the fixed-effect columns that separate successes from failures, if any do."""
-    y, m = data.successes, data.trials
-    X = np.concatenate([data.X[y > 0], data.X[m - y > 0]])
-    labels = np.concatenate([np.ones(np.sum(y > 0), int), np.zeros(np.sum(m - y > 0), int)])
-    separation = find_separation(X, labels, 2, intercept=False, names=names)
+    """A SeparationError naming the fixed-effect columns that separate the outcomes, if any do."""
+    X, labels, n_classes = data.separation_rows()
+    separation = find_separation(X, labels, n_classes, intercept=False, names=names)
     if separation is None:
         return None
     return SeparationError(
-        f"the fixed effects separate the successes from the failures ({separation.describe()}), so their maximum "
+        f"the fixed effects separate the outcomes ({separation.describe()}), so their maximum "
         "likelihood estimate is infinite: drop or merge those columns, or fit MAP with a prior on the fixed effects",
         columns=separation.columns,
         kind=separation.kind,
     )
 
 
-def _fit(data: GroupData, penalty: Penalty, n_agq: int, names: Sequence[str], hessian: bool | None) -> GroupFit:
-    """Both stages and the result, BLAS on one thread: its products here are small, and NumPy's and SciPy's
-    OpenBLAS pools, alternating, would fight over the cores."""
+def fit_group_data(data, penalty: Penalty, n_agq: int, names: Sequence[str], hessian: bool | None) -> GroupFit:
+    """The fit of ``data`` (a :class:`~bayeslogit.numerics.group_laplace.GroupData` or a
+    :class:`~bayeslogit.numerics.group_categorical.CategoricalGroupData`) under ``penalty``: both stages and the
+    result, BLAS on one thread: its products here are small, and NumPy's and SciPy's OpenBLAS pools, alternating,
+    would fight over the cores. ``names`` are the columns of ``data.design``."""
     with blas_threads(1):
         return _fit_stages(data, penalty, n_agq, names, hessian)
 
@@ -147,7 +147,7 @@ def _fit(data: GroupData, penalty: Penalty, n_agq: int, names: Sequence[str], he
 def _fit_stages(data: GroupData, penalty: Penalty, n_agq: int, names: Sequence[str], hessian: bool | None) -> GroupFit:
     terms, p = data.system.terms, data.X.shape[1]
     flat = penalty.precision is None or np.any(penalty.precision == 0)
-    collinear = collinearity_of_gram(data.X.T @ data.X, False, tuple(names)) if flat else None
+    collinear = collinearity_of_gram(data.design.T @ data.design, False, tuple(names)) if flat else None
     if collinear is not None:
         raise CollinearityError(
             f"the fixed effects' columns are not linearly independent: {collinear.describe()}",
@@ -173,7 +173,7 @@ def _fit_stages(data: GroupData, penalty: Penalty, n_agq: int, names: Sequence[s
     scale = np.linalg.inv(np.linalg.cholesky(2.0 * _schur(data, deviance.last_at, deviance.last))).T
     params, second = _stage2(deviance, penalty, start, _bounds(terms, lower) + [(None, None)] * p, scale)
     if hessian is None:
-        hessian = len(data.successes) < HESSIAN_MAX_ROWS
+        hessian = data.n_rows < HESSIAN_MAX_ROWS
     curvature = deviance.hessian(params) + penalty.hessian(params, n_theta) if hessian else None
     value = deviance(params)  # the mode at the optimum
     return group_fit_result(
@@ -193,7 +193,7 @@ def _fit_stages(data: GroupData, penalty: Penalty, n_agq: int, names: Sequence[s
 def _schur(data: GroupData, at, mode: Mode) -> np.ndarray:
     """The fixed effects' Schur complement ``X^T W X - C^T H^-1 C`` (p, p), ``C = Lambda^T Z^T W X``: half the
     Hessian of the penalised deviance in ``beta`` with ``u`` at its mode."""
-    WX = mode.w[:, None] * data.X
+    WX = data.weigh(mode.w, data.X)
     C = at.adjoint(WX)
     return data.X.T @ WX - C.T @ mode.factor.solve(C)
 
@@ -260,7 +260,7 @@ def fit_group_ml(
             f"n_agq={n_agq} with {len(data.system.terms)} terms: use n_agq=1, the Laplace approximation"
         )
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(data.X.shape[1]))
-    return _fit(data, Penalty(data.system.terms, None, None), n_agq, names, hessian)
+    return fit_group_data(data, Penalty(data.system.terms, None, None), n_agq, names, hessian)
 
 
 def fit_group_map(
@@ -299,12 +299,25 @@ def fit_group_map(
         As :func:`fit_group_ml` (collinearity only where some fixed effect's prior is flat).
     """
     data = _group_data(X, successes, trials, terms)
+    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(data.X.shape[1]))
+    penalty = map_penalty(data.system.terms, prior, beta_precision, data.X.shape[1])
+    return fit_group_data(data, penalty, 1, names, hessian)
+
+
+def map_penalty(terms: tuple[GroupTerm, ...], prior, beta_precision, p: int) -> Penalty:
+    """MAP's penalty: ``prior`` (None, one GroupPrior, or one per term of ``terms``) on the terms' sds and
+    correlations, and a Gaussian of precisions ``beta_precision`` (scalar or (p,)) on the ``p`` fixed effects.
+
+    Raises
+    ------
+    OptionError
+        When ``prior`` is neither one GroupPrior nor one per term, or a precision is negative.
+    """
     prior = GroupPrior() if prior is None else prior
-    priors = (prior,) * len(data.system.terms) if isinstance(prior, GroupPrior) else tuple(prior)
-    if len(priors) != len(data.system.terms):
-        raise OptionError(f"prior must be one GroupPrior or one per term ({len(data.system.terms)}); got {len(priors)}")
-    precision = np.broadcast_to(np.asarray(beta_precision, float), (data.X.shape[1],)).copy()
+    priors = (prior,) * len(terms) if isinstance(prior, GroupPrior) else tuple(prior)
+    if len(priors) != len(terms):
+        raise OptionError(f"prior must be one GroupPrior or one per term ({len(terms)}); got {len(priors)}")
+    precision = np.broadcast_to(np.asarray(beta_precision, float), (p,)).copy()
     if not np.all(precision >= 0):
         raise OptionError(f"beta_precision must be non-negative (0 for a flat prior); got {beta_precision!r}")
-    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(data.X.shape[1]))
-    return _fit(data, Penalty(data.system.terms, priors, precision), 1, names, hessian)
+    return Penalty(terms, priors, precision)

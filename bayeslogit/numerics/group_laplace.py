@@ -54,6 +54,41 @@ class GroupData:
         y, m = self.successes, self.trials
         return float(np.sum(gammaln(m + 1) - gammaln(y + 1) - gammaln(m - y + 1)))
 
+    @property
+    def design(self) -> np.ndarray:
+        """The fixed effects' design (n, p), as the checks of its columns read it."""
+        return self.X
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.successes)
+
+    def row_state(self, eta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """At the linear predictors ``eta`` (n,): the summed deviance (less the binomial coefficients), the
+        probabilities ``p`` and the weights ``w = m p (1 - p)`` (n,)."""
+        log1pexp = np.logaddexp(0.0, eta)
+        p = np.exp(eta - log1pexp)
+        return -2.0 * float(self.successes @ eta - self.trials @ log1pexp), p, self.trials * p * (1.0 - p)
+
+    def residual(self, p: np.ndarray) -> np.ndarray:
+        """``y - m p`` (n,): minus half the deviance's gradient in ``eta``."""
+        return self.successes - self.trials * p
+
+    def weigh(self, w: np.ndarray, M: np.ndarray) -> np.ndarray:
+        """``diag(w) M`` for ``M`` of shape (n,) or (n, c)."""
+        return w * M if M.ndim == 1 else w[:, None] * M
+
+    def logdet_sensitivity(self, mode: "Mode") -> np.ndarray:
+        """``d log det H / d eta`` (n,) at a factored mode: the leverages times ``w' = w (1 - 2p)``."""
+        return mode.factor.leverage() * mode.w * (1.0 - 2.0 * mode.p)
+
+    def separation_rows(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """The rows (design, class codes, number of classes) whose separation makes the estimate infinite: each
+        row with successes as a success, each with failures as a failure."""
+        y, m = self.successes, self.trials
+        X = np.concatenate([self.X[y > 0], self.X[m - y > 0]])
+        return X, np.concatenate([np.ones(np.sum(y > 0), int), np.zeros(np.sum(m - y > 0), int)]), 2
+
 
 @dataclass(frozen=True, eq=False)
 class Mode:
@@ -82,23 +117,19 @@ def row_deviance(eta: np.ndarray, successes: np.ndarray, trials: np.ndarray) -> 
 
 def _state(data: GroupData, at, u: np.ndarray, beta: np.ndarray) -> Mode:
     eta = data.X @ beta + at.effect(u)
-    log1pexp = np.logaddexp(0.0, eta)
-    p = np.exp(eta - log1pexp)
-    w = data.trials * p * (1.0 - p)
-    deviance = -2.0 * float(data.successes @ eta - data.trials @ log1pexp)
-    return Mode(u, beta, eta, deviance, p, w)
+    return Mode(u, beta, eta, *data.row_state(eta))
 
 
 def _newton_step(data: GroupData, at, mode: Mode, joint: bool) -> tuple[Mode, np.ndarray, np.ndarray, float]:
     """The factored state, the Newton steps on ``u`` and ``beta`` (zero unless ``joint``) and the decrement."""
     factor = at.factor(mode.w)
     mode = replace(mode, factor=factor)
-    r = data.successes - data.trials * mode.p
+    r = data.residual(mode.p)
     g_u = mode.u - at.adjoint(r)
     if not joint:
         step_u = -factor.solve(g_u)
         return mode, step_u, np.zeros_like(mode.beta), float(-g_u @ step_u)
-    WX = mode.w[:, None] * data.X
+    WX = data.weigh(mode.w, data.X)
     C = at.adjoint(WX)  # (q, p)
     HC = factor.solve(C)
     schur = data.X.T @ WX - C.T @ HC
@@ -165,9 +196,9 @@ def laplace_beta_gradient(data: GroupData, at, mode: Mode) -> np.ndarray:
     through the weights: ``sum_i h_i w'_i d eta_i / d beta``, with ``h`` the leverages ``diag(Z Lambda H^-1 Lambda^T
     Z^T)``, ``w' = w (1 - 2p)`` and ``d eta / d beta = X - Z Lambda H^-1 Lambda^T Z^T W X``.
     """
-    r = data.successes - data.trials * mode.p
-    c = mode.factor.leverage() * mode.w * (1.0 - 2.0 * mode.p)
-    C = at.adjoint(mode.w[:, None] * data.X)
+    r = data.residual(mode.p)
+    c = data.logdet_sensitivity(mode)
+    C = at.adjoint(data.weigh(mode.w, data.X))
     return data.X.T @ (c - 2.0 * r) - C.T @ mode.factor.solve(at.adjoint(c))
 
 
