@@ -263,35 +263,30 @@ def compare_multilevel(fits, data=None) -> Comparison:
     Sections: ``coef`` and ``coef_se_sd`` (the fixed effects), ``group_sd`` and ``group_corr`` (the group-level
     sds and correlations, by term), ``in-sample`` or ``held-out`` (``data``, a data frame with the formula's
     columns and response: rows of groups the fits have not seen at the group mean, ``new_groups="population"``):
-    ``log_loss`` per trial and ``loglik`` (the binomial log-likelihood of the rows, coefficients included);
+    ``log_loss`` per trial and ``loglik`` (the binomial log-likelihood of the rows, coefficients included; for a
+    categorical model per row, and the categorical log-likelihood; its coefficients are labelled ``"x[B]"``);
     ``diagnostics``: a point fit's log marginal likelihood ``marginal_loglik`` and the count of ``singular_terms``, the
     MCMC fit's ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min`` and ``divergences``; ``cost``: ``fit_time_s``.
     """
-    from scipy.special import gammaln
-
-    from bayeslogit.surface.multilevel import binomial_response
-
     fitted = dict(fits) if isinstance(fits, Mapping) else {fit.method: fit for fit in fits}
     source = next(iter(fitted.values())).source
     held_out = data is not None
     frame = data if held_out else source.frame
-    successes, trials, _ = binomial_response(source.formula.partition("~")[0], frame, source.formula)
+    response = source.response.held_out(frame, source.formula) if held_out else source.response
     X, parts = source.new_rows(frame)
-    constant = gammaln(trials + 1) - gammaln(successes + 1) - gammaln(trials - successes + 1)
     columns = {}
     for method, fit in fitted.items():
-        p = np.clip(fit.proba_of_design(X, parts, "population"), 1e-300, 1 - 1e-16)
-        loglik = successes * np.log(p) + (trials - successes) * np.log1p(-p)
+        loglik, log_loss = response.log_likelihood(fit.proba_of_design(X, parts, "population"))
         table = fit.summary()
         uncertainty = table["se"] if "se" in table else table["sd"]
         rows = {
-            "coef": dict(fit.coef),
-            "coef_se_sd": dict(uncertainty[list(fit.coef.index)]),
+            "coef": dict(zip(fit.layout.flat_coef_names, table["estimate"][fit.layout.flat_coef_names])),
+            "coef_se_sd": dict(uncertainty[fit.layout.flat_coef_names]),
             "group_sd": dict(fit.group_sd),
             "group_corr": dict(fit.group_corr),
             "held-out" if held_out else "in-sample": {
-                "log_loss": float(-loglik.sum() / trials.sum()),
-                "loglik": float((loglik + constant).sum()),
+                "log_loss": log_loss,
+                "loglik": loglik,
             },
             "diagnostics": fit.comparison_diagnostics(),
             "cost": {"fit_time_s": fit.seconds},

@@ -1,7 +1,8 @@
 """Multilevel logistic models: fixed effects and group terms written as lme4 writes them, fitted three ways.
 
 ``MultilevelModel.from_formula("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp)`` (or a 0/1 or
-two-class response, ``"r2 ~ Anger + (1 | id) + (1 | item)"``) builds the model; :meth:`~MultilevelModel.fit_ml` is
+two-class response, ``"r2 ~ Anger + (1 | id) + (1 | item)"``, or one of more classes, a categorical model with one
+group term: :mod:`.multilevel_response`) builds the model; :meth:`~MultilevelModel.fit_ml` is
 glmer's maximum likelihood (the Laplace approximation of the marginal likelihood, or adaptive Gauss-Hermite
 quadrature), :meth:`~MultilevelModel.fit_map` blme's posterior mode, :meth:`~MultilevelModel.fit_mcmc` the full
 posterior by NUTS in the non-centred parameterisation. A Gaussian approximation at the joint mode of fixed and group
@@ -14,7 +15,6 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from bayeslogit.algorithms.group_fit import fit_group_map, fit_group_ml
 from bayeslogit.algorithms.pymc_multilevel import term_labels
 from bayeslogit.checks import check_count, check_probability
 from bayeslogit.exceptions import Advice, ConvergenceWarning, DataError, DataTypeError, OptionError, Remedy
@@ -23,31 +23,12 @@ from bayeslogit.fits.results.multilevel_mcmc import MultilevelMCMCFit, multileve
 from bayeslogit.fits.results.multilevel_point import MultilevelMAPFit, MultilevelMLFit, MultilevelPointFit
 from bayeslogit.numerics.group_design import GroupPrior
 from bayeslogit.numerics.prior_specs import Normal, prior_term
-from bayeslogit.rows.counts import cbind_arguments, read_counts, response_values
 from bayeslogit.rows.formulas import design_from_formula
 from bayeslogit.rows.group_terms import group_terms, new_level_codes, split_group_formula, term_specs
-from bayeslogit.rows.in_memory import encode_labels
+from bayeslogit.surface.multilevel_response import read_response
 
 DEFAULT_PRIOR = Normal(2.5)
 """The fixed effects' prior of MAP and MCMC when none is given: Normal(0, 2.5) on the slopes, a flat intercept."""
-
-
-def binomial_response(response: str, data: pd.DataFrame, formula: str) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """Successes (n,), trials (n,) and the two outcome names of a response: ``cbind(successes, failures)`` as lme4
-    writes it, or a column of two classes (the second, in sorted order, the success)."""
-    if cbind_arguments(formula, response.strip()) is not None:
-        successes, failures, _ = read_counts(response_values(formula, response.strip(), data), len(data))
-        return successes, successes + failures, ("failure", "success")
-    column = response.strip().strip("`")
-    if column not in data.columns:
-        raise DataError(f"the response {column!r} of {formula!r} is not a column of the data")
-    codes, classes = encode_labels(data[column], len(data))
-    if len(classes) != 2:
-        raise DataError(
-            f"a multilevel model needs a response of two classes; {column!r} has {len(classes)} "
-            f"({classes.tolist()[:5]}): recode it as 0/1, or write cbind(successes, failures)"
-        )
-    return codes.astype(float), np.ones(len(codes)), tuple(classes.tolist())
 
 
 class MultilevelModel:
@@ -55,21 +36,33 @@ class MultilevelModel:
     zero-mean Normal whose sds (and correlations) are estimated.
 
     Build it with :meth:`from_formula`. Attributes: ``formula``, ``coef_names`` (fixed effects), ``terms`` (the
-    :class:`~bayeslogit.numerics.group_design.GroupTerm` s), ``outcomes`` (failure and success labels), ``X``
-    (n, p), ``successes`` and ``trials`` (n,).
+    :class:`~bayeslogit.numerics.group_design.GroupTerm` s), ``response`` (its kind), ``outcomes`` (failure and
+    success labels, or a categorical model's classes), ``classes`` (a categorical model's K classes, the reference
+    first; empty otherwise), ``X`` (n, p), ``successes`` and ``trials`` (n,; None for a categorical model).
+
+    A categorical model (a response of K > 2 classes) has ``K - 1`` linear predictors ``X beta_c + Z b_c``, one per
+    non-reference class. Its one group term gives each level its own effects for each class, correlated within a
+    class as lme4's ``|`` (independent with ``||``), independent across classes, with a separate sd (and
+    correlations) per class: ``(1 + x | g)`` behaves like ``K - 1`` terms, labelled ``"g (class B)"``.
     """
 
-    def __init__(self, formula, X, successes, trials, terms, fixed_spec, term_specs_, outcomes, frame):
-        self.formula, self.X, self.successes, self.trials = formula, X, successes, trials
-        self.terms, self._fixed_spec, self._term_specs, self.outcomes = terms, fixed_spec, term_specs_, outcomes
-        self.frame = frame
+    def __init__(self, formula, X, response, terms, fixed_spec, term_specs_, frame):
+        self.formula, self.X, self.response, self.terms = formula, X, response, terms
+        self.successes, self.trials, self.outcomes = response.successes, response.trials, response.outcomes
+        self._fixed_spec, self._term_specs, self.frame = fixed_spec, term_specs_, frame
+        labelled = response.layout_terms(terms)
         self.layout = GroupLayout(
             tuple(fixed_spec.column_names),
-            tuple(term_labels(terms)),
-            tuple(term.columns for term in terms),
-            tuple(term.levels for term in terms),
-            tuple(term.correlated for term in terms),
+            tuple(term_labels(list(labelled))),
+            tuple(term.columns for term in labelled),
+            tuple(term.levels for term in labelled),
+            tuple(term.correlated for term in labelled),
+            response.classes,
         )
+
+    @property
+    def classes(self) -> tuple:
+        return self.response.classes
 
     @classmethod
     def from_formula(cls, formula: str, data: pd.DataFrame) -> "MultilevelModel":
@@ -88,7 +81,10 @@ class MultilevelModel:
         DataTypeError
             When ``data`` is not a data frame.
         FormulaError, DataError
-            When a term cannot be built, or the response is not two classes or counts.
+            When a term cannot be built, or the response is not classes or counts; when a class has fewer than five
+            rows.
+        OptionError
+            When a response of more than two classes comes with more than one group term.
         """
         if not isinstance(data, pd.DataFrame):
             raise DataTypeError(f"data must be a pandas DataFrame; got {type(data).__name__}")
@@ -98,16 +94,18 @@ class MultilevelModel:
             raise DataError(f"{formula!r} has no response: write it as 'y ~ x + (1 | g)'")
         fixed, terms = group_terms(formula, data)
         response, _, rhs = fixed.partition("~")
-        successes, trials, outcomes = binomial_response(response, data, formula)
+        read = read_response(response, data, formula, len(terms))
         design, spec = _fixed_design(rhs.strip(), data)
         if not np.all(np.isfinite(design)):
             raise DataError(f"the fixed effects of {formula!r} have missing or infinite values: drop those rows")
-        return cls(formula, design, successes, trials, terms, spec, term_specs(formula, data), outcomes, data)
+        return cls(formula, design, read, terms, spec, term_specs(formula, data), data)
 
     @property
     def source(self) -> FitSource:
         """What the fits of this model keep of it."""
-        return FitSource(self.formula, self.frame, self._new_rows, self.X, self.successes, self.trials, self.terms)
+        return FitSource(
+            self.formula, self.frame, self._new_rows, self.X, self.successes, self.trials, self.terms, self.response
+        )
 
     @property
     def coef_names(self) -> list[str]:
@@ -162,13 +160,13 @@ class MultilevelModel:
         Warns ConvergenceWarning, naming the term, where the estimate is on the boundary (a singular fit)."""
         if not isinstance(n_agq, int | np.integer) or isinstance(n_agq, bool) or not 1 <= n_agq <= 100:
             raise OptionError(f"n_agq must be a whole number of nodes from 1 to 100; got {n_agq!r}")
-        if n_agq > 1 and (len(self.terms) > 1 or self.terms[0].n_columns > 1):
+        if n_agq > 1 and not self.classes and (len(self.terms) > 1 or self.terms[0].n_columns > 1):
             raise OptionError(
                 f"n_agq={n_agq} (adaptive Gauss-Hermite quadrature) needs a single scalar group term such as (1 | g); "
                 "this model has more: use the Laplace approximation, n_agq=1"
             )
         started = time.perf_counter()
-        result = fit_group_ml(self.X, self.successes, self.trials, self.terms, n_agq=n_agq, names=self.coef_names)
+        result = self.response.fit_ml(self.X, self.terms, self.coef_names, n_agq)
         return self._point_fit(MultilevelMLFit, result, None, None, n_agq, started)
 
     def fit_map(self, prior=DEFAULT_PRIOR, group_prior: GroupPrior | None = None) -> MultilevelPointFit:
@@ -178,10 +176,8 @@ class MultilevelModel:
         and LKJ(2) on correlations)."""
         group_prior = _checked_group_prior(group_prior)
         started = time.perf_counter()
-        result = fit_group_map(
-            self.X, self.successes, self.trials, self.terms, group_prior, self._fixed_precision(prior),
-            names=self.coef_names,
-        )  # fmt: skip
+        precision = self._fixed_precision(prior)
+        result = self.response.fit_map(self.X, self.terms, self.coef_names, group_prior, precision)
         return self._point_fit(MultilevelMAPFit, result, prior, group_prior, 1, started)
 
     def fit_laplace(self, *args, **kwargs):
@@ -215,8 +211,6 @@ class MultilevelModel:
         :meth:`fit_map`, which must be proper: a Gamma rate above zero. ``target_accept`` is 0.95 by default, as
         rstanarm's ``stan_glmer`` sets it: where groups carry much data the non-centred effects form a funnel of
         their own, which smaller steps cross without diverging."""
-        from bayeslogit.algorithms.pymc_multilevel import sample_multilevel
-
         group_prior = _checked_group_prior(group_prior)
         draws, tune, chains = (
             check_count("draws", draws, 1),
@@ -227,10 +221,9 @@ class MultilevelModel:
         started = time.perf_counter()
         with np.errstate(divide="ignore"):  # a flat prior's precision 0: an infinite sd
             coef_sd = 1.0 / np.sqrt(self._fixed_precision(prior))
-        posterior = sample_multilevel(
-            self.X, self.coef_names, self.successes, self.trials, list(self.terms), coef_sd, group_prior,
-            draws=draws, tune=tune, chains=chains, random_seed=random_seed, target_accept=target_accept,
-            progressbar=progressbar,
+        posterior = self.response.sample(
+            self.X, self.coef_names, self.terms, coef_sd, group_prior, draws=draws, tune=tune, chains=chains,
+            random_seed=random_seed, target_accept=target_accept, progressbar=progressbar,
         )  # fmt: skip
         diagnosis = multilevel_diagnosis(posterior, self.layout)
         if not diagnosis.ok:

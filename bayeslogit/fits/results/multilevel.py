@@ -5,6 +5,11 @@ groups' own effects, from maximum likelihood, MAP (:mod:`.multilevel_point`) or 
 Labels. A group term is labelled by its factor (``"herd"``; a factor's second and third terms ``"herd.1"``,
 ``"herd.2"``, as lme4's ``VarCorr`` does); a term's sd by ``"herd: Intercept"``; a correlation by
 ``"g: Intercept, x"``. The groups' effects (:meth:`ranef`) are a long table of term, level, column.
+
+A categorical model of ``K`` classes (``GroupLayout.classes``) has ``M = K - 1`` linear predictors, one per
+non-reference class, and its fixed effects ``vec(B)`` class-major (``B`` (p, M)); each group term of the model is
+``M`` terms of the layout, one per class in order, labelled ``"g (class B)"``: each level's effects for each class,
+correlated within a class as the term says, independent across classes, with a separate sd per class.
 """
 
 from collections.abc import Callable
@@ -12,10 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from bayeslogit.exceptions import OptionError
 from bayeslogit.fits.results.summary_render import HeaderContent
 from bayeslogit.fits.results.summary_table import SummaryTable
+from bayeslogit.numerics.families import Categorical
 
 NEW_GROUPS = ("population", "integrate")
 """How rows of a group the fit has not seen are predicted (see :meth:`MultilevelFitBase.predict_proba`)."""
@@ -38,6 +45,8 @@ class GroupLayout:
         Each term's levels, in the order of the model's codes.
     correlated : tuple of bool
         Whether each term's columns are correlated.
+    classes : tuple
+        A categorical model's K class labels, the reference first; empty for a two-class (binomial) model.
     """
 
     coef_names: tuple
@@ -45,6 +54,41 @@ class GroupLayout:
     columns: tuple
     levels: tuple
     correlated: tuple
+    classes: tuple = ()
+
+    @property
+    def n_predictors(self) -> int:
+        """``M``: the linear predictors per row (1 for a binomial model)."""
+        return max(len(self.classes) - 1, 1)
+
+    @property
+    def flat_coef_names(self) -> list[str]:
+        """The fixed effects' labels in ``vec(B)`` order: ``"x[B]"`` for a categorical model."""
+        if not self.classes:
+            return list(self.coef_names)
+        return [f"{name}[{label}]" for label in self.classes[1:] for name in self.coef_names]
+
+    def coef_table(self, beta: np.ndarray, name: str) -> pd.Series | pd.DataFrame:
+        """The fixed effects ``vec(B)`` (p M,) as a Series by name, or for a categorical model a DataFrame
+        [coef x class] of the non-reference classes (the reference's coefficients are 0), as the flat models."""
+        if not self.classes:
+            return pd.Series(beta, index=list(self.coef_names), name=name)
+        frame = pd.DataFrame(
+            beta.reshape(self.n_predictors, -1).T, index=list(self.coef_names), columns=list(self.classes[1:])
+        )
+        frame.index.name, frame.columns.name = "coef", "class"
+        return frame
+
+    def term_class(self, t: int) -> object:
+        """The class of the layout's term ``t`` (None for a binomial model)."""
+        return self.classes[1 + t % self.n_predictors] if self.classes else None
+
+    def probabilities(self, eta: np.ndarray) -> np.ndarray:
+        """The probability of success (..., n) from ``eta`` (..., n, 1), or of each class (..., n, K) from ``eta``
+        (..., n, M)."""
+        if not self.classes:
+            return expit(eta[..., 0])
+        return Categorical().probabilities(eta)
 
     @property
     def sd_labels(self) -> list[str]:
@@ -78,19 +122,23 @@ class FitSource:
         row's level code in the term's levels (-1 for a level the fit has not seen).
     X : ndarray of shape (n, p)
         The fixed effects' design of the rows it was fitted on.
-    successes, trials : ndarray of shape (n,)
-        Their responses.
+    successes, trials : ndarray of shape (n,), or None
+        Their responses (None for a categorical model).
     terms : tuple of GroupTerm
-        Their group terms.
+        Their group terms, the model's (not the layout's per-class ones).
+    response : object
+        The response's kind, which reads held-out rows' responses (``held_out(data, formula)``) and their
+        log-likelihood (``log_likelihood(proba) -> (loglik, log_loss)``).
     """
 
     formula: str
     frame: pd.DataFrame
     new_rows: Callable[[pd.DataFrame], tuple[np.ndarray, tuple]]
     X: np.ndarray
-    successes: np.ndarray
-    trials: np.ndarray
+    successes: np.ndarray | None
+    trials: np.ndarray | None
     terms: tuple
+    response: object = None
 
 
 class MultilevelFitBase:
@@ -107,16 +155,19 @@ class MultilevelFitBase:
 
     def random_effects(self) -> pd.DataFrame:
         """lme4's random-effects block: a row per term column, ``groups`` (the term), ``name`` (the column),
-        ``variance``, ``sd``, ``n_levels`` and, for a correlated term's second column on, its correlation with each
-        earlier column (``corr_<column>``)."""
+        ``variance``, ``sd``, ``n_levels``, for a categorical model ``class`` (the class whose logit against the
+        reference the term's effects move, which its label names too: ``"g (class B)"``) and, for a correlated
+        term's second column on, its correlation with each earlier column (``corr_<column>``)."""
         rows = []
         sds, corr = self.group_sd, self.group_corr
-        for label, columns, levels, correlated in zip(
-            self.layout.labels, self.layout.columns, self.layout.levels, self.layout.correlated
+        for t, (label, columns, levels, correlated) in enumerate(
+            zip(self.layout.labels, self.layout.columns, self.layout.levels, self.layout.correlated)
         ):
             for d, column in enumerate(columns):
                 sd = float(sds[f"{label}: {column}"])
                 row = {"groups": label, "name": column, "variance": sd**2, "sd": sd, "n_levels": len(levels)}
+                if self.layout.classes:
+                    row["class"] = self.layout.term_class(t)
                 if correlated:
                     for c in range(d):
                         row[f"corr_{columns[c]}"] = float(corr[f"{label}: {columns[c]}, {column}"])
@@ -174,6 +225,12 @@ class MultilevelFitBase:
             ``sign_flips``, the share of draws whose slope ``s_g`` has the other sign than most (where the boundary
             lies on the other side of infinity: a boundary that is not there).
         """
+        if self.layout.classes:
+            raise OptionError(
+                "group_boundaries reads a two-class model's boundary, where the probability of success is `level`; a "
+                "categorical model has a boundary per pair of classes: compare fit.predict_proba on a grid of "
+                "`feature`, or fit a two-class model of the pair"
+            )
         names = list(self.layout.coef_names)
         if feature not in names or feature == "Intercept":
             raise OptionError(f"feature must be a fixed-effect column other than the intercept: one of {names[1:]}")
@@ -198,7 +255,8 @@ class MultilevelFitBase:
         return self._boundary_table(boundary, constant, slope, (a, j, at_intercept, at_feature), t, ci_prob)
 
     def predict_proba(self, data: pd.DataFrame, new_groups: str = "population") -> np.ndarray:
-        """The probability of success (the event) of each row of ``data``, shape (n,).
+        """The probability of success (the event) of each row of ``data``, shape (n,); for a categorical model the
+        probability of each class, shape (n, K), the classes in ``layout.classes``' order.
 
         Rows of groups the fit has seen use those groups' effects (their estimates for a point fit; each draw's for
         MCMC, averaged over the draws). Rows of a group it has not seen take, by ``new_groups``:
@@ -230,6 +288,24 @@ def term_slices(layout: GroupLayout) -> list[slice]:
     return [slice(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:])]
 
 
+def linear_predictors(layout: GroupLayout, X: np.ndarray, beta: np.ndarray, parts: tuple, effects) -> np.ndarray:
+    """The rows' linear predictors (n, M) from the fixed design ``X`` (n, p), ``vec(B)`` (p M,), the model terms'
+    ``parts`` (codes, values) and the layout terms' ``effects`` (n_levels, k) (class ``c``'s: ``effects[c::M]``);
+    unknown levels' effects at zero."""
+    M = layout.n_predictors
+    eta = X @ beta.reshape(M, -1).T
+    for c in range(M):
+        eta[:, c] += group_shift(parts, list(effects)[c::M])
+    return eta
+
+
+def new_group_shifts(layout: GroupLayout, parts: tuple, covariances, rng: np.random.Generator, draws: int):
+    """Draws (draws, n, M) of the unknown levels' effects on the linear predictors, each layout term's from
+    ``Normal(0, covariances[t])`` (independent across classes), zero for known levels."""
+    M = layout.n_predictors
+    return np.stack([new_group_draws(parts, list(covariances)[c::M], rng, draws) for c in range(M)], axis=-1)
+
+
 def group_shift(parts: tuple, effects: list[np.ndarray], known_only: bool = True) -> np.ndarray:
     """``sum_terms values[i] @ effects[codes[i]]`` (n,), zero for rows whose level is unknown (code -1)."""
     total = np.zeros(len(parts[0][0]) if parts else 0)
@@ -254,12 +330,13 @@ def new_group_draws(parts: tuple, covariances: list[np.ndarray], rng: np.random.
 
 
 def ranef_table(layout: GroupLayout, values: dict) -> pd.DataFrame:
-    """The groups' effects as a long table: a row per term, level and column, with a column per entry of
-    ``values`` (name -> one array (n_levels, k) per term)."""
+    """The groups' effects as a long table: a row per term (with its ``class`` for a categorical model), level and
+    column, with a column per entry of ``values`` (name -> one array (n_levels, k) per term)."""
     frames = [
         pd.DataFrame(
             {
                 "term": label,
+                **({"class": layout.term_class(t)} if layout.classes else {}),
                 "level": list(levels),
                 "column": column,
                 **{name: arrays[t][:, c] for name, arrays in values.items()},

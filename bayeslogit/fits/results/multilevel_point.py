@@ -3,14 +3,14 @@
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, ndtr, ndtri
+from scipy.special import ndtr, ndtri
 
 from bayeslogit.fits.results.multilevel import (
     INTEGRATION_DRAWS,
     MultilevelFitBase,
     covariance_of,
-    group_shift,
-    new_group_draws,
+    linear_predictors,
+    new_group_shifts,
     ranef_table,
 )
 from bayeslogit.fits.statistics import intervals
@@ -40,14 +40,15 @@ class MultilevelPointFit(MultilevelFitBase):
         self.prior, self.group_prior, self.n_agq, self.seconds = prior, group_prior, n_agq, seconds
 
     @property
-    def coef(self) -> pd.Series:
-        """The fixed effects, by name."""
-        return pd.Series(self.result.beta, index=list(self.layout.coef_names), name=self.method)
+    def coef(self) -> pd.Series | pd.DataFrame:
+        """The fixed effects, by name; a DataFrame [coef x class] of the non-reference classes for a categorical
+        model."""
+        return self.layout.coef_table(self.result.beta, self.method)
 
     @property
     def cov(self) -> pd.DataFrame:
-        """The fixed effects' covariance (glmer's ``vcov``)."""
-        names = list(self.layout.coef_names)
+        """The fixed effects' covariance (glmer's ``vcov``), labelled ``"x[B]"`` for a categorical model."""
+        names = self.layout.flat_coef_names
         return pd.DataFrame(self.result.beta_cov, index=names, columns=names)
 
     @property
@@ -89,7 +90,8 @@ class MultilevelPointFit(MultilevelFitBase):
         ci_prob, _ = intervals.resolve(ci_prob, "wald", ("wald",))
         lb, ub = intervals.column_names("wald", ci_prob)
         z = ndtri(0.5 + ci_prob / 2)
-        estimate, se = self.coef, pd.Series(self.result.beta_se, index=self.coef.index)
+        names = self.layout.flat_coef_names
+        estimate, se = pd.Series(self.result.beta, index=names), pd.Series(self.result.beta_se, index=names)
         table = pd.DataFrame({"estimate": estimate, "se": se})
         if self.wald_test:
             table["z"] = estimate / se
@@ -98,7 +100,7 @@ class MultilevelPointFit(MultilevelFitBase):
         group = pd.concat(
             [self.group_sd.rename(lambda label: f"sd[{label}]"), self.group_corr.rename(lambda label: f"corr[{label}]")]
         )
-        parameters = len(self.coef) + len(self.result.theta)
+        parameters = len(names) + len(self.result.theta)
         statistics = {"llf": self.loglik, "aic": 2 * parameters - 2 * self.loglik}
         statistics["bic"] = np.log(len(self.source.frame)) * parameters - 2 * self.loglik
         notes = tuple(
@@ -136,12 +138,12 @@ class MultilevelPointFit(MultilevelFitBase):
         return f"{self.method.upper()}, marginal likelihood by {approximation}"
 
     def proba_of_design(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
-        eta = X @ self.result.beta + group_shift(parts, list(self.result.ranef))
+        eta = linear_predictors(self.layout, X, self.result.beta, parts, self.result.ranef)
         if new_groups == "population" or all(np.all(codes >= 0) for codes, _ in parts):
-            return expit(eta)
+            return self.layout.probabilities(eta)
         covariances = [covariance_of(sd, corr) for sd, corr in zip(self.result.sd, self.result.corr)]
-        draws = new_group_draws(parts, covariances, np.random.default_rng(0), INTEGRATION_DRAWS)
-        return expit(eta + draws).mean(axis=0)
+        shifts = new_group_shifts(self.layout, parts, covariances, np.random.default_rng(0), INTEGRATION_DRAWS)
+        return self.layout.probabilities(eta + shifts).mean(axis=0)
 
     def comparison_diagnostics(self) -> dict:
         """The rows of the comparison's ``diagnostics`` section: the log marginal likelihood and the count of
