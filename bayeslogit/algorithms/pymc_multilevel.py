@@ -109,11 +109,20 @@ def multilevel_model(
     import pytensor.tensor as pt
 
     labels = term_labels(terms)
-    coords = {
-        "predictor": list(coef_names),
-        "obs": np.arange(len(successes)),
-        "group_column": [f"{label}: {column}" for label, term in zip(labels, terms) for column in term.columns],
-    }
+    coords = group_coords(labels, terms) | {"predictor": list(coef_names), "obs": np.arange(len(successes))}
+    with pm.Model(coords=coords) as model:
+        coef = pm.Flat("coef", dims="predictor")
+        coef_prior(pm, coef, coef_sd)
+        eta = pt.dot(X, coef)
+        for term, b in zip(terms, group_effects(pm, pt, labels, terms, group_prior)):
+            eta = eta + pt.sum(term.values * b[term.codes], axis=1)
+        pm.Binomial("y", n=np.asarray(trials), logit_p=eta, observed=np.asarray(successes), dims="obs")
+    return model
+
+
+def group_coords(labels: list[str], terms: list[GroupTerm]) -> dict:
+    """The coords of the terms' sds (``group_column``), correlations (``group_pair``) and effects."""
+    coords = {"group_column": [f"{label}: {column}" for label, term in zip(labels, terms) for column in term.columns]}
     for label, term in zip(labels, terms):
         coords[f"{label}__level"] = list(term.levels)
         coords[f"{label}__column"] = list(term.columns)
@@ -124,38 +133,40 @@ def multilevel_model(
     ]
     if pairs:
         coords["group_pair"] = pairs
+    return coords
 
+
+def coef_prior(pm, coef, coef_sd: np.ndarray) -> None:
+    """The potential ``coef_prior``: Normal(0, ``coef_sd``) on the coefficients whose sd is finite (same shape)."""
     coef_sd = np.asarray(coef_sd, dtype=np.float64)
-    proper = np.flatnonzero(np.isfinite(coef_sd))
-    with pm.Model(coords=coords) as model:
-        coef = pm.Flat("coef", dims="predictor")
-        if len(proper):
-            pm.Potential("coef_prior", pm.logp(pm.Normal.dist(0.0, coef_sd[proper]), coef[proper]).sum())
-        sd = pm.Gamma(
-            "group_sd",
-            alpha=np.float64(group_prior.sd_shape),
-            beta=np.float64(group_prior.sd_rate),
-            dims="group_column",
-        )
-        eta = pt.dot(X, coef)
-        correlations, start = [], 0
-        for label, term in zip(labels, terms):
-            k = term.n_columns
-            z = pm.Normal(f"z__{label}", 0.0, 1.0, dims=(f"{label}__level", f"{label}__column"))
-            if term.correlated and k > 1:  # z (diag(sd) L)^T = (z L^T) diag(sd)
-                free = pm.Flat(f"corr_free__{label}", shape=k * (k - 1) // 2)
-                chol, log_jacobian = cholesky_correlation(pt, free, k)
-                lkj = pm.LKJCorr.dist(n=k, eta=np.float64(group_prior.corr_eta))
-                pm.Potential(f"corr_prior__{label}", pm.logp(lkj, chol) + log_jacobian)
-                z = pt.dot(z, chol.T)
-                correlations.append(pt.dot(chol, chol.T)[np.triu_indices(k, 1)])
-            b = pm.Deterministic(f"b__{label}", z * sd[start : start + k], dims=(f"{label}__level", f"{label}__column"))
-            eta = eta + pt.sum(term.values * b[term.codes], axis=1)
-            start += k
-        if correlations:
-            pm.Deterministic("group_corr", pt.concatenate(correlations), dims="group_pair")
-        pm.Binomial("y", n=np.asarray(trials), logit_p=eta, observed=np.asarray(successes), dims="obs")
-    return model
+    proper = np.isfinite(coef_sd)
+    if proper.any():
+        pm.Potential("coef_prior", pm.logp(pm.Normal.dist(0.0, coef_sd[proper]), coef[np.nonzero(proper)]).sum())
+
+
+def group_effects(pm, pt, labels: list[str], terms: list[GroupTerm], group_prior: GroupPrior) -> list:
+    """In the model being built: ``group_sd``, each term's ``z__<label>`` (and correlations), and its effects
+    ``b__<label>`` (n_levels, k), returned in the terms' order; ``group_corr`` where a term has correlations."""
+    sd = pm.Gamma(
+        "group_sd", alpha=np.float64(group_prior.sd_shape), beta=np.float64(group_prior.sd_rate), dims="group_column"
+    )
+    correlations, effects, start = [], [], 0
+    for label, term in zip(labels, terms):
+        k = term.n_columns
+        z = pm.Normal(f"z__{label}", 0.0, 1.0, dims=(f"{label}__level", f"{label}__column"))
+        if term.correlated and k > 1:  # z (diag(sd) L)^T = (z L^T) diag(sd)
+            free = pm.Flat(f"corr_free__{label}", shape=k * (k - 1) // 2)
+            chol, log_jacobian = cholesky_correlation(pt, free, k)
+            lkj = pm.LKJCorr.dist(n=k, eta=np.float64(group_prior.corr_eta))
+            pm.Potential(f"corr_prior__{label}", pm.logp(lkj, chol) + log_jacobian)
+            z = pt.dot(z, chol.T)
+            correlations.append(pt.dot(chol, chol.T)[np.triu_indices(k, 1)])
+        dims = (f"{label}__level", f"{label}__column")
+        effects.append(pm.Deterministic(f"b__{label}", z * sd[start : start + k], dims=dims))
+        start += k
+    if correlations:
+        pm.Deterministic("group_corr", pt.concatenate(correlations), dims="group_pair")
+    return effects
 
 
 def cholesky_correlation(pt, free, k: int):
@@ -259,12 +270,17 @@ def sample_multilevel(
     ImportError
         When the ``sampler``'s packages are not installed.
     """
+    model = multilevel_model(X, coef_names, successes, trials, terms, coef_sd, group_prior)
+    return sample_model(model, posterior_names(terms), draws, tune, chains, random_seed, sampler, progressbar, **kwargs)
+
+
+def sample_model(model, names, draws, tune, chains, random_seed, sampler, progressbar, **kwargs):
+    """NUTS on ``model``, keeping the posterior variables ``names``, the sampler's statistics and the observed data
+    (:func:`sample_multilevel`'s options)."""
     import pymc as pm
     import xarray as xr
 
     nuts_sampler = resolve_sampler(sampler)
-    model = multilevel_model(X, coef_names, successes, trials, terms, coef_sd, group_prior)
-    names = posterior_names(terms)
     tree = pm.sample(
         draws=draws,
         tune=tune,

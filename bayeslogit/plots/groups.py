@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from bayeslogit.exceptions import OptionError
 from bayeslogit.plots.fonts import draw_names
 from bayeslogit.plots.group_fits import Effects, effect_unit, no_pooling, plotted_effects, sd_note
 from bayeslogit.plots.style import add_footnote, labelled, style
@@ -55,11 +56,18 @@ def plot_shrinkage(fits, term: str | None = None, column: str = "Intercept", *, 
     Raises
     ------
     OptionError
-        For fits that are not of one multilevel model, an unknown ``term`` or ``column``.
+        For fits that are not of one multilevel model, an unknown ``term`` or ``column``; for a categorical model's
+        fits (whose groups have no successes to set them against: :func:`plot_caterpillar` draws them by class).
     """
     import matplotlib.pyplot as plt
 
     fitted, layout, t, c, label, column, effects = plotted_effects(fits, term, column, ci_prob)
+    if layout.classes:
+        raise OptionError(
+            "plot_shrinkage sets each group's fits against its own estimate from its successes and failures, which a "
+            f"categorical model of {len(layout.classes)} classes does not have: draw each class's group effects with "
+            f"plot_caterpillar(fits, term={layout.labels[t]!r}), or read fit.ranef()"
+        )
     first = next(iter(fitted))
     x = no_pooling(fitted[first], t, c)
     rows = fitted[first].source
@@ -234,7 +242,8 @@ def plot_caterpillar(fits, term: str | None = None, column: str = "Intercept", c
     fits : dict of str to fit, sequence of fits, or a fit
         Fits of one :class:`~bayeslogit.MultilevelModel`.
     term : str, optional
-        The group term's label (``"herd"``); default the model's first.
+        The group term's label (``"herd"``; for a categorical model a class's, ``"g (class B)"``); default the
+        model's first.
     column : str
         The term's column whose effects are drawn.
     ci_prob : float, optional

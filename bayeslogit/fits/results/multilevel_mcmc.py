@@ -5,15 +5,14 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis, folded_ess
 from bayeslogit.fits.results.multilevel import (
     GroupLayout,
     MultilevelFitBase,
     covariance_of,
-    group_shift,
-    new_group_draws,
+    linear_predictors,
+    new_group_shifts,
     ranef_table,
     term_slices,
 )
@@ -26,8 +25,8 @@ def multilevel_diagnosis(posterior, layout: GroupLayout) -> MCMCDiagnosis:
     raises the target acceptance to 0.99, above the 0.95 multilevel fits run at by default."""
     from arviz_stats.base import array_stats
 
-    names = [*layout.coef_names, *(f"sd[{label}]" for label in layout.sd_labels)]
-    parts = [posterior.posterior["coef"].values, posterior.posterior["group_sd"].values]
+    names = [*layout.flat_coef_names, *(f"sd[{label}]" for label in layout.sd_labels)]
+    parts = [flat_coef(posterior.posterior["coef"].values), posterior.posterior["group_sd"].values]
     if layout.corr_labels:
         names += [f"corr[{label}]" for label in layout.corr_labels]
         parts.append(posterior.posterior["group_corr"].values)
@@ -44,6 +43,14 @@ def multilevel_diagnosis(posterior, layout: GroupLayout) -> MCMCDiagnosis:
     )
     divergences = int(posterior.sample_stats["diverging"].values.sum())
     return MCMCDiagnosis(table, divergences, draws.shape[0], draws.shape[1], higher_target_accept=0.99)
+
+
+def flat_coef(values: np.ndarray) -> np.ndarray:
+    """Coefficient draws (chains, draws, p) as they are, or (chains, draws, p, M) as ``vec(B)`` (chains, draws,
+    p M), class-major."""
+    if values.ndim == 3:
+        return values
+    return values.swapaxes(-1, -2).reshape(*values.shape[:2], -1)
 
 
 class MultilevelMCMCFit(MultilevelFitBase):
@@ -71,17 +78,19 @@ class MultilevelMCMCFit(MultilevelFitBase):
 
     @cached_property
     def _coef(self) -> np.ndarray:
-        return self.draws("coef")
+        """The fixed effects' draws ``vec(B)`` (S, p M)."""
+        values = flat_coef(self.posterior.posterior["coef"].values)
+        return values.reshape(-1, values.shape[-1])
 
     @property
-    def coef(self) -> pd.Series:
-        """The fixed effects' posterior means."""
-        return pd.Series(self._coef.mean(axis=0), index=list(self.layout.coef_names), name=self.method)
+    def coef(self) -> pd.Series | pd.DataFrame:
+        """The fixed effects' posterior means; a DataFrame [coef x class] for a categorical model."""
+        return self.layout.coef_table(self._coef.mean(axis=0), self.method)
 
     @property
     def cov(self) -> pd.DataFrame:
-        """The fixed effects' posterior covariance."""
-        names = list(self.layout.coef_names)
+        """The fixed effects' posterior covariance, labelled ``"x[B]"`` for a categorical model."""
+        names = self.layout.flat_coef_names
         return pd.DataFrame(
             np.cov(self._coef, rowvar=False).reshape(len(names), len(names)), index=names, columns=names
         )
@@ -124,7 +133,7 @@ class MultilevelMCMCFit(MultilevelFitBase):
         group-level sds (``sd[herd: Intercept]``) and correlations (``corr[g: Intercept, x]``)."""
         ci_prob, _ = intervals.resolve(ci_prob, "eti", ("eti",))
         lb, ub = intervals.column_names("eti", ci_prob)
-        parts = [(self._coef, list(self.layout.coef_names)), (self.draws("group_sd"), [
+        parts = [(self._coef, self.layout.flat_coef_names), (self.draws("group_sd"), [
             f"sd[{label}]" for label in self.layout.sd_labels])]  # fmt: skip
         if self.layout.corr_labels:
             parts.append((self.draws("group_corr"), [f"corr[{label}]" for label in self.layout.corr_labels]))
@@ -192,18 +201,19 @@ class MultilevelMCMCFit(MultilevelFitBase):
         corr = self.draws("group_corr") if self.layout.corr_labels else None
         rng = np.random.default_rng(0)
         unknown = any(np.any(codes < 0) for codes, _ in parts)
-        total = np.zeros(len(X))
+        total = 0.0
         slices = term_slices(self.layout)
         for s in range(len(coef)):
-            eta = X @ coef[s] + group_shift(parts, [b[s] for b in effects])
+            eta = linear_predictors(self.layout, X, coef[s], parts, [b[s] for b in effects])
             if new_groups == "population" or not unknown:
-                total += expit(eta)
+                total = total + self.layout.probabilities(eta)
                 continue
             covariances = [
                 covariance_of(sds[s, where], _term_corr(self.layout, t, corr[s] if corr is not None else None))
                 for t, where in enumerate(slices)
             ]
-            total += expit(eta + new_group_draws(parts, covariances, rng, 1)[0])
+            shift = new_group_shifts(self.layout, parts, covariances, rng, 1)[0]
+            total = total + self.layout.probabilities(eta + shift)
         return total / len(coef)
 
 
