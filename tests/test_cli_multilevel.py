@@ -60,3 +60,21 @@ def test_a_multilevel_run_writes_its_report(cbpp_csv, tmp_path):
     assert "no predictor of more than two values" in page
     assert "--methods mcmc" in page and "fit_mcmc" not in page
     assert "shrinkage plot drawn in" in done.stderr and f"report written to {out / 'report.html'}" in done.stderr
+
+
+def test_a_grouped_formula_of_more_classes_prints_each_class_term(tmp_path):
+    """A categorical response: the printed coefficients and sds by class are the Python API's."""
+    import numpy as np
+    from test_multilevel_categorical import simulated_frame
+
+    frame = simulated_frame(np.random.default_rng(4), levels=20, per_level=30)
+    frame.to_csv(tmp_path / "classes.csv", index=False)
+    done = run("classes.csv", "--formula", "y ~ x + (1 | g)", "--methods", "ml", "--test-size", "0", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    ml = bl.MultilevelModel.from_formula("y ~ x + (1 | g)", frame).fit_ml()
+    rows = {}  # each quantity's first row: the estimates, before the section of their uncertainty
+    for line in done.stdout.splitlines():
+        if line.strip():
+            rows.setdefault(" ".join(line.split()[:-1]), line.split()[-1])
+    assert float(rows["x[C]"]) == pytest.approx(ml.coef.loc["x", "C"], abs=5e-4)
+    assert float(rows["g (class C): Intercept"]) == pytest.approx(ml.group_sd.iloc[1], abs=5e-4)

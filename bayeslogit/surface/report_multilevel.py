@@ -82,6 +82,11 @@ def _plots(fits: dict, progress: Callable[[str], None]) -> str:
 def _boundaries(fits: dict) -> str:
     """Each group's boundary along the first fixed-effect predictor, by fit: a table each."""
     first = next(iter(fits.values()))
+    if first.layout.classes:
+        return NOTE.format(
+            text=f"A model of {len(first.layout.classes)} classes has a boundary per pair of classes, not one place "
+            "per group on a line: read the groups' class probabilities from predict_proba."
+        )
     X = first.source.X
     predictors = [
         name
