@@ -109,6 +109,13 @@ def test_the_multilevel_summary_is_the_one_printed():
     assert comparable(printed) == comparable(output_after("print(ml.summary())\n```"))
 
 
+def test_the_categorical_multilevel_tables_are_the_ones_printed():
+    verbagg = bl.datasets.load_verbagg()
+    ml = bl.MultilevelModel.from_formula("resp ~ Anger + Gender + btype + (1 | id)", verbagg).fit_ml()
+    printed = f"{ml.coef.round(3)}\n{ml.group_sd.round(3)}"
+    assert comparable(printed) == comparable(output_after("print(ml.group_sd.round(3))\n```"))
+
+
 EXAMPLE_QUOTES = {
     "challenger.py": [
         (r"ML puts the odds against\s+damage at 1 in", r"ml .*no damage 1 in"),
