@@ -48,17 +48,15 @@ def fit_categorical_ml(
     Parameters
     ----------
     X : ndarray of shape (n, p)
-        The fixed effects' design, an intercept column included where there is one.
+        The fixed effects' design, as :func:`~bayeslogit.algorithms.group_fit.fit_group_ml` takes it.
     codes : ndarray of shape (n,), int
         Each row's class, ``0 <= code < K``; class 0 is the reference.
     classes : sequence of length K
         The class labels (for the per-class terms' labels).
     terms : sequence of one GroupTerm
         The group term; it becomes ``K - 1`` per-class terms (``"g (class B)"``, ...).
-    names : sequence of str of length p, optional
-        The fixed-effect columns' names, for messages.
-    hessian : bool, optional
-        As :func:`~bayeslogit.algorithms.group_fit.fit_group_ml`.
+    names, hessian
+        As :func:`~bayeslogit.algorithms.group_fit.fit_group_ml` takes them.
 
     Returns
     -------

@@ -40,19 +40,17 @@ def categorical_multilevel_model(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, p)
-        The fixed-effects design, a column of ones for an intercept included.
-    coef_names : list of str of length p
-        Labels of the fixed effects (dim ``predictor``).
+    X, coef_names
+        As :func:`~bayeslogit.algorithms.pymc_multilevel.multilevel_model` takes them: (n_samples, p) and p names.
     codes : ndarray of shape (n_samples,), int
         Each row's class, ``0 <= code < K``.
     classes : sequence of length K
         The class labels, the reference first (dim ``class``: the other K - 1).
     terms : list of GroupTerm
         The per-class terms, term by term and class by class (K - 1 per model term).
-    coef_sd : ndarray of shape (p,)
-        The sd of each fixed effect's Normal prior, every class's the same; ``inf`` for a flat prior.
-    group_prior : GroupPrior
+    coef_sd, group_prior
+        As :func:`~bayeslogit.algorithms.pymc_multilevel.multilevel_model` takes them; each class's coefficients
+        have the same prior.
 
     Returns
     -------
