@@ -13,6 +13,12 @@ Penalised IRLS (:func:`pirls`) finds the conditional mode ``u*`` of the penalise
 deviance (:func:`laplace_deviance`) is ``D(u*) + log det H``, ``H = Lambda^T Z^T W Z Lambda + I`` at ``u*``;
 ``-1/2`` of it approximates the log marginal likelihood. :func:`agq_deviance` replaces the Laplace step by
 adaptive Gauss-Hermite quadrature for one scalar term.
+
+What depends on the response lives on the data object: :class:`GroupData` (binomial rows) and
+:class:`~.group_categorical.CategoricalGroupData` (rows of K classes, ``K - 1`` pseudo-rows each, whose weights are
+(K-1) x (K-1) matrices) both give ``row_state`` (deviance, probabilities, weights at ``eta``), ``residual``,
+``weigh`` (the weights times pseudo-row values), ``logdet_sensitivity`` (``d log det H / d eta``) and
+``log_choose``, so that penalised IRLS and the Laplace deviance and its gradient here serve both.
 """
 
 from dataclasses import dataclass, replace

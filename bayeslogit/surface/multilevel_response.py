@@ -121,7 +121,7 @@ class CategoricalResponse:
         return fit_categorical_map(X, self.codes, self.classes, terms, group_prior, precision, names=names)
 
     def sample(self, X, names, terms, coef_sd, group_prior, **options):
-        from bayeslogit.algorithms.pymc_multilevel_categorical import sample_categorical_multilevel
+        from bayeslogit.algorithms.pymc_multilevel import sample_categorical_multilevel
 
         return sample_categorical_multilevel(
             X, names, self.codes, self.classes, self.layout_terms(terms), coef_sd, group_prior, **options
