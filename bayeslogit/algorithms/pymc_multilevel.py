@@ -28,7 +28,8 @@ of ``L`` plus the map's log Jacobian. It is the same density, but a ``pm.LKJCorr
 PyMC's transform) makes nutpie's Numba compilation take several times as long as the rest of the model.
 ``pm.sample_prior_predictive`` cannot draw it, as it cannot draw the flat coefficients.
 
-A categorical multilevel model (:func:`categorical_multilevel_model`), for rows ``i`` of class ``y_i`` in ``0 .. K-1`` (class 0 the reference) and ``M = K - 1``::
+A categorical multilevel model (:func:`categorical_multilevel_model`), for rows ``i`` of class ``y_i`` in
+``0 .. K-1`` (class 0 the reference) and ``M = K - 1``::
 
     y_i ~ Categorical(softmax(0, eta_i1, ..., eta_iM))
     eta_ic = X_i beta_c + sum_(class c's terms) values[i] b[codes[i]]
