@@ -33,7 +33,11 @@ DOOR_WORDS = re.compile(
 """Words of one door: the Python API's calls and arguments, the command's options, the estimator's parameters."""
 PYTHON_WORDS = re.compile(r"\bfit_(ml|map|laplace|mcmc)\b|\bbl\.|\bautoscale=|\bintercept=True")
 PYTHON_API_ONLY = {
-    "numerics/prior_specs.py": ("autoscale=True needs the standard deviation",),  # Prior.scales without the sd
+    # Prior.scales without the sd; Normal(group=...)
+    "numerics/prior_specs.py": (
+        "autoscale=True needs the standard deviation",
+        "e.g. bl.Normal(2.5, group=bl.GroupPrior",
+    ),
     "rows/saved.py": ("load the fit with bl.load(path, model=model)",),  # a loaded fit's rows
     "fits/results/point.py": ("lr_test compares two point fits (model.fit_ml())",),  # fit.lr_test
     "fits/statistics/boundary.py": ("or fit_laplace / fit_mcmc for a posterior",),  # fit.boundary()'s draws
