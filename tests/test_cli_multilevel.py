@@ -60,3 +60,33 @@ def test_a_multilevel_run_writes_its_report(cbpp_csv, tmp_path):
     assert "no predictor of more than two values" in page
     assert "--methods mcmc" in page and "fit_mcmc" not in page
     assert "shrinkage plot drawn in" in done.stderr and f"report written to {out / 'report.html'}" in done.stderr
+
+
+def test_the_group_prior_options_set_maps_group_prior(cbpp_csv):
+    """``--group-sd-rate 20`` (mean sd 0.1 under Gamma(2, 20)): the printed MAP sd is the Python API's under
+    ``Normal(2.5, autoscale=True, group=GroupPrior(sd_rate=20))``, the command's default autoscaled prior."""
+    done = run(
+        str(cbpp_csv), "--formula", FORMULA, "--methods", "map", "--test-size", "0", "--group-sd-rate", "20",
+        cwd=cbpp_csv.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    model = bl.MultilevelModel.from_formula(FORMULA, bl.datasets.load_cbpp().astype({"herd": str}))
+    fit = model.fit_map(bl.Normal(2.5, autoscale=True, group=bl.GroupPrior(sd_rate=20.0)))
+    row = next(line.split() for line in done.stdout.splitlines() if line.strip().startswith("herd:"))
+    assert float(row[-1]) == pytest.approx(fit.group_sd.iloc[0], abs=5e-5)
+    assert fit.group_sd.iloc[0] < 0.5  # the default prior's MAP sd is 0.68
+
+
+@pytest.mark.parametrize(
+    ("options", "code", "message"),
+    [
+        (["--formula", "incidence ~ size", "--group-sd-rate", "2"], 1, "--group-sd-rate set the prior of group terms"),
+        (["--formula", FORMULA, "--prior", "cauchy"], 1, "takes a normal prior on its fixed effects; --prior cauchy"),
+        (["--formula", FORMULA, "--group-corr-eta", "0"], 2, "--group-corr-eta: must be a positive number"),
+    ],
+)
+def test_group_prior_options_are_refused_where_they_mean_nothing(cbpp_csv, options, code, message):
+    """A flat formula or a prior family the multilevel model has not: the run's error (exit 1); a value that is no
+    scale: the parser's (exit 2)."""
+    done = run(str(cbpp_csv), *options, "--methods", "map", cwd=cbpp_csv.parent)
+    assert done.returncode == code and message in done.stderr and "Traceback" not in done.stderr

@@ -7,6 +7,7 @@ Labels. A group term is labelled by its factor (``"herd"``; a factor's second an
 ``"g: Intercept, x"``. The groups' effects (:meth:`ranef`) are a long table of term, level, column.
 """
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -146,11 +147,24 @@ class MultilevelFitBase:
                 f"{label} {len(levels)}" for label, levels in zip(self.layout.labels, self.layout.levels)
             )
             facts = (("Method", self.describe_method()), ("Groups", groups))
-            lines = (("Formula", self.source.formula), *self.random_effects_lines())
+            lines = (("Formula", self.source.formula), *self._prior_lines(), *self.random_effects_lines())
             values = {"nobs": float(len(self.source.frame)), **statistics}
             return HeaderContent(facts, pd.Series(values, dtype=float), lines, notes)
 
         return SummaryTable.of(table, header)
+
+    def _prior_lines(self) -> tuple:
+        """The summary's line of the priors, ``(("Prior", text),)``, or none (ML)."""
+        if self.prior is None:
+            return ()
+        fixed, group = dataclasses.replace(self.prior, group=None), self.group_prior
+        return (
+            (
+                "Prior",
+                f"{fixed!r} on the fixed effects; Gamma({group.sd_shape:g}, {group.sd_rate:g}) on each group sd, "
+                f"LKJ({group.corr_eta:g}) on correlations",
+            ),
+        )
 
     def describe_method(self) -> str:
         """The method as the summary's header names it."""
