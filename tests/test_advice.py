@@ -43,6 +43,8 @@ PYTHON_API_ONLY = {
     "fits/statistics/boundary.py": ("or fit_laplace / fit_mcmc for a posterior",),  # fit.boundary()'s draws
     # fit.statistics() and fit.lr_test
     "fits/statistics/likelihood.py": ("Use model.fit_ml().statistics()", "compare model.fit_ml() fits"),
+    # fit.lr_test of a multilevel fit
+    "fits/statistics/multilevel_lr.py": ("lr_test compares two maximum-likelihood fits (fit_ml())",),
     "plots/chains.py": ("it needs an MCMC fit (model.fit_mcmc(prior))",),  # bl.plot_trace
     "plots/prior.py": ("plot_prior_predictive(model, bl.Normal(1,",),  # bl.plot_prior_predictive
     "rows/formula_names.py": ("bl.MultilevelModel.from_formula(formula, data)",),  # LogisticModel.from_formula
