@@ -33,12 +33,18 @@ DOOR_WORDS = re.compile(
 """Words of one door: the Python API's calls and arguments, the command's options, the estimator's parameters."""
 PYTHON_WORDS = re.compile(r"\bfit_(ml|map|laplace|mcmc)\b|\bbl\.|\bautoscale=|\bintercept=True")
 PYTHON_API_ONLY = {
-    "numerics/prior_specs.py": ("autoscale=True needs the standard deviation",),  # Prior.scales without the sd
+    # Prior.scales without the sd; Normal(group=...)
+    "numerics/prior_specs.py": (
+        "autoscale=True needs the standard deviation",
+        "e.g. bl.Normal(2.5, group=bl.GroupPrior",
+    ),
     "rows/saved.py": ("load the fit with bl.load(path, model=model)",),  # a loaded fit's rows
     "fits/results/point.py": ("lr_test compares two point fits (model.fit_ml())",),  # fit.lr_test
     "fits/statistics/boundary.py": ("or fit_laplace / fit_mcmc for a posterior",),  # fit.boundary()'s draws
     # fit.statistics() and fit.lr_test
     "fits/statistics/likelihood.py": ("Use model.fit_ml().statistics()", "compare model.fit_ml() fits"),
+    # fit.lr_test of a multilevel fit
+    "fits/statistics/multilevel_lr.py": ("lr_test compares two maximum-likelihood fits (fit_ml())",),
     "plots/chains.py": ("it needs an MCMC fit (model.fit_mcmc(prior))",),  # bl.plot_trace
     "plots/prior.py": ("plot_prior_predictive(model, bl.Normal(1,",),  # bl.plot_prior_predictive
     "rows/formula_names.py": ("bl.MultilevelModel.from_formula(formula, data)",),  # LogisticModel.from_formula

@@ -78,3 +78,33 @@ def test_a_grouped_formula_of_more_classes_prints_each_class_term(tmp_path):
             rows.setdefault(" ".join(line.split()[:-1]), line.split()[-1])
     assert float(rows["x[C]"]) == pytest.approx(ml.coef.loc["x", "C"], abs=5e-4)
     assert float(rows["g (class C): Intercept"]) == pytest.approx(ml.group_sd.iloc[1], abs=5e-4)
+
+
+def test_the_group_prior_options_set_maps_group_prior(cbpp_csv):
+    """``--group-sd-rate 20`` (mean sd 0.1 under Gamma(2, 20)): the printed MAP sd is the Python API's under
+    ``Normal(2.5, autoscale=True, group=GroupPrior(sd_rate=20))``, the command's default autoscaled prior."""
+    done = run(
+        str(cbpp_csv), "--formula", FORMULA, "--methods", "map", "--test-size", "0", "--group-sd-rate", "20",
+        cwd=cbpp_csv.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    model = bl.MultilevelModel.from_formula(FORMULA, bl.datasets.load_cbpp().astype({"herd": str}))
+    fit = model.fit_map(bl.Normal(2.5, autoscale=True, group=bl.GroupPrior(sd_rate=20.0)))
+    row = next(line.split() for line in done.stdout.splitlines() if line.strip().startswith("herd:"))
+    assert float(row[-1]) == pytest.approx(fit.group_sd.iloc[0], abs=5e-5)
+    assert fit.group_sd.iloc[0] < 0.5  # the default prior's MAP sd is 0.68
+
+
+@pytest.mark.parametrize(
+    ("options", "code", "message"),
+    [
+        (["--formula", "incidence ~ size", "--group-sd-rate", "2"], 1, "--group-sd-rate set the prior of group terms"),
+        (["--formula", FORMULA, "--prior", "cauchy"], 1, "takes a normal prior on its fixed effects; --prior cauchy"),
+        (["--formula", FORMULA, "--group-corr-eta", "0"], 2, "--group-corr-eta: must be a positive number"),
+    ],
+)
+def test_group_prior_options_are_refused_where_they_mean_nothing(cbpp_csv, options, code, message):
+    """A flat formula or a prior family the multilevel model has not: the run's error (exit 1); a value that is no
+    scale: the parser's (exit 2)."""
+    done = run(str(cbpp_csv), *options, "--methods", "map", cwd=cbpp_csv.parent)
+    assert done.returncode == code and message in done.stderr and "Traceback" not in done.stderr

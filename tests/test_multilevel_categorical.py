@@ -180,3 +180,8 @@ def test_mcmc_converges_and_agrees_with_map():
     proba = fit.predict_proba(pd.DataFrame({"x": [0.0, 0.0], "g": ["g00", "new"]}), new_groups="integrate")
     assert proba.shape == (2, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_the_likelihood_ratio_test_refuses_a_categorical_fit_saying_how_to_do_it(ml):
+    with pytest.raises(bl.OptionError, match=r"has 3 classes.*len\(fit.result.theta\)"):
+        ml.lr_test(ml)

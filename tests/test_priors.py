@@ -484,3 +484,14 @@ def test_a_fit_saved_under_the_former_names_of_normal_loads(tmp_path):
         )
     assert loaded.prior == fit.prior
     np.testing.assert_array_equal(loaded.predict_proba(wells.iloc[:20]), fit.predict_proba(wells.iloc[:20]))
+
+
+def test_a_model_without_groups_refuses_a_group_prior_before_fitting():
+    """The group prior only means something to a multilevel model: a flat model says so, whichever fit is asked."""
+    wells = bl.datasets.load_wells()
+    model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", wells)
+    prior = bl.Normal(2.5, group=bl.GroupPrior())
+    for fit in (model.fit_map, model.fit_laplace):
+        with pytest.raises(bl.OptionError, match="sets `group`.*has no group terms: drop group=, or write the groups"):
+            fit(prior)
+    assert repr(bl.Normal(2.5)) == "Normal(scale=2.5, intercept_scale=None)"

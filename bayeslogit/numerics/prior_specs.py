@@ -15,6 +15,7 @@ import numpy as np
 
 from bayeslogit.checks import check_flag
 from bayeslogit.exceptions import Advice, OptionError, Remedy
+from bayeslogit.numerics.group_design import GroupPrior
 from bayeslogit.numerics.prior_densities import GaussianTerm, StudentTTerm, flat_term
 
 
@@ -109,13 +110,14 @@ class _Prior:
         return self.term_of(self.scales(n_features, intercept, predictor_sd))
 
     def __repr__(self) -> str:
-        """The fields, less those a class fixes (Cauchy's ``nu``) and a Normal's ``autoscale=False``: what rebuilds the
-        prior, and says whether Student-t and Cauchy scales are autoscaled."""
+        """The fields, less those a class fixes (Cauchy's ``nu``), a Normal's ``autoscale=False`` and its ``group``
+        when None: what rebuilds the prior, and says whether Student-t and Cauchy scales are autoscaled."""
         shown = [
             name
             for name in self.__dataclass_fields__
             if name not in self.fixed_fields
             and (name != "autoscale" or self.autoscale or self.__dataclass_fields__[name].default)
+            and (name != "group" or getattr(self, name) is not None)
         ]
         return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)}' for name in shown)})"
 
@@ -197,6 +199,10 @@ class Normal(_Prior):
         Divide each slope's ``scale`` by its predictor's standard deviation (rstanarm's convention), so that
         ``scale`` is the prior sd of the change in log-odds per standard deviation of the predictor; the scales
         used are recorded on the fit (``fit.prior_scales``).
+    group : GroupPrior or None
+        A multilevel model's prior on each group term's sds and correlations
+        (:class:`~bayeslogit.numerics.group_design.GroupPrior`); None, the default, is ``GroupPrior()`` there. A model
+        without group terms refuses a prior that sets one.
     sigma, intercept_sigma
         The former names of ``scale`` and ``intercept_scale``: accepted as keywords, with a DeprecationWarning.
 
@@ -206,17 +212,28 @@ class Normal(_Prior):
     [inf, 2.5, 2.5]
     >>> Normal(2.5, autoscale=True).scales(2, True, predictor_sd=np.array([0.5, 10.0])).tolist()
     [inf, 5.0, 0.25]
+    >>> Normal(2.5, group=GroupPrior(sd_rate=0.5))
+    Normal(scale=2.5, intercept_scale=None, group=GroupPrior(sd_shape=2.0, sd_rate=0.5, corr_eta=2.0))
     """
 
     scale: float | tuple = 2.5
     intercept_scale: float | None = None
     autoscale: bool = False
+    group: GroupPrior | None = None
 
-    def __init__(self, scale=_DEFAULT_SCALE, intercept_scale=_FLAT, autoscale: bool = False, **former):
+    def __init__(
+        self, scale=_DEFAULT_SCALE, intercept_scale=_FLAT, autoscale: bool = False, group=None, **former
+    ):  # fmt: skip
         given = {"scale": scale, "intercept_scale": intercept_scale}
         for name, value in _under_current_names(former, given).items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "autoscale", autoscale)
+        if group is not None and not isinstance(group, GroupPrior):
+            raise OptionError(
+                "`group` is a multilevel model's prior on its group sds and correlations and must be a bl.GroupPrior, "
+                f"e.g. bl.Normal(2.5, group=bl.GroupPrior(sd_rate=0.5)); got {type(group).__name__}"
+            )
+        object.__setattr__(self, "group", group)
         self.__post_init__()
 
     @property
@@ -345,10 +362,13 @@ def prior_fields(prior) -> dict | None:
     (Cauchy's ``nu``); :func:`prior_from_fields` rebuilds it."""
     if prior is None:
         return None
-    return {
-        "kind": type(prior).__name__,
-        **{name: getattr(prior, name) for name in prior.__dataclass_fields__ if name not in prior.fixed_fields},
-    }
+    return {"kind": type(prior).__name__, **{name: getattr(prior, name) for name in data_fields(type(prior))}}
+
+
+def data_fields(cls) -> list[str]:
+    """The fields of a prior class that its plain data holds: all but those the class fixes (Cauchy's ``nu``) and a
+    Normal's ``group``, which flat models refuse and so never save."""
+    return [name for name in cls.__dataclass_fields__ if name not in cls.fixed_fields and name != "group"]
 
 
 def current_fields(fields: dict) -> dict:

@@ -47,7 +47,7 @@ from bayeslogit.surface.cli_input import (
     source_name,
     split_rows,
 )
-from bayeslogit.surface.cli_options import BUG_STATUS, NEWTON_MAX_ITER, build_parser
+from bayeslogit.surface.cli_options import BUG_STATUS, GROUP_PRIOR_OPTIONS, NEWTON_MAX_ITER, build_parser
 from bayeslogit.surface.compare import Comparison, compare
 from bayeslogit.surface.methods import METHODS, draw_settings
 from bayeslogit.surface.model import LogisticModel
@@ -195,6 +195,12 @@ def run_compare(args: argparse.Namespace) -> int:
         from bayeslogit.surface.cli_multilevel import run_multilevel  # imported when a run needs it
 
         return run_multilevel(args, prior)
+    given = [option for option, *_ in GROUP_PRIOR_OPTIONS if getattr(args, option[2:].replace("-", "_")) is not None]
+    if given:
+        raise CommandError(
+            f"{', '.join(given)} set the prior of group terms such as (1 | g), and {args.formula!r} has none: "
+            "drop them, or add the groups to the formula"
+        )
     rows, response = read_rows(args, found)
     labels = counts.class_totals(args.formula, response, rows.train).index
     reference = None if args.reference is None else class_label(args.reference, labels)

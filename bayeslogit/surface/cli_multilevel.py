@@ -5,6 +5,7 @@ each fit's random-effects block, as lme4 prints it; with ``--out DIR`` the repor
 :mod:`bayeslogit.surface.report_multilevel` written to ``DIR/report.html``."""
 
 import argparse
+import dataclasses
 import re
 import time
 import warnings
@@ -13,8 +14,11 @@ import numpy as np
 import pandas as pd
 
 from bayeslogit.exceptions import OptionError
+from bayeslogit.numerics.group_design import GroupPrior
+from bayeslogit.numerics.prior_specs import Normal
 from bayeslogit.surface.advice import in_words
 from bayeslogit.surface.cli_input import CommandError, one_line, read_data, say, source_name
+from bayeslogit.surface.cli_options import GROUP_PRIOR_OPTIONS
 from bayeslogit.surface.compare import compare
 from bayeslogit.surface.multilevel import MultilevelModel
 
@@ -52,9 +56,25 @@ def _split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFra
     return frame[~held_out], frame[held_out]
 
 
+def _with_group_prior(args: argparse.Namespace, prior) -> Normal:
+    """The fixed effects' ``prior`` (``--prior normal`` only) carrying the group prior of ``--group-sd-shape``,
+    ``--group-sd-rate`` and ``--group-corr-eta``, each GroupPrior's default where not given."""
+    if args.prior != "normal":
+        raise CommandError(
+            f"a formula with group terms takes a normal prior on its fixed effects; --prior {args.prior} is not "
+            "available there: drop it (or give --prior normal)"
+        )
+    given = {
+        field: getattr(args, option[2:].replace("-", "_"))
+        for (option, *_), field in zip(GROUP_PRIOR_OPTIONS, ("sd_shape", "sd_rate", "corr_eta"))
+    }
+    return dataclasses.replace(prior, group=GroupPrior(**{k: v for k, v in given.items() if v is not None}))
+
+
 def run_multilevel(args: argparse.Namespace, prior) -> int:
     """Fit the multilevel model of ``args.formula`` by each method of ``--methods`` it has, print the comparison and
     the random-effects blocks."""
+    prior = _with_group_prior(args, prior)
     frame = _complete_rows(read_data(args.data, args.sep, args.encoding), args.formula, args.missing, args.data)
     train, test = _split(frame, args.test_size, args.seed)
     model = MultilevelModel.from_formula(args.formula, train)

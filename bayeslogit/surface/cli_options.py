@@ -139,6 +139,14 @@ def _add_data_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+GROUP_PRIOR_OPTIONS = (
+    ("--group-sd-shape", 2.0, "the shape of the Gamma prior of MAP and MCMC on each group sd"),
+    ("--group-sd-rate", 1.0, "the rate of the Gamma prior on each group sd"),
+    ("--group-corr-eta", 2.0, "the eta of the LKJ prior on a term's correlations"),
+)
+"""The options of a multilevel model's group prior: option, default (GroupPrior's), what it sets."""
+
+
 def _add_prior_options(command: argparse.ArgumentParser) -> None:
     """The prior of MAP, Laplace and MCMC."""
     command.add_argument(
@@ -176,6 +184,14 @@ def _add_prior_options(command: argparse.ArgumentParser) -> None:
         help="divide each slope's prior scale by its predictor's sd, as rstanarm does, so that the prior does not "
         "depend on the predictors' units (default: on; --no-autoscale takes the scales as given)",
     )
+    for option, default, what in GROUP_PRIOR_OPTIONS:
+        command.add_argument(
+            option,
+            type=positive_number,
+            default=None,
+            metavar=option.rpartition("-")[2].upper(),
+            help=f"formulas with group terms: {what} (default {default:g})",
+        )
     command.add_argument(
         "--reference",
         default=None,

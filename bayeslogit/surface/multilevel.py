@@ -124,11 +124,8 @@ class MultilevelModel:
         return design, parts
 
     def _fixed_precision(self, prior) -> np.ndarray:
-        """The fixed effects' prior precision ``1 / scale^2`` (p,) under a Normal prior (0 where flat)."""
-        if not isinstance(prior, Normal):
-            raise OptionError(
-                f"the fixed effects' prior of a multilevel model must be a bl.Normal; got {type(prior).__name__}"
-            )
+        """The fixed effects' prior precision ``1 / scale^2`` (p,) under a Normal prior (0 where flat), checked by
+        :func:`_group_prior`."""
         intercept = self.layout.coef_names[:1] == ("Intercept",)
         X = self.X[:, int(intercept) :]
         term = prior_term(prior, self.X.shape[1], intercept, lambda: X.std(axis=0, ddof=1))
@@ -169,12 +166,12 @@ class MultilevelModel:
         result = self.response.fit_ml(self.X, self.terms, self.coef_names, n_agq)
         return self._point_fit(MultilevelMLFit, result, None, None, n_agq, started)
 
-    def fit_map(self, prior=DEFAULT_PRIOR, group_prior: GroupPrior | None = None) -> MultilevelPointFit:
-        """The posterior mode on the Laplace marginal likelihood (blme's ``bglmer``): the fixed effects' ``prior``
-        (a :class:`~bayeslogit.Normal`) and ``group_prior`` on each term's sds and correlations (default
-        ``GroupPrior()``: Gamma(2, 1) on each sd, which vanishes at zero and so keeps the mode off the boundary,
-        and LKJ(2) on correlations)."""
-        group_prior = _checked_group_prior(group_prior)
+    def fit_map(self, prior=DEFAULT_PRIOR) -> MultilevelPointFit:
+        """The posterior mode on the Laplace marginal likelihood (blme's ``bglmer``) under ``prior``, a
+        :class:`~bayeslogit.Normal` on the fixed effects whose ``group`` is the prior on each term's sds and
+        correlations (None, the default: ``GroupPrior()``, Gamma(2, 1) on each sd, which vanishes at zero and so
+        keeps the mode off the boundary, and LKJ(2) on correlations)."""
+        group_prior = _group_prior(prior)
         started = time.perf_counter()
         precision = self._fixed_precision(prior)
         result = self.response.fit_map(self.X, self.terms, self.coef_names, group_prior, precision)
@@ -197,7 +194,6 @@ class MultilevelModel:
     def fit_mcmc(
         self,
         prior=DEFAULT_PRIOR,
-        group_prior: GroupPrior | None = None,
         *,
         draws: int = 1000,
         tune: int = 1000,
@@ -207,11 +203,11 @@ class MultilevelModel:
         progressbar: bool = False,
     ) -> MultilevelMCMCFit:
         """The posterior by NUTS, the group effects non-centred (``sd * z``, ``z`` standard normal), with R-hat, ESS
-        and divergences checked (a ConvergenceWarning when they are poor). ``prior`` and ``group_prior`` as for
-        :meth:`fit_map`, which must be proper: a Gamma rate above zero. ``target_accept`` is 0.95 by default, as
+        and divergences checked (a ConvergenceWarning when they are poor). ``prior`` as for :meth:`fit_map`; its
+        group prior must be proper: a Gamma rate above zero. ``target_accept`` is 0.95 by default, as
         rstanarm's ``stan_glmer`` sets it: where groups carry much data the non-centred effects form a funnel of
         their own, which smaller steps cross without diverging."""
-        group_prior = _checked_group_prior(group_prior)
+        group_prior = _group_prior(prior)
         draws, tune, chains = (
             check_count("draws", draws, 1),
             check_count("tune", tune, 0),
@@ -232,13 +228,13 @@ class MultilevelModel:
             posterior, diagnosis, self.layout, self.source, prior, group_prior, time.perf_counter() - started,
         )  # fmt: skip
 
-    def fit_all(self, prior=DEFAULT_PRIOR, group_prior: GroupPrior | None = None, random_seed=0, **mcmc) -> dict:
-        """``{"ml": ..., "map": ..., "mcmc": ...}``: the three fits under one ``prior`` and ``group_prior``
+    def fit_all(self, prior=DEFAULT_PRIOR, random_seed=0, **mcmc) -> dict:
+        """``{"ml": ..., "map": ..., "mcmc": ...}``: the three fits, MAP and MCMC under one ``prior``
         (``mcmc``: :meth:`fit_mcmc`'s options)."""
         return {
             "ml": self.fit_ml(),
-            "map": self.fit_map(prior, group_prior),
-            "mcmc": self.fit_mcmc(prior, group_prior, random_seed=random_seed, **mcmc),
+            "map": self.fit_map(prior),
+            "mcmc": self.fit_mcmc(prior, random_seed=random_seed, **mcmc),
         }
 
     def __repr__(self) -> str:
@@ -256,9 +252,10 @@ def _fixed_design(rhs: str, data: pd.DataFrame, spec=None) -> tuple[np.ndarray, 
     return (np.column_stack([np.ones(len(values)), values]) if intercept else values), spec
 
 
-def _checked_group_prior(group_prior) -> GroupPrior:
-    if group_prior is None:
-        return GroupPrior()
-    if not isinstance(group_prior, GroupPrior):
-        raise OptionError(f"group_prior must be a bl.GroupPrior; got {type(group_prior).__name__}")
-    return group_prior
+def _group_prior(prior) -> GroupPrior:
+    """The group-level prior that ``prior`` (the fixed effects' bl.Normal) carries: its ``group``, or the default."""
+    if not isinstance(prior, Normal):
+        raise OptionError(
+            f"the fixed effects' prior of a multilevel model must be a bl.Normal; got {type(prior).__name__}"
+        )
+    return GroupPrior() if prior.group is None else prior.group

@@ -28,4 +28,9 @@ def checked_prior(prior, flat: bool = False):
         raise OptionError(
             f"prior must be bl.Normal, bl.StudentT or bl.Cauchy, e.g. bl.Normal(2.5); got {type(prior).__name__}"
         )
+    if getattr(prior, "group", None) is not None:
+        raise OptionError(
+            f"{prior!r} sets `group`, the prior on a multilevel model's group sds, but this model has no group terms: "
+            "drop group=, or write the groups in a formula for bl.MultilevelModel.from_formula"
+        )
     return prior

@@ -12,6 +12,7 @@ non-reference class, and its fixed effects ``vec(B)`` class-major (``B`` (p, M))
 correlated within a class as the term says, independent across classes, with a separate sd per class.
 """
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -197,11 +198,24 @@ class MultilevelFitBase:
                 f"{label} {len(levels)}" for label, levels in zip(self.layout.labels, self.layout.levels)
             )
             facts = (("Method", self.describe_method()), ("Groups", groups))
-            lines = (("Formula", self.source.formula), *self.random_effects_lines())
+            lines = (("Formula", self.source.formula), *self._prior_lines(), *self.random_effects_lines())
             values = {"nobs": float(len(self.source.frame)), **statistics}
             return HeaderContent(facts, pd.Series(values, dtype=float), lines, notes)
 
         return SummaryTable.of(table, header)
+
+    def _prior_lines(self) -> tuple:
+        """The summary's line of the priors, ``(("Prior", text),)``, or none (ML)."""
+        if self.prior is None:
+            return ()
+        fixed, group = dataclasses.replace(self.prior, group=None), self.group_prior
+        return (
+            (
+                "Prior",
+                f"{fixed!r} on the fixed effects; Gamma({group.sd_shape:g}, {group.sd_rate:g}) on each group sd, "
+                f"LKJ({group.corr_eta:g}) on correlations",
+            ),
+        )
 
     def describe_method(self) -> str:
         """The method as the summary's header names it."""

@@ -157,6 +157,14 @@ class MultilevelMLFit(MultilevelPointFit):
     method = "ml"
     wald_test = True
 
+    def lr_test(self, other):
+        """Likelihood-ratio test against another ML fit of the same rows, multilevel or flat, nested in this one or
+        containing it (lme4's ``anova``): a ``GroupLikelihoodRatioTest(statistic, df, p_value, p_value_boundary)``
+        (see :mod:`bayeslogit.fits.statistics.multilevel_lr`)."""
+        from bayeslogit.fits.statistics.multilevel_lr import group_lr_test
+
+        return group_lr_test(self, other)
+
 
 class MultilevelMAPFit(MultilevelPointFit):
     """The posterior mode on the marginal likelihood (blme's), under ``prior`` and ``group_prior``."""

@@ -224,15 +224,19 @@ class PointFit(FitBase):
     def lr_test(self, other: "PointFit"):
         """Likelihood-ratio test against another ML fit of the same rows, nested in this one or containing it:
         a ``LikelihoodRatioTest(statistic, df, p_value)`` (see
-        :func:`bayeslogit.fits.statistics.likelihood.lr_test`).
+        :func:`bayeslogit.fits.statistics.likelihood.lr_test`); against a multilevel ML fit, its
+        :meth:`~bayeslogit.fits.results.multilevel_point.MultilevelMLFit.lr_test`.
 
         Raises
         ------
         TypeError
             When ``other`` is not a point fit (an :class:`OptionError`, a TypeError too).
         """
+        from bayeslogit.fits.results.multilevel_point import MultilevelMLFit
         from bayeslogit.fits.statistics.likelihood import lr_test  # on first use, as statistics
 
+        if isinstance(other, MultilevelMLFit):  # the flat model nested in a multilevel one: lme4's anova
+            return other.lr_test(self)
         if not isinstance(other, PointFit):
             raise OptionError(f"lr_test compares two point fits (model.fit_ml()); got {type(other).__name__}")
         return lr_test(self, other)

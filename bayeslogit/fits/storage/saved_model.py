@@ -10,7 +10,6 @@ the formula's model spec), from which new rows are read as the model read them; 
 saved prior as strictly.
 """
 
-import dataclasses
 import re
 
 import numpy as np
@@ -21,7 +20,7 @@ from bayeslogit.fits.model_view import ModelView
 from bayeslogit.fits.storage.formula_state import spec_from_plain, spec_to_plain
 from bayeslogit.fits.storage.plain import checked
 from bayeslogit.numerics.families import FAMILIES, PARAMETERIZATIONS
-from bayeslogit.numerics.prior_specs import PRIORS, current_fields, prior_from_fields
+from bayeslogit.numerics.prior_specs import PRIORS, current_fields, data_fields, prior_from_fields
 from bayeslogit.rows.saved import SavedRows
 
 # ---- the model's labels as plain data -------------------------------------------------------------------------
@@ -149,11 +148,7 @@ def saved_prior(fields: dict | None):
     fields = current_fields(fields) if isinstance(fields, dict) else fields
     classes = {cls.__name__: cls for cls in PRIORS}
     cls = classes[checked(fields.get("kind"), frozenset(classes), "prior.kind")]
-    expected = {"kind": str} | {
-        field.name: (float, [float], bool, None)
-        for field in dataclasses.fields(cls)
-        if field.name not in cls.fixed_fields
-    }
+    expected = {"kind": str} | {name: (float, [float], bool, None) for name in data_fields(cls)}
     checked(fields, expected, "prior")
     try:
         return prior_from_fields(fields)
