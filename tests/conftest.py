@@ -74,3 +74,31 @@ def wells_mcmc():
 
     model = bl.LogisticModel.from_formula("switched ~ dist100 + arsenic", bl.datasets.load_wells())
     return model.fit_mcmc(bl.Normal(2.5), random_seed=0, progressbar=False)
+
+
+@pytest.fixture
+def atomic_save(monkeypatch):
+    """``atomic_save(first, second, path)``: ``first.save(path)``; then ``second.save(path)`` with a writer that
+    writes and raises OSError("disk full"), which must leave ``first``'s file whole and nothing staged beside it;
+    then ``second.save(path)`` again, which must replace it. Returns the fit loaded from ``path`` at the end."""
+    import bayeslogit as bl
+    from bayeslogit.fits.storage import formats
+
+    def check(first, second, path):
+        first.save(path)
+        write, read = formats.FORMATS[path.suffix]
+
+        def write_then_fail(tree, target):
+            write(tree, target)
+            raise OSError("disk full")
+
+        monkeypatch.setitem(formats.FORMATS, path.suffix, (write_then_fail, read))
+        with pytest.raises(OSError, match="disk full"):
+            second.save(path)
+        monkeypatch.undo()
+        assert bl.load(path).method == first.method
+        assert [entry.name for entry in path.parent.iterdir()] == [path.name]  # no temporary left behind
+        second.save(path)  # a successful write replaces the file (or the zarr directory)
+        return bl.load(path)
+
+    return check

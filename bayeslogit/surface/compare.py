@@ -274,9 +274,12 @@ def compare_multilevel(fits, data=None) -> Comparison:
     fitted = dict(fits) if isinstance(fits, Mapping) else {fit.method: fit for fit in fits}
     source = next(iter(fitted.values())).source
     held_out = data is not None
-    frame = data if held_out else source.frame
-    successes, trials, _ = binomial_response(source.formula.partition("~")[0], frame, source.formula)
-    X, parts = source.new_rows(frame)
+    if held_out:
+        successes, trials, _ = binomial_response(source.formula.partition("~")[0], data, source.formula)
+        X, parts = source.new_rows(data)
+    else:  # the rows as the fits read them (a loaded fit keeps them: see fit.save)
+        successes, trials, X = source.successes, source.trials, source.X
+        parts = tuple((term.codes, term.values) for term in source.terms)
     constant = gammaln(trials + 1) - gammaln(successes + 1) - gammaln(trials - successes + 1)
     columns = {}
     for method, fit in fitted.items():
@@ -301,5 +304,5 @@ def compare_multilevel(fits, data=None) -> Comparison:
     order = sorted(range(len(result)), key=lambda i: SECTIONS.index(result.index[i][0]))
     table = Comparison(result.iloc[order])
     table.index.names = ["section", "quantity"]
-    table.attrs["n_rows"] = len(frame)
+    table.attrs["n_rows"] = len(X)
     return table

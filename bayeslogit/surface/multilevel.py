@@ -24,8 +24,8 @@ from bayeslogit.fits.results.multilevel_point import MultilevelMAPFit, Multileve
 from bayeslogit.numerics.group_design import GroupPrior
 from bayeslogit.numerics.prior_specs import Normal, prior_term
 from bayeslogit.rows.counts import cbind_arguments, read_counts, response_values
-from bayeslogit.rows.formulas import design_from_formula
-from bayeslogit.rows.group_terms import group_terms, new_level_codes, split_group_formula, term_specs
+from bayeslogit.rows.group_rows import GroupRowReader, fixed_design
+from bayeslogit.rows.group_terms import group_terms, term_specs
 from bayeslogit.rows.in_memory import encode_labels
 
 DEFAULT_PRIOR = Normal(2.5)
@@ -61,8 +61,8 @@ class MultilevelModel:
 
     def __init__(self, formula, X, successes, trials, terms, fixed_spec, term_specs_, outcomes, frame):
         self.formula, self.X, self.successes, self.trials = formula, X, successes, trials
-        self.terms, self._fixed_spec, self._term_specs, self.outcomes = terms, fixed_spec, term_specs_, outcomes
-        self.frame = frame
+        self.terms, self.outcomes, self.frame = terms, outcomes, frame
+        self._new_rows = GroupRowReader(formula, fixed_spec, terms, term_specs_)
         self.layout = GroupLayout(
             tuple(fixed_spec.column_names),
             tuple(term_labels(terms)),
@@ -99,7 +99,7 @@ class MultilevelModel:
         fixed, terms = group_terms(formula, data)
         response, _, rhs = fixed.partition("~")
         successes, trials, outcomes = binomial_response(response, data, formula)
-        design, spec = _fixed_design(rhs.strip(), data)
+        design, spec = fixed_design(rhs.strip(), data)
         if not np.all(np.isfinite(design)):
             raise DataError(f"the fixed effects of {formula!r} have missing or infinite values: drop those rows")
         return cls(formula, design, successes, trials, terms, spec, term_specs(formula, data), outcomes, data)
@@ -107,23 +107,11 @@ class MultilevelModel:
     @property
     def source(self) -> FitSource:
         """What the fits of this model keep of it."""
-        return FitSource(self.formula, self.frame, self._new_rows, self.X, self.successes, self.trials, self.terms)
+        return FitSource(self.formula, self._new_rows, self.X, self.successes, self.trials, self.terms)
 
     @property
     def coef_names(self) -> list[str]:
         return list(self.layout.coef_names)
-
-    def _new_rows(self, data: pd.DataFrame) -> tuple[np.ndarray, tuple]:
-        """The fixed design (n, p) of new rows and each term's (codes, values); codes -1 for unseen levels."""
-        if not isinstance(data, pd.DataFrame):
-            raise DataTypeError(f"new rows must be a pandas DataFrame; got {type(data).__name__}")
-        rhs = split_group_formula(self.formula)[0].partition("~")[2].strip()
-        design, _ = _fixed_design(rhs, data, self._fixed_spec)
-        parts = tuple(
-            (new_level_codes(term, data), np.asarray(spec.get_model_matrix(data), dtype=float).reshape(len(data), -1))
-            for term, spec in zip(self.terms, self._term_specs)
-        )
-        return design, parts
 
     def _fixed_precision(self, prior) -> np.ndarray:
         """The fixed effects' prior precision ``1 / scale^2`` (p,) under a Normal prior (0 where flat), checked by
@@ -249,14 +237,6 @@ class MultilevelModel:
             f"{label} ({len(levels)} levels)" for label, levels in zip(self.layout.labels, self.layout.levels)
         )
         return f"MultilevelModel({self.formula!r}; {len(self.X)} rows; groups: {groups})"
-
-
-def _fixed_design(rhs: str, data: pd.DataFrame, spec=None) -> tuple[np.ndarray, object]:
-    """The fixed effects' design (n, p) of ``data``, its intercept column first where the formula has one, and the
-    formulaic spec that made it (``spec`` given: re-applied to new rows)."""
-    X, intercept, spec = design_from_formula(rhs, data, spec)
-    values = X.to_numpy(dtype=float)
-    return (np.column_stack([np.ones(len(values)), values]) if intercept else values), spec
 
 
 def _group_prior(prior) -> GroupPrior:

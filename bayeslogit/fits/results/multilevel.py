@@ -8,8 +8,8 @@ Labels. A group term is labelled by its factor (``"herd"``; a factor's second an
 """
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,8 @@ import pandas as pd
 from bayeslogit.exceptions import OptionError
 from bayeslogit.fits.results.summary_render import HeaderContent
 from bayeslogit.fits.results.summary_table import SummaryTable
+from bayeslogit.fits.storage import multilevel_files
+from bayeslogit.rows.group_rows import GroupRowReader
 
 NEW_GROUPS = ("population", "integrate")
 """How rows of a group the fit has not seen are predicted (see :meth:`MultilevelFitBase.predict_proba`)."""
@@ -66,15 +68,14 @@ class GroupLayout:
 
 @dataclass(frozen=True, eq=False)
 class FitSource:
-    """What a multilevel fit needs of its model.
+    """What a multilevel fit needs of its model: how it reads new rows, and what it read of the training rows (a
+    loaded fit's, as saved: see :mod:`bayeslogit.fits.storage.multilevel_files`).
 
     Attributes
     ----------
     formula : str
         The model's formula.
-    frame : DataFrame
-        The rows it was fitted on.
-    new_rows : callable
+    new_rows : GroupRowReader
         ``new_rows(data) -> (X (n, p), ((codes (n,), values (n, k)), ...) per term)``: the design of new rows, each
         row's level code in the term's levels (-1 for a level the fit has not seen).
     X : ndarray of shape (n, p)
@@ -86,8 +87,7 @@ class FitSource:
     """
 
     formula: str
-    frame: pd.DataFrame
-    new_rows: Callable[[pd.DataFrame], tuple[np.ndarray, tuple]]
+    new_rows: GroupRowReader
     X: np.ndarray
     successes: np.ndarray
     trials: np.ndarray
@@ -148,7 +148,7 @@ class MultilevelFitBase:
             )
             facts = (("Method", self.describe_method()), ("Groups", groups))
             lines = (("Formula", self.source.formula), *self._prior_lines(), *self.random_effects_lines())
-            values = {"nobs": float(len(self.source.frame)), **statistics}
+            values = {"nobs": float(len(self.source.X)), **statistics}
             return HeaderContent(facts, pd.Series(values, dtype=float), lines, notes)
 
         return SummaryTable.of(table, header)
@@ -196,8 +196,7 @@ class MultilevelFitBase:
         if term not in labels:
             raise OptionError(f"term must be one of the group terms {labels}; got {term!r}")
         t = labels.index(term)
-        X, _ = self.source.new_rows(self.source.frame)
-        means = X.mean(axis=0)
+        means = self.source.X.mean(axis=0)
         j = names.index(feature)
         beta, effects = self._coefficient_draws(term)  # (chains, draws, p), (chains, draws, n_levels, k)
         columns = list(self.layout.columns[t])
@@ -235,6 +234,20 @@ class MultilevelFitBase:
     def proba_of_design(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
         """:meth:`predict_proba` of the rows' designs: fixed ``X`` (n, p) and each term's ``(codes, values)``."""
         raise NotImplementedError
+
+    def save(self, path) -> Path:
+        """Write the fit to ``path``, a NetCDF-4 file (``.nc``) or a zarr directory (``.zarr``), atomically, and
+        return ``path``; :func:`bayeslogit.load` reads it back.
+
+        The file holds the estimates (an MCMC fit's whole posterior tree), the formula's specs (the fixed effects'
+        and each group term's: levels, transforms' states) and what the fit read of the training rows: the fixed
+        design (n, p), the responses and each term's codes and values (n, k), so that a loaded fit does all that
+        this one does, in-sample comparisons and shrinkage plots included; see
+        :mod:`bayeslogit.fits.storage.multilevel_files`. A formula term or transform's state that is not plain data
+        raises DataError, naming it; without the format's packages (``pip install "bayeslogit[io]"``) an
+        ImportError says so, and nothing is written.
+        """
+        return multilevel_files.save(self, path)
 
 
 def term_slices(layout: GroupLayout) -> list[slice]:
