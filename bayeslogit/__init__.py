@@ -57,11 +57,11 @@ from bayeslogit.exceptions import (
 from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis
 from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis
 from bayeslogit.fits.diagnostics.prior_predictive import PriorPredictive
+from bayeslogit.fits.results import loading
 from bayeslogit.fits.results.point import FailedFit, MAPFit, MLFit, PointFit
 from bayeslogit.fits.results.posterior import LaplaceFit, MCMCFit, PosteriorFit
 from bayeslogit.fits.results.summary_table import SummaryTable
 from bayeslogit.fits.statistics.boundary import Boundary, PointBoundary, PosteriorBoundary
-from bayeslogit.fits.storage import files
 from bayeslogit.numerics.group_design import GroupPrior
 from bayeslogit.numerics.prior_specs import Cauchy, Normal, StudentT
 from bayeslogit.surface.compare import Comparison, compare
@@ -132,24 +132,29 @@ __all__ = [
 
 
 def load(path, model=None):
-    """Read a fit written by ``fit.save(path)``: an :class:`MLFit`, :class:`MAPFit`, :class:`LaplaceFit` or
-    :class:`MCMCFit`.
+    """Read a fit written by ``fit.save(path)``, as the class it was saved as: an :class:`MLFit`, :class:`MAPFit`,
+    :class:`LaplaceFit` or :class:`MCMCFit`, or a multilevel model's ML, MAP or MCMC fit.
 
     Parameters
     ----------
     path : str or pathlib.Path
         A ``.nc`` file or a ``.zarr`` directory.
-    model : LogisticModel, optional
+    model : LogisticModel or MultilevelModel, optional
         A model of the data the fit was made on, to attach to it (or another loaded fit's ``model``, to share it).
-        Without one, ``fit.model`` is a :class:`~bayeslogit.fits.model_view.ModelView` of the saved labels:
+        Without one, a flat fit's ``model`` is a :class:`~bayeslogit.fits.model_view.ModelView` of the saved labels:
         predictions on new rows, summaries and boundaries work, and what needs the training rows raises
-        :class:`DataError`.
+        :class:`DataError`. A multilevel fit keeps what it read of its training rows, so it needs no model; one
+        given (a ``MultilevelModel``, or another multilevel fit of it) must be of the same formula and rows, or
+        :class:`DataError` names what differs.
 
     Raises
     ------
     DataError
         When the file is damaged, was not written by ``fit.save``, is of another format version (versions 1 and 2,
-        which pickled a formula's spec, are refused: fit and save again), or does not parse into a fit.
+        which pickled a formula's spec, are refused: fit and save again), or does not parse into a fit; when a
+        multilevel ``model`` is of another formula or other rows.
+    OptionError
+        When ``model`` is a flat model for a multilevel fit or the other way round, or a flat model's labels differ.
     ImportError
         When the packages of the file's format are not installed (the ``io`` extra: ``pip install
         "bayeslogit[io]"``).
@@ -159,7 +164,7 @@ def load(path, model=None):
     A saved fit is data (arrays and JSON): loading never unpickles or evaluates anything from the file. Its
     checksum detects damage, not deliberate tampering.
     """
-    return files.load(path, model)
+    return loading.load(path, model)
 
 
 def __getattr__(name: str):

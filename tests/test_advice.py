@@ -39,6 +39,9 @@ PYTHON_API_ONLY = {
         "e.g. bl.Normal(2.5, group=bl.GroupPrior",
     ),
     "rows/saved.py": ("load the fit with bl.load(path, model=model)",),  # a loaded fit's rows
+    # bl.load(path, model=...) of a model of the other kind
+    "fits/storage/saved_model.py": ("`model` must be a model of its data (a bl.LogisticModel",),
+    "fits/storage/multilevel_files.py": ("`model` must be the bl.MultilevelModel it was made of",),
     "fits/results/point.py": ("lr_test compares two point fits (model.fit_ml())",),  # fit.lr_test
     "fits/statistics/boundary.py": ("or fit_laplace / fit_mcmc for a posterior",),  # fit.boundary()'s draws
     # fit.statistics() and fit.lr_test

@@ -271,9 +271,12 @@ def compare_multilevel(fits, data=None) -> Comparison:
     fitted = dict(fits) if isinstance(fits, Mapping) else {fit.method: fit for fit in fits}
     source = next(iter(fitted.values())).source
     held_out = data is not None
-    frame = data if held_out else source.frame
-    response = source.response.held_out(frame, source.formula) if held_out else source.response
-    X, parts = source.new_rows(frame)
+    if held_out:
+        response = source.response.held_out(data, source.formula)
+        X, parts = source.new_rows(data)
+    else:  # the rows as the fits read them (a loaded fit keeps them: see fit.save)
+        response, X = source.response, source.X
+        parts = tuple((term.codes, term.values) for term in source.terms)
     columns = {}
     for method, fit in fitted.items():
         loglik, log_loss = response.log_likelihood(fit.proba_of_design(X, parts, "population"))
@@ -296,5 +299,5 @@ def compare_multilevel(fits, data=None) -> Comparison:
     order = sorted(range(len(result)), key=lambda i: SECTIONS.index(result.index[i][0]))
     table = Comparison(result.iloc[order])
     table.index.names = ["section", "quantity"]
-    table.attrs["n_rows"] = len(frame)
+    table.attrs["n_rows"] = len(X)
     return table

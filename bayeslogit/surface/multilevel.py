@@ -2,7 +2,7 @@
 
 ``MultilevelModel.from_formula("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp)`` (or a 0/1 or
 two-class response, ``"r2 ~ Anger + (1 | id) + (1 | item)"``, or one of more classes, a categorical model with one
-group term: :mod:`.multilevel_response`) builds the model; :meth:`~MultilevelModel.fit_ml` is
+group term: :mod:`bayeslogit.rows.group_response`) builds the model; :meth:`~MultilevelModel.fit_ml` is
 glmer's maximum likelihood (the Laplace approximation of the marginal likelihood, or adaptive Gauss-Hermite
 quadrature), :meth:`~MultilevelModel.fit_map` blme's posterior mode, :meth:`~MultilevelModel.fit_mcmc` the full
 posterior by NUTS in the non-centred parameterisation. A Gaussian approximation at the joint mode of fixed and group
@@ -23,9 +23,9 @@ from bayeslogit.fits.results.multilevel_mcmc import MultilevelMCMCFit, multileve
 from bayeslogit.fits.results.multilevel_point import MultilevelMAPFit, MultilevelMLFit, MultilevelPointFit
 from bayeslogit.numerics.group_design import GroupPrior
 from bayeslogit.numerics.prior_specs import Normal, prior_term
-from bayeslogit.rows.formulas import design_from_formula
-from bayeslogit.rows.group_terms import group_terms, new_level_codes, split_group_formula, term_specs
-from bayeslogit.surface.multilevel_response import read_response
+from bayeslogit.rows.group_response import read_response
+from bayeslogit.rows.group_rows import GroupRowReader, fixed_design
+from bayeslogit.rows.group_terms import group_terms, term_specs
 
 DEFAULT_PRIOR = Normal(2.5)
 """The fixed effects' prior of MAP and MCMC when none is given: Normal(0, 2.5) on the slopes, a flat intercept."""
@@ -47,9 +47,9 @@ class MultilevelModel:
     """
 
     def __init__(self, formula, X, response, terms, fixed_spec, term_specs_, frame):
-        self.formula, self.X, self.response, self.terms = formula, X, response, terms
+        self.formula, self.X, self.response, self.terms, self.frame = formula, X, response, terms, frame
         self.successes, self.trials, self.outcomes = response.successes, response.trials, response.outcomes
-        self._fixed_spec, self._term_specs, self.frame = fixed_spec, term_specs_, frame
+        self._new_rows = GroupRowReader(formula, fixed_spec, terms, term_specs_)
         labelled = response.layout_terms(terms)
         self.layout = GroupLayout(
             tuple(fixed_spec.column_names),
@@ -95,7 +95,7 @@ class MultilevelModel:
         fixed, terms = group_terms(formula, data)
         response, _, rhs = fixed.partition("~")
         read = read_response(response, data, formula, len(terms))
-        design, spec = _fixed_design(rhs.strip(), data)
+        design, spec = fixed_design(rhs.strip(), data)
         if not np.all(np.isfinite(design)):
             raise DataError(f"the fixed effects of {formula!r} have missing or infinite values: drop those rows")
         return cls(formula, design, read, terms, spec, term_specs(formula, data), data)
@@ -103,25 +103,11 @@ class MultilevelModel:
     @property
     def source(self) -> FitSource:
         """What the fits of this model keep of it."""
-        return FitSource(
-            self.formula, self.frame, self._new_rows, self.X, self.successes, self.trials, self.terms, self.response
-        )
+        return FitSource(self.formula, self._new_rows, self.X, self.terms, self.response)
 
     @property
     def coef_names(self) -> list[str]:
         return list(self.layout.coef_names)
-
-    def _new_rows(self, data: pd.DataFrame) -> tuple[np.ndarray, tuple]:
-        """The fixed design (n, p) of new rows and each term's (codes, values); codes -1 for unseen levels."""
-        if not isinstance(data, pd.DataFrame):
-            raise DataTypeError(f"new rows must be a pandas DataFrame; got {type(data).__name__}")
-        rhs = split_group_formula(self.formula)[0].partition("~")[2].strip()
-        design, _ = _fixed_design(rhs, data, self._fixed_spec)
-        parts = tuple(
-            (new_level_codes(term, data), np.asarray(spec.get_model_matrix(data), dtype=float).reshape(len(data), -1))
-            for term, spec in zip(self.terms, self._term_specs)
-        )
-        return design, parts
 
     def _fixed_precision(self, prior) -> np.ndarray:
         """The fixed effects' prior precision ``1 / scale^2`` (p,) under a Normal prior (0 where flat), checked by
@@ -242,14 +228,6 @@ class MultilevelModel:
             f"{label} ({len(levels)} levels)" for label, levels in zip(self.layout.labels, self.layout.levels)
         )
         return f"MultilevelModel({self.formula!r}; {len(self.X)} rows; groups: {groups})"
-
-
-def _fixed_design(rhs: str, data: pd.DataFrame, spec=None) -> tuple[np.ndarray, object]:
-    """The fixed effects' design (n, p) of ``data``, its intercept column first where the formula has one, and the
-    formulaic spec that made it (``spec`` given: re-applied to new rows)."""
-    X, intercept, spec = design_from_formula(rhs, data, spec)
-    values = X.to_numpy(dtype=float)
-    return (np.column_stack([np.ones(len(values)), values]) if intercept else values), spec
 
 
 def _group_prior(prior) -> GroupPrior:

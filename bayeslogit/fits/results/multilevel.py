@@ -13,8 +13,8 @@ correlated within a class as the term says, independent across classes, with a s
 """
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,10 @@ from scipy.special import expit
 from bayeslogit.exceptions import OptionError
 from bayeslogit.fits.results.summary_render import HeaderContent
 from bayeslogit.fits.results.summary_table import SummaryTable
+from bayeslogit.fits.storage import multilevel_files
 from bayeslogit.numerics.families import Categorical
+from bayeslogit.rows.group_response import BinomialResponse, CategoricalResponse
+from bayeslogit.rows.group_rows import GroupRowReader
 
 NEW_GROUPS = ("population", "integrate")
 """How rows of a group the fit has not seen are predicted (see :meth:`MultilevelFitBase.predict_proba`)."""
@@ -110,36 +113,40 @@ class GroupLayout:
 
 @dataclass(frozen=True, eq=False)
 class FitSource:
-    """What a multilevel fit needs of its model.
+    """What a multilevel fit needs of its model: how it reads new rows, and what it read of the training rows (a
+    loaded fit's, as saved: see :mod:`bayeslogit.fits.storage.multilevel_files`).
 
     Attributes
     ----------
     formula : str
         The model's formula.
-    frame : DataFrame
-        The rows it was fitted on.
-    new_rows : callable
+    new_rows : GroupRowReader
         ``new_rows(data) -> (X (n, p), ((codes (n,), values (n, k)), ...) per term)``: the design of new rows, each
         row's level code in the term's levels (-1 for a level the fit has not seen).
     X : ndarray of shape (n, p)
         The fixed effects' design of the rows it was fitted on.
-    successes, trials : ndarray of shape (n,), or None
-        Their responses (None for a categorical model).
     terms : tuple of GroupTerm
         Their group terms, the model's (not the layout's per-class ones).
-    response : object
-        The response's kind, which reads held-out rows' responses (``held_out(data, formula)``) and their
-        log-likelihood (``log_likelihood(proba) -> (loglik, log_loss)``).
+    response : BinomialResponse or CategoricalResponse
+        Their responses, of the response's kind (:mod:`bayeslogit.rows.group_response`), which reads held-out rows'
+        responses (``held_out(data, formula)``) and their log-likelihood (``log_likelihood(proba)``).
     """
 
     formula: str
-    frame: pd.DataFrame
-    new_rows: Callable[[pd.DataFrame], tuple[np.ndarray, tuple]]
+    new_rows: GroupRowReader
     X: np.ndarray
-    successes: np.ndarray | None
-    trials: np.ndarray | None
     terms: tuple
-    response: object = None
+    response: BinomialResponse | CategoricalResponse
+
+    @property
+    def successes(self) -> np.ndarray | None:
+        """The rows' successes (n,); None for a categorical model."""
+        return self.response.successes
+
+    @property
+    def trials(self) -> np.ndarray | None:
+        """The rows' trials (n,); None for a categorical model."""
+        return self.response.trials
 
 
 class MultilevelFitBase:
@@ -199,7 +206,7 @@ class MultilevelFitBase:
             )
             facts = (("Method", self.describe_method()), ("Groups", groups))
             lines = (("Formula", self.source.formula), *self._prior_lines(), *self.random_effects_lines())
-            values = {"nobs": float(len(self.source.frame)), **statistics}
+            values = {"nobs": float(len(self.source.X)), **statistics}
             return HeaderContent(facts, pd.Series(values, dtype=float), lines, notes)
 
         return SummaryTable.of(table, header)
@@ -253,8 +260,7 @@ class MultilevelFitBase:
         if term not in labels:
             raise OptionError(f"term must be one of the group terms {labels}; got {term!r}")
         t = labels.index(term)
-        X, _ = self.source.new_rows(self.source.frame)
-        means = X.mean(axis=0)
+        means = self.source.X.mean(axis=0)
         j = names.index(feature)
         beta, effects = self._coefficient_draws(term)  # (chains, draws, p), (chains, draws, n_levels, k)
         columns = list(self.layout.columns[t])
@@ -293,6 +299,21 @@ class MultilevelFitBase:
     def proba_of_design(self, X: np.ndarray, parts: tuple, new_groups: str) -> np.ndarray:
         """:meth:`predict_proba` of the rows' designs: fixed ``X`` (n, p) and each term's ``(codes, values)``."""
         raise NotImplementedError
+
+    def save(self, path) -> Path:
+        """Write the fit to ``path``, a NetCDF-4 file (``.nc``) or a zarr directory (``.zarr``), atomically, and
+        return ``path``; :func:`bayeslogit.load` reads it back.
+
+        The file holds the estimates (an MCMC fit's whole posterior tree), the formula's specs (the fixed effects'
+        and each group term's: levels, transforms' states) and what the fit read of the training rows: the fixed
+        design (n, p), the responses (a categorical fit's class codes, with its classes, the reference first) and
+        each term's codes and values (n, k), so that a loaded fit does all that this one does, in-sample comparisons
+        and shrinkage plots included; see
+        :mod:`bayeslogit.fits.storage.multilevel_files`. A formula term or transform's state that is not plain data
+        raises DataError, naming it; without the format's packages (``pip install "bayeslogit[io]"``) an
+        ImportError says so, and nothing is written.
+        """
+        return multilevel_files.save(self, path)
 
 
 def term_slices(layout: GroupLayout) -> list[slice]:

@@ -102,7 +102,7 @@ class MultilevelPointFit(MultilevelFitBase):
         )
         parameters = len(names) + len(self.result.theta)
         statistics = {"llf": self.loglik, "aic": 2 * parameters - 2 * self.loglik}
-        statistics["bic"] = np.log(len(self.source.frame)) * parameters - 2 * self.loglik
+        statistics["bic"] = np.log(len(self.source.X)) * parameters - 2 * self.loglik
         notes = tuple(
             f"boundary (singular) fit: the covariance of {label!r} is singular (an sd at 0 or a correlation at +-1)"
             for label in self.singular

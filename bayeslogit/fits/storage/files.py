@@ -1,4 +1,6 @@
-"""Saving fits to NetCDF (``.nc``) or zarr (``.zarr``) and loading them back, through an ``xarray.DataTree``.
+"""Saving flat fits to NetCDF (``.nc``) or zarr (``.zarr``) and loading them back, through an ``xarray.DataTree``
+in the envelope of :mod:`.tree_files` (multilevel fits: :mod:`.multilevel_files`; ``bl.load`` reads either, by the
+file's own kind: :mod:`bayeslogit.fits.results.loading`).
 
 A saved fit is data: arrays, and text that is read as JSON. Loading never unpickles, imports or evaluates anything
 from the file; what does not parse into exactly the expected shapes and types is refused with a
@@ -30,36 +32,33 @@ then everything works.
 
 Integrity
 ---------
-Writes are atomic (:func:`bayeslogit.atomic.staged_write`): the tree is written to a temporary directory beside
-``path`` and moved into place with ``os.replace``, so an existing file survives a failed write. The checksum is a
-SHA-256 of every array in the tree and of the metadata's canonical JSON (sorted keys, without the checksum itself),
-so a truncated, partly copied or altered file is refused rather than read in part; where the file holds a fact
-twice (the feature names and class labels, in the metadata and as the ``predictor`` and ``class`` coordinates), the
-two must agree. These checks detect damage, not deliberate tampering: anyone who edits a file can write a new
-checksum. Loading executes nothing from the file, and the formula terms that predictions on new rows evaluate are
-limited to computations on their columns (:func:`.formula_state.check_term`).
+Writes are atomic (:func:`.tree_files.write`, by :func:`bayeslogit.atomic.staged_write`): the tree is written to a
+temporary directory beside ``path`` and moved into place with ``os.replace``, so an existing file survives a failed
+write. The checksum is a SHA-256 of every array in the tree and of the metadata's canonical JSON (sorted keys,
+without the checksum itself), so a truncated, partly copied or altered file is refused rather than read in part;
+where the file holds a fact twice (the feature names and class labels, in the metadata and as the ``predictor`` and
+``class`` coordinates), the two must agree. These checks detect damage, not deliberate tampering: anyone who edits a
+file can write a new checksum. Loading executes nothing from the file, and the formula terms that predictions on new
+rows evaluate are limited to computations on their columns (:func:`.formula_state.check_term`).
 
 NetCDF needs h5netcdf and h5py, zarr needs zarr: the ``io`` extra (``pip install "bayeslogit[io]"``) installs them,
-and without them :func:`save` and :func:`load` raise an ImportError that says so, before writing anything.
+and without them :func:`save` and ``bl.load`` raise an ImportError that says so, before writing anything.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from bayeslogit.algorithms.newton import Iteration
-from bayeslogit.atomic import staged_write
-from bayeslogit.exceptions import DataError, OptionError
+from bayeslogit.exceptions import OptionError
 from bayeslogit.fits.diagnostics.convergence import LaplaceDiagnosis
 from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis
-from bayeslogit.fits.storage.checksum import checksum
-from bayeslogit.fits.storage.formats import FORMAT, VERSION, check_version, file_format
-from bayeslogit.fits.storage.plain import Names, checked
+from bayeslogit.fits.storage.plain import Names
 from bayeslogit.fits.storage.saved_diagnosis import SCHEMA as DIAGNOSIS_SCHEMA
 from bayeslogit.fits.storage.saved_diagnosis import diagnosis_from_parts, diagnosis_parts
 from bayeslogit.fits.storage.saved_model import MODEL_SCHEMA, matching, model_meta, saved_model, saved_prior
+from bayeslogit.fits.storage.tree_files import parsed, texts_read, texts_written, write
 from bayeslogit.numerics.prior_specs import prior_fields
 
 _ITERATION_FIELDS = ("objective", "grad_norm", "decrement", "step_size")
@@ -89,28 +88,12 @@ def save(fit, path) -> Path:
         When the model holds what a saved fit cannot (a formula term or a state that is not plain data, class
         labels that are not text, numbers or booleans), naming it.
     """
-    import xarray as xr
-
     path = Path(path)
-    writer = file_format(path)[0]
     kind = type(fit).__name__
     if kind not in _KINDS:
         raise OptionError(f"fits of class {kind} cannot be saved; saved are {list(_KINDS)}")
     groups, meta = _KINDS[kind][0](fit)
-    tree = xr.DataTree.from_dict(groups)
-    meta = {
-        "format": FORMAT,
-        "version": VERSION,
-        "fit": kind,
-        "prior": prior_fields(fit.prior),
-        "model": model_meta(fit.model),
-        **meta,
-    }
-    meta = json.loads(json.dumps(meta, default=_plain))  # as load reads it back
-    tree.attrs["bayeslogit"] = json.dumps(meta | {"checksum": checksum(tree, meta)})
-    with staged_write(path) as temporary:
-        writer(tree, temporary)
-    return path
+    return write(groups, {"fit": kind, "prior": prior_fields(fit.prior), "model": model_meta(fit.model), **meta}, path)
 
 
 def _point_groups(fit) -> tuple[dict, dict]:
@@ -171,10 +154,7 @@ def _mcmc_groups(fit) -> tuple[dict, dict]:
 
     groups, meta = _posterior_groups(fit)
     table, stats = fit.diagnosis.table, fit.sample_stats
-    # NetCDF and zarr hold text but not None (nutpie's divergence_message is None where no divergence happened): the
-    # text statistics are saved with None as "", and read back with "" as None.
-    texts = [name for name, variable in stats.data_vars.items() if variable.dtype == object]
-    groups["sample_stats"] = stats.assign({name: stats[name].copy(data=_text(stats[name].values)) for name in texts})
+    groups["sample_stats"], texts = texts_written(stats)
     groups["diagnosis"] = xr.Dataset(
         {name: ("coefficient", table[name].to_numpy()) for name in table.columns}
         | {"divergences": fit.diagnosis.divergences}
@@ -182,27 +162,12 @@ def _mcmc_groups(fit) -> tuple[dict, dict]:
     return groups, meta | {"sampler": fit.sampler, "diagnosis_columns": list(table.columns), "texts": texts}
 
 
-def _text(values: np.ndarray) -> np.ndarray:
-    """An object array of text and None as text, None as ""."""
-    texts = ["" if value is None else str(value) for value in values.ravel()]
-    return np.array(texts, dtype=object).reshape(values.shape)
-
-
-def _plain(value):
-    """JSON for NumPy scalars (class labels held in object arrays)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    raise OptionError(f"cannot save a value of type {type(value).__name__} ({value!r}) in a fit's metadata")
-
-
 # ---- reading --------------------------------------------------------------------------------------
-def load(path, model=None):
-    """Read a fit written by :func:`save`.
+def load_tree(tree, meta: dict, model, path: Path):
+    """The fit of a tree read by :func:`.tree_files.read`, its metadata of the shape :func:`schema` gives.
 
     Parameters
     ----------
-    path : str or Path
-        A ``.nc`` file or ``.zarr`` directory.
     model : LogisticModel or a loaded fit's model, optional
         A model of the data the fit was made on (same likelihood, parameterization, intercept, classes, features
         and formula), which the loaded fit then uses as its own: methods that need the training rows work. A
@@ -217,77 +182,19 @@ def load(path, model=None):
     Raises
     ------
     DataError
-        When the file is damaged (truncated, altered), was not written by :func:`save`, is of another format
-        version, or holds what does not parse into a fit; the message names the file.
+        When the tree holds what does not parse into a fit; the message names the file.
     OptionError
         When ``model`` does not match the saved fit's labels.
     """
-    path = Path(path)
-    reader = file_format(path)[1]
-    if not path.exists():
-        raise FileNotFoundError(f"no saved fit at '{path}'")
-    try:
-        tree = reader(path)
-    except Exception as error:  # h5py, netCDF4 and zarr each raise their own errors on a damaged file
-        raise DataError(
-            f"cannot read '{path}' as a saved fit ({type(error).__name__}: {error}); the file is damaged "
-            "(truncated?) or was not written by fit.save"
-        ) from error
-    meta = _metadata(tree, path)
-    saved, prior = _parsed(lambda: (saved_model(meta["model"], tree), saved_prior(meta["prior"])), path)
+    saved, prior = parsed(lambda: (saved_model(meta["model"], tree), saved_prior(meta["prior"])), path)
     model = saved if model is None else matching(model, saved, path)
-    return _parsed(lambda: _KINDS[meta["fit"]][1](tree, meta, model, prior), path)
+    return parsed(lambda: _KINDS[meta["fit"]][1](tree, meta, model, prior), path)
 
 
-def _parsed(read, path: Path):
-    """``read()``, with what it finds wrong with the file raised as a :class:`DataError` naming ``path``."""
-    try:
-        return read()
-    except DataError as error:
-        raise DataError(
-            f"'{path}' does not hold a fit that this bayeslogit reads: {error}; save the fit again"
-        ) from None
-    except (KeyError, IndexError, TypeError, ValueError) as error:  # arrays missing, or of other shapes
-        raise DataError(
-            f"'{path}' does not hold the arrays of a saved fit ({type(error).__name__}: {error}); save the fit again"
-        ) from None
-
-
-def _metadata(tree, path: Path) -> dict:
-    """The root's JSON metadata, checked: format, version, the checksum, and the shapes and types of its values."""
-    text = tree.attrs.get("bayeslogit")
-    try:
-        meta = json.loads(text) if isinstance(text, str) else None
-    except (json.JSONDecodeError, RecursionError) as error:
-        raise DataError(f"'{path}' is damaged: its fit metadata is not valid JSON ({error})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise DataError(
-            f"'{path}' is not a saved bayeslogit fit: its root has no bayeslogit fit metadata (it holds "
-            f"the groups {sorted(tree.groups)}); fits are saved with fit.save(path), other files are read "
-            "with xarray"
-        )
-    check_version(meta.get("version"), path)
-    if checksum(tree, meta) != meta.get("checksum"):
-        raise DataError(
-            f"'{path}' is damaged: its arrays and metadata do not match the checksum written with them (a "
-            "truncated, partly copied or altered file); save the fit again"
-        )
-    if not isinstance(meta.get("fit"), str) or meta["fit"] not in _KINDS:
-        raise DataError(f"'{path}' holds a fit of class {meta.get('fit')!r:.40}; this bayeslogit loads {list(_KINDS)}")
-    return _parsed(lambda: checked(meta, _schema(meta["fit"]), "the metadata"), path)
-
-
-def _schema(kind: str) -> dict:
-    """The shape of the metadata of a fit of class ``kind`` (see :mod:`.plain`)."""
-    common = {
-        "format": str,
-        "version": int,
-        "fit": str,
-        "prior": (None, Names(object)),
-        "model": MODEL_SCHEMA,
-        "checksum": str,
-    }
-    return common | _KINDS[kind][2](_CLASSES.get(kind))
+def schema(kind: str) -> dict:
+    """The shape of the metadata of a flat fit of class ``kind`` (see :mod:`.plain`), besides the envelope's
+    (:func:`.tree_files.read`)."""
+    return {"prior": (None, Names(object)), "model": MODEL_SCHEMA} | _KINDS[kind][2](_CLASSES.get(kind))
 
 
 def _point_schema(cls=None) -> dict:
@@ -351,13 +258,7 @@ def _read_mcmc(tree, meta: dict, model, prior):
         index=pd.Index(model.layout.flat_labels, name="coef"),
     )
     diagnosis = MCMCDiagnosis(table, int(found["divergences"]), *draws.shape[:2], prior.tail_advice)
-    stats = tree["sample_stats"].to_dataset()
-    stats = stats.assign(
-        {
-            name: stats[name].copy(data=np.where(stats[name].values == "", None, stats[name].values))
-            for name in meta["texts"]
-        }
-    )
+    stats = texts_read(tree["sample_stats"].to_dataset(), meta["texts"])
     return _CLASSES["MCMCFit"](model, prior, draws, meta["fit_time"], map_fit, diagnosis, stats, meta["sampler"])
 
 
@@ -379,3 +280,5 @@ _KINDS = {
 }
 """Fit class name -> (the groups and metadata it is saved as, how it is read back, the shape of its metadata).
 "PointFit": files written before ML and MAP had classes of their own."""
+KINDS = tuple(_KINDS)
+"""The class names of the flat fits that files hold."""

@@ -173,6 +173,11 @@ def matching(model, saved: ModelView, path) -> object:
     """``model``, when its labels are those of the saved fit's model ``saved``; else a ValueError naming the
     differences."""
     labels = ("likelihood", "parameterization", "intercept", "feature_names", "formula")
+    if not all(hasattr(model, name) for name in (*labels, "classes_")):
+        raise OptionError(
+            f"'{path}' holds a fit of a bl.LogisticModel; `model` must be a model of its data (a bl.LogisticModel, or "
+            f"a loaded fit's model); got {type(model).__name__}"
+        )
     differences = [
         f"{name} {getattr(model, name)!r} (saved: {getattr(saved, name)!r})"
         for name in labels

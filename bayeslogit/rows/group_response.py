@@ -1,5 +1,5 @@
 """What differs between a multilevel model of two classes (or counts) and one of more: the response, read from the
-formula's left-hand side, and the engines that fit it.
+formula's left-hand side (or from a saved fit's arrays), and the engines that fit it.
 
 :class:`BinomialResponse` holds successes and trials (``cbind(successes, failures)``, or a column of two classes);
 :class:`CategoricalResponse` the class codes of a column of more than two classes, the first in sorted order the
@@ -15,8 +15,6 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from bayeslogit.algorithms.group_fit import fit_group_map, fit_group_ml
-from bayeslogit.algorithms.group_fit_categorical import fit_categorical_map, fit_categorical_ml
 from bayeslogit.exceptions import DataError, OptionError
 from bayeslogit.numerics.group_categorical import class_terms
 from bayeslogit.rows.counts import cbind_arguments, read_counts, response_values
@@ -29,12 +27,14 @@ of rows, and its group effects on none in most groups."""
 
 @dataclass(frozen=True, eq=False)
 class BinomialResponse:
-    """Successes (n,) in trials (n,), and the two outcome names (failure, success)."""
+    """Successes (n,) in trials (n,), and the two outcome names (failure, success); ``kind`` names the kind in a
+    saved fit's file."""
 
     successes: np.ndarray
     trials: np.ndarray
     outcomes: tuple
     classes = ()
+    kind = "binomial"
 
     def layout_terms(self, terms: tuple) -> tuple:
         """The terms as the fits label them: the model's own."""
@@ -54,9 +54,13 @@ class BinomialResponse:
         return float((loglik + constant).sum()), float(-loglik.sum() / m.sum())
 
     def fit_ml(self, X, terms, names, n_agq: int):
+        from bayeslogit.algorithms.group_fit import fit_group_ml  # SciPy's optimisers: not on import
+
         return fit_group_ml(X, self.successes, self.trials, terms, n_agq=n_agq, names=names)
 
     def fit_map(self, X, terms, names, group_prior, precision):
+        from bayeslogit.algorithms.group_fit import fit_group_map
+
         return fit_group_map(X, self.successes, self.trials, terms, group_prior, precision, names=names)
 
     def sample(self, X, names, terms, coef_sd, group_prior, **options):
@@ -67,12 +71,14 @@ class BinomialResponse:
 
 @dataclass(frozen=True, eq=False)
 class CategoricalResponse:
-    """Class codes (n,) in ``0 .. K-1`` of the K ``classes``, class 0 the reference."""
+    """Class codes (n,) in ``0 .. K-1`` of the K ``classes``, class 0 the reference; ``kind`` names the kind in a
+    saved fit's file."""
 
     codes: np.ndarray
     classes: tuple
     successes = None
     trials = None
+    kind = "categorical"
 
     @property
     def outcomes(self) -> tuple:
@@ -115,9 +121,13 @@ class CategoricalResponse:
                 f"n_agq={n_agq} (adaptive Gauss-Hermite quadrature) is not available for a categorical model, whose "
                 f"levels' effects span {len(self.classes) - 1} classes each: use the Laplace approximation, n_agq=1"
             )
+        from bayeslogit.algorithms.group_fit_categorical import fit_categorical_ml
+
         return fit_categorical_ml(X, self.codes, self.classes, terms, names=names)
 
     def fit_map(self, X, terms, names, group_prior, precision):
+        from bayeslogit.algorithms.group_fit_categorical import fit_categorical_map
+
         return fit_categorical_map(X, self.codes, self.classes, terms, group_prior, precision, names=names)
 
     def sample(self, X, names, terms, coef_sd, group_prior, **options):
