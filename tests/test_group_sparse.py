@@ -4,7 +4,7 @@ out dense: log determinant, solves, conditional covariance blocks and leverages,
 import numpy as np
 import pytest
 
-from bayeslogit.numerics import group_sparse
+from bayeslogit.numerics import group_sparse, group_systems
 from bayeslogit.numerics.group_design import GroupTerm
 from bayeslogit.numerics.group_systems import group_system
 
@@ -45,19 +45,22 @@ CASES = {
 }
 
 
-@pytest.fixture(params=[False, True], ids=["dense Schur", "sparse Schur"])
-def sparse(request, monkeypatch):
-    """Whether the Schur complement is factored sparse, whatever its size."""
-    monkeypatch.setattr(group_sparse, "DENSE_MAX_EFFECTS", -1 if request.param else 10**9)
+@pytest.fixture(params=["dense products", "sparse products, dense Schur", "sparse products, sparse Schur"])
+def route(request, monkeypatch):
+    """The route of the factorisation, whatever the size: dense products, or sparse products with the Schur
+    complement factored dense or sparse."""
+    if request.param != "dense products":
+        monkeypatch.setattr(group_systems, "DENSE_MAX_PRODUCT", 0)
+    monkeypatch.setattr(group_sparse, "DENSE_MAX_EFFECTS", -1 if request.param.endswith("sparse Schur") else 10**9)
     monkeypatch.setattr(group_sparse, "SPARSE_MAX_ENVELOPE", 1.0)
     return request.param
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_factor_equals_dense(rng, case, sparse):
+def test_factor_equals_dense(rng, case, route):
     terms = _terms(rng, **CASES[case])
     system = group_system(terms)
-    assert system.sparse_schur == sparse
+    assert system.sparse_schur == route.endswith("sparse Schur")
     at = system.at(_theta(rng, terms))
     w = rng.uniform(0.05, 0.25, len(terms[0].codes))
     factor = at.factor(w)

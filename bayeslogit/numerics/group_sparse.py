@@ -168,6 +168,66 @@ class SparseSchur:
         return pattern_product(E, self.entries)
 
 
+@dataclass(frozen=True, eq=False)
+class SparseSchurFactor:
+    """``H`` factored through its sparse Schur complement (:meth:`.group_systems._CrossedAt.factor`); ``at`` the
+    crossed system at its thetas, ``blocks`` the eliminated term's factor."""
+
+    at: object
+    blocks: object
+    B: scipy.sparse.csr_array  # H_ar (q_a, q_r)
+    E: scipy.sparse.csr_array  # H_aa^-1 H_ar (q_a, q_r), canonical
+    schur: DenseSchur | SparseSchur  # of S = H_rr - H_ar^T E (q_r, q_r)
+    log_det: float
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        _, _, ia, ir = self.at.system._split
+        y_a = self.blocks.solve(rhs[ia])
+        x_r = self.schur.solve(rhs[ir] - self.B.T @ y_a)
+        out = np.empty_like(rhs)
+        out[ia] = y_a - self.E @ x_r
+        out[ir] = x_r
+        return out
+
+    @cached_property
+    def _G(self) -> scipy.sparse.csr_array:
+        """``E S^-1`` on the pattern of ``E``, all that ``H^-1``'s ``(a, a)`` blocks and ``(a, r)`` entries need."""
+        return self.schur.right_divide(self.E)
+
+    def _a_blocks(self) -> np.ndarray:
+        """The ``a`` term's diagonal blocks of ``H^-1``, ``D^-1 + E S^-1 E^T`` (n_levels, k, k)."""
+        inverse = self.blocks.inverse.copy()
+        k = inverse.shape[1]
+        for j in range(k):
+            for m in range(k):
+                inverse[:, j, m] += self._G[j::k].multiply(self.E[m::k]).sum(axis=1)
+        return inverse
+
+    def _rest_positions(self) -> list[np.ndarray]:
+        """Each term's effect indices (n_levels, k) among the ``r`` effects (those of ``a`` unused)."""
+        _, index, _, ir = self.at.system._split
+        position = np.zeros(self.at.system.n_effects, dtype=np.int64)
+        position[ir] = np.arange(len(ir))
+        return [position[idx] for idx in index]
+
+    def cond_cov(self) -> list[np.ndarray]:
+        a = self.at.system._split[0]
+        blocks = [
+            self._a_blocks() if t == a else self.schur.entries(idx[:, :, None], idx[:, None, :])
+            for t, idx in enumerate(self._rest_positions())
+        ]
+        return [np.einsum("jl,glm,nm->gjn", T, block, T) for T, block in zip(self.at.factors, blocks)]
+
+    def leverage(self) -> np.ndarray:
+        """``diag(Z Lambda H^-1 Lambda^T Z^T)`` of shape (n,)."""
+        (cols_a, z_a), term_a = self.at.gathered_a, self.at.block.term
+        cols_r = np.concatenate([cols for cols, _ in self.at.rest], axis=1)  # (n, k_r summed over the r terms)
+        z_r = np.concatenate([z for _, z in self.at.rest], axis=1)
+        h = np.einsum("ij,ijm,im->i", z_a, self._a_blocks()[term_a.codes], z_a)
+        h -= 2.0 * np.einsum("ij,ijm,im->i", z_a, lookup(self._G, cols_a[:, :, None], cols_r[:, None, :]), z_r)
+        return h + np.einsum("ij,ijm,im->i", z_r, self.schur.entries(cols_r[:, :, None], cols_r[:, None, :]), z_r)
+
+
 def _takahashi_kernel(indptr, indices, data, diagonal):
     """The values of ``S^-1`` on the pattern of the upper factor ``U`` (CSR, sorted, diagonal first in each row):
     from the last row up, ``Z[j, i] = -sum_k U[j, k] / U[j, j] Z[k, i]`` for ``i, k > j`` in row ``j``'s pattern,

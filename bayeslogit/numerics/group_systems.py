@@ -24,11 +24,23 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse
 
 from bayeslogit.numerics.group_covariance import relative_factor, theta_size
 from bayeslogit.numerics.group_design import GroupTerm
-from bayeslogit.numerics.group_sparse import DenseSchur, SparseSchur, block_diagonal, lookup, prefers_sparse, sparse_cross
+from bayeslogit.numerics.group_sparse import (
+    DenseSchur,
+    SparseSchur,
+    SparseSchurFactor,
+    block_diagonal,
+    prefers_sparse,
+    sparse_cross,
+)
+
+DENSE_MAX_PRODUCT = 2**16
+"""Crossed terms whose ``H_ar`` has at most this many entries (``q_a q_r``) are factored by dense products, the
+Schur complement and ``H^-1`` formed dense: below it a sparse matrix's overhead costs more than the products."""
 
 
 def _term_factors(terms: tuple[GroupTerm, ...], theta: np.ndarray) -> list[np.ndarray]:
@@ -175,6 +187,16 @@ class CrossedSystem:
         return _CrossedAt(self, factors, _BlocksAt(self.terms[a], factors[a]), gathered[a], rest)
 
 
+def _cross(first: tuple, second: tuple, w: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``sum_i w_i z1_i z2_i^T`` placed at the rows' columns: shape ``shape``, from ``(columns, values)`` (n, k)."""
+    (cols1, z1), (cols2, z2) = first, second
+    out = np.zeros(shape[0] * shape[1])
+    for j in range(z1.shape[1]):
+        for m in range(z2.shape[1]):
+            out += np.bincount(cols1[:, j] * shape[1] + cols2[:, m], w * z1[:, j] * z2[:, m], shape[0] * shape[1])
+    return out.reshape(shape)
+
+
 @dataclass(frozen=True, eq=False)
 class _CrossedAt:
     system: CrossedSystem
@@ -211,71 +233,89 @@ class _CrossedAt:
         out[ir] = rest
         return out[:, 0] if r.ndim == 1 else out
 
-    def factor(self, w: np.ndarray) -> "_SchurFactor":
+    def factor(self, w: np.ndarray) -> "_SchurFactor | SparseSchurFactor":
+        """``H`` factored: by dense products up to :data:`DENSE_MAX_PRODUCT` entries of ``H_ar``, else sparse."""
+        q_a, q_r = len(self.system._split[2]), self.n_rest
+        return self._dense_factor(w) if q_a * q_r <= DENSE_MAX_PRODUCT else self._sparse_factor(w)
+
+    def _dense_factor(self, w: np.ndarray) -> "_SchurFactor":
+        blocks, q_a, q_r = self.block.factor(w), len(self.system._split[2]), self.n_rest
+        H_ar = sum(_cross(self.gathered_a, other, w, (q_a, q_r)) for other in self.rest)
+        H_rr = sum(_cross(one, other, w, (q_r, q_r)) for one in self.rest for other in self.rest)
+        H_rr[np.diag_indices_from(H_rr)] += 1.0
+        E = blocks.solve(H_ar)
+        chol = scipy.linalg.cho_factor(H_rr - H_ar.T @ E, lower=True, check_finite=False)
+        log_det = blocks.log_det + float(2.0 * np.sum(np.log(np.diag(chol[0]))))
+        return _SchurFactor(self, blocks, H_ar, E, chol, log_det)
+
+    def _sparse_factor(self, w: np.ndarray) -> SparseSchurFactor:
         blocks, q_a, q_r = self.block.factor(w), len(self.system._split[2]), self.n_rest
         B = sparse_cross([self.gathered_a], self.rest, w, (q_a, q_r))
         C = sparse_cross(self.rest, self.rest, w, (q_r, q_r)) + scipy.sparse.eye_array(q_r)
         E = (block_diagonal(blocks.inverse) @ B).tocsr()
         E.sort_indices()
         schur = (SparseSchur if self.system.sparse_schur else DenseSchur).of((C - B.T @ E).tocsr())
-        return _SchurFactor(self, blocks, B, E, schur, blocks.log_det + schur.log_det)
+        return SparseSchurFactor(self, blocks, B, E, schur, blocks.log_det + schur.log_det)
 
 
 @dataclass(frozen=True, eq=False)
 class _SchurFactor:
     at: _CrossedAt
     blocks: _BlockFactor
-    B: scipy.sparse.csr_array  # H_ar (q_a, q_r)
-    E: scipy.sparse.csr_array  # H_aa^-1 H_ar (q_a, q_r), canonical
-    schur: DenseSchur | SparseSchur  # of S = H_rr - H_ar^T E (q_r, q_r)
+    H_ar: np.ndarray
+    E: np.ndarray  # H_aa^-1 H_ar, (q_a, q_r)
+    chol: tuple  # of the Schur complement (q_r, q_r)
     log_det: float
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         _, _, ia, ir = self.at.system._split
         y_a = self.blocks.solve(rhs[ia])
-        x_r = self.schur.solve(rhs[ir] - self.B.T @ y_a)
+        x_r = scipy.linalg.cho_solve(self.chol, rhs[ir] - self.H_ar.T @ y_a, check_finite=False)
         out = np.empty_like(rhs)
         out[ia] = y_a - self.E @ x_r
         out[ir] = x_r
         return out
 
-    @cached_property
-    def _G(self) -> scipy.sparse.csr_array:
-        """``E S^-1`` on the pattern of ``E``, all that ``H^-1``'s ``(a, a)`` blocks and ``(a, r)`` entries need."""
-        return self.schur.right_divide(self.E)
+    def inverse(self) -> np.ndarray:
+        """``H^-1`` of shape (q, q)."""
+        _, _, ia, ir = self.at.system._split
+        S_inv = scipy.linalg.cho_solve(self.chol, np.eye(len(ir)), check_finite=False)
+        ES = self.E @ S_inv
+        out = np.empty((len(ia) + len(ir),) * 2)
+        out[np.ix_(ir, ir)] = S_inv
+        out[np.ix_(ia, ir)] = -ES
+        out[np.ix_(ir, ia)] = -ES.T
+        inner = ES @ self.E.T
+        n_levels, k, _ = self.blocks.inverse.shape
+        diagonal = inner.reshape(n_levels, k, n_levels, k)
+        diagonal[np.arange(n_levels), :, np.arange(n_levels), :] += self.blocks.inverse
+        out[np.ix_(ia, ia)] = inner
+        return out
 
-    def _a_blocks(self) -> np.ndarray:
-        """The ``a`` term's diagonal blocks of ``H^-1``, ``D^-1 + E S^-1 E^T`` (n_levels, k, k)."""
-        inverse = self.blocks.inverse.copy()
-        k = inverse.shape[1]
-        for j in range(k):
-            for m in range(k):
-                inverse[:, j, m] += self._G[j::k].multiply(self.E[m::k]).sum(axis=1)
-        return inverse
-
-    def _rest_positions(self) -> list[np.ndarray]:
-        """Each term's effect indices (n_levels, k) among the ``r`` effects (those of ``a`` unused)."""
-        _, index, _, ir = self.at.system._split
-        position = np.zeros(self.at.system.n_effects, dtype=np.int64)
-        position[ir] = np.arange(len(ir))
-        return [position[idx] for idx in index]
+    def _blocks_of(self, inverse: np.ndarray) -> list[np.ndarray]:
+        """Each term's conditional covariance blocks ``T H^-1_gg T^T`` (n_levels, k, k)."""
+        index = self.at.system._split[1]
+        return [
+            np.einsum("jl,glm,nm->gjn", T, inverse[idx[:, :, None], idx[:, None, :]], T)
+            for idx, T in zip(index, self.at.factors)
+        ]
 
     def cond_cov(self) -> list[np.ndarray]:
-        a = self.at.system._split[0]
-        blocks = [
-            self._a_blocks() if t == a else self.schur.entries(idx[:, :, None], idx[:, None, :])
-            for t, idx in enumerate(self._rest_positions())
-        ]
-        return [np.einsum("jl,glm,nm->gjn", T, block, T) for T, block in zip(self.at.factors, blocks)]
+        return self._blocks_of(self.inverse())
 
     def leverage(self) -> np.ndarray:
         """``diag(Z Lambda H^-1 Lambda^T Z^T)`` of shape (n,)."""
-        (cols_a, z_a), term_a = self.at.gathered_a, self.at.block.term
-        cols_r = np.concatenate([cols for cols, _ in self.at.rest], axis=1)  # (n, k_r summed over the r terms)
-        z_r = np.concatenate([z for _, z in self.at.rest], axis=1)
-        h = np.einsum("ij,ijm,im->i", z_a, self._a_blocks()[term_a.codes], z_a)
-        h -= 2.0 * np.einsum("ij,ijm,im->i", z_a, lookup(self._G, cols_a[:, :, None], cols_r[:, None, :]), z_r)
-        return h + np.einsum("ij,ijm,im->i", z_r, self.schur.entries(cols_r[:, :, None], cols_r[:, None, :]), z_r)
+        inverse, system = self.inverse(), self.at.system
+        rows = [
+            (idx[term.codes], term.values @ T) for term, idx, T in zip(system.terms, system._split[1], self.at.factors)
+        ]
+        h = 0.0
+        for cols_t, z_t in rows:
+            for cols_s, z_s in rows:
+                for j in range(cols_t.shape[1]):
+                    for m in range(cols_s.shape[1]):
+                        h = h + z_t[:, j] * z_s[:, m] * inverse[cols_t[:, j], cols_s[:, m]]
+        return h
 
 
 def group_system(terms: tuple[GroupTerm, ...]) -> BlockSystem | CrossedSystem:
