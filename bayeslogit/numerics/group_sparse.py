@@ -52,6 +52,8 @@ def sparse_cross(firsts: list, seconds: list, w: np.ndarray, shape: tuple[int, i
 def lookup(matrix: scipy.sparse.csr_array, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``matrix[rows, cols]`` for broadcastable index arrays, 0 off the pattern of ``matrix`` (canonical CSR)."""
     rows, cols = np.broadcast_arrays(rows, cols)
+    if matrix.nnz == 0:  # a term whose sd is 0 leaves no entries
+        return np.zeros(rows.shape)
     n_cols = matrix.shape[1]
     keys = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr)) * n_cols + matrix.indices
     query = (np.asarray(rows, np.int64) * n_cols + cols).ravel()

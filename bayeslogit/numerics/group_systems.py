@@ -17,7 +17,10 @@ the rows' ``diag(Z Lambda H^-1 Lambda^T Z^T)`` (n,)).
 
 One grouping factor makes ``H`` block diagonal, a ``k x k`` block per level: :class:`BlockSystem` treats all blocks
 at once, as arrays of shape (n_levels, k, k). Several (crossed or nested) couple the levels of different terms:
-:class:`CrossedSystem` eliminates the blocks of the term of most levels and factors the rest of ``H`` dense.
+:class:`CrossedSystem` eliminates the blocks of the term of most levels and factors the Schur complement of the
+others' effects. Where ``H_ar`` is small (:data:`DENSE_MAX_PRODUCT`) by dense products, forming ``H^-1`` for the
+conditional covariances and leverages; else by sparse products and a dense or sparse factor of the Schur complement,
+whose inverse is needed only on its pattern (:mod:`.group_sparse`).
 """
 
 from dataclasses import dataclass
@@ -137,8 +140,8 @@ class _BlockFactor:
 class CrossedSystem:
     """Several grouping factors. The term of most effects, ``a``, keeps its blocks; the others, ``r``, are gathered
     (each row's effects in them are its levels' columns). ``H``'s ``a`` blocks are eliminated, and their Schur
-    complement in the ``r`` effects, ``H_rr - H_ra H_aa^-1 H_ar``, is factored dense: small where one factor has
-    many levels and the others few; up to a few thousand effects either way."""
+    complement in the ``r`` effects, ``H_rr - H_ra H_aa^-1 H_ar``, is factored: dense where it is small or fills in
+    (factors crossed at random), sparse where it stays sparse (nested factors), see :mod:`.group_sparse`."""
 
     terms: tuple[GroupTerm, ...]
 
