@@ -41,7 +41,8 @@ QUICK = {
     "mcmc_wells": ["--repeats", "1", "--draws", "200", "--chains", "2"],
     "mcmc_large": ["--n", "2000", "--p", "3", "--draws", "200", "--chains", "2"],
     "mcmc_multilevel": ["--repeats", "1", "--draws", "200", "--chains", "2"],
-    "glmm_speed": ["--repeats", "1", "--rows", "5000", "--groups", "100"],
+    "glmm_speed": ["--repeats", "1", "--rows", "5000", "--groups", "100", "--crossed-rows", "5000"]
+    + ["--crossed-levels", "500", "300"],
     "posterior_large": ["--n", "20000", "--p", "5", "--repeats", "1"],
     "dask_large": ["--rows", "200000", "--repeats", "1"],
     "animation": ["--repeats", "1"],

@@ -17,7 +17,10 @@ the rows' ``diag(Z Lambda H^-1 Lambda^T Z^T)`` (n,)).
 
 One grouping factor makes ``H`` block diagonal, a ``k x k`` block per level: :class:`BlockSystem` treats all blocks
 at once, as arrays of shape (n_levels, k, k). Several (crossed or nested) couple the levels of different terms:
-:class:`CrossedSystem` eliminates the blocks of the term of most levels and factors the rest of ``H`` dense.
+:class:`CrossedSystem` eliminates the blocks of the term of most levels and factors the Schur complement of the
+others' effects. Where ``H_ar`` is small (:data:`DENSE_MAX_PRODUCT`) by dense products, forming ``H^-1`` for the
+conditional covariances and leverages; else by sparse products and a dense or sparse factor of the Schur complement,
+whose inverse is needed only on its pattern (:mod:`.group_sparse`).
 """
 
 from dataclasses import dataclass
@@ -25,9 +28,22 @@ from functools import cached_property
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 
 from bayeslogit.numerics.group_covariance import relative_factor, theta_size
 from bayeslogit.numerics.group_design import GroupTerm
+from bayeslogit.numerics.group_sparse import (
+    DenseSchur,
+    SparseSchur,
+    SparseSchurFactor,
+    block_diagonal,
+    prefers_sparse,
+    sparse_cross,
+)
+
+DENSE_MAX_PRODUCT = 2**16
+"""Crossed terms whose ``H_ar`` has at most this many entries (``q_a q_r``) are factored by dense products, the
+Schur complement and ``H^-1`` formed dense: below it a sparse matrix's overhead costs more than the products."""
 
 
 def _term_factors(terms: tuple[GroupTerm, ...], theta: np.ndarray) -> list[np.ndarray]:
@@ -124,8 +140,8 @@ class _BlockFactor:
 class CrossedSystem:
     """Several grouping factors. The term of most effects, ``a``, keeps its blocks; the others, ``r``, are gathered
     (each row's effects in them are its levels' columns). ``H``'s ``a`` blocks are eliminated, and their Schur
-    complement in the ``r`` effects, ``H_rr - H_ra H_aa^-1 H_ar``, is factored dense: small where one factor has
-    many levels and the others few; up to a few thousand effects either way."""
+    complement in the ``r`` effects, ``H_rr - H_ra H_aa^-1 H_ar``, is factored: dense where it is small or fills in
+    (factors crossed at random), sparse where it stays sparse (nested factors), see :mod:`.group_sparse`."""
 
     terms: tuple[GroupTerm, ...]
 
@@ -152,6 +168,18 @@ class CrossedSystem:
             columns.append(local if t == a else start + local)
             start += 0 if t == a else term.n_levels * term.n_columns
         return columns
+
+    @cached_property
+    def sparse_schur(self) -> bool:
+        """Whether the Schur complement is factored sparse (:func:`~.group_sparse.prefers_sparse`, on its pattern)."""
+        ones = [(cols, np.ones(cols.shape)) for cols in self._columns]
+        a, _, ia, ir = self._split
+        rest = [one for t, one in enumerate(ones) if t != a]
+        w = np.ones(len(ones[0][0]))
+        pattern = sparse_cross(rest, rest, w, (len(ir), len(ir))) + sparse_cross(
+            [ones[a]], rest, w, (len(ia), len(ir))
+        ).T @ sparse_cross([ones[a]], rest, w, (len(ia), len(ir)))
+        return prefers_sparse(pattern.tocsr())
 
     def at(self, theta: np.ndarray) -> "_CrossedAt":
         """The system at the thetas (n_theta,)."""
@@ -208,7 +236,12 @@ class _CrossedAt:
         out[ir] = rest
         return out[:, 0] if r.ndim == 1 else out
 
-    def factor(self, w: np.ndarray) -> "_SchurFactor":
+    def factor(self, w: np.ndarray) -> "_SchurFactor | SparseSchurFactor":
+        """``H`` factored: by dense products up to :data:`DENSE_MAX_PRODUCT` entries of ``H_ar``, else sparse."""
+        q_a, q_r = len(self.system._split[2]), self.n_rest
+        return self._dense_factor(w) if q_a * q_r <= DENSE_MAX_PRODUCT else self._sparse_factor(w)
+
+    def _dense_factor(self, w: np.ndarray) -> "_SchurFactor":
         blocks, q_a, q_r = self.block.factor(w), len(self.system._split[2]), self.n_rest
         H_ar = sum(_cross(self.gathered_a, other, w, (q_a, q_r)) for other in self.rest)
         H_rr = sum(_cross(one, other, w, (q_r, q_r)) for one in self.rest for other in self.rest)
@@ -217,6 +250,15 @@ class _CrossedAt:
         chol = scipy.linalg.cho_factor(H_rr - H_ar.T @ E, lower=True, check_finite=False)
         log_det = blocks.log_det + float(2.0 * np.sum(np.log(np.diag(chol[0]))))
         return _SchurFactor(self, blocks, H_ar, E, chol, log_det)
+
+    def _sparse_factor(self, w: np.ndarray) -> SparseSchurFactor:
+        blocks, q_a, q_r = self.block.factor(w), len(self.system._split[2]), self.n_rest
+        B = sparse_cross([self.gathered_a], self.rest, w, (q_a, q_r))
+        C = sparse_cross(self.rest, self.rest, w, (q_r, q_r)) + scipy.sparse.eye_array(q_r)
+        E = (block_diagonal(blocks.inverse) @ B).tocsr()
+        E.sort_indices()
+        schur = (SparseSchur if self.system.sparse_schur else DenseSchur).of((C - B.T @ E).tocsr())
+        return SparseSchurFactor(self, blocks, B, E, schur, blocks.log_det + schur.log_det)
 
 
 @dataclass(frozen=True, eq=False)
