@@ -15,6 +15,7 @@ correlated within a class as the term says, independent across classes, with a s
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,8 +26,10 @@ from bayeslogit.fits.results.summary_render import HeaderContent
 from bayeslogit.fits.results.summary_table import SummaryTable
 from bayeslogit.fits.storage import multilevel_files
 from bayeslogit.numerics.families import Categorical
-from bayeslogit.rows.group_response import BinomialResponse, CategoricalResponse
 from bayeslogit.rows.group_rows import GroupRowReader
+
+if TYPE_CHECKING:  # the categorical engine's blocks (SciPy's sparse matrices) are not imported with bayeslogit
+    from bayeslogit.rows.group_response import BinomialResponse, CategoricalResponse
 
 NEW_GROUPS = ("population", "integrate")
 """How rows of a group the fit has not seen are predicted (see :meth:`MultilevelFitBase.predict_proba`)."""
@@ -136,7 +139,7 @@ class FitSource:
     new_rows: GroupRowReader
     X: np.ndarray
     terms: tuple
-    response: BinomialResponse | CategoricalResponse
+    response: "BinomialResponse | CategoricalResponse"
 
     @property
     def successes(self) -> np.ndarray | None:

@@ -7,7 +7,6 @@ import numpy as np
 
 from bayeslogit.exceptions import DataError
 from bayeslogit.numerics.group_design import GroupTerm
-from bayeslogit.rows.group_response import BinomialResponse, CategoricalResponse
 
 _LABEL = (str, int, float, bool)
 RESPONSE_SCHEMA = {"kind": frozenset({"binomial", "categorical"}), "classes": [_LABEL], "reference": _LABEL}
@@ -89,20 +88,24 @@ def _classes(response: dict) -> tuple:
     return classes
 
 
-def _binomial_arrays(response: BinomialResponse) -> tuple:
+def _binomial_arrays(response) -> tuple:
     return ("successes", response.successes), ("trials", response.trials)
 
 
-def _read_binomial(design, classes: tuple) -> BinomialResponse:
+def _read_binomial(design, classes: tuple):
+    from bayeslogit.rows.group_response import BinomialResponse  # the categorical engine's blocks: not on import
+
     successes, trials = (_array(design, name, ("obs",)) for name in ("successes", "trials"))
     return BinomialResponse(successes, trials, classes)
 
 
-def _categorical_arrays(response: CategoricalResponse) -> tuple:
+def _categorical_arrays(response) -> tuple:
     return (("class_codes", response.codes),)
 
 
-def _read_categorical(design, classes: tuple) -> CategoricalResponse:
+def _read_categorical(design, classes: tuple):
+    from bayeslogit.rows.group_response import CategoricalResponse
+
     codes = _array(design, "class_codes", ("obs",))
     if codes.dtype.kind != "i" or len(codes) and (codes.min() < 0 or codes.max() >= len(classes)):
         raise DataError(f"'{design.path}'s class_codes must be indices of the {len(classes)} classes")
