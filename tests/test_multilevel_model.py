@@ -290,3 +290,22 @@ def test_new_rows_without_their_group_are_refused_naming_the_column(ml, cbpp):
     rows.loc[1, "herd"] = None
     with pytest.raises(bl.DataError, match=r"missing values in 'herd', the grouping factor 'herd', in 1 row"):
         ml.predict_proba(rows)
+
+
+def test_a_new_group_is_integrated_over_a_singular_covariance():
+    """Correlation 1 (a boundary fit, as glmer gives on five groups): the group effects are ``v z``, ``v`` the sds,
+    ``z ~ N(0, 1)``, so a new group's probability is a one-dimensional integral, which 60-node Gauss-Hermite gives
+    to 1e-12; 2,000 Monte Carlo draws have a standard error below 0.15 / sqrt(2000) = 0.0034."""
+    rng = np.random.default_rng(0)
+    g, x = np.repeat(np.arange(5), 40), rng.normal(size=200)
+    eta = 0.2 + 0.8 * x + rng.normal(0, 0.3, 5)[g] * (1 + x)
+    data = pd.DataFrame({"y": (rng.random(200) < expit(eta)).astype(int), "x": x, "g": [f"g{i}" for i in g]})
+    with pytest.warns(bl.ConvergenceWarning, match="singular"):
+        ml = bl.MultilevelModel.from_formula("y ~ x + (1 + x | g)", data).fit_ml()
+    assert ml.group_corr.iloc[0] == pytest.approx(1.0, abs=1e-6)
+    new = pd.DataFrame({"x": [-1.5, 0.0, 2.0], "g": "a new group"})
+    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+    rows = np.column_stack([np.ones(3), new["x"]])
+    shift = np.outer(rows @ ml.group_sd.to_numpy(), nodes)  # (3, nodes)
+    expected = expit((rows @ ml.coef.to_numpy())[:, None] + shift) @ weights / weights.sum()
+    np.testing.assert_allclose(ml.predict_proba(new, new_groups="integrate"), expected, atol=0.012)

@@ -361,10 +361,20 @@ def new_group_draws(parts: tuple, covariances: list[np.ndarray], rng: np.random.
     for (codes, values), covariance in zip(parts, covariances):
         unknown = codes < 0
         if unknown.any():
-            root = np.linalg.cholesky(covariance + 1e-300 * np.eye(len(covariance)))
+            root = _square_root(covariance)
             b = rng.standard_normal((draws, unknown.sum(), len(covariance))) @ root.T
             total[:, unknown] += np.einsum("ik,dik->di", values[unknown], b)
     return total
+
+
+def _square_root(covariance: np.ndarray) -> np.ndarray:
+    """A root ``R`` (k, k) with ``R R^T = covariance``: its Cholesky factor, or where the covariance is singular
+    (a boundary fit: an sd at 0 or a correlation at +-1) and has none, the root from its eigenvalues clipped at 0."""
+    try:
+        return np.linalg.cholesky(covariance)
+    except np.linalg.LinAlgError:
+        values, vectors = np.linalg.eigh(covariance)
+        return vectors * np.sqrt(np.clip(values, 0.0, None))
 
 
 def ranef_table(layout: GroupLayout, values: dict) -> pd.DataFrame:
