@@ -309,3 +309,28 @@ def test_a_new_group_is_integrated_over_a_singular_covariance():
     shift = np.outer(rows @ ml.group_sd.to_numpy(), nodes)  # (3, nodes)
     expected = expit((rows @ ml.coef.to_numpy())[:, None] + shift) @ weights / weights.sum()
     np.testing.assert_allclose(ml.predict_proba(new, new_groups="integrate"), expected, atol=0.012)
+
+
+def test_compare_puts_models_of_other_terms_side_by_side_each_on_its_own_design(ml, cbpp):
+    """A model without period beside the model with it: each column is what that fit alone gives, in-sample and on
+    held-out rows; the binomial log-likelihood of the rows is the sum of scipy's log pmfs at the fit's
+    probabilities."""
+    from scipy.stats import binom
+
+    smaller = bl.MultilevelModel.from_formula(CBPP.replace("period", "1"), cbpp).fit_ml()
+    for rows in (None, cbpp.iloc[:20]):
+        both = bl.compare({"period": ml, "none": smaller}, rows)
+        alone = bl.compare({"none": smaller}, rows)
+        np.testing.assert_array_equal(both["none"].dropna().to_numpy(), alone["none"].dropna().to_numpy())
+    p = smaller.predict_proba(cbpp)
+    loglik = binom.logpmf(cbpp["incidence"], cbpp["size"], p).sum()
+    assert bl.compare({"none": smaller}).loc[("in-sample", "loglik"), "none"] == pytest.approx(loglik, rel=1e-12)
+
+
+def test_compare_refuses_fits_of_other_rows_or_without_groups(ml, cbpp):
+    flat = bl.LogisticModel.from_formula(CBPP.replace(" + (1 | herd)", ""), cbpp).fit_ml()
+    with pytest.raises(bl.OptionError, match="flat is not one .*lr_test"):
+        bl.compare({"ml": ml, "flat": flat})
+    fewer = bl.MultilevelModel.from_formula(CBPP, cbpp.iloc[:40]).fit_ml()
+    with pytest.raises(bl.OptionError, match="different rows or responses"):
+        bl.compare({"ml": ml, "fewer": fewer})

@@ -257,6 +257,22 @@ def _multilevel(fits) -> bool:
     return any(isinstance(fit, MultilevelFitBase) for fit in values)
 
 
+def _evaluation_rows(source, data) -> tuple:
+    """The response, fixed design (n, p) and terms' ``(codes, values)`` that a fit of ``source`` is compared on:
+    of the held-out ``data``, or of the rows as the fit read them (a loaded fit keeps them: see fit.save)."""
+    if data is not None:
+        return source.response.held_out(data, source.formula), *source.new_rows(data)
+    return source.response, source.X, tuple((term.codes, term.values) for term in source.terms)
+
+
+def _same_response(first, second) -> bool:
+    """Whether two multilevel responses are of one kind and hold the same values, row for row."""
+    if type(first) is not type(second):
+        return False
+    fields = ("successes", "trials") if hasattr(first, "successes") else ("codes", "classes")
+    return all(np.array_equal(np.asarray(getattr(first, f)), np.asarray(getattr(second, f))) for f in fields)
+
+
 def compare_multilevel(fits, data=None) -> Comparison:
     """Fits of one multilevel model side by side, a column per method, in :func:`compare`'s table.
 
@@ -268,17 +284,30 @@ def compare_multilevel(fits, data=None) -> Comparison:
     ``diagnostics``: a point fit's log marginal likelihood ``marginal_loglik`` and the count of ``singular_terms``, the
     MCMC fit's ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min`` and ``divergences``; ``cost``: ``fit_time_s``.
     """
+    from bayeslogit.fits.results.multilevel import MultilevelFitBase
+
     fitted = dict(fits) if isinstance(fits, Mapping) else {fit.method: fit for fit in fits}
-    source = next(iter(fitted.values())).source
+    flat = [str(method) for method, fit in fitted.items() if not isinstance(fit, MultilevelFitBase)]
+    if flat:
+        raise OptionError(
+            f"compare puts fits of multilevel models side by side, and {', '.join(flat)} is not one (a fit of a model "
+            "without group terms): compare the two kinds separately, on the same held-out rows, or test whether the "
+            "group terms matter with the multilevel ML fit's lr_test(flat_ml_fit)"
+        )
     held_out = data is not None
-    if held_out:
-        response = source.response.held_out(data, source.formula)
-        X, parts = source.new_rows(data)
-    else:  # the rows as the fits read them (a loaded fit keeps them: see fit.save)
-        response, X = source.response, source.X
-        parts = tuple((term.codes, term.values) for term in source.terms)
+    evaluation = {}  # each fit's (response, X, parts), by its source: fits of one model share them
+    for fit in fitted.values():
+        if id(fit.source) not in evaluation:
+            evaluation[id(fit.source)] = _evaluation_rows(fit.source, data)
+    responses = [response for response, _, _ in evaluation.values()]
+    if any(not _same_response(responses[0], other) for other in responses[1:]):
+        raise OptionError(
+            "the fits are of different rows or responses: compare multilevel fits of the same data (models of "
+            "other terms on the same rows are fine)"
+        )
     columns = {}
     for method, fit in fitted.items():
+        response, X, parts = evaluation[id(fit.source)]
         loglik, log_loss = response.log_likelihood(fit.proba_of_design(X, parts, "population"))
         table = fit.summary()
         uncertainty = table["se"] if "se" in table else table["sd"]
