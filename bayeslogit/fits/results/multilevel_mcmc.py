@@ -7,15 +7,14 @@ import numpy as np
 import pandas as pd
 
 from bayeslogit.fits.diagnostics.mcmc_convergence import MCMCDiagnosis, folded_ess
-from bayeslogit.fits.results.multilevel import (
-    GroupLayout,
-    MultilevelFitBase,
+from bayeslogit.fits.results.group_effects import (
     covariance_of,
     linear_predictors,
     new_group_shifts,
     ranef_table,
     term_slices,
 )
+from bayeslogit.fits.results.multilevel import GroupLayout, MultilevelFitBase
 from bayeslogit.fits.statistics import intervals
 
 

@@ -5,14 +5,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from bayeslogit.fits.results.multilevel import (
-    INTEGRATION_DRAWS,
-    MultilevelFitBase,
-    covariance_of,
-    linear_predictors,
-    new_group_shifts,
-    ranef_table,
-)
+from bayeslogit.fits.results.group_effects import covariance_of, linear_predictors, new_group_shifts, ranef_table
+from bayeslogit.fits.results.multilevel import INTEGRATION_DRAWS, MultilevelFitBase
 from bayeslogit.fits.statistics import intervals
 
 
