@@ -1,7 +1,8 @@
 """Every benchmark, side by side with its peer, in one run: the table of goals and each benchmark's own table.
 
-Runs, in turn, the benchmarks below with their default settings (medians of several runs each; about 12
-minutes on a two-core machine, a third of it the large MCMC run), each in a process of its own, prints each
+Runs, in turn, the benchmarks below with their default settings (medians of several runs each; about 20
+minutes on a two-core machine, a third of it glmer on two crossed factors of over a thousand levels and a fifth the
+large MCMC run), each in a process of its own, prints each
 one's table as it finishes, then the
 headline table: per goal, bayeslogit's figure, the peer's, their ratio, the goal and whether it is met.
 ``--markdown FILE`` writes the same as Markdown (the README's performance section is such a file).
