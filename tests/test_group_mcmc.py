@@ -218,11 +218,25 @@ def test_correlated_term_recovers_simulated_truth():
         assert np.all(np.abs(draws.mean(["chain", "draw"]).values - truth) < 3 * draws.std(["chain", "draw"]).values)
 
 
-@pytest.mark.parametrize(
-    "prior, match",
-    [(GroupPrior(sd_rate=0.0), "sd_rate` must be positive"), (GroupPrior(corr_eta=0.0), "corr_eta` must be positive")],
-)
-def test_an_improper_prior_is_refused(cbpp, prior, match):
+def test_an_improper_prior_is_refused_for_sampling(cbpp):
+    """A rate of 0 (blme's limit) serves a mode, not a sample."""
     X, names, y, m, terms = cbpp
+    with pytest.raises(OptionError, match="sd_rate` must be positive to sample"):
+        sample_multilevel(X, names, y, m, terms, np.full(4, np.inf), GroupPrior(sd_rate=0.0))
+
+
+@pytest.mark.parametrize(
+    "fields, match",
+    [
+        ({"sd_shape": -1.0}, "`sd_shape` must be a finite number, positive; got -1.0"),
+        ({"sd_rate": -1.0}, "`sd_rate` must be a finite number, 0 or more; got -1.0"),
+        ({"corr_eta": 0.0}, "`corr_eta` must be a finite number, positive; got 0.0"),
+        ({"sd_shape": float("nan")}, "`sd_shape` must be a finite number"),
+        ({"corr_eta": "a"}, "`corr_eta` must be a finite number, positive; got 'a'"),
+        ({"sd_rate": True}, "`sd_rate` must be a finite number"),
+    ],
+)
+def test_a_group_prior_of_no_density_is_refused_when_made(fields, match):
+    """Before any fit: a negative or NaN shape once gave MAP an sd at 1e-6 or 1.0 without a word."""
     with pytest.raises(OptionError, match=match):
-        sample_multilevel(X, names, y, m, terms, np.full(4, np.inf), prior)
+        GroupPrior(**fields)

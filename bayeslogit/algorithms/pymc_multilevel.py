@@ -70,10 +70,6 @@ def check_sampling_prior(prior: GroupPrior) -> None:
             "Gamma prior on the group sds improper (its density grows without bound in sd), so the posterior may be "
             f"improper too; pass e.g. GroupPrior(sd_shape={prior.sd_shape!r}, sd_rate=0.1) for a weak proper prior"
         )
-    if not (prior.sd_shape > 0 and prior.corr_eta > 0):
-        raise OptionError(
-            f"`sd_shape` and `corr_eta` must be positive; got sd_shape={prior.sd_shape!r}, corr_eta={prior.corr_eta!r}"
-        )
 
 
 def multilevel_model(

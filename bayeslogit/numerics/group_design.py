@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bayeslogit.exceptions import OptionError
+
 
 @dataclass(frozen=True, eq=False)
 class GroupTerm:
@@ -61,6 +63,17 @@ class GroupPrior:
     sd_shape: float = 2.0
     sd_rate: float = 1.0
     corr_eta: float = 2.0
+
+    def __post_init__(self):
+        """Each field a finite number: ``sd_shape`` and ``corr_eta`` positive, ``sd_rate`` 0 (blme's improper limit,
+        for a mode only) or positive; stored as floats."""
+        for name, least in (("sd_shape", None), ("sd_rate", 0.0), ("corr_eta", None)):
+            value = getattr(self, name)
+            number = float(value) if isinstance(value, int | float | np.integer | np.floating) else np.nan
+            if not (np.isfinite(number) and (number > 0 or number == least)) or isinstance(value, bool):
+                bound = "0 or more" if least == 0.0 else "positive"
+                raise OptionError(f"GroupPrior's `{name}` must be a finite number, {bound}; got {value!r}")
+            object.__setattr__(self, name, number)
 
     def log_density(self, sd: np.ndarray, corr: np.ndarray | None = None) -> float:
         """The log density, up to a constant, at the sds (k,) and correlation matrix (k, k) of one term."""
