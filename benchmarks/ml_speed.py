@@ -3,9 +3,9 @@
 Each repeat times, in turn, ``LogisticModel(X, y).fit_ml()`` (model construction and its checks included)
 and scikit-learn's ``LogisticRegression(C=np.inf, tol=1e-8, max_iter=10_000)`` with the lbfgs and
 newton-cholesky solvers, on the same data in this process, with the machine's BLAS thread settings as found
-(printed). The table reports median wall times, their ratio to the faster scikit-learn solver, and the
-largest coefficient difference from Newton's method with the exact Hessian on all rows (the algorithm
-``fit_ml`` used before its subsampled path; the reference of the accuracy column).
+(printed), each after :data:`SETTLE_S` seconds idle. The table reports median wall times, their ratio to the
+faster scikit-learn solver, and the largest coefficient difference from Newton's method with the exact Hessian
+on all rows (the algorithm ``fit_ml`` used before its subsampled path; the reference of the accuracy column).
 Both kinds of predictors of :data:`DATA` are measured by default.
 Run: ``python benchmarks/ml_speed.py --case all --data both --repeats 7``.
 """
@@ -22,6 +22,10 @@ from bayeslogit.algorithms.newton import newton
 
 CASES = {"binary": {"n": 500_000, "p": 50, "k": 2}, "multinomial": {"n": 100_000, "p": 30, "k": 5}}
 SOLVERS = ("lbfgs", "newton-cholesky")
+SETTLE_S = 0.3
+"""Idle seconds before each timed fit, so that each starts on a machine at rest, as a user's does: OpenBLAS keeps
+its worker threads spinning about 0.1 s after a multithreaded call, and a fit started then (the one after
+scikit-learn's, in turn) shares a core with them (25-30 % slower here)."""
 
 
 DATA = {"correlated": 0.3, "independent": 0.0}
@@ -71,6 +75,7 @@ def run_case(name: str, repeats: int, seed: int, scale: float = 1.0, data: str =
     coefs = {}
     for _ in range(repeats):  # interleaved, so that a burst of load on the machine hits every solver alike
         for label, fit in fitters.items():
+            time.sleep(SETTLE_S)
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # newton-cholesky's advice to scale the data

@@ -10,7 +10,7 @@ import pytest
 
 import bayeslogit as bl
 from bayeslogit.algorithms import collinearity
-from bayeslogit.algorithms.newton import fit_newton, newton
+from bayeslogit.algorithms.newton import fit_newton, newton, stratified_rows
 from bayeslogit.numerics.design import Design
 
 
@@ -72,7 +72,8 @@ def test_a_failing_subsample_hands_over_to_newton_on_all_rows():
     """A column that is zero on every row of the subsamples makes their Hessian singular; Newton on all rows
     (where 50 rows give the column its coefficient) takes over, from zero, and gives its answer."""
     X, y = simulate(30_000, 20, 2, seed=3)
-    outside = np.flatnonzero(np.random.default_rng(0).random(30_000) >= 0.1)  # fit_newton's draws, random_seed=0
+    inside = stratified_rows(30_000, 0.1, np.random.default_rng(0))  # fit_newton's largest subsample, random_seed=0
+    outside = np.setdiff1d(np.arange(30_000), inside)
     X[:, 5] = 0.0
     X[outside[:50], 5] = np.random.default_rng(1).normal(size=50)
     objective = bl.LogisticModel(X, y).objective()
@@ -186,3 +187,29 @@ def test_blas_threads_are_limited_inside_the_context_and_restored_after_it():
     with blas_threads(None):
         assert blas_pools() == before
     assert blas_pools() == before
+
+
+@pytest.mark.parametrize("n, share", [(30_000, 0.1), (500_000, 0.01), (1_001, 0.3), (7, 0.5)])
+def test_stratified_rows_take_one_row_of_each_stratum(n, share):
+    """round(share n) = m sorted distinct rows, the i-th in [floor(i n / m), floor((i + 1) n / m)): a subsample
+    spread over rows in any order, e.g. panels in periods of 10, where every 10th row would take one period's rows
+    alone."""
+    rows = stratified_rows(n, share, np.random.default_rng(2))
+    m = round(share * n)
+    assert len(rows) == m and np.all(np.diff(rows) > 0) and rows[0] >= 0 and rows[-1] < n
+    edges = np.arange(m + 1) * n // m
+    assert np.all(rows >= edges[:-1]) and np.all(rows < edges[1:])
+    periods = stratified_rows(100_000, 0.1, np.random.default_rng(3)) % 10
+    assert np.bincount(periods, minlength=10).min() > 800  # each of 10 phases about 1,000 times
+
+
+def test_subsamples_of_rows_sorted_by_class_fit_like_shuffled_ones():
+    """Rows sorted by their label: the subsamples are stratified along the rows, so they hold both classes in
+    their share, and the fit equals Newton's on all rows."""
+    X, y = simulate(40_000, 15, 2, seed=8)
+    order = np.argsort(y, kind="stable")
+    objective = bl.LogisticModel(X[order], y[order]).objective()
+    fast = fit_newton(objective)
+    exact = newton(objective, np.zeros(objective.n_free), value=objective.value)
+    assert fast.hess is None  # the subsampled path, not the hand-over to Newton
+    np.testing.assert_allclose(fast.x, exact.x, rtol=0, atol=1e-9)

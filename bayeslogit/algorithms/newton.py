@@ -234,9 +234,11 @@ def fit_newton(
 
     if n * n_free <= SUBSAMPLE_MIN_CELLS or shares[0] > _LARGEST_SHARE:
         return on_all_rows(x)
-    draws = np.random.default_rng(random_seed).random(n)
-    largest = objective.subset(np.flatnonzero(draws < shares[0]))
-    subsets = [largest.subset(np.flatnonzero(draws[draws < shares[0]] < share)) for share in shares[1:]]
+    rng = np.random.default_rng(random_seed)
+    largest = objective.subset(stratified_rows(n, shares[0], rng))
+    subsets = [
+        largest.subset(stratified_rows(largest.design.n_samples, share / shares[0], rng)) for share in shares[1:]
+    ]
     for subset in [*subsets[::-1], largest]:  # the smallest first; each nested in the next
         try:
             fitted, problem = _newton(
@@ -281,6 +283,15 @@ def fit_newton(
     return OptimizeResult(
         exact.x, exact.value, exact.grad, exact.hess, len(iterations) - 1, exact.converged, iterations
     )
+
+
+def stratified_rows(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Indices (sorted, shape (round(share * n),)) of a random subsample of ``share`` of ``n`` rows: the rows cut
+    into that many strata of equal length, one drawn from each, so that rows in any order (sorted by a predictor,
+    or in periods, as panels are) give a subsample spread over all of them, drawn without a pass over the rows."""
+    size = min(n, max(1, round(share * n)))
+    edges = np.arange(size + 1) * n // size  # strictly increasing integers: strata of whole rows
+    return edges[:-1] + (rng.random(size) * np.diff(edges)).astype(np.intp)
 
 
 OPTIMIZERS = {

@@ -107,6 +107,8 @@ class Design:
 
     def take(self, rows: np.ndarray | slice) -> "Design":
         """The same design on a subset of rows (indices or a mask: a copy; a slice: a view)."""
+        if isinstance(rows, np.ndarray) and rows.dtype.kind in "iu":
+            return Design(np.take(self.X, rows, axis=0), self.intercept)  # NumPy's faster gather of whole rows
         return Design(self.X[rows], self.intercept)
 
 

@@ -4,11 +4,12 @@ A pass of :class:`~bayeslogit.numerics.objective.Objective` in NumPy reads each 
 predictor, then the gradient's product) and makes several temporaries per row on the way; on large data its
 time is the design's size over the memory's bandwidth, twice, on one core. Here each row is read once: its
 linear predictors, the family's derivatives and the row's share of the gradient are computed while it is in the
-processor's cache (a batch of :data:`BATCH_ROWS` rows at a time), by a kernel compiled with Numba (imported on
+processor's cache (a batch of :data:`~.fused_kernels.BATCH_ROWS` rows at a time), by a kernel of
+:mod:`.fused_kernels` compiled with Numba (imported on
 first use, so that small fits never load it) that releases the interpreter lock, so that the threads of
 :func:`row_pool` run it on all cores at once.
 
-The rows are cut into chunks of :data:`CHUNK_ROWS`, each chunk's sums kept apart and added in the chunks' order,
+The rows are cut into chunks (:func:`rows_per_chunk`), each chunk's sums kept apart and added in the chunks' order,
 so the result does not depend on the number of threads or on which thread ran which chunk: the same data and
 coefficients give the same bits. :func:`map_in_order` shares other work over the same threads (the blocks of the
 Hessian's passes, whose NumPy products release the lock), and :func:`column_moments`,
@@ -21,6 +22,7 @@ intercept in row 0 when present, class codes ``y`` (n,), weights (n,).
 
 import os
 import threading
+import types
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,14 +31,17 @@ from functools import cache
 
 import numpy as np
 
+from bayeslogit.numerics.fused_kernels import HELPERS, KERNELS
+
 FUSED_MIN_ELEMENTS = 2**20
 """Data elements (rows x features x linear predictors) from which passes run fused: below, NumPy's per-block
 passes take a few hundred microseconds at most, and the compiler is not worth importing."""
 CHUNK_ROWS = 4096
-"""Rows whose sums are kept apart: the unit of the deterministic reduction and of the work shared by threads."""
-
-BATCH_ROWS = 64
-"""Rows of a batch inside a chunk (see :func:`_bernoulli_chunks`)."""
+"""Rows whose sums are kept apart: the unit of the deterministic reduction and of the work shared by threads (fewer
+on few rows: :func:`rows_per_chunk`)."""
+CHUNKS_AT_LEAST = 16
+"""Chunks a pass over few rows is cut into, where chunks of :data:`CHUNK_ROWS` would leave a core idle (a row
+subsample of 5,000 rows in two chunks of 4,096 and 904 runs at the speed of one core)."""
 
 _SERIAL = threading.local()  # .active is True in threads whose passes run alone: the pool's own, and callers'
 _COMPILING = threading.Lock()  # held while a kernel is compiled or loaded
@@ -44,7 +49,7 @@ _COMPILING = threading.Lock()  # held while a kernel is compiled or loaded
 
 def fused_applies(n_elements: int, family=None) -> bool:
     """Whether passes over ``n_elements`` data elements (of ``family``'s likelihood, if given) run fused."""
-    return n_elements >= FUSED_MIN_ELEMENTS and (family is None or family.name in _KERNELS)
+    return n_elements >= FUSED_MIN_ELEMENTS and (family is None or family.name in KERNELS)
 
 
 def value_and_gradient(
@@ -109,24 +114,37 @@ def sum_is_finite(X: np.ndarray) -> bool:
         return bool(np.isfinite(np.add.reduce(np.asarray(partial, dtype=float))))
 
 
+def rows_per_chunk(n: int) -> int:
+    """Rows of each chunk of a pass over ``n`` rows: :data:`CHUNK_ROWS`, or fewer (whole batches of 64, at least one)
+    so that there are :data:`CHUNKS_AT_LEAST` chunks. A function of ``n`` alone: the sums do not depend on the
+    threads."""
+    return min(CHUNK_ROWS, 64 * max(1, -(-n // (64 * CHUNKS_AT_LEAST))))
+
+
 def _per_chunk(X: np.ndarray, shape: tuple) -> np.ndarray:
     """Zeros for each chunk of the rows of ``X``: shape (n_chunks, *shape)."""
-    return np.zeros((max(1, -(-X.shape[0] // CHUNK_ROWS)), *shape))
+    return np.zeros((max(1, -(-X.shape[0] // rows_per_chunk(X.shape[0]))), *shape))
 
 
 def _over_chunks(kernel: str, X: np.ndarray, *args) -> None:
-    """The compiled ``kernel(X, *args, first, stop, CHUNK_ROWS)`` over every chunk of the rows of ``X``: in this
-    thread, or in contiguous ranges of chunks shared by the pool's threads (each chunk writing its own slot of the
-    outputs among ``args``)."""
+    """:func:`run_kernel` of the kernel named ``kernel`` (a key of :data:`.fused_kernels.KERNELS`)."""
+    run_kernel(KERNELS[kernel], X, *args)
+
+
+def run_kernel(kernel, X: np.ndarray, *args, chunk_rows: int | None = None) -> None:
+    """``kernel(X, *args, first, stop, chunk_rows)``, compiled, over every chunk of ``chunk_rows`` rows of ``X``
+    (default :func:`rows_per_chunk`): in this thread, or in contiguous ranges of chunks shared by the pool's threads
+    (each chunk writing its own slot of the outputs among ``args``)."""
     compiled = _compiled(kernel)
-    n_chunks = max(1, -(-X.shape[0] // CHUNK_ROWS))
+    chunk_rows = chunk_rows or rows_per_chunk(X.shape[0])
+    n_chunks = max(1, -(-X.shape[0] // chunk_rows))
     workers = 1 if getattr(_SERIAL, "active", False) else min(n_chunks, _n_workers())
     bounds = np.linspace(0, n_chunks, workers + 1).round().astype(int)
     if workers == 1:
-        compiled(X, *args, 0, n_chunks, CHUNK_ROWS)
+        compiled(X, *args, 0, n_chunks, chunk_rows)
         return
     futures = [
-        row_pool().submit(compiled, X, *args, int(first), int(stop), CHUNK_ROWS)
+        row_pool().submit(compiled, X, *args, int(first), int(stop), chunk_rows)
         for first, stop in zip(bounds[:-1], bounds[1:], strict=True)
     ]
     for future in futures:
@@ -187,173 +205,30 @@ def row_pool() -> ThreadPoolExecutor:
 os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _compiled(name: str):
-    """The Numba kernel ``name``, compiled (or loaded from Numba's cache) on first use, once for all threads."""
+def _compiled(kernel):
+    """The Numba kernel of the Python function ``kernel``, compiled (or loaded from Numba's cache) on first use,
+    once for all threads."""
     with _COMPILING:
-        return _compile(name)
+        return _compile(kernel)
 
 
 @cache
-def _compile(name: str):
+def _compile(kernel):
     """:func:`_compiled`'s work: the kernel, cached on disk where Numba finds a writable place (the package's
-    folder, or the user's cache folder), else compiled in each process."""
+    folder, or the user's cache folder), else compiled in each process. The helpers of
+    :data:`~.fused_kernels.HELPERS` the kernels call are compiled first and bound in their place (with floating
+    point as written: their rounding is part of their accuracy)."""
     import numba
 
-    options = {"nogil": True, "error_model": "numpy", "fastmath": {"reassoc", "contract"}}
+    helpers = {name: _jit(numba, helper, {"nogil": True, "error_model": "numpy"}) for name, helper in HELPERS.items()}
+    bound = types.FunctionType(kernel.__code__, {**kernel.__globals__, **helpers}, kernel.__name__)
+    bound.__qualname__, bound.__module__ = kernel.__qualname__, kernel.__module__
+    return _jit(numba, bound, {"nogil": True, "error_model": "numpy", "fastmath": {"reassoc", "contract"}})
+
+
+def _jit(numba, function, options: dict):
+    """``function`` compiled with ``options``, cached on disk where Numba can write."""
     try:
-        return numba.njit(cache=True, **options)(_KERNELS[name])
+        return numba.njit(cache=True, **options)(function)
     except RuntimeError:  # "cannot cache function ...: no locator available": a read-only installation
-        return numba.njit(**options)(_KERNELS[name])
-
-
-def _bernoulli_chunks(
-    X, y, w, unit_weights, B, intercept, reference, values, grads, with_gradient, first, stop, chunk_rows
-):
-    """Chunks ``first .. stop - 1``: each chunk's ``sum w (log(1 + e^eta) - y eta)`` into ``values[c, 0]``, its
-    largest ``|eta|`` into ``values[c, 1]`` and its gradient into ``grads[c, :, 0]`` (when ``with_gradient``), each
-    row read once from memory.
-
-    The rows go in batches of :data:`BATCH_ROWS`: their linear predictors, then their exponentials in a loop of
-    their own (which the processor overlaps, where one exponential per row between two products stalls it), then
-    the derivatives and the batch's products, its rows still in the cache. With ``unit_weights`` (every weight 1)
-    the batch's ``sum log(1 + e^-|eta|)`` is the logarithm of a product of 64 factors in [1, 2]: one logarithm
-    a batch instead of one a row, its rounding (about 32 eps a batch) far below the objective's own.
-    """
-    n, p = X.shape
-    offset = 1 if intercept else 0
-    b = B[offset:, 0].copy()
-    b0 = B[0, 0] if intercept else 0.0
-    g = np.zeros(p)
-    eta = np.empty(BATCH_ROWS)
-    decay = np.empty(BATCH_ROWS)
-    for c in range(first, stop):
-        total, g0, most = 0.0, 0.0, 0.0
-        g[:] = 0.0
-        for start in range(c * chunk_rows, min((c + 1) * chunk_rows, n), BATCH_ROWS):
-            batch = min(BATCH_ROWS, n - start, (c + 1) * chunk_rows - start)
-            for r in range(batch):
-                x = X[start + r]
-                linear = b0
-                for j in range(p):
-                    linear += x[j] * b[j]
-                eta[r] = linear
-            for r in range(batch):
-                decay[r] = np.exp(-abs(eta[r]))
-                most = max(most, abs(eta[r])) if not np.isnan(eta[r]) else np.nan
-            if unit_weights:  # sum log(1 + d) = log prod (1 + d): one logarithm a batch (each factor in [1, 2])
-                product = 1.0
-                for r in range(batch):
-                    product *= 1.0 + decay[r]
-                total += np.log(product)
-            else:
-                for r in range(batch):
-                    total += w[start + r] * np.log1p(decay[r])
-            for r in range(batch):
-                i = start + r
-                total += w[i] * (max(eta[r], 0.0) - y[i] * eta[r])
-                if with_gradient:
-                    p1 = 1.0 / (1.0 + decay[r]) if eta[r] >= 0 else decay[r] / (1.0 + decay[r])
-                    d1 = w[i] * (p1 - y[i])
-                    g0 += d1
-                    x = X[i]
-                    for j in range(p):
-                        g[j] += d1 * x[j]
-        values[c, 0] = total
-        values[c, 1] = most
-        if with_gradient:
-            if intercept:
-                grads[c, 0, 0] = g0
-            grads[c, offset:, 0] = g
-
-
-def _categorical_chunks(
-    X, y, w, unit_weights, B, intercept, reference, values, grads, with_gradient, first, stop, chunk_rows
-):
-    """As :func:`_bernoulli_chunks` for the categorical likelihood of ``M`` linear predictors, class 0's logit
-    fixed at zero when ``reference``: ``nll = logsumexp(a) - a_y`` with ``a`` the class logits."""
-    n, p = X.shape
-    M = B.shape[1]
-    offset = 1 if intercept else 0
-    shift = 1 if reference else 0
-    coef = B[offset:].T.copy()  # (M, p): each linear predictor's coefficients contiguous
-    base = B[0].copy() if intercept else np.zeros(M)
-    logits = np.zeros(M + shift)
-    scaled = np.zeros(M + shift)  # e^(logit - largest logit), each row's class probabilities times their sum
-    G = np.zeros((M, p))
-    g0 = np.zeros(M)
-    for c in range(first, stop):
-        total, most = 0.0, 0.0
-        G[:] = 0.0
-        g0[:] = 0.0
-        for i in range(c * chunk_rows, min((c + 1) * chunk_rows, n)):
-            x = X[i]
-            for m in range(M):
-                eta = base[m]
-                for j in range(p):
-                    eta += x[j] * coef[m, j]
-                logits[m + shift] = eta
-                most = max(most, abs(eta)) if not np.isnan(eta) else np.nan
-            largest = logits.max()
-            norm = 0.0
-            for k in range(M + shift):
-                scaled[k] = np.exp(logits[k] - largest)
-                norm += scaled[k]
-            total += w[i] * (largest + np.log(norm) - logits[y[i]])
-            if with_gradient:
-                for m in range(M):
-                    d1 = scaled[m + shift] / norm
-                    if y[i] == m + shift:
-                        d1 -= 1.0
-                    d1 *= w[i]
-                    g0[m] += d1
-                    for j in range(p):
-                        G[m, j] += d1 * x[j]
-        values[c, 0] = total
-        values[c, 1] = most
-        if with_gradient:
-            if intercept:
-                grads[c, 0] = g0
-            grads[c, offset:] = G.T
-
-
-def _moment_chunks(X, w, center, sums, first, stop, chunk_rows):
-    """Chunks ``first .. stop - 1``: ``sum w (x - c)`` into ``sums[c, 0]``, ``sum w (x - c)^2`` into ``sums[c, 1]``."""
-    n, p = X.shape
-    for c in range(first, stop):
-        for i in range(c * chunk_rows, min((c + 1) * chunk_rows, n)):
-            x = X[i]
-            for j in range(p):
-                deviation = x[j] - center[j]
-                sums[c, 0, j] += w[i] * deviation
-                sums[c, 1, j] += w[i] * deviation * deviation
-
-
-def _largest_chunks(X, B, intercept, largest, first, stop, chunk_rows):
-    """Chunks ``first .. stop - 1``: ``max |eta|`` of their rows into ``largest[c]`` (NaN if any ``eta`` is)."""
-    n, p = X.shape
-    offset = 1 if intercept else 0
-    coef = B[offset:].T.copy()
-    for c in range(first, stop):
-        most = 0.0
-        for i in range(c * chunk_rows, min((c + 1) * chunk_rows, n)):
-            x = X[i]
-            for m in range(coef.shape[0]):
-                eta = B[0, m] if intercept else 0.0
-                for j in range(p):
-                    eta += x[j] * coef[m, j]
-                if not abs(eta) <= most:  # larger, or NaN (which then stays)
-                    most = abs(eta)
-                    if np.isnan(most):
-                        break
-            if np.isnan(most):
-                break
-        largest[c] = most
-
-
-_KERNELS = {
-    "bernoulli": _bernoulli_chunks,
-    "categorical": _categorical_chunks,
-    "moments": _moment_chunks,
-    "largest": _largest_chunks,
-}
-"""Kernel name -> its Python source, compiled by :func:`_compiled`; the families' kernels under their names."""
+        return numba.njit(**options)(function)

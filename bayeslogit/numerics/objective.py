@@ -29,7 +29,7 @@ from functools import cached_property
 
 import numpy as np
 
-from bayeslogit.numerics import fused
+from bayeslogit.numerics import fused, fused_hessian
 from bayeslogit.numerics.design import Design, add_gram
 from bayeslogit.numerics.draw_values import subsample, subsample_size, values_of_draws
 from bayeslogit.numerics.prior_densities import GaussianTerm, StudentTTerm, flat_term
@@ -55,6 +55,8 @@ class Objective:
         Map from free coordinates to ``vec(B)``; None for the identity.
     block_rows : int, optional
         Rows per block; default the design's (:meth:`~bayeslogit.numerics.design.Design.blocks`).
+    fused_rows : bool
+        Run the passes fused (:mod:`.fused`) at any number of rows.
     """
 
     family: object
@@ -65,6 +67,8 @@ class Objective:
     prior: GaussianTerm | StudentTTerm
     transform: np.ndarray | None = None
     block_rows: int | None = field(default=None, compare=False)
+    fused_rows: bool = field(default=False, compare=False)
+    """Whether passes run fused whatever the number of rows: a subset of a fused objective (the compiler is loaded)."""
     _last_pass: dict = field(default_factory=dict, init=False, compare=False, repr=False)
     """``"largest"``: ``(B, max |eta|)`` of the last fused pass, which computes it anyway."""
 
@@ -103,6 +107,7 @@ class Objective:
             self.prior,
             self.transform,
             self.block_rows,
+            self._fused,
         )
 
     def with_prior(self, prior) -> "Objective":
@@ -113,7 +118,8 @@ class Objective:
     def _fused(self) -> bool:
         """Whether the value and gradient passes run fused (:mod:`.fused`): on large data, in the package's blocks."""
         P, M = self.shape
-        return self.block_rows is None and fused.fused_applies(self.design.n_samples * P * M, self.family)
+        size = fused.FUSED_MIN_ELEMENTS if self.fused_rows else self.design.n_samples * P * M
+        return self.block_rows is None and fused.fused_applies(size, self.family)
 
     @cached_property
     def _fused_data(self) -> tuple:
@@ -206,12 +212,26 @@ class Objective:
         return value, self._free(grad.ravel(order="F"))
 
     def __call__(self, u: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Value, gradient (n_free,) and Hessian (n_free, n_free) at ``u``, in one pass over the data, its blocks
-        shared by the threads of :func:`.fused.map_in_order` and added in the blocks' order."""
+        """Value, gradient (n_free,) and Hessian (n_free, n_free) at ``u``, in one pass over the data: fused
+        (:mod:`.fused_hessian`) on large data, else NumPy's passes over blocks of rows."""
         B = self.coef(u)
         P, M = self.shape
         value = self.penalty(B)
         grad = self.prior.gradient(B)
+        if self._fused:
+            likelihood, likelihood_grad, hess, largest = fused_hessian.value_gradient_hessian(*self._fused_data[:5], B)
+            self._last_pass["largest"] = (B.copy(), largest)
+            value, grad = value + likelihood, grad + likelihood_grad
+        else:
+            value, grad, hess = self._block_passes(B, value, grad)
+        hess[np.diag_indices(P * M)] += self.prior.hessian_diagonal(B).ravel(order="F")
+        T = self.transform
+        return value, self._free(grad.ravel(order="F")), hess if T is None else T.T @ hess @ T
+
+    def _block_passes(self, B: np.ndarray, value: float, grad: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """``value``, ``grad`` (P, M) plus the likelihood's, and its Hessian (M * P, M * P), from NumPy's passes over
+        the blocks of rows, shared by the threads of :func:`.fused.map_in_order` and added in the blocks' order."""
+        P, M = self.shape
         hess = np.zeros((M * P, M * P))
 
         def block_terms(rows: slice) -> tuple:
@@ -229,9 +249,7 @@ class Objective:
                 value += v
                 grad += block_grad
                 hess += block_hess
-        hess[np.diag_indices(P * M)] += self.prior.hessian_diagonal(B).ravel(order="F")
-        T = self.transform
-        return value, self._free(grad.ravel(order="F")), hess if T is None else T.T @ hess @ T
+        return value, grad, hess
 
 
 def block_hessian(X: np.ndarray, a: np.ndarray, b: np.ndarray | None, intercept: bool) -> np.ndarray:

@@ -1,0 +1,237 @@
+"""The compiled passes' kernels, in Python that Numba compiles (:func:`.fused._compiled`) on first use.
+
+Each kernel walks chunks ``first .. stop - 1`` of ``chunk_rows`` rows and writes each chunk's sums into its own slot
+of its outputs (see :mod:`.fused`). :func:`_exp_nonpositive` is the exponential they share, on whole batches: a
+loop the compiler runs on vectors, where ``np.exp`` is one library call a value.
+"""
+
+import numpy as np
+
+BATCH_ROWS = 64
+"""Rows of a batch inside a chunk (see :func:`_bernoulli_chunks`)."""
+
+_LOG2E = 1.4426950408889634
+_LN2_HIGH = 6.93147180369123816490e-01  # ln 2 in two parts, the first exact times any integer below 2^11
+_LN2_LOW = 1.90821492927058770002e-10
+_TAYLOR = tuple(1.0 / np.prod(np.arange(1.0, k + 1.0)) for k in range(13, -1, -1))
+"""1 / k! for k = 13 .. 0: Horner's coefficients of e^t, whose remainder for |t| <= ln 2 / 2 is below 5e-18."""
+_SMALLEST = -708.0
+"""Exponents below are taken as this one: e^-708 = 3e-308 is as good as 0 in every sum of the kernels."""
+
+
+def _exp_nonpositive(x, out, powers, count):
+    """``out[:count] = e^x[:count]`` for ``x <= 0`` (``out`` may be ``x``), within 1 ulp of ``np.exp`` down to
+    ``x = -708`` (below, ``e^-708``; NaN for NaN): ``x = k ln 2 + t`` with ``|t| <= ln 2 / 2``, ``e^t`` by Taylor's
+    polynomial, ``2^k`` by its bits in ``powers`` (int64, at least ``count``)."""
+    for e in range(count):
+        v = _SMALLEST if x[e] < _SMALLEST else x[e]  # NaN stays NaN, and so does its exponential
+        k = np.round(v * _LOG2E)
+        t = (v - k * _LN2_HIGH) - k * _LN2_LOW
+        q = 0.0
+        for coefficient in _TAYLOR:
+            q = q * t + coefficient
+        out[e] = q
+        powers[e] = (np.int64(k) + 1023) << 52  # the bits of 2^k
+    scales = powers.view(np.float64)
+    for e in range(count):
+        out[e] *= scales[e]
+
+
+def _sum_of_logs(values, w, start, unit_weights, count):
+    """``sum_r w[start + r] log(values[r])`` over ``r < count``, values of at least 1. With unit weights, the
+    logarithm of their product (taken again whenever the product passes 1e250): one logarithm for many values, its
+    rounding a few eps of the sum's."""
+    if not unit_weights:
+        total = 0.0
+        for r in range(count):
+            total += w[start + r] * np.log(values[r])
+        return total
+    total, product = 0.0, 1.0
+    for r in range(count):
+        product *= values[r]
+        if product > 1e250:
+            total += np.log(product)
+            product = 1.0
+    return total + np.log(product)
+
+
+def _bernoulli_chunks(
+    X, y, w, unit_weights, B, intercept, reference, values, grads, with_gradient, first, stop, chunk_rows
+):
+    """Chunks ``first .. stop - 1``: each chunk's ``sum w (log(1 + e^eta) - y eta)`` into ``values[c, 0]``, its
+    largest ``|eta|`` into ``values[c, 1]`` and its gradient into ``grads[c, :, 0]`` (when ``with_gradient``), each
+    row read once from memory.
+
+    The rows go in batches of :data:`BATCH_ROWS`: their linear predictors, then their exponentials in a loop of
+    their own (which the processor overlaps, where one exponential per row between two products stalls it), then
+    the derivatives and the batch's products, its rows still in the cache. With ``unit_weights`` (every weight 1)
+    the batch's ``sum log(1 + e^-|eta|)`` is the logarithm of a product of 64 factors in [1, 2]
+    (:func:`_sum_of_logs`): one logarithm a batch instead of one a row, its rounding (about 32 eps a batch) far below
+    the objective's own.
+    """
+    n, p = X.shape
+    offset = 1 if intercept else 0
+    b = B[offset:, 0].copy()
+    b0 = B[0, 0] if intercept else 0.0
+    g = np.zeros(p)
+    eta = np.empty(BATCH_ROWS)
+    decay = np.empty(BATCH_ROWS)
+    powers = np.empty(BATCH_ROWS, dtype=np.int64)
+    factors = np.empty(BATCH_ROWS)
+    for c in range(first, stop):
+        total, g0, most = 0.0, 0.0, 0.0
+        g[:] = 0.0
+        for start in range(c * chunk_rows, min((c + 1) * chunk_rows, n), BATCH_ROWS):
+            batch = min(BATCH_ROWS, n - start, (c + 1) * chunk_rows - start)
+            for r in range(batch):
+                x = X[start + r]
+                linear = b0
+                for j in range(p):
+                    linear += x[j] * b[j]
+                eta[r] = linear
+            for r in range(batch):
+                decay[r] = -abs(eta[r])
+                most = max(most, abs(eta[r])) if not np.isnan(eta[r]) else np.nan
+            _exp_nonpositive(decay, decay, powers, batch)
+            for r in range(batch):
+                factors[r] = 1.0 + decay[r]
+            total += _sum_of_logs(factors, w, start, unit_weights, batch)  # sum w log(1 + e^-|eta|)
+            for r in range(batch):
+                i = start + r
+                total += w[i] * (max(eta[r], 0.0) - y[i] * eta[r])
+                if with_gradient:
+                    p1 = 1.0 / (1.0 + decay[r]) if eta[r] >= 0 else decay[r] / (1.0 + decay[r])
+                    d1 = w[i] * (p1 - y[i])
+                    g0 += d1
+                    x = X[i]
+                    for j in range(p):
+                        g[j] += d1 * x[j]
+        values[c, 0] = total
+        values[c, 1] = most
+        if with_gradient:
+            if intercept:
+                grads[c, 0, 0] = g0
+            grads[c, offset:, 0] = g
+
+
+def _categorical_chunks(
+    X, y, w, unit_weights, B, intercept, reference, values, grads, with_gradient, first, stop, chunk_rows
+):
+    """As :func:`_bernoulli_chunks` for the categorical likelihood of ``M`` linear predictors, class 0's logit
+    fixed at zero when ``reference``: ``nll = logsumexp(a) - a_y`` with ``a`` the class logits. A batch's logits,
+    then their exponentials (in a loop of their own), then its sums and products; with unit weights one logarithm
+    a batch, of the product of the rows' softmax denominators (each in [1, K], the product kept below 1e250)."""
+    n, p = X.shape
+    M = B.shape[1]
+    offset = 1 if intercept else 0
+    shift = 1 if reference else 0
+    K = M + shift
+    coef = B[offset:].T.copy()  # (M, p): each linear predictor's coefficients contiguous
+    base = B[0].copy() if intercept else np.zeros(M)
+    logits = np.zeros((BATCH_ROWS, K))  # class 0's stays zero when it is the reference
+    shifted = np.empty(BATCH_ROWS * K)  # logit - largest logit, row by row
+    flat = np.empty(BATCH_ROWS * K)
+    scaled = flat.reshape((BATCH_ROWS, K))  # e^(logit - largest logit)
+    powers = np.empty(BATCH_ROWS * K, dtype=np.int64)  # the exponentials' workspace
+    top = np.empty(BATCH_ROWS)
+    norm = np.empty(BATCH_ROWS)
+    G = np.zeros((M, p))
+    g0 = np.zeros(M)
+    for c in range(first, stop):
+        total, most = 0.0, 0.0
+        G[:] = 0.0
+        g0[:] = 0.0
+        for start in range(c * chunk_rows, min((c + 1) * chunk_rows, n), BATCH_ROWS):
+            batch = min(BATCH_ROWS, n - start, (c + 1) * chunk_rows - start)
+            for r in range(batch):
+                x = X[start + r]
+                for m in range(M):
+                    eta = base[m]
+                    for j in range(p):
+                        eta += x[j] * coef[m, j]
+                    logits[r, m + shift] = eta
+                    most = max(most, abs(eta)) if not np.isnan(eta) else np.nan
+                top[r] = logits[r].max()
+            for r in range(batch):
+                for k in range(K):
+                    shifted[r * K + k] = logits[r, k] - top[r]
+            _exp_nonpositive(shifted, flat, powers, batch * K)
+            for r in range(batch):
+                total_r = 0.0
+                for k in range(K):
+                    total_r += scaled[r, k]
+                norm[r] = total_r
+            total += _sum_of_logs(norm, w, start, unit_weights, batch)
+            for r in range(batch):
+                i = start + r
+                total += w[i] * (top[r] - logits[r, y[i]])
+                if with_gradient:
+                    x = X[i]
+                    for m in range(M):
+                        d1 = scaled[r, m + shift] / norm[r]
+                        if y[i] == m + shift:
+                            d1 -= 1.0
+                        d1 *= w[i]
+                        g0[m] += d1
+                        for j in range(p):
+                            G[m, j] += d1 * x[j]
+        values[c, 0] = total
+        values[c, 1] = most
+        if with_gradient:
+            if intercept:
+                grads[c, 0] = g0
+            grads[c, offset:] = G.T
+
+
+def _moment_chunks(X, w, center, sums, first, stop, chunk_rows):
+    """Chunks ``first .. stop - 1``: ``sum w (x - c)`` into ``sums[c, 0]``, ``sum w (x - c)^2`` into ``sums[c, 1]``,
+    summed in arrays of the chunk's own (which the compiler keeps apart from ``sums``, so its loops run on vectors)."""
+    n, p = X.shape
+    first_sums = np.zeros(p)
+    second_sums = np.zeros(p)
+    for c in range(first, stop):
+        first_sums[:] = 0.0
+        second_sums[:] = 0.0
+        for i in range(c * chunk_rows, min((c + 1) * chunk_rows, n)):
+            x = X[i]
+            weight = w[i]
+            for j in range(p):
+                deviation = x[j] - center[j]
+                first_sums[j] += weight * deviation
+                second_sums[j] += weight * deviation * deviation
+        sums[c, 0] = first_sums
+        sums[c, 1] = second_sums
+
+
+def _largest_chunks(X, B, intercept, largest, first, stop, chunk_rows):
+    """Chunks ``first .. stop - 1``: ``max |eta|`` of their rows into ``largest[c]`` (NaN if any ``eta`` is)."""
+    n, p = X.shape
+    offset = 1 if intercept else 0
+    coef = B[offset:].T.copy()
+    for c in range(first, stop):
+        most = 0.0
+        for i in range(c * chunk_rows, min((c + 1) * chunk_rows, n)):
+            x = X[i]
+            for m in range(coef.shape[0]):
+                eta = B[0, m] if intercept else 0.0
+                for j in range(p):
+                    eta += x[j] * coef[m, j]
+                if not abs(eta) <= most:  # larger, or NaN (which then stays)
+                    most = abs(eta)
+                    if np.isnan(most):
+                        break
+            if np.isnan(most):
+                break
+        largest[c] = most
+
+
+HELPERS = {"_exp_nonpositive": _exp_nonpositive, "_sum_of_logs": _sum_of_logs}
+"""Name -> function of the helpers the kernels call, compiled on their own and bound under these names."""
+
+KERNELS = {
+    "bernoulli": _bernoulli_chunks,
+    "categorical": _categorical_chunks,
+    "moments": _moment_chunks,
+    "largest": _largest_chunks,
+}
+"""Kernel name -> its Python source, compiled by :func:`.fused._compiled`; the families' kernels under their names."""
