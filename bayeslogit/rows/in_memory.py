@@ -145,7 +145,7 @@ def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
         y = y.iloc[:, 0]
     if not isinstance(y, pd.Series) and np.ndim(y) != 1:
         raise DataError(MESSAGES["y_dims"].format(shape=np.shape(y)))
-    series = y if isinstance(y, pd.Series) else pd.Series(y)
+    series = y if isinstance(y, pd.Series) else pd.Series(y, copy=False)  # read, never written
     if len(series) != n_samples:
         raise DataError(MESSAGES["y_length"].format(n_X=n_samples, n_y=len(series)))
     if series.isna().any():
