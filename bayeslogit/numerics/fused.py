@@ -216,11 +216,12 @@ def _compiled(kernel):
 def _compile(kernel):
     """:func:`_compiled`'s work: the kernel, cached on disk where Numba finds a writable place (the package's
     folder, or the user's cache folder), else compiled in each process. The helpers of
-    :data:`~.fused_kernels.HELPERS` the kernels call are compiled first and bound in their place (with floating
-    point as written: their rounding is part of their accuracy)."""
+    :data:`~.fused_kernels.HELPERS` the kernels call are compiled first and bound in their place, their sums in the
+    order written (fused multiply-adds allowed, no reassociation: their rounding is part of their accuracy)."""
     import numba
 
-    helpers = {name: _jit(numba, helper, {"nogil": True, "error_model": "numpy"}) for name, helper in HELPERS.items()}
+    exact = {"nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+    helpers = {name: _jit(numba, helper, exact) for name, helper in HELPERS.items()}
     bound = types.FunctionType(kernel.__code__, {**kernel.__globals__, **helpers}, kernel.__name__)
     bound.__qualname__, bound.__module__ = kernel.__qualname__, kernel.__module__
     return _jit(numba, bound, {"nogil": True, "error_model": "numpy", "fastmath": {"reassoc", "contract"}})

@@ -55,6 +55,24 @@ def _sum_of_logs(values, w, start, unit_weights, count):
     return total + np.log(product)
 
 
+def _add_row_products(g, X, start, d, count):
+    """``g += sum_r d[r] X[start + r]`` over ``r < count`` (``g`` of shape (p,)): four rows at a time, so that each
+    element of ``g`` is loaded and stored once for four products (a row at a time, those loads and stores, not the
+    products, take the time)."""
+    r = 0
+    while r + 4 <= count:
+        d0, d1, d2, d3 = d[r], d[r + 1], d[r + 2], d[r + 3]
+        x0, x1, x2, x3 = X[start + r], X[start + r + 1], X[start + r + 2], X[start + r + 3]
+        for j in range(g.shape[0]):
+            g[j] += d0 * x0[j] + d1 * x1[j] + d2 * x2[j] + d3 * x3[j]
+        r += 4
+    while r < count:
+        x0 = X[start + r]
+        for j in range(g.shape[0]):
+            g[j] += d[r] * x0[j]
+        r += 1
+
+
 def _bernoulli_chunks(
     X, y, w, unit_weights, B, intercept, reference, values, grads, with_gradient, first, stop, chunk_rows
 ):
@@ -77,7 +95,8 @@ def _bernoulli_chunks(
     eta = np.empty(BATCH_ROWS)
     decay = np.empty(BATCH_ROWS)
     powers = np.empty(BATCH_ROWS, dtype=np.int64)
-    factors = np.empty(BATCH_ROWS)
+    factors = np.empty(BATCH_ROWS)  # 1 + e^-|eta|
+    residuals = np.empty(BATCH_ROWS)  # w (Pr(y = 1) - y): the derivatives in eta
     for c in range(first, stop):
         total, g0, most = 0.0, 0.0, 0.0
         g[:] = 0.0
@@ -99,13 +118,11 @@ def _bernoulli_chunks(
             for r in range(batch):
                 i = start + r
                 total += w[i] * (max(eta[r], 0.0) - y[i] * eta[r])
-                if with_gradient:
-                    p1 = 1.0 / (1.0 + decay[r]) if eta[r] >= 0 else decay[r] / (1.0 + decay[r])
-                    d1 = w[i] * (p1 - y[i])
-                    g0 += d1
-                    x = X[i]
-                    for j in range(p):
-                        g[j] += d1 * x[j]
+                p1 = (1.0 if eta[r] >= 0 else decay[r]) / factors[r]
+                residuals[r] = w[i] * (p1 - y[i])
+                g0 += residuals[r]
+            if with_gradient:
+                _add_row_products(g, X, start, residuals, batch)
         values[c, 0] = total
         values[c, 1] = most
         if with_gradient:
@@ -135,6 +152,7 @@ def _categorical_chunks(
     powers = np.empty(BATCH_ROWS * K, dtype=np.int64)  # the exponentials' workspace
     top = np.empty(BATCH_ROWS)
     norm = np.empty(BATCH_ROWS)
+    residuals = np.empty((M, BATCH_ROWS))  # w (p - onehot(y)): the derivatives in each linear predictor
     G = np.zeros((M, p))
     g0 = np.zeros(M)
     for c in range(first, stop):
@@ -165,16 +183,13 @@ def _categorical_chunks(
             for r in range(batch):
                 i = start + r
                 total += w[i] * (top[r] - logits[r, y[i]])
-                if with_gradient:
-                    x = X[i]
-                    for m in range(M):
-                        d1 = scaled[r, m + shift] / norm[r]
-                        if y[i] == m + shift:
-                            d1 -= 1.0
-                        d1 *= w[i]
-                        g0[m] += d1
-                        for j in range(p):
-                            G[m, j] += d1 * x[j]
+                for m in range(M):
+                    d1 = w[i] * (scaled[r, m + shift] / norm[r] - (1.0 if y[i] == m + shift else 0.0))
+                    residuals[m, r] = d1
+                    g0[m] += d1
+            if with_gradient:
+                for m in range(M):
+                    _add_row_products(G[m], X, start, residuals[m], batch)
         values[c, 0] = total
         values[c, 1] = most
         if with_gradient:
@@ -225,7 +240,11 @@ def _largest_chunks(X, B, intercept, largest, first, stop, chunk_rows):
         largest[c] = most
 
 
-HELPERS = {"_exp_nonpositive": _exp_nonpositive, "_sum_of_logs": _sum_of_logs}
+HELPERS = {
+    "_exp_nonpositive": _exp_nonpositive,
+    "_sum_of_logs": _sum_of_logs,
+    "_add_row_products": _add_row_products,
+}
 """Name -> function of the helpers the kernels call, compiled on their own and bound under these names."""
 
 KERNELS = {
