@@ -5,14 +5,14 @@ predictor, then the gradient's product) and makes several temporaries per row on
 time is the design's size over the memory's bandwidth, twice, on one core. Here each row is read once: its
 linear predictors, the family's derivatives and the row's share of the gradient are computed while it is in the
 processor's cache (a batch of :data:`~.fused_kernels.BATCH_ROWS` rows at a time), by a kernel of
-:mod:`.fused_kernels` compiled with Numba (imported on
-first use, so that small fits never load it) that releases the interpreter lock, so that the threads of
-:func:`row_pool` run it on all cores at once.
+:mod:`.fused_kernels` compiled with Numba (imported on first use, so that small fits never load it) that releases
+the interpreter lock, so that the threads of :func:`row_pool` run it on all cores at once (:func:`run_kernel`; the
+pass with the Hessian, :mod:`.fused_hessian`, runs the same way).
 
 The rows are cut into chunks (:func:`rows_per_chunk`), each chunk's sums kept apart and added in the chunks' order,
 so the result does not depend on the number of threads or on which thread ran which chunk: the same data and
-coefficients give the same bits. :func:`map_in_order` shares other work over the same threads (the blocks of the
-Hessian's passes, whose NumPy products release the lock), and :func:`column_moments`,
+coefficients give the same bits. :func:`map_in_order` shares other work over the same threads (the blocks of
+NumPy's Hessian passes on fewer rows, whose products release the lock), and :func:`column_moments`,
 :func:`largest_linear_predictor` and :func:`sum_is_finite` are the checks of a model's construction, fused alike.
 ``benchmarks/ml_speed.py`` and ``benchmarks/mcmc_large.py`` time these passes.
 

@@ -1,8 +1,9 @@
 """The compiled passes' kernels, in Python that Numba compiles (:func:`.fused._compiled`) on first use.
 
 Each kernel walks chunks ``first .. stop - 1`` of ``chunk_rows`` rows and writes each chunk's sums into its own slot
-of its outputs (see :mod:`.fused`). :func:`_exp_nonpositive` is the exponential they share, on whole batches: a
-loop the compiler runs on vectors, where ``np.exp`` is one library call a value.
+of its outputs (see :mod:`.fused`). The helpers they share (:data:`HELPERS`) work on whole batches:
+:func:`_exp_nonpositive`, the exponential as a loop the compiler runs on vectors (where ``np.exp`` is one library
+call a value), :func:`_sum_of_logs` and :func:`_add_row_products`.
 """
 
 import numpy as np

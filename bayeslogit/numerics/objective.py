@@ -19,9 +19,10 @@ The data are visited in row blocks, each block's contributions accumulated, so t
 evaluated piece by piece, or a subset of rows (:meth:`Objective.subset`). A pass for the gradient alone
 (:meth:`Objective.value_and_gradient`) costs a fraction of one with the Hessian (:meth:`Objective.__call__`):
 two matrix-vector products per block against ``P^2 M (M + 1) / 2`` multiply-adds per row. On many rows
-(:data:`~.fused.FUSED_MIN_ELEMENTS` data elements) the passes for the value and gradient are :mod:`.fused`'s
-compiled kernels, which read each row once on every core, and the Hessian's blocks are shared over the cores
-(:func:`~.fused.map_in_order`); both add their parts in a fixed order, so results do not depend on the threads.
+(:data:`~.fused.FUSED_MIN_ELEMENTS` data elements), and on every row subsample of such data, the passes are
+compiled kernels that read each row once on every core (:mod:`.fused` for the value and gradient,
+:mod:`.fused_hessian` with the Hessian); on fewer, NumPy's block passes, the Hessian's blocks shared over the cores
+(:func:`~.fused.map_in_order`). All add their parts in a fixed order, so results do not depend on the threads.
 """
 
 from dataclasses import dataclass, field, replace
@@ -116,7 +117,8 @@ class Objective:
 
     @property
     def _fused(self) -> bool:
-        """Whether the value and gradient passes run fused (:mod:`.fused`): on large data, in the package's blocks."""
+        """Whether the passes run compiled (:mod:`.fused`, :mod:`.fused_hessian`): on large data (or a subset of it),
+        in the package's blocks."""
         P, M = self.shape
         size = fused.FUSED_MIN_ELEMENTS if self.fused_rows else self.design.n_samples * P * M
         return self.block_rows is None and fused.fused_applies(size, self.family)
