@@ -214,16 +214,20 @@ def test_an_error_in_the_density_is_raised_as_itself(monkeypatch):
 
 def test_the_default_sampler_neither_imports_pymc_nor_compiles(tmp_path):
     """A fresh process fitting MCMC with the defaults pays for nutpie and the objective only: PyMC and PyTensor are
-    not imported, so nothing is compiled and nothing is cached."""
+    not imported, so nothing is compiled and nothing is cached, nor are the arviz namespace's plots (which nutpie
+    imports), until the user asks for arviz: then it is all there."""
     code = (
         "import sys, bayeslogit as bl\n"
         "model = bl.LogisticModel.from_formula('damaged ~ temp', bl.datasets.load_challenger())\n"
         "fit = model.fit_mcmc(bl.Normal(10, intercept_scale=10), draws=500, tune=100, chains=2, random_seed=0,\n"
         "                     progressbar=False)\n"
-        "print(fit.sampler, fit.coef_draws.shape, sorted(m for m in ('pymc', 'pytensor') if m in sys.modules))\n"
+        "heavy = ('pymc', 'pytensor', 'arviz_plots', 'matplotlib')\n"
+        "print(fit.sampler, fit.coef_draws.shape, sorted(m for m in heavy if m in sys.modules))\n"
+        "import arviz\n"
+        "print(arviz.ess(fit.posterior.to_dataset()).coef.shape, 'arviz_plots' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
-    assert done.stdout.split("\n")[-2] == "nutpie (2, 500, 2, 1) []"
+    assert done.stdout.split("\n")[-3:-1] == ["nutpie (2, 500, 2, 1) []", "(2,) True"]
 
 
 def test_challenger_matches_the_exact_posterior(challenger_fit):

@@ -11,7 +11,8 @@ The NUTS implementations are a table, :data:`KERNELS`:
 
 * ``"nutpie"``: nutpie's NUTS (Rust) on the package's own objective, evaluated in NumPy by a Python callback
   (``nutpie.compiled_pyfunc.from_pyfunc``). Nothing is compiled, so nothing needs caching, a fresh process pays
-  only for importing nutpie and for the gradients, and the density sampled is the objective itself. The
+  only for importing nutpie (without the ``arviz`` namespace, which it imports but this path never uses) and for
+  the gradients, and the density sampled is the objective itself; :mod:`.nutpie_trace` reads its raw trace. The
   callback holds the GIL except inside NumPy's array operations, so chains run in parallel threads only when
   one evaluation touches at least :data:`PARALLEL_ELEMENTS` data elements, each chain then with one BLAS thread.
   On large data the objective's passes are compiled kernels that release the GIL (:mod:`bayeslogit.numerics.fused`);
@@ -31,6 +32,7 @@ from importlib.util import find_spec
 import numpy as np
 
 from bayeslogit.algorithms.laplace import Gaussian, coef_draws
+from bayeslogit.algorithms.nutpie_trace import import_nutpie, trace_arrays
 from bayeslogit.algorithms.pymc_model import PRIOR_DISTRIBUTIONS
 from bayeslogit.checks import check_choice
 from bayeslogit.numerics.blas_threads import blas_threads
@@ -189,7 +191,9 @@ def _sample_nutpie(
     A Python exception inside the callback would make nutpie's Rust threads panic, so the callback answers
     ``-inf`` instead (a divergent transition), and the first such exception is raised once sampling stops.
     """
-    import nutpie
+    import xarray as xr
+
+    nutpie = import_nutpie()
     from nutpie.compiled_pyfunc import from_pyfunc
 
     failures = []
@@ -220,7 +224,7 @@ def _sample_nutpie(
     if random_seed is not None and not isinstance(random_seed, int | np.integer):
         random_seed = int(np.random.default_rng(random_seed).integers(2**63))
     with blas_threads(1 if cores > 1 else None):
-        tree = nutpie.sample(
+        trace = nutpie.sample(
             compiled,
             draws=draws,
             tune=tune,
@@ -229,11 +233,18 @@ def _sample_nutpie(
             seed=random_seed,
             progress_bar=progressbar,
             save_warmup=False,
+            return_raw_trace=True,
             **kwargs,
         )
     if failures:
         raise failures[0]
-    return posterior.coef(tree["posterior"]["z"].to_numpy()), tree["sample_stats"].to_dataset()
+    z, stats = trace_arrays(trace, "z", draws)
+    sample_stats = xr.Dataset(
+        {stat: (("chain", "draw"), values) for stat, values in stats.items()},
+        coords={"chain": np.arange(chains), "draw": np.arange(draws)},
+        attrs={"inference_library": "nutpie", "inference_library_version": nutpie.__version__},
+    )
+    return posterior.coef(z), sample_stats
 
 
 def _sample_pymc(nuts_sampler: str):
