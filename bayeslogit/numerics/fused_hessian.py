@@ -118,7 +118,9 @@ def _softmax_hessian_chunks(X, y, w, B, intercept, reference, values, grads, pai
                         eta += z[j] * coef[m, j]
                     logits[m + shift] = eta
                     most = max(most, abs(eta)) if not np.isnan(eta) else np.nan
-                largest = logits.max()
+                largest = logits[0]
+                for k in range(1, K):
+                    largest = max(largest, logits[k])
                 norm = 0.0
                 for k in range(K):
                     scaled[k] = np.exp(logits[k] - largest)

@@ -56,21 +56,27 @@ def _sum_of_logs(values, w, start, unit_weights, count):
     return total + np.log(product)
 
 
-def _add_row_products(g, X, start, d, count):
-    """``g += sum_r d[r] X[start + r]`` over ``r < count`` (``g`` of shape (p,)): four rows at a time, so that each
-    element of ``g`` is loaded and stored once for four products (a row at a time, those loads and stores, not the
-    products, take the time)."""
+def _add_row_products(G, X, start, d, count):
+    """``G[m] += sum_r d[m, r] X[start + r]`` over ``r < count`` for each row ``m`` of ``G`` (shape (M, p)), ``d`` of
+    shape (M, at least count): four rows of ``X`` at a time, so that each element of ``G`` is loaded and stored once
+    for four products (a row at a time, those loads and stores, not the products, take the time), every ``m``
+    while the four rows are at hand."""
+    M, p = G.shape
     r = 0
     while r + 4 <= count:
-        d0, d1, d2, d3 = d[r], d[r + 1], d[r + 2], d[r + 3]
         x0, x1, x2, x3 = X[start + r], X[start + r + 1], X[start + r + 2], X[start + r + 3]
-        for j in range(g.shape[0]):
-            g[j] += d0 * x0[j] + d1 * x1[j] + d2 * x2[j] + d3 * x3[j]
+        for m in range(M):
+            d0, d1, d2, d3 = d[m, r], d[m, r + 1], d[m, r + 2], d[m, r + 3]
+            g = G[m]
+            for j in range(p):
+                g[j] += d0 * x0[j] + d1 * x1[j] + d2 * x2[j] + d3 * x3[j]
         r += 4
     while r < count:
         x0 = X[start + r]
-        for j in range(g.shape[0]):
-            g[j] += d[r] * x0[j]
+        for m in range(M):
+            g = G[m]
+            for j in range(p):
+                g[j] += d[m, r] * x0[j]
         r += 1
 
 
@@ -92,12 +98,12 @@ def _bernoulli_chunks(
     offset = 1 if intercept else 0
     b = B[offset:, 0].copy()
     b0 = B[0, 0] if intercept else 0.0
-    g = np.zeros(p)
+    g = np.zeros((1, p))
     eta = np.empty(BATCH_ROWS)
     decay = np.empty(BATCH_ROWS)
     powers = np.empty(BATCH_ROWS, dtype=np.int64)
     factors = np.empty(BATCH_ROWS)  # 1 + e^-|eta|
-    residuals = np.empty(BATCH_ROWS)  # w (Pr(y = 1) - y): the derivatives in eta
+    residuals = np.empty((1, BATCH_ROWS))  # w (Pr(y = 1) - y): the derivatives in eta
     for c in range(first, stop):
         total, g0, most = 0.0, 0.0, 0.0
         g[:] = 0.0
@@ -120,8 +126,8 @@ def _bernoulli_chunks(
                 i = start + r
                 total += w[i] * (max(eta[r], 0.0) - y[i] * eta[r])
                 p1 = (1.0 if eta[r] >= 0 else decay[r]) / factors[r]
-                residuals[r] = w[i] * (p1 - y[i])
-                g0 += residuals[r]
+                residuals[0, r] = w[i] * (p1 - y[i])
+                g0 += residuals[0, r]
             if with_gradient:
                 _add_row_products(g, X, start, residuals, batch)
         values[c, 0] = total
@@ -129,7 +135,7 @@ def _bernoulli_chunks(
         if with_gradient:
             if intercept:
                 grads[c, 0, 0] = g0
-            grads[c, offset:, 0] = g
+            grads[c, offset:, 0] = g[0]
 
 
 def _categorical_chunks(
@@ -170,7 +176,10 @@ def _categorical_chunks(
                         eta += x[j] * coef[m, j]
                     logits[r, m + shift] = eta
                     most = max(most, abs(eta)) if not np.isnan(eta) else np.nan
-                top[r] = logits[r].max()
+                largest = logits[r, 0]
+                for k in range(1, K):
+                    largest = max(largest, logits[r, k])
+                top[r] = largest
             for r in range(batch):
                 for k in range(K):
                     shifted[r * K + k] = logits[r, k] - top[r]
@@ -189,8 +198,7 @@ def _categorical_chunks(
                     residuals[m, r] = d1
                     g0[m] += d1
             if with_gradient:
-                for m in range(M):
-                    _add_row_products(G[m], X, start, residuals[m], batch)
+                _add_row_products(G, X, start, residuals, batch)
         values[c, 0] = total
         values[c, 1] = most
         if with_gradient:
