@@ -72,15 +72,13 @@ def _assembled(pairs: np.ndarray, M: int) -> np.ndarray:
     """The Hessian (M * P, M * P) from the pairs' blocks (Q, P, P), ``q`` running over ``m <= l``: block (m, l) and
     (l, m) are the upper triangle of pair ``q``'s, mirrored."""
     P = pairs.shape[1]
+    upper = np.triu(np.ones((P, P), dtype=bool))
+    blocks = np.where(upper, pairs, pairs.transpose(0, 2, 1))  # each pair's upper triangle, mirrored
     hess = np.empty((M, P, M, P))
-    q = 0
-    for m in range(M):
-        for k in range(m, M):
-            upper = np.triu(pairs[q])
-            block = upper + np.triu(upper, 1).T
-            hess[m, :, k, :] = block
-            hess[k, :, m, :] = block
-            q += 1
+    pair_classes = [(m, k) for m in range(M) for k in range(m, M)]
+    for block, (m, k) in zip(blocks, pair_classes, strict=True):
+        hess[m, :, k, :] = block
+        hess[k, :, m, :] = block.T
     return hess.reshape(M * P, M * P)
 
 
