@@ -273,7 +273,4 @@ def test_the_program_keeps_dask_out_of_its_process():
         f"    print(done.code, [name for name in {sorted(HEAVY)!r} if sys.modules.get(name) is not None])",
     ]
     done = subprocess.run([sys.executable, "-c", "\n".join(script)], capture_output=True, text=True, timeout=120)
-    assert (
-        done.stdout.splitlines()[-1]
-        == "0 ['arviz', 'arviz_base', 'arviz_stats', 'numba', 'nutpie', 'xarray']"
-    )
+    assert done.stdout.splitlines()[-1] == "0 ['arviz', 'arviz_base', 'arviz_stats', 'numba', 'nutpie', 'xarray']"

@@ -26,12 +26,13 @@ import types
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import cache
 
 import numpy as np
 
-from bayeslogit.numerics.fused_kernels import HELPERS, KERNELS
+from bayeslogit.numerics.blas_threads import blas_threads
+from bayeslogit.numerics.fused_kernels import HELPERS, KERNELS, MATRIX_PRODUCTS
 
 FUSED_MIN_ELEMENTS = 2**20
 """Data elements (rows x features x linear predictors) from which passes run fused: below, NumPy's per-block
@@ -69,7 +70,8 @@ def value_and_gradient(
     ----------
     family : Bernoulli or Categorical
     X : ndarray of shape (n, p), float64
-        Rows need not be contiguous in memory (a view of every k-th row is read as it is).
+        Rows need not be contiguous in memory: the Bernoulli pass reads a view of every k-th row as it is, the
+        categorical one (whose matrix products take C-contiguous rows) a copy.
     intercept : bool
     y : ndarray of shape (n,), integer class codes
         Of one integer type throughout (the kernels are compiled once per type; the objective passes int64).
@@ -84,7 +86,11 @@ def value_and_gradient(
     grads = _per_chunk(X, (P, M) if with_gradient else (0, 0))
     reference = bool(getattr(family, "reference", True))
     B = np.ascontiguousarray(B, dtype=np.float64)
-    _over_chunks(family.name, X, y, weights, unit_weights, B, intercept, reference, values, grads, with_gradient)
+    products = family.name in MATRIX_PRODUCTS
+    if products:
+        X = np.ascontiguousarray(X)
+    with blas_threads(1) if products else nullcontext():
+        _over_chunks(family.name, X, y, weights, unit_weights, B, intercept, reference, values, grads, with_gradient)
     largest = values[:, 1].max() if not np.isnan(values[:, 1]).any() else np.nan
     return float(values[:, 0].sum()), (grads.sum(axis=0) if with_gradient else None), float(largest)
 

@@ -10,6 +10,10 @@ import numpy as np
 
 BATCH_ROWS = 64
 """Rows of a batch inside a chunk (see :func:`_bernoulli_chunks`)."""
+CATEGORICAL_BATCH_ROWS = 256
+"""Rows of a batch of :func:`_categorical_chunks`, whose matrix products each cost a library call: of 128, 256 and
+512, 256 rows passed over 100,000 x 30 with 5 classes fastest (4.3 ms on one thread, against 5.9 ms a row at a time
+with batches of 64)."""
 
 _LOG2E = 1.4426950408889634
 _LN2_HIGH = 6.93147180369123816490e-01  # ln 2 in two parts, the first exact times any integer below 2^11
@@ -56,27 +60,21 @@ def _sum_of_logs(values, w, start, unit_weights, count):
     return total + np.log(product)
 
 
-def _add_row_products(G, X, start, d, count):
-    """``G[m] += sum_r d[m, r] X[start + r]`` over ``r < count`` for each row ``m`` of ``G`` (shape (M, p)), ``d`` of
-    shape (M, at least count): four rows of ``X`` at a time, so that each element of ``G`` is loaded and stored once
-    for four products (a row at a time, those loads and stores, not the products, take the time), every ``m``
-    while the four rows are at hand."""
-    M, p = G.shape
+def _add_row_products(g, X, start, d, count):
+    """``g += sum_r d[r] X[start + r]`` over ``r < count`` (``g`` of shape (p,)): four rows at a time, so that each
+    element of ``g`` is loaded and stored once for four products (a row at a time, those loads and stores, not the
+    products, take the time)."""
     r = 0
     while r + 4 <= count:
+        d0, d1, d2, d3 = d[r], d[r + 1], d[r + 2], d[r + 3]
         x0, x1, x2, x3 = X[start + r], X[start + r + 1], X[start + r + 2], X[start + r + 3]
-        for m in range(M):
-            d0, d1, d2, d3 = d[m, r], d[m, r + 1], d[m, r + 2], d[m, r + 3]
-            g = G[m]
-            for j in range(p):
-                g[j] += d0 * x0[j] + d1 * x1[j] + d2 * x2[j] + d3 * x3[j]
+        for j in range(g.shape[0]):
+            g[j] += d0 * x0[j] + d1 * x1[j] + d2 * x2[j] + d3 * x3[j]
         r += 4
     while r < count:
         x0 = X[start + r]
-        for m in range(M):
-            g = G[m]
-            for j in range(p):
-                g[j] += d[m, r] * x0[j]
+        for j in range(g.shape[0]):
+            g[j] += d[r] * x0[j]
         r += 1
 
 
@@ -98,12 +96,12 @@ def _bernoulli_chunks(
     offset = 1 if intercept else 0
     b = B[offset:, 0].copy()
     b0 = B[0, 0] if intercept else 0.0
-    g = np.zeros((1, p))
+    g = np.zeros(p)
     eta = np.empty(BATCH_ROWS)
     decay = np.empty(BATCH_ROWS)
     powers = np.empty(BATCH_ROWS, dtype=np.int64)
     factors = np.empty(BATCH_ROWS)  # 1 + e^-|eta|
-    residuals = np.empty((1, BATCH_ROWS))  # w (Pr(y = 1) - y): the derivatives in eta
+    residuals = np.empty(BATCH_ROWS)  # w (Pr(y = 1) - y): the derivatives in eta
     for c in range(first, stop):
         total, g0, most = 0.0, 0.0, 0.0
         g[:] = 0.0
@@ -126,8 +124,8 @@ def _bernoulli_chunks(
                 i = start + r
                 total += w[i] * (max(eta[r], 0.0) - y[i] * eta[r])
                 p1 = (1.0 if eta[r] >= 0 else decay[r]) / factors[r]
-                residuals[0, r] = w[i] * (p1 - y[i])
-                g0 += residuals[0, r]
+                residuals[r] = w[i] * (p1 - y[i])
+                g0 += residuals[r]
             if with_gradient:
                 _add_row_products(g, X, start, residuals, batch)
         values[c, 0] = total
@@ -135,54 +133,58 @@ def _bernoulli_chunks(
         if with_gradient:
             if intercept:
                 grads[c, 0, 0] = g0
-            grads[c, offset:, 0] = g[0]
+            grads[c, offset:, 0] = g
 
 
 def _categorical_chunks(
     X, y, w, unit_weights, B, intercept, reference, values, grads, with_gradient, first, stop, chunk_rows
 ):
     """As :func:`_bernoulli_chunks` for the categorical likelihood of ``M`` linear predictors, class 0's logit
-    fixed at zero when ``reference``: ``nll = logsumexp(a) - a_y`` with ``a`` the class logits. A batch's logits,
-    then their exponentials (in a loop of their own), then its sums and products; with unit weights one logarithm
-    a batch, of the product of the rows' softmax denominators (each in [1, K], the product kept below 1e250)."""
+    fixed at zero when ``reference``: ``nll = logsumexp(a) - a_y`` with ``a`` the class logits; ``X`` C-contiguous.
+
+    The rows go in batches of :data:`CATEGORICAL_BATCH_ROWS`: their linear predictors are one matrix product (BLAS,
+    on the calling thread), then their exponentials (in a loop of their own), their sums, and the batch's gradient,
+    a second product, its rows still in the cache. With unit weights one logarithm a batch, of the product of the
+    rows' softmax denominators (each in [1, K], the product kept below 1e250)."""
     n, p = X.shape
     M = B.shape[1]
     offset = 1 if intercept else 0
     shift = 1 if reference else 0
     K = M + shift
-    coef = B[offset:].T.copy()  # (M, p): each linear predictor's coefficients contiguous
+    coef = B[offset:].copy()  # (p, M)
     base = B[0].copy() if intercept else np.zeros(M)
-    logits = np.zeros((BATCH_ROWS, K))  # class 0's stays zero when it is the reference
-    shifted = np.empty(BATCH_ROWS * K)  # logit - largest logit, row by row
-    flat = np.empty(BATCH_ROWS * K)
-    scaled = flat.reshape((BATCH_ROWS, K))  # e^(logit - largest logit)
-    powers = np.empty(BATCH_ROWS * K, dtype=np.int64)  # the exponentials' workspace
-    top = np.empty(BATCH_ROWS)
-    norm = np.empty(BATCH_ROWS)
-    residuals = np.empty((M, BATCH_ROWS))  # w (p - onehot(y)): the derivatives in each linear predictor
-    G = np.zeros((M, p))
+    eta = np.empty((CATEGORICAL_BATCH_ROWS, M))
+    shifted = np.empty(CATEGORICAL_BATCH_ROWS * K)  # logit - largest logit, row by row
+    flat = np.empty(CATEGORICAL_BATCH_ROWS * K)
+    scaled = flat.reshape((CATEGORICAL_BATCH_ROWS, K))  # e^(logit - largest logit)
+    powers = np.empty(CATEGORICAL_BATCH_ROWS * K, dtype=np.int64)  # the exponentials' workspace
+    top = np.empty(CATEGORICAL_BATCH_ROWS)
+    norm = np.empty(CATEGORICAL_BATCH_ROWS)
+    residuals = np.empty((CATEGORICAL_BATCH_ROWS, M))  # w (p - onehot(y)): the derivatives in each linear predictor
+    G = np.zeros((p, M))
+    batch_G = np.empty((p, M))
     g0 = np.zeros(M)
     for c in range(first, stop):
         total, most = 0.0, 0.0
         G[:] = 0.0
         g0[:] = 0.0
-        for start in range(c * chunk_rows, min((c + 1) * chunk_rows, n), BATCH_ROWS):
-            batch = min(BATCH_ROWS, n - start, (c + 1) * chunk_rows - start)
+        for start in range(c * chunk_rows, min((c + 1) * chunk_rows, n), CATEGORICAL_BATCH_ROWS):
+            batch = min(CATEGORICAL_BATCH_ROWS, n - start, (c + 1) * chunk_rows - start)
+            rows = X[start : start + batch]
+            logits = eta[:batch]
+            np.dot(rows, coef, logits)
             for r in range(batch):
-                x = X[start + r]
+                largest = 0.0 if reference else -np.inf  # class 0's logit is 0 when it is the reference
                 for m in range(M):
-                    eta = base[m]
-                    for j in range(p):
-                        eta += x[j] * coef[m, j]
-                    logits[r, m + shift] = eta
-                    most = max(most, abs(eta)) if not np.isnan(eta) else np.nan
-                largest = logits[r, 0]
-                for k in range(1, K):
-                    largest = max(largest, logits[r, k])
+                    logit = logits[r, m] + base[m]
+                    logits[r, m] = logit
+                    most = max(most, abs(logit)) if not np.isnan(logit) else np.nan
+                    largest = max(largest, logit)
                 top[r] = largest
-            for r in range(batch):
-                for k in range(K):
-                    shifted[r * K + k] = logits[r, k] - top[r]
+                if reference:
+                    shifted[r * K] = -largest
+                for m in range(M):
+                    shifted[r * K + m + shift] = logits[r, m] - largest
             _exp_nonpositive(shifted, flat, powers, batch * K)
             for r in range(batch):
                 total_r = 0.0
@@ -192,19 +194,21 @@ def _categorical_chunks(
             total += _sum_of_logs(norm, w, start, unit_weights, batch)
             for r in range(batch):
                 i = start + r
-                total += w[i] * (top[r] - logits[r, y[i]])
+                observed = logits[r, y[i] - shift] if y[i] >= shift else 0.0
+                total += w[i] * (top[r] - observed)
                 for m in range(M):
                     d1 = w[i] * (scaled[r, m + shift] / norm[r] - (1.0 if y[i] == m + shift else 0.0))
-                    residuals[m, r] = d1
+                    residuals[r, m] = d1
                     g0[m] += d1
             if with_gradient:
-                _add_row_products(G, X, start, residuals, batch)
+                np.dot(rows.T, residuals[:batch], batch_G)
+                G += batch_G
         values[c, 0] = total
         values[c, 1] = most
         if with_gradient:
             if intercept:
                 grads[c, 0] = g0
-            grads[c, offset:] = G.T
+            grads[c, offset:] = G
 
 
 def _moment_chunks(X, w, center, sums, first, stop, chunk_rows):
@@ -263,3 +267,5 @@ KERNELS = {
     "largest": _largest_chunks,
 }
 """Kernel name -> its Python source, compiled by :func:`.fused._compiled`; the families' kernels under their names."""
+MATRIX_PRODUCTS = frozenset({"categorical"})
+"""Kernels whose batches are matrix products (BLAS): they read C-contiguous rows, each on one BLAS thread."""
