@@ -168,10 +168,16 @@ def _factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes (n_samples,) and sorted distinct values (n_classes,) of the labels ``values`` (n_samples,), as
     ``np.unique(return_inverse=True)`` gives them: by counting where the labels are small non-negative integers,
     else by hashing (:func:`pandas.factorize`)."""
-    if values.dtype.kind not in "iu" or not values.size or values.min() < 0 or values.max() >= values.size:
+    counts = None
+    if values.dtype.kind in "iu" and values.size and values.max() < values.size:
+        try:
+            counts = np.bincount(values)
+        except ValueError:  # negative labels
+            pass
+    if counts is None:
         codes, classes = pd.factorize(values, sort=True)
         return codes, np.asarray(classes)
-    classes = np.flatnonzero(np.bincount(values))
+    classes = np.flatnonzero(counts)
     if classes[-1] == len(classes) - 1:  # the labels 0, 1, ..., K - 1 are their own codes
         return values, classes.astype(values.dtype)
     lookup = np.zeros(classes[-1] + 1, dtype=np.intp)
@@ -250,6 +256,7 @@ def prepare(X, y, feature_names=None, weights=None) -> ModelData:
     """Validate arrays or data frames into :class:`ModelData`; a ``y`` of two columns is a binomial response,
     expanded into the rows of the likelihood (:func:`bayeslogit.rows.counts.expand`)."""
     named = isinstance(X, pd.DataFrame) or feature_names is not None
+    weighted = weights is not None or counts.is_counts(y)  # else every class has its rows, each of weight 1
     X, names = validate_X(X, feature_names, finite=False)  # its values are checked by their sums, below
     observations, refused = EACH_ROW, None
     if counts.is_counts(y):
@@ -269,7 +276,7 @@ def prepare(X, y, feature_names=None, weights=None) -> ModelData:
         codes, classes = encode_labels(y, X.shape[0])
     if refused is not None:
         raise refused
-    unweighted = classes[np.bincount(codes, weights, minlength=len(classes)) == 0]
+    unweighted = classes[np.bincount(codes, weights, minlength=len(classes)) == 0] if weighted else classes[:0]
     if unweighted.size:
         raise DataError(MESSAGES["w_class"].format(classes=unweighted.tolist()))
     check_scales(squares, names, lambda j: float(np.abs(X[:, j]).max()))
