@@ -194,13 +194,14 @@ def fit_newton(
     Small problems take :func:`newton`. With more than :data:`SUBSAMPLE_MIN_CELLS` rows times free
     coefficients and 200 rows per free coefficient, Newton runs on nested random subsamples of 1 % and 10 %
     of the rows (at least 20 rows per free coefficient; :meth:`Objective.subset` scales them to the full
-    sample) until the decrement is below ``n_free`` (a subsample's own sampling error, in the full
-    objective, is several times that), and one more step, not evaluated; then :func:`~.quasi_newton.quasi_newton` takes
-    steps on all rows with the last subsample's Hessian, corrected by BFGS updates, until ``tol`` and
-    ``gtol`` hold with that estimate. Each full-data step costs one pass for the value and gradient, a
-    fraction of Newton's. Should a subsample's fit fail (a separated or degenerate subsample), or the
-    quasi-Newton steps stall, :func:`newton` continues on all rows, so the outcome (estimate, warnings,
-    errors) is Newton's.
+    sample) until the decrement is below ``n_free`` on the last (its own sampling error, in the full objective,
+    is several times that) and below ``n_free`` times the ratio of the sizes on a smaller one (whose optimum lies
+    about that much further from the next one's), and one more step, not evaluated; then
+    :func:`~.quasi_newton.quasi_newton` takes steps on all rows with the last subsample's Hessian, corrected by
+    BFGS updates, until ``tol`` and ``gtol`` hold with that estimate. Each full-data step costs one pass for the
+    value and gradient, a fraction of Newton's. Should a subsample's fit fail (a separated or degenerate
+    subsample), or the quasi-Newton steps stall, :func:`newton` continues on all rows, so the outcome (estimate,
+    warnings, errors) is Newton's.
 
     Parameters
     ----------
@@ -239,13 +240,16 @@ def fit_newton(
     subsets = [
         largest.subset(stratified_rows(largest.design.n_samples, share / shares[0], rng)) for share in shares[1:]
     ]
-    for subset in [*subsets[::-1], largest]:  # the smallest first; each nested in the next
+    stages = [*subsets[::-1], largest]  # the smallest first; each nested in the next
+    ascending = shares[::-1]
+    gains = [*(larger / smaller for smaller, larger in zip(ascending, ascending[1:])), 1.0]
+    for subset, gain in zip(stages, gains, strict=True):
         try:
             fitted, problem = _newton(
                 subset,
                 subset.value,
                 x,
-                n_free,
+                n_free * gain,
                 np.inf,
                 _SUBSAMPLE_STEPS,
                 name,
