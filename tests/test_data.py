@@ -94,6 +94,23 @@ def test_label_encodings(frame):
     assert two_softmax.fit_ml().coef.shape == (2, 1)
 
 
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([-1, 1] * 10),  # negative: counting refuses them, hashing takes over
+        np.array([0, 10**12] * 10),  # larger than the number of rows: not counted
+        np.array([3, 7, 5, 7] * 5, dtype=np.uint64),  # counted, then renumbered
+        np.array([0, 2, 1, 2] * 5, dtype=np.int8),  # counted, their own codes
+    ],
+)
+def test_integer_labels_are_coded_as_sorted_classes(frame, labels):
+    """Every path of the integer labels' coding gives np.unique's classes and codes."""
+    model = bl.LogisticModel(frame[["a"]], labels)
+    classes, codes = np.unique(labels, return_inverse=True)
+    np.testing.assert_array_equal(model.classes_, classes)
+    np.testing.assert_array_equal(model.data.y, codes)
+
+
 def test_formula_features(frame):
     data = frame.assign(g=np.array(["u", "v", "w", "v"] * 5), c=frame.a.abs() + 1)
     model = bl.LogisticModel.from_formula("y ~ a * C(g) + np.log(c) + I(b ** 2)", data)

@@ -276,9 +276,10 @@ def prepare(X, y, feature_names=None, weights=None) -> ModelData:
         codes, classes = encode_labels(y, X.shape[0])
     if refused is not None:
         raise refused
-    unweighted = classes[np.bincount(codes, weights, minlength=len(classes)) == 0] if weighted else classes[:0]
-    if unweighted.size:
-        raise DataError(MESSAGES["w_class"].format(classes=unweighted.tolist()))
+    if weighted:
+        unweighted = classes[np.bincount(codes, weights, minlength=len(classes)) == 0]
+        if unweighted.size:
+            raise DataError(MESSAGES["w_class"].format(classes=unweighted.tolist()))
     check_scales(squares, names, lambda j: float(np.abs(X[:, j]).max()))
     return ModelData(
         X, codes, weights, classes, names, named_features=named, observations=observations, column_sums=(sums, squares)
