@@ -101,6 +101,9 @@ def test_label_encodings(frame):
         np.array([0, 10**12] * 10),  # larger than the number of rows: not counted
         np.array([3, 7, 5, 7] * 5, dtype=np.uint64),  # counted, then renumbered
         np.array([0, 2, 1, 2] * 5, dtype=np.int8),  # counted, their own codes
+        np.array([1, 0, 0, 1, 1] * 4),  # 0 and 1: their number of ones counted
+        np.array([1, 0] * 10, dtype=np.uint8),
+        np.array([-1, 0, 1, 1] * 5),  # at most 1 but negative: hashed
     ],
 )
 def test_integer_labels_are_coded_as_sorted_classes(frame, labels):

@@ -147,7 +147,7 @@ def test_a_fused_pass_hands_over_the_largest_linear_predictor(rng, monkeypatch, 
 @pytest.mark.usefixtures("fused_at_any_size")
 def test_fused_passes_stay_exact_at_extreme_logits(rng):
     """Logits of |800| and beyond: the value is the sum of |eta| over the wrongly classified rows, the gradient
-    finite, as in the block passes."""
+    finite, as in the block passes, in the pass for the value and gradient and in the one with the Hessian."""
     fast, blocks = objectives(rng, "bernoulli", 2, "reference")
     u = rng.choice([-1.0, 1.0], size=fast.n_free) * 300.0
     value, grad = fast.value_and_gradient(u)
@@ -155,6 +155,11 @@ def test_fused_passes_stay_exact_at_extreme_logits(rng):
     assert np.isfinite(value) and np.all(np.isfinite(grad))
     assert value == pytest.approx(reference_value, rel=2e-12)
     np.testing.assert_allclose(grad, reference_grad, rtol=0, atol=2e-12 * np.abs(reference_grad).sum())
+    value, grad, hess = fast(u)  # the pass with the Hessian, its exponentials taken as the value's are
+    reference_value, reference_grad, reference_hess = blocks(u)
+    assert value == pytest.approx(reference_value, rel=2e-12)
+    np.testing.assert_allclose(grad, reference_grad, rtol=0, atol=2e-12 * np.abs(reference_grad).sum())
+    np.testing.assert_allclose(hess, reference_hess, rtol=0, atol=1e-12 * np.abs(reference_hess).max())
 
 
 @pytest.mark.usefixtures("fused_at_any_size")
@@ -240,7 +245,7 @@ def test_kernels_compile_without_a_writable_cache(monkeypatch):
     fused._compile.cache_clear()
     try:
         X = np.arange(12.0).reshape(6, 2)
-        first, second = fused.column_moments(X, np.ones(6), np.zeros(2))
+        first, second, _ = fused.column_moments(X, np.ones(6), np.zeros(2))
         np.testing.assert_array_equal(first, X.sum(axis=0))
         np.testing.assert_array_equal(second, (X**2).sum(axis=0))
     finally:

@@ -11,6 +11,7 @@ import pytest
 import bayeslogit as bl
 from bayeslogit.algorithms import collinearity
 from bayeslogit.algorithms.newton import fit_newton, newton, stratified_rows
+from bayeslogit.numerics import fused
 from bayeslogit.numerics.design import Design
 
 
@@ -115,21 +116,42 @@ def designs(rng: np.random.Generator) -> dict:
     }
 
 
-@pytest.mark.parametrize("given_sums", [False, True], ids=["own pass", "column sums given"])
+@pytest.mark.parametrize("given_sums", [None, "sums", "sums and Gram"], ids=["own pass", "sums given", "Gram given"])
 @pytest.mark.parametrize("name", list(designs(np.random.default_rng(0))))
 def test_rank_screen_cannot_miss_a_dependence_nor_report_a_false_one(monkeypatch, name, given_sums):
     """Alike whether the screen takes the columns' variances from a pass of its own or from their sums about zero
-    (as a model's construction hands them over), which it must not trust where they cancel."""
+    (as a model's construction hands them over), which it must not trust where they cancel, and whether its Gram
+    matrix comes from that pass (on data passed fused) or from its own."""
     columns, expected = designs(np.random.default_rng(5))[name]
     design = Design(np.ascontiguousarray(np.column_stack(columns)))
     weights = np.ones(design.n_samples)
     names = tuple(f"x{j}" for j in range(len(columns)))
-    sums = design.moments(weights, np.zeros(len(columns))) if given_sums else None
+    if given_sums == "sums and Gram":
+        monkeypatch.setattr(fused, "FUSED_MIN_ELEMENTS", 0)
+    sums = collinearity.column_sums(design.X, weights) if given_sums else None
+    assert (sums is not None and sums.screen_gram is not None) == (given_sums == "sums and Gram")
     screened = collinearity.find_collinearity(design, weights, names, sums)
     monkeypatch.setattr(collinearity, "SCREEN_MIN_ROWS", np.inf)
     full = collinearity.find_collinearity(design, weights, names)
     assert screened == full
     assert (None if full is None else full.columns) == expected
+
+
+@pytest.mark.parametrize("n", [20_000, 50_003, 123_457])
+def test_the_screens_gram_from_the_values_pass_is_the_gram_of_the_screens_rows(monkeypatch, n):
+    """The pass that checks the values (its rows in chunks, shared by threads) adds up the screen's rows, every k-th
+    of them, as the screen's own product does: each chunk's first screened row is the first multiple of k in it."""
+    monkeypatch.setattr(fused, "FUSED_MIN_ELEMENTS", 0)  # data of any size passed fused, as large data are
+    rng = np.random.default_rng(n)
+    X = rng.normal(size=(n, 9)) + np.arange(9) * 10.0
+    weights = rng.uniform(0.0, 2.0, n)
+    sums = collinearity.column_sums(X, weights)
+    every = slice(None, None, collinearity.screen_step(n, 9))
+    expected = Design(X).take(every).gram(weights[every])
+    np.testing.assert_allclose(sums.screen_gram, expected, rtol=0, atol=1e-13 * np.abs(expected).max())
+    np.testing.assert_array_equal(sums.screen_gram, sums.screen_gram.T)
+    np.testing.assert_allclose(sums.first, weights @ X, rtol=1e-12)
+    np.testing.assert_allclose(sums.second, weights @ X**2, rtol=1e-12)
 
 
 def test_rank_screen_proves_full_rank_of_an_ordinary_design_and_defers_when_it_cannot():

@@ -2,9 +2,10 @@
 
 Works on the small (P, P) weighted Gram matrix, accumulated over row blocks, so it costs one pass
 over the data (a symmetric rank-k update) rather than a QR factorisation of the whole design. Designs of
-many rows (:data:`SCREEN_MIN_ROWS`) are first screened on a systematic sample of about 1 % of the rows and one
-pass for the columns' variances, which proves full rank for a fraction of that cost in all but nearly dependent
-designs (see :func:`_screen_proves_full_rank`).
+many rows (:data:`SCREEN_MIN_ROWS`) are first screened on a systematic sample of about 1 % of the rows and the
+columns' variances, which proves full rank for a fraction of that cost in all but nearly dependent designs (see
+:func:`_screen_proves_full_rank`); a model's construction gathers both in the pass that checks its values
+(:func:`column_sums`), so that the screen then reads no rows.
 
 Constant columns are found first: beside an intercept each duplicates it, and without one a
 column can only be "constant" by being all zero. Otherwise the Gram matrix of the centred (with an
@@ -22,6 +23,7 @@ import numpy as np
 from scipy.linalg import eigh
 
 from bayeslogit.checks import check_count
+from bayeslogit.numerics import fused
 from bayeslogit.numerics.design import Design
 
 SCREEN_MIN_ROWS = 20_000
@@ -95,6 +97,42 @@ class Collinearity:
         )
 
 
+@dataclass(frozen=True)
+class ColumnSums:
+    """What the pass that checks a design's values gathers for its rank check (:func:`column_sums`).
+
+    Attributes
+    ----------
+    first, second : ndarray of shape (n_features,)
+        ``sum_i w_i x_ij`` and ``sum_i w_i x_ij^2``.
+    screen_gram : ndarray of shape (n_features + 1, n_features + 1) or None
+        ``sum_i w_i z_i z_i^T``, ``z_i = [1, x_i]``, over the rows that the screen of many rows reads (every
+        :func:`screen_step`-th), where the pass computed it.
+    """
+
+    first: np.ndarray
+    second: np.ndarray
+    screen_gram: np.ndarray | None = None
+
+
+def column_sums(X: np.ndarray, weights: np.ndarray) -> ColumnSums:
+    """The weighted sums of the columns of ``X`` (n, p) and of their squares (``weights`` (n,)), in one pass over the
+    rows, and on data passed fused (:func:`~bayeslogit.numerics.fused.fused_applies`) of :data:`SCREEN_MIN_ROWS` rows
+    or more the screen's Gram matrix, from the same pass (the screen's rows are then read from the cache). Non-finite
+    values propagate."""
+    n, p = X.shape
+    if n >= SCREEN_MIN_ROWS and fused.fused_applies(X.size):
+        return ColumnSums(*fused.column_moments(X, weights, np.zeros(p), screen_step(n, p)))
+    return ColumnSums(*Design(X, False).moments(weights, np.zeros(p)))
+
+
+def screen_step(n_samples: int, n_features: int) -> int:
+    """The screen of a design of ``n_samples`` rows reads rows ``0, k, 2k, ...``: about a share ``_SCREEN_SHARE`` of
+    them, and at least ``_SCREEN_ROWS_PER_COLUMN`` per column."""
+    screened = max(_SCREEN_SHARE * n_samples, _SCREEN_ROWS_PER_COLUMN * n_features)
+    return max(1, int(n_samples // screened))
+
+
 def _names(columns: tuple[str, ...], max_names: int) -> str:
     """ "'a'", "'a' and 'b'", "'a', 'b' and 'c'", or "7 columns ('a', ... and 2 more; ...)"."""
     quoted = [repr(str(c)) for c in columns]
@@ -105,7 +143,7 @@ def _names(columns: tuple[str, ...], max_names: int) -> str:
 
 
 def find_collinearity(
-    design: Design, weights: np.ndarray, names: tuple[str, ...], column_sums: tuple | None = None
+    design: Design, weights: np.ndarray, names: tuple[str, ...], column_sums: ColumnSums | None = None
 ) -> Collinearity | None:
     """Columns of the design that are constant, or linearly dependent on each other.
 
@@ -117,10 +155,10 @@ def find_collinearity(
         Case weights, non-negative.
     names : tuple of str of length n_features
         Column names.
-    column_sums : tuple of two ndarrays of shape (n_features,), optional
-        ``sum_i w_i x_ij`` and ``sum_i w_i x_ij^2`` where already at hand: the screen of many rows then takes the
+    column_sums : ColumnSums, optional
+        The columns' sums (:func:`column_sums`) where already at hand: the screen of many rows then takes the
         columns' variances from them rather than from a pass of its own, where that is exact enough (see
-        :func:`_variances`).
+        :func:`_variances`), and its Gram matrix where they hold it.
 
     Returns
     -------
@@ -186,7 +224,7 @@ def collinearity_of_gram(gram: np.ndarray, intercept: bool, names: tuple[str, ..
     )
 
 
-def _screen_proves_full_rank(design: Design, weights: np.ndarray, column_sums: tuple | None = None) -> bool:
+def _screen_proves_full_rank(design: Design, weights: np.ndarray, column_sums: ColumnSums | None = None) -> bool:
     """Whether every k-th row (a share ``_SCREEN_SHARE`` of them) proves that :func:`find_collinearity` finds nothing.
 
     With ``S`` the Gram matrix of the centred columns (with an intercept; of the columns without one) and
@@ -198,10 +236,12 @@ def _screen_proves_full_rank(design: Design, weights: np.ndarray, column_sums: t
     from one pass over all rows) constant columns. Otherwise, or when anything overflows, the caller runs the
     full check, so the screen can neither miss a dependence nor report one that is not there.
     """
-    screened = max(_SCREEN_SHARE * design.n_samples, _SCREEN_ROWS_PER_COLUMN * design.X.shape[1])
-    every = slice(None, None, max(1, int(design.n_samples // screened)))
+    every = slice(None, None, screen_step(design.n_samples, design.X.shape[1]))
     with np.errstate(over="ignore", invalid="ignore"):  # squares of huge columns: the full check rescales them
-        gram = design.take(every).gram(weights[every])
+        if column_sums is not None and column_sums.screen_gram is not None:
+            gram = column_sums.screen_gram[1 - design.intercept :, 1 - design.intercept :]
+        else:
+            gram = design.take(every).gram(weights[every])
         start = int(design.intercept)
         inner = gram[start:, start:]
         center = gram[0, 1:] / gram[0, 0] if design.intercept and gram[0, 0] > 0 else np.zeros(inner.shape[0])
@@ -222,7 +262,7 @@ _CANCELLATION = 1e4
 from its sums about zero: their rounding, a few ``eps`` of ``sum w x^2``, is then below ``1e-11`` of the variance."""
 
 
-def _variances(design: Design, weights: np.ndarray, center: np.ndarray, column_sums: tuple | None) -> tuple:
+def _variances(design: Design, weights: np.ndarray, center: np.ndarray, column_sums: ColumnSums | None) -> tuple:
     """``diag(S)`` over all rows (n_features,): the columns' weighted sums of squared deviations from their means
     (with an intercept; of squares without one), and their weighted sums of squares ``sum w x^2``.
 
@@ -230,7 +270,7 @@ def _variances(design: Design, weights: np.ndarray, center: np.ndarray, column_s
     its digits to cancellation; else from a pass over the rows about ``center``, near the means."""
     total = weights.sum()
     if column_sums is not None:
-        first, squares = column_sums
+        first, squares = column_sums.first, column_sums.second
         variance = squares - first**2 / total if design.intercept else squares
         if np.all(squares <= _CANCELLATION * variance):
             return variance, squares

@@ -95,7 +95,7 @@ class Design:
         ``second - first^2 / sum(w)``, does not suffer the cancellation of ``sum w x^2 - (sum w x)^2 / sum w``.
         """
         if fused.fused_applies(self.X.size):
-            return fused.column_moments(self.X, weights, center)
+            return fused.column_moments(self.X, weights, center)[:2]
         first, second = np.zeros(self.X.shape[1]), np.zeros(self.X.shape[1])
         with self.one_blas_thread():
             for rows in self.blocks():

@@ -95,13 +95,21 @@ def value_and_gradient(
     return float(values[:, 0].sum()), (grads.sum(axis=0) if with_gradient else None), float(largest)
 
 
-def column_moments(X: np.ndarray, weights: np.ndarray, center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``sum_i w_i (x_ij - c_j)`` and ``sum_i w_i (x_ij - c_j)^2``, each (p,), of ``X`` (n, p) about ``center`` (p,).
-    Non-finite values propagate (no warning)."""
+def column_moments(
+    X: np.ndarray, weights: np.ndarray, center: np.ndarray, screen_step: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``sum_i w_i (x_ij - c_j)`` and ``sum_i w_i (x_ij - c_j)^2``, each (p,), of ``X`` (n, p) about ``center`` (p,),
+    and with a positive ``screen_step`` the weighted Gram matrix ``sum_i w_i z_i z_i^T`` of ``z_i = [1, x_i]`` over
+    the rows ``0, screen_step, 2 screen_step, ...`` (p + 1, p + 1) (None without). Non-finite values propagate (no
+    warning)."""
     sums = _per_chunk(X, (2, X.shape[1]))
-    _over_chunks("moments", X, weights, np.ascontiguousarray(center, dtype=np.float64), sums)
+    grams = _per_chunk(X, (X.shape[1] + 1,) * 2 if screen_step > 0 else (0, 0))
+    _over_chunks("moments", X, weights, np.ascontiguousarray(center, dtype=np.float64), screen_step, sums, grams)
     first, second = sums.sum(axis=0)
-    return first, second
+    if screen_step <= 0:
+        return first, second, None
+    upper = grams.sum(axis=0)
+    return first, second, np.triu(upper) + np.triu(upper, 1).T
 
 
 def largest_linear_predictor(X: np.ndarray, intercept: bool, B: np.ndarray) -> float:
@@ -145,12 +153,12 @@ def run_kernel(kernel, X: np.ndarray, *args, chunk_rows: int | None = None) -> N
     chunk_rows = chunk_rows or rows_per_chunk(X.shape[0])
     n_chunks = max(1, -(-X.shape[0] // chunk_rows))
     workers = 1 if getattr(_SERIAL, "active", False) else min(n_chunks, _n_workers())
-    bounds = np.linspace(0, n_chunks, workers + 1).round().astype(int)
     if workers == 1:
         compiled(X, *args, 0, n_chunks, chunk_rows)
         return
+    bounds = [n_chunks * worker // workers for worker in range(workers + 1)]  # contiguous, near-equal ranges
     futures = [
-        row_pool().submit(compiled, X, *args, int(first), int(stop), chunk_rows)
+        row_pool().submit(compiled, X, *args, first, stop, chunk_rows)
         for first, stop in zip(bounds[:-1], bounds[1:], strict=True)
     ]
     for future in futures:

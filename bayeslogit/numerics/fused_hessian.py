@@ -4,10 +4,11 @@ Newton's passes on a row subsample (and the Hessian at a mode) need ``sum_i W_i 
 (M, M) Hessian of row ``i``'s likelihood in its linear predictors and ``z_i = [1, x_i]``. In NumPy that is a
 pass for the linear predictors, arrays of the family's parts, then a product per class pair over copies of the
 rows scaled by the weights, each block of rows read several times. Here (as :mod:`.fused` does for the value and
-gradient) each batch of :data:`BATCH_ROWS` rows is read once: its linear predictors, softmax, value, gradient
-and the weights of every class pair, then one matrix product ``Z^T [c_1 Z, ..., c_Q Z]`` of the batch's rows
-``Z`` with the pairs' scaled rows side by side (BLAS, on the calling thread; see :data:`PRODUCT_COLUMNS`), while
-the rows are in the processor's cache.
+gradient) each batch of :data:`BATCH_ROWS` rows ``Z`` is read once: its linear predictors (a matrix product), their
+exponentials (in a loop of their own, which the processor runs on vectors), the value, the derivatives and the
+weights of every class pair row by row, then the gradient ``D^T Z`` and one matrix product ``Z^T [c_1 Z, ..., c_Q Z]``
+with the pairs' scaled rows side by side (BLAS, on the calling thread; see :data:`PRODUCT_COLUMNS`), while the rows
+are in the processor's cache.
 
 Both families are softmax likelihoods: the Bernoulli one is the categorical likelihood of two classes, class 0
 the reference (``nll = log(1 + e^eta) - y eta``). The pair weights avoid cancellation: ``W_mm = w p_m (1 - p_m)``
@@ -23,6 +24,7 @@ import numpy as np
 
 from bayeslogit.numerics import fused
 from bayeslogit.numerics.blas_threads import blas_threads
+from bayeslogit.numerics.fused_kernels import _exp_nonpositive  # bound to its compiled self by fused._compiled
 
 BATCH_ROWS = 64
 """Rows of a batch: the rows of its matrix products, small enough to stay in the cache."""
@@ -94,56 +96,67 @@ def _softmax_hessian_chunks(X, y, w, B, intercept, reference, values, grads, pai
     offset = 1 if intercept else 0
     shift = 1 if reference else 0
     K = M + shift
-    coef = B.T.copy()  # (M, P): each linear predictor's coefficients contiguous
     Z = np.empty((BATCH_ROWS, P))  # the batch's rows, 1 first where there is an intercept
+    logits = np.empty((BATCH_ROWS, M))
+    flat = np.empty(BATCH_ROWS * K)  # logit - largest logit, then its exponential, row by row
+    scaled = flat.reshape((BATCH_ROWS, K))
+    powers = np.empty(BATCH_ROWS * K, dtype=np.int64)
+    top = np.empty(BATCH_ROWS)  # each row's largest logit
+    residuals = np.empty((BATCH_ROWS, M))  # w (p - onehot(y)): the derivatives in each linear predictor
     n_pairs = M * (M + 1) // 2
     group = max(1, min(n_pairs, PRODUCT_COLUMNS // P))  # pairs per product
     scaled_space = np.empty(BATCH_ROWS * group * P)  # the rows times each pair's weights, the pairs side by side
     product_space = np.empty(P * group * P)
     weights = np.empty((n_pairs, BATCH_ROWS))  # each pair's weights for the batch's rows
-    logits = np.zeros(K)
-    scaled = np.zeros(K)  # e^(logit - largest logit)
     G = np.zeros((M, P))
+    batch_G = np.empty((M, P))
     for c in range(first, stop):
         total, most = 0.0, 0.0
         G[:] = 0.0
         for start in range(c * chunk_rows, min((c + 1) * chunk_rows, n), BATCH_ROWS):
             batch = min(BATCH_ROWS, n - start, (c + 1) * chunk_rows - start)
+            rows = Z[:batch]
             for r in range(batch):
-                i = start + r
                 z = Z[r]
                 z[0] = 1.0
+                x = X[start + r]
                 for j in range(p):
-                    z[offset + j] = X[i, j]
+                    z[offset + j] = x[j]
+            np.dot(rows, B, logits[:batch])
+            for r in range(batch):
+                largest = 0.0 if reference else -np.inf  # class 0's logit is 0 when it is the reference
                 for m in range(M):
-                    eta = 0.0
-                    for j in range(P):
-                        eta += z[j] * coef[m, j]
-                    logits[m + shift] = eta
-                    most = max(most, abs(eta)) if not np.isnan(eta) else np.nan
-                largest = logits[0]
-                for k in range(1, K):
-                    largest = max(largest, logits[k])
-                norm = 0.0
+                    logit = logits[r, m]
+                    most = max(most, abs(logit)) if not np.isnan(logit) else np.nan
+                    largest = max(largest, logit)
+                top[r] = largest
+                if reference:
+                    flat[r * K] = -largest
+                for m in range(M):
+                    flat[r * K + m + shift] = logits[r, m] - largest
+            _exp_nonpositive(flat, flat, powers, batch * K)
+            for r in range(batch):
+                i = start + r
+                total_r = 0.0
                 for k in range(K):
-                    scaled[k] = np.exp(logits[k] - largest)
-                    norm += scaled[k]
-                total += w[i] * (largest + np.log(norm) - logits[y[i]])
+                    total_r += scaled[r, k]
+                observed = logits[r, y[i] - shift] if y[i] >= shift else 0.0
+                total += w[i] * (top[r] + np.log(total_r) - observed)
                 q = 0
                 for m in range(M):
-                    prob = scaled[m + shift] / norm
-                    d1 = w[i] * (prob - (1.0 if y[i] == m + shift else 0.0))
-                    for j in range(P):
-                        G[m, j] += d1 * z[j]
+                    prob = scaled[r, m + shift] / total_r
+                    residuals[r, m] = w[i] * (prob - (1.0 if y[i] == m + shift else 0.0))
                     others = 0.0  # 1 - prob, from the other classes
                     for k in range(K):
                         if k != m + shift:
-                            others += scaled[k]
-                    weights[q, r] = w[i] * prob * (others / norm)
+                            others += scaled[r, k]
+                    weights[q, r] = w[i] * prob * (others / total_r)
                     q += 1
                     for k in range(m + 1, M):
-                        weights[q, r] = -w[i] * prob * (scaled[k + shift] / norm)
+                        weights[q, r] = -w[i] * prob * (scaled[r, k + shift] / total_r)
                         q += 1
+            np.dot(residuals[:batch].T, rows, batch_G)
+            G += batch_G
             for first_pair in range(0, n_pairs, group):
                 size = min(group, n_pairs - first_pair)
                 scaled_rows = scaled_space[: batch * size * P].reshape((batch, size * P))
@@ -153,7 +166,7 @@ def _softmax_hessian_chunks(X, y, w, B, intercept, reference, values, grads, pai
                         weight = weights[first_pair + g, r]
                         for j in range(P):
                             scaled_rows[r, g * P + j] = weight * Z[r, j]
-                np.dot(Z[:batch].T, scaled_rows, product)
+                np.dot(rows.T, scaled_rows, product)
                 for g in range(size):
                     for i in range(P):
                         for j in range(P):

@@ -211,9 +211,11 @@ def _categorical_chunks(
             grads[c, offset:] = G
 
 
-def _moment_chunks(X, w, center, sums, first, stop, chunk_rows):
+def _moment_chunks(X, w, center, step, sums, grams, first, stop, chunk_rows):
     """Chunks ``first .. stop - 1``: ``sum w (x - c)`` into ``sums[c, 0]``, ``sum w (x - c)^2`` into ``sums[c, 1]``,
-    summed in arrays of the chunk's own (which the compiler keeps apart from ``sums``, so its loops run on vectors)."""
+    summed in arrays of the chunk's own (which the compiler keeps apart from ``sums``, so its loops run on vectors);
+    where ``step`` is positive, the upper triangle of ``sum w z z^T``, ``z = [1, x]``, over the rows ``0, step,
+    2 step, ...`` into ``grams[c]`` (p + 1, p + 1), those rows read again while the chunk is in the cache."""
     n, p = X.shape
     first_sums = np.zeros(p)
     second_sums = np.zeros(p)
@@ -229,6 +231,18 @@ def _moment_chunks(X, w, center, sums, first, stop, chunk_rows):
                 second_sums[j] += weight * deviation * deviation
         sums[c, 0] = first_sums
         sums[c, 1] = second_sums
+        if step > 0:
+            gram = grams[c]
+            for i in range(-(-c * chunk_rows // step) * step, min((c + 1) * chunk_rows, n), step):
+                x = X[i]
+                weight = w[i]
+                gram[0, 0] += weight
+                for a in range(p):
+                    scaled = weight * x[a]
+                    gram[0, a + 1] += scaled
+                    row = gram[a + 1]
+                    for b in range(a, p):
+                        row[b + 1] += scaled * x[b]
 
 
 def _largest_chunks(X, B, intercept, largest, first, stop, chunk_rows):

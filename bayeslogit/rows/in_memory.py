@@ -12,7 +12,7 @@ from importlib import import_module
 import numpy as np
 import pandas as pd
 
-from bayeslogit.algorithms.collinearity import find_collinearity
+from bayeslogit.algorithms.collinearity import ColumnSums, column_sums, find_collinearity
 from bayeslogit.checks import check_flag
 from bayeslogit.exceptions import DataError, DataTypeError, OptionError
 from bayeslogit.numerics.column_moments import weighted_sd
@@ -54,9 +54,9 @@ class ModelData:
         Which rows make up each observation: every row one (class labels), or the success and failure rows of a
         binomial observation (:mod:`bayeslogit.numerics.observations`), whose ``X``, ``y`` and ``weights`` then
         hold those rows.
-    column_sums : tuple of two ndarrays of shape (n_features,), or None
-        ``sum_i w_i x_ij`` and ``sum_i w_i x_ij^2``, from the pass that checked the values: the rank check reuses
-        them.
+    column_sums : ColumnSums or None
+        The columns' sums (and the rank screen's Gram matrix) from the pass that checked the values
+        (:func:`~bayeslogit.algorithms.collinearity.column_sums`): the rank check reuses them.
     """
 
     X: np.ndarray
@@ -68,7 +68,7 @@ class ModelData:
     named_features: bool = False
     frame: pd.DataFrame | None = None
     observations: EachRow | BinomialCounts = EACH_ROW
-    column_sums: tuple | None = None
+    column_sums: ColumnSums | None = None
 
     in_memory = True
 
@@ -148,7 +148,7 @@ def encode_labels(y, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     series = y if isinstance(y, pd.Series) else pd.Series(y, copy=False)  # read, never written
     if len(series) != n_samples:
         raise DataError(MESSAGES["y_length"].format(n_X=n_samples, n_y=len(series)))
-    if series.isna().any():
+    if series.dtype.kind not in "iub" and series.isna().any():  # integers and booleans cannot be missing
         raise DataError(MESSAGES["y_missing"].format(rows=describe_mask(series.isna().to_numpy())))
     _check_label_types(series)
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -168,8 +168,11 @@ def _factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes (n_samples,) and sorted distinct values (n_classes,) of the labels ``values`` (n_samples,), as
     ``np.unique(return_inverse=True)`` gives them: by counting where the labels are small non-negative integers,
     else by hashing (:func:`pandas.factorize`)."""
-    counts = None
-    if values.dtype.kind in "iu" and values.size and values.max() < values.size:
+    counts, largest = None, values.max() if values.dtype.kind in "iu" and values.size else None
+    if largest is not None and largest <= 1 and values.min() >= 0:  # labels 0 and 1: no histogram needed
+        ones = np.count_nonzero(values)
+        counts = np.array([values.size - ones, ones])
+    elif largest is not None and largest < values.size:
         try:
             counts = np.bincount(values)
         except ValueError:  # negative labels
@@ -269,8 +272,8 @@ def prepare(X, y, feature_names=None, weights=None) -> ModelData:
         except DataError as problem:  # told after the labels' problems, in the order of the arguments
             weights, refused = np.ones(X.shape[0]), problem
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        sums, squares = Design(X, False).moments(weights, np.zeros(X.shape[1]))
-    if not np.all(np.isfinite(sums)):  # a finite sum has finite terms (0 * inf is NaN, so rows of weight 0 count)
+        sums = column_sums(X, weights)
+    if not np.all(np.isfinite(sums.first)):  # a finite sum has finite terms (0 * inf is NaN, so rows of weight 0 count)
         check_finite(X, names)
     if observations is EACH_ROW:
         codes, classes = encode_labels(y, X.shape[0])
@@ -280,9 +283,9 @@ def prepare(X, y, feature_names=None, weights=None) -> ModelData:
         unweighted = classes[np.bincount(codes, weights, minlength=len(classes)) == 0]
         if unweighted.size:
             raise DataError(MESSAGES["w_class"].format(classes=unweighted.tolist()))
-    check_scales(squares, names, lambda j: float(np.abs(X[:, j]).max()))
+    check_scales(sums.second, names, lambda j: float(np.abs(X[:, j]).max()))
     return ModelData(
-        X, codes, weights, classes, names, named_features=named, observations=observations, column_sums=(sums, squares)
+        X, codes, weights, classes, names, named_features=named, observations=observations, column_sums=sums
     )
 
 
