@@ -118,6 +118,27 @@ def test_subsets_of_a_fused_objective_run_fused(rng):
     np.testing.assert_allclose(small(u)[2], reference(u)[2], rtol=1e-12)
 
 
+@pytest.mark.parametrize("family, n_classes, parameterization", CASES)
+@pytest.mark.parametrize("fused_rows", [True, False], ids=["fused", "blocks"])
+def test_a_subsample_copied_by_its_first_pass_is_the_subsample(rng, monkeypatch, family, n_classes, parameterization,
+                                                                fused_rows):  # fmt: skip
+    """subset_at(rows, u) gives the subset whose rows are X[rows] (copied by the fused pass at u, in rows that are
+    not contiguous too) and, bit for bit, the derivatives that subset(rows)(u) gives."""
+    if fused_rows:
+        monkeypatch.setattr(fused, "FUSED_MIN_ELEMENTS", 0)
+    objective, _ = objectives(rng, family, n_classes, parameterization, every=2)
+    rows = np.sort(rng.choice(objective.design.n_samples, 3000, replace=False))
+    u = rng.normal(size=objective.n_free) * 0.3
+    subset, at_u = objective.subset_at(rows, u)
+    copied = objective.subset(rows)
+    np.testing.assert_array_equal(subset.design.X, objective.design.X[rows])
+    np.testing.assert_array_equal(subset.weights, copied.weights)
+    for part, expected in zip(at_u, copied(u), strict=True):
+        np.testing.assert_array_equal(part, expected)
+    for part, expected in zip(subset(u), at_u, strict=True):  # the pass after reads the copy
+        np.testing.assert_array_equal(part, expected)
+
+
 @pytest.mark.usefixtures("fused_at_any_size")
 @pytest.mark.parametrize("family, n_classes, parameterization", CASES)
 def test_a_fused_pass_hands_over_the_largest_linear_predictor(rng, monkeypatch, family, n_classes, parameterization):

@@ -52,13 +52,15 @@ def _newton(
     name: str,
     evaluate_final: bool = True,
     convex: bool = True,
+    at_x: tuple | None = None,
 ) -> tuple[OptimizeResult, str | None]:
     """Newton's iterations from ``x``: the result, and why it stopped short (None when it converged).
 
     With ``evaluate_final`` False, the final step is taken but not evaluated: the result's value, gradient
     and Hessian (and the final record's objective and gradient) are those where convergence was declared.
+    ``at_x``, where given, is ``fun(x)``.
     """
-    f, g, H = fun(x)
+    f, g, H = fun(x) if at_x is None else at_x
     iterations, problem = [], None
     for iteration in range(max_iter):
         direction = newton_direction(H, g, name, iteration, convex)
@@ -236,15 +238,14 @@ def fit_newton(
     if n * n_free <= SUBSAMPLE_MIN_CELLS or shares[0] > _LARGEST_SHARE:
         return on_all_rows(x)
     rng = np.random.default_rng(random_seed)
-    largest = objective.subset(stratified_rows(n, shares[0], rng))
-    subsets = [
-        largest.subset(stratified_rows(largest.design.n_samples, share / shares[0], rng)) for share in shares[1:]
-    ]
-    stages = [*subsets[::-1], largest]  # the smallest first; each nested in the next
+    largest = stratified_rows(n, shares[0], rng)
+    nested = [largest[stratified_rows(len(largest), share / shares[0], rng)] for share in shares[1:]]
+    stages = [*nested[::-1], largest]  # the subsamples' rows, the smallest first; each nested in the next
     ascending = shares[::-1]
     gains = [*(larger / smaller for smaller, larger in zip(ascending, ascending[1:])), 1.0]
-    for subset, gain in zip(stages, gains, strict=True):
+    for rows, gain in zip(stages, gains, strict=True):
         try:
+            subset, at_x = objective.subset_at(rows, x)  # the rows copied by the pass at x
             fitted, problem = _newton(
                 subset,
                 subset.value,
@@ -255,6 +256,7 @@ def fit_newton(
                 name,
                 evaluate_final=False,
                 convex=objective.convex,
+                at_x=at_x,
             )
         except (SingularHessianError, FloatingPointError) as error:
             problem = str(error)

@@ -37,7 +37,13 @@ SLOT_VALUES = 2**22
 
 
 def value_gradient_hessian(
-    family, X: np.ndarray, intercept: bool, y: np.ndarray, weights: np.ndarray, B: np.ndarray
+    family,
+    X: np.ndarray,
+    intercept: bool,
+    y: np.ndarray,
+    weights: np.ndarray,
+    B: np.ndarray,
+    gather: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray, float]:
     """``sum_i w_i nll_i(B)``, its gradient (P, M), its Hessian (M * P, M * P) in ``vec(B)`` order (linear
     predictor major, exactly symmetric) and the largest ``|eta|`` (NaN if any is).
@@ -46,10 +52,16 @@ def value_gradient_hessian(
     ----------
     family : Bernoulli or Categorical
     X : ndarray of shape (n, p), float64 (rows need not be contiguous)
+        The rows; with ``gather``, a C-contiguous array that the pass fills.
     intercept : bool
     y : ndarray of shape (n,), int64 class codes
     weights : ndarray of shape (n,)
     B : ndarray of shape (P, M)
+    gather : (ndarray of shape (N, p), ndarray of shape (n,) of int), optional
+        ``(source, rows)``: the rows are ``source[rows]``, read from ``source`` and copied into ``X`` on the way, so
+        that a subsample's first pass also makes its copy (a Newton step on 50,000 of 500,000 rows x 50 and the copy
+        took 9.3 ms against 11.0 ms copied first, the copy's page faults and scattered reads overlapping the
+        products).
     """
     P, M = B.shape
     n_pairs = M * (M + 1) // 2
@@ -59,9 +71,10 @@ def value_gradient_hessian(
     pairs = np.zeros((n_chunks, n_pairs, P, P))
     reference = bool(getattr(family, "reference", True))
     B = np.ascontiguousarray(B, dtype=np.float64)
+    source, index = gather if gather is not None else (X, np.empty(0, dtype=np.intp))
     with blas_threads(1):  # each thread's products on its own core
-        fused.run_kernel(_softmax_hessian_chunks, X, y, weights, B, intercept, reference, values, grads, pairs,
-                         chunk_rows=chunk_rows)  # fmt: skip
+        fused.run_kernel(_softmax_hessian_chunks, X, source, index, y, weights, B, intercept, reference, values, grads,
+                         pairs, chunk_rows=chunk_rows)  # fmt: skip
     largest = values[:, 1].max() if not np.isnan(values[:, 1]).any() else np.nan
     return float(values[:, 0].sum()), grads.sum(axis=0), _assembled(pairs.sum(axis=0), M), float(largest)
 
@@ -88,11 +101,15 @@ def _assembled(pairs: np.ndarray, M: int) -> np.ndarray:
     return hess.reshape(M * P, M * P)
 
 
-def _softmax_hessian_chunks(X, y, w, B, intercept, reference, values, grads, pairs, first, stop, chunk_rows):
+def _softmax_hessian_chunks(
+    X, source, index, y, w, B, intercept, reference, values, grads, pairs, first, stop, chunk_rows
+):
     """Chunks ``first .. stop - 1``: each chunk's value and largest ``|eta|`` into ``values[c]``, its gradient into
-    ``grads[c]`` (P, M) and each class pair's ``sum_i W_i[m, l] z_i z_i^T`` into ``pairs[c, q]`` (P, P)."""
+    ``grads[c]`` (P, M) and each class pair's ``sum_i W_i[m, l] z_i z_i^T`` into ``pairs[c, q]`` (P, P). Where
+    ``index`` is not empty, row ``i`` is ``source[index[i]]``, copied into ``X[i]`` on the way."""
     n, p = X.shape
     P, M = B.shape
+    gather = index.size > 0
     offset = 1 if intercept else 0
     shift = 1 if reference else 0
     K = M + shift
@@ -119,9 +136,11 @@ def _softmax_hessian_chunks(X, y, w, B, intercept, reference, values, grads, pai
             for r in range(batch):
                 z = Z[r]
                 z[0] = 1.0
-                x = X[start + r]
+                x = source[index[start + r]] if gather else X[start + r]
                 for j in range(p):
                     z[offset + j] = x[j]
+                if gather:
+                    X[start + r] = x
             np.dot(rows, B, logits[:batch])
             for r in range(batch):
                 largest = 0.0 if reference else -np.inf  # class 0's logit is 0 when it is the reference

@@ -93,23 +93,34 @@ class Objective:
         vec = u if self.transform is None else self.transform @ u
         return vec.reshape(self.shape, order="F")
 
-    def subset(self, rows: np.ndarray | slice) -> "Objective":
+    def subset(self, rows: np.ndarray | slice, design: Design | None = None) -> "Objective":
         """The same objective on a subset of rows, with the weights rescaled to the full sample's total.
 
-        The prior term is unchanged, so the subset's objective (and Hessian) estimates the full one.
+        The prior term is unchanged, so the subset's objective (and Hessian) estimates the full one. ``design``, the
+        subset's own (default ``self.design.take(rows)``), is for :meth:`subset_at`, whose pass fills it.
         """
-        scale = self.weights.sum() / self.weights[rows].sum()
+        weights = self.weights[rows]
         return Objective(
             self.family,
-            self.design.take(rows),
+            self.design.take(rows) if design is None else design,
             self.y[rows],
-            self.weights[rows] * scale,
+            weights * (self.weights.sum() / weights.sum()),
             self.n_classes,
             self.prior,
             self.transform,
             self.block_rows,
             self._fused,
         )
+
+    def subset_at(self, rows: np.ndarray, u: np.ndarray) -> tuple["Objective", tuple]:
+        """:meth:`subset` of the rows with indices ``rows`` (n_rows,) and its value, gradient and Hessian at ``u``,
+        as ``subset(rows)(u)`` gives them; on data passed fused, the pass that computes them copies the rows
+        (:func:`~.fused_hessian.value_gradient_hessian`'s ``gather``), which saves reading them twice."""
+        if not self._fused:
+            subset = self.subset(rows)
+            return subset, subset(u)
+        subset = self.subset(rows, Design(np.empty((len(rows), self.design.X.shape[1])), self.design.intercept))
+        return subset, subset._derivatives(u, gather=(self.design.X, rows))
 
     def with_prior(self, prior) -> "Objective":
         """The same likelihood under another prior term with the same flat rows (so the same free coordinates)."""
@@ -216,12 +227,18 @@ class Objective:
     def __call__(self, u: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Value, gradient (n_free,) and Hessian (n_free, n_free) at ``u``, in one pass over the data: fused
         (:mod:`.fused_hessian`) on large data, else NumPy's passes over blocks of rows."""
+        return self._derivatives(u)
+
+    def _derivatives(self, u: np.ndarray, gather: tuple | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+        """:meth:`__call__`'s work; ``gather`` as for :func:`~.fused_hessian.value_gradient_hessian` (fused only)."""
         B = self.coef(u)
         P, M = self.shape
         value = self.penalty(B)
         grad = self.prior.gradient(B)
         if self._fused:
-            likelihood, likelihood_grad, hess, largest = fused_hessian.value_gradient_hessian(*self._fused_data[:5], B)
+            likelihood, likelihood_grad, hess, largest = fused_hessian.value_gradient_hessian(
+                *self._fused_data[:5], B, gather
+            )
             self._last_pass["largest"] = (B.copy(), largest)
             value, grad = value + likelihood, grad + likelihood_grad
         else:
