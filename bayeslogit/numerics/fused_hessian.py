@@ -24,7 +24,7 @@ import numpy as np
 
 from bayeslogit.numerics import fused
 from bayeslogit.numerics.blas_threads import blas_threads
-from bayeslogit.numerics.fused_kernels import _exp_nonpositive  # bound to its compiled self by fused._compiled
+from bayeslogit.numerics.fused_kernels import _exp_nonpositive, _shift_by_largest  # bound compiled by fused._compiled
 
 BATCH_ROWS = 64
 """Rows of a batch: the rows of its matrix products, small enough to stay in the cache."""
@@ -115,6 +115,7 @@ def _softmax_hessian_chunks(
     K = M + shift
     Z = np.empty((BATCH_ROWS, P))  # the batch's rows, 1 first where there is an intercept
     logits = np.empty((BATCH_ROWS, M))
+    no_base = np.zeros(M)  # the intercept is in the rows' products already
     flat = np.empty(BATCH_ROWS * K)  # logit - largest logit, then its exponential, row by row
     scaled = flat.reshape((BATCH_ROWS, K))
     powers = np.empty(BATCH_ROWS * K, dtype=np.int64)
@@ -142,17 +143,7 @@ def _softmax_hessian_chunks(
                 if gather:
                     X[start + r] = x
             np.dot(rows, B, logits[:batch])
-            for r in range(batch):
-                largest = 0.0 if reference else -np.inf  # class 0's logit is 0 when it is the reference
-                for m in range(M):
-                    logit = logits[r, m]
-                    most = max(most, abs(logit)) if not np.isnan(logit) else np.nan
-                    largest = max(largest, logit)
-                top[r] = largest
-                if reference:
-                    flat[r * K] = -largest
-                for m in range(M):
-                    flat[r * K + m + shift] = logits[r, m] - largest
+            most = _shift_by_largest(logits, no_base, reference, top, flat, batch, most)
             _exp_nonpositive(flat, flat, powers, batch * K)
             for r in range(batch):
                 i = start + r

@@ -3,7 +3,8 @@
 Each kernel walks chunks ``first .. stop - 1`` of ``chunk_rows`` rows and writes each chunk's sums into its own slot
 of its outputs (see :mod:`.fused`). The helpers they share (:data:`HELPERS`) work on whole batches:
 :func:`_exp_nonpositive`, the exponential as a loop the compiler runs on vectors (where ``np.exp`` is one library
-call a value), :func:`_sum_of_logs` and :func:`_add_row_products`.
+call a value), :func:`_shift_by_largest` (the softmax's logits less each row's largest, for the categorical pass and the
+pass with the Hessian, :mod:`.fused_hessian`), :func:`_sum_of_logs` and :func:`_add_row_products`.
 """
 
 import numpy as np
@@ -58,6 +59,29 @@ def _sum_of_logs(values, w, start, unit_weights, count):
             total += np.log(product)
             product = 1.0
     return total + np.log(product)
+
+
+def _shift_by_largest(logits, base, reference, top, shifted, count, most):
+    """For each of the first ``count`` rows of ``logits`` (rows, M): add ``base`` (M,) to its logits, write the largest
+    (class 0's logit, 0, among them when ``reference``) into ``top[r]`` and the class logits less it into
+    ``shifted[r K : (r + 1) K]`` (class 0's first when ``reference``). Returns ``most`` or the largest ``|logit|`` if
+    larger (NaN if any is)."""
+    M = logits.shape[1]
+    shift = 1 if reference else 0
+    K = M + shift
+    for r in range(count):
+        largest = 0.0 if reference else -np.inf
+        for m in range(M):
+            logit = logits[r, m] + base[m]
+            logits[r, m] = logit
+            most = max(most, abs(logit)) if not np.isnan(logit) else np.nan
+            largest = max(largest, logit)
+        top[r] = largest
+        if reference:
+            shifted[r * K] = -largest
+        for m in range(M):
+            shifted[r * K + m + shift] = logits[r, m] - largest
+    return most
 
 
 def _add_row_products(g, X, start, d, count):
@@ -186,18 +210,7 @@ def _categorical_chunks(
             rows = X[start : start + batch]
             logits = eta[:batch]
             np.dot(rows, coef, logits)
-            for r in range(batch):
-                largest = 0.0 if reference else -np.inf  # class 0's logit is 0 when it is the reference
-                for m in range(M):
-                    logit = logits[r, m] + base[m]
-                    logits[r, m] = logit
-                    most = max(most, abs(logit)) if not np.isnan(logit) else np.nan
-                    largest = max(largest, logit)
-                top[r] = largest
-                if reference:
-                    shifted[r * K] = -largest
-                for m in range(M):
-                    shifted[r * K + m + shift] = logits[r, m] - largest
+            most = _shift_by_largest(logits, base, reference, top, shifted, batch, most)
             _exp_nonpositive(shifted, flat, powers, batch * K)
             for r in range(batch):
                 total_r = 0.0
@@ -282,6 +295,7 @@ def _largest_chunks(X, B, intercept, largest, first, stop, chunk_rows):
 
 HELPERS = {
     "_exp_nonpositive": _exp_nonpositive,
+    "_shift_by_largest": _shift_by_largest,
     "_sum_of_logs": _sum_of_logs,
     "_add_row_products": _add_row_products,
 }
