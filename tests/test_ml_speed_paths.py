@@ -10,7 +10,7 @@ import pytest
 
 import bayeslogit as bl
 from bayeslogit.algorithms import collinearity
-from bayeslogit.algorithms.newton import fit_newton, newton, stratified_rows
+from bayeslogit.algorithms.newton import SUBSAMPLE_RUN, fit_newton, newton, stratified_rows
 from bayeslogit.numerics import fused
 from bayeslogit.numerics.design import Design
 
@@ -73,7 +73,7 @@ def test_a_failing_subsample_hands_over_to_newton_on_all_rows():
     """A column that is zero on every row of the subsamples makes their Hessian singular; Newton on all rows
     (where 50 rows give the column its coefficient) takes over, from zero, and gives its answer."""
     X, y = simulate(30_000, 20, 2, seed=3)
-    inside = stratified_rows(30_000, 0.1, np.random.default_rng(0))  # fit_newton's largest subsample, random_seed=0
+    inside = stratified_rows(30_000, 0.1, np.random.default_rng(0), SUBSAMPLE_RUN)  # fit_newton's largest subsample
     outside = np.setdiff1d(np.arange(30_000), inside)
     X[:, 5] = 0.0
     X[outside[:50], 5] = np.random.default_rng(1).normal(size=50)
@@ -211,18 +211,24 @@ def test_blas_threads_are_limited_inside_the_context_and_restored_after_it():
     assert blas_pools() == before
 
 
-@pytest.mark.parametrize("n, share", [(30_000, 0.1), (500_000, 0.01), (1_001, 0.3), (7, 0.5)])
-def test_stratified_rows_take_one_row_of_each_stratum(n, share):
-    """round(share n) = m sorted distinct rows, the i-th in [floor(i n / m), floor((i + 1) n / m)): a subsample
-    spread over rows in any order, e.g. panels in periods of 10, where every 10th row would take one period's rows
-    alone."""
-    rows = stratified_rows(n, share, np.random.default_rng(2))
-    m = round(share * n)
-    assert len(rows) == m and np.all(np.diff(rows) > 0) and rows[0] >= 0 and rows[-1] < n
+@pytest.mark.parametrize(
+    "n, share, run",
+    [(30_000, 0.1, 1), (500_000, 0.01, 1), (1_001, 0.3, 1), (7, 0.5, 1), (500_000, 0.1, 16), (1_001, 0.3, 4)],
+)
+def test_stratified_rows_take_one_run_of_each_stratum(n, share, run):
+    """m = round(share n / run) runs of ``run`` consecutive rows, sorted and distinct, the i-th in
+    [floor(i n / m), floor((i + 1) n / m)): a subsample spread over rows in any order, e.g. panels in periods of
+    10, where every 10th row would take one period's rows alone."""
+    rows = stratified_rows(n, share, np.random.default_rng(2), run)
+    m = round(share * n / run)
+    assert len(rows) == m * run and np.all(np.diff(rows) > 0) and rows[0] >= 0 and rows[-1] < n
+    runs = rows.reshape(m, run)
+    assert np.all(np.diff(runs, axis=1) == 1)
     edges = np.arange(m + 1) * n // m
-    assert np.all(rows >= edges[:-1]) and np.all(rows < edges[1:])
-    periods = stratified_rows(100_000, 0.1, np.random.default_rng(3)) % 10
-    assert np.bincount(periods, minlength=10).min() > 800  # each of 10 phases about 1,000 times
+    assert np.all(runs[:, 0] >= edges[:-1]) and np.all(runs[:, -1] < edges[1:])
+    for length in (1, SUBSAMPLE_RUN):
+        periods = stratified_rows(100_000, 0.1, np.random.default_rng(3), length) % 10
+        assert np.bincount(periods, minlength=10).min() > 800  # each of 10 phases about 1,000 times
 
 
 def test_subsamples_of_rows_sorted_by_class_fit_like_shuffled_ones():
