@@ -120,23 +120,28 @@ def test_subsets_of_a_fused_objective_run_fused(rng):
 
 @pytest.mark.parametrize("family, n_classes, parameterization", CASES)
 @pytest.mark.parametrize("fused_rows", [True, False], ids=["fused", "blocks"])
+@pytest.mark.parametrize("borrowed", [False, True], ids=["own Hessian", "Hessian given"])
 def test_a_subsample_copied_by_its_first_pass_is_the_subsample(rng, monkeypatch, family, n_classes, parameterization,
-                                                                fused_rows):  # fmt: skip
+                                                                fused_rows, borrowed):  # fmt: skip
     """subset_at(rows, u) gives the subset whose rows are X[rows] (copied by the fused pass at u, in rows that are
-    not contiguous too) and, bit for bit, the derivatives that subset(rows)(u) gives."""
+    not contiguous too) and, bit for bit, the derivatives that subset(rows)(u) gives; given a Hessian, the same value
+    and gradient, and that Hessian in place of the subset's (the pass computes none)."""
     if fused_rows:
         monkeypatch.setattr(fused, "FUSED_MIN_ELEMENTS", 0)
     objective, _ = objectives(rng, family, n_classes, parameterization, every=2)
     rows = np.sort(rng.choice(objective.design.n_samples, 3000, replace=False))
     u = rng.normal(size=objective.n_free) * 0.3
-    subset, at_u = objective.subset_at(rows, u)
+    given = np.eye(objective.n_free) if borrowed else None
+    subset, at_u = objective.subset_at(rows, u, given)
     copied = objective.subset(rows)
     np.testing.assert_array_equal(subset.design.X, objective.design.X[rows])
     np.testing.assert_array_equal(subset.weights, copied.weights)
-    for part, expected in zip(at_u, copied(u), strict=True):
-        np.testing.assert_array_equal(part, expected)
-    for part, expected in zip(subset(u), at_u, strict=True):  # the pass after reads the copy
-        np.testing.assert_array_equal(part, expected)
+    expected = copied(u)
+    for part, own in zip(at_u[:2], expected[:2], strict=True):
+        np.testing.assert_array_equal(part, own)
+    assert at_u[2] is given if borrowed else np.array_equal(at_u[2], expected[2])
+    for part, own in zip(subset(u), expected, strict=True):  # the pass after reads the copy
+        np.testing.assert_array_equal(part, own)
 
 
 @pytest.mark.usefixtures("fused_at_any_size")

@@ -86,6 +86,63 @@ def test_a_failing_subsample_hands_over_to_newton_on_all_rows():
     np.testing.assert_allclose(fast.x, exact.x, rtol=0, atol=1e-10)
 
 
+def spy_on_stages(monkeypatch, stage_tol=None) -> dict:
+    """Records the Hessians that each subsample's Newton steps start from and the quasi-Newton steps' estimate, with
+    the last stage's tolerance ``stage_tol`` where given."""
+    from bayeslogit.algorithms import newton as newton_module
+
+    seen = {"start": [], "stages": []}
+    newton_step, quasi_newton = newton_module._newton, newton_module.quasi_newton
+
+    def stage(fun, value, x, tol, *args, at_x=None, **kwargs):
+        if at_x is None:  # Newton's method on all rows
+            return newton_step(fun, value, x, tol, *args, **kwargs)
+        seen["start"].append(at_x[2])
+        last = stage_tol is not None and len(seen["start"]) == 2
+        fitted, problem = newton_step(fun, value, x, stage_tol if last else tol, *args, at_x=at_x, **kwargs)
+        seen["stages"].append((fun, fitted))
+        return fitted, problem
+
+    def steps(fun, x, B, **kwargs):
+        seen["B"], seen["x"] = B, x
+        return quasi_newton(fun, x, B, **kwargs)
+
+    monkeypatch.setattr(newton_module, "_newton", stage)
+    monkeypatch.setattr(newton_module, "quasi_newton", steps)
+    return seen
+
+
+@pytest.mark.parametrize("case", ["binary", "multinomial"])
+def test_the_larger_subsample_starts_from_the_smaller_ones_hessian_and_hands_on_its_own(monkeypatch, case):
+    """The 10 % subsample's first Newton step takes the 1 % subsample's last Hessian (its first pass computes the value
+    and gradient only); the quasi-Newton steps start from the 10 % subsample's own Hessian, at the last point where
+    its Newton steps evaluated it."""
+    n, p, k, parameterization, prior = LARGE[case]
+    X, y = simulate(n, p, k, seed=5)
+    objective = bl.LogisticModel(X, y, parameterization=parameterization).objective(prior)
+    seen = spy_on_stages(monkeypatch)
+    fast = fit_newton(objective)
+    (_, smaller), (larger_subset, larger) = seen["stages"]
+    assert seen["start"][1] is smaller.hess
+    assert larger.n_iter >= 2  # at least one step evaluated on the larger subsample
+    np.testing.assert_array_equal(seen["B"], larger_subset(larger.iterations[-2].x)[2])
+    np.testing.assert_allclose(fast.x, newton(objective, np.zeros(objective.n_free)).x, rtol=0, atol=1e-8)
+
+
+def test_a_subsample_that_converges_at_once_hands_on_its_own_hessian_not_the_smaller_ones(monkeypatch):
+    """Where the larger subsample's Newton steps stop at once (here: a tolerance no decrement reaches), its Hessian
+    is computed where it stopped, so the quasi-Newton steps never start from the smaller subsample's."""
+    X, y = simulate(30_000, 20, 2, seed=6)
+    objective = bl.LogisticModel(X, y).objective()
+    seen = spy_on_stages(monkeypatch, stage_tol=np.inf)
+    fast = fit_newton(objective)
+    (_, smaller), (larger_subset, larger) = seen["stages"]
+    assert larger.n_iter == 1 and larger.hess is smaller.hess  # its Newton steps stopped at once, on the borrowed one
+    np.testing.assert_array_equal(seen["B"], larger_subset(seen["x"])[2])
+    assert not np.allclose(seen["B"], smaller.hess, rtol=1e-3)
+    np.testing.assert_allclose(fast.x, newton(objective, np.zeros(objective.n_free)).x, rtol=0, atol=1e-8)
+
+
 def test_max_iter_counts_the_steps_on_all_rows_and_warns_like_newton():
     X, y = simulate(30_000, 20, 2, seed=4)
     objective = bl.LogisticModel(X, y).objective()

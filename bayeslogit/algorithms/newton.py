@@ -11,6 +11,7 @@ only. Convergence is judged as :func:`~.descent.converged` says: on the gradient
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -200,14 +201,16 @@ def fit_newton(
     Small problems take :func:`newton`. With more than :data:`SUBSAMPLE_MIN_CELLS` rows times free coefficients and
     200 rows per free coefficient, Newton runs on nested random subsamples of 1 % and 10 % of the rows, in runs of
     :data:`SUBSAMPLE_RUN` (at least 20 rows per free coefficient; :meth:`Objective.subset` scales them to the full
-    sample) until the decrement is below ``n_free`` on the last (its own sampling error, in the full objective, is
-    several times that) and below ``n_free`` times the ratio of the sizes on a smaller one (whose optimum lies about
-    that much further from the next one's), and one more step, not evaluated; then
-    :func:`~.quasi_newton.quasi_newton` takes steps on all rows with the last subsample's Hessian, corrected by BFGS
-    updates, until ``tol`` and ``gtol`` hold with that estimate. Each full-data step costs one pass for the value
-    and gradient, a fraction of Newton's. Should a subsample's fit fail (a separated or degenerate subsample), or
-    the quasi-Newton steps stall, :func:`newton` continues on all rows, so the outcome (estimate, warnings, errors)
-    is Newton's.
+    sample), each after the first taking its first step with the last Hessian of the one before (its first pass
+    computes the value and gradient only: on 50,000 of 500,000 rows x 50, 4.5 ms against 9.3), until the decrement
+    is below ``n_free`` on the last (its own sampling error, in the full objective, is several times that) and below
+    ``n_free`` times the ratio of the sizes on a smaller one (whose optimum lies about that much further from the
+    next one's), and one more step, not evaluated; then :func:`~.quasi_newton.quasi_newton` takes steps on all rows
+    with the last subsample's own Hessian (computed where its steps stopped, if they stopped at once), corrected by
+    BFGS updates, until ``tol`` and ``gtol`` hold with that estimate. Each full-data step costs one pass for the
+    value and gradient, a fraction of Newton's. Should a subsample's fit fail (a separated or degenerate subsample),
+    or the quasi-Newton steps stall, :func:`newton` continues on all rows, so the outcome (estimate, warnings,
+    errors) is Newton's.
 
     Parameters
     ----------
@@ -248,9 +251,10 @@ def fit_newton(
     stages = [*nested[::-1], largest]  # the subsamples' rows, the smallest first; each nested in the next
     ascending = shares[::-1]
     gains = [*(larger / smaller for smaller, larger in zip(ascending, ascending[1:])), 1.0]
+    hessian = None
     for rows, gain in zip(stages, gains, strict=True):
         try:
-            subset, at_x = objective.subset_at(rows, x)  # the rows copied by the pass at x
+            subset, at_x = objective.subset_at(rows, x, hessian)  # the rows copied by the pass at x
             fitted, problem = _newton(
                 subset,
                 subset.value,
@@ -263,6 +267,8 @@ def fit_newton(
                 convex=objective.convex,
                 at_x=at_x,
             )
+            if not problem and fitted.hess is hessian:  # no step evaluated: the Hessian is still the smaller one's
+                fitted = replace(fitted, hess=subset(fitted.x)[2])
         except (SingularHessianError, FloatingPointError) as error:
             problem = str(error)
         if problem:  # a separated or degenerate subsample: Newton on all rows decides

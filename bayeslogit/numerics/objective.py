@@ -112,15 +112,22 @@ class Objective:
             self._fused,
         )
 
-    def subset_at(self, rows: np.ndarray, u: np.ndarray) -> tuple["Objective", tuple]:
+    def subset_at(
+        self, rows: np.ndarray, u: np.ndarray, hessian: np.ndarray | None = None
+    ) -> tuple["Objective", tuple]:
         """:meth:`subset` of the rows with indices ``rows`` (n_rows,) and its value, gradient and Hessian at ``u``,
         as ``subset(rows)(u)`` gives them; on data passed fused, the pass that computes them copies the rows
-        (:func:`~.fused_hessian.value_gradient_hessian`'s ``gather``), which saves reading them twice."""
+        (:func:`~.fused_hessian.value_gradient_hessian`'s ``gather``), which saves reading them twice.
+
+        Given a ``hessian`` (n_free, n_free), an estimate of the subset's at ``u`` (a smaller subsample's), the pass
+        computes the value and gradient only, and ``hessian`` stands in for the Hessian.
+        """
         if not self._fused:
             subset = self.subset(rows)
-            return subset, subset(u)
+            return subset, subset(u) if hessian is None else (*subset.value_and_gradient(u), hessian)
         subset = self.subset(rows, Design(np.empty((len(rows), self.design.X.shape[1])), self.design.intercept))
-        return subset, subset._derivatives(u, gather=(self.design.X, rows))
+        derivatives = subset._derivatives(u, gather=(self.design.X, rows), with_hessian=hessian is None)
+        return subset, derivatives if hessian is None else (*derivatives[:2], hessian)
 
     def with_prior(self, prior) -> "Objective":
         """The same likelihood under another prior term with the same flat rows (so the same free coordinates)."""
@@ -229,20 +236,25 @@ class Objective:
         (:mod:`.fused_hessian`) on large data, else NumPy's passes over blocks of rows."""
         return self._derivatives(u)
 
-    def _derivatives(self, u: np.ndarray, gather: tuple | None = None) -> tuple[float, np.ndarray, np.ndarray]:
-        """:meth:`__call__`'s work; ``gather`` as for :func:`~.fused_hessian.value_gradient_hessian` (fused only)."""
+    def _derivatives(
+        self, u: np.ndarray, gather: tuple | None = None, with_hessian: bool = True
+    ) -> tuple[float, np.ndarray, np.ndarray | None]:
+        """:meth:`__call__`'s work; ``gather`` and ``with_hessian`` as for
+        :func:`~.fused_hessian.value_gradient_hessian` (fused only; without the Hessian, None in its place)."""
         B = self.coef(u)
         P, M = self.shape
         value = self.penalty(B)
         grad = self.prior.gradient(B)
         if self._fused:
             likelihood, likelihood_grad, hess, largest = fused_hessian.value_gradient_hessian(
-                *self._fused_data[:5], B, gather
+                *self._fused_data[:5], B, gather, with_hessian
             )
             self._last_pass["largest"] = (B.copy(), largest)
             value, grad = value + likelihood, grad + likelihood_grad
         else:
             value, grad, hess = self._block_passes(B, value, grad)
+        if hess is None:
+            return value, self._free(grad.ravel(order="F")), None
         hess[np.diag_indices(P * M)] += self.prior.hessian_diagonal(B).ravel(order="F")
         T = self.transform
         return value, self._free(grad.ravel(order="F")), hess if T is None else T.T @ hess @ T
