@@ -295,3 +295,27 @@ def test_the_kernels_exponential_is_numpys_within_an_ulp():
     exp(low, low, powers, 5)
     np.testing.assert_allclose(low[:4], np.exp(-708.0), rtol=2 * np.finfo(float).eps)
     assert np.isnan(low[4])
+
+
+@pytest.mark.parametrize("reference", [True, False])
+@pytest.mark.parametrize("M", [1, 2, 4])
+def test_the_softmax_shift_finds_each_rows_largest_logit_and_the_largest_absolute_one(rng, reference, M):
+    """The helper against NumPy: logits plus the base, each row's largest (class 0's 0 among them when
+    ``reference``), the shifted logits, and the largest |logit| over the rows; NaN where a logit or the running
+    largest is NaN, infinite where a logit is."""
+    import numba
+
+    shift = numba.njit(error_model="numpy")(fused_kernels._shift_by_largest)
+    logits, base = rng.normal(scale=5, size=(50, M)), rng.normal(size=M)
+    classes = np.column_stack([np.zeros(50), logits + base]) if reference else logits + base
+    top, shifted = np.empty(50), np.empty(50 * classes.shape[1])
+    assert shift(logits.copy(), base, reference, top, shifted, 50, 0.0) == np.abs(classes).max()
+    np.testing.assert_array_equal(top, classes.max(axis=1))
+    np.testing.assert_array_equal(shifted.reshape(classes.shape), classes - classes.max(axis=1, keepdims=True))
+    assert shift(logits.copy(), base, reference, top, shifted, 50, 1e300) == 1e300
+    assert np.isnan(shift(logits.copy(), base, reference, top, shifted, 50, np.nan))
+    for row, value in ((0, np.nan), (49, np.nan), (7, np.inf), (7, -np.inf)):
+        bad = logits.copy()
+        bad[row, M - 1] = value
+        largest = shift(bad, base, reference, top, shifted, 50, 0.0)
+        assert np.isnan(largest) if np.isnan(value) else largest == np.inf
