@@ -20,6 +20,7 @@ from bayeslogit.algorithms.gradient_descent import gradient_descent
 from bayeslogit.algorithms.newton_directions import is_positive_definite, newton_direction
 from bayeslogit.algorithms.quasi_newton import quasi_newton
 from bayeslogit.exceptions import Advice, Remedy, SingularHessianError, warn_convergence
+from bayeslogit.numerics.blas_threads import one_blas_thread
 
 Derivatives = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
 
@@ -227,7 +228,6 @@ def fit_newton(
         subsample's estimate; ``decrement`` with the Hessian estimate) and ``hess`` is None.
     """
     n, n_free = objective.design.n_samples, objective.n_free
-    x = np.zeros(n_free)
     shares = sorted({max(share, rows * n_free / n) for share, rows in _SUBSAMPLES}, reverse=True)
 
     def on_all_rows(start: np.ndarray) -> OptimizeResult:
@@ -243,9 +243,20 @@ def fit_newton(
         )
 
     if n * n_free <= SUBSAMPLE_MIN_CELLS or shares[0] > _LARGEST_SHARE:
-        return on_all_rows(x)
-    rng = np.random.default_rng(random_seed)
-    runs = stratified_rows(n, shares[0], rng, SUBSAMPLE_RUN).reshape(-1, SUBSAMPLE_RUN)
+        return on_all_rows(np.zeros(n_free))
+    with one_blas_thread(n * n_free):  # the passes' products on one BLAS thread, set once for all of them
+        return _subsampled(objective, shares, on_all_rows, tol, gtol, max_iter, name, random_seed)
+
+
+def _subsampled(
+    objective, shares: list, on_all_rows: Callable, tol: float, gtol: float, max_iter: int, name: str, seed: int
+) -> OptimizeResult:
+    """:func:`fit_newton`'s path on many rows: Newton on the row subsamples of ``shares`` (largest first), then
+    quasi-Newton steps on all rows (``on_all_rows(start)`` is Newton's method there, from ``start``)."""
+    n_free = objective.n_free
+    x = np.zeros(n_free)
+    rng = np.random.default_rng(seed)
+    runs = stratified_rows(objective.design.n_samples, shares[0], rng, SUBSAMPLE_RUN).reshape(-1, SUBSAMPLE_RUN)
     largest = runs.ravel()
     nested = [runs[stratified_rows(len(runs), share / shares[0], rng)].ravel() for share in shares[1:]]
     stages = [*nested[::-1], largest]  # the subsamples' rows, the smallest first; each nested in the next
