@@ -12,7 +12,8 @@ product ``[1, X] @ [B_1 .. B_s]`` and what the family turns them into stay in th
 grows with ``n * S`` unless the caller asks for every draw.
 
 * :func:`average_log_proba`: ``log mean_s Pr(w = k | x, B_s)``, the posterior predictive. Averaged in
-  probability space; a row where some class's average is below :data:`_EXACT_BELOW` (where a sum of
+  probability space (for a binary model on many rows and draws, by a compiled pass on every core:
+  :mod:`.fused_predictions`); a row where some class's average is below :data:`_EXACT_BELOW` (where a sum of
   probabilities near 1 would have lost its complement's digits, or underflowed) is averaged again in log
   space, so every class's log-probability is exact to rounding;
 * :func:`proba_moments`: the mean and sd over the draws of ``Pr(w = k | x, B_s)``;
@@ -31,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from bayeslogit.numerics import fused_predictions
 from bayeslogit.numerics.blas_threads import blas_threads
 from bayeslogit.numerics.blocks import block_length, block_slices
 from bayeslogit.numerics.design import Design
@@ -92,7 +94,11 @@ def average_log_proba(family, design: Design, draws: np.ndarray) -> np.ndarray:
     def sums(rows, etas):
         return sum(family.probability_sums(eta) for _, eta in etas)
 
-    mean = np.concatenate(_over_row_blocks(design, draws, sums, summed=True)) / len(draws)
+    if fused_predictions.applies(family, design, len(draws)):
+        events = fused_predictions.event_probability_sums(design.X, design.intercept, draws)
+        mean = np.column_stack([len(draws) - events, events]) / len(draws)
+    else:
+        mean = np.concatenate(_over_row_blocks(design, draws, sums, summed=True)) / len(draws)
     with np.errstate(divide="ignore"):
         log_mean = np.log(mean)
     inexact = np.flatnonzero((mean < _EXACT_BELOW).any(axis=1))
