@@ -20,7 +20,7 @@ from bayeslogit.algorithms.gradient_descent import gradient_descent
 from bayeslogit.algorithms.newton_directions import is_positive_definite, newton_direction
 from bayeslogit.algorithms.quasi_newton import quasi_newton
 from bayeslogit.exceptions import Advice, Remedy, SingularHessianError, warn_convergence
-from bayeslogit.numerics.blas_threads import one_blas_thread
+from bayeslogit.numerics.blas_threads import blas_threads
 
 Derivatives = Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]]
 
@@ -64,7 +64,8 @@ def _newton(
 
     With ``evaluate_final`` False, the final step is taken but not evaluated: the result's value, gradient
     and Hessian (and the final record's objective and gradient) are those where convergence was declared.
-    ``at_x``, where given, is ``fun(x)``.
+    ``at_x``, where given, stands for ``fun(x)``: its value and gradient, and its Hessian or an estimate of it (a
+    smaller subsample's, see :func:`fit_newton`), which the first step takes.
     """
     f, g, H = fun(x) if at_x is None else at_x
     iterations, problem = [], None
@@ -244,7 +245,7 @@ def fit_newton(
 
     if n * n_free <= SUBSAMPLE_MIN_CELLS or shares[0] > _LARGEST_SHARE:
         return on_all_rows(np.zeros(n_free))
-    with one_blas_thread(n * n_free):  # the passes' products on one BLAS thread, set once for all of them
+    with blas_threads(1):  # the passes' products on one BLAS thread, set once for all of them
         return _subsampled(objective, shares, on_all_rows, tol, gtol, max_iter, name, random_seed)
 
 

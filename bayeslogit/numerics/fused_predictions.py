@@ -21,8 +21,6 @@ DRAW_COLUMNS = 512
 """Draws of a block of linear predictors at most: one matrix product each."""
 FAMILIES = frozenset({"bernoulli"})
 """The families (by name) whose averages over draws :func:`event_probability_sums` computes."""
-
-
 MIN_PRODUCTS = 2**29
 """Products of a predictor's value and a draw's coefficient from which the sums are compiled: the compiler's import
 and the kernel's load (about 0.4 s in a new process) then cost less than they save (a third of NumPy's time; on
